@@ -1,0 +1,65 @@
+/* cli.h - the `baton` command line: subcommands and what they share.
+ *
+ * Exit statuses (DESIGN and issue contract): 0 completed / ok, 1 failed or cancelled (or an
+ * invalid file for `validate`), 2 invalid workflow or usage, 3 waiting for a human. */
+#ifndef BATON_CLI_CLI_H
+#define BATON_CLI_CLI_H
+
+#include "core/workflow.h"
+#include "llm/provider.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_WAITING = 3 };
+
+int cmd_run(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
+int cmd_approvals(int argc, char **argv);
+
+/* ---- workspace.c: files, data dir, catalog, configuration ---- */
+
+/* Reads a whole file (at most max bytes; larger files are refused with a message naming the
+ * limit). Returns NULL with *err. Caller frees; *len excludes the terminating NUL. */
+char *cli_read_file(const char *path, size_t max, size_t *len, char **err);
+
+/* Loads the agent catalog (one YAML file per agent) from the first folder that exists of:
+ * $BATON_AGENTS_DIR, ./agents, the workflow file's ../agents, the binary's ../agents and
+ * ../share/baton/agents. Problems go to diags. Returns 0 even when no folder exists (then only
+ * inline agents are known). */
+int cli_load_catalog(agent_catalog_t *cat, const char *workflow_path, diag_list_t *diags);
+
+/* Whether a workflow named `name` exists next to the file being loaded (ud: its directory). */
+bool cli_subflow_exists(void *ud, const char *name);
+
+/* Opens <data_dir>/baton.db, creating the folder (and artifacts/) as needed. */
+store_t *cli_open_store(const char *data_dir, store_durability_t d, char **err);
+
+typedef struct cli_config {
+    uint64_t offline_latency_ms;
+    llm_prices_t offline_prices;
+} cli_config_t;
+/* Reads --config (NULL: defaults). 0, or -1 with *err. */
+int cli_load_config(const char *path, cli_config_t *cfg, char **err);
+
+/* Loads a workflow from text with the catalog; prints diagnostics to stderr on failure. */
+workflow_t *cli_load_workflow(const char *text, size_t len, const char *file,
+                              const agent_catalog_t *cat, char *dir_for_subflows);
+
+/* Prints diagnostics as "FILE:LINE:COL: error: MESSAGE" (+ hint) to stderr. */
+void cli_print_diags(const diag_list_t *dl);
+
+/* ---- summary.c: the JSON a finished (or stopped) run reports ---- */
+
+/* {run_id, workflow, status, cost_usd, tasks: {ID: {status, attempts, outputs, error}},
+ *  artifacts: [{name, path, sha256, bytes}]} from the projections. New reference or NULL. */
+json_t *cli_run_summary(store_t *st, const char *run_id);
+
+int cli_exit_for_status(const char *status);
+
+/* Colour only on a terminal, never with NO_COLOR set. */
+bool cli_use_color(int fd);
+
+#endif

@@ -1,0 +1,101 @@
+/* cmd_approvals.c - `baton approvals ls|respond`: human steps waiting in a data dir. Answering
+ * one also carries the run on, in this terminal, to its next stop. */
+#include "cli/run_session.h"
+#include "util/xalloc.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *f) {
+    fputs("usage: baton approvals ls [--all] [--json] [--data-dir DIR]\n"
+          "       baton approvals respond RUN_ID TASK_ID --decision D [--feedback TEXT]\n"
+          "                               [--edited-output-file F] [--auto-approve] [--json]\n"
+          "                               [--data-dir DIR] [--config F]\n", f);
+}
+
+static int approvals_ls(const char *data_dir, bool all, bool json) {
+    char *err = NULL;
+    store_t *st = cli_open_store(data_dir, STORE_DURABILITY_NORMAL, &err);
+    if (!st) {
+        fprintf(stderr, "baton approvals: %s\n", err);
+        free(err);
+        return EXIT_FAILED;
+    }
+    json_t *rows = store_approvals(st, NULL, all ? NULL : "pending");
+    if (json) {
+        char *text = json_dumps(rows, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        puts(text);
+        free(text);
+    } else if (!json_array_size(rows)) {
+        printf("nothing is waiting for a human\n");
+    } else {
+        printf("%-16s %-24s %-9s %-10s %s\n", "RUN", "TASK", "KIND", "STATUS", "TITLE");
+        size_t i;
+        json_t *r;
+        json_array_foreach(rows, i, r) {
+            json_t *req = json_object_get(r, "request");
+            printf("%-16s %-24s %-9s %-10s %s\n", json_string_value(json_object_get(r, "run_id")),
+                   json_string_value(json_object_get(r, "task_id")),
+                   json_string_value(json_object_get(req, "kind")),
+                   json_string_value(json_object_get(r, "status")),
+                   json_string_value(json_object_get(req, "title")));
+        }
+    }
+    json_decref(rows);
+    store_close(st);
+    return EXIT_OK;
+}
+
+int cmd_approvals(int argc, char **argv) {
+    static const struct option longopts[] = {
+        {"data-dir", required_argument, NULL, 'd'}, {"all", no_argument, NULL, 'A'},
+        {"json", no_argument, NULL, 'j'},           {"decision", required_argument, NULL, 'D'},
+        {"feedback", required_argument, NULL, 'f'}, {"edited-output-file", required_argument, NULL, 'e'},
+        {"auto-approve", no_argument, NULL, 'a'},   {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},           {0, 0, 0, 0},
+    };
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    run_session_opts_t o = {.data_dir = "baton-data"};
+    const char *decision = NULL, *feedback = NULL, *edited_path = NULL;
+    bool all = false;
+    int c;
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o.data_dir = optarg; break;
+        case 'A': all = true; break;
+        case 'j': o.json = true; break;
+        case 'D': decision = optarg; break;
+        case 'f': feedback = optarg; break;
+        case 'e': edited_path = optarg; break;
+        case 'a': o.auto_approve = true; break;
+        case 'c': o.config_path = optarg; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (!strcmp(argv[1], "ls") && optind == argc) return approvals_ls(o.data_dir, all, o.json);
+    if (strcmp(argv[1], "respond") || optind != argc - 2 || !decision) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    char *edited = NULL, *err = NULL;
+    if (edited_path && !(edited = cli_read_file(edited_path, WF_MAX_STRING, NULL, &err))) {
+        fprintf(stderr, "baton approvals: %s\n", err);
+        free(err);
+        return EXIT_USAGE;
+    }
+    const char *user = getenv("USER");
+    json_t *answer = json_pack("{s:s, s:s?, s:s?, s:s}", "decision", decision, "feedback", feedback,
+                               "edited_output", edited, "answered_by", user && *user ? user : "cli");
+    free(edited);
+    run_session_req_t req = {.kind = SESSION_RESPOND, .run_id = argv[optind],
+                             .task_id = argv[optind + 1], .answer = answer};
+    int code = run_session(&o, &req);
+    json_decref(answer);
+    return code;
+}

@@ -1,0 +1,178 @@
+/* cmd_runs.c - `baton runs ls|show|events`: what the data dir knows about runs. */
+#include "cli/cli.h"
+#include "cli/view.h"
+#include "util/xalloc.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static void usage(FILE *f) {
+    fputs("usage: baton runs ls [--status S] [--limit N] [--json] [--data-dir DIR]\n"
+          "       baton runs show RUN_ID [--json] [--data-dir DIR]\n"
+          "       baton runs events RUN_ID [--after SEQ] [--json] [--data-dir DIR]\n", f);
+}
+
+static void print_json(json_t *v) {
+    char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    puts(text);
+    free(text);
+}
+
+static void format_time(char *buf, size_t len, json_int_t ms) {
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static int runs_ls(store_t *st, const char *status, int limit, bool json) {
+    json_t *rows = store_runs(st, status, limit);
+    if (json) {
+        print_json(rows);
+    } else if (!json_array_size(rows)) {
+        printf("no runs yet (start one with `baton run FILE`)\n");
+    } else {
+        printf("%-16s %-14s %-19s %9s  %s\n", "RUN", "STATUS", "CREATED", "COST", "WORKFLOW");
+        size_t i;
+        json_t *r;
+        json_array_foreach(rows, i, r) {
+            char when[32];
+            format_time(when, sizeof when, json_integer_value(json_object_get(r, "created_at")));
+            printf("%-16s %-14s %-19s %9.4f  %s\n", json_string_value(json_object_get(r, "id")),
+                   json_string_value(json_object_get(r, "status")), when,
+                   json_number_value(json_object_get(r, "cost_usd")),
+                   json_string_value(json_object_get(r, "workflow")));
+        }
+    }
+    json_decref(rows);
+    return EXIT_OK;
+}
+
+static int runs_show(store_t *st, const char *id, bool json) {
+    json_t *sum = cli_run_summary(st, id);
+    if (!sum) return EXIT_FAILED;
+    if (json) {
+        print_json(sum);
+        json_decref(sum);
+        return EXIT_OK;
+    }
+    printf("run       %s\nworkflow  %s\nstatus    %s\ncost      $%.4f\n", id,
+           json_string_value(json_object_get(sum, "workflow")),
+           json_string_value(json_object_get(sum, "status")),
+           json_number_value(json_object_get(sum, "cost_usd")));
+    const char *err = json_string_value(json_object_get(sum, "error"));
+    if (err) printf("error     %s\n", err);
+    json_t *rows = store_tasks(st, id);
+    printf("\n%-28s %-14s %8s %9s  %s\n", "TASK", "STATUS", "ATTEMPTS", "COST", "NOTE");
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        json_int_t s = json_integer_value(json_object_get(r, "started_at"));
+        json_int_t f = json_integer_value(json_object_get(r, "finished_at"));
+        char dur[32] = "";
+        if (s && f) view_format_duration(dur, sizeof dur, f - s);
+        const char *e = json_string_value(json_object_get(r, "error"));
+        printf("%-28s %-14s %8lld %9.4f  %s%s%s\n", json_string_value(json_object_get(r, "task_id")),
+               json_string_value(json_object_get(r, "status")),
+               json_integer_value(json_object_get(r, "attempts")),
+               json_number_value(json_object_get(r, "cost_usd")), dur, e && *dur ? "  " : "",
+               e ? e : "");
+    }
+    json_decref(rows);
+    json_t *arts = json_object_get(sum, "artifacts");
+    if (json_array_size(arts)) {
+        printf("\n%-32s %9s  %-16s  %s\n", "ARTIFACT", "BYTES", "SHA256", "PATH");
+        json_array_foreach(arts, i, r)
+            printf("%-32s %9lld  %.16s  %s\n", json_string_value(json_object_get(r, "name")),
+                   json_integer_value(json_object_get(r, "bytes")),
+                   json_string_value(json_object_get(r, "sha256")),
+                   json_string_value(json_object_get(r, "path")));
+    }
+    json_decref(sum);
+    return EXIT_OK;
+}
+
+typedef struct { bool json; json_t *all; } events_ctx_t;
+
+static int print_event(void *ud, uint64_t seq, int64_t ts, const char *type, json_t *data) {
+    events_ctx_t *c = ud;
+    if (c->json) {
+        json_array_append_new(c->all, json_pack("{s:I, s:I, s:s, s:O}", "seq", (json_int_t)seq,
+                                                "ts", (json_int_t)ts, "type", type, "data", data));
+        return 0;
+    }
+    char when[32];
+    format_time(when, sizeof when, ts);
+    json_t *brief = json_deep_copy(data);
+    /* Long texts make the listing unreadable: `runs show --json` has them whole. */
+    json_object_del(brief, "source");
+    json_object_del(brief, "output");
+    json_object_del(brief, "outputs");
+    json_object_del(brief, "proposal");
+    char *d = json_dumps(brief, JSON_COMPACT);
+    printf("%6llu  %s.%03lld  %-20s %s\n", (unsigned long long)seq, when, (long long)(ts % 1000), type, d);
+    free(d);
+    json_decref(brief);
+    return 0;
+}
+
+int cmd_runs(int argc, char **argv) {
+    static const struct option longopts[] = {
+        {"data-dir", required_argument, NULL, 'd'}, {"status", required_argument, NULL, 's'},
+        {"limit", required_argument, NULL, 'l'},    {"json", no_argument, NULL, 'j'},
+        {"after", required_argument, NULL, 'a'},    {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0},
+    };
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *sub = argv[1];
+    const char *data_dir = "baton-data", *status = NULL;
+    int limit = 50, c;
+    long long after = 0;
+    bool json = false;
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': data_dir = optarg; break;
+        case 's': status = optarg; break;
+        case 'l': limit = atoi(optarg); break;
+        case 'a': after = atoll(optarg); break;
+        case 'j': json = true; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    bool needs_id = !strcmp(sub, "show") || !strcmp(sub, "events");
+    if ((strcmp(sub, "ls") && !needs_id) || (needs_id && optind != argc - 1) ||
+        (!needs_id && optind != argc)) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    char *err = NULL, *id = NULL;
+    store_t *st = cli_open_store(data_dir, STORE_DURABILITY_NORMAL, &err);
+    int code = EXIT_FAILED;
+    if (!st) goto out;
+    if (!needs_id) {
+        code = runs_ls(st, status, limit, json);
+        goto out;
+    }
+    if (store_resolve_run(st, argv[optind], &id, &err) != 0) goto out;
+    if (!strcmp(sub, "show")) {
+        code = runs_show(st, id, json);
+    } else {
+        events_ctx_t ctx = {json, json_array()};
+        code = store_events(st, id, (uint64_t)(after > 0 ? after : 0), print_event, &ctx) ? EXIT_FAILED : EXIT_OK;
+        if (json) print_json(ctx.all);
+        json_decref(ctx.all);
+    }
+out:
+    if (err) fprintf(stderr, "baton runs: %s\n", err);
+    free(err);
+    free(id);
+    store_close(st);
+    return code;
+}

@@ -1,0 +1,69 @@
+/* cmd_validate.c - `baton validate FILE...`: every error of every file, located. */
+#include "cli/cli.h"
+#include "util/xalloc.h"
+
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+
+int cmd_validate(int argc, char **argv) {
+    bool json = false;
+    int first = 1;
+    for (; first < argc && argv[first][0] == '-'; first++) {
+        if (!strcmp(argv[first], "--json")) json = true;
+        else if (!strcmp(argv[first], "--")) { first++; break; }
+        else {
+            fprintf(stderr, "usage: baton validate [--json] FILE...\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (first >= argc) {
+        fprintf(stderr, "usage: baton validate [--json] FILE...\n");
+        return EXIT_USAGE;
+    }
+    json_t *all = json_array();
+    int invalid = 0;
+    for (int i = first; i < argc; i++) {
+        const char *path = argv[i];
+        diag_list_t dl = {0};
+        agent_catalog_t cat;
+        cli_load_catalog(&cat, path, &dl);
+        char *err = NULL;
+        size_t len;
+        char *text = cli_read_file(path, WF_MAX_DOC_BYTES, &len, &err);
+        if (!text) {
+            diag_add(&dl, path, (src_loc_t){0, 0}, err && strstr(err, "limit") ?
+                     "split the workflow, or move large text into artifacts" : NULL, "%s",
+                     err + strlen(path) + 2);
+        } else {
+            char *copy = xstrdup(path);
+            workflow_t *wf = workflow_load(text, len, path, &cat, cli_subflow_exists, dirname(copy), &dl);
+            workflow_free(wf);
+            free(copy);
+        }
+        free(text);
+        free(err);
+        catalog_free(&cat);
+        diag_sort(&dl);
+        if (dl.n) invalid++;
+        if (json) {
+            for (size_t k = 0; k < dl.n; k++)
+                json_array_append_new(all, json_pack("{s:s, s:i, s:i, s:s, s:s?}", "file",
+                                                     dl.items[k].file, "line", dl.items[k].loc.line,
+                                                     "column", dl.items[k].loc.col, "message",
+                                                     dl.items[k].message, "hint", dl.items[k].hint));
+        } else if (dl.n) {
+            cli_print_diags(&dl);
+        } else {
+            printf("%s: ok\n", path);
+        }
+        diag_list_free(&dl);
+    }
+    if (json) {
+        char *text = json_dumps(all, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        puts(text);
+        free(text);
+    }
+    json_decref(all);
+    return invalid ? EXIT_FAILED : EXIT_OK;
+}

@@ -1,0 +1,363 @@
+/* run_session.c - one run driven to its next stop in this process (see run_session.h). */
+#include "cli/run_session.h"
+#include "cli/view.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+#include <libgen.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct session {
+    const run_session_opts_t *o;
+    uv_loop_t loop;
+    store_t *store;
+    llm_provider_t *provider;
+    engine_t *engine;
+    engine_run_t *run;
+    view_t *view;
+    uv_signal_t sigint;
+    agent_catalog_t catalog;
+    workflow_t *wf;
+    char *source, *file, *dir;
+    bool interrupted;
+} session_t;
+
+/* ---- humans ------------------------------------------------------------------------------ */
+
+static char *read_line(const char *prompt) {
+    fputs(prompt, stdout);
+    fflush(stdout);
+    char buf[4096];
+    if (!fgets(buf, sizeof buf, stdin)) return NULL;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return xstrdup(buf);
+}
+
+static const char *who(void) {
+    const char *u = getenv("USER");
+    return u && *u ? u : "terminal";
+}
+
+static void show_proposal(const json_t *req) {
+    const char *text = json_string_value(json_object_get(json_object_get(req, "proposal"), "output"));
+    if (!text) return;
+    int shown = 0;
+    const char *p = text;
+    while (*p && shown < 40) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        printf("  │ %.*s\n", (int)len, p);
+        shown++;
+        p = e ? e + 1 : p + len;
+    }
+    if (*p) printf("  │ … (%zu more bytes)\n", strlen(p));
+}
+
+/* Asks on the terminal; returns the answer or NULL when stdin closed. */
+static json_t *prompt_human(const wf_task_t *t, const json_t *req) {
+    const char *kind = json_string_value(json_object_get(req, "kind"));
+    const char *title = json_string_value(json_object_get(req, "title"));
+    const char *desc = json_string_value(json_object_get(req, "description"));
+    const json_t *options = json_object_get(req, "options");
+    printf("\n── %s needs you ──\n%s\n", t->id, title ? title : t->name);
+    if (desc && *desc) printf("%s\n", desc);
+    show_proposal(req);
+    bool of_output = json_object_get(req, "proposal") != NULL;
+    for (;;) {
+        if (of_output) {
+            char *c = read_line("[a]pprove  [r]eject  [m]odify with feedback > ");
+            if (!c) return NULL;
+            char k = c[0];
+            free(c);
+            if (k == 'a' || k == 'r') {
+                char *fb = k == 'r' ? read_line("Why (optional) > ") : NULL;
+                json_t *a = json_pack("{s:s, s:s?, s:s}", "decision", k == 'a' ? "approve" : "reject",
+                                      "feedback", fb && *fb ? fb : NULL, "answered_by", who());
+                free(fb);
+                return a;
+            }
+            if (k == 'm') {
+                char *fb = read_line("Feedback for the agent > ");
+                if (!fb) return NULL;
+                json_t *a = json_pack("{s:s, s:s, s:s}", "decision", "modify", "feedback", fb,
+                                      "answered_by", who());
+                free(fb);
+                return a;
+            }
+            continue;
+        }
+        if (kind && !strcmp(kind, "input")) {
+            char *text = read_line("Your answer > ");
+            if (!text) return NULL;
+            json_t *a = json_pack("{s:s, s:s, s:s}", "decision", "submitted", "feedback", text,
+                                  "answered_by", who());
+            free(text);
+            return a;
+        }
+        size_t n = json_array_size(options);
+        for (size_t k = 0; k < n; k++)
+            printf("  %zu) %s\n", k + 1, json_string_value(json_array_get(options, k)));
+        char *c = read_line("Choose > ");
+        if (!c) return NULL;
+        size_t pick = 0;
+        for (size_t k = 0; k < n; k++)
+            if (!strcmp(c, json_string_value(json_array_get(options, k)))) pick = k + 1;
+        if (!pick) pick = (size_t)strtoul(c, NULL, 10);
+        free(c);
+        if (pick >= 1 && pick <= n) {
+            char *fb = read_line("Comment (optional) > ");
+            json_t *a = json_pack("{s:s, s:s?, s:s}", "decision",
+                                  json_string_value(json_array_get(options, pick - 1)), "feedback",
+                                  fb && *fb ? fb : NULL, "answered_by", who());
+            free(fb);
+            return a;
+        }
+    }
+}
+
+static json_t *auto_answer(const json_t *req) {
+    const char *kind = json_string_value(json_object_get(req, "kind"));
+    const json_t *options = json_object_get(req, "options");
+    if (json_object_get(req, "proposal"))
+        return json_pack("{s:s, s:s}", "decision", "approve", "answered_by", "auto-approve");
+    if (kind && !strcmp(kind, "input"))
+        return json_pack("{s:s, s:s, s:s}", "decision", "submitted", "feedback", "auto-approved",
+                         "answered_by", "auto-approve");
+    const char *first = json_string_value(json_array_get(options, 0));
+    return json_pack("{s:s, s:s}", "decision", first ? first : "approve", "answered_by", "auto-approve");
+}
+
+/* Answers every pending human step; false when nobody here can (no terminal, no auto-approve). */
+static bool answer_humans(session_t *s) {
+    const run_state_t *st = engine_run_state(s->run);
+    bool interactive = isatty(STDIN_FILENO) && !s->o->json;
+    if (!s->o->auto_approve && !interactive) return false;
+    for (uint32_t i = 0; i < s->wf->n_tasks; i++) {
+        const task_state_t *t = &st->tasks[i];
+        if (t->status != TS_WAITING_HUMAN || t->answer) continue;
+        view_pause(s->view);
+        json_t *answer = s->o->auto_approve ? auto_answer(t->human) : prompt_human(&s->wf->tasks[i], t->human);
+        if (!answer) return false;
+        char *err = NULL;
+        if (engine_respond(s->engine, s->run, s->wf->tasks[i].id, answer, &err) != 0) {
+            fprintf(stderr, "baton: %s\n", err);
+            free(err);
+        }
+        json_decref(answer);
+        view_resume(s->view);
+    }
+    return true;
+}
+
+static void print_instructions(session_t *s) {
+    const run_state_t *st = engine_run_state(s->run);
+    FILE *out = s->o->json ? stderr : stdout;
+    fprintf(out, "\nRun %s is waiting for a human:\n", engine_run_id(s->run));
+    for (uint32_t i = 0; i < s->wf->n_tasks; i++) {
+        const task_state_t *t = &st->tasks[i];
+        if (t->status != TS_WAITING_HUMAN || t->answer) continue;
+        const json_t *opts = json_object_get(t->human, "options");
+        char *list = opts ? json_dumps(opts, JSON_COMPACT) : xstrdup("free text (--feedback)");
+        fprintf(out, "  %s: %s (%s)\n", s->wf->tasks[i].id,
+                json_string_value(json_object_get(t->human, "title")), list);
+        fprintf(out, "  answer with: baton approvals respond %s %s --decision %s --data-dir %s\n",
+                engine_run_id(s->run), s->wf->tasks[i].id,
+                json_string_value(json_array_get(opts, 0)) ? json_string_value(json_array_get(opts, 0))
+                                                           : "submitted --feedback '...'",
+                s->o->data_dir);
+        free(list);
+    }
+}
+
+/* ---- set-up ----------------------------------------------------------------------------------- */
+
+static void on_sigint(uv_signal_t *h, int signum) {
+    session_t *s = h->data;
+    (void)signum;
+    if (s->interrupted) exit(130); /* a second Ctrl-C: the journal already has everything */
+    s->interrupted = true;
+    if (s->run) engine_cancel(s->engine, s->run, "cancelled from the terminal (Ctrl-C)");
+}
+
+static int load_from_file(session_t *s, const char *path) {
+    char *err = NULL;
+    size_t len;
+    s->source = cli_read_file(path, WF_MAX_DOC_BYTES, &len, &err);
+    if (!s->source) {
+        fprintf(stderr, "baton: %s\n", err);
+        free(err);
+        return EXIT_USAGE;
+    }
+    s->file = xstrdup(path);
+    return 0;
+}
+
+/* The run's workflow exactly as it started: the source journaled in run.created. */
+static int journal_source(void *ud, uint64_t seq, int64_t ts, const char *type, json_t *data) {
+    session_t *s = ud;
+    (void)seq;
+    (void)ts;
+    if (strcmp(type, "run.created")) return 1;
+    s->source = xstrdup(json_string_value(json_object_get(data, "source")));
+    s->file = xstrdup(json_string_value(json_object_get(data, "file")));
+    return 1;
+}
+
+static int prepare_workflow(session_t *s) {
+    diag_list_t dl = {0};
+    cli_load_catalog(&s->catalog, s->file, &dl);
+    if (dl.n) {
+        cli_print_diags(&dl);
+        diag_list_free(&dl);
+        return EXIT_USAGE;
+    }
+    char *copy = xstrdup(s->file ? s->file : ".");
+    s->dir = xstrdup(dirname(copy));
+    free(copy);
+    s->wf = cli_load_workflow(s->source, strlen(s->source), s->file ? s->file : "<journal>",
+                              &s->catalog, s->dir);
+    return s->wf ? 0 : EXIT_USAGE;
+}
+
+static void print_summary(session_t *s, json_t *sum) {
+    const char *status = json_string_value(json_object_get(sum, "status"));
+    const run_state_t *st = engine_run_state(s->run);
+    bool color = cli_use_color(STDOUT_FILENO);
+    char dur[32];
+    view_format_duration(dur, sizeof dur,
+                         (st->finished_ms ? st->finished_ms : engine_now_ms()) - st->created_ms);
+    const char *tone = !color ? "" : !strcmp(status, "completed") ? "\033[1;32m" : "\033[1;31m";
+    printf("\n%s%s%s  %s  %s  $%.4f  %u/%zu tasks finished\n", tone, status, color ? "\033[0m" : "",
+           engine_run_id(s->run), dur, st->cost_usd, st->n_finished, s->wf->n_tasks);
+    if (st->error && strcmp(status, "completed")) printf("  %s\n", st->error);
+    for (uint32_t i = 0; i < s->wf->n_tasks; i++)
+        if (st->tasks[i].status == TS_FAILED)
+            printf("  ✗ %s: %s\n", s->wf->tasks[i].id, st->tasks[i].error ? st->tasks[i].error : "?");
+    json_t *arts = json_object_get(sum, "artifacts");
+    if (json_array_size(arts)) {
+        printf("Artifacts:\n");
+        size_t i;
+        json_t *a;
+        json_array_foreach(arts, i, a)
+            printf("  %-32s %7lld bytes  %s\n", json_string_value(json_object_get(a, "name")),
+                   json_integer_value(json_object_get(a, "bytes")),
+                   json_string_value(json_object_get(a, "path")));
+    }
+}
+
+static void session_close(session_t *s) {
+    engine_free(s->engine);
+    provider_destroy(s->provider);
+    view_free(s->view);
+    if (s->sigint.data) uv_close((uv_handle_t *)&s->sigint, NULL);
+    uv_run(&s->loop, UV_RUN_DEFAULT); /* let libuv finish closing handles */
+    uv_loop_close(&s->loop);
+    store_close(s->store);
+    workflow_free(s->wf);
+    catalog_free(&s->catalog);
+    free(s->source);
+    free(s->file);
+    free(s->dir);
+}
+
+int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
+    if (sodium_init() < 0) {
+        fprintf(stderr, "baton: libsodium failed to initialise\n");
+        return EXIT_FAILED;
+    }
+    session_t s = {.o = o};
+    char *err = NULL;
+    int code = EXIT_OK;
+    char *run_id = NULL;
+    cli_config_t cfg;
+    if (cli_load_config(o->config_path, &cfg, &err) != 0) {
+        fprintf(stderr, "baton: %s\n", err);
+        free(err);
+        return EXIT_USAGE;
+    }
+    uv_loop_init(&s.loop);
+    if (req->kind == SESSION_START && (code = load_from_file(&s, req->workflow_path))) goto out;
+    if (req->kind == SESSION_START && (code = prepare_workflow(&s))) goto out;
+    s.store = cli_open_store(o->data_dir, o->durability, &err);
+    if (!s.store) {
+        fprintf(stderr, "baton: %s\n", err);
+        code = EXIT_FAILED;
+        goto out;
+    }
+    if (req->kind != SESSION_START) {
+        if (store_resolve_run(s.store, req->run_id, &run_id, &err) != 0 ||
+            (store_events(s.store, run_id, 0, journal_source, &s), !s.source)) {
+            fprintf(stderr, "baton: %s\n", err ? err : "the run's journal has no workflow source");
+            code = EXIT_USAGE;
+            goto out;
+        }
+        if ((code = prepare_workflow(&s))) goto out;
+    }
+
+    s.provider = offline_provider_new(&s.loop, cfg.offline_latency_ms, cfg.offline_prices);
+    view_mode_t mode = o->json ? VIEW_QUIET : isatty(STDOUT_FILENO) ? VIEW_LIVE : VIEW_LOG;
+    s.view = view_new(&s.loop, stdout, mode, cli_use_color(STDOUT_FILENO));
+    char *arts = xasprintf("%s/artifacts", o->data_dir);
+    engine_opts_t eo = {.loop = &s.loop, .store = s.store, .provider = s.provider,
+                        .prices = cfg.offline_prices, .artifacts_dir = arts,
+                        .on_event = view_on_event, .on_event_ud = s.view};
+    s.engine = engine_new(&eo);
+    if (req->kind == SESSION_START) s.run = engine_start(s.engine, s.wf, s.source, s.file, req->inputs, &err);
+    else s.run = engine_resume(s.engine, s.wf, run_id, &err);
+    if (!s.run) {
+        fprintf(stderr, "baton: %s\n", err);
+        code = EXIT_USAGE;
+        free(arts);
+        goto out;
+    }
+    view_attach(s.view, s.run);
+    if (req->kind == SESSION_RESPOND &&
+        engine_respond(s.engine, s.run, req->task_id, req->answer, &err) != 0) {
+        fprintf(stderr, "baton: %s\n", err);
+        code = EXIT_USAGE;
+        free(arts);
+        goto out;
+    }
+    uv_signal_init(&s.loop, &s.sigint);
+    s.sigint.data = &s;
+    uv_signal_start(&s.sigint, on_sigint, SIGINT);
+    uv_unref((uv_handle_t *)&s.sigint);
+
+    for (;;) {
+        uv_run(&s.loop, UV_RUN_DEFAULT);
+        if (engine_error(s.engine)) break;
+        run_status_t rs = state_run_status(engine_run_state(s.run));
+        if (rs != RS_WAITING_HUMAN) break;
+        if (!answer_humans(&s)) {
+            view_pause(s.view);
+            print_instructions(&s);
+            break;
+        }
+    }
+    view_pause(s.view);
+    free(arts);
+
+    run_status_t rs = state_run_status(engine_run_state(s.run));
+    json_t *sum = cli_run_summary(s.store, engine_run_id(s.run));
+    if (sum) json_object_set_new(sum, "status", json_string(run_status_name(rs)));
+    if (o->json && sum) {
+        char *text = json_dumps(sum, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        puts(text);
+        free(text);
+    } else if (sum) {
+        print_summary(&s, sum);
+    }
+    json_decref(sum);
+    code = engine_error(s.engine) ? EXIT_FAILED : cli_exit_for_status(run_status_name(rs));
+    if (rs == RS_PAUSED) fprintf(stderr, "baton: run %s is paused: %s\n", engine_run_id(s.run),
+                                 engine_run_state(s.run)->error ? engine_run_state(s.run)->error : "");
+out:
+    free(err);
+    free(run_id);
+    session_close(&s);
+    return code;
+}

@@ -1,0 +1,35 @@
+/* run_session.h - drives one run in this process until it finishes, fails, or needs a human
+ * nobody here can be: used by `baton run`, `baton run --resume` and `baton approvals respond`.
+ *
+ * Humans: on a terminal the session prompts (approve / reject / modify with feedback; choose an
+ * option; type an answer); with auto_approve it answers for them (approve, the first option,
+ * "auto-approved"); otherwise it stops, prints how to answer, and reports waiting_human. */
+#ifndef BATON_CLI_RUN_SESSION_H
+#define BATON_CLI_RUN_SESSION_H
+
+#include "cli/cli.h"
+#include "engine/engine.h"
+
+typedef struct run_session_opts {
+    const char *data_dir;
+    const char *config_path;
+    store_durability_t durability;
+    bool auto_approve;
+    bool json;
+} run_session_opts_t;
+
+typedef enum { SESSION_START, SESSION_RESUME, SESSION_RESPOND } session_kind_t;
+
+typedef struct run_session_req {
+    session_kind_t kind;
+    const char *workflow_path;  /* SESSION_START */
+    const json_t *inputs;       /* SESSION_START */
+    const char *run_id;         /* RESUME / RESPOND (a unique prefix is enough) */
+    const char *task_id;        /* RESPOND */
+    const json_t *answer;       /* RESPOND */
+} run_session_req_t;
+
+/* Runs and returns the process exit status (cli.h). */
+int run_session(const run_session_opts_t *o, const run_session_req_t *req);
+
+#endif

@@ -1,0 +1,229 @@
+/* workspace.c - what every subcommand needs from disk: files, the data dir, the agent catalog and
+ * the configuration. */
+#include "cli/cli.h"
+#include "core/yaml_tree.h"
+#include "util/xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *cli_read_file(const char *path, size_t max, size_t *len, char **err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *err = xasprintf("%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fclose(f);
+        *err = xasprintf("%s: is a directory", path);
+        return NULL;
+    }
+    /* Read at most max+1 bytes: enough to know the file is too large without reading it all. */
+    size_t cap = 4096, n = 0;
+    char *buf = xmalloc(cap + 1);
+    for (;;) {
+        if (n == cap) {
+            cap *= 2;
+            buf = xrealloc(buf, cap + 1);
+        }
+        size_t want = cap - n;
+        if (n + want > max + 1) want = max + 1 - n;
+        size_t got = fread(buf + n, 1, want, f);
+        n += got;
+        if (got < want || n > max) break;
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad || n > max) {
+        *err = bad ? xasprintf("%s: read error", path)
+                   : xasprintf("%s: file is larger than the %zu-byte limit", path, max);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (len) *len = n;
+    return buf;
+}
+
+static bool is_dir(const char *p) {
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static int load_catalog_dir(agent_catalog_t *cat, const char *dir, diag_list_t *diags) {
+    /* Sorted, so the catalog (and any error list) is the same on every machine. */
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, alphasort);
+    if (n < 0) return -1;
+    for (int i = 0; i < n; i++) {
+        const char *nm = names[i]->d_name;
+        size_t l = strlen(nm);
+        if (l > 5 && (!strcmp(nm + l - 5, ".yaml") || (l > 4 && !strcmp(nm + l - 4, ".yml")))) {
+            char *path = xasprintf("%s/%s", dir, nm);
+            char *err = NULL;
+            size_t len;
+            char *text = cli_read_file(path, WF_MAX_DOC_BYTES, &len, &err);
+            if (text) catalog_add_yaml(cat, text, len, path, diags);
+            else diag_add(diags, path, (src_loc_t){0, 0}, NULL, "%s", err);
+            free(text);
+            free(err);
+            free(path);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return 0;
+}
+
+static char *exe_dir(void) {
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) return NULL;
+    buf[n] = '\0';
+    return xstrdup(dirname(buf));
+}
+
+int cli_load_catalog(agent_catalog_t *cat, const char *workflow_path, diag_list_t *diags) {
+    memset(cat, 0, sizeof *cat);
+    arena_init(&cat->arena, 0);
+    char *candidates[6] = {0};
+    int n = 0;
+    const char *env = getenv("BATON_AGENTS_DIR");
+    if (env && *env) candidates[n++] = xstrdup(env);
+    candidates[n++] = xstrdup("agents");
+    if (workflow_path) {
+        char *copy = xstrdup(workflow_path);
+        candidates[n++] = xasprintf("%s/../agents", dirname(copy));
+        free(copy);
+    }
+    char *exe = exe_dir();
+    if (exe) {
+        candidates[n++] = xasprintf("%s/../agents", exe);
+        candidates[n++] = xasprintf("%s/../share/baton/agents", exe);
+        free(exe);
+    }
+    bool loaded = false;
+    for (int i = 0; i < n; i++) {
+        if (!loaded && is_dir(candidates[i])) loaded = load_catalog_dir(cat, candidates[i], diags) == 0;
+        free(candidates[i]);
+    }
+    return 0;
+}
+
+bool cli_subflow_exists(void *ud, const char *name) {
+    const char *dir = ud;
+    char *p1 = xasprintf("%s/%s.yaml", dir, name), *p2 = xasprintf("%s/%s.yml", dir, name);
+    bool ok = access(p1, R_OK) == 0 || access(p2, R_OK) == 0;
+    free(p1);
+    free(p2);
+    return ok;
+}
+
+static int mkdir_p(const char *path) {
+    char *p = xstrdup(path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/') continue;
+        *s = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) break;
+        *s = '/';
+    }
+    int rc = mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
+    free(p);
+    return rc;
+}
+
+store_t *cli_open_store(const char *data_dir, store_durability_t d, char **err) {
+    char *arts = xasprintf("%s/artifacts", data_dir);
+    if (mkdir_p(arts) != 0) {
+        *err = xasprintf("cannot create data dir %s: %s", data_dir, strerror(errno));
+        free(arts);
+        return NULL;
+    }
+    free(arts);
+    char *db = xasprintf("%s/baton.db", data_dir);
+    store_t *st = store_open(db, d, err);
+    free(db);
+    return st;
+}
+
+int cli_load_config(const char *path, cli_config_t *cfg, char **err) {
+    memset(cfg, 0, sizeof *cfg);
+    if (!path) return 0;
+    size_t len;
+    char *text = cli_read_file(path, WF_MAX_DOC_BYTES, &len, err);
+    if (!text) return -1;
+    yaml_tree_t t;
+    diag_list_t dl = {0};
+    int rc = yaml_tree_parse(&t, text, len, path, &dl);
+    if (rc != 0 || dl.n) {
+        *err = dl.n ? xasprintf("%s:%u:%u: %s", path, dl.items[0].loc.line, dl.items[0].loc.col,
+                                dl.items[0].message)
+                    : xasprintf("%s: not a YAML configuration", path);
+        yaml_tree_free(&t);
+        diag_list_free(&dl);
+        free(text);
+        return -1;
+    }
+    json_t *root = t.root ? yaml_tree_to_json(t.root) : json_object();
+    yaml_tree_free(&t);
+    free(text);
+    /* The part of the configuration this release reads: the offline provider. The full provider
+     * table (docs/configuration.md) arrives with the model router. */
+    json_t *off = json_object_get(json_object_get(root, "providers"), "offline");
+    json_t *lat = json_object_get(off, "latency_ms");
+    json_t *price = json_object_get(off, "price");
+    if ((lat && !json_is_number(lat)) || (price && !json_is_object(price))) {
+        *err = xasprintf("%s: providers.offline.latency_ms must be a number and price a mapping "
+                         "{input_per_million, output_per_million}", path);
+        json_decref(root);
+        return -1;
+    }
+    cfg->offline_latency_ms = lat ? (uint64_t)json_number_value(lat) : 0;
+    cfg->offline_prices.input_per_million = json_number_value(json_object_get(price, "input_per_million"));
+    cfg->offline_prices.output_per_million = json_number_value(json_object_get(price, "output_per_million"));
+    json_decref(root);
+    return 0;
+}
+
+void cli_print_diags(const diag_list_t *dl) {
+    bool color = cli_use_color(2);
+    for (size_t i = 0; i < dl->n; i++) {
+        const diag_t *d = &dl->items[i];
+        fprintf(stderr, "%s:%u:%u: %serror:%s %s\n", d->file, d->loc.line, d->loc.col,
+                color ? "\033[1;31m" : "", color ? "\033[0m" : "", d->message);
+        if (d->hint) fprintf(stderr, "    hint: %s\n", d->hint);
+    }
+}
+
+workflow_t *cli_load_workflow(const char *text, size_t len, const char *file,
+                              const agent_catalog_t *cat, char *dir_for_subflows) {
+    diag_list_t dl = {0};
+    workflow_t *wf = workflow_load(text, len, file, cat, cli_subflow_exists, dir_for_subflows, &dl);
+    if (!wf || dl.n) {
+        diag_sort(&dl);
+        cli_print_diags(&dl);
+    }
+    diag_list_free(&dl);
+    return wf;
+}
+
+bool cli_use_color(int fd) {
+    const char *nc = getenv("NO_COLOR");
+    if (nc && *nc) return false;
+    return isatty(fd);
+}
+
+int cli_exit_for_status(const char *status) {
+    if (!status) return EXIT_FAILED;
+    if (!strcmp(status, "completed")) return EXIT_OK;
+    if (!strcmp(status, "waiting_human")) return EXIT_WAITING;
+    return EXIT_FAILED;
+}

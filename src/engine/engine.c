@@ -1,0 +1,549 @@
+/* engine.c - runs, the journal pump and scheduling. See engine.h. */
+#include "engine/engine_internal.h"
+#include "util/xalloc.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+int64_t engine_now_ms(void) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* splitmix64: small, fast, good enough for jitter, and reproducible from a seed in tests. */
+double engine_random01(engine_run_t *run) {
+    uint64_t z = (run->rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return (double)(z >> 11) / 9007199254740992.0;
+}
+
+static void flush_cb(uv_idle_t *h);
+
+engine_t *engine_new(const engine_opts_t *opts) {
+    engine_t *e = xcalloc(1, sizeof *e);
+    e->o = *opts;
+    if (!e->o.seed) e->o.seed = (uint64_t)engine_now_ms();
+    uv_idle_init(opts->loop, &e->flush);
+    e->flush.data = e;
+    return e;
+}
+
+static void run_release(engine_run_t *run) {
+    for (size_t i = 0; i < run->wf->n_tasks; i++) {
+        json_decref(run->exec[i].inputs);
+        json_decref(run->exec[i].votes);
+        free(run->exec[i].vote_calls);
+        free(run->exec[i].repair_note);
+    }
+    free(run->exec);
+    state_free(&run->st);
+    json_decref(run->scope);
+    free(run);
+}
+
+static void timer_closed(uv_handle_t *h) {
+    task_exec_t *x = h->data;
+    engine_run_t *run = x->run;
+    if (--run->open_handles == 0 && run->freed) run_release(run);
+}
+
+static void run_destroy(engine_run_t *run) {
+    run->freed = true;
+    for (size_t i = 0; i < run->wf->n_tasks; i++) {
+        task_stop_effects(run, (uint32_t)i);
+        if (run->exec[i].timer_ready) uv_close((uv_handle_t *)&run->exec[i].timer, timer_closed);
+    }
+    if (run->open_handles == 0) run_release(run);
+}
+
+static void idle_closed(uv_handle_t *h) { free(h->data); }
+
+void engine_free(engine_t *e) {
+    if (!e) return;
+    engine_run_t *run = e->runs;
+    while (run) {
+        engine_run_t *next = run->next;
+        run_destroy(run);
+        run = next;
+    }
+    for (size_t i = 0; i < e->n_notes; i++) {
+        free(e->notes[i].type);
+        json_decref(e->notes[i].data);
+    }
+    free(e->notes);
+    free(e->dispatch);
+    free(e->error);
+    /* The idle handle is freed with the engine once libuv is done with it. */
+    uv_close((uv_handle_t *)&e->flush, idle_closed);
+}
+
+const run_state_t *engine_run_state(const engine_run_t *run) { return &run->st; }
+const char *engine_run_id(const engine_run_t *run) { return run->st.run_id; }
+const workflow_t *engine_run_workflow(const engine_run_t *run) { return run->wf; }
+const char *engine_error(const engine_t *e) { return e->error; }
+
+/* ---- journal ------------------------------------------------------------------------------ */
+
+static bool is_terminal_task_event(const char *type) {
+    return !strcmp(type, "task.completed") || !strcmp(type, "task.skipped") ||
+           !strcmp(type, "task.cancelled") ||
+           (!strcmp(type, "task.failed"));
+}
+
+void run_touch(engine_run_t *run) {
+    engine_t *e = run->eng;
+    run->dirty = true;
+    if (!e->flush_active) {
+        e->flush_active = true;
+        uv_idle_start(&e->flush, flush_cb);
+    }
+}
+
+void run_emit(engine_run_t *run, const char *type, json_t *data) {
+    engine_t *e = run->eng;
+    char err[256];
+    uint64_t seq = run->st.seq + 1;
+    int64_t now = engine_now_ms();
+    if (state_apply(&run->st, seq, now, type, data, err, sizeof err) != 0) {
+        /* The engine emitted a transition the reducer refuses: a bug, never user input. */
+        fprintf(stderr, "baton: internal error: %s\n", err);
+        abort();
+    }
+    store_append(e->o.store, run->st.run_id, seq, now, type, data);
+    const char *task = json_string_value(json_object_get(data, "task"));
+    if (task && is_terminal_task_event(type)) {
+        int i = workflow_task_index(run->wf, task);
+        json_object_set_new(run->scope_tasks, task, state_task_view(&run->st, (uint32_t)i));
+    }
+    if (e->o.on_event) {
+        if (e->n_notes == e->cap_notes) {
+            e->cap_notes = e->cap_notes ? e->cap_notes * 2 : 64;
+            e->notes = xrealloc(e->notes, e->cap_notes * sizeof *e->notes);
+        }
+        e->notes[e->n_notes++] = (struct pending_event){run, seq, xstrdup(type), data};
+    } else {
+        json_decref(data);
+    }
+    run_touch(run);
+}
+
+void run_defer_dispatch(engine_run_t *run, uint32_t i) {
+    engine_t *e = run->eng;
+    task_exec_t *x = &run->exec[i];
+    if (x->dispatch_queued) return;
+    x->dispatch_queued = true;
+    if (e->n_dispatch == e->cap_dispatch) {
+        e->cap_dispatch = e->cap_dispatch ? e->cap_dispatch * 2 : 64;
+        e->dispatch = xrealloc(e->dispatch, e->cap_dispatch * sizeof *e->dispatch);
+    }
+    e->dispatch[e->n_dispatch++] = x;
+    run_touch(run);
+}
+
+/* ---- scheduling ---------------------------------------------------------------------------- */
+
+static json_t *failed_task_list(const engine_run_t *run) {
+    json_t *ids = json_array();
+    for (size_t i = 0; i < run->wf->n_tasks; i++)
+        if (run->st.tasks[i].status == TS_FAILED && run->wf->tasks[i].on_failure != ON_FAILURE_CONTINUE)
+            json_array_append_new(ids, json_string(run->wf->tasks[i].id));
+    return ids;
+}
+
+static void run_finish_if_done(engine_run_t *run) {
+    if (run->st.status != RS_RUNNING || !state_all_finished(&run->st)) return;
+    if (run->st.n_failed == 0) {
+        run_emit(run, "run.completed", json_object());
+        return;
+    }
+    json_t *ids = failed_task_list(run);
+    char *list = json_dumps(ids, JSON_COMPACT);
+    char *msg = xasprintf("%zu task%s failed: %s", json_array_size(ids),
+                          json_array_size(ids) == 1 ? "" : "s", list);
+    run_emit(run, "run.failed", json_pack("{s:s, s:o}", "error", msg, "failed_tasks", ids));
+    free(list);
+    free(msg);
+}
+
+/* Evaluates the task's conditions (spec section 2): 0 execute, 1 skipped, -1 failed. */
+static int evaluate_conditions(engine_run_t *run, uint32_t i) {
+    const wf_task_t *t = &run->wf->tasks[i];
+    if (!t->n_conditions) return 0;
+    task_scope_t ts;
+    task_scope_init(&ts, run, i);
+    cond_action_t action = t->conditions[t->n_conditions - 1].else_action;
+    const wf_condition_t *decided = &t->conditions[t->n_conditions - 1];
+    int rc = 0;
+    for (size_t c = 0; c < t->n_conditions; c++) {
+        json_t *v = NULL;
+        expr_error_t err;
+        if (tmpl_render_str(t->conditions[c].when.src, &ts.local, &v, &err) != 0) {
+            char *msg = xasprintf("condition '%s' at line %u: %s", t->conditions[c].when.src,
+                                  t->conditions[c].loc.line, err.message);
+            run_emit(run, "task.failed", json_pack("{s:s, s:s}", "task", t->id, "error", msg));
+            free(msg);
+            rc = -1;
+            goto out;
+        }
+        bool truth = expr_truthy(v);
+        json_decref(v);
+        if (truth) {
+            action = t->conditions[c].then_action;
+            decided = &t->conditions[c];
+            break;
+        }
+    }
+    if (action == COND_SKIP) {
+        run_emit(run, "task.skipped", json_pack("{s:s, s:s, s:s}", "task", t->id, "reason",
+                                                "condition", "condition", decided->when.src));
+        rc = 1;
+    } else if (action == COND_FAIL) {
+        char *msg = xasprintf("condition failed: %s", decided->when.src);
+        run_emit(run, "task.failed", json_pack("{s:s, s:s}", "task", t->id, "error", msg));
+        free(msg);
+        rc = -1;
+    }
+out:
+    task_scope_free(&ts);
+    return rc;
+}
+
+static void run_stop(engine_run_t *run, const char *final_type, const char *why);
+
+static double estimate_call_cost(const engine_run_t *run, const wf_task_t *t) {
+    const llm_prices_t *p = &run->eng->o.prices;
+    if (p->input_per_million == 0 && p->output_per_million == 0) return 0;
+    int max_tokens = t->agent ? t->agent->max_tokens : 1500;
+    /* The prompt is not rendered yet: count the instructions and the task's inputs as written. */
+    int64_t in = t->agent ? llm_estimate_tokens(t->agent->instructions) : 0;
+    char *inputs = json_dumps(t->inputs, JSON_COMPACT);
+    in += llm_estimate_tokens(inputs) + 64;
+    free(inputs);
+    return llm_cost(p, in, max_tokens);
+}
+
+/* 0: go on; 1: the budget stopped the run (failed or paused). */
+static int check_budget(engine_run_t *run, uint32_t i) {
+    const workflow_t *wf = run->wf;
+    const wf_task_t *t = &wf->tasks[i];
+    if (wf->budget_usd < 0 || (t->type != TASK_AGENT && t->type != TASK_CONSENSUS)) return 0;
+    double calls = t->type == TASK_CONSENSUS ? (double)t->n_consensus_agents : 1.0;
+    double estimate = estimate_call_cost(run, t) * calls;
+    if (run->st.cost_usd + estimate <= wf->budget_usd) return 0;
+    char *msg = xasprintf("budget of $%.4f would be exceeded: $%.4f spent, task '%s' may cost "
+                          "up to $%.4f", wf->budget_usd, run->st.cost_usd, t->id, estimate);
+    run_emit(run, "budget.exceeded", json_pack("{s:s, s:f, s:f, s:f, s:s}", "task", t->id,
+                                               "budget_usd", wf->budget_usd, "spent_usd",
+                                               run->st.cost_usd, "estimate_usd", estimate,
+                                               "message", msg));
+    if (wf->on_exceed == BUDGET_FAIL) {
+        run_stop(run, "run.failed", msg);
+        free(msg);
+        return 1;
+    }
+    /* pause (and downgrade, until the router can pick a cheaper tier: see docs) */
+    run_emit(run, "run.paused", json_pack("{s:s}", "reason", msg));
+    free(msg);
+    return 1;
+}
+
+static void start_ready_task(engine_run_t *run, uint32_t i) {
+    int c = evaluate_conditions(run, i);
+    if (c != 0) return;
+    if (check_budget(run, i)) {
+        /* Not started: put it back so a resume after raising the budget picks it up. */
+        if (run->st.status == RS_PAUSED) state_requeue_ready(&run->st, i);
+        return;
+    }
+    task_begin_attempt(run, i, run->st.tasks[i].attempt + 1, 1);
+}
+
+static void pump(engine_run_t *run) {
+    run_state_t *s = &run->st;
+    bool progress = true;
+    while (progress && s->status == RS_RUNNING) {
+        progress = false;
+        int i;
+        while ((i = state_next_doomed(s)) >= 0) {
+            run_emit(run, "task.skipped", json_pack("{s:s, s:s}", "task", run->wf->tasks[i].id,
+                                                    "reason", "upstream_failed"));
+            progress = true;
+        }
+        while (s->status == RS_RUNNING && (int)s->n_running < run->wf->concurrency &&
+               (i = state_next_ready(s)) >= 0) {
+            start_ready_task(run, (uint32_t)i);
+            progress = true;
+        }
+    }
+    run_finish_if_done(run);
+}
+
+static void flush_cb(uv_idle_t *h) {
+    engine_t *e = h->data;
+    uv_idle_stop(&e->flush);
+    e->flush_active = false;
+
+    for (engine_run_t *run = e->runs; run; run = run->next) {
+        if (!run->dirty) continue;
+        run->dirty = false;
+        pump(run);
+    }
+    char *err = NULL;
+    if (store_commit(e->o.store, &err) != 0) {
+        /* Without a journal nothing may go on: effects would not be recoverable. */
+        free(e->error);
+        e->error = err;
+        fprintf(stderr, "baton: %s; stopping\n", err);
+        for (engine_run_t *run = e->runs; run; run = run->next)
+            for (size_t i = 0; i < run->wf->n_tasks; i++) task_stop_effects(run, (uint32_t)i);
+        e->n_dispatch = 0;
+        return;
+    }
+    size_t n = e->n_notes;
+    for (size_t k = 0; k < n; k++) {
+        struct pending_event *p = &e->notes[k];
+        e->o.on_event(e->o.on_event_ud, p->run, p->seq, p->type, p->data);
+        free(p->type);
+        json_decref(p->data);
+    }
+    /* Observers never emit, so the list is exactly what was committed. */
+    e->n_notes = 0;
+
+    size_t nd = e->n_dispatch;
+    task_exec_t **list = e->dispatch;
+    e->dispatch = NULL;
+    e->n_dispatch = e->cap_dispatch = 0;
+    for (size_t k = 0; k < nd; k++) {
+        task_exec_t *x = list[k];
+        x->dispatch_queued = false;
+        if (x->run->st.tasks[x->index].status == TS_RUNNING) task_dispatch(x->run, x->index);
+    }
+    free(list);
+}
+
+/* ---- runs ----------------------------------------------------------------------------------- */
+
+static engine_run_t *run_new(engine_t *e, const workflow_t *wf) {
+    engine_run_t *run = xcalloc(1, sizeof *run);
+    run->eng = e;
+    run->wf = wf;
+    state_init(&run->st, wf);
+    run->exec = xcalloc(wf->n_tasks, sizeof *run->exec);
+    for (size_t i = 0; i < wf->n_tasks; i++) {
+        run->exec[i].run = run;
+        run->exec[i].index = (uint32_t)i;
+    }
+    run->scope = json_object();
+    run->scope_tasks = json_object();
+    run->scope_artifacts = json_object();
+    json_object_set_new(run->scope, "tasks", run->scope_tasks);
+    json_object_set_new(run->scope, "artifacts", run->scope_artifacts);
+    run->next = e->runs;
+    e->runs = run;
+    return run;
+}
+
+static void run_unlink(engine_t *e, engine_run_t *run) {
+    for (engine_run_t **p = &e->runs; *p; p = &(*p)->next)
+        if (*p == run) {
+            *p = run->next;
+            return;
+        }
+}
+
+/* Run ids sort by creation time and are short enough to type: r-<base32 ms><4 random>. */
+static char *new_run_id(void) {
+    static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
+    char id[24] = "r-";
+    uint64_t ms = (uint64_t)engine_now_ms();
+    for (int k = 0; k < 9; k++) id[2 + k] = alphabet[(ms >> (5 * (8 - k))) & 31];
+    uint32_t r = randombytes_random();
+    for (int k = 0; k < 4; k++) id[11 + k] = alphabet[(r >> (5 * k)) & 31];
+    id[15] = '\0';
+    return xstrdup(id);
+}
+
+static void scope_fill(engine_run_t *run) {
+    const workflow_t *wf = run->wf;
+    json_t *vars = wf->variables ? json_deep_copy(wf->variables) : json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(run->st.inputs, k, v)
+        if (json_object_get(vars, k)) json_object_set(vars, k, v);
+    json_object_set(run->scope, "inputs", run->st.inputs);
+    json_object_set_new(run->scope, "variables", vars);
+    json_object_set_new(run->scope, "run", json_pack("{s:s, s:I}", "id", run->st.run_id,
+                                                     "started_at", (json_int_t)run->st.created_ms));
+}
+
+engine_run_t *engine_start(engine_t *e, const workflow_t *wf, const char *source,
+                           const char *file, const json_t *inputs, char **err) {
+    json_t *resolved = inputs_resolve(wf, inputs, err);
+    if (!resolved) return NULL;
+    engine_run_t *run = run_new(e, wf);
+    char *id = new_run_id();
+    run->rng = e->o.seed ^ (uint64_t)engine_now_ms();
+    json_t *ids = json_array();
+    for (size_t i = 0; i < wf->n_tasks; i++) json_array_append_new(ids, json_string(wf->tasks[i].id));
+    run_emit(run, "run.created", json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:o}", "run_id", id,
+                                           "workflow", wf->name, "file", file, "source", source,
+                                           "inputs", resolved, "tasks", ids));
+    free(id);
+    scope_fill(run);
+    run_emit(run, "run.started", json_object());
+    return run;
+}
+
+static int replay_event(void *ud, uint64_t seq, int64_t ts, const char *type, json_t *data) {
+    engine_run_t *run = ud;
+    char err[256];
+    if (state_apply(&run->st, seq, ts, type, data, err, sizeof err) != 0) {
+        fprintf(stderr, "baton: journal of %s: %s\n", run->st.run_id ? run->st.run_id : "?", err);
+        return -1;
+    }
+    const char *task = json_string_value(json_object_get(data, "task"));
+    if (task && is_terminal_task_event(type))
+        json_object_set_new(run->scope_tasks, task,
+                            state_task_view(&run->st, (uint32_t)workflow_task_index(run->wf, task)));
+    if (!strcmp(type, "artifact.written")) {
+        /* artifacts.NAME reads the content back: load it from the file the event names. */
+        const char *name = json_string_value(json_object_get(data, "name"));
+        const char *path = json_string_value(json_object_get(data, "path"));
+        FILE *f = path ? fopen(path, "rb") : NULL;
+        if (f && name) {
+            char buf[65536];
+            size_t n = fread(buf, 1, sizeof buf - 1, f);
+            buf[n] = '\0';
+            json_object_set_new(run->scope_artifacts, name, json_stringn(buf, n));
+        }
+        if (f) fclose(f);
+    }
+    return 0;
+}
+
+engine_run_t *engine_resume(engine_t *e, const workflow_t *wf, const char *run_id, char **err) {
+    engine_run_t *run = run_new(e, wf);
+    run->st.run_id = xstrdup(run_id);
+    run->rng = e->o.seed ^ (uint64_t)engine_now_ms();
+    if (store_events(e->o.store, run_id, 0, replay_event, run) != 0 || run->st.seq == 0) {
+        *err = run->st.seq ? xasprintf("the journal of run %s cannot be replayed", run_id)
+                           : xasprintf("run %s has no journal", run_id);
+        run_unlink(e, run);
+        run_destroy(run);
+        return NULL;
+    }
+    scope_fill(run);
+    run_state_t *s = &run->st;
+    if (s->status == RS_COMPLETED || s->status == RS_FAILED || s->status == RS_CANCELLED)
+        return run; /* nothing to do; callers report the final state */
+    int64_t now = engine_now_ms();
+    for (uint32_t i = 0; i < wf->n_tasks; i++) {
+        task_state_t *t = &s->tasks[i];
+        if (t->status == TS_RUNNING) {
+            /* Same attempt, same idempotency key (run/task/attempt): the effect never finished. */
+            run_defer_dispatch(run, i);
+        } else if (t->status == TS_RETRYING) {
+            int64_t wait = t->retry_at_ms - now;
+            task_schedule_retry(run, i, wait > 0 ? (uint64_t)wait : 0);
+        } else if (t->status == TS_WAITING_HUMAN) {
+            human_resume(run, i);
+        }
+    }
+    run_touch(run);
+    return run;
+}
+
+int engine_respond(engine_t *e, engine_run_t *run, const char *task_id, const json_t *answer,
+                   char **err) {
+    int i = workflow_task_index(run->wf, task_id);
+    if (i < 0) {
+        *err = xasprintf("run %s has no task '%s'", run->st.run_id, task_id);
+        return -1;
+    }
+    task_state_t *t = &run->st.tasks[i];
+    if (t->status != TS_WAITING_HUMAN || t->answer) {
+        *err = xasprintf("task '%s' is not waiting for a human (it is %s)", task_id,
+                         task_status_name(t->status));
+        return -1;
+    }
+    const char *decision = json_string_value(json_object_get(answer, "decision"));
+    const json_t *options = json_object_get(t->human, "options");
+    const char *kind = json_string_value(json_object_get(t->human, "kind"));
+    if (options && json_array_size(options) && !(kind && !strcmp(kind, "input"))) {
+        bool ok = false;
+        size_t k;
+        json_t *o;
+        json_array_foreach(options, k, o) if (decision && !strcmp(json_string_value(o), decision)) ok = true;
+        if (!ok) {
+            char *list = json_dumps(options, JSON_COMPACT);
+            *err = xasprintf("decision '%s' is not one of %s", decision ? decision : "", list);
+            free(list);
+            return -1;
+        }
+    }
+    json_t *data = json_deep_copy(answer);
+    json_object_set_new(data, "task", json_string(task_id));
+    if (!json_object_get(data, "answered_at"))
+        json_object_set_new(data, "answered_at", json_integer(engine_now_ms()));
+    if (!json_object_get(data, "answered_by")) json_object_set_new(data, "answered_by", json_string("cli"));
+    task_stop_effects(run, (uint32_t)i); /* the deadline timer */
+    run_emit(run, "approval.responded", data);
+    human_apply_answer(run, (uint32_t)i);
+    (void)e;
+    return 0;
+}
+
+/* Ends a run that still has work: whatever is in flight stops, unfinished tasks are cancelled,
+ * and the run ends with `final_type` (run.cancelled or run.failed). */
+static void run_stop(engine_run_t *run, const char *final_type, const char *why) {
+    run_state_t *s = &run->st;
+    if (s->status == RS_COMPLETED || s->status == RS_FAILED || s->status == RS_CANCELLED) return;
+    for (uint32_t i = 0; i < run->wf->n_tasks; i++) {
+        if (task_status_terminal(s->tasks[i].status)) continue;
+        task_stop_effects(run, i);
+        run_emit(run, "task.cancelled", json_pack("{s:s, s:s}", "task", run->wf->tasks[i].id,
+                                                  "reason", why));
+    }
+    bool failed = !strcmp(final_type, "run.failed");
+    run_emit(run, final_type, json_pack("{s:s}", failed ? "error" : "reason", why));
+}
+
+void engine_cancel(engine_t *e, engine_run_t *run, const char *reason) {
+    (void)e;
+    run_stop(run, "run.cancelled", reason ? reason : "cancelled");
+}
+
+int engine_pause(engine_t *e, engine_run_t *run, const char *reason, char **err) {
+    (void)e;
+    if (run->st.status != RS_RUNNING) {
+        *err = xasprintf("run %s is %s, not running", run->st.run_id, run_status_name(run->st.status));
+        return -1;
+    }
+    run_emit(run, "run.paused", json_pack("{s:s}", "reason", reason ? reason : "paused"));
+    return 0;
+}
+
+int engine_unpause(engine_t *e, engine_run_t *run, char **err) {
+    (void)e;
+    if (run->st.status != RS_PAUSED) {
+        *err = xasprintf("run %s is %s, not paused", run->st.run_id, run_status_name(run->st.status));
+        return -1;
+    }
+    run_emit(run, "run.resumed", json_object());
+    /* Backoff timers that fired while paused did nothing: arm them again with what is left. */
+    int64_t now = engine_now_ms();
+    for (uint32_t i = 0; i < run->wf->n_tasks; i++) {
+        const task_state_t *t = &run->st.tasks[i];
+        if (t->status != TS_RETRYING || (run->exec[i].timer_ready && uv_is_active((uv_handle_t *)&run->exec[i].timer)))
+            continue;
+        int64_t wait = t->retry_at_ms - now;
+        task_schedule_retry(run, i, wait > 0 ? (uint64_t)wait : 0);
+    }
+    return 0;
+}

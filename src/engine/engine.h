@@ -1,0 +1,76 @@
+/* engine.h - runs workflows on the libuv loop.
+ *
+ * The engine turns a loaded workflow into a run: it schedules ready tasks within the run's
+ * concurrency limit, evaluates conditions, calls the model provider, retries with backoff,
+ * enforces timeouts and budgets, waits for humans, writes artifacts, and journals every state
+ * change as an event (core/state.h lists them). State is never kept beside the journal: each
+ * event is applied to the run's state with the same pure reducer a resume or a test uses.
+ *
+ * Durability: events produced during one loop turn are committed in one transaction at the end
+ * of the turn (group commit); a model call or any other effect that depends on an event is
+ * started only after that event's transaction committed.
+ *
+ * Threading: everything happens on the loop thread that owns `loop`. */
+#ifndef BATON_ENGINE_ENGINE_H
+#define BATON_ENGINE_ENGINE_H
+
+#include "core/state.h"
+#include "core/workflow.h"
+#include "llm/provider.h"
+#include "store/store.h"
+
+#include <uv.h>
+
+typedef struct engine engine_t;
+typedef struct engine_run engine_run_t;
+
+/* Called after each committed event, in journal order. data is borrowed. */
+typedef void (*engine_event_fn)(void *ud, engine_run_t *run, uint64_t seq, const char *type,
+                                const json_t *data);
+
+typedef struct engine_opts {
+    uv_loop_t *loop;
+    store_t *store;
+    llm_provider_t *provider;
+    llm_prices_t prices;        /* used for budget estimates before a call */
+    const char *artifacts_dir;  /* <data-dir>/artifacts */
+    engine_event_fn on_event;
+    void *on_event_ud;
+    uint64_t seed;              /* seeds retry jitter; 0 picks one from the clock */
+} engine_opts_t;
+
+engine_t *engine_new(const engine_opts_t *opts);
+/* Cancels nothing: call engine_cancel first if runs must stop. Frees every run. */
+void engine_free(engine_t *e);
+
+/* Starts a run of wf (borrowed: it must outlive the run). `source` (the workflow text) and
+ * `file` are journaled with the run so it can be resumed, inspected or forked later. inputs is
+ * borrowed. Returns NULL with *err (caller frees) when the inputs do not fit the declaration. */
+engine_run_t *engine_start(engine_t *e, const workflow_t *wf, const char *source,
+                           const char *file, const json_t *inputs, char **err);
+
+/* Rebuilds a run from its journal and carries on: completed tasks stay completed, tasks that
+ * were running are dispatched again with the same attempt number, retry timers and human waits
+ * are restored. wf must be the workflow the run was started with. */
+engine_run_t *engine_resume(engine_t *e, const workflow_t *wf, const char *run_id, char **err);
+
+/* Answers a human step. answer: {decision, feedback, edited_output, answers, answered_by}.
+ * 0, or -1 with *err (409-style conflicts and 400-style bad answers have clear messages). */
+int engine_respond(engine_t *e, engine_run_t *run, const char *task_id, const json_t *answer,
+                   char **err);
+
+void engine_cancel(engine_t *e, engine_run_t *run, const char *reason);
+int engine_pause(engine_t *e, engine_run_t *run, const char *reason, char **err);
+int engine_unpause(engine_t *e, engine_run_t *run, char **err);
+
+const run_state_t *engine_run_state(const engine_run_t *run);
+const char *engine_run_id(const engine_run_t *run);
+const workflow_t *engine_run_workflow(const engine_run_t *run);
+
+/* The last journal write error, or NULL. A run whose events cannot be written stops. */
+const char *engine_error(const engine_t *e);
+
+/* Milliseconds since the epoch; the clock every journal timestamp uses. */
+int64_t engine_now_ms(void);
+
+#endif

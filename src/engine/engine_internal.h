@@ -1,0 +1,125 @@
+/* engine_internal.h - what the engine's files share. Not for other modules.
+ *
+ * Files: engine.c (runs, the journal pump, scheduling), task_agent.c (agent calls, retries,
+ * timeouts, loops), task_human.c (human steps and answers), task_consensus.c (votes),
+ * prompt.c (what an agent is told), inputs.c (run inputs), artifacts.c (files on disk). */
+#ifndef BATON_ENGINE_INTERNAL_H
+#define BATON_ENGINE_INTERNAL_H
+
+#include "core/template.h"
+#include "engine/engine.h"
+#include "util/strbuf.h"
+
+typedef struct task_exec task_exec_t;
+
+/* Runtime of one task of one run: what is in flight. Owned by the run. */
+struct task_exec {
+    engine_run_t *run;
+    uint32_t index;
+    uv_timer_t timer;          /* timeout while running, backoff while retrying, human deadline */
+    bool timer_ready;          /* uv_timer_init done (lazily: most tasks of a big run need none) */
+    llm_call_t *call;          /* in-flight agent call */
+    int repairs;               /* schema repair round trips in this attempt */
+    char *repair_note;         /* validator message for the next repair call */
+    json_t *inputs;            /* rendered inputs of the attempt in flight */
+    /* consensus */
+    llm_call_t **vote_calls;   /* one per agent; NULL once answered */
+    struct vote_ctx *vote_ctx; /* one per agent: what each answer belongs to */
+    json_t *votes;             /* array, one slot per agent (null = not yet / abstained) */
+    size_t votes_pending;
+    bool dispatch_queued;
+};
+
+struct engine_run {
+    engine_t *eng;
+    const workflow_t *wf;
+    run_state_t st;
+    task_exec_t *exec;
+    json_t *scope;             /* root names for templates: inputs, variables, tasks, run, artifacts */
+    json_t *scope_tasks;       /* scope["tasks"]: id -> {status, output, outputs, cost} */
+    json_t *scope_artifacts;
+    uint64_t rng;              /* jitter */
+    bool dirty;                /* has work for the next pump */
+    bool freed;
+    engine_run_t *next;        /* engine's list */
+    uint32_t open_handles;     /* timers not yet closed; the run is freed when it reaches 0 */
+};
+
+struct engine {
+    engine_opts_t o;
+    uv_idle_t flush;           /* runs the pump + group commit once per loop turn when dirty */
+    bool flush_active;
+    engine_run_t *runs;
+    /* committed-event notifications waiting for observers, and dispatches waiting for commit */
+    struct pending_event { engine_run_t *run; uint64_t seq; char *type; json_t *data; } *notes;
+    size_t n_notes, cap_notes;
+    task_exec_t **dispatch;
+    size_t n_dispatch, cap_dispatch;
+    char *error;
+};
+
+/* Journals one event for run: applies it to the run state (the reducer must accept it: the
+ * engine only emits valid transitions), queues it for the next group commit and for observers.
+ * Steals the reference to data. */
+void run_emit(engine_run_t *run, const char *type, json_t *data);
+/* Asks for a pump + commit at the end of this loop turn. */
+void run_touch(engine_run_t *run);
+/* Queues the task's effect (model call, human request) to start after the next commit. */
+void run_defer_dispatch(engine_run_t *run, uint32_t i);
+
+/* The scope templates of task i see, with `extra` (item, iteration, previous...) on top. */
+typedef struct task_scope {
+    expr_scope_t run_scope, local;
+    json_t *locals;
+} task_scope_t;
+void task_scope_init(task_scope_t *ts, engine_run_t *run, uint32_t i);
+void task_scope_free(task_scope_t *ts);
+
+/* Starts attempt `attempt` of task i (journals task.started; effect follows the commit). */
+void task_begin_attempt(engine_run_t *run, uint32_t i, int attempt, int iteration);
+/* Starts the effect of the task's current attempt (called after commit). */
+void task_dispatch(engine_run_t *run, uint32_t i);
+/* The attempt in flight failed: retry with backoff or fail for good. */
+void task_attempt_failed(engine_run_t *run, uint32_t i, const char *error, bool retryable,
+                         double cost_usd);
+/* The attempt produced output: approval, loop, artifact, completion. */
+void task_attempt_succeeded(engine_run_t *run, uint32_t i, const char *output, json_t *outputs,
+                            double cost_usd, bool skip_approval);
+/* Arms the backoff timer: the next attempt of task i starts after delay_ms. */
+void task_schedule_retry(engine_run_t *run, uint32_t i, uint64_t delay_ms);
+/* Stops whatever is in flight for task i (call, timer). */
+void task_stop_effects(engine_run_t *run, uint32_t i);
+void task_timer_start(engine_run_t *run, uint32_t i, uint64_t ms, uv_timer_cb cb);
+
+void agent_dispatch(engine_run_t *run, uint32_t i);
+void human_dispatch(engine_run_t *run, uint32_t i);
+void consensus_dispatch(engine_run_t *run, uint32_t i);
+void consensus_cancel(engine_run_t *run, uint32_t i);
+/* Acts on a recorded answer (approval.responded) of task i. */
+void human_apply_answer(engine_run_t *run, uint32_t i);
+/* After a resume: act on a recorded answer, or re-arm the deadline of a pending request. */
+void human_resume(engine_run_t *run, uint32_t i);
+/* Requests a human step for task i: journals approval.requested. */
+void human_request(engine_run_t *run, uint32_t i, json_t *request);
+
+/* prompt.c: the system and user messages for an agent call. Caller frees both. */
+void prompt_compose(const wf_task_t *task, const wf_agent_t *agent, const char *task_prompt,
+                    const json_t *inputs, const char *feedback, const json_t *previous,
+                    char **system, char **user);
+
+/* inputs.c: checks run inputs against the declaration and applies defaults. New reference or
+ * NULL with *err. */
+json_t *inputs_resolve(const workflow_t *wf, const json_t *given, char **err);
+
+/* artifacts.c: writes content under <dir>/<run_id>/<sanitized name>; returns the
+ * artifact.written event data (new reference) or NULL with *err. */
+json_t *artifact_write(const char *dir, const char *run_id, const char *task_id,
+                       const char *agent_id, const char *name, const char *content, size_t len,
+                       char **err);
+/* Keeps [A-Za-z0-9._-], maps the rest to '_', refuses traversal; caller frees. */
+char *artifact_sanitize_name(const char *name);
+const char *artifact_mime(const char *name);
+
+double engine_random01(engine_run_t *run);
+
+#endif

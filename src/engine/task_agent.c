@@ -1,0 +1,338 @@
+/* task_agent.c - one attempt of a task: dispatch, agent calls, timeouts, retries, loops and
+ * completion. */
+#include "core/jsonschema.h"
+#include "core/quality.h"
+#include "core/template.h"
+#include "engine/engine_internal.h"
+#include "util/xalloc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* JSON outputs that fail their schema go back to the model at most this many times (spec 6). */
+#define MAX_SCHEMA_REPAIRS 2
+
+void task_scope_init(task_scope_t *ts, engine_run_t *run, uint32_t i) {
+    const task_state_t *t = &run->st.tasks[i];
+    ts->run_scope = (expr_scope_t){run->scope, NULL};
+    ts->locals = json_object();
+    json_object_set_new(ts->locals, "iteration", json_integer(t->iteration > 0 ? t->iteration : 1));
+    json_object_set(ts->locals, "previous", t->previous ? t->previous : json_null());
+    ts->local = (expr_scope_t){ts->locals, &ts->run_scope};
+}
+
+void task_scope_free(task_scope_t *ts) { json_decref(ts->locals); }
+
+void task_timer_start(engine_run_t *run, uint32_t i, uint64_t ms, uv_timer_cb cb) {
+    task_exec_t *x = &run->exec[i];
+    if (!x->timer_ready) {
+        uv_timer_init(run->eng->o.loop, &x->timer);
+        x->timer.data = x;
+        x->timer_ready = true;
+        run->open_handles++;
+    }
+    uv_ref((uv_handle_t *)&x->timer); /* a human deadline may have unref'd it */
+    uv_timer_start(&x->timer, cb, ms, 0);
+}
+
+void task_stop_effects(engine_run_t *run, uint32_t i) {
+    task_exec_t *x = &run->exec[i];
+    if (x->timer_ready) uv_timer_stop(&x->timer);
+    if (x->call) {
+        provider_cancel(run->eng->o.provider, x->call);
+        x->call = NULL;
+    }
+    consensus_cancel(run, i);
+}
+
+void task_begin_attempt(engine_run_t *run, uint32_t i, int attempt, int iteration) {
+    task_exec_t *x = &run->exec[i];
+    x->repairs = 0;
+    free(x->repair_note);
+    x->repair_note = NULL;
+    run_emit(run, "task.started", json_pack("{s:s, s:i, s:i}", "task", run->wf->tasks[i].id,
+                                            "attempt", attempt, "iteration", iteration));
+    run_defer_dispatch(run, i);
+}
+
+void task_dispatch(engine_run_t *run, uint32_t i) {
+    const wf_task_t *t = &run->wf->tasks[i];
+    switch (t->type) {
+    case TASK_AGENT: agent_dispatch(run, i); return;
+    case TASK_HUMAN: human_dispatch(run, i); return;
+    case TASK_CONSENSUS: consensus_dispatch(run, i); return;
+    default: break;
+    }
+    /* Honest about what this version does: these types load and validate, and are refused here
+     * with a message rather than pretending to have run. */
+    char *msg = xasprintf("tasks of type '%s' are validated but not executed by this version of "
+                          "Baton (see docs/workflow-language.md)", task_type_name(t->type));
+    task_attempt_failed(run, i, msg, false, 0);
+    free(msg);
+}
+
+static void retry_fire(uv_timer_t *h) {
+    task_exec_t *x = h->data;
+    engine_run_t *run = x->run;
+    const task_state_t *t = &run->st.tasks[x->index];
+    if (t->status != TS_RETRYING) return;
+    if (run->st.status != RS_RUNNING) {
+        /* Paused or ended while waiting: a resume re-arms the timer from the journal. */
+        return;
+    }
+    task_begin_attempt(run, x->index, t->attempt + 1, t->iteration);
+}
+
+void task_schedule_retry(engine_run_t *run, uint32_t i, uint64_t delay_ms) {
+    task_timer_start(run, i, delay_ms, retry_fire);
+}
+
+/* Spec section 2: attempt n waits min(max, initial * factor^(n-1)), full jitter when asked. */
+static uint64_t backoff_ms(engine_run_t *run, const wf_backoff_t *b, int n) {
+    double d = b->initial_s * pow(b->factor, n - 1);
+    if (d > b->max_s) d = b->max_s;
+    if (b->jitter) d *= engine_random01(run);
+    return (uint64_t)(d * 1000.0);
+}
+
+void task_attempt_failed(engine_run_t *run, uint32_t i, const char *error, bool retryable,
+                         double cost_usd) {
+    const wf_task_t *t = &run->wf->tasks[i];
+    const task_state_t *ts = &run->st.tasks[i];
+    task_stop_effects(run, i);
+    int n = ts->failures + 1; /* this failure */
+    json_t *data = json_pack("{s:s, s:i, s:s, s:f}", "task", t->id, "attempt", ts->attempt,
+                             "error", error, "cost_usd", cost_usd);
+    if (retryable && n <= t->max_retries) {
+        uint64_t delay = backoff_ms(run, &t->backoff, n);
+        json_object_set_new(data, "retry_in_ms", json_integer((json_int_t)delay));
+        json_object_set_new(data, "retry_at_ms", json_integer(engine_now_ms() + (json_int_t)delay));
+        run_emit(run, "task.failed", data);
+        task_schedule_retry(run, i, delay);
+        return;
+    }
+    run_emit(run, "task.failed", data);
+}
+
+static void complete(engine_run_t *run, uint32_t i, const char *output, json_t *outputs,
+                     double cost_usd) {
+    const wf_task_t *t = &run->wf->tasks[i];
+    const task_state_t *ts = &run->st.tasks[i];
+    if (t->artifact && output) {
+        char *err = NULL;
+        json_t *art = artifact_write(run->eng->o.artifacts_dir, run->st.run_id, t->id,
+                                     t->agent ? t->agent->id : NULL, t->artifact, output,
+                                     strlen(output), &err);
+        if (!art) {
+            task_attempt_failed(run, i, err, false, cost_usd);
+            free(err);
+            return;
+        }
+        json_object_set_new(run->scope_artifacts, t->artifact, json_string(output));
+        run_emit(run, "artifact.written", art);
+    }
+    run_emit(run, "task.completed",
+             json_pack("{s:s, s:i, s:i, s:s?, s:O, s:f}", "task", t->id, "attempt", ts->attempt,
+                       "iteration", ts->iteration, "output", output, "outputs", outputs,
+                       "cost_usd", cost_usd));
+}
+
+/* loop.until after an iteration: 1 run again, 0 done, -1 failed (already journaled). */
+static int loop_again(engine_run_t *run, uint32_t i, const char *output, json_t *outputs) {
+    const wf_task_t *t = &run->wf->tasks[i];
+    const task_state_t *ts = &run->st.tasks[i];
+    if (!t->loop_until.src) return 0;
+    task_scope_t sc;
+    task_scope_init(&sc, run, i);
+    /* The task's own result is what `until` judges: tasks.<self> and previous show it. */
+    json_t *tasks = json_deep_copy(run->scope_tasks);
+    json_object_set_new(tasks, t->id, json_pack("{s:s, s:s?, s:O, s:i}", "status", "running",
+                                                "output", output, "outputs", outputs,
+                                                "attempts", ts->attempt));
+    json_object_set_new(sc.locals, "tasks", tasks);
+    json_object_set(sc.locals, "previous", outputs);
+    json_t *v = NULL;
+    expr_error_t err;
+    int rc;
+    if (tmpl_render_str(t->loop_until.src, &sc.local, &v, &err) != 0) {
+        char *msg = xasprintf("loop.until '%s': %s", t->loop_until.src, err.message);
+        task_attempt_failed(run, i, msg, false, 0);
+        free(msg);
+        rc = -1;
+    } else {
+        rc = !expr_truthy(v) && ts->iteration < t->loop_max_iterations;
+    }
+    json_decref(v);
+    task_scope_free(&sc);
+    return rc;
+}
+
+void task_attempt_succeeded(engine_run_t *run, uint32_t i, const char *output, json_t *outputs,
+                            double cost_usd, bool skip_approval) {
+    const wf_task_t *t = &run->wf->tasks[i];
+    const task_state_t *ts = &run->st.tasks[i];
+    if (t->requires_approval && !skip_approval) {
+        json_t *req = json_pack("{s:s, s:s, s:s?, s:[sss], s:{s:s?, s:O}, s:f}",
+                                "kind", "approval", "title", t->name,
+                                "description", t->agent ? t->agent->goal : NULL,
+                                "options", "approve", "reject", "modify",
+                                "proposal", "output", output, "outputs", outputs,
+                                "cost_usd", cost_usd);
+        json_object_set_new(req, "timeout_s", json_real(t->approval_timeout_s));
+        json_decref(outputs);
+        human_request(run, i, req);
+        return;
+    }
+    int again = loop_again(run, i, output, outputs);
+    if (again < 0) {
+        json_decref(outputs);
+        return;
+    }
+    if (again) {
+        run_emit(run, "task.iterated", json_pack("{s:s, s:i, s:s?, s:o, s:f}", "task", t->id,
+                                                 "iteration", ts->iteration, "output", output,
+                                                 "outputs", outputs, "cost_usd", cost_usd));
+        task_begin_attempt(run, i, ts->attempt + 1, ts->iteration + 1);
+        return;
+    }
+    complete(run, i, output, outputs, cost_usd);
+    json_decref(outputs);
+}
+
+/* ---- agent calls ---------------------------------------------------------------------------- */
+
+static void agent_done(void *ud, llm_response_t *resp, const char *error);
+
+static void timeout_fire(uv_timer_t *h) {
+    task_exec_t *x = h->data;
+    engine_run_t *run = x->run;
+    const wf_task_t *t = &run->wf->tasks[x->index];
+    char *msg = xasprintf("timed out after %gs", t->timeout_s);
+    task_attempt_failed(run, x->index, msg, true, 0);
+    free(msg);
+}
+
+void agent_dispatch(engine_run_t *run, uint32_t i) {
+    const wf_task_t *t = &run->wf->tasks[i];
+    task_exec_t *x = &run->exec[i];
+    const task_state_t *ts = &run->st.tasks[i];
+    task_scope_t sc;
+    task_scope_init(&sc, run, i);
+    expr_error_t err;
+    json_t *inputs = NULL, *prompt = NULL;
+    if (tmpl_render_value(t->inputs, &sc.local, &inputs, &err) != 0 ||
+        (t->prompt.src && tmpl_render_str(t->prompt.src, &sc.local, &prompt, &err) != 0)) {
+        char *msg = xasprintf("template: %s", err.message);
+        json_decref(inputs);
+        task_scope_free(&sc);
+        task_attempt_failed(run, i, msg, false, 0);
+        free(msg);
+        return;
+    }
+    task_scope_free(&sc);
+    json_decref(x->inputs);
+    x->inputs = inputs;
+
+    char *prompt_text = prompt ? expr_format(prompt) : NULL;
+    json_decref(prompt);
+    strbuf_t feedback = {0};
+    if (ts->feedback) sb_printf(&feedback, "Reviewer feedback to address: %s", ts->feedback);
+    if (x->repair_note)
+        sb_printf(&feedback, "%sYour previous answer was not valid: %s. Answer again with JSON "
+                  "that matches the schema.", feedback.len ? "\n" : "", x->repair_note);
+
+    char *system = NULL, *user = NULL;
+    prompt_compose(t, t->agent, prompt_text, inputs, feedback.len ? sb_str(&feedback) : NULL,
+                   ts->iteration > 1 ? ts->previous : NULL, &system, &user);
+    const wf_agent_t *a = t->agent;
+    llm_request_t req = {
+        .run_id = run->st.run_id, .task_id = t->id, .attempt = ts->attempt,
+        .iteration = ts->iteration, .agent = a, .system = system, .prompt = user,
+        .inputs = inputs, .feedback = feedback.len ? sb_str(&feedback) : NULL,
+        .model = t->model, .format = a->format, .schema = a->schema,
+        .word_limit = a->word_limit, .max_tokens = a->max_tokens, .temperature = a->temperature,
+    };
+    x->call = provider_call(run->eng->o.provider, &req, agent_done, x);
+    if (t->timeout_s > 0) task_timer_start(run, i, (uint64_t)(t->timeout_s * 1000.0), timeout_fire);
+    free(system);
+    free(user);
+    free(prompt_text);
+    sb_free(&feedback);
+}
+
+/* Parses and checks a JSON answer; NULL with a message in err when it does not fit. */
+static json_t *parse_json_output(const llm_response_t *resp, const json_t *schema, char *err,
+                                 size_t errlen) {
+    json_t *v = resp->json ? json_incref(resp->json) : NULL;
+    if (!v) {
+        json_error_t jerr;
+        v = json_loads(resp->text ? resp->text : "", JSON_DECODE_ANY, &jerr);
+        if (!v) {
+            snprintf(err, errlen, "output is not JSON (%s at column %d)", jerr.text, jerr.column);
+            return NULL;
+        }
+    }
+    if (schema && jsonschema_validate(schema, v, err, errlen) != 0) {
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+static void agent_done(void *ud, llm_response_t *resp, const char *error) {
+    task_exec_t *x = ud;
+    engine_run_t *run = x->run;
+    uint32_t i = x->index;
+    const wf_task_t *t = &run->wf->tasks[i];
+    const wf_agent_t *a = t->agent;
+    x->call = NULL;
+    if (x->timer_ready) uv_timer_stop(&x->timer);
+    if (!resp) {
+        task_attempt_failed(run, i, error ? error : "model call failed", true, 0);
+        return;
+    }
+    double cost = resp->cost_usd;
+    json_t *outputs;
+    char why[512];
+    if (a->format == OUTPUT_JSON) {
+        outputs = parse_json_output(resp, a->schema, why, sizeof why);
+        if (!outputs) {
+            if (x->repairs < MAX_SCHEMA_REPAIRS) {
+                /* Same attempt: the model gets the validator's message and tries again. */
+                x->repairs++;
+                free(x->repair_note);
+                x->repair_note = xstrdup(why);
+                run_emit(run, "task.output_rejected",
+                         json_pack("{s:s, s:s, s:i, s:f}", "task", t->id, "error", why, "repair",
+                                   x->repairs, "cost_usd", cost));
+                llm_response_free(resp);
+                free(resp);
+                agent_dispatch(run, i);
+                return;
+            }
+            char *msg = xasprintf("output does not match the schema after %d repairs: %s",
+                                  MAX_SCHEMA_REPAIRS, why);
+            task_attempt_failed(run, i, msg, true, cost);
+            free(msg);
+            llm_response_free(resp);
+            free(resp);
+            return;
+        }
+    } else {
+        outputs = json_pack("{s:s}", "text", resp->text ? resp->text : "");
+    }
+    double threshold = t->quality_threshold;
+    double q = quality_score(resp->text, a->format, a->schema, a->word_limit, why, sizeof why);
+    if (q < threshold) {
+        char *msg = xasprintf("quality %.2f is below the threshold %.2f: %s", q, threshold, why);
+        task_attempt_failed(run, i, msg, true, cost);
+        free(msg);
+        json_decref(outputs);
+    } else {
+        task_attempt_succeeded(run, i, resp->text, outputs, cost, false);
+    }
+    llm_response_free(resp);
+    free(resp);
+}

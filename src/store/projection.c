@@ -1,0 +1,181 @@
+/* projection.c - journal event -> projection tables. The one place that knows how each event
+ * type shows in runs/tasks/artifacts/approvals, so that a rebuild from the journal (replaying
+ * this function) yields the live tables. */
+#include "store/store_internal.h"
+
+#include <string.h>
+
+static int step(sqlite3_stmt *s) {
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static const char *str(const json_t *o, const char *k) {
+    return json_string_value(json_object_get(o, k));
+}
+
+static char *dump(const json_t *v) {
+    return v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+}
+
+static int run_created(store_t *st, const store_event_rec_t *e) {
+    const json_t *d = e->json;
+    sqlite3_stmt *s = st->stmt[STMT_RUN_INSERT];
+    char *inputs = dump(json_object_get(d, "inputs"));
+    const json_t *tasks = json_object_get(d, "tasks");
+    store_bind_text(s, 1, e->run_id);
+    store_bind_text(s, 2, str(d, "workflow") ? str(d, "workflow") : "?");
+    store_bind_text(s, 3, str(d, "file"));
+    store_bind_text(s, 4, inputs ? inputs : "{}");
+    sqlite3_bind_int64(s, 5, e->ts_ms);
+    sqlite3_bind_int64(s, 6, (sqlite3_int64)json_array_size(tasks));
+    store_bind_text(s, 7, str(d, "parent_run_id"));
+    int rc = step(s);
+    free(inputs);
+    size_t i;
+    const json_t *id;
+    json_array_foreach(tasks, i, id) {
+        if (rc) break;
+        sqlite3_stmt *t = st->stmt[STMT_TASK_UPSERT];
+        store_bind_text(t, 1, e->run_id);
+        store_bind_text(t, 2, json_string_value(id));
+        sqlite3_bind_int64(t, 3, (sqlite3_int64)i);
+        store_bind_text(t, 4, "pending");
+        rc = step(t);
+    }
+    return rc;
+}
+
+static int run_status(store_t *st, const char *run_id, const char *status) {
+    sqlite3_stmt *s = st->stmt[STMT_RUN_STATUS];
+    store_bind_text(s, 1, status);
+    store_bind_text(s, 2, run_id);
+    return step(s);
+}
+
+static int task_finished(store_t *st, const store_event_rec_t *e, const char *task,
+                         const char *status, const char *error, const json_t *outputs) {
+    sqlite3_stmt *s = st->stmt[STMT_TASK_FINISHED];
+    char *out = dump(outputs);
+    store_bind_text(s, 1, status);
+    store_bind_text(s, 2, error);
+    store_bind_text(s, 3, out);
+    sqlite3_bind_int64(s, 4, e->ts_ms);
+    store_bind_text(s, 5, e->run_id);
+    store_bind_text(s, 6, task);
+    free(out);
+    return step(s);
+}
+
+static int task_status(store_t *st, const store_event_rec_t *e, const char *task,
+                       const char *status, const char *error) {
+    sqlite3_stmt *s = st->stmt[STMT_TASK_STATUS];
+    store_bind_text(s, 1, status);
+    store_bind_text(s, 2, error);
+    store_bind_text(s, 3, e->run_id);
+    store_bind_text(s, 4, task);
+    return step(s);
+}
+
+static int run_event(store_t *st, const store_event_rec_t *e) {
+    const char *t = e->type + 4;
+    if (!strcmp(t, "created")) return run_created(st, e);
+    if (!strcmp(t, "started")) {
+        sqlite3_stmt *s = st->stmt[STMT_RUN_START];
+        sqlite3_bind_int64(s, 1, e->ts_ms);
+        store_bind_text(s, 2, e->run_id);
+        return step(s);
+    }
+    if (!strcmp(t, "paused")) return run_status(st, e->run_id, "paused");
+    if (!strcmp(t, "resumed")) return run_status(st, e->run_id, "running");
+    if (!strcmp(t, "completed") || !strcmp(t, "failed") || !strcmp(t, "cancelled")) {
+        sqlite3_stmt *s = st->stmt[STMT_RUN_FINISH];
+        store_bind_text(s, 1, t);
+        sqlite3_bind_int64(s, 2, e->ts_ms);
+        store_bind_text(s, 3, str(e->json, t[0] == 'f' ? "error" : "reason"));
+        store_bind_text(s, 4, e->run_id);
+        return step(s);
+    }
+    return 0;
+}
+
+static int task_event(store_t *st, const store_event_rec_t *e, const char *task) {
+    const json_t *d = e->json;
+    const char *t = e->type;
+    if (!strcmp(t, "task.started")) {
+        sqlite3_stmt *s = st->stmt[STMT_TASK_STARTED];
+        sqlite3_bind_int64(s, 1, json_integer_value(json_object_get(d, "attempt")));
+        sqlite3_bind_int64(s, 2, json_integer_value(json_object_get(d, "iteration")));
+        sqlite3_bind_int64(s, 3, e->ts_ms);
+        store_bind_text(s, 4, e->run_id);
+        store_bind_text(s, 5, task);
+        return step(s);
+    }
+    if (!strcmp(t, "task.completed"))
+        return task_finished(st, e, task, "completed", NULL, json_object_get(d, "outputs"));
+    if (!strcmp(t, "task.failed"))
+        return json_object_get(d, "retry_at_ms")
+            ? task_status(st, e, task, "retrying", str(d, "error"))
+            : task_finished(st, e, task, "failed", str(d, "error"), NULL);
+    if (!strcmp(t, "task.skipped")) return task_finished(st, e, task, "skipped", str(d, "reason"), NULL);
+    if (!strcmp(t, "task.cancelled"))
+        return task_finished(st, e, task, "cancelled", str(d, "reason"), NULL);
+    if (!strcmp(t, "approval.requested")) {
+        sqlite3_stmt *s = st->stmt[STMT_APPROVAL_UPSERT];
+        store_bind_text(s, 1, e->run_id);
+        store_bind_text(s, 2, task);
+        store_bind_text(s, 3, e->data);
+        sqlite3_bind_int64(s, 4, e->ts_ms);
+        if (step(s)) return -1;
+        if (task_status(st, e, task, "waiting_human", NULL)) return -1;
+        return run_status(st, e->run_id, "waiting_human");
+    }
+    if (!strcmp(t, "approval.responded")) {
+        sqlite3_stmt *s = st->stmt[STMT_APPROVAL_ANSWER];
+        store_bind_text(s, 1, e->data);
+        sqlite3_bind_int64(s, 2, e->ts_ms);
+        store_bind_text(s, 3, e->run_id);
+        store_bind_text(s, 4, task);
+        if (step(s)) return -1;
+        return run_status(st, e->run_id, "running");
+    }
+    if (!strcmp(t, "artifact.written")) {
+        sqlite3_stmt *s = st->stmt[STMT_ARTIFACT_INSERT];
+        store_bind_text(s, 1, e->run_id);
+        store_bind_text(s, 2, str(d, "name"));
+        store_bind_text(s, 3, task);
+        store_bind_text(s, 4, str(d, "agent"));
+        store_bind_text(s, 5, str(d, "path"));
+        store_bind_text(s, 6, str(d, "sha256"));
+        sqlite3_bind_int64(s, 7, json_integer_value(json_object_get(d, "bytes")));
+        store_bind_text(s, 8, str(d, "mime"));
+        sqlite3_bind_int64(s, 9, e->ts_ms);
+        return step(s);
+    }
+    return 0;
+}
+
+static int add_cost(store_t *st, const store_event_rec_t *e, const char *task, double cost) {
+    sqlite3_stmt *s = st->stmt[STMT_RUN_COST];
+    sqlite3_bind_double(s, 1, cost);
+    store_bind_text(s, 2, e->run_id);
+    if (step(s)) return -1;
+    if (!task) return 0;
+    s = st->stmt[STMT_TASK_COST];
+    sqlite3_bind_double(s, 1, cost);
+    store_bind_text(s, 2, e->run_id);
+    store_bind_text(s, 3, task);
+    return step(s);
+}
+
+int projection_apply(store_t *st, const store_event_rec_t *e) {
+    const char *task = str(e->json, "task");
+    int rc = 0;
+    if (!strncmp(e->type, "run.", 4)) rc = run_event(st, e);
+    else if (task) rc = task_event(st, e, task);
+    double cost = json_number_value(json_object_get(e->json, "cost_usd"));
+    if (!rc && cost != 0) rc = add_cost(st, e, task, cost);
+    return rc;
+}

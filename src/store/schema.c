@@ -1,0 +1,64 @@
+/* schema.c - versioned migrations, run at open. PRAGMA user_version holds the version. */
+#include "store/schema.h"
+#include "util/xalloc.h"
+
+#include <stdio.h>
+
+/* Migration N brings the schema from version N-1 to N. Never edit a shipped migration: add one. */
+static const char *const migrations[] = {
+    /* 1: journal + projections */
+    "CREATE TABLE events ("
+    "  run_id TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,"
+    "  type TEXT NOT NULL, data TEXT NOT NULL,"
+    "  PRIMARY KEY (run_id, seq)) WITHOUT ROWID;"
+    "CREATE TABLE runs ("
+    "  id TEXT PRIMARY KEY, workflow TEXT NOT NULL, file TEXT, status TEXT NOT NULL,"
+    "  inputs TEXT NOT NULL, cost_usd REAL NOT NULL DEFAULT 0, error TEXT,"
+    "  created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER,"
+    "  tasks_total INTEGER NOT NULL DEFAULT 0, parent_run_id TEXT);"
+    "CREATE INDEX runs_created ON runs(created_at);"
+    "CREATE TABLE tasks ("
+    "  run_id TEXT NOT NULL, task_id TEXT NOT NULL, position INTEGER NOT NULL,"
+    "  status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, iteration INTEGER NOT NULL DEFAULT 0,"
+    "  cost_usd REAL NOT NULL DEFAULT 0, error TEXT, outputs TEXT,"
+    "  started_at INTEGER, finished_at INTEGER,"
+    "  PRIMARY KEY (run_id, task_id)) WITHOUT ROWID;"
+    "CREATE TABLE artifacts ("
+    "  run_id TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,"
+    "  task_id TEXT, agent TEXT, path TEXT NOT NULL, sha256 TEXT NOT NULL, bytes INTEGER NOT NULL,"
+    "  mime TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (run_id, name, version)) WITHOUT ROWID;"
+    "CREATE TABLE approvals ("
+    "  run_id TEXT NOT NULL, task_id TEXT NOT NULL, status TEXT NOT NULL,"
+    "  request TEXT NOT NULL, response TEXT, requested_at INTEGER NOT NULL, answered_at INTEGER,"
+    "  PRIMARY KEY (run_id, task_id)) WITHOUT ROWID;",
+};
+
+int schema_migrate(sqlite3 *db, char **err) {
+    sqlite3_stmt *st;
+    int version = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    int latest = (int)(sizeof migrations / sizeof *migrations);
+    if (version > latest) {
+        *err = xasprintf("the database has schema version %d, newer than this baton understands "
+                         "(%d): upgrade baton, or point --data-dir elsewhere", version, latest);
+        return -1;
+    }
+    for (int v = version; v < latest; v++) {
+        char *msg = NULL;
+        char *sql = xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;",
+                              migrations[v], v + 1);
+        int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+        free(sql);
+        if (rc != SQLITE_OK) {
+            *err = xasprintf("migration to schema version %d failed: %s", v + 1, msg ? msg : "?");
+            sqlite3_free(msg);
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+    }
+    return 0;
+}

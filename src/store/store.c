@@ -1,0 +1,273 @@
+/* store.c - SQLite journal: open, group commit, reads. */
+#include "store/schema.h"
+#include "store/store_internal.h"
+#include "util/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const stmt_sql[STMT_COUNT] = {
+    [STMT_INSERT_EVENT] = "INSERT INTO events(run_id, seq, ts, type, data) VALUES (?,?,?,?,?)",
+    [STMT_RUN_INSERT] = "INSERT INTO runs(id, workflow, file, status, inputs, created_at, "
+                        "tasks_total, parent_run_id) VALUES (?,?,?,'pending',?,?,?,?)",
+    [STMT_RUN_STATUS] = "UPDATE runs SET status = ? WHERE id = ?",
+    [STMT_RUN_START] = "UPDATE runs SET status = 'running', started_at = ? WHERE id = ?",
+    [STMT_RUN_FINISH] = "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE id = ?",
+    [STMT_RUN_COST] = "UPDATE runs SET cost_usd = cost_usd + ? WHERE id = ?",
+    [STMT_TASK_UPSERT] = "INSERT INTO tasks(run_id, task_id, position, status) VALUES (?,?,?,?) "
+                         "ON CONFLICT(run_id, task_id) DO UPDATE SET status = excluded.status",
+    [STMT_TASK_STARTED] = "UPDATE tasks SET status = 'running', attempts = ?, iteration = ?, "
+                          "started_at = coalesce(started_at, ?) WHERE run_id = ? AND task_id = ?",
+    [STMT_TASK_FINISHED] = "UPDATE tasks SET status = ?, error = ?, outputs = coalesce(?, outputs), "
+                           "finished_at = ? WHERE run_id = ? AND task_id = ?",
+    [STMT_TASK_STATUS] = "UPDATE tasks SET status = ?, error = coalesce(?, error) "
+                         "WHERE run_id = ? AND task_id = ?",
+    [STMT_TASK_COST] = "UPDATE tasks SET cost_usd = cost_usd + ? WHERE run_id = ? AND task_id = ?",
+    [STMT_ARTIFACT_INSERT] = "INSERT INTO artifacts(run_id, name, version, task_id, agent, path, "
+                             "sha256, bytes, mime, created_at) VALUES (?,?,"
+                             "(SELECT coalesce(max(version), 0) + 1 FROM artifacts "
+                             " WHERE run_id = ?1 AND name = ?2),?,?,?,?,?,?,?)",
+    [STMT_APPROVAL_UPSERT] = "INSERT INTO approvals(run_id, task_id, status, request, requested_at) "
+                             "VALUES (?,?,'pending',?,?) ON CONFLICT(run_id, task_id) DO UPDATE "
+                             "SET status = 'pending', request = excluded.request, response = NULL, "
+                             "requested_at = excluded.requested_at, answered_at = NULL",
+    [STMT_APPROVAL_ANSWER] = "UPDATE approvals SET status = 'answered', response = ?, "
+                             "answered_at = ? WHERE run_id = ? AND task_id = ?",
+};
+
+void store_bind_text(sqlite3_stmt *s, int i, const char *v) {
+    if (v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(s, i);
+}
+
+store_t *store_open(const char *path, store_durability_t durability, char **err) {
+    store_t *st = xcalloc(1, sizeof *st);
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        *err = xasprintf("cannot open database %s: %s", path,
+                         st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        store_close(st);
+        return NULL;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    /* WAL + synchronous=NORMAL survives a killed process (the WAL is fsynced at checkpoints);
+     * FULL also survives a power cut at the price of an fsync per commit. */
+    const char *pragmas = durability == STORE_DURABILITY_FULL
+        ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+        : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+        *err = xasprintf("%s is not a usable Baton database: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        store_close(st);
+        return NULL;
+    }
+    if (schema_migrate(st->db, err) != 0) {
+        store_close(st);
+        return NULL;
+    }
+    for (int i = 0; i < STMT_COUNT; i++) {
+        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+                               NULL) != SQLITE_OK) {
+            *err = xasprintf("%s: %s", path, sqlite3_errmsg(st->db));
+            store_close(st);
+            return NULL;
+        }
+    }
+    return st;
+}
+
+static void batch_clear(store_t *st) {
+    for (size_t i = 0; i < st->n_batch; i++) {
+        store_event_rec_t *e = &st->batch[i];
+        free(e->run_id);
+        free(e->type);
+        free(e->data);
+        json_decref(e->json);
+    }
+    st->n_batch = 0;
+}
+
+void store_close(store_t *st) {
+    if (!st) return;
+    batch_clear(st);
+    free(st->batch);
+    for (int i = 0; i < STMT_COUNT; i++) sqlite3_finalize(st->stmt[i]);
+    sqlite3_close(st->db);
+    free(st);
+}
+
+void store_append(store_t *st, const char *run_id, uint64_t seq, int64_t ts_ms, const char *type,
+                  const json_t *data) {
+    if (st->n_batch == st->cap_batch) {
+        st->cap_batch = st->cap_batch ? st->cap_batch * 2 : 64;
+        st->batch = xrealloc(st->batch, st->cap_batch * sizeof *st->batch);
+    }
+    store_event_rec_t *e = &st->batch[st->n_batch++];
+    e->run_id = xstrdup(run_id);
+    e->seq = seq;
+    e->ts_ms = ts_ms;
+    e->type = xstrdup(type);
+    e->data = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!e->data) e->data = xstrdup("{}");
+    e->json = json_incref((json_t *)data);
+}
+
+size_t store_pending(const store_t *st) { return st->n_batch; }
+
+static int insert_event(store_t *st, const store_event_rec_t *e) {
+    sqlite3_stmt *s = st->stmt[STMT_INSERT_EVENT];
+    sqlite3_bind_text(s, 1, e->run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)e->seq);
+    sqlite3_bind_int64(s, 3, e->ts_ms);
+    sqlite3_bind_text(s, 4, e->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, e->data, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_commit(store_t *st, char **err) {
+    if (!st->n_batch) return 0;
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) goto fail;
+    for (size_t i = 0; i < st->n_batch; i++) {
+        if (insert_event(st, &st->batch[i]) || projection_apply(st, &st->batch[i])) {
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            goto fail;
+        }
+    }
+    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        goto fail;
+    }
+    batch_clear(st);
+    return 0;
+fail:
+    /* The batch is kept: the caller may retry, and nothing of it was made visible. */
+    *err = xasprintf("journal write failed: %s", sqlite3_errmsg(st->db));
+    return -1;
+}
+
+/* ---- reads ---------------------------------------------------------------------------- */
+
+static json_t *column_value(sqlite3_stmt *s, int i) {
+    switch (sqlite3_column_type(s, i)) {
+    case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(s, i));
+    case SQLITE_FLOAT: return json_real(sqlite3_column_double(s, i));
+    case SQLITE_TEXT: return json_string((const char *)sqlite3_column_text(s, i));
+    default: return json_null();
+    }
+}
+
+/* Runs a query and returns its rows as objects; columns whose names end in a JSON marker
+ * (inputs, outputs, request, response) are parsed. */
+static json_t *query_rows(store_t *st, const char *sql, const char *const *binds, int nbinds,
+                          int limit) {
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) return NULL;
+    for (int i = 0; i < nbinds; i++) store_bind_text(s, i + 1, binds[i]);
+    if (limit > 0) sqlite3_bind_int(s, nbinds + 1, limit);
+    json_t *rows = json_array();
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        json_t *row = json_object();
+        for (int c = 0; c < sqlite3_column_count(s); c++) {
+            const char *name = sqlite3_column_name(s, c);
+            json_t *v = NULL;
+            if ((!strcmp(name, "inputs") || !strcmp(name, "outputs") || !strcmp(name, "request") ||
+                 !strcmp(name, "response")) && sqlite3_column_type(s, c) == SQLITE_TEXT)
+                v = json_loads((const char *)sqlite3_column_text(s, c), JSON_DECODE_ANY, NULL);
+            json_object_set_new(row, name, v ? v : column_value(s, c));
+        }
+        json_array_append_new(rows, row);
+    }
+    sqlite3_finalize(s);
+    return rows;
+}
+
+json_t *store_run(store_t *st, const char *run_id) {
+    const char *b[] = {run_id};
+    json_t *rows = query_rows(st, "SELECT * FROM runs WHERE id = ?", b, 1, 0);
+    json_t *row = json_incref(json_array_get(rows, 0));
+    json_decref(rows);
+    return row;
+}
+
+json_t *store_runs(store_t *st, const char *status, int limit) {
+    const char *b[] = {status};
+    return status
+        ? query_rows(st, "SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+                     b, 1, limit > 0 ? limit : -1)
+        : query_rows(st, "SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT ?", b, 0,
+                     limit > 0 ? limit : -1);
+}
+
+json_t *store_tasks(store_t *st, const char *run_id) {
+    const char *b[] = {run_id};
+    return query_rows(st, "SELECT * FROM tasks WHERE run_id = ? ORDER BY position", b, 1, 0);
+}
+
+json_t *store_artifacts(store_t *st, const char *run_id) {
+    const char *b[] = {run_id};
+    return query_rows(st, "SELECT * FROM artifacts WHERE run_id = ? ORDER BY created_at, name, version",
+                      b, 1, 0);
+}
+
+json_t *store_approvals(store_t *st, const char *run_id, const char *status) {
+    const char *b[] = {run_id, status};
+    if (run_id && status)
+        return query_rows(st, "SELECT * FROM approvals WHERE run_id = ? AND status = ? "
+                              "ORDER BY requested_at", b, 2, 0);
+    if (run_id)
+        return query_rows(st, "SELECT * FROM approvals WHERE run_id = ? ORDER BY requested_at", b, 1, 0);
+    b[0] = status;
+    return status ? query_rows(st, "SELECT * FROM approvals WHERE status = ? ORDER BY requested_at",
+                               b, 1, 0)
+                  : query_rows(st, "SELECT * FROM approvals ORDER BY requested_at", b, 0, 0);
+}
+
+int store_events(store_t *st, const char *run_id, uint64_t after, store_event_fn fn, void *ud) {
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "SELECT seq, ts, type, data FROM events WHERE run_id = ? "
+                                   "AND seq > ? ORDER BY seq", -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)after);
+    int rc = 0, step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        json_error_t jerr;
+        json_t *data = json_loads((const char *)sqlite3_column_text(s, 3), JSON_DECODE_ANY, &jerr);
+        if (!data) {
+            rc = -1;
+            break;
+        }
+        rc = fn(ud, (uint64_t)sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+                (const char *)sqlite3_column_text(s, 2), data);
+        json_decref(data);
+        if (rc) break;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) rc = -1;
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int store_resolve_run(store_t *st, const char *prefix, char **full, char **err) {
+    sqlite3_stmt *s;
+    *full = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT id FROM runs WHERE id >= ?1 AND id < ?1 || char(0x10FFFF) "
+                                   "ORDER BY id LIMIT 2", -1, &s, NULL) != SQLITE_OK) {
+        *err = xasprintf("%s", sqlite3_errmsg(st->db));
+        return -1;
+    }
+    sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+    int n = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (n++ == 0) *full = xstrdup((const char *)sqlite3_column_text(s, 0));
+    }
+    sqlite3_finalize(s);
+    if (n == 1) return 0;
+    free(*full);
+    *full = NULL;
+    *err = n ? xasprintf("run id '%s' is ambiguous: give more characters", prefix)
+             : xasprintf("no run '%s' in this data dir (see `baton runs ls`)", prefix);
+    return -1;
+}

@@ -1,0 +1,53 @@
+/* store.h - the journal and its projections, in SQLite.
+ *
+ * The journal (table `events`) is the truth; `runs`, `tasks`, `artifacts` and `approvals` are
+ * projections written in the same transaction as the events that change them, by one function
+ * (store/projection.c) that a rebuild can run again over the journal.
+ *
+ * Writes are batched: store_append queues an event in memory, store_commit writes every queued
+ * event and its projections in one transaction (group commit). Nothing is visible to readers, or
+ * durable, before store_commit returns 0. The engine commits once per loop turn.
+ *
+ * A store_t is used from one thread at a time. */
+#ifndef BATON_STORE_STORE_H
+#define BATON_STORE_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION 1
+
+typedef struct store store_t;
+
+typedef enum { STORE_DURABILITY_NORMAL, STORE_DURABILITY_FULL } store_durability_t;
+
+/* Opens (creating if needed) the database at path and runs migrations. On error returns NULL
+ * and *err holds a message the caller frees. */
+store_t *store_open(const char *path, store_durability_t durability, char **err);
+void store_close(store_t *st);
+
+/* Queues one event; `data` is borrowed (serialized at once). */
+void store_append(store_t *st, const char *run_id, uint64_t seq, int64_t ts_ms, const char *type,
+                  const json_t *data);
+size_t store_pending(const store_t *st);
+/* Commits the queued events and their projections in one transaction. 0 or -1 with *err. */
+int store_commit(store_t *st, char **err);
+
+/* Reads. Each returns a new JSON value or NULL when not found. */
+json_t *store_run(store_t *st, const char *run_id);            /* the runs row */
+json_t *store_runs(store_t *st, const char *status, int limit); /* newest first */
+json_t *store_tasks(store_t *st, const char *run_id);           /* tasks rows, in workflow order */
+json_t *store_artifacts(store_t *st, const char *run_id);
+json_t *store_approvals(store_t *st, const char *run_id, const char *status);
+
+/* Calls fn for each event of a run with seq > after, in order. Stops early when fn returns
+ * non-zero and returns that value; 0 when all were visited; -1 on a database error. */
+typedef int (*store_event_fn)(void *ud, uint64_t seq, int64_t ts_ms, const char *type,
+                              json_t *data);
+int store_events(store_t *st, const char *run_id, uint64_t after, store_event_fn fn, void *ud);
+
+/* Finds a run id by unique prefix. 0 and *full (caller frees), or -1 with *err. */
+int store_resolve_run(store_t *st, const char *prefix, char **full, char **err);
+
+#endif

@@ -1,0 +1,41 @@
+/* store_internal.h - what store.c and projection.c share. Not for other modules. */
+#ifndef BATON_STORE_INTERNAL_H
+#define BATON_STORE_INTERNAL_H
+
+#include "store/store.h"
+#include "util/strbuf.h"
+
+#include <sqlite3.h>
+
+typedef struct store_event_rec {
+    char *run_id;
+    uint64_t seq;
+    int64_t ts_ms;
+    char *type;
+    char *data;       /* serialized JSON */
+    json_t *json;     /* the same, parsed, for projections */
+} store_event_rec_t;
+
+enum {
+    STMT_INSERT_EVENT,
+    STMT_RUN_INSERT, STMT_RUN_STATUS, STMT_RUN_START, STMT_RUN_FINISH, STMT_RUN_COST,
+    STMT_TASK_UPSERT, STMT_TASK_STARTED, STMT_TASK_FINISHED, STMT_TASK_STATUS, STMT_TASK_COST,
+    STMT_ARTIFACT_INSERT,
+    STMT_APPROVAL_UPSERT, STMT_APPROVAL_ANSWER,
+    STMT_COUNT
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[STMT_COUNT];
+    store_event_rec_t *batch;
+    size_t n_batch, cap_batch;
+};
+
+/* Updates the projection tables for one event (inside the caller's transaction). */
+int projection_apply(store_t *st, const store_event_rec_t *ev);
+
+/* Binds helpers that map a NULL pointer to SQL NULL. */
+void store_bind_text(sqlite3_stmt *s, int i, const char *v);
+
+#endif
