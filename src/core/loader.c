@@ -856,8 +856,9 @@ static const uint64_t MACHINE_KEYS = B(TK_REQUIRES_APPROVAL) | B(TK_APPROVAL) | 
 static const uint64_t TYPE_KEYS[] = {
     [TASK_AGENT] = B(TK_AGENT) | B(TK_PROMPT) | B(TK_INPUTS) | B(TK_MODEL) | B(TK_QUALITY),
     [TASK_HUMAN] = B(TK_AGENT) | B(TK_KIND) | B(TK_TITLE) | B(TK_OPTIONS) | B(TK_ON_TIMEOUT),
+    /* inputs: the material every voter sees beside the question */
     [TASK_CONSENSUS] = B(TK_AGENTS) | B(TK_QUESTION) | B(TK_OPTIONS) | B(TK_METHOD) |
-                       B(TK_DEADLINE) | B(TK_ON_NO_CONSENSUS),
+                       B(TK_INPUTS) | B(TK_DEADLINE) | B(TK_ON_NO_CONSENSUS),
     [TASK_MAP] = B(TK_OVER) | B(TK_CONCURRENCY) | B(TK_TASK),
     [TASK_TOOL] = B(TK_TOOL) | B(TK_ARGS),
     [TASK_SUBFLOW] = B(TK_WORKFLOW) | B(TK_INPUTS),
@@ -1356,7 +1357,10 @@ workflow_t *workflow_load(const char *text, size_t len, const char *file,
     free(c.task_nodes);
     free(c.id_locs);
     free(c.ids);
-    wf_strmap_free(&c.task_ids);
+    /* The id index outlives the load (workflow_task_index); workflow_free releases it. */
+    wf->index_keys = c.task_ids.keys;
+    wf->index_vals = c.task_ids.vals;
+    wf->index_cap = c.task_ids.cap;
     if (diags->n > c.diag_start) {
         /* Sort only what this load added; earlier entries belong to the caller. */
         diag_list_t mine = {.items = diags->items + c.diag_start, .n = diags->n - c.diag_start};
@@ -1386,15 +1390,16 @@ void workflow_free(workflow_t *wf) {
     for (size_t i = 0; i < wf->n_agents; i++) free_agent_json(&wf->agents[i]);
     for (size_t i = 0; i < wf->n_catalog_copies; i++) free_agent_json(&wf->catalog_copies[i]);
     for (size_t i = 0; i < wf->n_tasks; i++) free_task_json(&wf->tasks[i]);
+    free(wf->index_keys);
+    free(wf->index_vals);
     arena_free(&wf->arena);
     free(wf);
 }
 
 int workflow_task_index(const workflow_t *wf, const char *id) {
     if (!wf || !id) return -1;
-    for (size_t i = 0; i < wf->n_tasks; i++)
-        if (wf->tasks[i].id && !strcmp(wf->tasks[i].id, id)) return (int)i;
-    return -1;
+    wf_strmap_t m = {.keys = wf->index_keys, .vals = wf->index_vals, .cap = wf->index_cap};
+    return (int)wf_strmap_get(&m, id);
 }
 
 const wf_task_t *workflow_task(const workflow_t *wf, const char *id) {

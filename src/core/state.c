@@ -243,7 +243,8 @@ static int apply_task_event(run_state_t *s, uint32_t i, int64_t ts, const char *
     if (!strcmp(type, "task.iterated")) {
         if (t->status != TS_RUNNING)
             return fail_event(err, errlen, "%s: task is %s", type, now);
-        set_json(&t->previous, json_object_get(data, "outputs"));
+        json_decref(t->previous);
+        t->previous = state_event_outputs(data);
         t->failures = 0;
         return 0;
     }
@@ -251,7 +252,8 @@ static int apply_task_event(run_state_t *s, uint32_t i, int64_t ts, const char *
         if (t->status != TS_RUNNING && t->status != TS_WAITING_HUMAN)
             return fail_event(err, errlen, "%s: task is %s", type, now);
         set_str(&t->output, json_string_value(json_object_get(data, "output")));
-        set_json(&t->outputs, json_object_get(data, "outputs"));
+        json_decref(t->outputs);
+        t->outputs = state_event_outputs(data);
         finish(s, i, TS_COMPLETED, true, ts);
         return 0;
     }
@@ -365,6 +367,13 @@ run_status_t state_run_status(const run_state_t *s) {
         return RS_WAITING_HUMAN;
     }
     return s->status;
+}
+
+json_t *state_event_outputs(const json_t *data) {
+    json_t *outputs = json_object_get(data, "outputs");
+    if (outputs) return json_incref(outputs);
+    const char *text = json_string_value(json_object_get(data, "output"));
+    return text ? json_pack("{s:s}", "text", text) : NULL;
 }
 
 json_t *state_task_view(const run_state_t *s, uint32_t i) {

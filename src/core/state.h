@@ -105,6 +105,10 @@ const char *run_status_name(run_status_t st);
 int task_status_parse(const char *name);   /* -1 when unknown */
 int run_status_parse(const char *name);
 
+/* The outputs an event carries. Events omit "outputs" when it is just {"text": output}, so the
+ * journal holds a text once; this puts it back. New reference, or NULL when there is none. */
+json_t *state_event_outputs(const json_t *data);
+
 /* The `tasks.ID` object templates read: {status, output, outputs, cost}. New reference. */
 json_t *state_task_view(const run_state_t *s, uint32_t i);
 

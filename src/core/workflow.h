@@ -171,6 +171,12 @@ typedef struct workflow {
     wf_task_t *tasks;
     size_t n_tasks;
 
+    /* id -> task index (open addressing over arena strings), kept from loading: the reducer
+     * looks a task up for every event, so this must not be a scan. */
+    const char **index_keys;
+    uint32_t *index_vals;
+    size_t index_cap;
+
     arena_t arena;
 } workflow_t;
 

@@ -116,6 +116,16 @@ void task_attempt_failed(engine_run_t *run, uint32_t i, const char *error, bool 
     run_emit(run, "task.failed", data);
 }
 
+/* Event data for a result: the text, and the outputs unless they are just {"text": text}
+ * (state_event_outputs rebuilds those), so the journal holds each text once. */
+static json_t *result_data(const char *task, const char *output, json_t *outputs) {
+    json_t *data = json_pack("{s:s, s:s?}", "task", task, "output", output);
+    const char *text = json_string_value(json_object_get(outputs, "text"));
+    bool derivable = output && text && json_object_size(outputs) == 1 && !strcmp(text, output);
+    if (outputs && !derivable) json_object_set(data, "outputs", outputs);
+    return data;
+}
+
 static void complete(engine_run_t *run, uint32_t i, const char *output, json_t *outputs,
                      double cost_usd) {
     const wf_task_t *t = &run->wf->tasks[i];
@@ -133,10 +143,11 @@ static void complete(engine_run_t *run, uint32_t i, const char *output, json_t *
         json_object_set_new(run->scope_artifacts, t->artifact, json_string(output));
         run_emit(run, "artifact.written", art);
     }
-    run_emit(run, "task.completed",
-             json_pack("{s:s, s:i, s:i, s:s?, s:O, s:f}", "task", t->id, "attempt", ts->attempt,
-                       "iteration", ts->iteration, "output", output, "outputs", outputs,
-                       "cost_usd", cost_usd));
+    json_t *data = result_data(t->id, output, outputs);
+    json_object_set_new(data, "attempt", json_integer(ts->attempt));
+    json_object_set_new(data, "iteration", json_integer(ts->iteration));
+    json_object_set_new(data, "cost_usd", json_real(cost_usd));
+    run_emit(run, "task.completed", data);
 }
 
 /* loop.until after an iteration: 1 run again, 0 done, -1 failed (already journaled). */
@@ -191,9 +202,11 @@ void task_attempt_succeeded(engine_run_t *run, uint32_t i, const char *output, j
         return;
     }
     if (again) {
-        run_emit(run, "task.iterated", json_pack("{s:s, s:i, s:s?, s:o, s:f}", "task", t->id,
-                                                 "iteration", ts->iteration, "output", output,
-                                                 "outputs", outputs, "cost_usd", cost_usd));
+        json_t *data = result_data(t->id, output, outputs);
+        json_decref(outputs);
+        json_object_set_new(data, "iteration", json_integer(ts->iteration));
+        json_object_set_new(data, "cost_usd", json_real(cost_usd));
+        run_emit(run, "task.iterated", data);
         task_begin_attempt(run, i, ts->attempt + 1, ts->iteration + 1);
         return;
     }

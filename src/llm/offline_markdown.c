@@ -380,6 +380,19 @@ static void put_line(strbuf_t *sb, const doc_t *d, const line_t *l, int number) 
 }
 
 static size_t line_words(const doc_t *d, const line_t *l) {
+    /* Counted without rendering when that is exact (fitting calls this for every cut): the
+     * marker ("-", "N.") is one word, "**label**:" as many as the label, the body itself. A label
+     * with spaces at its ends would join or split words differently, so render that one. */
+    size_t ll = l->label ? strlen(l->label) : 0;
+    if (!l->label || (ll && !isspace((unsigned char)l->label[0]) &&
+                      !isspace((unsigned char)l->label[ll - 1]))) {
+        size_t n = l->kind == LINE_BULLET || l->kind == LINE_NUMBER ? 1 : 0;
+        if (l->label) {
+            size_t lw = offline_count_words(l->label);
+            n += lw ? lw : 1;
+        }
+        return n + offline_count_words(l->body);
+    }
     strbuf_t sb = {0};
     put_line(&sb, d, l, 1);
     size_t n = offline_count_words(sb_str(&sb));
@@ -451,6 +464,7 @@ static void fit(doc_t *d, size_t limit) {
                 line_t *l = &s->lines[li];
                 if (l->dropped || l->prio != prio) continue;
                 size_t excess = total - limit, bw = body_words(l);
+                size_t before = line_words(d, l);
                 /* Shorten instead of dropping when a useful part of the line fits. */
                 size_t min_keep = prio == 0 ? 1 : 4;
                 if (bw >= min_keep + excess) {
@@ -461,7 +475,11 @@ static void fit(doc_t *d, size_t limit) {
                 } else {
                     l->dropped = true;
                 }
-                total = doc_words(d);
+                /* Keep the count by difference: recounting the document after every cut made
+                 * fitting quadratic in its length. A section whose last line went loses its
+                 * heading too, exactly as doc_words counts. */
+                total = total - before + (l->dropped ? 0 : line_words(d, l));
+                if (l->dropped && !live_lines(s)) total -= heading_words(d, s->title);
             }
         }
     }

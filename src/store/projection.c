@@ -1,6 +1,7 @@
 /* projection.c - journal event -> projection tables. The one place that knows how each event
  * type shows in runs/tasks/artifacts/approvals, so that a rebuild from the journal (replaying
  * this function) yields the live tables. */
+#include "core/state.h"
 #include "store/store_internal.h"
 
 #include <string.h>
@@ -113,8 +114,12 @@ static int task_event(store_t *st, const store_event_rec_t *e, const char *task)
         store_bind_text(s, 5, task);
         return step(s);
     }
-    if (!strcmp(t, "task.completed"))
-        return task_finished(st, e, task, "completed", NULL, json_object_get(d, "outputs"));
+    if (!strcmp(t, "task.completed")) {
+        json_t *outputs = state_event_outputs(d);
+        int rc = task_finished(st, e, task, "completed", NULL, outputs);
+        json_decref(outputs);
+        return rc;
+    }
     if (!strcmp(t, "task.failed"))
         return json_object_get(d, "retry_at_ms")
             ? task_status(st, e, task, "retrying", str(d, "error"))

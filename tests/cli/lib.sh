@@ -1,0 +1,36 @@
+# lib.sh - shared by the CLI tests: each test script gets the baton binary and the source tree,
+# works in its own scratch folder, and fails with a message naming what a user would have seen.
+# Usage in a test: source "$(dirname "$0")/lib.sh" "$@"
+set -euo pipefail
+BATON=$(realpath "$1")
+ROOT=$(realpath "$2")
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$ROOT"
+export NO_COLOR=1
+checks=0
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { checks=$((checks + 1)); }
+
+# expect_exit CODE CMD... : runs CMD, keeps its output in $WORK/out and $WORK/err
+expect_exit() {
+  local want=$1; shift
+  set +e
+  "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
+  local got=$?
+  set -e
+  if [ "$got" != "$want" ]; then
+    echo "--- stdout"; tail -n 30 "$WORK/out"; echo "--- stderr"; tail -n 30 "$WORK/err"
+    fail "expected exit $want, got $got: $*"
+  fi
+  ok
+}
+
+# json_get FILE EXPR : evaluates a JavaScript expression on the parsed JSON (as `j`)
+json_get() { node -e "const j=JSON.parse(require('fs').readFileSync('$1','utf8')); const v=($2); console.log(typeof v==='object'?JSON.stringify(v):v)"; }
+
+expect_eq() { [ "$1" == "$2" ] || fail "${3:-value}: expected '$2', got '$1'"; ok; }
+expect_grep() { grep -q -- "$1" "$2" || { cat "$2"; fail "expected '$1' in $2"; }; ok; }
+
+finish() { echo "$checks passed, 0 failed"; }
