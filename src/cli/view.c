@@ -168,9 +168,11 @@ void view_resume(view_t *v) {
 }
 
 void view_pause(view_t *v) {
-    if (v->mode != VIEW_LIVE) return;
+    /* Only a running view has a frame to finish; pausing twice must not draw twice (the
+     * second frame would land below whatever was printed in between). */
+    if (v->mode != VIEW_LIVE || !v->ticking) return;
     draw(v);
-    if (v->ticking) uv_timer_stop(&v->tick);
+    uv_timer_stop(&v->tick);
     v->ticking = false;
 }
 

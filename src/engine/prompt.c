@@ -15,8 +15,8 @@ static const char *format_rule(output_format_t f) {
 }
 
 void prompt_compose(const wf_task_t *task, const wf_agent_t *agent, const char *task_prompt,
-                    const json_t *inputs, const char *feedback, const json_t *previous,
-                    char **system, char **user) {
+                    const json_t *inputs, const char *feedback, const char *repair,
+                    const json_t *previous, char **system, char **user) {
     strbuf_t s = {0}, u = {0};
     if (agent->name) sb_printf(&s, "You are %s", agent->name);
     if (agent->role) sb_printf(&s, "%s%s", s.len ? ", " : "You are ", agent->role);
@@ -48,7 +48,10 @@ void prompt_compose(const wf_task_t *task, const wf_agent_t *agent, const char *
         sb_printf(&u, "\n\nYour previous iteration produced:\n%s", text);
         free(text);
     }
-    if (feedback) sb_printf(&u, "\n\n%s", feedback);
+    if (feedback) sb_printf(&u, "\n\nReviewer feedback to address: %s", feedback);
+    if (repair)
+        sb_printf(&u, "\n\nYour previous answer was not valid: %s. Answer again with JSON that "
+                  "matches the schema.", repair);
     *system = sb_take(&s);
     *user = sb_take(&u);
 }

@@ -250,20 +250,14 @@ void agent_dispatch(engine_run_t *run, uint32_t i) {
 
     char *prompt_text = prompt ? expr_format(prompt) : NULL;
     json_decref(prompt);
-    strbuf_t feedback = {0};
-    if (ts->feedback) sb_printf(&feedback, "Reviewer feedback to address: %s", ts->feedback);
-    if (x->repair_note)
-        sb_printf(&feedback, "%sYour previous answer was not valid: %s. Answer again with JSON "
-                  "that matches the schema.", feedback.len ? "\n" : "", x->repair_note);
-
     char *system = NULL, *user = NULL;
-    prompt_compose(t, t->agent, prompt_text, inputs, feedback.len ? sb_str(&feedback) : NULL,
+    prompt_compose(t, t->agent, prompt_text, inputs, ts->feedback, x->repair_note,
                    ts->iteration > 1 ? ts->previous : NULL, &system, &user);
     const wf_agent_t *a = t->agent;
     llm_request_t req = {
         .run_id = run->st.run_id, .task_id = t->id, .attempt = ts->attempt,
         .iteration = ts->iteration, .agent = a, .system = system, .prompt = user,
-        .inputs = inputs, .feedback = feedback.len ? sb_str(&feedback) : NULL,
+        .inputs = inputs, .feedback = x->repair_note ? x->repair_note : ts->feedback,
         .model = t->model, .format = a->format, .schema = a->schema,
         .word_limit = a->word_limit, .max_tokens = a->max_tokens, .temperature = a->temperature,
     };
@@ -272,7 +266,6 @@ void agent_dispatch(engine_run_t *run, uint32_t i) {
     free(system);
     free(user);
     free(prompt_text);
-    sb_free(&feedback);
 }
 
 /* Parses and checks a JSON answer; NULL with a message in err when it does not fit. */
