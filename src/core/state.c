@@ -371,7 +371,7 @@ run_status_t state_run_status(const run_state_t *s) {
 
 json_t *state_event_outputs(const json_t *data) {
     json_t *outputs = json_object_get(data, "outputs");
-    if (outputs) return json_incref(outputs);
+    if (outputs && !json_is_null(outputs)) return json_incref(outputs);
     const char *text = json_string_value(json_object_get(data, "output"));
     return text ? json_pack("{s:s}", "text", text) : NULL;
 }

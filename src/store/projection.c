@@ -1,7 +1,6 @@
 /* projection.c - journal event -> projection tables. The one place that knows how each event
  * type shows in runs/tasks/artifacts/approvals, so that a rebuild from the journal (replaying
  * this function) yields the live tables. */
-#include "core/state.h"
 #include "store/store_internal.h"
 
 #include <string.h>
@@ -56,16 +55,20 @@ static int run_status(store_t *st, const char *run_id, const char *status) {
     return step(s);
 }
 
+/* The event's own texts are stored as they are: the raw output, and the outputs only when the
+ * event carries them (readers rebuild {"text": output} otherwise), so no text is serialised or
+ * stored twice. */
 static int task_finished(store_t *st, const store_event_rec_t *e, const char *task,
-                         const char *status, const char *error, const json_t *outputs) {
+                         const char *status, const char *error) {
     sqlite3_stmt *s = st->stmt[STMT_TASK_FINISHED];
-    char *out = dump(outputs);
+    char *out = dump(json_object_get(e->json, "outputs"));
     store_bind_text(s, 1, status);
     store_bind_text(s, 2, error);
-    store_bind_text(s, 3, out);
-    sqlite3_bind_int64(s, 4, e->ts_ms);
-    store_bind_text(s, 5, e->run_id);
-    store_bind_text(s, 6, task);
+    store_bind_text(s, 3, str(e->json, "output"));
+    store_bind_text(s, 4, out);
+    sqlite3_bind_int64(s, 5, e->ts_ms);
+    store_bind_text(s, 6, e->run_id);
+    store_bind_text(s, 7, task);
     free(out);
     return step(s);
 }
@@ -114,19 +117,13 @@ static int task_event(store_t *st, const store_event_rec_t *e, const char *task)
         store_bind_text(s, 5, task);
         return step(s);
     }
-    if (!strcmp(t, "task.completed")) {
-        json_t *outputs = state_event_outputs(d);
-        int rc = task_finished(st, e, task, "completed", NULL, outputs);
-        json_decref(outputs);
-        return rc;
-    }
+    if (!strcmp(t, "task.completed")) return task_finished(st, e, task, "completed", NULL);
     if (!strcmp(t, "task.failed"))
         return json_object_get(d, "retry_at_ms")
             ? task_status(st, e, task, "retrying", str(d, "error"))
-            : task_finished(st, e, task, "failed", str(d, "error"), NULL);
-    if (!strcmp(t, "task.skipped")) return task_finished(st, e, task, "skipped", str(d, "reason"), NULL);
-    if (!strcmp(t, "task.cancelled"))
-        return task_finished(st, e, task, "cancelled", str(d, "reason"), NULL);
+            : task_finished(st, e, task, "failed", str(d, "error"));
+    if (!strcmp(t, "task.skipped")) return task_finished(st, e, task, "skipped", str(d, "reason"));
+    if (!strcmp(t, "task.cancelled")) return task_finished(st, e, task, "cancelled", str(d, "reason"));
     if (!strcmp(t, "approval.requested")) {
         sqlite3_stmt *s = st->stmt[STMT_APPROVAL_UPSERT];
         store_bind_text(s, 1, e->run_id);

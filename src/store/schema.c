@@ -20,7 +20,7 @@ static const char *const migrations[] = {
     "CREATE TABLE tasks ("
     "  run_id TEXT NOT NULL, task_id TEXT NOT NULL, position INTEGER NOT NULL,"
     "  status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, iteration INTEGER NOT NULL DEFAULT 0,"
-    "  cost_usd REAL NOT NULL DEFAULT 0, error TEXT, outputs TEXT,"
+    "  cost_usd REAL NOT NULL DEFAULT 0, error TEXT, output TEXT, outputs TEXT,"
     "  started_at INTEGER, finished_at INTEGER,"
     "  PRIMARY KEY (run_id, task_id)) WITHOUT ROWID;"
     "CREATE TABLE artifacts ("

@@ -1,4 +1,5 @@
 /* store.c - SQLite journal: open, group commit, reads. */
+#include "core/state.h"
 #include "store/schema.h"
 #include "store/store_internal.h"
 #include "util/xalloc.h"
@@ -19,7 +20,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
                          "ON CONFLICT(run_id, task_id) DO UPDATE SET status = excluded.status",
     [STMT_TASK_STARTED] = "UPDATE tasks SET status = 'running', attempts = ?, iteration = ?, "
                           "started_at = coalesce(started_at, ?) WHERE run_id = ? AND task_id = ?",
-    [STMT_TASK_FINISHED] = "UPDATE tasks SET status = ?, error = ?, outputs = coalesce(?, outputs), "
+    /* outputs is stored only when it is not just {"text": output} (see state_event_outputs) */
+    [STMT_TASK_FINISHED] = "UPDATE tasks SET status = ?, error = ?, output = ?, outputs = ?, "
                            "finished_at = ? WHERE run_id = ? AND task_id = ?",
     [STMT_TASK_STATUS] = "UPDATE tasks SET status = ?, error = coalesce(?, error) "
                          "WHERE run_id = ? AND task_id = ?",
@@ -203,7 +205,14 @@ json_t *store_runs(store_t *st, const char *status, int limit) {
 
 json_t *store_tasks(store_t *st, const char *run_id) {
     const char *b[] = {run_id};
-    return query_rows(st, "SELECT * FROM tasks WHERE run_id = ? ORDER BY position", b, 1, 0);
+    json_t *rows = query_rows(st, "SELECT * FROM tasks WHERE run_id = ? ORDER BY position", b, 1, 0);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        json_t *outputs = state_event_outputs(row);
+        json_object_set_new(row, "outputs", outputs ? outputs : json_null());
+    }
+    return rows;
 }
 
 json_t *store_artifacts(store_t *st, const char *run_id) {

@@ -441,6 +441,50 @@ static void consensus_votes(void **state) {
     h_world_free(&w);
 }
 
+
+/* Backoff: attempt n waits min(max, initial * factor^(n-1)); full jitter stays within it. */
+typedef struct { json_int_t exact[8], jittered[8]; int n_exact, n_jittered; } delays_t;
+static int collect_delays(void *ud, uint64_t seq, int64_t ts, const char *type, json_t *data) {
+    delays_t *d = ud;
+    (void)seq, (void)ts;
+    json_t *in = json_object_get(data, "retry_in_ms");
+    const char *task = json_string_value(json_object_get(data, "task"));
+    if (strcmp(type, "task.failed") || !in) return 0;
+    if (!strcmp(task, "a") && d->n_exact < 8) d->exact[d->n_exact++] = json_integer_value(in);
+    if (!strcmp(task, "j") && d->n_jittered < 8) d->jittered[d->n_jittered++] = json_integer_value(in);
+    return 0;
+}
+
+static void backoff_formula(void **state) {
+    (void)state;
+    h_world_t w;
+    h_world_init(&w, "name: backoff\n" AGENTS
+                     "defaults: {max_retries: 4, retry_backoff: {initial: 0.01, factor: 3, max: 0.1, jitter: false}}\n"
+                     "tasks:\n  - {id: a, agent: writer}\n"
+                     "  - id: j\n    agent: writer\n"
+                     "    retry_backoff: {initial: 0.01, factor: 3, max: 0.1, jitter: true}\n");
+    h_rule(&w, (h_rule_t){.task = "a", .fail_first = 4});
+    h_rule(&w, (h_rule_t){.task = "j", .fail_first = 4});
+    h_start(&w);
+    h_run(&w);
+    h_assert_task(&w, "a", TS_COMPLETED);
+    h_assert_task(&w, "j", TS_COMPLETED);
+    delays_t d = {0};
+    assert_int_equal(store_events(w.store, engine_run_id(w.run), 0, collect_delays, &d), 0);
+    const json_int_t want[] = {10, 30, 90, 100}; /* 10 * 3^(n-1) ms, capped at 100 */
+    assert_int_equal(d.n_exact, 4);
+    assert_int_equal(d.n_jittered, 4);
+    json_int_t sum_want = 0, sum_jittered = 0;
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(d.exact[k], want[k]);
+        assert_true(d.jittered[k] >= 0 && d.jittered[k] <= want[k]);
+        sum_want += want[k];
+        sum_jittered += d.jittered[k];
+    }
+    assert_true(sum_jittered < sum_want); /* uniform in [0, delay]: not all at the cap */
+    h_world_free(&w);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(chain_completes_in_order),
@@ -450,6 +494,7 @@ int main(void) {
         cmocka_unit_test(failure_skips_dependents),
         cmocka_unit_test(on_failure_continue),
         cmocka_unit_test(retries_until_success),
+        cmocka_unit_test(backoff_formula),
         cmocka_unit_test(timeout_is_retried),
         cmocka_unit_test(concurrency_limit),
         cmocka_unit_test(approval_approve),
