@@ -23,6 +23,7 @@ typedef struct session {
     agent_catalog_t catalog;
     workflow_t *wf;
     char *source, *file, *dir;
+    json_t *agents;             /* catalog agents journaled with the run (resume), or NULL */
     bool interrupted;
 } session_t;
 
@@ -204,12 +205,28 @@ static int journal_source(void *ud, uint64_t seq, int64_t ts, const char *type, 
     if (strcmp(type, "run.created")) return 1;
     s->source = xstrdup(json_string_value(json_object_get(data, "source")));
     s->file = xstrdup(json_string_value(json_object_get(data, "file")));
+    s->agents = json_incref(json_object_get(data, "agents"));
     return 1;
+}
+
+/* The catalog as the run journaled it: the agents it started with. */
+static void catalog_from_journal(session_t *s, diag_list_t *dl) {
+    memset(&s->catalog, 0, sizeof s->catalog);
+    arena_init(&s->catalog.arena, 0);
+    const char *id;
+    json_t *a;
+    json_object_foreach(s->agents, id, a) {
+        const char *text = json_string_value(json_object_get(a, "source"));
+        if (text)
+            catalog_add_yaml(&s->catalog, text, strlen(text),
+                             json_string_value(json_object_get(a, "file")), dl);
+    }
 }
 
 static int prepare_workflow(session_t *s) {
     diag_list_t dl = {0};
-    cli_load_catalog(&s->catalog, s->file, &dl);
+    if (s->agents) catalog_from_journal(s, &dl);
+    else cli_load_catalog(&s->catalog, s->file, &dl);
     if (dl.n) {
         cli_print_diags(&dl);
         diag_list_free(&dl);
@@ -262,6 +279,7 @@ static void session_close(session_t *s) {
     free(s->source);
     free(s->file);
     free(s->dir);
+    json_decref(s->agents);
 }
 
 int run_session(const run_session_opts_t *o, const run_session_req_t *req) {

@@ -469,6 +469,7 @@ static void copy_agent(arena_t *ar, wf_agent_t *dst, const wf_agent_t *src) {
     dst->instructions = arena_strdup(ar, src->instructions);
     dst->artifact = arena_strdup(ar, src->artifact);
     dst->file = arena_strdup(ar, src->file);
+    dst->source = arena_strdup(ar, src->source);
     dst->model = json_incref(src->model);
     dst->schema = json_incref(src->schema);
     dst->tools = arena_alloc(ar, src->n_tools * sizeof *dst->tools);
@@ -553,6 +554,7 @@ int catalog_add_yaml(agent_catalog_t *cat, const char *text, size_t len, const c
         agent_defaults(&a);
         a.id = id;
         a.file = arena_strdup(&cat->arena, file ? file : "<catalog>");
+        a.source = arena_strndup(&cat->arena, text, len);
         a.loc = root->loc;
         a.is_human = !strcmp(id, "human_review");
         unsigned set;

@@ -66,6 +66,8 @@ typedef struct wf_agent {
     double quality_threshold;  /* default 0 */
     bool is_human;             /* the human_review agent */
     const char *file;          /* where it was defined (catalog file or the workflow) */
+    const char *source;        /* a catalog agent's file text (NULL for inline agents): runs
+                                * journal it, so a resume uses the agent the run started with */
     src_loc_t loc;
 } wf_agent_t;
 

@@ -391,9 +391,18 @@ engine_run_t *engine_start(engine_t *e, const workflow_t *wf, const char *source
     run->rng = e->o.seed ^ (uint64_t)engine_now_ms();
     json_t *ids = json_array();
     for (size_t i = 0; i < wf->n_tasks; i++) json_array_append_new(ids, json_string(wf->tasks[i].id));
-    run_emit(run, "run.created", json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:o}", "run_id", id,
+    /* The catalog agents this run uses, as their files read: a resume or a fork runs with the
+     * agents the run started with, whatever the catalog on disk says by then. */
+    json_t *agents = json_object();
+    for (size_t i = 0; i < wf->n_catalog_copies; i++) {
+        const wf_agent_t *a = &wf->catalog_copies[i];
+        if (a->source)
+            json_object_set_new(agents, a->id, json_pack("{s:s, s:s}", "file", a->file, "source",
+                                                         a->source));
+    }
+    run_emit(run, "run.created", json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:o, s:o}", "run_id", id,
                                            "workflow", wf->name, "file", file, "source", source,
-                                           "inputs", resolved, "tasks", ids));
+                                           "inputs", resolved, "tasks", ids, "agents", agents));
     free(id);
     scope_fill(run);
     run_emit(run, "run.started", json_object());

@@ -22,7 +22,11 @@ expect_eq "$(json_get "$WORK/out" 'j[0].status')" waiting_human "run status whil
 expect_exit 2 "$BATON" approvals respond "$run_id" architecture --decision maybe --data-dir "$D"
 expect_grep "not one of" "$WORK/err"
 
+# Answered from another folder (no ./agents there): the run carries on with the agents it
+# journaled when it started.
+pushd "$WORK" >/dev/null
 expect_exit 0 "$BATON" approvals respond "$run_id" architecture --decision approve --json --data-dir "$D"
+popd >/dev/null
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status after approval"
 expect_eq "$(json_get "$WORK/out" 'j.artifacts.length')" 11 "artifacts after approval"
 
