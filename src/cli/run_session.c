@@ -5,6 +5,7 @@
 #include "util/xalloc.h"
 
 #include <libgen.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,11 +30,26 @@ typedef struct session {
 
 /* ---- humans ------------------------------------------------------------------------------ */
 
+/* Ctrl-C at a prompt: the loop is not running then, so libuv's handler cannot see it (and it
+ * restarts the read). A handler without SA_RESTART makes fgets return, and the flag says why. */
+static volatile sig_atomic_t prompt_interrupted;
+static void on_prompt_sigint(int sig) {
+    (void)sig;
+    prompt_interrupted = 1;
+}
+
 static char *read_line(const char *prompt) {
     fputs(prompt, stdout);
     fflush(stdout);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_prompt_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
     char buf[4096];
-    if (!fgets(buf, sizeof buf, stdin)) return NULL;
+    char *got = prompt_interrupted ? NULL : fgets(buf, sizeof buf, stdin);
+    sigaction(SIGINT, &old, NULL);
+    if (!got) return NULL;
     buf[strcspn(buf, "\r\n")] = '\0';
     return xstrdup(buf);
 }
@@ -132,7 +148,8 @@ static json_t *auto_answer(const json_t *req) {
     return json_pack("{s:s, s:s}", "decision", first ? first : "approve", "answered_by", "auto-approve");
 }
 
-/* Answers every pending human step; false when nobody here can (no terminal, no auto-approve). */
+/* Answers every pending human step; false when nobody here can (no terminal and no
+ * auto-approve, or the terminal closed). Ctrl-C at a prompt cancels the run. */
 static bool answer_humans(session_t *s) {
     const run_state_t *st = engine_run_state(s->run);
     bool interactive = isatty(STDIN_FILENO) && !s->o->json;
@@ -142,6 +159,12 @@ static bool answer_humans(session_t *s) {
         if (t->status != TS_WAITING_HUMAN || t->answer) continue;
         view_pause(s->view);
         json_t *answer = s->o->auto_approve ? auto_answer(t->human) : prompt_human(&s->wf->tasks[i], t->human);
+        if (!answer && prompt_interrupted) {
+            printf("\n");
+            s->interrupted = true;
+            engine_cancel(s->engine, s->run, "cancelled from the terminal (Ctrl-C)");
+            return true;
+        }
         if (!answer) return false;
         char *err = NULL;
         if (engine_respond(s->engine, s->run, s->wf->tasks[i].id, answer, &err) != 0) {
@@ -161,15 +184,17 @@ static void print_instructions(session_t *s) {
     for (uint32_t i = 0; i < s->wf->n_tasks; i++) {
         const task_state_t *t = &st->tasks[i];
         if (t->status != TS_WAITING_HUMAN || t->answer) continue;
-        const json_t *opts = json_object_get(t->human, "options");
-        char *list = opts ? json_dumps(opts, JSON_COMPACT) : xstrdup("free text (--feedback)");
+        const char *kind = json_string_value(json_object_get(t->human, "kind"));
+        bool input = kind && !strcmp(kind, "input");
+        const json_t *opts = input ? NULL : json_object_get(t->human, "options");
+        char *list = json_array_size(opts) ? json_dumps(opts, JSON_COMPACT)
+                                           : xstrdup("free text, given with --feedback");
         fprintf(out, "  %s: %s (%s)\n", s->wf->tasks[i].id,
                 json_string_value(json_object_get(t->human, "title")), list);
+        const char *first = json_string_value(json_array_get(opts, 0));
         fprintf(out, "  answer with: baton approvals respond %s %s --decision %s --data-dir %s\n",
                 engine_run_id(s->run), s->wf->tasks[i].id,
-                json_string_value(json_array_get(opts, 0)) ? json_string_value(json_array_get(opts, 0))
-                                                           : "submitted --feedback '...'",
-                s->o->data_dir);
+                first ? first : "submitted --feedback '...'", s->o->data_dir);
         free(list);
     }
 }
@@ -267,9 +292,9 @@ static void print_summary(session_t *s, json_t *sum) {
 }
 
 static void session_close(session_t *s) {
+    view_free(s->view); /* its last frame reads the run: before the engine frees it */
     engine_free(s->engine);
     provider_destroy(s->provider);
-    view_free(s->view);
     if (s->sigint.data) uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_run(&s->loop, UV_RUN_DEFAULT); /* let libuv finish closing handles */
     uv_loop_close(&s->loop);

@@ -2,6 +2,7 @@
  * the configuration. */
 #include "cli/cli.h"
 #include "core/yaml_tree.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 #include <dirent.h>
@@ -15,42 +16,7 @@
 #include <unistd.h>
 
 char *cli_read_file(const char *path, size_t max, size_t *len, char **err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *err = xasprintf("%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat sb;
-    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        fclose(f);
-        *err = xasprintf("%s: is a directory", path);
-        return NULL;
-    }
-    /* Read at most max+1 bytes: enough to know the file is too large without reading it all. */
-    size_t cap = 4096, n = 0;
-    char *buf = xmalloc(cap + 1);
-    for (;;) {
-        if (n == cap) {
-            cap *= 2;
-            buf = xrealloc(buf, cap + 1);
-        }
-        size_t want = cap - n;
-        if (n + want > max + 1) want = max + 1 - n;
-        size_t got = fread(buf + n, 1, want, f);
-        n += got;
-        if (got < want || n > max) break;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad || n > max) {
-        *err = bad ? xasprintf("%s: read error", path)
-                   : xasprintf("%s: file is larger than the %zu-byte limit", path, max);
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    if (len) *len = n;
-    return buf;
+    return fs_read_file(path, max, len, err);
 }
 
 static bool is_dir(const char *p) {
@@ -127,22 +93,9 @@ bool cli_subflow_exists(void *ud, const char *name) {
     return ok;
 }
 
-static int mkdir_p(const char *path) {
-    char *p = xstrdup(path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) break;
-        *s = '/';
-    }
-    int rc = mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
-    free(p);
-    return rc;
-}
-
 store_t *cli_open_store(const char *data_dir, store_durability_t d, char **err) {
     char *arts = xasprintf("%s/artifacts", data_dir);
-    if (mkdir_p(arts) != 0) {
+    if (fs_mkdir_p(arts) != 0) {
         *err = xasprintf("cannot create data dir %s: %s", data_dir, strerror(errno));
         free(arts);
         return NULL;

@@ -6,6 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Messages quote user input, cut to a length ("%.64s") that may split a UTF-8 sequence;
+ * JSON output and terminals need valid UTF-8, so invalid bytes become '?'. */
+static void utf8_repair(char *s) {
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        size_t len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+        size_t k = 1;
+        while (len && k < len && (p[k] & 0xC0) == 0x80) k++;
+        if (!len || k < len) {
+            *p++ = '?';
+            continue;
+        }
+        p += len;
+    }
+}
+
 void diag_add(diag_list_t *dl, const char *file, src_loc_t loc, const char *hint,
               const char *fmt, ...) {
     if (dl->n == dl->cap) {
@@ -17,11 +33,13 @@ void diag_add(diag_list_t *dl, const char *file, src_loc_t loc, const char *hint
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    utf8_repair(msg);
     diag_t *d = &dl->items[dl->n++];
     d->file = xstrdup(file ? file : "<input>");
     d->loc = loc;
     d->message = xstrdup(msg);
     d->hint = xstrdup(hint);
+    if (d->hint) utf8_repair(d->hint);
 }
 
 void diag_sort(diag_list_t *dl) {

@@ -4,6 +4,7 @@
  * JSONSCHEMA_MAX_DEPTH stack frames. The location of a problem is kept as a JSON pointer in a
  * fixed buffer (no allocation on the happy path); the first problem found is reported. */
 #include "core/jsonschema.h"
+#include "core/diag.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -617,6 +618,18 @@ static int c_bounds(ctx_t *c, const json_t *s) {
     return 0;
 }
 
+/* Keywords accepted with any value: annotations, and const (any JSON value is a valid const). */
+static const char *const ANNOTATIONS[] = {
+    "title", "description", "default", "examples", "$schema", "$id", "$comment", "deprecated",
+    "readOnly", "writeOnly", "const",
+};
+/* Every keyword this validator knows, for "did you mean". */
+static const char *const KNOWN[] = {
+    "type", "properties", "required", "additionalProperties", "items", "enum", "const",
+    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
+    "minItems", "maxItems", "pattern", "format", "title", "description", "default", "examples",
+};
+
 static int c_schema(ctx_t *c, const json_t *s, int depth) {
     if (depth > JSONSCHEMA_MAX_DEPTH)
         return fail(c, "schema nesting deeper than %d levels", JSONSCHEMA_MAX_DEPTH);
@@ -644,8 +657,17 @@ static int c_schema(ctx_t *c, const json_t *s, int depth) {
             for (size_t i = 0; i < sizeof UNSUPPORTED / sizeof *UNSUPPORTED; i++)
                 if (!strcmp(k, UNSUPPORTED[i]))
                     AT_KEY(k, fail(c, "keyword \"%s\" is not supported by Baton's validator", k));
-            /* Anything else (title, description, default, examples, $schema, x-...) is an
-             * annotation and is ignored, as JSON Schema says unknown keywords are. */
+            /* JSON Schema ignores unknown keywords, but here a schema is written by hand next
+             * to a workflow: "maxLenght" silently checking nothing is a trap. Annotations and
+             * x- extensions pass; anything else is an error with the closest keyword. */
+            bool known = !strncmp(k, "x-", 2);
+            for (size_t i = 0; !known && i < sizeof ANNOTATIONS / sizeof *ANNOTATIONS; i++)
+                known = !strcmp(k, ANNOTATIONS[i]);
+            if (!known) {
+                const char *near = diag_suggest(k, KNOWN, sizeof KNOWN / sizeof *KNOWN);
+                AT_KEY(k, near ? fail(c, "unknown keyword \"%s\" (did you mean \"%s\"?)", k, near)
+                               : fail(c, "unknown keyword \"%s\"", k));
+            }
         }
     }
     return c_bounds(c, s);

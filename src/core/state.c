@@ -8,8 +8,12 @@
  *   run.completed     {}                             run: completed
  *   run.failed        {error}                        run: failed
  *   run.cancelled     {reason}                       run: cancelled
+ *   run.status        {status}                       the derived status changed (running <->
+ *                                                    waiting_human); informational here
  *   task.started      {attempt, iteration}           ready|retrying|running|waiting -> running
  *   task.iterated     {iteration, output, outputs}   a loop iteration finished; another follows
+ *                                                    (from running, or waiting_human after an
+ *                                                    approved iteration)
  *   task.completed    {output, outputs}              -> completed (satisfies dependents)
  *   task.failed       {error, retry_at_ms?}          -> retrying when retry_at_ms, else failed
  *   task.skipped      {reason}                       -> skipped
@@ -205,6 +209,9 @@ static int apply_run_event(run_state_t *s, int64_t ts, const char *type, const j
         set_str(&s->error, NULL);
         return 0;
     }
+    bool is_end = !strcmp(type, "run.completed") || !strcmp(type, "run.failed") ||
+                  !strcmp(type, "run.cancelled");
+    if (!is_end) return 0; /* run.status and other informational run events */
     run_status_t end = !strcmp(type, "run.completed") ? RS_COMPLETED
                      : !strcmp(type, "run.failed")    ? RS_FAILED
                                                       : RS_CANCELLED;
@@ -233,6 +240,7 @@ static int apply_task_event(run_state_t *s, uint32_t i, int64_t ts, const char *
         t->attempt = attempt > 0 ? (int)attempt : t->attempt + 1;
         t->iteration = iteration > 0 ? (int)iteration : 1;
         if (!t->started_ms) t->started_ms = ts;
+        t->between_iterations = false;
         json_decref(t->answer);
         t->answer = NULL;
         json_decref(t->human);
@@ -241,11 +249,14 @@ static int apply_task_event(run_state_t *s, uint32_t i, int64_t ts, const char *
         return 0;
     }
     if (!strcmp(type, "task.iterated")) {
-        if (t->status != TS_RUNNING)
+        /* From waiting_human too: an approved (or human-answered) iteration may loop again. */
+        if (t->status != TS_RUNNING && t->status != TS_WAITING_HUMAN)
             return fail_event(err, errlen, "%s: task is %s", type, now);
         json_decref(t->previous);
         t->previous = state_event_outputs(data);
         t->failures = 0;
+        t->between_iterations = true;
+        enter_status(s, t, TS_RUNNING); /* the loop holds its slot until the next iteration */
         return 0;
     }
     if (!strcmp(type, "task.completed")) {

@@ -40,6 +40,7 @@ typedef struct task_state {
     int attempt;            /* attempts started so far (1-based once started) */
     int iteration;          /* loop iteration of the current/last attempt, 1-based */
     int failures;           /* failed attempts in the current iteration (for max_retries) */
+    bool between_iterations;/* task.iterated seen, the next iteration's task.started not yet */
     uint32_t deps_left;     /* dependencies not yet satisfied */
     bool doomed;            /* a dependency is blocked: the engine must skip this task */
     bool queued;            /* on the ready or doomed queue already */

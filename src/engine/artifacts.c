@@ -4,6 +4,7 @@
  * name. Names come from workflows (user input): they are sanitised so no name can leave the run's
  * folder. */
 #include "engine/engine_internal.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -48,22 +49,6 @@ const char *artifact_mime(const char *name) {
     return "application/octet-stream";
 }
 
-static int mkdir_p(const char *path) {
-    char *p = xstrdup(path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-            free(p);
-            return -1;
-        }
-        *s = '/';
-    }
-    int rc = mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
-    free(p);
-    return rc;
-}
-
 static void hex(const unsigned char *in, size_t n, char *out) {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
@@ -73,16 +58,24 @@ static void hex(const unsigned char *in, size_t n, char *out) {
     out[2 * n] = '\0';
 }
 
+/* report.md, report.v2.md, report.v3.md, ... (a dotless name gets the suffix at its end) */
+static char *version_file(const char *folder, const char *safe, int version) {
+    if (version <= 1) return xasprintf("%s/%s", folder, safe);
+    const char *dot = strrchr(safe, '.');
+    if (!dot) return xasprintf("%s/%s.v%d", folder, safe, version);
+    return xasprintf("%s/%.*s.v%d%s", folder, (int)(dot - safe), safe, version, dot);
+}
+
 json_t *artifact_write(const char *dir, const char *run_id, const char *task_id,
-                       const char *agent_id, const char *name, const char *content, size_t len,
-                       char **err) {
+                       const char *agent_id, const char *name, int version, const char *content,
+                       size_t len, char **err) {
     char *safe = artifact_sanitize_name(name);
     char *folder = xasprintf("%s/%s", dir, run_id);
-    char *path = xasprintf("%s/%s", folder, safe);
+    char *path = version_file(folder, safe, version);
     char *tmp = xasprintf("%s.tmp", path);
     json_t *out = NULL;
     FILE *f = NULL;
-    if (mkdir_p(folder) != 0 || !(f = fopen(tmp, "wb")) || fwrite(content, 1, len, f) != len ||
+    if (fs_mkdir_p(folder) != 0 || !(f = fopen(tmp, "wb")) || fwrite(content, 1, len, f) != len ||
         fflush(f) != 0) {
         *err = xasprintf("cannot write artifact %s: %s", path, strerror(errno));
         goto out;
@@ -97,9 +90,9 @@ json_t *artifact_write(const char *dir, const char *run_id, const char *task_id,
     char sha[2 * crypto_hash_sha256_BYTES + 1];
     crypto_hash_sha256(digest, (const unsigned char *)content, len);
     hex(digest, sizeof digest, sha);
-    out = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:I, s:s}", "task", task_id, "name", safe,
-                    "agent", agent_id, "path", path, "sha256", sha, "bytes", (json_int_t)len,
-                    "mime", artifact_mime(safe));
+    out = json_pack("{s:s, s:s, s:i, s:s?, s:s, s:s, s:I, s:s}", "task", task_id, "name", safe,
+                    "version", version, "agent", agent_id, "path", path, "sha256", sha,
+                    "bytes", (json_int_t)len, "mime", artifact_mime(safe));
 out:
     if (f) fclose(f);
     if (!out) unlink(tmp);

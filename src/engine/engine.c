@@ -1,5 +1,7 @@
 /* engine.c - runs, the journal pump and scheduling. See engine.h. */
+#include "core/jsonschema.h"
 #include "engine/engine_internal.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 #include <sodium.h>
@@ -38,12 +40,15 @@ static void run_release(engine_run_t *run) {
     for (size_t i = 0; i < run->wf->n_tasks; i++) {
         json_decref(run->exec[i].inputs);
         json_decref(run->exec[i].votes);
+        free(run->exec[i].question);
         free(run->exec[i].vote_calls);
         free(run->exec[i].repair_note);
     }
     free(run->exec);
+    free(run->due);
     state_free(&run->st);
     json_decref(run->scope);
+    json_decref(run->artifact_versions);
     free(run);
 }
 
@@ -216,25 +221,31 @@ out:
 
 static void run_stop(engine_run_t *run, const char *final_type, const char *why);
 
-static double estimate_call_cost(const engine_run_t *run, const wf_task_t *t) {
+/* What one call of agent a may cost at most: the prompt is not rendered yet, so count the
+ * instructions and the task's inputs as written, plus max_tokens of output. */
+static double estimate_call_cost(const engine_run_t *run, const wf_agent_t *a, const json_t *inputs) {
     const llm_prices_t *p = &run->eng->o.prices;
     if (p->input_per_million == 0 && p->output_per_million == 0) return 0;
-    int max_tokens = t->agent ? t->agent->max_tokens : 1500;
-    /* The prompt is not rendered yet: count the instructions and the task's inputs as written. */
-    int64_t in = t->agent ? llm_estimate_tokens(t->agent->instructions) : 0;
-    char *inputs = json_dumps(t->inputs, JSON_COMPACT);
-    in += llm_estimate_tokens(inputs) + 64;
-    free(inputs);
-    return llm_cost(p, in, max_tokens);
+    int64_t in = a ? llm_estimate_tokens(a->instructions) : 0;
+    char *text = json_dumps(inputs, JSON_COMPACT);
+    in += llm_estimate_tokens(text) + 64;
+    free(text);
+    return llm_cost(p, in, a ? a->max_tokens : 1500);
 }
 
-/* 0: go on; 1: the budget stopped the run (failed or paused). */
-static int check_budget(engine_run_t *run, uint32_t i) {
+static double estimate_task_cost(const engine_run_t *run, const wf_task_t *t) {
+    if (t->type == TASK_AGENT) return estimate_call_cost(run, t->agent, t->inputs);
+    double sum = 0;
+    for (size_t k = 0; k < t->n_consensus_agents; k++)
+        sum += estimate_call_cost(run, t->consensus_agent_refs[k], t->inputs);
+    return sum;
+}
+
+int run_check_budget(engine_run_t *run, uint32_t i) {
     const workflow_t *wf = run->wf;
     const wf_task_t *t = &wf->tasks[i];
     if (wf->budget_usd < 0 || (t->type != TASK_AGENT && t->type != TASK_CONSENSUS)) return 0;
-    double calls = t->type == TASK_CONSENSUS ? (double)t->n_consensus_agents : 1.0;
-    double estimate = estimate_call_cost(run, t) * calls;
+    double estimate = estimate_task_cost(run, t);
     if (run->st.cost_usd + estimate <= wf->budget_usd) return 0;
     char *msg = xasprintf("budget of $%.4f would be exceeded: $%.4f spent, task '%s' may cost "
                           "up to $%.4f", wf->budget_usd, run->st.cost_usd, t->id, estimate);
@@ -256,19 +267,70 @@ static int check_budget(engine_run_t *run, uint32_t i) {
 static void start_ready_task(engine_run_t *run, uint32_t i) {
     int c = evaluate_conditions(run, i);
     if (c != 0) return;
-    if (check_budget(run, i)) {
-        /* Not started: put it back so a resume after raising the budget picks it up. */
+    if (run_check_budget(run, i)) {
+        /* Not started: put it back so it starts when the run is resumed. */
         if (run->st.status == RS_PAUSED) state_requeue_ready(&run->st, i);
         return;
     }
     task_begin_attempt(run, i, run->st.tasks[i].attempt + 1, 1);
 }
 
+void run_queue_attempt(engine_run_t *run, uint32_t i, int attempt, int iteration) {
+    /* One waiting attempt per task: a timer re-armed by a resume must not add a second. */
+    if (run->exec[i].due_queued) return;
+    run->exec[i].due_queued = true;
+    if (run->n_due == run->cap_due) {
+        run->cap_due = run->cap_due ? run->cap_due * 2 : 16;
+        run->due = xrealloc(run->due, run->cap_due * sizeof *run->due);
+    }
+    run->due[run->n_due++] = (due_attempt_t){i, attempt, iteration};
+    run_touch(run);
+}
+
+/* Starts the due attempts that can start, in the order they became due; keeps the rest. */
+static bool start_due_attempts(engine_run_t *run) {
+    run_state_t *s = &run->st;
+    size_t kept = 0;
+    bool started = false;
+    for (size_t k = 0; k < run->n_due; k++) {
+        due_attempt_t d = run->due[k];
+        const task_state_t *t = &s->tasks[d.task];
+        if (task_status_terminal(t->status)) { /* cancelled meanwhile */
+            run->exec[d.task].due_queued = false;
+            continue;
+        }
+        /* A loop between iterations holds its slot already; a retry or a re-run needs one. */
+        bool has_slot = t->status == TS_RUNNING || (int)s->n_running < run->wf->concurrency;
+        if (s->status != RS_RUNNING || !has_slot || run_check_budget(run, d.task)) {
+            run->due[kept++] = d;
+            continue;
+        }
+        run->exec[d.task].due_queued = false;
+        task_begin_attempt(run, d.task, d.attempt, d.iteration);
+        started = true;
+    }
+    run->n_due = kept;
+    return started;
+}
+
+/* Journals the derived status when it changes (running <-> waiting_human), so projections and
+ * observers see what a user should see without re-deriving it. */
+static void report_status(engine_run_t *run) {
+    if (run->st.status != RS_RUNNING) {
+        run->reported = run->st.status;
+        return;
+    }
+    run_status_t now = state_run_status(&run->st);
+    if (now == run->reported) return;
+    run->reported = now;
+    run_emit(run, "run.status", json_pack("{s:s}", "status", run_status_name(now)));
+}
+
 static void pump(engine_run_t *run) {
     run_state_t *s = &run->st;
     bool progress = true;
     while (progress && s->status == RS_RUNNING) {
-        progress = false;
+        progress = start_due_attempts(run);
         int i;
         while ((i = state_next_doomed(s)) >= 0) {
             run_emit(run, "task.skipped", json_pack("{s:s, s:s}", "task", run->wf->tasks[i].id,
@@ -282,6 +344,7 @@ static void pump(engine_run_t *run) {
         }
     }
     run_finish_if_done(run);
+    report_status(run);
 }
 
 static void flush_cb(uv_idle_t *h) {
@@ -342,6 +405,7 @@ static engine_run_t *run_new(engine_t *e, const workflow_t *wf) {
     run->scope = json_object();
     run->scope_tasks = json_object();
     run->scope_artifacts = json_object();
+    run->artifact_versions = json_object();
     json_object_set_new(run->scope, "tasks", run->scope_tasks);
     json_object_set_new(run->scope, "artifacts", run->scope_artifacts);
     run->next = e->runs;
@@ -371,11 +435,10 @@ static char *new_run_id(void) {
 
 static void scope_fill(engine_run_t *run) {
     const workflow_t *wf = run->wf;
+    /* Run inputs override variables of the same name; as the validator accepts
+     * variables.NAME for a declared input, an input with no such variable is one too. */
     json_t *vars = wf->variables ? json_deep_copy(wf->variables) : json_object();
-    const char *k;
-    json_t *v;
-    json_object_foreach(run->st.inputs, k, v)
-        if (json_object_get(vars, k)) json_object_set(vars, k, v);
+    json_object_update(vars, run->st.inputs);
     json_object_set(run->scope, "inputs", run->st.inputs);
     json_object_set_new(run->scope, "variables", vars);
     json_object_set_new(run->scope, "run", json_pack("{s:s, s:I}", "id", run->st.run_id,
@@ -406,6 +469,7 @@ engine_run_t *engine_start(engine_t *e, const workflow_t *wf, const char *source
     free(id);
     scope_fill(run);
     run_emit(run, "run.started", json_object());
+    run->reported = RS_RUNNING;
     return run;
 }
 
@@ -424,15 +488,18 @@ static int replay_event(void *ud, uint64_t seq, int64_t ts, const char *type, js
         /* artifacts.NAME reads the content back: load it from the file the event names. */
         const char *name = json_string_value(json_object_get(data, "name"));
         const char *path = json_string_value(json_object_get(data, "path"));
-        FILE *f = path ? fopen(path, "rb") : NULL;
-        if (f && name) {
-            char buf[65536];
-            size_t n = fread(buf, 1, sizeof buf - 1, f);
-            buf[n] = '\0';
-            json_object_set_new(run->scope_artifacts, name, json_stringn(buf, n));
-        }
-        if (f) fclose(f);
+        size_t len;
+        char *text = path ? fs_read_file(path, WF_MAX_STRING, &len, NULL) : NULL;
+        if (text && name) json_object_set_new(run->scope_artifacts, name, json_stringn(text, len));
+        free(text);
+        if (name) json_object_set(run->artifact_versions, name, json_object_get(data, "version"));
     }
+    if (!strcmp(type, "run.status"))
+        run->reported = (run_status_t)run_status_parse(json_string_value(json_object_get(data, "status")));
+    else if (!strcmp(type, "run.started") || !strcmp(type, "run.resumed"))
+        run->reported = RS_RUNNING;
+    else if (!strncmp(type, "run.", 4))
+        run->reported = run->st.status;
     return 0;
 }
 
@@ -454,7 +521,10 @@ engine_run_t *engine_resume(engine_t *e, const workflow_t *wf, const char *run_i
     int64_t now = engine_now_ms();
     for (uint32_t i = 0; i < wf->n_tasks; i++) {
         task_state_t *t = &s->tasks[i];
-        if (t->status == TS_RUNNING) {
+        if (t->status == TS_RUNNING && t->between_iterations) {
+            /* The last iteration is journaled; the next one had not started. */
+            run_queue_attempt(run, i, t->attempt + 1, t->iteration + 1);
+        } else if (t->status == TS_RUNNING) {
             /* Same attempt, same idempotency key (run/task/attempt): the effect never finished. */
             run_defer_dispatch(run, i);
         } else if (t->status == TS_RETRYING) {
@@ -495,6 +565,21 @@ int engine_respond(engine_t *e, engine_run_t *run, const char *task_id, const js
             free(list);
             return -1;
         }
+    }
+    /* An edited output replaces the agent's: it must be what the agent was asked for. */
+    const char *edited = json_string_value(json_object_get(answer, "edited_output"));
+    const wf_agent_t *agent = run->wf->tasks[i].agent;
+    if (edited && json_object_get(t->human, "proposal") && agent && agent->format == OUTPUT_JSON) {
+        json_error_t jerr;
+        json_t *v = json_loads(edited, JSON_DECODE_ANY, &jerr);
+        char why[256] = "";
+        if (!v || (agent->schema && jsonschema_validate(agent->schema, v, why, sizeof why))) {
+            *err = xasprintf("the edited output of '%s' must be JSON matching its schema: %s",
+                             task_id, v ? why : jerr.text);
+            json_decref(v);
+            return -1;
+        }
+        json_decref(v);
     }
     json_t *data = json_deep_copy(answer);
     json_object_set_new(data, "task", json_string(task_id));

@@ -28,7 +28,18 @@ struct task_exec {
     json_t *votes;             /* array, one slot per agent (null = not yet / abstained) */
     size_t votes_pending;
     bool dispatch_queued;
+    bool due_queued;           /* an attempt of this task waits in the run's due list */
+    bool timer_is_deadline;    /* consensus: the timer is the vote deadline, not the timeout */
+    char *question;            /* consensus: the rendered question */
 };
+
+/* An attempt waiting to start: a retry whose backoff is over, a re-run asked for by a reviewer,
+ * the next loop iteration. The pump starts it when the run has a free slot (a loop iteration
+ * already holds one) and the budget allows. */
+typedef struct due_attempt {
+    uint32_t task;
+    int attempt, iteration;
+} due_attempt_t;
 
 struct engine_run {
     engine_t *eng;
@@ -38,6 +49,10 @@ struct engine_run {
     json_t *scope;             /* root names for templates: inputs, variables, tasks, run, artifacts */
     json_t *scope_tasks;       /* scope["tasks"]: id -> {status, output, outputs, cost} */
     json_t *scope_artifacts;
+    json_t *artifact_versions; /* name -> versions written so far in this run */
+    due_attempt_t *due;
+    size_t n_due, cap_due;
+    run_status_t reported;     /* the status last journaled (run.status), to journal changes */
     uint64_t rng;              /* jitter */
     bool dirty;                /* has work for the next pump */
     bool freed;
@@ -66,6 +81,11 @@ void run_emit(engine_run_t *run, const char *type, json_t *data);
 void run_touch(engine_run_t *run);
 /* Queues the task's effect (model call, human request) to start after the next commit. */
 void run_defer_dispatch(engine_run_t *run, uint32_t i);
+/* Checks the run's budget before a call of task i: 0 go on; 1 the budget stopped the run
+ * (journaled: budget.exceeded, then run.failed or run.paused as on_exceed says). */
+int run_check_budget(engine_run_t *run, uint32_t i);
+/* Queues an attempt to start when the run has room for it (see due_attempt_t). */
+void run_queue_attempt(engine_run_t *run, uint32_t i, int attempt, int iteration);
 
 /* The scope templates of task i see, with `extra` (item, iteration, previous...) on top. */
 typedef struct task_scope {
@@ -113,11 +133,12 @@ void prompt_compose(const wf_task_t *task, const wf_agent_t *agent, const char *
  * NULL with *err. */
 json_t *inputs_resolve(const workflow_t *wf, const json_t *given, char **err);
 
-/* artifacts.c: writes content under <dir>/<run_id>/<sanitized name>; returns the
- * artifact.written event data (new reference) or NULL with *err. */
+/* artifacts.c: writes version `version` of an artifact under <dir>/<run_id>/: the first as
+ * <name>, later ones as <stem>.v<N><ext>, so every version's file keeps its recorded hash.
+ * Returns the artifact.written event data (new reference) or NULL with *err. */
 json_t *artifact_write(const char *dir, const char *run_id, const char *task_id,
-                       const char *agent_id, const char *name, const char *content, size_t len,
-                       char **err);
+                       const char *agent_id, const char *name, int version, const char *content,
+                       size_t len, char **err);
 /* Keeps [A-Za-z0-9._-], maps the rest to '_', refuses traversal; caller frees. */
 char *artifact_sanitize_name(const char *name);
 const char *artifact_mime(const char *name);

@@ -78,11 +78,9 @@ static void retry_fire(uv_timer_t *h) {
     engine_run_t *run = x->run;
     const task_state_t *t = &run->st.tasks[x->index];
     if (t->status != TS_RETRYING) return;
-    if (run->st.status != RS_RUNNING) {
-        /* Paused or ended while waiting: a resume re-arms the timer from the journal. */
-        return;
-    }
-    task_begin_attempt(run, x->index, t->attempt + 1, t->iteration);
+    /* Due, not started: the pump starts it when the run has a free slot and the budget allows
+     * (and not while the run is paused). */
+    run_queue_attempt(run, x->index, t->attempt + 1, t->iteration);
 }
 
 void task_schedule_retry(engine_run_t *run, uint32_t i, uint64_t delay_ms) {
@@ -132,15 +130,21 @@ static void complete(engine_run_t *run, uint32_t i, const char *output, json_t *
     const task_state_t *ts = &run->st.tasks[i];
     if (t->artifact && output) {
         char *err = NULL;
+        char *safe = artifact_sanitize_name(t->artifact);
+        int version = (int)json_integer_value(json_object_get(run->artifact_versions, safe)) + 1;
+        free(safe);
         json_t *art = artifact_write(run->eng->o.artifacts_dir, run->st.run_id, t->id,
-                                     t->agent ? t->agent->id : NULL, t->artifact, output,
+                                     t->agent ? t->agent->id : NULL, t->artifact, version, output,
                                      strlen(output), &err);
         if (!art) {
             task_attempt_failed(run, i, err, false, cost_usd);
             free(err);
             return;
         }
-        json_object_set_new(run->scope_artifacts, t->artifact, json_string(output));
+        json_object_set_new(run->scope_artifacts, json_string_value(json_object_get(art, "name")),
+                            json_string(output));
+        json_object_set_new(run->artifact_versions, json_string_value(json_object_get(art, "name")),
+                            json_integer(version));
         run_emit(run, "artifact.written", art);
     }
     json_t *data = result_data(t->id, output, outputs);
@@ -184,6 +188,7 @@ void task_attempt_succeeded(engine_run_t *run, uint32_t i, const char *output, j
                             double cost_usd, bool skip_approval) {
     const wf_task_t *t = &run->wf->tasks[i];
     const task_state_t *ts = &run->st.tasks[i];
+    if (run->exec[i].timer_ready) uv_timer_stop(&run->exec[i].timer); /* the attempt's timeout */
     if (t->requires_approval && !skip_approval) {
         json_t *req = json_pack("{s:s, s:s, s:s?, s:[sss], s:{s:s?, s:O}, s:f}",
                                 "kind", "approval", "title", t->name,
@@ -207,7 +212,7 @@ void task_attempt_succeeded(engine_run_t *run, uint32_t i, const char *output, j
         json_object_set_new(data, "iteration", json_integer(ts->iteration));
         json_object_set_new(data, "cost_usd", json_real(cost_usd));
         run_emit(run, "task.iterated", data);
-        task_begin_attempt(run, i, ts->attempt + 1, ts->iteration + 1);
+        run_queue_attempt(run, i, ts->attempt + 1, ts->iteration + 1);
         return;
     }
     complete(run, i, output, outputs, cost_usd);
@@ -262,7 +267,9 @@ void agent_dispatch(engine_run_t *run, uint32_t i) {
         .word_limit = a->word_limit, .max_tokens = a->max_tokens, .temperature = a->temperature,
     };
     x->call = provider_call(run->eng->o.provider, &req, agent_done, x);
-    if (t->timeout_s > 0) task_timer_start(run, i, (uint64_t)(t->timeout_s * 1000.0), timeout_fire);
+    /* One timeout for the whole attempt, schema repairs included. */
+    if (t->timeout_s > 0 && x->repairs == 0)
+        task_timer_start(run, i, (uint64_t)(t->timeout_s * 1000.0), timeout_fire);
     free(system);
     free(user);
     free(prompt_text);
@@ -294,7 +301,6 @@ static void agent_done(void *ud, llm_response_t *resp, const char *error) {
     const wf_task_t *t = &run->wf->tasks[i];
     const wf_agent_t *a = t->agent;
     x->call = NULL;
-    if (x->timer_ready) uv_timer_stop(&x->timer);
     if (!resp) {
         task_attempt_failed(run, i, error ? error : "model call failed", true, 0);
         return;
@@ -306,15 +312,25 @@ static void agent_done(void *ud, llm_response_t *resp, const char *error) {
         outputs = parse_json_output(resp, a->schema, why, sizeof why);
         if (!outputs) {
             if (x->repairs < MAX_SCHEMA_REPAIRS) {
-                /* Same attempt: the model gets the validator's message and tries again. */
+                /* Same attempt: the model gets the validator's message and tries again. A
+                 * repair is a call like any other: the budget is checked first. */
+                run_emit(run, "task.output_rejected",
+                         json_pack("{s:s, s:s, s:i, s:f}", "task", t->id, "error", why, "repair",
+                                   x->repairs + 1, "cost_usd", cost));
+                llm_response_free(resp);
+                free(resp);
+                if (run_check_budget(run, i)) {
+                    /* Failed: the task was cancelled with the run. Paused: the attempt starts
+                     * over (same number, still holding its slot) when the run resumes. */
+                    if (run->st.status == RS_PAUSED) {
+                        uv_timer_stop(&x->timer); /* no timeout while nothing is in flight */
+                        run_queue_attempt(run, i, run->st.tasks[i].attempt, run->st.tasks[i].iteration);
+                    }
+                    return;
+                }
                 x->repairs++;
                 free(x->repair_note);
                 x->repair_note = xstrdup(why);
-                run_emit(run, "task.output_rejected",
-                         json_pack("{s:s, s:s, s:i, s:f}", "task", t->id, "error", why, "repair",
-                                   x->repairs, "cost_usd", cost));
-                llm_response_free(resp);
-                free(resp);
                 agent_dispatch(run, i);
                 return;
             }

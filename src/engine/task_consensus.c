@@ -31,6 +31,13 @@ static json_t *vote_schema(const json_t *options) {
 
 static void tally(engine_run_t *run, uint32_t i);
 
+/* What the votes that came in cost. */
+static double votes_cost(const task_exec_t *x, const wf_task_t *t) {
+    double cost = 0;
+    for (size_t k = 0; x->vote_ctx && k < t->n_consensus_agents; k++) cost += x->vote_ctx[k].cost;
+    return cost;
+}
+
 void consensus_cancel(engine_run_t *run, uint32_t i) {
     task_exec_t *x = &run->exec[i];
     if (!x->vote_calls) return;
@@ -69,9 +76,19 @@ static void vote_done(void *ud, llm_response_t *resp, const char *error) {
     if (x->votes_pending == 0) tally(run, x->index);
 }
 
-static void deadline_fire(uv_timer_t *h) {
+/* The vote deadline counts missing votes as abstentions; a timeout (when it comes first, or
+ * when there is no deadline) fails the attempt like any timeout, and it is retried. */
+static void timer_fire(uv_timer_t *h) {
     task_exec_t *x = h->data;
-    tally(x->run, x->index);
+    if (x->timer_is_deadline) {
+        tally(x->run, x->index);
+        return;
+    }
+    const wf_task_t *t = &x->run->wf->tasks[x->index];
+    char *msg = xasprintf("timed out after %gs with %zu of %zu votes in", t->timeout_s,
+                          t->n_consensus_agents - x->votes_pending, t->n_consensus_agents);
+    task_attempt_failed(x->run, x->index, msg, true, votes_cost(x, t));
+    free(msg);
 }
 
 void consensus_dispatch(engine_run_t *run, uint32_t i) {
@@ -93,6 +110,8 @@ void consensus_dispatch(engine_run_t *run, uint32_t i) {
     task_scope_free(&sc);
     char *q = question ? expr_format(question) : xstrdup(t->name);
     json_decref(question);
+    free(x->question);
+    x->question = xstrdup(q);
     char *options = json_dumps(t->options, JSON_COMPACT);
     char *task_prompt = xasprintf("Vote on this question: %s\nChoose exactly one of the options "
                                   "%s. Answer with JSON {decision, confidence (0 to 1), rationale}.",
@@ -122,7 +141,9 @@ void consensus_dispatch(engine_run_t *run, uint32_t i) {
         free(system);
         free(user);
     }
-    if (t->deadline_s > 0) task_timer_start(run, i, (uint64_t)(t->deadline_s * 1000.0), deadline_fire);
+    x->timer_is_deadline = t->deadline_s > 0 && (t->timeout_s <= 0 || t->deadline_s <= t->timeout_s);
+    double wait_s = x->timer_is_deadline ? t->deadline_s : t->timeout_s;
+    if (wait_s > 0) task_timer_start(run, i, (uint64_t)(wait_s * 1000.0), timer_fire);
     json_decref(schema);
     json_decref(inputs);
     free(task_prompt);
@@ -134,9 +155,7 @@ static void tally(engine_run_t *run, uint32_t i) {
     const wf_task_t *t = &run->wf->tasks[i];
     task_exec_t *x = &run->exec[i];
     if (x->timer_ready) uv_timer_stop(&x->timer);
-    double cost = 0;
-    const vote_ctx_t *ctx = x->vote_ctx;
-    for (size_t k = 0; ctx && k < t->n_consensus_agents; k++) cost += ctx[k].cost;
+    double cost = votes_cost(x, t);
     consensus_cancel(run, i); /* stops votes still out at the deadline */
 
     size_t n_opt = json_array_size(t->options);
@@ -198,7 +217,7 @@ static void tally(engine_run_t *run, uint32_t i) {
         return;
     }
     case NO_CONSENSUS_HUMAN: {
-        char *title = xasprintf("No consensus: %s", t->question.src ? t->question.src : t->name);
+        char *title = xasprintf("No consensus: %s", x->question ? x->question : t->name);
         json_t *req = json_pack("{s:s, s:s, s:O, s:o, s:f, s:f}", "kind", "decision", "title",
                                 title, "options", t->options, "consensus", outputs, "cost_usd",
                                 cost, "timeout_s", t->human_timeout_s);

@@ -18,6 +18,23 @@ static human_timeout_t request_on_timeout(const wf_task_t *t, bool approval_of_o
     return approval_of_output ? t->approval_on_timeout : t->human_on_timeout;
 }
 
+/* What "approve" or "reject" at the deadline means for this request: an approval takes them
+ * as they are; a decision takes its first option for approve and, for reject, the option named
+ * reject or else its last one; an input is submitted empty on approve and fails on reject. */
+static const char *timeout_decision(const json_t *req, human_timeout_t on) {
+    if (on == TIMEOUT_FAIL) return "timeout";
+    const char *kind = json_string_value(json_object_get(req, "kind"));
+    const json_t *options = json_object_get(req, "options");
+    if (kind && !strcmp(kind, "input")) return on == TIMEOUT_APPROVE ? "submitted" : "timeout";
+    if (!kind || strcmp(kind, "decision") || !json_array_size(options))
+        return on == TIMEOUT_APPROVE ? "approve" : "reject";
+    if (on == TIMEOUT_APPROVE) return json_string_value(json_array_get(options, 0));
+    size_t k;
+    json_t *o;
+    json_array_foreach(options, k, o) if (!strcmp(json_string_value(o), "reject")) return "reject";
+    return json_string_value(json_array_get(options, json_array_size(options) - 1));
+}
+
 static void deadline_fire(uv_timer_t *h) {
     task_exec_t *x = h->data;
     engine_run_t *run = x->run;
@@ -25,8 +42,7 @@ static void deadline_fire(uv_timer_t *h) {
     const task_state_t *ts = &run->st.tasks[x->index];
     if (ts->status != TS_WAITING_HUMAN || ts->answer) return;
     bool of_output = json_object_get(ts->human, "proposal") != NULL;
-    human_timeout_t on = request_on_timeout(t, of_output);
-    const char *decision = on == TIMEOUT_APPROVE ? "approve" : on == TIMEOUT_REJECT ? "reject" : "timeout";
+    const char *decision = timeout_decision(ts->human, request_on_timeout(t, of_output));
     run_emit(run, "approval.responded",
              json_pack("{s:s, s:s, s:s, s:I, s:b}", "task", t->id, "decision", decision,
                        "answered_by", "timeout", "answered_at", (json_int_t)engine_now_ms(),
@@ -139,8 +155,9 @@ static void apply_output_approval(engine_run_t *run, uint32_t i, const json_t *a
             if (!outputs) outputs = json_pack("{s:s}", "text", edited);
             task_attempt_succeeded(run, i, edited, outputs, 0, true);
         } else {
-            /* Runs again with the feedback; the attempt counter does not grow (spec 2). */
-            task_begin_attempt(run, i, ts->attempt, ts->iteration);
+            /* Runs again with the feedback; the attempt counter does not grow (spec 2). It
+             * needs a slot and budget like any attempt, so it queues. */
+            run_queue_attempt(run, i, ts->attempt, ts->iteration);
         }
     } else if (!strcmp(decision, "timeout")) {
         run_emit(run, "task.failed", json_pack("{s:s, s:s, s:s}", "task", t->id, "error",

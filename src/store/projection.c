@@ -48,10 +48,12 @@ static int run_created(store_t *st, const store_event_rec_t *e) {
     return rc;
 }
 
-static int run_status(store_t *st, const char *run_id, const char *status) {
+/* error: the pause reason (or NULL, which clears it when a run resumes). */
+static int run_status(store_t *st, const char *run_id, const char *status, const char *error) {
     sqlite3_stmt *s = st->stmt[STMT_RUN_STATUS];
     store_bind_text(s, 1, status);
-    store_bind_text(s, 2, run_id);
+    store_bind_text(s, 2, error);
+    store_bind_text(s, 3, run_id);
     return step(s);
 }
 
@@ -60,6 +62,11 @@ static int run_status(store_t *st, const char *run_id, const char *status) {
  * stored twice. */
 static int task_finished(store_t *st, const store_event_rec_t *e, const char *task,
                          const char *status, const char *error) {
+    /* A task that ends while a person was asked about it closes the question. */
+    sqlite3_stmt *a = st->stmt[STMT_APPROVAL_CLOSE];
+    store_bind_text(a, 1, e->run_id);
+    store_bind_text(a, 2, task);
+    if (step(a)) return -1;
     sqlite3_stmt *s = st->stmt[STMT_TASK_FINISHED];
     char *out = dump(json_object_get(e->json, "outputs"));
     store_bind_text(s, 1, status);
@@ -92,8 +99,11 @@ static int run_event(store_t *st, const store_event_rec_t *e) {
         store_bind_text(s, 2, e->run_id);
         return step(s);
     }
-    if (!strcmp(t, "paused")) return run_status(st, e->run_id, "paused");
-    if (!strcmp(t, "resumed")) return run_status(st, e->run_id, "running");
+    if (!strcmp(t, "paused")) return run_status(st, e->run_id, "paused", str(e->json, "reason"));
+    if (!strcmp(t, "resumed")) return run_status(st, e->run_id, "running", NULL);
+    /* The engine journals the derived status (running <-> waiting_human) when it changes, so
+     * the table never has to guess it from one approval among several. */
+    if (!strcmp(t, "status")) return run_status(st, e->run_id, str(e->json, "status"), NULL);
     if (!strcmp(t, "completed") || !strcmp(t, "failed") || !strcmp(t, "cancelled")) {
         sqlite3_stmt *s = st->stmt[STMT_RUN_FINISH];
         store_bind_text(s, 1, t);
@@ -131,8 +141,7 @@ static int task_event(store_t *st, const store_event_rec_t *e, const char *task)
         store_bind_text(s, 3, e->data);
         sqlite3_bind_int64(s, 4, e->ts_ms);
         if (step(s)) return -1;
-        if (task_status(st, e, task, "waiting_human", NULL)) return -1;
-        return run_status(st, e->run_id, "waiting_human");
+        return task_status(st, e, task, "waiting_human", NULL);
     }
     if (!strcmp(t, "approval.responded")) {
         sqlite3_stmt *s = st->stmt[STMT_APPROVAL_ANSWER];
@@ -140,20 +149,20 @@ static int task_event(store_t *st, const store_event_rec_t *e, const char *task)
         sqlite3_bind_int64(s, 2, e->ts_ms);
         store_bind_text(s, 3, e->run_id);
         store_bind_text(s, 4, task);
-        if (step(s)) return -1;
-        return run_status(st, e->run_id, "running");
+        return step(s);
     }
     if (!strcmp(t, "artifact.written")) {
         sqlite3_stmt *s = st->stmt[STMT_ARTIFACT_INSERT];
         store_bind_text(s, 1, e->run_id);
         store_bind_text(s, 2, str(d, "name"));
-        store_bind_text(s, 3, task);
-        store_bind_text(s, 4, str(d, "agent"));
-        store_bind_text(s, 5, str(d, "path"));
-        store_bind_text(s, 6, str(d, "sha256"));
-        sqlite3_bind_int64(s, 7, json_integer_value(json_object_get(d, "bytes")));
-        store_bind_text(s, 8, str(d, "mime"));
-        sqlite3_bind_int64(s, 9, e->ts_ms);
+        sqlite3_bind_int64(s, 3, json_integer_value(json_object_get(d, "version")));
+        store_bind_text(s, 4, task);
+        store_bind_text(s, 5, str(d, "agent"));
+        store_bind_text(s, 6, str(d, "path"));
+        store_bind_text(s, 7, str(d, "sha256"));
+        sqlite3_bind_int64(s, 8, json_integer_value(json_object_get(d, "bytes")));
+        store_bind_text(s, 9, str(d, "mime"));
+        sqlite3_bind_int64(s, 10, e->ts_ms);
         return step(s);
     }
     return 0;

@@ -12,7 +12,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_INSERT_EVENT] = "INSERT INTO events(run_id, seq, ts, type, data) VALUES (?,?,?,?,?)",
     [STMT_RUN_INSERT] = "INSERT INTO runs(id, workflow, file, status, inputs, created_at, "
                         "tasks_total, parent_run_id) VALUES (?,?,?,'pending',?,?,?,?)",
-    [STMT_RUN_STATUS] = "UPDATE runs SET status = ? WHERE id = ?",
+    [STMT_RUN_STATUS] = "UPDATE runs SET status = ?, error = ? WHERE id = ?",
     [STMT_RUN_START] = "UPDATE runs SET status = 'running', started_at = ? WHERE id = ?",
     [STMT_RUN_FINISH] = "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE id = ?",
     [STMT_RUN_COST] = "UPDATE runs SET cost_usd = cost_usd + ? WHERE id = ?",
@@ -27,13 +27,13 @@ static const char *const stmt_sql[STMT_COUNT] = {
                          "WHERE run_id = ? AND task_id = ?",
     [STMT_TASK_COST] = "UPDATE tasks SET cost_usd = cost_usd + ? WHERE run_id = ? AND task_id = ?",
     [STMT_ARTIFACT_INSERT] = "INSERT INTO artifacts(run_id, name, version, task_id, agent, path, "
-                             "sha256, bytes, mime, created_at) VALUES (?,?,"
-                             "(SELECT coalesce(max(version), 0) + 1 FROM artifacts "
-                             " WHERE run_id = ?1 AND name = ?2),?,?,?,?,?,?,?)",
+                             "sha256, bytes, mime, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
     [STMT_APPROVAL_UPSERT] = "INSERT INTO approvals(run_id, task_id, status, request, requested_at) "
                              "VALUES (?,?,'pending',?,?) ON CONFLICT(run_id, task_id) DO UPDATE "
                              "SET status = 'pending', request = excluded.request, response = NULL, "
                              "requested_at = excluded.requested_at, answered_at = NULL",
+    [STMT_APPROVAL_CLOSE] = "UPDATE approvals SET status = 'closed' WHERE run_id = ? AND "
+                            "task_id = ? AND status = 'pending'",
     [STMT_APPROVAL_ANSWER] = "UPDATE approvals SET status = 'answered', response = ?, "
                              "answered_at = ? WHERE run_id = ? AND task_id = ?",
 };

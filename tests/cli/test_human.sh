@@ -52,4 +52,28 @@ expect_eq "$code" 0 "exit after answering on the terminal"
 expect_grep "needs you" "$WORK/tty.out"
 expect_grep "\[a\]pprove" "$WORK/tty.out"
 expect_grep "completed" "$WORK/tty.out"
+
+# On a terminal, a refused answer exits 2 and changes nothing (and the live view's last frame
+# must not read a run that is already freed: ASan would fail this).
+expect_exit 3 "$BATON" run workflows/sdlc.yaml --data-dir "$D" --input project_brief="A blog"
+run3=$(grep -o 'r-[0-9a-z]*' "$WORK/out" | head -n1)
+set +e
+script -qec "$BATON approvals respond $run3 architecture --decision bogus --data-dir $D" /dev/null \
+  < /dev/null > "$WORK/tty2.out" 2>&1
+code=$?
+set -e
+expect_eq "$code" 2 "exit of a refused answer on a terminal"
+expect_grep "not one of" "$WORK/tty2.out"
+
+# Ctrl-C at the prompt cancels the run (journaled) and exits 1.
+set +e
+(sleep 1.5; printf '\003'; sleep 1) | script -qec "$BATON run workflows/sdlc.yaml --data-dir $D --input project_brief=Maps" \
+  /dev/null > "$WORK/tty3.out" 2>&1
+code=$?
+set -e
+expect_eq "$code" 1 "exit after Ctrl-C at the prompt"
+expect_grep "needs you" "$WORK/tty3.out"
+expect_grep "cancelled" "$WORK/tty3.out"
+expect_exit 0 "$BATON" runs ls --json --data-dir "$D"
+expect_eq "$(json_get "$WORK/out" 'j[0].status')" cancelled "status after Ctrl-C"
 finish

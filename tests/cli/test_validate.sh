@@ -72,6 +72,12 @@ head -c 1100000 /dev/zero | tr '\0' '#' > big.yaml
 expect_exit 1 "$BATON" validate big.yaml
 expect_grep "limit" "$WORK/err"
 
+# messages quoting long non-ASCII input stay valid UTF-8 (and so valid JSON)
+name=$(printf 'é%.0s' $(seq 1 80))
+printf 'name: u\ntasks:\n  - {id: a, agent: analyst, artifact: "%s.md"}\n' "$name" > utf8.yaml
+expect_exit 1 "$BATON" validate --json utf8.yaml
+expect_eq "$(json_get "$WORK/out" 'j.length')" 1 "diagnostics for a non-ASCII artifact name"
+
 # usage errors exit 2
 expect_exit 2 "$BATON" validate
 expect_exit 2 "$BATON" run

@@ -371,6 +371,26 @@ static void test_validate_tolerates_malformed(void **state) {
     ok("5", "1");
 }
 
+/* A misspelt keyword would silently check nothing: it is an error with the closest keyword;
+ * annotations and x- extensions are fine. */
+static void test_check_rejects_unknown_keywords(void **state) {
+    (void)state;
+    char err[256];
+    json_t *s = json_loads("{\"type\": \"string\", \"maxLenght\": 3}", 0, NULL);
+    assert_int_equal(jsonschema_check(s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "maxLenght"));
+    assert_non_null(strstr(err, "did you mean \"maxLength\""));
+    json_decref(s);
+    s = json_loads("{\"type\": \"object\", \"properties\": {\"a\": {\"typ\": \"string\"}}}", 0, NULL);
+    assert_int_equal(jsonschema_check(s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "/properties/a"));
+    json_decref(s);
+    s = json_loads("{\"type\": \"string\", \"title\": \"T\", \"examples\": [\"x\"], "
+                   "\"x-ui\": {\"widget\": \"text\"}, \"$comment\": \"c\"}", 0, NULL);
+    assert_int_equal(jsonschema_check(s, err, sizeof err), 0);
+    json_decref(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_type),
@@ -389,6 +409,7 @@ int main(void) {
         cmocka_unit_test(test_check_accepts_agent_schemas),
         cmocka_unit_test(test_check_rejects_malformed),
         cmocka_unit_test(test_validate_tolerates_malformed),
+        cmocka_unit_test(test_check_rejects_unknown_keywords),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
