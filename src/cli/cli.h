@@ -59,6 +59,9 @@ json_t *cli_run_summary(store_t *st, const char *run_id);
 
 int cli_exit_for_status(const char *status);
 
+/* Prints a JSON value to stdout, indented, keys in their order. */
+void cli_print_json(const json_t *v);
+
 /* Colour only on a terminal, never with NO_COLOR set. */
 bool cli_use_color(int fd);
 

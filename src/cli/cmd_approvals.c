@@ -24,9 +24,7 @@ static int approvals_ls(const char *data_dir, bool all, bool json) {
     }
     json_t *rows = store_approvals(st, NULL, all ? NULL : "pending");
     if (json) {
-        char *text = json_dumps(rows, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        puts(text);
-        free(text);
+        cli_print_json(rows);
     } else if (!json_array_size(rows)) {
         printf("nothing is waiting for a human\n");
     } else {

@@ -14,12 +14,6 @@ static void usage(FILE *f) {
           "       baton runs events RUN_ID [--after SEQ] [--json] [--data-dir DIR]\n", f);
 }
 
-static void print_json(json_t *v) {
-    char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    puts(text);
-    free(text);
-}
-
 static void format_time(char *buf, size_t len, json_int_t ms) {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
@@ -30,7 +24,7 @@ static void format_time(char *buf, size_t len, json_int_t ms) {
 static int runs_ls(store_t *st, const char *status, int limit, bool json) {
     json_t *rows = store_runs(st, status, limit);
     if (json) {
-        print_json(rows);
+        cli_print_json(rows);
     } else if (!json_array_size(rows)) {
         printf("no runs yet (start one with `baton run FILE`)\n");
     } else {
@@ -54,7 +48,7 @@ static int runs_show(store_t *st, const char *id, bool json) {
     json_t *sum = cli_run_summary(st, id);
     if (!sum) return EXIT_FAILED;
     if (json) {
-        print_json(sum);
+        cli_print_json(sum);
         json_decref(sum);
         return EXIT_OK;
     }
@@ -166,7 +160,7 @@ int cmd_runs(int argc, char **argv) {
     } else {
         events_ctx_t ctx = {json, json_array()};
         code = store_events(st, id, (uint64_t)(after > 0 ? after : 0), print_event, &ctx) ? EXIT_FAILED : EXIT_OK;
-        if (json) print_json(ctx.all);
+        if (json) cli_print_json(ctx.all);
         json_decref(ctx.all);
     }
 out:

@@ -60,9 +60,7 @@ int cmd_validate(int argc, char **argv) {
         diag_list_free(&dl);
     }
     if (json) {
-        char *text = json_dumps(all, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        puts(text);
-        free(text);
+        cli_print_json(all);
     }
     json_decref(all);
     return invalid ? EXIT_FAILED : EXIT_OK;

@@ -54,9 +54,11 @@ static char *read_line(const char *prompt) {
     return xstrdup(buf);
 }
 
-static const char *who(void) {
+/* An answer from the person at this terminal. */
+static json_t *answer(const char *decision, const char *feedback) {
     const char *u = getenv("USER");
-    return u && *u ? u : "terminal";
+    return json_pack("{s:s, s:s?, s:s}", "decision", decision, "feedback",
+                     feedback && *feedback ? feedback : NULL, "answered_by", u && *u ? u : "terminal");
 }
 
 static void show_proposal(const json_t *req) {
@@ -92,16 +94,14 @@ static json_t *prompt_human(const wf_task_t *t, const json_t *req) {
             free(c);
             if (k == 'a' || k == 'r') {
                 char *fb = k == 'r' ? read_line("Why (optional) > ") : NULL;
-                json_t *a = json_pack("{s:s, s:s?, s:s}", "decision", k == 'a' ? "approve" : "reject",
-                                      "feedback", fb && *fb ? fb : NULL, "answered_by", who());
+                json_t *a = answer(k == 'a' ? "approve" : "reject", fb);
                 free(fb);
                 return a;
             }
             if (k == 'm') {
                 char *fb = read_line("Feedback for the agent > ");
                 if (!fb) return NULL;
-                json_t *a = json_pack("{s:s, s:s, s:s}", "decision", "modify", "feedback", fb,
-                                      "answered_by", who());
+                json_t *a = answer("modify", fb);
                 free(fb);
                 return a;
             }
@@ -110,8 +110,7 @@ static json_t *prompt_human(const wf_task_t *t, const json_t *req) {
         if (kind && !strcmp(kind, "input")) {
             char *text = read_line("Your answer > ");
             if (!text) return NULL;
-            json_t *a = json_pack("{s:s, s:s, s:s}", "decision", "submitted", "feedback", text,
-                                  "answered_by", who());
+            json_t *a = answer("submitted", text);
             free(text);
             return a;
         }
@@ -127,9 +126,7 @@ static json_t *prompt_human(const wf_task_t *t, const json_t *req) {
         free(c);
         if (pick >= 1 && pick <= n) {
             char *fb = read_line("Comment (optional) > ");
-            json_t *a = json_pack("{s:s, s:s?, s:s}", "decision",
-                                  json_string_value(json_array_get(options, pick - 1)), "feedback",
-                                  fb && *fb ? fb : NULL, "answered_by", who());
+            json_t *a = answer(json_string_value(json_array_get(options, pick - 1)), fb);
             free(fb);
             return a;
         }
@@ -388,9 +385,7 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
     json_t *sum = cli_run_summary(s.store, engine_run_id(s.run));
     if (sum) json_object_set_new(sum, "status", json_string(run_status_name(rs)));
     if (o->json && sum) {
-        char *text = json_dumps(sum, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        puts(text);
-        free(text);
+        cli_print_json(sum);
     } else if (sum) {
         print_summary(&s, sum);
     }

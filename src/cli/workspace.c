@@ -168,6 +168,12 @@ workflow_t *cli_load_workflow(const char *text, size_t len, const char *file,
     return wf;
 }
 
+void cli_print_json(const json_t *v) {
+    char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    if (text) puts(text);
+    free(text);
+}
+
 bool cli_use_color(int fd) {
     const char *nc = getenv("NO_COLOR");
     if (nc && *nc) return false;

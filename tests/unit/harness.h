@@ -210,6 +210,15 @@ static inline void h_assert_task(h_world_t *w, const char *id, task_status_t st)
     assert_int_equal(t->status, st);
 }
 
+/* Answers a human step; the answer must be accepted. Steals `answer`. */
+static inline void h_respond(h_world_t *w, const char *task, json_t *answer) {
+    char *err = NULL;
+    int rc = engine_respond(w->eng, w->run, task, answer, &err);
+    if (rc) fprintf(stderr, "respond: %s\n", err);
+    assert_int_equal(rc, 0);
+    json_decref(answer);
+}
+
 typedef struct { const char *type; const char *task; int n; } h_count_t;
 static inline int h_count_cb(void *ud, uint64_t seq, int64_t ts, const char *type, json_t *data) {
     h_count_t *c = ud;

@@ -193,14 +193,6 @@ static void concurrency_limit(void **state) {
     h_world_free(&w);
 }
 
-static void respond(h_world_t *w, const char *task, json_t *answer) {
-    char *err = NULL;
-    int rc = engine_respond(w->eng, w->run, task, answer, &err);
-    if (rc) fprintf(stderr, "respond: %s\n", err);
-    assert_int_equal(rc, 0);
-    json_decref(answer);
-}
-
 #define APPROVAL_WF "name: approve\n" AGENTS \
     "tasks:\n  - {id: a, agent: writer, requires_approval: true}\n  - {id: b, agent: writer, depends_on: [a]}\n"
 
@@ -213,7 +205,7 @@ static void approval_approve(void **state) {
     h_assert_task(&w, "a", TS_WAITING_HUMAN);
     h_assert_task(&w, "b", TS_PENDING);
     assert_int_equal(state_run_status(h_state(&w)), RS_WAITING_HUMAN);
-    respond(&w, "a", json_pack("{s:s}", "decision", "approve"));
+    h_respond(&w, "a", json_pack("{s:s}", "decision", "approve"));
     h_run(&w);
     h_assert_task(&w, "a", TS_COMPLETED);
     assert_int_equal(h_state(&w)->status, RS_COMPLETED);
@@ -232,7 +224,7 @@ static void approval_reject_fails(void **state) {
     h_world_init(&w, APPROVAL_WF);
     h_start(&w);
     h_run(&w);
-    respond(&w, "a", json_pack("{s:s, s:s}", "decision", "reject", "feedback", "too vague"));
+    h_respond(&w, "a", json_pack("{s:s, s:s}", "decision", "reject", "feedback", "too vague"));
     h_run(&w);
     h_assert_task(&w, "a", TS_FAILED);
     assert_non_null(strstr(h_task(&w, "a")->error, "rejected"));
@@ -248,13 +240,13 @@ static void approval_modify_feedback(void **state) {
     h_world_init(&w, APPROVAL_WF);
     h_start(&w);
     h_run(&w);
-    respond(&w, "a", json_pack("{s:s, s:s}", "decision", "modify", "feedback", "add a risks section"));
+    h_respond(&w, "a", json_pack("{s:s, s:s}", "decision", "modify", "feedback", "add a risks section"));
     h_run(&w);
     h_assert_task(&w, "a", TS_WAITING_HUMAN);
     assert_int_equal(h_task(&w, "a")->attempt, 1);
     assert_int_equal(w.prov.seen[1].attempt, 1);
     assert_non_null(strstr(w.prov.seen[1].feedback, "add a risks section"));
-    respond(&w, "a", json_pack("{s:s}", "decision", "approve"));
+    h_respond(&w, "a", json_pack("{s:s}", "decision", "approve"));
     h_run(&w);
     assert_int_equal(h_state(&w)->status, RS_COMPLETED);
     h_world_free(&w);
@@ -267,7 +259,7 @@ static void approval_modify_edited(void **state) {
     h_world_init(&w, APPROVAL_WF);
     h_start(&w);
     h_run(&w);
-    respond(&w, "a", json_pack("{s:s, s:s}", "decision", "modify", "edited_output", "# Mine\n"));
+    h_respond(&w, "a", json_pack("{s:s, s:s}", "decision", "modify", "edited_output", "# Mine\n"));
     h_run(&w);
     h_assert_task(&w, "a", TS_COMPLETED);
     assert_string_equal(h_task(&w, "a")->output, "# Mine\n");
@@ -378,7 +370,7 @@ static void human_task_outputs(void **state) {
     assert_non_null(strstr(err, "not one of"));
     free(err);
     json_decref(bad);
-    respond(&w, "review", json_pack("{s:s, s:s, s:s}", "decision", "hold", "feedback", "wait",
+    h_respond(&w, "review", json_pack("{s:s, s:s, s:s}", "decision", "hold", "feedback", "wait",
                                     "answered_by", "ana"));
     h_run(&w);
     const task_state_t *t = h_task(&w, "review");

@@ -13,14 +13,6 @@
     "      format: json\n"                                                                      \
     "      schema: {type: object, required: [score], properties: {score: {type: number, maximum: 10}}}\n"
 
-static void respond(h_world_t *w, const char *task, json_t *answer) {
-    char *err = NULL;
-    int rc = engine_respond(w->eng, w->run, task, answer, &err);
-    if (rc) fprintf(stderr, "respond: %s\n", err);
-    assert_int_equal(rc, 0);
-    json_decref(answer);
-}
-
 /* A loop whose iterations need approval: every approved iteration may loop again. */
 static void loop_with_approval(void **state) {
     (void)state;
@@ -32,7 +24,7 @@ static void loop_with_approval(void **state) {
     for (int k = 0; k < 2; k++) {
         h_run(&w);
         h_assert_task(&w, "a", TS_WAITING_HUMAN);
-        respond(&w, "a", json_pack("{s:s}", "decision", "approve"));
+        h_respond(&w, "a", json_pack("{s:s}", "decision", "approve"));
     }
     h_run(&w);
     h_assert_task(&w, "a", TS_COMPLETED);
@@ -52,7 +44,7 @@ static void run_status_projection(void **state) {
     json_t *run = store_run(w.store, engine_run_id(w.run));
     assert_string_equal(json_string_value(json_object_get(run, "status")), "waiting_human");
     json_decref(run);
-    respond(&w, "a", json_pack("{s:s}", "decision", "approve"));
+    h_respond(&w, "a", json_pack("{s:s}", "decision", "approve"));
     h_run(&w);
     run = store_run(w.store, engine_run_id(w.run));
     assert_string_equal(json_string_value(json_object_get(run, "status")), "waiting_human");
@@ -60,7 +52,7 @@ static void run_status_projection(void **state) {
     json_t *pending = store_approvals(w.store, engine_run_id(w.run), "pending");
     assert_int_equal(json_array_size(pending), 1);
     json_decref(pending);
-    respond(&w, "b", json_pack("{s:s}", "decision", "approve"));
+    h_respond(&w, "b", json_pack("{s:s}", "decision", "approve"));
     h_run(&w);
     run = store_run(w.store, engine_run_id(w.run));
     assert_string_equal(json_string_value(json_object_get(run, "status")), "completed");
@@ -213,7 +205,7 @@ static void edited_json_output_is_checked(void **state) {
     free(err);
     json_decref(bad);
     h_assert_task(&w, "j", TS_WAITING_HUMAN);
-    respond(&w, "j", json_pack("{s:s, s:s}", "decision", "modify", "edited_output", "{\"score\": 9}"));
+    h_respond(&w, "j", json_pack("{s:s, s:s}", "decision", "modify", "edited_output", "{\"score\": 9}"));
     h_run(&w);
     h_assert_task(&w, "j", TS_COMPLETED);
     assert_int_equal(json_integer_value(json_object_get(h_task(&w, "j")->outputs, "score")), 9);
