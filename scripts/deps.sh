@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what Baton needs and is missing, through apt-get (and npm once there are JS tests).
+# Installs what Baton needs and is missing, through apt-get (npm joins when the protocol tests
+# with the official SDKs land).
 # Idempotent, and silent when nothing is missing.
 set -euo pipefail
 
@@ -11,6 +12,8 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The CLI tests read JSON with node; any node will do (the machine image ships one outside apt).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
