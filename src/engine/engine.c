@@ -95,10 +95,25 @@ const char *engine_error(const engine_t *e) { return e->error; }
 
 /* ---- journal ------------------------------------------------------------------------------ */
 
-static bool is_terminal_task_event(const char *type) {
-    return !strcmp(type, "task.completed") || !strcmp(type, "task.skipped") ||
-           !strcmp(type, "task.cancelled") ||
-           (!strcmp(type, "task.failed"));
+/* Stops everything: the journal cannot be written, or the engine made a transition the reducer
+ * refuses (a bug). Either way no effect may start that the journal could not account for; the
+ * error is reported by engine_error and the process carries on to report it. */
+static void engine_fatal(engine_t *e, char *msg) {
+    fprintf(stderr, "baton: %s; stopping\n", msg);
+    free(e->error);
+    e->error = msg;
+    for (engine_run_t *run = e->runs; run; run = run->next)
+        for (size_t i = 0; i < run->wf->n_tasks; i++) task_stop_effects(run, (uint32_t)i);
+    for (size_t k = 0; k < e->n_dispatch; k++) e->dispatch[k]->dispatch_queued = false;
+    e->n_dispatch = 0;
+}
+
+/* Templates read finished tasks as tasks.ID: refresh that view when an event finishes one. */
+static void refresh_task_view(engine_run_t *run, const json_t *data) {
+    const char *task = json_string_value(json_object_get(data, "task"));
+    int i = task ? workflow_task_index(run->wf, task) : -1;
+    if (i >= 0 && task_status_terminal(run->st.tasks[i].status))
+        json_object_set_new(run->scope_tasks, task, state_task_view(&run->st, (uint32_t)i));
 }
 
 void run_touch(engine_run_t *run) {
@@ -115,17 +130,17 @@ void run_emit(engine_run_t *run, const char *type, json_t *data) {
     char err[256];
     uint64_t seq = run->st.seq + 1;
     int64_t now = engine_now_ms();
+    if (e->error) { /* stopped: nothing more is journaled */
+        json_decref(data);
+        return;
+    }
     if (state_apply(&run->st, seq, now, type, data, err, sizeof err) != 0) {
-        /* The engine emitted a transition the reducer refuses: a bug, never user input. */
-        fprintf(stderr, "baton: internal error: %s\n", err);
-        abort();
+        json_decref(data);
+        engine_fatal(e, xasprintf("internal error in run %s: %s", run->st.run_id, err));
+        return;
     }
     store_append(e->o.store, run->st.run_id, seq, now, type, data);
-    const char *task = json_string_value(json_object_get(data, "task"));
-    if (task && is_terminal_task_event(type)) {
-        int i = workflow_task_index(run->wf, task);
-        json_object_set_new(run->scope_tasks, task, state_task_view(&run->st, (uint32_t)i));
-    }
+    refresh_task_view(run, data);
     if (e->o.on_event) {
         if (e->n_notes == e->cap_notes) {
             e->cap_notes = e->cap_notes ? e->cap_notes * 2 : 64;
@@ -351,6 +366,7 @@ static void flush_cb(uv_idle_t *h) {
     engine_t *e = h->data;
     uv_idle_stop(&e->flush);
     e->flush_active = false;
+    if (e->error) return; /* stopped (engine_fatal): nothing more is scheduled or journaled */
 
     for (engine_run_t *run = e->runs; run; run = run->next) {
         if (!run->dirty) continue;
@@ -360,12 +376,7 @@ static void flush_cb(uv_idle_t *h) {
     char *err = NULL;
     if (store_commit(e->o.store, &err) != 0) {
         /* Without a journal nothing may go on: effects would not be recoverable. */
-        free(e->error);
-        e->error = err;
-        fprintf(stderr, "baton: %s; stopping\n", err);
-        for (engine_run_t *run = e->runs; run; run = run->next)
-            for (size_t i = 0; i < run->wf->n_tasks; i++) task_stop_effects(run, (uint32_t)i);
-        e->n_dispatch = 0;
+        engine_fatal(e, err);
         return;
     }
     size_t n = e->n_notes;
@@ -480,10 +491,7 @@ static int replay_event(void *ud, uint64_t seq, int64_t ts, const char *type, js
         fprintf(stderr, "baton: journal of %s: %s\n", run->st.run_id ? run->st.run_id : "?", err);
         return -1;
     }
-    const char *task = json_string_value(json_object_get(data, "task"));
-    if (task && is_terminal_task_event(type))
-        json_object_set_new(run->scope_tasks, task,
-                            state_task_view(&run->st, (uint32_t)workflow_task_index(run->wf, task)));
+    refresh_task_view(run, data);
     if (!strcmp(type, "artifact.written")) {
         /* artifacts.NAME reads the content back: load it from the file the event names. */
         const char *name = json_string_value(json_object_get(data, "name"));
