@@ -40,9 +40,11 @@ store_t *cli_open_store(const char *data_dir, store_durability_t d, char **err);
 typedef struct cli_config {
     uint64_t offline_latency_ms;
     llm_prices_t offline_prices;
+    json_t *offline_fail_attempts; /* {TASK_ID: N}: attempts 1..N of that task fail */
 } cli_config_t;
-/* Reads --config (NULL: defaults). 0, or -1 with *err. */
+/* Reads --config (NULL: defaults). 0, or -1 with *err. cli_config_free releases it. */
 int cli_load_config(const char *path, cli_config_t *cfg, char **err);
+void cli_config_free(cli_config_t *cfg);
 
 /* Loads a workflow from text with the catalog; prints diagnostics to stderr on failure. */
 workflow_t *cli_load_workflow(const char *text, size_t len, const char *file,

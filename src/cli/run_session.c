@@ -338,7 +338,8 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
         if ((code = prepare_workflow(&s))) goto out;
     }
 
-    s.provider = offline_provider_new(&s.loop, cfg.offline_latency_ms, cfg.offline_prices);
+    s.provider = offline_provider_new(&s.loop, cfg.offline_latency_ms, cfg.offline_prices,
+                                      cfg.offline_fail_attempts);
     view_mode_t mode = o->json ? VIEW_QUIET : isatty(STDOUT_FILENO) ? VIEW_LIVE : VIEW_LOG;
     s.view = view_new(&s.loop, stdout, mode, cli_use_color(STDOUT_FILENO));
     char *arts = xasprintf("%s/artifacts", o->data_dir);
@@ -397,5 +398,6 @@ out:
     free(err);
     free(run_id);
     session_close(&s);
+    cli_config_free(&cfg);
     return code;
 }

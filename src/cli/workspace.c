@@ -133,17 +133,29 @@ int cli_load_config(const char *path, cli_config_t *cfg, char **err) {
     json_t *off = json_object_get(json_object_get(root, "providers"), "offline");
     json_t *lat = json_object_get(off, "latency_ms");
     json_t *price = json_object_get(off, "price");
-    if ((lat && !json_is_number(lat)) || (price && !json_is_object(price))) {
-        *err = xasprintf("%s: providers.offline.latency_ms must be a number and price a mapping "
-                         "{input_per_million, output_per_million}", path);
+    json_t *faults = json_object_get(off, "fail_attempts");
+    bool faults_ok = !faults || json_is_object(faults);
+    const char *k;
+    json_t *v;
+    json_object_foreach(faults, k, v) faults_ok = faults_ok && json_is_integer(v);
+    if ((lat && !json_is_number(lat)) || (price && !json_is_object(price)) || !faults_ok) {
+        *err = xasprintf("%s: providers.offline: latency_ms is a number, price a mapping "
+                         "{input_per_million, output_per_million}, fail_attempts a mapping "
+                         "{TASK_ID: N}", path);
         json_decref(root);
         return -1;
     }
+    cfg->offline_fail_attempts = json_incref(faults);
     cfg->offline_latency_ms = lat ? (uint64_t)json_number_value(lat) : 0;
     cfg->offline_prices.input_per_million = json_number_value(json_object_get(price, "input_per_million"));
     cfg->offline_prices.output_per_million = json_number_value(json_object_get(price, "output_per_million"));
     json_decref(root);
     return 0;
+}
+
+void cli_config_free(cli_config_t *cfg) {
+    json_decref(cfg->offline_fail_attempts);
+    cfg->offline_fail_attempts = NULL;
 }
 
 void cli_print_diags(const diag_list_t *dl) {

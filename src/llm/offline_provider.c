@@ -13,6 +13,7 @@ typedef struct offline_provider {
     uv_loop_t *loop;
     uint64_t latency_ms;
     llm_prices_t prices;
+    const json_t *fail_attempts;
 } offline_provider_t;
 
 struct llm_call {
@@ -52,7 +53,14 @@ static llm_call_t *offline_call(llm_provider_t *base, const llm_request_t *req, 
     c->done = done;
     c->ud = ud;
     /* Generate now, while the request's borrowed pointers are valid; deliver later. */
-    c->rc = offline_generate(req, &c->resp);
+    json_int_t fail = json_integer_value(json_object_get(p->fail_attempts, req->task_id));
+    if (req->attempt <= fail) {
+        c->rc = -1;
+        c->resp.text = xasprintf("offline provider: injected failure of task '%s' attempt %d "
+                                 "(providers.offline.fail_attempts)", req->task_id, req->attempt);
+    } else {
+        c->rc = offline_generate(req, &c->resp);
+    }
     if (c->rc == 0) {
         c->resp.cost_usd = llm_cost(&p->prices, c->resp.input_tokens, c->resp.output_tokens);
         c->resp.latency_ms = (int64_t)p->latency_ms;
@@ -71,7 +79,8 @@ static void offline_cancel(llm_call_t *c) {
 
 static void offline_destroy(llm_provider_t *base) { free(base); }
 
-llm_provider_t *offline_provider_new(uv_loop_t *loop, uint64_t latency_ms, llm_prices_t prices) {
+llm_provider_t *offline_provider_new(uv_loop_t *loop, uint64_t latency_ms, llm_prices_t prices,
+                                     const json_t *fail_attempts) {
     offline_provider_t *p = xcalloc(1, sizeof *p);
     p->base.name = "offline";
     p->base.call = offline_call;
@@ -80,6 +89,7 @@ llm_provider_t *offline_provider_new(uv_loop_t *loop, uint64_t latency_ms, llm_p
     p->loop = loop;
     p->latency_ms = latency_ms;
     p->prices = prices;
+    p->fail_attempts = fail_attempts;
     return &p->base;
 }
 

@@ -40,8 +40,12 @@ typedef struct llm_prices {
 } llm_prices_t;
 
 /* The offline model on the loop: generates with offline_generate and answers after
- * `latency_ms` (0: on the next loop turn). Costs are computed from `prices`. */
-llm_provider_t *offline_provider_new(uv_loop_t *loop, uint64_t latency_ms, llm_prices_t prices);
+ * `latency_ms` (0: on the next loop turn). Costs are computed from `prices`. `fail_attempts`
+ * ({TASK_ID: N}, may be NULL; borrowed for the provider's life) makes attempts 1..N of a task
+ * fail like a provider outage would, so a workflow's retries can be exercised offline; by
+ * attempt number, so a resumed run meets the same faults. */
+llm_provider_t *offline_provider_new(uv_loop_t *loop, uint64_t latency_ms, llm_prices_t prices,
+                                     const json_t *fail_attempts);
 
 double llm_cost(const llm_prices_t *p, int64_t input_tokens, int64_t output_tokens);
 
