@@ -47,6 +47,8 @@ static char *fanout_yaml(int n) {
     return sb_take(&sb);
 }
 
+static char *journal_lines; /* printed after the table */
+
 typedef struct {
     double *done_at;   /* completion time of each task, in order of completion */
     size_t n_done;
@@ -95,8 +97,8 @@ static double run_scenario(const char *name, char *yaml, int n, bool chain) {
     }
     char dir[] = "/tmp/baton-bench-XXXXXX";
     if (!mkdtemp(dir)) exit(1);
-    char *db = xasprintf("%s/baton.db", dir), *arts = xasprintf("%s/artifacts", dir), *err = NULL;
-    store_t *st = store_open(db, STORE_DURABILITY_NORMAL, &err);
+    char *db_path = xasprintf("%s/baton.db", dir), *arts = xasprintf("%s/artifacts", dir), *err = NULL;
+    store_t *st = store_open(db_path, STORE_DURABILITY_NORMAL, &err);
     uv_loop_t loop;
     uv_loop_init(&loop);
     llm_provider_t *p = offline_provider_new(&loop, 0, (llm_prices_t){0, 0}, NULL);
@@ -124,6 +126,25 @@ static double run_scenario(const char *name, char *yaml, int n, bool chain) {
         median = gaps[(obs.n_done - 1) / 2];
         free(gaps);
     }
+    /* Journal growth: event bytes per task (the journal stores deltas, so this must not grow
+     * with the run's length), and the database file per task. */
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    double event_bytes = 0, file_bytes = 0;
+    sqlite3_open(db_path, &db);
+    if (sqlite3_prepare_v2(db, "SELECT (SELECT sum(length(data)) FROM events WHERE type != 'run.created'), "
+                               "(SELECT page_count * page_size FROM pragma_page_count, pragma_page_size)",
+                           -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
+        event_bytes = sqlite3_column_double(q, 0) / n;
+        file_bytes = sqlite3_column_double(q, 1) / n;
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    journal_lines = journal_lines ? journal_lines : xstrdup("");
+    char *line = xasprintf("%sjournal, %s: %.0f bytes of event data per task, %.0f bytes of database "
+                           "file per task\n", journal_lines, name, event_bytes, file_bytes);
+    free(journal_lines);
+    journal_lines = line;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("| %-8s | %6d | %9.1f | %9.1f | %10.1f | %7.1f | %10.0f | %7.1f | %6ld |\n", name, n,
@@ -141,7 +162,7 @@ static double run_scenario(const char *name, char *yaml, int n, bool chain) {
     char *rm = xasprintf("rm -rf %s", dir);
     if (system(rm) != 0) fprintf(stderr, "could not remove %s\n", dir);
     free(rm);
-    free(db);
+    free(db_path);
     free(arts);
     free(yaml);
     return median;
@@ -203,6 +224,8 @@ int main(int argc, char **argv) {
     printf("|----------|--------|-----------|-----------|------------|---------|------------|---------|--------|\n");
     double chain_median = run_scenario("chain", chain_yaml(chain_n), chain_n, true);
     double fan_per_task = run_scenario("fanout", fanout_yaml(fan_n), fan_n, false);
+    printf("\n%s", journal_lines ? journal_lines : "");
+    free(journal_lines);
     printf("\nSame run, bare SQLite (WAL, synchronous=NORMAL): one-event commit %.1f µs; "
            "per event in batches of 100 %.2f µs\n", commit_us, batched_us);
     printf("chain step = %.2f bare commits; fan-out task = %.1f batched events\n",

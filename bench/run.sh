@@ -6,3 +6,6 @@ echo "Engine overhead per task (durable SQLite journal, synchronous=NORMAL, offl
 echo "targets: chain median <= 50 µs/step; 10,000-task fan-out <= 15 µs/task and >= 60,000 tasks/s"
 echo
 "$build/engine_bench" "${CHAIN_TASKS:-1000}" "${FANOUT_TASKS:-10000}"
+echo
+echo "Durable events per second through the store writer (group commit)"
+"$build/store_bench"

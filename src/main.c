@@ -12,6 +12,9 @@ static void usage(FILE *f) {
           "  validate FILE...  check workflows; every error with file:line:column\n"
           "  runs ls|show|events   what the data dir knows about runs\n"
           "  approvals ls|respond  human steps waiting for an answer\n"
+          "  admin rebuild|check|sweep   projections, integrity, retention\n"
+          "  backup FILE | restore FILE  online backup of the database, and back\n"
+          "  artifacts ls|cat|diff  versions of what a run wrote: list, print, diff\n"
           "  version           print the version\n\n"
           "docs: docs/workflow-language.md, docs/cli.md\n", f);
 }
@@ -26,6 +29,9 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "validate")) return cmd_validate(argc - 1, argv + 1);
     if (!strcmp(cmd, "runs")) return cmd_runs(argc - 1, argv + 1);
     if (!strcmp(cmd, "approvals")) return cmd_approvals(argc - 1, argv + 1);
+    if (!strcmp(cmd, "admin")) return cmd_admin(argc - 1, argv + 1);
+    if (!strcmp(cmd, "backup") || !strcmp(cmd, "restore")) return cmd_backup(argc - 1, argv + 1);
+    if (!strcmp(cmd, "artifacts")) return cmd_artifacts(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         puts("baton " BATON_VERSION);
         return EXIT_OK;

@@ -18,6 +18,9 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_approvals(int argc, char **argv);
+int cmd_admin(int argc, char **argv);
+int cmd_backup(int argc, char **argv); /* backup and restore */
+int cmd_artifacts(int argc, char **argv);
 
 /* ---- workspace.c: files, data dir, catalog, configuration ---- */
 
@@ -41,7 +44,14 @@ typedef struct cli_config {
     uint64_t offline_latency_ms;
     llm_prices_t offline_prices;
     json_t *offline_fail_attempts; /* {TASK_ID: N}: attempts 1..N of that task fail */
+    double retention_runs_s;       /* retention.runs: completed/cancelled runs kept; 0 = for ever */
+    double retention_failed_s;     /* retention.keep_failed: failed runs kept; 0 = for ever */
 } cli_config_t;
+/* Deletes the runs past cfg's retention policy (journal, projections, their artifacts folder)
+ * and the blobs no artifact references any more; appends the deleted run ids. 0 or -1 + *err. */
+int cli_retention_sweep(store_t *st, const char *data_dir, const cli_config_t *cfg,
+                        json_t *deleted, char **err);
+
 /* Reads --config (NULL: defaults). 0, or -1 with *err. cli_config_free releases it. */
 int cli_load_config(const char *path, cli_config_t *cfg, char **err);
 void cli_config_free(cli_config_t *cfg);

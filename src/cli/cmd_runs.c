@@ -1,5 +1,5 @@
 /* cmd_runs.c - `baton runs ls|show|events`: what the data dir knows about runs. */
-#include "cli/cli.h"
+#include "cli/run_session.h"
 #include "cli/view.h"
 #include "util/xalloc.h"
 
@@ -11,7 +11,57 @@
 static void usage(FILE *f) {
     fputs("usage: baton runs ls [--status S] [--limit N] [--json] [--data-dir DIR]\n"
           "       baton runs show RUN_ID [--json] [--data-dir DIR]\n"
-          "       baton runs events RUN_ID [--after SEQ] [--json] [--data-dir DIR]\n", f);
+          "       baton runs events RUN_ID [--after SEQ] [--json] [--data-dir DIR]\n"
+          "       baton runs fork RUN_ID --at SEQ [--input K=V]... [--auto-approve] [--json]\n"
+          "                       [--config F] [--data-dir DIR]\n", f);
+}
+
+/* `baton runs fork`: a new run with the parent's history up to --at, carried on here. */
+static int runs_fork(int argc, char **argv) {
+    static const struct option longopts[] = {
+        {"data-dir", required_argument, NULL, 'd'}, {"at", required_argument, NULL, 'a'},
+        {"input", required_argument, NULL, 'i'},    {"auto-approve", no_argument, NULL, 'y'},
+        {"json", no_argument, NULL, 'j'},           {"config", required_argument, NULL, 'c'},
+        {0, 0, 0, 0},
+    };
+    run_session_opts_t o = {.data_dir = "baton-data"};
+    run_session_req_t req = {.kind = SESSION_FORK};
+    json_t *inputs = json_object();
+    long long at = 0;
+    int c, code = EXIT_USAGE;
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o.data_dir = optarg; break;
+        case 'a': at = atoll(optarg); break;
+        case 'y': o.auto_approve = true; break;
+        case 'j': o.json = true; break;
+        case 'c': o.config_path = optarg; break;
+        case 'i': {
+            const char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg) {
+                fprintf(stderr, "baton runs fork: --input takes KEY=VALUE, got '%s'\n", optarg);
+                goto out;
+            }
+            char *key = xstrndup(optarg, (size_t)(eq - optarg));
+            json_object_set_new(inputs, key, json_string(eq + 1));
+            free(key);
+            break;
+        }
+        default: usage(stderr); goto out;
+        }
+    }
+    if (optind != argc - 1 || at < 1) {
+        usage(stderr);
+        goto out;
+    }
+    req.run_id = argv[optind];
+    req.fork_at = (uint64_t)at;
+    req.inputs = inputs;
+    code = run_session(&o, &req);
+out:
+    json_decref(inputs);
+    return code;
 }
 
 static void format_time(char *buf, size_t len, json_int_t ms) {
@@ -102,6 +152,7 @@ static int print_event(void *ud, uint64_t seq, int64_t ts, const char *type, jso
     json_t *brief = json_deep_copy(data);
     /* Long texts make the listing unreadable: `runs show --json` has them whole. */
     json_object_del(brief, "source");
+    json_object_del(brief, "agents");
     json_object_del(brief, "output");
     json_object_del(brief, "outputs");
     json_object_del(brief, "proposal");
@@ -124,6 +175,7 @@ int cmd_runs(int argc, char **argv) {
         return EXIT_USAGE;
     }
     const char *sub = argv[1];
+    if (!strcmp(sub, "fork")) return runs_fork(argc, argv);
     const char *data_dir = "baton-data", *status = NULL;
     int limit = 50, c;
     long long after = 0;

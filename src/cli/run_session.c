@@ -348,6 +348,8 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
                         .on_event = view_on_event, .on_event_ud = s.view};
     s.engine = engine_new(&eo);
     if (req->kind == SESSION_START) s.run = engine_start(s.engine, s.wf, s.source, s.file, req->inputs, &err);
+    else if (req->kind == SESSION_FORK)
+        s.run = engine_fork(s.engine, s.wf, run_id, req->fork_at, req->inputs, &err);
     else s.run = engine_resume(s.engine, s.wf, run_id, &err);
     if (!s.run) {
         fprintf(stderr, "baton: %s\n", err);

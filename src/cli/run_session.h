@@ -18,13 +18,14 @@ typedef struct run_session_opts {
     bool json;
 } run_session_opts_t;
 
-typedef enum { SESSION_START, SESSION_RESUME, SESSION_RESPOND } session_kind_t;
+typedef enum { SESSION_START, SESSION_RESUME, SESSION_RESPOND, SESSION_FORK } session_kind_t;
 
 typedef struct run_session_req {
     session_kind_t kind;
     const char *workflow_path;  /* SESSION_START */
-    const json_t *inputs;       /* SESSION_START */
-    const char *run_id;         /* RESUME / RESPOND (a unique prefix is enough) */
+    const json_t *inputs;       /* SESSION_START; SESSION_FORK: inputs that replace the parent's */
+    const char *run_id;         /* RESUME / RESPOND / FORK's parent (a unique prefix is enough) */
+    uint64_t fork_at;           /* SESSION_FORK: the last event of the parent the fork keeps */
     const char *task_id;        /* RESPOND */
     const json_t *answer;       /* RESPOND */
 } run_session_req_t;

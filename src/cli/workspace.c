@@ -146,6 +146,30 @@ int cli_load_config(const char *path, cli_config_t *cfg, char **err) {
         return -1;
     }
     cfg->offline_fail_attempts = json_incref(faults);
+    /* retention: {runs: 30d, keep_failed: 90d}: how long finished runs are kept */
+    json_t *ret = json_object_get(root, "retention");
+    const char *rk;
+    json_t *rv;
+    json_object_foreach(ret, rk, rv) {
+        double secs = json_is_number(rv) ? json_number_value(rv)
+                    : json_is_string(rv) ? wf_parse_duration(json_string_value(rv)) : -1;
+        bool known = !strcmp(rk, "runs") || !strcmp(rk, "keep_failed");
+        if (!known || secs <= 0) {
+            *err = xasprintf("%s: retention takes runs and keep_failed, each a duration such as "
+                             "30d (got %s)", path, rk);
+            json_decref(root);
+            cli_config_free(cfg);
+            return -1;
+        }
+        if (!strcmp(rk, "runs")) cfg->retention_runs_s = secs;
+        else cfg->retention_failed_s = secs;
+    }
+    if (ret && !json_is_object(ret)) {
+        *err = xasprintf("%s: retention is a mapping {runs: 30d, keep_failed: 90d}", path);
+        json_decref(root);
+        cli_config_free(cfg);
+        return -1;
+    }
     cfg->offline_latency_ms = lat ? (uint64_t)json_number_value(lat) : 0;
     cfg->offline_prices.input_per_million = json_number_value(json_object_get(price, "input_per_million"));
     cfg->offline_prices.output_per_million = json_number_value(json_object_get(price, "output_per_million"));

@@ -1,6 +1,7 @@
 /* engine.c - runs, the journal pump and scheduling. See engine.h. */
 #include "core/jsonschema.h"
 #include "engine/engine_internal.h"
+#include "store/writer.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
 
@@ -26,6 +27,7 @@ double engine_random01(engine_run_t *run) {
 }
 
 static void flush_cb(uv_idle_t *h);
+static void on_committed(void *ud, uint64_t ticket, const char *err);
 
 engine_t *engine_new(const engine_opts_t *opts) {
     engine_t *e = xcalloc(1, sizeof *e);
@@ -33,7 +35,19 @@ engine_t *engine_new(const engine_opts_t *opts) {
     if (!e->o.seed) e->o.seed = (uint64_t)engine_now_ms();
     uv_idle_init(opts->loop, &e->flush);
     e->flush.data = e;
+    e->writer = store_writer_start(opts->store, opts->loop, on_committed, e);
     return e;
+}
+
+static void effects_free(effects_t *fx) {
+    for (size_t i = 0; i < fx->n_notes; i++) {
+        free(fx->notes[i].type);
+        json_decref(fx->notes[i].data);
+    }
+    for (size_t i = 0; i < fx->n_dispatch; i++) fx->dispatch[i]->dispatch_queued = false;
+    free(fx->notes);
+    free(fx->dispatch);
+    *fx = (effects_t){0};
 }
 
 static void run_release(engine_run_t *run) {
@@ -71,18 +85,17 @@ static void idle_closed(uv_handle_t *h) { free(h->data); }
 
 void engine_free(engine_t *e) {
     if (!e) return;
+    /* Whatever was handed over is written before the runs go (nothing acts on it any more). */
+    store_writer_stop(e->writer);
+    for (size_t i = 0; i < e->n_flying; i++) effects_free(&e->flying[i].fx);
+    free(e->flying);
+    effects_free(&e->next);
     engine_run_t *run = e->runs;
     while (run) {
         engine_run_t *next = run->next;
         run_destroy(run);
         run = next;
     }
-    for (size_t i = 0; i < e->n_notes; i++) {
-        free(e->notes[i].type);
-        json_decref(e->notes[i].data);
-    }
-    free(e->notes);
-    free(e->dispatch);
     free(e->error);
     /* The idle handle is freed with the engine once libuv is done with it. */
     uv_close((uv_handle_t *)&e->flush, idle_closed);
@@ -104,8 +117,16 @@ static void engine_fatal(engine_t *e, char *msg) {
     e->error = msg;
     for (engine_run_t *run = e->runs; run; run = run->next)
         for (size_t i = 0; i < run->wf->n_tasks; i++) task_stop_effects(run, (uint32_t)i);
-    for (size_t k = 0; k < e->n_dispatch; k++) e->dispatch[k]->dispatch_queued = false;
-    e->n_dispatch = 0;
+    for (size_t i = 0; i < e->n_flying; i++) effects_free(&e->flying[i].fx);
+    e->n_flying = 0;
+    effects_free(&e->next);
+}
+
+/* Events that carry what other tasks act on: a task's result (or its end), a person's answer. */
+static bool is_result_event(const char *type) {
+    return !strcmp(type, "task.completed") || !strcmp(type, "task.iterated") ||
+           !strcmp(type, "task.failed") || !strcmp(type, "task.skipped") ||
+           !strcmp(type, "task.cancelled") || !strcmp(type, "approval.responded");
 }
 
 /* Templates read finished tasks as tasks.ID: refresh that view when an event finishes one. */
@@ -141,12 +162,14 @@ void run_emit(engine_run_t *run, const char *type, json_t *data) {
     }
     store_append(e->o.store, run->st.run_id, seq, now, type, data);
     refresh_task_view(run, data);
+    if (is_result_event(type)) e->next.results = true;
     if (e->o.on_event) {
-        if (e->n_notes == e->cap_notes) {
-            e->cap_notes = e->cap_notes ? e->cap_notes * 2 : 64;
-            e->notes = xrealloc(e->notes, e->cap_notes * sizeof *e->notes);
+        effects_t *fx = &e->next;
+        if (fx->n_notes == fx->cap_notes) {
+            fx->cap_notes = fx->cap_notes ? fx->cap_notes * 2 : 64;
+            fx->notes = xrealloc(fx->notes, fx->cap_notes * sizeof *fx->notes);
         }
-        e->notes[e->n_notes++] = (struct pending_event){run, seq, xstrdup(type), data};
+        fx->notes[fx->n_notes++] = (struct pending_event){run, seq, xstrdup(type), data};
     } else {
         json_decref(data);
     }
@@ -158,11 +181,12 @@ void run_defer_dispatch(engine_run_t *run, uint32_t i) {
     task_exec_t *x = &run->exec[i];
     if (x->dispatch_queued) return;
     x->dispatch_queued = true;
-    if (e->n_dispatch == e->cap_dispatch) {
-        e->cap_dispatch = e->cap_dispatch ? e->cap_dispatch * 2 : 64;
-        e->dispatch = xrealloc(e->dispatch, e->cap_dispatch * sizeof *e->dispatch);
+    effects_t *fx = &e->next;
+    if (fx->n_dispatch == fx->cap_dispatch) {
+        fx->cap_dispatch = fx->cap_dispatch ? fx->cap_dispatch * 2 : 64;
+        fx->dispatch = xrealloc(fx->dispatch, fx->cap_dispatch * sizeof *fx->dispatch);
     }
-    e->dispatch[e->n_dispatch++] = x;
+    fx->dispatch[fx->n_dispatch++] = x;
     run_touch(run);
 }
 
@@ -362,6 +386,46 @@ static void pump(engine_run_t *run) {
     report_status(run);
 }
 
+/* Observers see only durable events; effects start once the results they may read are durable. */
+static void deliver(engine_t *e, effects_t *fx) {
+    for (size_t k = 0; k < fx->n_notes; k++) {
+        struct pending_event *p = &fx->notes[k];
+        e->o.on_event(e->o.on_event_ud, p->run, p->seq, p->type, p->data);
+    }
+    for (size_t k = 0; k < fx->n_dispatch; k++) {
+        task_exec_t *x = fx->dispatch[k];
+        x->dispatch_queued = false;
+        if (!e->error && x->run->st.tasks[x->index].status == TS_RUNNING) task_dispatch(x->run, x->index);
+    }
+    fx->n_dispatch = 0; /* dispatched: effects_free must not touch their flags again */
+    effects_free(fx);
+}
+
+static void on_committed(void *ud, uint64_t ticket, const char *err) {
+    engine_t *e = ud;
+    if (err) {
+        /* Without a journal nothing may go on: effects would not be recoverable. */
+        engine_fatal(e, xstrdup(err));
+        return;
+    }
+    /* The writer reports in submission order, so the batch is the oldest in flight. */
+    if (!e->n_flying || e->flying[0].ticket != ticket) return;
+    effects_t fx = e->flying[0].fx;
+    memmove(e->flying, e->flying + 1, --e->n_flying * sizeof *e->flying);
+    deliver(e, &fx);
+}
+
+static void move_dispatches(effects_t *to, effects_t *from) {
+    for (size_t k = 0; k < from->n_dispatch; k++) {
+        if (to->n_dispatch == to->cap_dispatch) {
+            to->cap_dispatch = to->cap_dispatch ? to->cap_dispatch * 2 : 16;
+            to->dispatch = xrealloc(to->dispatch, to->cap_dispatch * sizeof *to->dispatch);
+        }
+        to->dispatch[to->n_dispatch++] = from->dispatch[k];
+    }
+    from->n_dispatch = 0;
+}
+
 static void flush_cb(uv_idle_t *h) {
     engine_t *e = h->data;
     uv_idle_stop(&e->flush);
@@ -373,32 +437,40 @@ static void flush_cb(uv_idle_t *h) {
         run->dirty = false;
         pump(run);
     }
+    /* This turn's events are one transaction: small ones commit here when the writer is idle
+     * (no thread hand-off on a chain's critical path), big ones on the writer thread while the
+     * loop goes on. */
+    effects_t fx = e->next;
+    e->next = (effects_t){0};
     char *err = NULL;
-    if (store_commit(e->o.store, &err) != 0) {
-        /* Without a journal nothing may go on: effects would not be recoverable. */
+    uint64_t ticket = store_writer_submit(e->writer, &err);
+    if (err) {
+        effects_free(&fx);
         engine_fatal(e, err);
         return;
     }
-    size_t n = e->n_notes;
-    for (size_t k = 0; k < n; k++) {
-        struct pending_event *p = &e->notes[k];
-        e->o.on_event(e->o.on_event_ud, p->run, p->seq, p->type, p->data);
-        free(p->type);
-        json_decref(p->data);
+    if (ticket) {
+        if (e->n_flying == e->cap_flying) {
+            e->cap_flying = e->cap_flying ? e->cap_flying * 2 : 8;
+            e->flying = xrealloc(e->flying, e->cap_flying * sizeof *e->flying);
+        }
+        effects_t notes = fx;
+        notes.dispatch = NULL;
+        notes.n_dispatch = notes.cap_dispatch = 0;
+        fx.notes = NULL;
+        fx.n_notes = fx.cap_notes = 0;
+        e->flying[e->n_flying++] = (struct in_flight){ticket, notes};
     }
-    /* Observers never emit, so the list is exactly what was committed. */
-    e->n_notes = 0;
-
-    size_t nd = e->n_dispatch;
-    task_exec_t **list = e->dispatch;
-    e->dispatch = NULL;
-    e->n_dispatch = e->cap_dispatch = 0;
-    for (size_t k = 0; k < nd; k++) {
-        task_exec_t *x = list[k];
-        x->dispatch_queued = false;
-        if (x->run->st.tasks[x->index].status == TS_RUNNING) task_dispatch(x->run, x->index);
+    /* A model call (or any effect) may start before its own task.started is durable: a crash
+     * then re-runs it with the same attempt number, which is what resume does anyway. It may not
+     * start before the results it could read are durable: so it waits for the newest batch in
+     * flight that carries results. */
+    for (size_t k = e->n_flying; k-- > 0;) {
+        if (!e->flying[k].fx.results) continue;
+        move_dispatches(&e->flying[k].fx, &fx);
+        break;
     }
-    free(list);
+    deliver(e, &fx);
 }
 
 /* ---- runs ----------------------------------------------------------------------------------- */
@@ -433,7 +505,7 @@ static void run_unlink(engine_t *e, engine_run_t *run) {
 }
 
 /* Run ids sort by creation time and are short enough to type: r-<base32 ms><4 random>. */
-static char *new_run_id(void) {
+char *engine_new_run_id(void) {
     static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
     char id[24] = "r-";
     uint64_t ms = (uint64_t)engine_now_ms();
@@ -461,7 +533,7 @@ engine_run_t *engine_start(engine_t *e, const workflow_t *wf, const char *source
     json_t *resolved = inputs_resolve(wf, inputs, err);
     if (!resolved) return NULL;
     engine_run_t *run = run_new(e, wf);
-    char *id = new_run_id();
+    char *id = engine_new_run_id();
     run->rng = e->o.seed ^ (uint64_t)engine_now_ms();
     json_t *ids = json_array();
     for (size_t i = 0; i < wf->n_tasks; i++) json_array_append_new(ids, json_string(wf->tasks[i].id));
@@ -493,12 +565,22 @@ static int replay_event(void *ud, uint64_t seq, int64_t ts, const char *type, js
     }
     refresh_task_view(run, data);
     if (!strcmp(type, "artifact.written")) {
-        /* artifacts.NAME reads the content back: load it from the file the event names. */
+        /* artifacts.NAME reads the content back from the blob, verified against the recorded
+         * sha256. A missing or damaged blob stops the resume: carrying on would give the tasks
+         * still to run null (or wrong bytes) in place of the artifact. The message says how to
+         * get the bytes back; the run can be resumed once they are. */
         const char *name = json_string_value(json_object_get(data, "name"));
-        const char *path = json_string_value(json_object_get(data, "path"));
         size_t len;
-        char *text = path ? fs_read_file(path, WF_MAX_STRING, &len, NULL) : NULL;
-        if (text && name) json_object_set_new(run->scope_artifacts, name, json_stringn(text, len));
+        char *aerr = NULL;
+        char *text = artifact_read(run->eng->o.artifacts_dir, run->st.run_id, data, &len, &aerr);
+        if (!text) {
+            fprintf(stderr, "baton: run %s: artifact %s v%lld: %s\n",
+                    run->st.run_id ? run->st.run_id : "?", name ? name : "?",
+                    json_integer_value(json_object_get(data, "version")), aerr);
+            free(aerr);
+            return -1;
+        }
+        if (name) json_object_set_new(run->scope_artifacts, name, json_stringn(text, len));
         free(text);
         if (name) json_object_set(run->artifact_versions, name, json_object_get(data, "version"));
     }
@@ -526,6 +608,12 @@ engine_run_t *engine_resume(engine_t *e, const workflow_t *wf, const char *run_i
     run_state_t *s = &run->st;
     if (s->status == RS_COMPLETED || s->status == RS_FAILED || s->status == RS_CANCELLED)
         return run; /* nothing to do; callers report the final state */
+    if (s->status == RS_PENDING) {
+        /* Created but never started (a crash right after run.created, or a fork at event 1). */
+        run_emit(run, "run.started", json_object());
+        run->reported = RS_RUNNING;
+        return run;
+    }
     int64_t now = engine_now_ms();
     for (uint32_t i = 0; i < wf->n_tasks; i++) {
         task_state_t *t = &s->tasks[i];
@@ -543,6 +631,30 @@ engine_run_t *engine_resume(engine_t *e, const workflow_t *wf, const char *run_i
         }
     }
     run_touch(run);
+    return run;
+}
+
+engine_run_t *engine_fork(engine_t *e, const workflow_t *wf, const char *parent, uint64_t at,
+                          const json_t *inputs, char **err) {
+    json_t *resolved = NULL;
+    if (inputs && json_object_size(inputs)) {
+        json_t *row = store_run(e->o.store, parent);
+        json_t *merged = json_deep_copy(json_object_get(row, "inputs"));
+        if (!json_is_object(merged)) {
+            json_decref(merged);
+            merged = json_object();
+        }
+        json_object_update(merged, (json_t *)inputs);
+        resolved = inputs_resolve(wf, merged, err);
+        json_decref(merged);
+        json_decref(row);
+        if (!resolved) return NULL;
+    }
+    char *id = engine_new_run_id();
+    engine_run_t *run = NULL;
+    if (store_fork(e->o.store, parent, at, id, resolved, err) == 0) run = engine_resume(e, wf, id, err);
+    free(id);
+    json_decref(resolved);
     return run;
 }
 

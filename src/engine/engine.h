@@ -54,6 +54,16 @@ engine_run_t *engine_start(engine_t *e, const workflow_t *wf, const char *source
  * are restored. wf must be the workflow the run was started with. */
 engine_run_t *engine_resume(engine_t *e, const workflow_t *wf, const char *run_id, char **err);
 
+/* Starts a new run that shares `parent`'s history up to event `at` and carries on from there
+ * (the child records parent_run_id and fork_seq). `inputs`, when not NULL or empty, replaces the
+ * run's inputs (the parent's merged with these, checked against the declaration): tasks that
+ * finished before `at` keep their results, later ones see the new inputs. */
+engine_run_t *engine_fork(engine_t *e, const workflow_t *wf, const char *parent, uint64_t at,
+                          const json_t *inputs, char **err);
+
+/* A new run id: "r-" + the millisecond clock in base 32 + 4 random characters. Caller frees. */
+char *engine_new_run_id(void);
+
 /* Answers a human step. answer: {decision, feedback, edited_output, answers, answered_by}.
  * 0, or -1 with *err (409-style conflicts and 400-style bad answers have clear messages). */
 int engine_respond(engine_t *e, engine_run_t *run, const char *task_id, const json_t *answer,

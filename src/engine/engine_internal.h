@@ -8,6 +8,7 @@
 
 #include "core/template.h"
 #include "engine/engine.h"
+#include "store/writer.h"
 #include "util/strbuf.h"
 
 typedef struct task_exec task_exec_t;
@@ -60,16 +61,26 @@ struct engine_run {
     uint32_t open_handles;     /* timers not yet closed; the run is freed when it reaches 0 */
 };
 
+/* What a batch of events announces: notifications for observers, and effects (model calls,
+ * human requests) to start once the batch is durable. */
+typedef struct effects {
+    struct pending_event { engine_run_t *run; uint64_t seq; char *type; json_t *data; } *notes;
+    size_t n_notes, cap_notes;
+    task_exec_t **dispatch;
+    size_t n_dispatch, cap_dispatch;
+    bool results;              /* the batch carries results effects may read (is_result_event) */
+} effects_t;
+
 struct engine {
     engine_opts_t o;
     uv_idle_t flush;           /* runs the pump + group commit once per loop turn when dirty */
     bool flush_active;
     engine_run_t *runs;
-    /* committed-event notifications waiting for observers, and dispatches waiting for commit */
-    struct pending_event { engine_run_t *run; uint64_t seq; char *type; json_t *data; } *notes;
-    size_t n_notes, cap_notes;
-    task_exec_t **dispatch;
-    size_t n_dispatch, cap_dispatch;
+    store_writer_t *writer;    /* commits each turn's batch on the writer thread */
+    effects_t next;            /* what this loop turn's events announce, not yet handed over */
+    /* Batches handed to the writer, oldest first: their effects wait for their commit. */
+    struct in_flight { uint64_t ticket; effects_t fx; } *flying;
+    size_t n_flying, cap_flying;
     char *error;
 };
 
@@ -133,12 +144,22 @@ void prompt_compose(const wf_task_t *task, const wf_agent_t *agent, const char *
  * NULL with *err. */
 json_t *inputs_resolve(const workflow_t *wf, const json_t *given, char **err);
 
-/* artifacts.c: writes version `version` of an artifact under <dir>/<run_id>/: the first as
- * <name>, later ones as <stem>.v<N><ext>, so every version's file keeps its recorded hash.
- * Returns the artifact.written event data (new reference) or NULL with *err. */
+/* artifacts.c: writes version `version` of an artifact: its bytes as a blob of the data dir
+ * (dir's parent: <data-dir>/blobs/, see store/blobs.h), and under <dir>/<run_id>/ a hard link
+ * to it (a copy where links fail): the first as <name>, later ones as <stem>.v<N><ext>, so every
+ * version's file keeps its recorded hash. Returns the artifact.written event data (new
+ * reference; "blob" is the blob's path relative to the data dir) or NULL with *err. */
 json_t *artifact_write(const char *dir, const char *run_id, const char *task_id,
                        const char *agent_id, const char *name, int version, const char *content,
                        size_t len, char **err);
+/* Reads back the bytes an artifact.written event (`written`, borrowed) recorded, from its blob
+ * (or, for events from before blobs, its file), checked against the recorded size and sha256.
+ * NULL with *err (which names the blob, what was expected and found, and what to do) when they
+ * are missing or damaged. Caller frees. */
+char *artifact_read(const char *dir, const char *run_id, const json_t *written, size_t *len,
+                    char **err);
+/* The data dir an artifacts dir (<data-dir>/artifacts) belongs to. Caller frees. */
+char *artifact_data_dir(const char *artifacts_dir);
 /* Keeps [A-Za-z0-9._-], maps the rest to '_', refuses traversal; caller frees. */
 char *artifact_sanitize_name(const char *name);
 const char *artifact_mime(const char *name);

@@ -115,6 +115,25 @@ static int run_event(store_t *st, const store_event_rec_t *e) {
     return 0;
 }
 
+/* artifacts.blob (schema 2). A statement of its own, prepared per event, rather than a change
+ * to the shared insert: artifacts are rare next to other events, and store.c's statement table
+ * stays as it is. Events from before blobs have none, and the column stays NULL. */
+static int artifact_blob(store_t *st, const store_event_rec_t *e, const json_t *d) {
+    const char *blob = str(d, "blob");
+    if (!blob) return 0;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "UPDATE artifacts SET blob = ? WHERE run_id = ? AND name = ? "
+                                   "AND version = ?", -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    store_bind_text(s, 1, blob);
+    store_bind_text(s, 2, e->run_id);
+    store_bind_text(s, 3, str(d, "name"));
+    sqlite3_bind_int64(s, 4, json_integer_value(json_object_get(d, "version")));
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static int task_event(store_t *st, const store_event_rec_t *e, const char *task) {
     const json_t *d = e->json;
     const char *t = e->type;
@@ -163,7 +182,8 @@ static int task_event(store_t *st, const store_event_rec_t *e, const char *task)
         sqlite3_bind_int64(s, 8, json_integer_value(json_object_get(d, "bytes")));
         store_bind_text(s, 9, str(d, "mime"));
         sqlite3_bind_int64(s, 10, e->ts_ms);
-        return step(s);
+        if (step(s)) return -1;
+        return artifact_blob(st, e, d);
     }
     return 0;
 }

@@ -32,7 +32,11 @@ static const char *const migrations[] = {
     "  run_id TEXT NOT NULL, task_id TEXT NOT NULL, status TEXT NOT NULL,"
     "  request TEXT NOT NULL, response TEXT, requested_at INTEGER NOT NULL, answered_at INTEGER,"
     "  PRIMARY KEY (run_id, task_id)) WITHOUT ROWID;",
+    /* 2: artifacts name their content-addressed blob (NULL for artifacts written before) */
+    "ALTER TABLE artifacts ADD COLUMN blob TEXT;",
 };
+
+int schema_latest(void) { return (int)(sizeof migrations / sizeof *migrations); }
 
 int schema_migrate(sqlite3 *db, char **err) {
     sqlite3_stmt *st;

@@ -9,4 +9,7 @@
  * 0, or -1 with *err (caller frees). */
 int schema_migrate(sqlite3 *db, char **err);
 
+/* The schema version this binary writes. */
+int schema_latest(void);
+
 #endif

@@ -59,7 +59,9 @@ store_t *store_open(const char *path, store_durability_t durability, char **err)
         : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
     char *msg = NULL;
     if (sqlite3_exec(st->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
-        *err = xasprintf("%s is not a usable Baton database: %s", path, msg ? msg : "?");
+        *err = xasprintf("%s is not a usable Baton database: %s. Move it aside and restore a "
+                         "backup (baton restore FILE), or point --data-dir elsewhere", path,
+                         msg ? msg : "?");
         sqlite3_free(msg);
         store_close(st);
         return NULL;
@@ -79,21 +81,21 @@ store_t *store_open(const char *path, store_durability_t durability, char **err)
     return st;
 }
 
-static void batch_clear(store_t *st) {
-    for (size_t i = 0; i < st->n_batch; i++) {
-        store_event_rec_t *e = &st->batch[i];
+void store_batch_clear(store_batch_t *b) {
+    for (size_t i = 0; i < b->n; i++) {
+        store_event_rec_t *e = &b->recs[i];
         free(e->run_id);
         free(e->type);
         free(e->data);
         json_decref(e->json);
     }
-    st->n_batch = 0;
+    b->n = 0;
 }
 
 void store_close(store_t *st) {
     if (!st) return;
-    batch_clear(st);
-    free(st->batch);
+    store_batch_clear(&st->batch);
+    free(st->batch.recs);
     for (int i = 0; i < STMT_COUNT; i++) sqlite3_finalize(st->stmt[i]);
     sqlite3_close(st->db);
     free(st);
@@ -101,11 +103,12 @@ void store_close(store_t *st) {
 
 void store_append(store_t *st, const char *run_id, uint64_t seq, int64_t ts_ms, const char *type,
                   const json_t *data) {
-    if (st->n_batch == st->cap_batch) {
-        st->cap_batch = st->cap_batch ? st->cap_batch * 2 : 64;
-        st->batch = xrealloc(st->batch, st->cap_batch * sizeof *st->batch);
+    store_batch_t *b = &st->batch;
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 64;
+        b->recs = xrealloc(b->recs, b->cap * sizeof *b->recs);
     }
-    store_event_rec_t *e = &st->batch[st->n_batch++];
+    store_event_rec_t *e = &b->recs[b->n++];
     e->run_id = xstrdup(run_id);
     e->seq = seq;
     e->ts_ms = ts_ms;
@@ -115,7 +118,9 @@ void store_append(store_t *st, const char *run_id, uint64_t seq, int64_t ts_ms, 
     e->json = json_incref((json_t *)data);
 }
 
-size_t store_pending(const store_t *st) { return st->n_batch; }
+size_t store_pending(const store_t *st) { return st->batch.n; }
+
+void store_discard(store_t *st) { store_batch_clear(&st->batch); }
 
 static int insert_event(store_t *st, const store_event_rec_t *e) {
     sqlite3_stmt *s = st->stmt[STMT_INSERT_EVENT];
@@ -129,11 +134,11 @@ static int insert_event(store_t *st, const store_event_rec_t *e) {
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_commit(store_t *st, char **err) {
-    if (!st->n_batch) return 0;
+int store_commit_batch(store_t *st, store_batch_t *b, char **err) {
+    if (!b->n) return 0;
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) goto fail;
-    for (size_t i = 0; i < st->n_batch; i++) {
-        if (insert_event(st, &st->batch[i]) || projection_apply(st, &st->batch[i])) {
+    for (size_t i = 0; i < b->n; i++) {
+        if (insert_event(st, &b->recs[i]) || projection_apply(st, &b->recs[i])) {
             sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
             goto fail;
         }
@@ -142,13 +147,15 @@ int store_commit(store_t *st, char **err) {
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         goto fail;
     }
-    batch_clear(st);
+    store_batch_clear(b);
     return 0;
 fail:
     /* The batch is kept: the caller may retry, and nothing of it was made visible. */
     *err = xasprintf("journal write failed: %s", sqlite3_errmsg(st->db));
     return -1;
 }
+
+int store_commit(store_t *st, char **err) { return store_commit_batch(st, &st->batch, err); }
 
 /* ---- reads ---------------------------------------------------------------------------- */
 

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 typedef struct store store_t;
 
@@ -40,12 +40,25 @@ json_t *store_runs(store_t *st, const char *status, int limit); /* newest first 
 json_t *store_tasks(store_t *st, const char *run_id);           /* tasks rows, in workflow order */
 json_t *store_artifacts(store_t *st, const char *run_id);
 json_t *store_approvals(store_t *st, const char *run_id, const char *status);
+/* artifact_query.c: the artifacts rows of a run ordered by name, then version (name NULL: every
+ * name): [{name, version, task_id, agent, path, blob, sha256, bytes, mime, created_at}]. blob is
+ * null for artifacts written before blobs. New reference, or NULL on a database error. */
+json_t *store_artifact_versions(store_t *st, const char *run_id, const char *name);
 
 /* Calls fn for each event of a run with seq > after, in order. Stops early when fn returns
  * non-zero and returns that value; 0 when all were visited; -1 on a database error. */
 typedef int (*store_event_fn)(void *ud, uint64_t seq, int64_t ts_ms, const char *type,
                               json_t *data);
 int store_events(store_t *st, const char *run_id, uint64_t after, store_event_fn fn, void *ud);
+
+/* Drops the queued events without writing them. */
+void store_discard(store_t *st);
+
+/* Writes a new run `child` whose journal is `parent`'s events 1..at (run.created rewritten with
+ * the child's id, parent_run_id, fork_seq and `inputs` when given), committed at once. The
+ * caller resumes the child to carry it on. 0, or -1 with *err. */
+int store_fork(store_t *st, const char *parent, uint64_t at, const char *child,
+               const json_t *inputs, char **err);
 
 /* Finds a run id by unique prefix. 0 and *full (caller frees), or -1 with *err. */
 int store_resolve_run(store_t *st, const char *prefix, char **full, char **err);

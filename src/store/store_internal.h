@@ -25,12 +25,22 @@ enum {
     STMT_COUNT
 };
 
+/* Events waiting to be committed together. */
+typedef struct store_batch {
+    store_event_rec_t *recs;
+    size_t n, cap;
+} store_batch_t;
+
 struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[STMT_COUNT];
-    store_event_rec_t *batch;
-    size_t n_batch, cap_batch;
+    store_batch_t batch;       /* what store_append queued since the last commit or submit */
 };
+
+/* Writes a batch and its projections in one transaction, on the calling thread. 0, or -1 with
+ * *err (the batch is left as it was: nothing of it became visible). */
+int store_commit_batch(store_t *st, store_batch_t *b, char **err);
+void store_batch_clear(store_batch_t *b);
 
 /* Updates the projection tables for one event (inside the caller's transaction). */
 int projection_apply(store_t *st, const store_event_rec_t *ev);

@@ -319,8 +319,8 @@ static void cancel_aborts_everything(void **state) {
                      "tasks:\n  - {id: a, agent: writer}\n  - {id: b, agent: writer, depends_on: [a]}\n");
     h_rule(&w, (h_rule_t){.task = "a", .hang_first = 1});
     h_start(&w);
-    uv_run(&w.loop, UV_RUN_NOWAIT);
-    uv_run(&w.loop, UV_RUN_NOWAIT);
+    /* until the call is out: its task.started must be durable first (writer thread) */
+    while (w.prov.n_seen < 1) uv_run(&w.loop, UV_RUN_ONCE);
     h_assert_task(&w, "a", TS_RUNNING);
     engine_cancel(w.eng, w.run, "test");
     h_run(&w);
