@@ -101,7 +101,7 @@ static double run_scenario(const char *name, char *yaml, int n, bool chain) {
     store_t *st = store_open(db_path, STORE_DURABILITY_NORMAL, &err);
     uv_loop_t loop;
     uv_loop_init(&loop);
-    llm_provider_t *p = offline_provider_new(&loop, 0, (llm_prices_t){0, 0}, NULL);
+    llm_provider_t *p = offline_provider_new(&loop, 0, (llm_prices_t){0}, NULL);
     observer_t obs = {xcalloc((size_t)n, sizeof(double)), 0};
     engine_opts_t o = {.loop = &loop, .store = st, .provider = p, .artifacts_dir = arts,
                        .on_event = on_event, .on_event_ud = &obs, .seed = 1};

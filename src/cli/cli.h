@@ -46,6 +46,7 @@ typedef struct cli_config {
     json_t *offline_fail_attempts; /* {TASK_ID: N}: attempts 1..N of that task fail */
     double retention_runs_s;       /* retention.runs: completed/cancelled runs kept; 0 = for ever */
     double retention_failed_s;     /* retention.keep_failed: failed runs kept; 0 = for ever */
+    json_t *root;                  /* the whole configuration (providers, tiers, routing) */
 } cli_config_t;
 /* Deletes the runs past cfg's retention policy (journal, projections, their artifacts folder)
  * and the blobs no artifact references any more; appends the deleted run ids. 0 or -1 + *err. */

@@ -1,6 +1,7 @@
 /* run_session.c - one run driven to its next stop in this process (see run_session.h). */
 #include "cli/run_session.h"
 #include "cli/view.h"
+#include "llm/router.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -16,7 +17,7 @@ typedef struct session {
     const run_session_opts_t *o;
     uv_loop_t loop;
     store_t *store;
-    llm_provider_t *provider;
+    router_t *router;
     engine_t *engine;
     engine_run_t *run;
     view_t *view;
@@ -198,6 +199,8 @@ static void print_instructions(session_t *s) {
 
 /* ---- set-up ----------------------------------------------------------------------------------- */
 
+static llm_prices_t prices_for(void *ud, const json_t *model) { return router_prices(ud, model); }
+
 static void on_sigint(uv_signal_t *h, int signum) {
     session_t *s = h->data;
     (void)signum;
@@ -291,7 +294,7 @@ static void print_summary(session_t *s, json_t *sum) {
 static void session_close(session_t *s) {
     view_free(s->view); /* its last frame reads the run: before the engine frees it */
     engine_free(s->engine);
-    provider_destroy(s->provider);
+    router_free(s->router);
     if (s->sigint.data) uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_run(&s->loop, UV_RUN_DEFAULT); /* let libuv finish closing handles */
     uv_loop_close(&s->loop);
@@ -338,13 +341,19 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
         if ((code = prepare_workflow(&s))) goto out;
     }
 
-    s.provider = offline_provider_new(&s.loop, cfg.offline_latency_ms, cfg.offline_prices,
-                                      cfg.offline_fail_attempts);
+    s.router = router_new(&s.loop, cfg.root, cfg.offline_latency_ms, cfg.offline_prices,
+                          cfg.offline_fail_attempts, &err);
+    if (!s.router) {
+        fprintf(stderr, "baton: %s\n", err);
+        code = EXIT_USAGE;
+        goto out;
+    }
     view_mode_t mode = o->json ? VIEW_QUIET : isatty(STDOUT_FILENO) ? VIEW_LIVE : VIEW_LOG;
     s.view = view_new(&s.loop, stdout, mode, cli_use_color(STDOUT_FILENO));
     char *arts = xasprintf("%s/artifacts", o->data_dir);
-    engine_opts_t eo = {.loop = &s.loop, .store = s.store, .provider = s.provider,
-                        .prices = cfg.offline_prices, .artifacts_dir = arts,
+    engine_opts_t eo = {.loop = &s.loop, .store = s.store, .provider = router_provider(s.router),
+                        .prices = cfg.offline_prices, .prices_for = prices_for,
+                        .prices_ud = s.router, .artifacts_dir = arts,
                         .on_event = view_on_event, .on_event_ud = s.view};
     s.engine = engine_new(&eo);
     if (req->kind == SESSION_START) s.run = engine_start(s.engine, s.wf, s.source, s.file, req->inputs, &err);

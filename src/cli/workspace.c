@@ -173,13 +173,15 @@ int cli_load_config(const char *path, cli_config_t *cfg, char **err) {
     cfg->offline_latency_ms = lat ? (uint64_t)json_number_value(lat) : 0;
     cfg->offline_prices.input_per_million = json_number_value(json_object_get(price, "input_per_million"));
     cfg->offline_prices.output_per_million = json_number_value(json_object_get(price, "output_per_million"));
-    json_decref(root);
+    cfg->root = root; /* the router reads providers, tiers and routing from it */
     return 0;
 }
 
 void cli_config_free(cli_config_t *cfg) {
     json_decref(cfg->offline_fail_attempts);
     cfg->offline_fail_attempts = NULL;
+    json_decref(cfg->root);
+    cfg->root = NULL;
 }
 
 void cli_print_diags(const diag_list_t *dl) {

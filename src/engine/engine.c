@@ -262,8 +262,12 @@ static void run_stop(engine_run_t *run, const char *final_type, const char *why)
 
 /* What one call of agent a may cost at most: the prompt is not rendered yet, so count the
  * instructions and the task's inputs as written, plus max_tokens of output. */
-static double estimate_call_cost(const engine_run_t *run, const wf_agent_t *a, const json_t *inputs) {
-    const llm_prices_t *p = &run->eng->o.prices;
+static double estimate_call_cost(const engine_run_t *run, const wf_agent_t *a, const json_t *inputs,
+                                 const json_t *model) {
+    const engine_opts_t *o = &run->eng->o;
+    llm_prices_t prices = o->prices_for ? o->prices_for(o->prices_ud, model ? model : a ? a->model : NULL)
+                                        : o->prices;
+    const llm_prices_t *p = &prices;
     if (p->input_per_million == 0 && p->output_per_million == 0) return 0;
     int64_t in = a ? llm_estimate_tokens(a->instructions) : 0;
     char *text = json_dumps(inputs, JSON_COMPACT);
@@ -273,10 +277,10 @@ static double estimate_call_cost(const engine_run_t *run, const wf_agent_t *a, c
 }
 
 static double estimate_task_cost(const engine_run_t *run, const wf_task_t *t) {
-    if (t->type == TASK_AGENT) return estimate_call_cost(run, t->agent, t->inputs);
+    if (t->type == TASK_AGENT) return estimate_call_cost(run, t->agent, t->inputs, t->model);
     double sum = 0;
     for (size_t k = 0; k < t->n_consensus_agents; k++)
-        sum += estimate_call_cost(run, t->consensus_agent_refs[k], t->inputs);
+        sum += estimate_call_cost(run, t->consensus_agent_refs[k], t->inputs, t->model);
     return sum;
 }
 

@@ -32,7 +32,10 @@ typedef struct engine_opts {
     uv_loop_t *loop;
     store_t *store;
     llm_provider_t *provider;
-    llm_prices_t prices;        /* used for budget estimates before a call */
+    llm_prices_t prices;        /* used for budget estimates before a call... */
+    /* ...unless the router can say what a model costs (its first candidate's prices). */
+    llm_prices_t (*prices_for)(void *ud, const json_t *model);
+    void *prices_ud;
     const char *artifacts_dir;  /* <data-dir>/artifacts */
     engine_event_fn on_event;
     void *on_event_ud;

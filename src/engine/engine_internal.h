@@ -29,6 +29,7 @@ struct task_exec {
     json_t *votes;             /* array, one slot per agent (null = not yet / abstained) */
     size_t votes_pending;
     bool dispatch_queued;
+    int64_t retry_after_ms;    /* the last failed call's Retry-After (0 or -1: none) */
     bool due_queued;           /* an attempt of this task waits in the run's due list */
     bool timer_is_deadline;    /* consensus: the timer is the vote deadline, not the timeout */
     char *question;            /* consensus: the rendered question */

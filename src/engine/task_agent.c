@@ -105,6 +105,9 @@ void task_attempt_failed(engine_run_t *run, uint32_t i, const char *error, bool 
                              "error", error, "cost_usd", cost_usd);
     if (retryable && n <= t->max_retries) {
         uint64_t delay = backoff_ms(run, &t->backoff, n);
+        int64_t after = run->exec[i].retry_after_ms;
+        if (after > 0 && (uint64_t)after > delay) delay = (uint64_t)after;
+        run->exec[i].retry_after_ms = -1;
         json_object_set_new(data, "retry_in_ms", json_integer((json_int_t)delay));
         json_object_set_new(data, "retry_at_ms", json_integer(engine_now_ms() + (json_int_t)delay));
         run_emit(run, "task.failed", data);
@@ -221,7 +224,7 @@ void task_attempt_succeeded(engine_run_t *run, uint32_t i, const char *output, j
 
 /* ---- agent calls ---------------------------------------------------------------------------- */
 
-static void agent_done(void *ud, llm_response_t *resp, const char *error);
+static void agent_done(void *ud, llm_response_t *resp, const llm_error_t *error);
 
 static void timeout_fire(uv_timer_t *h) {
     task_exec_t *x = h->data;
@@ -294,7 +297,7 @@ static json_t *parse_json_output(const llm_response_t *resp, const json_t *schem
     return v;
 }
 
-static void agent_done(void *ud, llm_response_t *resp, const char *error) {
+static void agent_done(void *ud, llm_response_t *resp, const llm_error_t *error) {
     task_exec_t *x = ud;
     engine_run_t *run = x->run;
     uint32_t i = x->index;
@@ -302,7 +305,10 @@ static void agent_done(void *ud, llm_response_t *resp, const char *error) {
     const wf_agent_t *a = t->agent;
     x->call = NULL;
     if (!resp) {
-        task_attempt_failed(run, i, error ? error : "model call failed", true, 0);
+        /* A provider's Retry-After wins over the backoff when it is longer (spec 2). */
+        run->exec[i].retry_after_ms = error ? error->retry_after_ms : -1;
+        task_attempt_failed(run, i, error && error->message ? error->message : "model call failed",
+                            true, 0);
         return;
     }
     double cost = resp->cost_usd;

@@ -51,7 +51,7 @@ void consensus_cancel(engine_run_t *run, uint32_t i) {
     x->votes_pending = 0;
 }
 
-static void vote_done(void *ud, llm_response_t *resp, const char *error) {
+static void vote_done(void *ud, llm_response_t *resp, const llm_error_t *error) {
     vote_ctx_t *c = ud;
     task_exec_t *x = c->x;
     engine_run_t *run = x->run;

@@ -41,7 +41,9 @@ static void call_fire(uv_timer_t *t) {
         llm_response_free(&c->resp);
     }
     uv_close((uv_handle_t *)&c->timer, call_free);
-    done(ud, resp, error);
+    /* An injected fault looks like what it stands for: a provider outage (HTTP 503). */
+    llm_error_t err = {LLM_ERR_SERVER, 503, -1, error};
+    done(ud, resp, resp ? NULL : &err);
     free(error);
 }
 
@@ -96,4 +98,8 @@ llm_provider_t *offline_provider_new(uv_loop_t *loop, uint64_t latency_ms, llm_p
 double llm_cost(const llm_prices_t *p, int64_t input_tokens, int64_t output_tokens) {
     return ((double)input_tokens * p->input_per_million +
             (double)output_tokens * p->output_per_million) / 1e6;
+}
+
+bool llm_error_moves_on(const llm_error_t *e) {
+    return e && e->kind != LLM_ERR_OTHER;
 }

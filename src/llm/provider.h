@@ -12,13 +12,38 @@
 
 #include "llm/llm.h"
 
+#include <stdbool.h>
 #include <uv.h>
 
 typedef struct llm_call llm_call_t;
 typedef struct llm_provider llm_provider_t;
 
-/* resp is owned by the callee (free with llm_response_free) and NULL on failure. */
-typedef void (*llm_done_fn)(void *ud, llm_response_t *resp, const char *error);
+/* Why a call failed, so the router can decide to move on and the engine when to retry. */
+typedef enum {
+    LLM_ERR_OTHER,       /* not worth another candidate (a bug, a bad request we built) */
+    LLM_ERR_TIMEOUT,     /* connect, first byte or total */
+    LLM_ERR_CONNECTION,  /* refused, reset, DNS */
+    LLM_ERR_RATE_LIMIT,  /* 429 */
+    LLM_ERR_SERVER,      /* 5xx */
+    LLM_ERR_OVERLOADED,  /* 529, overloaded_error */
+    LLM_ERR_BUDGET,      /* 402, insufficient_quota: the provider refuses to spend */
+    LLM_ERR_AUTH,        /* 401/403: a key is missing or wrong */
+    LLM_ERR_MALFORMED,   /* a response that does not parse, a stream cut before its end */
+} llm_error_kind_t;
+
+typedef struct llm_error {
+    llm_error_kind_t kind;
+    int status;             /* HTTP status, 0 when none */
+    int64_t retry_after_ms; /* the provider's Retry-After, -1 when it gave none */
+    const char *message;    /* for people: what failed, never a key */
+} llm_error_t;
+
+/* Whether the next candidate should be tried after this error. */
+bool llm_error_moves_on(const llm_error_t *e);
+
+/* resp is owned by the callee (free with llm_response_free) and NULL on failure, when err says
+ * why (err and its message are valid during the call only). */
+typedef void (*llm_done_fn)(void *ud, llm_response_t *resp, const llm_error_t *err);
 
 struct llm_provider {
     const char *name;
@@ -37,6 +62,7 @@ static inline void provider_destroy(llm_provider_t *p) { if (p) p->destroy(p); }
 /* Prices in USD per million tokens, from the configuration (never from code). */
 typedef struct llm_prices {
     double input_per_million, output_per_million;
+    double cached_input_per_million; /* prompt tokens served from the provider's cache */
 } llm_prices_t;
 
 /* The offline model on the loop: generates with offline_generate and answers after

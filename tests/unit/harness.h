@@ -93,7 +93,8 @@ static inline void h_call_fire(uv_timer_t *t) {
         llm_response_free(&c->resp);
     }
     uv_close((uv_handle_t *)&c->timer, h_call_closed);
-    done(ud, resp, c->fail ? "scripted failure (HTTP 503)" : NULL);
+    llm_error_t err = {LLM_ERR_SERVER, 503, -1, "scripted failure (HTTP 503)"};
+    done(ud, resp, c->fail ? &err : NULL);
 }
 
 static inline llm_call_t *h_call(llm_provider_t *base, const llm_request_t *req, llm_done_fn done,
@@ -190,7 +191,7 @@ static inline void h_start_with(h_world_t *w, const json_t *inputs, llm_prices_t
     assert_non_null(w->run);
 }
 
-static inline void h_start(h_world_t *w) { h_start_with(w, NULL, (llm_prices_t){0, 0}); }
+static inline void h_start(h_world_t *w) { h_start_with(w, NULL, (llm_prices_t){0}); }
 
 static inline void h_run(h_world_t *w) { uv_run(&w->loop, UV_RUN_DEFAULT); }
 

@@ -302,7 +302,7 @@ static void budget_fail_stops_before_call(void **state) {
     h_world_init(&w, "name: budget\n" AGENTS "budget: {max_cost_usd: 0.005, on_exceed: fail}\n"
                      "tasks:\n  - {id: a, agent: writer}\n  - {id: b, agent: writer, depends_on: [a]}\n");
     /* $1000 per million output tokens: writer's max_tokens (1500) alone is $1.5 */
-    h_start_with(&w, NULL, (llm_prices_t){0, 1000});
+    h_start_with(&w, NULL, (llm_prices_t){.output_per_million = 1000});
     h_run(&w);
     assert_int_equal(h_state(&w)->status, RS_FAILED);
     assert_int_equal(w.prov.n_seen, 0);

@@ -102,7 +102,7 @@ static void budget_checked_every_attempt(void **state) {
                      "tasks:\n  - id: a\n    agent: writer\n"
                      "    loop: {until: '{{false}}', max_iterations: 10}\n");
     h_rule(&w, (h_rule_t){.task = "a", .cost = 0.01});
-    h_start_with(&w, NULL, (llm_prices_t){0, 100});
+    h_start_with(&w, NULL, (llm_prices_t){.output_per_million = 100});
     h_run(&w);
     assert_int_equal(h_state(&w)->status, RS_FAILED);
     assert_true(h_state(&w)->cost_usd <= 0.035);
@@ -182,7 +182,7 @@ static void inputs_are_variables(void **state) {
                      "variables: {tone: calm}\n"
                      "tasks:\n  - {id: a, agent: writer, inputs: {t: '{{variables.topic}}', tone: '{{variables.tone}}'}}\n");
     json_t *in = json_pack("{s:s}", "topic", "tides");
-    h_start_with(&w, in, (llm_prices_t){0, 0});
+    h_start_with(&w, in, (llm_prices_t){0});
     json_decref(in);
     h_run(&w);
     assert_non_null(strstr(w.prov.seen[0].prompt, "## t\ntides"));

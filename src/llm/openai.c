@@ -1,0 +1,250 @@
+/* openai.c - OpenAI-compatible Chat Completions over SSE (see openai.h). */
+#include "llm/openai.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct openai_provider {
+    llm_provider_t base;
+    http_client_t *http;
+    char *name, *base_url, *api_key, *model, *auth;
+    llm_prices_t prices;
+    long connect_ms, first_byte_ms, total_ms;
+} openai_provider_t;
+
+struct llm_call {
+    openai_provider_t *p;
+    http_request_t *http;
+    llm_done_fn done;
+    void *ud;
+    output_format_t format;
+    strbuf_t raw;      /* every byte received (error bodies are plain JSON, not SSE) */
+    size_t parsed;     /* how much of raw the SSE parser consumed */
+    strbuf_t text;     /* the assembled answer */
+    int64_t in_tokens, out_tokens, cached_tokens;
+    bool finished;     /* data: [DONE] seen */
+    char *stream_error;
+    uv_timer_t defer;  /* only when the request could not start */
+};
+
+static json_t *build_body(const openai_provider_t *p, const llm_request_t *req) {
+    json_t *messages = json_pack("[{s:s, s:s}, {s:s, s:s}]", "role", "system", "content",
+                                 req->system ? req->system : "", "role", "user", "content",
+                                 req->prompt ? req->prompt : "");
+    json_t *body = json_pack("{s:s, s:o, s:f, s:i, s:b, s:{s:b}}", "model", p->model, "messages",
+                             messages, "temperature", req->temperature, "max_tokens",
+                             req->max_tokens > 0 ? req->max_tokens : 1024, "stream", 1,
+                             "stream_options", "include_usage", 1);
+    if (req->format == OUTPUT_JSON) {
+        json_t *rf = req->schema
+            ? json_pack("{s:s, s:{s:s, s:O}}", "type", "json_schema", "json_schema", "name",
+                        "output", "schema", req->schema)
+            : json_pack("{s:s}", "type", "json_object");
+        json_object_set_new(body, "response_format", rf);
+    }
+    return body;
+}
+
+/* One SSE event's data: a chunk with a delta and, last, the usage. */
+static void take_chunk(llm_call_t *c, const char *data) {
+    if (!strcmp(data, "[DONE]")) {
+        c->finished = true;
+        return;
+    }
+    json_error_t jerr;
+    json_t *chunk = json_loads(data, 0, &jerr);
+    if (!chunk) {
+        if (!c->stream_error) c->stream_error = xasprintf("malformed stream chunk (%s)", jerr.text);
+        return;
+    }
+    json_t *err = json_object_get(chunk, "error");
+    if (err && !c->stream_error)
+        c->stream_error = xstrdup(json_string_value(json_object_get(err, "message"))
+                                      ? json_string_value(json_object_get(err, "message"))
+                                      : "error in stream");
+    const char *piece = json_string_value(
+        json_object_get(json_object_get(json_array_get(json_object_get(chunk, "choices"), 0), "delta"),
+                        "content"));
+    if (piece) sb_puts(&c->text, piece);
+    json_t *usage = json_object_get(chunk, "usage");
+    if (json_is_object(usage)) {
+        c->in_tokens = json_integer_value(json_object_get(usage, "prompt_tokens"));
+        c->out_tokens = json_integer_value(json_object_get(usage, "completion_tokens"));
+        c->cached_tokens = json_integer_value(
+            json_object_get(json_object_get(usage, "prompt_tokens_details"), "cached_tokens"));
+    }
+    json_decref(chunk);
+}
+
+/* Parses the complete SSE events received so far ("data: ...\n\n"). */
+static int on_data(void *ud, const char *data, size_t len) {
+    llm_call_t *c = ud;
+    sb_append(&c->raw, data, len);
+    for (;;) {
+        const char *start = c->raw.buf + c->parsed;
+        const char *end = strstr(start, "\n\n");
+        if (!end) break;
+        for (const char *line = start; line < end;) {
+            const char *nl = memchr(line, '\n', (size_t)(end - line));
+            if (!nl) nl = end;
+            if (!strncmp(line, "data:", 5)) {
+                const char *v = line + 5;
+                while (v < nl && *v == ' ') v++;
+                char *value = xstrndup(v, (size_t)(nl - v));
+                if (value[0] && value[strlen(value) - 1] == '\r') value[strlen(value) - 1] = '\0';
+                take_chunk(c, value);
+                free(value);
+            }
+            line = nl + 1;
+        }
+        c->parsed = (size_t)(end + 2 - c->raw.buf);
+    }
+    return 0;
+}
+
+static llm_error_kind_t classify(long status, const char *type) {
+    if (status == 429) return LLM_ERR_RATE_LIMIT;
+    if (status == 401 || status == 403) return LLM_ERR_AUTH;
+    if (status == 402 || (type && strstr(type, "insufficient_quota"))) return LLM_ERR_BUDGET;
+    if (status == 529 || (type && strstr(type, "overloaded"))) return LLM_ERR_OVERLOADED;
+    if (status >= 500) return LLM_ERR_SERVER;
+    return LLM_ERR_OTHER;
+}
+
+static void call_free(llm_call_t *c) {
+    sb_free(&c->raw);
+    sb_free(&c->text);
+    free(c->stream_error);
+    free(c);
+}
+
+static void on_done(void *ud, const http_result_t *res) {
+    llm_call_t *c = ud;
+    openai_provider_t *p = c->p;
+    c->http = NULL;
+    char *msg = NULL;
+    llm_error_t err = {LLM_ERR_OTHER, (int)res->status, res->retry_after_ms, NULL};
+    if (res->error) {
+        err.kind = strstr(res->error, "timeout") || strstr(res->error, "Timeout") ||
+                           strstr(res->error, "timed out")
+                       ? LLM_ERR_TIMEOUT : LLM_ERR_CONNECTION;
+        msg = xasprintf("%s: %s", p->name, res->error);
+    } else if (res->status != 200) {
+        json_t *body = json_loadb(c->raw.buf ? c->raw.buf : "", c->raw.len, 0, NULL);
+        json_t *e = json_object_get(body, "error");
+        const char *type = json_string_value(json_object_get(e, "type"));
+        const char *code = json_string_value(json_object_get(e, "code"));
+        const char *text = json_string_value(json_object_get(e, "message"));
+        err.kind = classify(res->status, code ? code : type);
+        msg = xasprintf("%s: HTTP %ld%s%s", p->name, res->status, text ? ": " : "", text ? text : "");
+        json_decref(body);
+    } else if (c->stream_error || !c->finished) {
+        err.kind = LLM_ERR_MALFORMED;
+        msg = xasprintf("%s: %s", p->name, c->stream_error ? c->stream_error
+                                                           : "the stream ended before [DONE]");
+    }
+    if (msg) {
+        err.message = msg;
+        c->done(c->ud, NULL, &err);
+        free(msg);
+        call_free(c);
+        return;
+    }
+    llm_response_t *r = xcalloc(1, sizeof *r);
+    r->text = sb_take(&c->text);
+    if (c->format == OUTPUT_JSON) r->json = json_loads(r->text, JSON_DECODE_ANY, NULL);
+    r->provider = xstrdup(p->name);
+    r->model = xstrdup(p->model);
+    /* Servers that send no usage (some local ones) still get an estimate, never zero. */
+    r->input_tokens = c->in_tokens;
+    r->output_tokens = c->out_tokens ? c->out_tokens : llm_estimate_tokens(r->text);
+    int64_t uncached = r->input_tokens - c->cached_tokens;
+    r->cost_usd = llm_cost(&p->prices, uncached > 0 ? uncached : 0, r->output_tokens) +
+                  (double)c->cached_tokens * p->prices.cached_input_per_million / 1e6;
+    r->latency_ms = res->total_ms;
+    c->done(c->ud, r, NULL);
+    call_free(c);
+}
+
+static void deferred_closed(uv_handle_t *h) { call_free(h->data); }
+
+static void refuse_fire(uv_timer_t *t) {
+    llm_call_t *c = t->data;
+    llm_error_t err = {LLM_ERR_OTHER, 0, -1, "the provider's base_url is not a usable URL"};
+    c->done(c->ud, NULL, &err);
+    uv_close((uv_handle_t *)&c->defer, deferred_closed);
+}
+
+static llm_call_t *openai_call(llm_provider_t *base, const llm_request_t *req, llm_done_fn done,
+                               void *ud) {
+    openai_provider_t *p = (openai_provider_t *)base;
+    llm_call_t *c = xcalloc(1, sizeof *c);
+    c->p = p;
+    c->done = done;
+    c->ud = ud;
+    c->format = req->format;
+    json_t *body = build_body(p, req);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    char *url = xasprintf("%s/chat/completions", p->base_url);
+    const char *headers[] = {"Content-Type: application/json", "Accept: text/event-stream", p->auth, NULL};
+    http_req_opts_t o = {.url = url, .headers = headers, .body = text, .body_len = strlen(text),
+                         .connect_timeout_ms = p->connect_ms, .first_byte_timeout_ms = p->first_byte_ms,
+                         .total_timeout_ms = p->total_ms, .on_data = on_data, .on_done = on_done,
+                         .ud = c};
+    c->http = http_request_start(p->http, &o);
+    free(url);
+    free(text);
+    if (!c->http) {
+        /* A URL curl refuses (the configuration checks base_url, so this is rare): report it
+         * like any failure, on a later loop turn as every provider promises. */
+        uv_timer_init(http_client_loop(p->http), &c->defer);
+        c->defer.data = c;
+        uv_timer_start(&c->defer, refuse_fire, 0, 0);
+    }
+    return c;
+}
+
+static void openai_cancel(llm_call_t *c) {
+    if (c->http) {
+        http_request_cancel(c->http);
+        call_free(c);
+    } else {
+        uv_timer_stop(&c->defer);
+        uv_close((uv_handle_t *)&c->defer, deferred_closed);
+    }
+}
+
+static void openai_destroy(llm_provider_t *base) {
+    openai_provider_t *p = (openai_provider_t *)base;
+    free(p->name);
+    free(p->base_url);
+    free(p->api_key);
+    free(p->model);
+    free(p->auth);
+    free(p);
+}
+
+llm_provider_t *openai_provider_new(http_client_t *http, const openai_opts_t *o) {
+    openai_provider_t *p = xcalloc(1, sizeof *p);
+    p->base.call = openai_call;
+    p->base.cancel = openai_cancel;
+    p->base.destroy = openai_destroy;
+    p->http = http;
+    p->name = xstrdup(o->name);
+    p->base.name = p->name;
+    p->base_url = xstrdup(o->base_url);
+    size_t l = strlen(p->base_url);
+    while (l && p->base_url[l - 1] == '/') p->base_url[--l] = '\0';
+    p->api_key = xstrdup(o->api_key);
+    p->auth = o->api_key && *o->api_key ? xasprintf("Authorization: Bearer %s", o->api_key) : NULL;
+    p->model = xstrdup(o->model);
+    p->prices = o->prices;
+    p->connect_ms = o->connect_timeout_ms;
+    p->first_byte_ms = o->first_byte_timeout_ms;
+    p->total_ms = o->total_timeout_ms;
+    return &p->base;
+}

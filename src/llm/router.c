@@ -1,0 +1,266 @@
+/* router.c - candidates and fallback (see router.h). */
+#include "core/workflow.h"
+#include "llm/http.h"
+#include "llm/openai.h"
+#include "llm/router.h"
+#include "util/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct candidate {
+    char *id;               /* "provider/model" */
+    llm_provider_t *p;      /* one provider instance per provider/model */
+    llm_prices_t prices;
+    bool local;
+} candidate_t;
+
+struct router {
+    llm_provider_t base;
+    http_client_t *http;
+    candidate_t *cands;
+    size_t n;
+    json_t *tiers;          /* tier -> [ids] */
+    bool local_first;
+};
+
+struct llm_call {
+    router_t *r;
+    size_t *order;          /* candidate indices to try, in policy order */
+    size_t n_order, next;
+    llm_call_t *inner;
+    llm_done_fn done;
+    void *ud;
+    /* the request, owned: the next candidate needs it after the caller's copy is gone */
+    llm_request_t req;
+    char *run_id, *task_id, *system, *prompt, *feedback;
+    json_t *inputs, *model, *schema;
+};
+
+static const candidate_t *find(const router_t *r, const char *id) {
+    for (size_t i = 0; i < r->n; i++)
+        if (!strcmp(r->cands[i].id, id)) return &r->cands[i];
+    return NULL;
+}
+
+/* The candidate ids a request's model names: a tier, one id, or a list. */
+static json_t *model_ids(const router_t *r, const json_t *model) {
+    json_t *ids = json_array();
+    if (json_is_string(model)) {
+        const char *m = json_string_value(model);
+        json_t *tier = json_object_get(r->tiers, m);
+        if (tier) json_array_extend(ids, tier);
+        else if (strchr(m, '/')) json_array_append_new(ids, json_string(m));
+    } else if (json_is_array(model)) {
+        json_array_extend(ids, (json_t *)model);
+    }
+    if (!json_array_size(ids)) json_array_append_new(ids, json_string("offline/offline-1"));
+    return ids;
+}
+
+static void plan(router_t *r, llm_call_t *c) {
+    json_t *ids = model_ids(r, c->model);
+    c->order = xcalloc(json_array_size(ids) + 1, sizeof *c->order);
+    /* local-first: local candidates keep their order and come before paid ones */
+    for (int pass = r->local_first ? 0 : 1; pass < 2; pass++) {
+        size_t i;
+        json_t *id;
+        json_array_foreach(ids, i, id) {
+            const candidate_t *cand = find(r, json_string_value(id));
+            if (!cand || (r->local_first && (pass == 0) != cand->local)) continue;
+            c->order[c->n_order++] = (size_t)(cand - r->cands);
+        }
+    }
+    json_decref(ids);
+}
+
+static void call_free(llm_call_t *c) {
+    free(c->order);
+    free(c->run_id);
+    free(c->task_id);
+    free(c->system);
+    free(c->prompt);
+    free(c->feedback);
+    json_decref(c->inputs);
+    json_decref(c->model);
+    json_decref(c->schema);
+    free(c);
+}
+
+static void try_next(llm_call_t *c, const llm_error_t *last);
+
+static void inner_done(void *ud, llm_response_t *resp, const llm_error_t *err) {
+    llm_call_t *c = ud;
+    c->inner = NULL;
+    if (resp || !llm_error_moves_on(err)) {
+        c->done(c->ud, resp, err);
+        call_free(c);
+        return;
+    }
+    try_next(c, err);
+}
+
+static void try_next(llm_call_t *c, const llm_error_t *last) {
+    if (c->next >= c->n_order) {
+        llm_error_t none = {LLM_ERR_OTHER, 0, -1, "no configured model for this request"};
+        c->done(c->ud, NULL, last ? last : &none);
+        call_free(c);
+        return;
+    }
+    const candidate_t *cand = &c->r->cands[c->order[c->next++]];
+    c->inner = provider_call(cand->p, &c->req, inner_done, c);
+}
+
+static llm_call_t *route(llm_provider_t *base, const llm_request_t *req, llm_done_fn done, void *ud) {
+    router_t *r = (router_t *)base;
+    llm_call_t *c = xcalloc(1, sizeof *c);
+    c->r = r;
+    c->done = done;
+    c->ud = ud;
+    c->req = *req;
+    c->req.run_id = c->run_id = xstrdup(req->run_id);
+    c->req.task_id = c->task_id = xstrdup(req->task_id);
+    c->req.system = c->system = xstrdup(req->system);
+    c->req.prompt = c->prompt = xstrdup(req->prompt);
+    c->req.feedback = c->feedback = xstrdup(req->feedback);
+    c->req.inputs = c->inputs = json_incref((json_t *)req->inputs);
+    c->req.model = c->model = json_incref((json_t *)(req->model ? req->model
+                                                   : req->agent ? req->agent->model : NULL));
+    c->req.schema = c->schema = json_incref((json_t *)req->schema);
+    plan(r, c);
+    /* Every provider answers on a later turn, so the first try may start right here. */
+    if (!c->n_order) {
+        c->order[c->n_order++] = (size_t)(find(r, "offline/offline-1") - r->cands);
+    }
+    try_next(c, NULL);
+    return c;
+}
+
+static void route_cancel(llm_call_t *c) {
+    if (c->inner) provider_cancel(c->r->cands[c->order[c->next - 1]].p, c->inner);
+    call_free(c);
+}
+
+static void route_destroy(llm_provider_t *base) { (void)base; }
+
+/* ---- configuration ------------------------------------------------------------------------ */
+
+static long duration_ms(const json_t *v, long dflt) {
+    if (json_is_number(v)) return (long)(json_number_value(v) * 1000);
+    if (json_is_string(v)) {
+        double s = wf_parse_duration(json_string_value(v));
+        if (s > 0) return (long)(s * 1000);
+    }
+    return dflt;
+}
+
+static void add(router_t *r, const char *id, llm_provider_t *p, llm_prices_t prices, bool local) {
+    r->cands = xrealloc(r->cands, (r->n + 1) * sizeof *r->cands);
+    r->cands[r->n++] = (candidate_t){xstrdup(id), p, prices, local};
+}
+
+static llm_prices_t prices_of(const json_t *m) {
+    return (llm_prices_t){json_number_value(json_object_get(m, "input_per_million")),
+                          json_number_value(json_object_get(m, "output_per_million")),
+                          json_number_value(json_object_get(m, "cached_input_per_million"))};
+}
+
+static int add_provider(router_t *r, const char *name, const json_t *pc, char **err) {
+    const char *type = json_string_value(json_object_get(pc, "type"));
+    if (!type || strcmp(type, "openai")) {
+        *err = xasprintf("providers.%s: type '%s' is not supported yet (this release speaks "
+                         "OpenAI-compatible Chat Completions: type: openai)", name, type ? type : "");
+        return -1;
+    }
+    const char *base = json_string_value(json_object_get(pc, "base_url"));
+    if (!base || (strncmp(base, "http://", 7) && strncmp(base, "https://", 8))) {
+        *err = xasprintf("providers.%s: base_url must be an http:// or https:// URL", name);
+        return -1;
+    }
+    const char *key_env = json_string_value(json_object_get(pc, "api_key_env"));
+    const char *key = key_env ? getenv(key_env) : NULL;
+    if (key_env && (!key || !*key)) {
+        /* Not an error: a provider without its key is simply not a candidate. */
+        fprintf(stderr, "baton: provider '%s' is disabled: %s is not set\n", name, key_env);
+        return 0;
+    }
+    const json_t *t = json_object_get(pc, "timeouts");
+    bool local = json_is_true(json_object_get(pc, "local"));
+    const char *model;
+    json_t *mc;
+    json_object_foreach((json_t *)json_object_get(pc, "models"), model, mc) {
+        char *id = xasprintf("%s/%s", name, model);
+        openai_opts_t o = {.name = id, .base_url = base, .api_key = key, .model = model,
+                           .prices = prices_of(mc),
+                           .connect_timeout_ms = duration_ms(json_object_get(t, "connect"), 10000),
+                           .first_byte_timeout_ms = duration_ms(json_object_get(t, "first_byte"), 60000),
+                           .total_timeout_ms = duration_ms(json_object_get(t, "total"), 600000)};
+        add(r, id, openai_provider_new(r->http, &o), o.prices, local);
+        free(id);
+    }
+    return 0;
+}
+
+router_t *router_new(uv_loop_t *loop, const json_t *config, uint64_t offline_latency_ms,
+                     llm_prices_t offline_prices, const json_t *offline_fail_attempts, char **err) {
+    router_t *r = xcalloc(1, sizeof *r);
+    r->base.name = "router";
+    r->base.call = route;
+    r->base.cancel = route_cancel;
+    r->base.destroy = route_destroy;
+    r->http = http_client_new(loop);
+    r->local_first = true;
+    add(r, "offline/offline-1",
+        offline_provider_new(loop, offline_latency_ms, offline_prices, offline_fail_attempts),
+        offline_prices, true);
+    const char *name;
+    json_t *pc;
+    json_object_foreach((json_t *)json_object_get(config, "providers"), name, pc) {
+        if (!strcmp(name, "offline")) continue; /* configured through offline_* */
+        if (add_provider(r, name, pc, err) != 0) {
+            router_free(r);
+            return NULL;
+        }
+    }
+    r->tiers = json_deep_copy(json_object_get(config, "tiers"));
+    if (!r->tiers) r->tiers = json_object();
+    const char *policy = json_string_value(json_object_get(json_object_get(config, "routing"), "policy"));
+    if (policy && strcmp(policy, "local-first") && strcmp(policy, "ordered")) {
+        *err = xasprintf("routing.policy '%s' is not supported yet (local-first or ordered)", policy);
+        router_free(r);
+        return NULL;
+    }
+    r->local_first = !policy || !strcmp(policy, "local-first");
+    return r;
+}
+
+llm_provider_t *router_provider(router_t *r) { return &r->base; }
+
+llm_prices_t router_prices(router_t *r, const json_t *model) {
+    json_t *ids = model_ids(r, model);
+    llm_prices_t p = {0};
+    size_t i;
+    json_t *id;
+    json_array_foreach(ids, i, id) {
+        const candidate_t *c = find(r, json_string_value(id));
+        if (c) {
+            p = c->prices;
+            break;
+        }
+    }
+    json_decref(ids);
+    return p;
+}
+
+void router_free(router_t *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->n; i++) {
+        provider_destroy(r->cands[i].p);
+        free(r->cands[i].id);
+    }
+    free(r->cands);
+    json_decref(r->tiers);
+    http_client_free(r->http);
+    free(r);
+}

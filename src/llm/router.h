@@ -1,0 +1,46 @@
+/* router.h - which model answers each call: candidates from the configuration, local first,
+ * falling back to the next candidate on errors that another model could avoid.
+ *
+ * Configuration (the `providers`, `tiers` and `routing` keys of baton.yaml, docs/models.md):
+ *
+ *   providers:
+ *     local:  {type: openai, base_url: "http://127.0.0.1:8000/v1", local: true,
+ *              models: {llama3.1: {input_per_million: 0, output_per_million: 0}}}
+ *     openai: {type: openai, base_url: "https://api.openai.com/v1", api_key_env: OPENAI_API_KEY,
+ *              timeouts: {connect: 5s, first_byte: 30s, total: 5m},
+ *              models: {gpt-4o-mini: {input_per_million: 0.15, output_per_million: 0.6,
+ *                                     cached_input_per_million: 0.075}}}
+ *   tiers:
+ *     balanced: [local/llama3.1, openai/gpt-4o-mini]
+ *   routing: {policy: local-first}
+ *
+ * The offline provider always exists as `offline/offline-1`; a tier that is not configured, and
+ * a run with no configuration at all, use it. Prices come only from the configuration.
+ *
+ * Promises: a call walks its candidates in policy order; on a timeout, connection error, 429,
+ * 5xx, overload, budget refusal, authentication failure or a malformed/cut response it moves to
+ * the next one; it fails with the last error (and its Retry-After) when none is left. API keys
+ * are read from the environment variable the configuration names and never appear in errors. */
+#ifndef BATON_LLM_ROUTER_H
+#define BATON_LLM_ROUTER_H
+
+#include "llm/provider.h"
+
+#include <jansson.h>
+
+typedef struct router router_t;
+
+/* config: the whole configuration object (NULL: offline only). offline_* configure the offline
+ * provider as before. Returns NULL with *err on a configuration error. */
+router_t *router_new(uv_loop_t *loop, const json_t *config, uint64_t offline_latency_ms,
+                     llm_prices_t offline_prices, const json_t *offline_fail_attempts, char **err);
+
+/* The provider the engine calls: it routes every request. Owned by the router. */
+llm_provider_t *router_provider(router_t *r);
+
+/* Prices of the first candidate for a model (tier, name or list): budget estimates. */
+llm_prices_t router_prices(router_t *r, const json_t *model);
+
+void router_free(router_t *r);
+
+#endif
