@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what Baton needs and is missing, through apt-get (npm joins when the protocol tests
-# with the official SDKs land).
+# Installs what Baton needs and is missing: system packages through apt-get, then the official
+# provider SDKs that check the fake model servers (tests/fakes) through npm ci.
 # Idempotent, and silent when nothing is missing.
 set -euo pipefail
 
@@ -14,9 +14,19 @@ for p in "${pkgs[@]}"; do
 done
 # The CLI tests read JSON with node; any node will do (the machine image ships one outside apt).
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The fake providers are checked with each provider's official npm SDK, pinned by the committed
+# package-lock.json. Reinstall when node_modules is missing or older than the lock file.
+fakes="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/fakes"
+if [ ! -d "$fakes/node_modules" ] || [ "$fakes/package-lock.json" -nt "$fakes/node_modules" ]; then
+  echo "deps: npm ci in tests/fakes"
+  (cd "$fakes" && npm ci --no-audit --no-fund --silent)
+  touch "$fakes/node_modules"
 fi

@@ -40,6 +40,11 @@ bool cli_subflow_exists(void *ud, const char *name);
 /* Opens <data_dir>/baton.db, creating the folder (and artifacts/) as needed. */
 store_t *cli_open_store(const char *data_dir, store_durability_t d, char **err);
 
+/* Opens an existing data dir only (commands that read or maintain one): a mistyped
+ * --data-dir must not create an empty one and report it healthy. NULL with *err when there is
+ * no database there; *missing tells that case apart from a damaged one. */
+store_t *cli_open_existing_store(const char *data_dir, bool *missing, char **err);
+
 typedef struct cli_config {
     uint64_t offline_latency_ms;
     llm_prices_t offline_prices;

@@ -45,9 +45,12 @@ static int parse(int argc, char **argv, int first, admin_opts_t *o) {
     return optind;
 }
 
-static store_t *open_store(const admin_opts_t *o) {
+/* restore may create a data dir (restoring onto a new machine); the others need one. */
+static store_t *open_store(const admin_opts_t *o, bool create) {
     char *err = NULL;
-    store_t *st = cli_open_store(o->data_dir, STORE_DURABILITY_FULL, &err);
+    bool missing;
+    store_t *st = create ? cli_open_store(o->data_dir, STORE_DURABILITY_FULL, &err)
+                         : cli_open_existing_store(o->data_dir, &missing, &err);
     if (!st) {
         fprintf(stderr, "baton: %s\n", err);
         free(err);
@@ -75,13 +78,15 @@ static int admin_rebuild(store_t *st) {
     return EXIT_OK;
 }
 
-static int admin_check(store_t *st, bool json) {
+static int admin_check(store_t *st, const char *data_dir, bool json) {
     json_t *problems = json_array();
     int n = store_check(st, problems);
+    n += store_check_blobs(st, data_dir, problems);
     if (json) {
         cli_print_json(problems);
     } else if (!n) {
-        printf("ok: the database is intact and every run's journal is complete\n");
+        printf("ok: the database is intact, every run's journal is complete, every artifact's "
+               "blob matches its hash\n");
     } else {
         size_t i;
         json_t *p;
@@ -132,10 +137,11 @@ int cmd_admin(int argc, char **argv) {
         usage(stderr);
         return EXIT_USAGE;
     }
-    store_t *st = open_store(&o);
+    if (sodium_init() < 0) return EXIT_FAILED; /* blobs are hashed */
+    store_t *st = open_store(&o, false);
     if (!st) return EXIT_FAILED;
     int code = !strcmp(sub, "rebuild") ? admin_rebuild(st)
-             : !strcmp(sub, "check")   ? admin_check(st, o.json)
+             : !strcmp(sub, "check")   ? admin_check(st, o.data_dir, o.json)
                                        : admin_sweep(st, &o);
     store_close(st);
     return code;
@@ -151,7 +157,7 @@ int cmd_backup(int argc, char **argv) {
     }
     bool restore = !strcmp(argv[0], "restore");
     if (sodium_init() < 0) return EXIT_FAILED; /* blobs are hashed */
-    store_t *st = open_store(&o);
+    store_t *st = open_store(&o, restore);
     if (!st) return EXIT_FAILED;
     char *err = NULL;
     int rc = restore ? store_restore(st, argv[first], o.data_dir, &err)

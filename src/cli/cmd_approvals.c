@@ -16,7 +16,14 @@ static void usage(FILE *f) {
 
 static int approvals_ls(const char *data_dir, bool all, bool json) {
     char *err = NULL;
-    store_t *st = cli_open_store(data_dir, STORE_DURABILITY_NORMAL, &err);
+    bool missing;
+    store_t *st = cli_open_existing_store(data_dir, &missing, &err);
+    if (!st && missing) {
+        free(err);
+        if (json) puts("[]");
+        else printf("nothing is waiting for a human\n");
+        return EXIT_OK;
+    }
     if (!st) {
         fprintf(stderr, "baton approvals: %s\n", err);
         free(err);

@@ -314,7 +314,8 @@ int cmd_artifacts(int argc, char **argv) {
     }
     char *err = NULL, *id = NULL;
     int code = EXIT_FAILED;
-    store_t *st = cli_open_store(data_dir, STORE_DURABILITY_NORMAL, &err);
+    bool missing;
+    store_t *st = cli_open_existing_store(data_dir, &missing, &err);
     if (!st || store_resolve_run(st, argv[optind], &id, &err) != 0) goto out;
     const char *name = want == 2 ? argv[optind + 1] : NULL;
     if (ls) code = artifacts_ls(st, data_dir, id, json, verify);

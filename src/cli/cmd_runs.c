@@ -199,8 +199,16 @@ int cmd_runs(int argc, char **argv) {
         return EXIT_USAGE;
     }
     char *err = NULL, *id = NULL;
-    store_t *st = cli_open_store(data_dir, STORE_DURABILITY_NORMAL, &err);
+    bool missing;
+    store_t *st = cli_open_existing_store(data_dir, &missing, &err);
     int code = EXIT_FAILED;
+    if (!st && missing && !needs_id) { /* nothing has run here: an empty list, not an error */
+        free(err);
+        err = NULL;
+        if (json) puts("[]");
+        else printf("no runs yet (start one with `baton run FILE`)\n");
+        return EXIT_OK;
+    }
     if (!st) goto out;
     if (!needs_id) {
         code = runs_ls(st, status, limit, json);

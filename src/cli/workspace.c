@@ -93,6 +93,17 @@ bool cli_subflow_exists(void *ud, const char *name) {
     return ok;
 }
 
+store_t *cli_open_existing_store(const char *data_dir, bool *missing, char **err) {
+    char *db = xasprintf("%s/baton.db", data_dir);
+    *missing = access(db, F_OK) != 0;
+    free(db);
+    if (*missing) {
+        *err = xasprintf("no Baton data dir at %s (nothing has run there; see --data-dir)", data_dir);
+        return NULL;
+    }
+    return cli_open_store(data_dir, STORE_DURABILITY_FULL, err);
+}
+
 store_t *cli_open_store(const char *data_dir, store_durability_t d, char **err) {
     char *arts = xasprintf("%s/artifacts", data_dir);
     if (fs_mkdir_p(arts) != 0) {

@@ -112,6 +112,10 @@ const char *engine_error(const engine_t *e) { return e->error; }
  * refuses (a bug). Either way no effect may start that the journal could not account for; the
  * error is reported by engine_error and the process carries on to report it. */
 static void engine_fatal(engine_t *e, char *msg) {
+    if (e->error) { /* the first cause is the one to report; what follows is its echo */
+        free(msg);
+        return;
+    }
     fprintf(stderr, "baton: %s; stopping\n", msg);
     free(e->error);
     e->error = msg;
@@ -656,7 +660,12 @@ engine_run_t *engine_fork(engine_t *e, const workflow_t *wf, const char *parent,
     }
     char *id = engine_new_run_id();
     engine_run_t *run = NULL;
-    if (store_fork(e->o.store, parent, at, id, resolved, err) == 0) run = engine_resume(e, wf, id, err);
+    if (store_fork(e->o.store, parent, at, id, resolved, err) == 0) {
+        run = engine_resume(e, wf, id, err);
+        char *ignored = NULL;
+        if (!run) store_delete_run(e->o.store, id, &ignored); /* no half-born child left behind */
+        free(ignored);
+    }
     free(id);
     json_decref(resolved);
     return run;

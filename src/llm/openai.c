@@ -106,9 +106,11 @@ static int on_data(void *ud, const char *data, size_t len) {
 }
 
 static llm_error_kind_t classify(long status, const char *type) {
+    /* OpenAI refuses to spend with 429 + insufficient_quota: a budget refusal, not a rate limit
+     * (waiting does not help, so it must not look like one). */
+    if (status == 402 || (type && strstr(type, "insufficient_quota"))) return LLM_ERR_BUDGET;
     if (status == 429) return LLM_ERR_RATE_LIMIT;
     if (status == 401 || status == 403) return LLM_ERR_AUTH;
-    if (status == 402 || (type && strstr(type, "insufficient_quota"))) return LLM_ERR_BUDGET;
     if (status == 529 || (type && strstr(type, "overloaded"))) return LLM_ERR_OVERLOADED;
     if (status >= 500) return LLM_ERR_SERVER;
     return LLM_ERR_OTHER;

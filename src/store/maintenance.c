@@ -5,8 +5,11 @@
 #include "store/store_internal.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const PROJECTIONS[] = {"runs", "tasks", "artifacts", "approvals"};
 
@@ -151,18 +154,21 @@ int store_check(store_t *st, json_t *problems) {
 }
 
 /* Packs the blobs the artifacts reference into the backup, verified. */
-static int pack_blobs(store_t *st, sqlite3 *dst, const char *data_dir, char **err) {
-    if (sqlite3_exec(dst, "CREATE TABLE backup_blobs (sha TEXT PRIMARY KEY, data BLOB NOT NULL) "
+static int pack_blobs(sqlite3 *dst, const char *data_dir, char **err) {
+    if (sqlite3_exec(dst, "DROP TABLE IF EXISTS backup_blobs; "
+                          "CREATE TABLE backup_blobs (sha TEXT PRIMARY KEY, data BLOB NOT NULL) "
                           "WITHOUT ROWID; BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
         *err = xasprintf("backup: %s", sqlite3_errmsg(dst));
         return -1;
     }
     sqlite3_stmt *q = NULL, *ins = NULL;
     int rc = 0;
-    if (sqlite3_prepare_v2(st->db, "SELECT sha256, max(bytes) FROM artifacts WHERE blob IS NOT NULL "
-                                   "GROUP BY sha256", -1, &q, NULL) != SQLITE_OK ||
+    /* The blobs of the snapshot that was copied, not of the live database (a sweep may have
+     * run since). */
+    if (sqlite3_prepare_v2(dst, "SELECT sha256, max(bytes) FROM artifacts WHERE blob IS NOT NULL "
+                                "GROUP BY sha256", -1, &q, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(dst, "INSERT INTO backup_blobs VALUES (?, ?)", -1, &ins, NULL) != SQLITE_OK) {
-        *err = xasprintf("backup: %s", sqlite3_errmsg(q ? dst : st->db));
+        *err = xasprintf("backup: %s", sqlite3_errmsg(dst));
         rc = -1;
     }
     while (!rc && sqlite3_step(q) == SQLITE_ROW) {
@@ -189,33 +195,51 @@ static int pack_blobs(store_t *st, sqlite3 *dst, const char *data_dir, char **er
 }
 
 int store_backup(store_t *st, const char *path, const char *data_dir, char **err) {
+    /* Never over the live database, and never over an earlier backup until this one is whole:
+     * it is written beside FILE and renamed over it only when complete. */
+    struct stat a, b;
+    const char *live = sqlite3_db_filename(st->db, "main");
+    if (live && stat(live, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino) {
+        *err = xasprintf("%s is the live database: back up to another file", path);
+        return -1;
+    }
+    char *tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());
     sqlite3 *dst;
-    if (sqlite3_open(path, &dst) != SQLITE_OK) {
-        *err = xasprintf("cannot create %s: %s", path, sqlite3_errmsg(dst));
+    if (sqlite3_open(tmp, &dst) != SQLITE_OK) {
+        *err = xasprintf("cannot create %s: %s", tmp, sqlite3_errmsg(dst));
         sqlite3_close(dst);
+        free(tmp);
         return -1;
     }
     /* The online backup API copies a consistent snapshot even while writers commit. */
-    sqlite3_backup *b = sqlite3_backup_init(dst, "main", st->db, "main");
-    int rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
-    if (b) sqlite3_backup_finish(b);
+    sqlite3_backup *bk = sqlite3_backup_init(dst, "main", st->db, "main");
+    int rc = bk ? sqlite3_backup_step(bk, -1) : SQLITE_ERROR;
+    if (bk) sqlite3_backup_finish(bk);
     if (rc != SQLITE_DONE) {
-        *err = xasprintf("backup to %s failed: %s", path, sqlite3_errmsg(b ? dst : st->db));
+        *err = xasprintf("backup to %s failed: %s", path, sqlite3_errmsg(bk ? dst : st->db));
         sqlite3_close(dst);
+        remove(tmp);
+        free(tmp);
         return -1;
     }
     /* A backup is one self-contained file: no WAL beside it, the blobs inside. */
     sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
-    rc = pack_blobs(st, dst, data_dir, err);
+    rc = pack_blobs(dst, data_dir, err);
     sqlite3_close(dst);
-    if (rc) remove(path); /* never leave a backup that looks whole and is not */
+    if (rc == 0 && rename(tmp, path) != 0) {
+        *err = xasprintf("cannot move the backup into place at %s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    if (rc) remove(tmp);
+    free(tmp);
     return rc;
 }
 
-/* Puts the packed blobs back in place (each checked against its name) and drops the table. */
-static int unpack_blobs(store_t *st, const char *data_dir, char **err) {
+/* Puts the backup's packed blobs in place, each checked against its name. */
+static int unpack_blobs(sqlite3 *src, const char *data_dir, char **err) {
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db, "SELECT sha, data FROM backup_blobs", -1, &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(src, "SELECT sha, data FROM backup_blobs", -1, &q, NULL) != SQLITE_OK)
         return 0; /* a backup from before blobs were packed: nothing to unpack */
     int rc = 0;
     while (!rc && sqlite3_step(q) == SQLITE_ROW) {
@@ -230,7 +254,6 @@ static int unpack_blobs(store_t *st, const char *data_dir, char **err) {
         }
     }
     sqlite3_finalize(q);
-    if (!rc) sqlite3_exec(st->db, "DROP TABLE backup_blobs", NULL, NULL, NULL);
     return rc;
 }
 
@@ -265,6 +288,11 @@ int store_restore(store_t *st, const char *path, const char *data_dir, char **er
         sqlite3_close(src);
         return -1;
     }
+    /* Blobs first: a damaged backup is refused before the live database is touched. */
+    if (unpack_blobs(src, data_dir, err) != 0) {
+        sqlite3_close(src);
+        return -1;
+    }
     sqlite3_backup *b = sqlite3_backup_init(st->db, "main", src, "main");
     int rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
     if (b) sqlite3_backup_finish(b);
@@ -273,7 +301,7 @@ int store_restore(store_t *st, const char *path, const char *data_dir, char **er
         *err = xasprintf("restore from %s failed: %s", path, sqlite3_errmsg(st->db));
         return -1;
     }
-    if (unpack_blobs(st, data_dir, err) != 0) return -1;
+    sqlite3_exec(st->db, "DROP TABLE IF EXISTS backup_blobs", NULL, NULL, NULL);
     /* An older backup may need migrations: run them now, as an open would. */
     return schema_migrate(st->db, err);
 }
@@ -334,4 +362,28 @@ json_t *store_referenced_blobs(store_t *st) {
         json_object_set_new(set, (const char *)sqlite3_column_text(q, 0), json_true());
     sqlite3_finalize(q);
     return set;
+}
+
+int store_check_blobs(store_t *st, const char *data_dir, json_t *problems) {
+    sqlite3_stmt *q;
+    int found = 0;
+    if (sqlite3_prepare_v2(st->db, "SELECT sha256, max(bytes), min(run_id), min(name) FROM artifacts "
+                                   "WHERE blob IS NOT NULL GROUP BY sha256", -1, &q, NULL) != SQLITE_OK)
+        return 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *sha = (const char *)sqlite3_column_text(q, 0);
+        char *err = NULL;
+        size_t len;
+        char *bytes = blob_read_verified(data_dir, sha, sqlite3_column_int64(q, 1), &len, &err);
+        if (!bytes) {
+            json_array_append_new(problems, json_sprintf("artifact %s of run %s: %s",
+                                                         sqlite3_column_text(q, 3),
+                                                         sqlite3_column_text(q, 2), err));
+            found++;
+        }
+        free(bytes);
+        free(err);
+    }
+    sqlite3_finalize(q);
+    return found;
 }

@@ -1,8 +1,8 @@
 /* maintenance.h - keeping a data dir healthy: rebuilding projections from the journal, checking
  * it, backups, and the retention sweep.
  *
- * Every function here is safe while another process writes to the same database: SQLite's
- * locking serialises them with its writers, and the backup API copies a consistent snapshot. */
+ * All but restore are safe while another process writes to the same database: SQLite's locking
+ * serialises them with its writers, and the backup API copies a consistent snapshot. */
 #ifndef BATON_STORE_MAINTENANCE_H
 #define BATON_STORE_MAINTENANCE_H
 
@@ -21,14 +21,19 @@ json_t *store_projection_dump(store_t *st);
  * healthy) and appends one message per problem, each saying what to do, to `problems`. */
 int store_check(store_t *st, json_t *problems);
 
+/* Verifies every blob an artifact references (size and SHA-256); appends one message per
+ * damaged or missing blob, naming the runs' artifact and what to do. Returns how many. */
+int store_check_blobs(store_t *st, const char *data_dir, json_t *problems);
+
 /* Online backup of the whole database to `path` (overwritten), with the artifact blobs it
  * references packed in (table backup_blobs), each verified as it is read: one self-contained
  * file. A damaged blob fails the backup with its message. 0, or -1 with *err. */
 int store_backup(store_t *st, const char *path, const char *data_dir, char **err);
 
 /* Replaces the database's content with the Baton backup at `path` (checked first: a file that
- * is not a Baton database, or one from a newer Baton, is refused) and unpacks its blobs into
- * data_dir's blobs/ (each checked against its name). 0, or -1 with *err. */
+ * is not a Baton database, one from a newer Baton, or one with a damaged blob is refused before
+ * anything changes) and unpacks its blobs into data_dir's blobs/ (each checked against its
+ * name). Not while a process is running runs in that data dir. 0, or -1 with *err. */
 int store_restore(store_t *st, const char *path, const char *data_dir, char **err);
 
 /* Retention: deletes runs that finished before the cutoffs (failed runs by failed_before_ms,

@@ -136,22 +136,19 @@ static int insert_event(store_t *st, const store_event_rec_t *e) {
 
 int store_commit_batch(store_t *st, store_batch_t *b, char **err) {
     if (!b->n) return 0;
-    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) goto fail;
-    for (size_t i = 0; i < b->n; i++) {
-        if (insert_event(st, &b->recs[i]) || projection_apply(st, &b->recs[i])) {
-            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-            goto fail;
-        }
+    bool begun = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+    bool ok = begun;
+    for (size_t i = 0; ok && i < b->n; i++)
+        ok = !insert_event(st, &b->recs[i]) && !projection_apply(st, &b->recs[i]);
+    ok = ok && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+    if (ok) {
+        store_batch_clear(b);
+        return 0;
     }
-    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-        goto fail;
-    }
-    store_batch_clear(b);
-    return 0;
-fail:
-    /* The batch is kept: the caller may retry, and nothing of it was made visible. */
+    /* The message first: a rollback resets it. The batch is kept: nothing of it was made
+     * visible, and the caller may retry. */
     *err = xasprintf("journal write failed: %s", sqlite3_errmsg(st->db));
+    if (begun) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     return -1;
 }
 

@@ -60,6 +60,9 @@ void store_discard(store_t *st);
 int store_fork(store_t *st, const char *parent, uint64_t at, const char *child,
                const json_t *inputs, char **err);
 
+/* Deletes a run's journal and rows in one transaction (a fork that could not start). */
+int store_delete_run(store_t *st, const char *run_id, char **err);
+
 /* Finds a run id by unique prefix. 0 and *full (caller frees), or -1 with *err. */
 int store_resolve_run(store_t *st, const char *prefix, char **full, char **err);
 

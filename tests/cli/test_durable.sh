@@ -47,6 +47,43 @@ expect_grep "$brief" "$WORK/out"
 expect_exit 0 "$BATON" runs ls --json --data-dir "$D"
 expect_eq "$(json_get "$WORK/out" 'j.length')" "$n_runs" "runs after restore"
 
+# a blob damaged in place (same size) is repaired by restoring a good backup
+blob=$(find "$D/blobs" -type f | head -n1)
+chmod u+w "$blob"; printf 'X' | dd of="$blob" bs=1 seek=3 conv=notrunc 2>/dev/null
+expect_exit 1 "$BATON" admin check --data-dir "$D"
+expect_grep "corrupted\|damaged\|does not match" "$WORK/out"
+expect_exit 0 "$BATON" restore "$WORK/backup.db" --data-dir "$D"
+expect_exit 0 "$BATON" artifacts ls "$id" --verify --data-dir "$D"
+
+# a failed backup never destroys the previous one, and the live database is never a target
+cp "$WORK/backup.db" "$WORK/keep.db"
+blob=$(find "$D/blobs" -type f | head -n1)
+chmod u+w "$blob"; printf 'X' | dd of="$blob" bs=1 seek=3 conv=notrunc 2>/dev/null
+expect_exit 1 "$BATON" backup "$WORK/keep.db" --data-dir "$D"
+cmp -s "$WORK/backup.db" "$WORK/keep.db" || fail "a failed backup changed the previous one"; ok
+expect_exit 1 "$BATON" backup "$D/baton.db" --data-dir "$D"
+expect_grep "live database" "$WORK/err"
+expect_exit 0 "$BATON" restore "$WORK/backup.db" --data-dir "$D"
+
+# a backup with a damaged blob is refused before anything changes
+cp "$WORK/backup.db" "$WORK/damaged.db"
+sqlite3 "$WORK/damaged.db" "UPDATE backup_blobs SET data = CAST('tampered' AS BLOB) WHERE rowid IN (SELECT rowid FROM backup_blobs LIMIT 1)" 2>/dev/null \
+  || sqlite3 "$WORK/damaged.db" "UPDATE backup_blobs SET data = CAST('tampered' AS BLOB) WHERE sha = (SELECT min(sha) FROM backup_blobs)"
+expect_exit 0 "$BATON" run workflows/code_review.yaml --auto-approve --json --data-dir "$D"
+expect_exit 0 "$BATON" runs ls --json --data-dir "$D"
+before_runs=$(json_get "$WORK/out" 'j.length')
+expect_exit 1 "$BATON" restore "$WORK/damaged.db" --data-dir "$D"
+expect_grep "damaged" "$WORK/err"
+expect_exit 0 "$BATON" runs ls --json --data-dir "$D"
+expect_eq "$(json_get "$WORK/out" 'j.length')" "$before_runs" "runs after a refused restore"
+expect_eq "$(sqlite3 "$D/baton.db" "SELECT count(*) FROM sqlite_master WHERE name = 'backup_blobs'")" 0 "packing table left in the live database"
+expect_exit 0 "$BATON" restore "$WORK/backup.db" --data-dir "$D"
+
+# a mistyped data dir is not created and not reported healthy
+expect_exit 1 "$BATON" admin check --data-dir "$WORK/typo"
+expect_grep "no Baton data dir" "$WORK/err"
+[ ! -e "$WORK/typo" ] || fail "admin check created the data dir"; ok
+
 # not a backup: refused, nothing changed
 echo "hello" > "$WORK/notadb"
 expect_exit 1 "$BATON" restore "$WORK/notadb" --data-dir "$D"
@@ -93,6 +130,21 @@ sqlite3 "$D/baton.db" "SELECT parent_run_id FROM runs WHERE id = '$fork'" > "$WO
 expect_grep "$id" "$WORK/parent"
 expect_exit 2 "$BATON" runs fork "$id" --at 100000 --data-dir "$D"
 expect_grep "past its end" "$WORK/err"
+# forking between an artifact's write and its task's completion does not count the version twice
+expect_exit 0 "$BATON" runs events "$id" --json --data-dir "$D"
+aw=$(json_get "$WORK/out" 'j.find(e => e.type == "artifact.written").seq')
+expect_exit 0 "$BATON" runs fork "$id" --at "$aw" --auto-approve --json --data-dir "$D"
+f2=$(json_get "$WORK/out" 'j.run_id')
+expect_exit 0 "$BATON" artifacts ls "$f2" --json --data-dir "$D"
+expect_eq "$(json_get "$WORK/out" 'JSON.stringify(j).includes("\"version\":2")')" false "duplicated artifact version"
+# a fork past a gap is refused and leaves no half-born run
+expect_exit 0 "$BATON" runs ls --json --data-dir "$D"
+n_before=$(json_get "$WORK/out" 'j.length')
+sqlite3 "$D/baton.db" "DELETE FROM events WHERE run_id = '$id' AND seq = 5"
+expect_exit 2 "$BATON" runs fork "$id" --at 9 --data-dir "$D"
+expect_grep "gap" "$WORK/err"
+expect_exit 0 "$BATON" runs ls --json --data-dir "$D"
+expect_eq "$(json_get "$WORK/out" 'j.length')" "$n_before" "runs after a refused fork"
 
 # retention: finished runs older than the policy go, with their events and files
 printf 'retention: {runs: 1s, keep_failed: 90d}\n' > "$WORK/ret.yaml"
