@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The router against a fake OpenAI-compatible server (tests/fakes, checked by the official
+# openai SDK): streaming calls, cost from the configured prices, local-first order, fallback on
+# each error class, Retry-After, JSON outputs, and no API key anywhere on disk.
+source "$(dirname "$0")/lib.sh" "$@"
+FIX="$ROOT/tests/cli/fixtures/router_agents.yaml"
+
+node "$ROOT/tests/fakes/fake_server.mjs" --port 0 --max-seconds 120 > "$WORK/fake.out" 2>"$WORK/fake.err" &
+fake=$!
+trap 'kill $fake 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 1 100); do [ -s "$WORK/fake.out" ] && break; sleep 0.05; done
+port=$(head -n1 "$WORK/fake.out" | node -e "console.log(JSON.parse(require('fs').readFileSync(0)).port)")
+URL="http://127.0.0.1:$port"
+export FAKE_KEY="sk-test-secret-value-1234"
+requests() { curl -s "$URL/_fake/requests" > "$WORK/req.json"; }
+reset() { curl -s -X POST "$URL/_fake/reset" > /dev/null; }
+
+config() { # $1: writing tier, $2: scoring tier
+  cat > "$WORK/baton.yaml" <<YAML
+providers:
+  paid:
+    type: openai
+    base_url: $URL/v1
+    api_key_env: FAKE_KEY
+    timeouts: {connect: 2s, first_byte: 1s, total: 10s}
+    models:
+      gpt-test: {input_per_million: 2, output_per_million: 10}
+      fail-429: {input_per_million: 2, output_per_million: 10}
+      fail-500: {input_per_million: 2, output_per_million: 10}
+      overloaded: {input_per_million: 2, output_per_million: 10}
+      cut-stream: {input_per_million: 2, output_per_million: 10}
+      malformed: {input_per_million: 2, output_per_million: 10}
+      budget-refusal: {input_per_million: 2, output_per_million: 10}
+      slow-first-byte: {input_per_million: 2, output_per_million: 10}
+  local:
+    type: openai
+    base_url: $URL/v1
+    api_key_env: FAKE_KEY       # the fake checks keys like OpenAI; a real vLLM needs none
+    local: true
+    models:
+      llama-test: {input_per_million: 0, output_per_million: 0}
+tiers:
+  fast: $1
+  best: $2
+YAML
+}
+
+# 1. A streamed call with exact usage: the cost is the configured prices times the tokens.
+config "[paid/gpt-test]" "[paid/gpt-test]"
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"Tide pools hold life.","usage":{"input":1000,"output":500}},
+  {"route":"openai","json":{"score":8},"usage":{"input":200,"output":10}}]' > /dev/null
+expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d1"
+expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.write.outputs.text')" "Tide pools hold life." "streamed text"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.score.outputs.score')" 8 "JSON output"
+# (1000*2 + 500*10)/1e6 + (200*2 + 10*10)/1e6 = 0.007 + 0.0005
+expect_eq "$(json_get "$WORK/out" 'j.cost_usd.toFixed(6)')" "0.007500" "cost"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.length')" 2 "requests"
+expect_eq "$(json_get "$WORK/req.json" 'j[0].stream')" true "stream"
+expect_eq "$(json_get "$WORK/req.json" 'j[0].body.stream_options.include_usage')" true "include_usage"
+expect_eq "$(json_get "$WORK/req.json" 'j[0].auth.scheme')" Bearer "auth scheme"
+expect_eq "$(json_get "$WORK/req.json" 'j[0].body.messages[0].role')" system "system message"
+expect_eq "$(json_get "$WORK/req.json" 'j[1].body.response_format.type')" json_schema "response_format"
+expect_eq "$(json_get "$WORK/req.json" 'j[1].body.response_format.json_schema.schema.required[0]')" score "schema sent"
+
+# 2. Local first: the local model is tried before the paid one, whatever the order written.
+reset
+config "[paid/gpt-test, local/llama-test]" "[local/llama-test]"
+expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d2"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.model).join(",")')" "llama-test,llama-test" "local first"
+
+# 3. Fallback on each error class: the next candidate answers.
+for bad in fail-429 fail-500 overloaded cut-stream malformed budget-refusal slow-first-byte; do
+  reset
+  config "[paid/$bad, paid/gpt-test]" "[paid/gpt-test]"
+  expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d3-$bad"
+  expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status after $bad"
+  requests
+  expect_eq "$(json_get "$WORK/req.json" 'j.slice(0, 2).map(r => r.model).join(",")')" "$bad,gpt-test" "fallback from $bad"
+done
+
+# 4. Nothing left: the attempt fails with the provider's message, and Retry-After sets the wait.
+reset
+config "[paid/fail-429]" "[paid/gpt-test]"
+cat > "$WORK/retry.yaml" <<YAML
+name: Retry after
+agents: {w: {instructions: Write., model: fast}}
+tasks:
+  - {id: write, agent: w, max_retries: 1, retry_backoff: {initial: 0.01, jitter: false}}
+YAML
+expect_exit 1 "$BATON" run "$WORK/retry.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.write.status')" failed "status with no candidate left"
+grep -q "HTTP 429" <<< "$(json_get "$WORK/out" 'j.tasks.write.error')" || fail "the 429 is not in the error"; ok
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4"
+expect_eq "$(json_get "$WORK/out" 'j.find(e => e.data.retry_in_ms !== undefined).data.retry_in_ms >= 1000')" true "Retry-After honoured"
+
+# 5. A provider whose key variable is unset is left out, and says so.
+reset
+config "[paid/gpt-test]" "[paid/gpt-test]"
+FAKE_KEY= "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d5" > "$WORK/out" 2> "$WORK/err" || true
+expect_grep "FAKE_KEY is not set" "$WORK/err"
+
+# 6. The key never reaches the disk: journal, projections, artifacts.
+if grep -r -a -q "$FAKE_KEY" "$WORK"/d1 "$WORK"/d2 "$WORK"/d3-* "$WORK"/d4; then fail "the API key was written to disk"; fi; ok
+finish
