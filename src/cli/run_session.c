@@ -201,6 +201,8 @@ static void print_instructions(session_t *s) {
 
 static llm_prices_t prices_for(void *ud, const json_t *model) { return router_prices(ud, model); }
 
+static void on_call(void *ud, const llm_call_record_t *rec) { engine_record_call(ud, rec); }
+
 static void on_sigint(uv_signal_t *h, int signum) {
     session_t *s = h->data;
     (void)signum;
@@ -356,6 +358,7 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
                         .prices_ud = s.router, .artifacts_dir = arts,
                         .on_event = view_on_event, .on_event_ud = s.view};
     s.engine = engine_new(&eo);
+    router_set_observer(s.router, on_call, s.engine);
     if (req->kind == SESSION_START) s.run = engine_start(s.engine, s.wf, s.source, s.file, req->inputs, &err);
     else if (req->kind == SESSION_FORK)
         s.run = engine_fork(s.engine, s.wf, run_id, req->fork_at, req->inputs, &err);

@@ -49,6 +49,8 @@ json_t *cli_run_summary(store_t *st, const char *run_id) {
                             "cost_usd", json_object_get(run, "cost_usd"),
                             "error", json_object_get(run, "error"),
                             "tasks", tasks, "artifacts", arts);
+    json_t *usage = store_llm_usage(st, run_id);
+    if (usage) json_object_set_new(out, "llm", usage);
     json_object_set(out, "created_at", json_object_get(run, "created_at"));
     json_object_set(out, "finished_at", json_object_get(run, "finished_at"));
     json_decref(run);

@@ -229,7 +229,10 @@ static int apply_task_event(run_state_t *s, uint32_t i, int64_t ts, const char *
     task_state_t *t = &s->tasks[i];
     const char *id = s->wf->tasks[i].id;
     const char *now = task_status_name(t->status);
-    if (task_status_terminal(t->status))
+    /* Informational events (llm.call, artifact.written, ...) change nothing and may follow a
+     * task's end (a cancelled call is recorded as it is cancelled); transitions may not. */
+    bool transition = !strncmp(type, "task.", 5) || !strncmp(type, "approval.", 9);
+    if (transition && task_status_terminal(t->status))
         return fail_event(err, errlen, "%s: task '%s' has already finished", type, id);
 
     if (!strcmp(type, "task.started")) {

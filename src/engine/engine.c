@@ -85,6 +85,7 @@ static void idle_closed(uv_handle_t *h) { free(h->data); }
 
 void engine_free(engine_t *e) {
     if (!e) return;
+    e->closing = true;
     /* Whatever was handed over is written before the runs go (nothing acts on it any more). */
     store_writer_stop(e->writer);
     for (size_t i = 0; i < e->n_flying; i++) effects_free(&e->flying[i].fx);
@@ -99,6 +100,23 @@ void engine_free(engine_t *e) {
     free(e->error);
     /* The idle handle is freed with the engine once libuv is done with it. */
     uv_close((uv_handle_t *)&e->flush, idle_closed);
+}
+
+void engine_record_call(engine_t *e, const llm_call_record_t *rec) {
+    for (engine_run_t *run = e->runs; run; run = run->next) {
+        if (!run->st.run_id || strcmp(run->st.run_id, rec->run_id)) continue;
+        if (workflow_task_index(run->wf, rec->task_id) < 0) return;
+        run_emit(run, "llm.call",
+                 json_pack("{s:s, s:i, s:s, s:s, s:s?, s:I, s:I, s:I, s:f, s:I, s:I}", "task",
+                           rec->task_id, "attempt", rec->attempt, "candidate", rec->candidate,
+                           "status", rec->status, "error", rec->error, "input_tokens",
+                           (json_int_t)rec->input_tokens, "output_tokens",
+                           (json_int_t)rec->output_tokens, "cached_tokens",
+                           (json_int_t)rec->cached_tokens, "call_cost_usd", rec->cost_usd,
+                           "first_token_ms", (json_int_t)rec->first_token_ms, "total_ms",
+                           (json_int_t)rec->total_ms));
+        return;
+    }
 }
 
 const run_state_t *engine_run_state(const engine_run_t *run) { return &run->st; }
@@ -155,7 +173,7 @@ void run_emit(engine_run_t *run, const char *type, json_t *data) {
     char err[256];
     uint64_t seq = run->st.seq + 1;
     int64_t now = engine_now_ms();
-    if (e->error) { /* stopped: nothing more is journaled */
+    if (e->error || e->closing) { /* stopped, or being freed: nothing more is journaled */
         json_decref(data);
         return;
     }

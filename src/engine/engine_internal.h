@@ -83,6 +83,7 @@ struct engine {
     struct in_flight { uint64_t ticket; effects_t fx; } *flying;
     size_t n_flying, cap_flying;
     char *error;
+    bool closing;              /* engine_free is under way: nothing is journaled any more */
 };
 
 /* Journals one event for run: applies it to the run state (the reducer must accept it: the

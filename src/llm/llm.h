@@ -32,9 +32,10 @@ typedef struct llm_response {
     char *text;                  /* the raw output text (malloc'd) */
     json_t *json;                /* parsed output for OUTPUT_JSON (owned), else NULL */
     char *provider, *model;      /* malloc'd */
-    int64_t input_tokens, output_tokens;
+    int64_t input_tokens, output_tokens, cached_tokens;
     double cost_usd;
-    int64_t latency_ms;
+    int64_t latency_ms;          /* start to the end of the answer */
+    int64_t first_token_ms;      /* start to the first byte of the answer, -1 if unknown */
 } llm_response_t;
 
 void llm_response_free(llm_response_t *r);

@@ -105,5 +105,6 @@ int offline_generate(const llm_request_t *req, llm_response_t *resp) {
     resp->output_tokens = llm_estimate_tokens(resp->text);
     resp->cost_usd = 0;
     resp->latency_ms = 0;
+    resp->first_token_ms = 0;
     return rc;
 }

@@ -42,7 +42,7 @@ static void call_fire(uv_timer_t *t) {
     }
     uv_close((uv_handle_t *)&c->timer, call_free);
     /* An injected fault looks like what it stands for: a provider outage (HTTP 503). */
-    llm_error_t err = {LLM_ERR_SERVER, 503, -1, error};
+    llm_error_t err = {.kind = LLM_ERR_SERVER, .status = 503, .retry_after_ms = -1, .message = error};
     done(ud, resp, resp ? NULL : &err);
     free(error);
 }

@@ -128,7 +128,7 @@ static void on_done(void *ud, const http_result_t *res) {
     openai_provider_t *p = c->p;
     c->http = NULL;
     char *msg = NULL;
-    llm_error_t err = {LLM_ERR_OTHER, (int)res->status, res->retry_after_ms, NULL};
+    llm_error_t err = {.status = (int)res->status, .retry_after_ms = res->retry_after_ms};
     if (res->error) {
         err.kind = strstr(res->error, "timeout") || strstr(res->error, "Timeout") ||
                            strstr(res->error, "timed out")
@@ -150,6 +150,8 @@ static void on_done(void *ud, const http_result_t *res) {
     }
     if (msg) {
         err.message = msg;
+        err.output_tokens = c->text.len ? llm_estimate_tokens(sb_str(&c->text)) : 0;
+        err.total_ms = res->total_ms;
         c->done(c->ud, NULL, &err);
         free(msg);
         call_free(c);
@@ -166,7 +168,9 @@ static void on_done(void *ud, const http_result_t *res) {
     int64_t uncached = r->input_tokens - c->cached_tokens;
     r->cost_usd = llm_cost(&p->prices, uncached > 0 ? uncached : 0, r->output_tokens) +
                   (double)c->cached_tokens * p->prices.cached_input_per_million / 1e6;
+    r->cached_tokens = c->cached_tokens;
     r->latency_ms = res->total_ms;
+    r->first_token_ms = res->first_byte_ms;
     c->done(c->ud, r, NULL);
     call_free(c);
 }
@@ -175,7 +179,7 @@ static void deferred_closed(uv_handle_t *h) { call_free(h->data); }
 
 static void refuse_fire(uv_timer_t *t) {
     llm_call_t *c = t->data;
-    llm_error_t err = {LLM_ERR_OTHER, 0, -1, "the provider's base_url is not a usable URL"};
+    llm_error_t err = {.retry_after_ms = -1, .message = "the provider's base_url is not a usable URL"};
     c->done(c->ud, NULL, &err);
     uv_close((uv_handle_t *)&c->defer, deferred_closed);
 }

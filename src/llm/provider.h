@@ -36,7 +36,21 @@ typedef struct llm_error {
     int status;             /* HTTP status, 0 when none */
     int64_t retry_after_ms; /* the provider's Retry-After, -1 when it gave none */
     const char *message;    /* for people: what failed, never a key */
+    int64_t output_tokens;  /* what a cut stream delivered before it broke (0: none) */
+    int64_t total_ms;
 } llm_error_t;
+
+/* One physical call, as `llm.call` journals it: every call, answered, failed or cancelled. */
+typedef struct llm_call_record {
+    const char *run_id, *task_id;
+    int attempt;
+    const char *candidate;   /* "provider/model" */
+    const char *status;      /* "ok", "error", "cancelled" */
+    const char *error;       /* NULL when ok */
+    int64_t input_tokens, output_tokens, cached_tokens;
+    double cost_usd;
+    int64_t first_token_ms, total_ms;
+} llm_call_record_t;
 
 /* Whether the next candidate should be tried after this error. */
 bool llm_error_moves_on(const llm_error_t *e);

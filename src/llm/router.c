@@ -23,6 +23,8 @@ struct router {
     size_t n;
     json_t *tiers;          /* tier -> [ids] */
     bool local_first;
+    router_call_fn observe;
+    void *observe_ud;
 };
 
 struct llm_call {
@@ -90,9 +92,34 @@ static void call_free(llm_call_t *c) {
 
 static void try_next(llm_call_t *c, const llm_error_t *last);
 
+static void record(llm_call_t *c, const char *status, const llm_response_t *resp,
+                   const llm_error_t *err) {
+    router_t *r = c->r;
+    if (!r->observe) return;
+    const candidate_t *cand = &r->cands[c->order[c->next - 1]];
+    llm_call_record_t rec = {
+        .run_id = c->run_id, .task_id = c->task_id, .attempt = c->req.attempt,
+        .candidate = cand->id, .status = status, .error = err ? err->message : NULL,
+        .first_token_ms = resp ? resp->first_token_ms : -1,
+        .total_ms = resp ? resp->latency_ms : err ? err->total_ms : 0,
+    };
+    if (resp) {
+        rec.input_tokens = resp->input_tokens;
+        rec.output_tokens = resp->output_tokens;
+        rec.cached_tokens = resp->cached_tokens;
+        rec.cost_usd = resp->cost_usd;
+    } else if (err) {
+        /* A stream cut half-way still delivered (and billed) what came before the cut. */
+        rec.output_tokens = err->output_tokens;
+        rec.cost_usd = llm_cost(&cand->prices, 0, err->output_tokens);
+    }
+    r->observe(r->observe_ud, &rec);
+}
+
 static void inner_done(void *ud, llm_response_t *resp, const llm_error_t *err) {
     llm_call_t *c = ud;
     c->inner = NULL;
+    record(c, resp ? "ok" : "error", resp, err);
     if (resp || !llm_error_moves_on(err)) {
         c->done(c->ud, resp, err);
         call_free(c);
@@ -103,7 +130,7 @@ static void inner_done(void *ud, llm_response_t *resp, const llm_error_t *err) {
 
 static void try_next(llm_call_t *c, const llm_error_t *last) {
     if (c->next >= c->n_order) {
-        llm_error_t none = {LLM_ERR_OTHER, 0, -1, "no configured model for this request"};
+        llm_error_t none = {.retry_after_ms = -1, .message = "no configured model for this request"};
         c->done(c->ud, NULL, last ? last : &none);
         call_free(c);
         return;
@@ -138,7 +165,11 @@ static llm_call_t *route(llm_provider_t *base, const llm_request_t *req, llm_don
 }
 
 static void route_cancel(llm_call_t *c) {
-    if (c->inner) provider_cancel(c->r->cands[c->order[c->next - 1]].p, c->inner);
+    if (c->inner) {
+        provider_cancel(c->r->cands[c->order[c->next - 1]].p, c->inner);
+        llm_error_t why = {.retry_after_ms = -1, .message = "cancelled"};
+        record(c, "cancelled", NULL, &why);
+    }
     call_free(c);
 }
 
@@ -236,6 +267,11 @@ router_t *router_new(uv_loop_t *loop, const json_t *config, uint64_t offline_lat
 }
 
 llm_provider_t *router_provider(router_t *r) { return &r->base; }
+
+void router_set_observer(router_t *r, router_call_fn fn, void *ud) {
+    r->observe = fn;
+    r->observe_ud = ud;
+}
 
 llm_prices_t router_prices(router_t *r, const json_t *model) {
     json_t *ids = model_ids(r, model);

@@ -38,6 +38,11 @@ router_t *router_new(uv_loop_t *loop, const json_t *config, uint64_t offline_lat
 /* The provider the engine calls: it routes every request. Owned by the router. */
 llm_provider_t *router_provider(router_t *r);
 
+/* Called for every physical call the router makes (each candidate tried), on the loop thread:
+ * the engine journals them as llm.call events. */
+typedef void (*router_call_fn)(void *ud, const llm_call_record_t *rec);
+void router_set_observer(router_t *r, router_call_fn fn, void *ud);
+
 /* Prices of the first candidate for a model (tier, name or list): budget estimates. */
 llm_prices_t router_prices(router_t *r, const json_t *model);
 

@@ -88,7 +88,7 @@ int store_fork(store_t *st, const char *parent, uint64_t at, const char *child,
 }
 
 int store_delete_run(store_t *st, const char *run_id, char **err) {
-    static const char *const tables[] = {"events", "tasks", "artifacts", "approvals"};
+    static const char *const tables[] = {"events", "tasks", "artifacts", "approvals", "llm_calls"};
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) goto fail;
     for (size_t t = 0; t < sizeof tables / sizeof *tables; t++) {
         char *sql = xasprintf("DELETE FROM %s WHERE run_id = ?", tables[t]);

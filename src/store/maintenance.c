@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const PROJECTIONS[] = {"runs", "tasks", "artifacts", "approvals"};
+static const char *const PROJECTIONS[] = {"runs", "tasks", "artifacts", "approvals", "llm_calls"};
 
 static int exec(store_t *st, const char *sql, char **err) {
     char *msg = NULL;
@@ -90,7 +90,8 @@ static json_t *dump_table(store_t *st, const char *sql) {
 }
 
 json_t *store_projection_dump(store_t *st) {
-    return json_pack("{s:o, s:o, s:o, s:o}",
+    return json_pack("{s:o, s:o, s:o, s:o, s:o}",
+                     "llm_calls", dump_table(st, "SELECT * FROM llm_calls ORDER BY run_id, seq"),
                      "runs", dump_table(st, "SELECT * FROM runs ORDER BY id"),
                      "tasks", dump_table(st, "SELECT * FROM tasks ORDER BY run_id, task_id"),
                      "artifacts", dump_table(st, "SELECT * FROM artifacts ORDER BY run_id, name, version"),
@@ -323,7 +324,7 @@ int store_sweep(store_t *st, int64_t finished_before_ms, int64_t failed_before_m
     while (sqlite3_step(s) == SQLITE_ROW)
         json_array_append_new(ids, json_string((const char *)sqlite3_column_text(s, 0)));
     sqlite3_finalize(s);
-    static const char *const tables[] = {"events", "tasks", "artifacts", "approvals"};
+    static const char *const tables[] = {"events", "tasks", "artifacts", "approvals", "llm_calls"};
     size_t i;
     json_t *id;
     json_array_foreach(ids, i, id) {

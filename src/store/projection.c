@@ -170,6 +170,24 @@ static int task_event(store_t *st, const store_event_rec_t *e, const char *task)
         store_bind_text(s, 4, task);
         return step(s);
     }
+    if (!strcmp(t, "llm.call")) {
+        sqlite3_stmt *s = st->stmt[STMT_LLM_CALL_INSERT];
+        store_bind_text(s, 1, e->run_id);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)e->seq);
+        store_bind_text(s, 3, task);
+        sqlite3_bind_int64(s, 4, json_integer_value(json_object_get(d, "attempt")));
+        store_bind_text(s, 5, str(d, "candidate"));
+        store_bind_text(s, 6, str(d, "status"));
+        store_bind_text(s, 7, str(d, "error"));
+        sqlite3_bind_int64(s, 8, json_integer_value(json_object_get(d, "input_tokens")));
+        sqlite3_bind_int64(s, 9, json_integer_value(json_object_get(d, "output_tokens")));
+        sqlite3_bind_int64(s, 10, json_integer_value(json_object_get(d, "cached_tokens")));
+        sqlite3_bind_double(s, 11, json_number_value(json_object_get(d, "call_cost_usd")));
+        sqlite3_bind_int64(s, 12, json_integer_value(json_object_get(d, "first_token_ms")));
+        sqlite3_bind_int64(s, 13, json_integer_value(json_object_get(d, "total_ms")));
+        sqlite3_bind_int64(s, 14, e->ts_ms);
+        return step(s);
+    }
     if (!strcmp(t, "artifact.written")) {
         sqlite3_stmt *s = st->stmt[STMT_ARTIFACT_INSERT];
         store_bind_text(s, 1, e->run_id);

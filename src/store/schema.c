@@ -34,6 +34,13 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (run_id, task_id)) WITHOUT ROWID;",
     /* 2: artifacts name their content-addressed blob (NULL for artifacts written before) */
     "ALTER TABLE artifacts ADD COLUMN blob TEXT;",
+    /* 3: every model call (llm.call events) */
+    "CREATE TABLE llm_calls ("
+    "  run_id TEXT NOT NULL, seq INTEGER NOT NULL, task_id TEXT NOT NULL, attempt INTEGER NOT NULL,"
+    "  candidate TEXT NOT NULL, status TEXT NOT NULL, error TEXT,"
+    "  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL,"
+    "  cost_usd REAL NOT NULL, first_token_ms INTEGER, total_ms INTEGER, created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (run_id, seq)) WITHOUT ROWID;",
 };
 
 int schema_latest(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -34,6 +34,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
                              "requested_at = excluded.requested_at, answered_at = NULL",
     [STMT_APPROVAL_CLOSE] = "UPDATE approvals SET status = 'closed' WHERE run_id = ? AND "
                             "task_id = ? AND status = 'pending'",
+    [STMT_LLM_CALL_INSERT] = "INSERT INTO llm_calls(run_id, seq, task_id, attempt, candidate, status, "
+                             "error, input_tokens, output_tokens, cached_tokens, cost_usd, "
+                             "first_token_ms, total_ms, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [STMT_APPROVAL_ANSWER] = "UPDATE approvals SET status = 'answered', response = ?, "
                              "answered_at = ? WHERE run_id = ? AND task_id = ?",
 };
@@ -236,6 +239,20 @@ json_t *store_approvals(store_t *st, const char *run_id, const char *status) {
     return status ? query_rows(st, "SELECT * FROM approvals WHERE status = ? ORDER BY requested_at",
                                b, 1, 0)
                   : query_rows(st, "SELECT * FROM approvals ORDER BY requested_at", b, 0, 0);
+}
+
+json_t *store_llm_usage(store_t *st, const char *run_id) {
+    const char *b[] = {run_id};
+    json_t *rows = query_rows(st, "SELECT count(*) AS calls, "
+                                  "coalesce(sum(status != 'ok'), 0) AS failed, "
+                                  "coalesce(sum(input_tokens), 0) AS input_tokens, "
+                                  "coalesce(sum(output_tokens), 0) AS output_tokens, "
+                                  "coalesce(sum(cached_tokens), 0) AS cached_tokens, "
+                                  "coalesce(sum(cost_usd), 0.0) AS cost_usd "
+                                  "FROM llm_calls WHERE run_id = ?", b, 1, 0);
+    json_t *row = json_incref(json_array_get(rows, 0));
+    json_decref(rows);
+    return row;
 }
 
 int store_events(store_t *st, const char *run_id, uint64_t after, store_event_fn fn, void *ud) {

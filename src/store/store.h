@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 typedef struct store store_t;
 
@@ -40,6 +40,9 @@ json_t *store_runs(store_t *st, const char *status, int limit); /* newest first 
 json_t *store_tasks(store_t *st, const char *run_id);           /* tasks rows, in workflow order */
 json_t *store_artifacts(store_t *st, const char *run_id);
 json_t *store_approvals(store_t *st, const char *run_id, const char *status);
+/* A run's model calls added up: {calls, failed, input_tokens, output_tokens, cached_tokens,
+ * cost_usd} (cost of every call, failed and cancelled ones included). */
+json_t *store_llm_usage(store_t *st, const char *run_id);
 /* artifact_query.c: the artifacts rows of a run ordered by name, then version (name NULL: every
  * name): [{name, version, task_id, agent, path, blob, sha256, bytes, mime, created_at}]. blob is
  * null for artifacts written before blobs. New reference, or NULL on a database error. */

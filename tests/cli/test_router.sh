@@ -55,6 +55,12 @@ expect_eq "$(json_get "$WORK/out" 'j.tasks.write.outputs.text')" "Tide pools hol
 expect_eq "$(json_get "$WORK/out" 'j.tasks.score.outputs.score')" 8 "JSON output"
 # (1000*2 + 500*10)/1e6 + (200*2 + 10*10)/1e6 = 0.007 + 0.0005
 expect_eq "$(json_get "$WORK/out" 'j.cost_usd.toFixed(6)')" "0.007500" "cost"
+expect_eq "$(json_get "$WORK/out" 'j.llm.calls')" 2 "calls recorded"
+expect_eq "$(json_get "$WORK/out" 'j.llm.input_tokens')" 1200 "input tokens recorded"
+expect_eq "$(json_get "$WORK/out" 'j.llm.output_tokens')" 510 "output tokens recorded"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d1"
+expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "llm.call").map(e => e.data.candidate + ":" + e.data.status).join(",")')" "paid/gpt-test:ok,paid/gpt-test:ok" "llm.call events"
+expect_eq "$(json_get "$WORK/out" 'j.find(e => e.type == "llm.call").data.first_token_ms >= 0')" true "time to first token"
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.length')" 2 "requests"
 expect_eq "$(json_get "$WORK/req.json" 'j[0].stream')" true "stream"
@@ -79,6 +85,7 @@ for bad in fail-429 fail-500 overloaded cut-stream malformed budget-refusal slow
   expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status after $bad"
   requests
   expect_eq "$(json_get "$WORK/req.json" 'j.slice(0, 2).map(r => r.model).join(",")')" "$bad,gpt-test" "fallback from $bad"
+  expect_eq "$(json_get "$WORK/out" 'j.llm.failed')" 1 "failed call recorded after $bad"
 done
 
 # 4. Nothing left: the attempt fails with the provider's message, and Retry-After sets the wait.

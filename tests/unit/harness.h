@@ -93,7 +93,7 @@ static inline void h_call_fire(uv_timer_t *t) {
         llm_response_free(&c->resp);
     }
     uv_close((uv_handle_t *)&c->timer, h_call_closed);
-    llm_error_t err = {LLM_ERR_SERVER, 503, -1, "scripted failure (HTTP 503)"};
+    llm_error_t err = {.kind = LLM_ERR_SERVER, .status = 503, .retry_after_ms = -1, .message = "scripted failure (HTTP 503)"};
     done(ud, resp, c->fail ? &err : NULL);
 }
 
