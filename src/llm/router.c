@@ -9,11 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef enum { BREAKER_CLOSED, BREAKER_OPEN, BREAKER_HALF_OPEN } breaker_state_t;
+
 typedef struct candidate {
     char *id;               /* "provider/model" */
     llm_provider_t *p;      /* one provider instance per provider/model */
     llm_prices_t prices;
     bool local;
+    /* circuit breaker: after `failures` consecutive failures the candidate is skipped for
+     * `cooldown`, then one probe call decides whether it closes again */
+    breaker_state_t breaker;
+    int consecutive_failures;
+    uint64_t open_until;    /* loop time (ms) */
+    bool probing;           /* the half-open probe is in flight */
 } candidate_t;
 
 struct router {
@@ -25,6 +33,9 @@ struct router {
     bool local_first;
     router_call_fn observe;
     void *observe_ud;
+    uv_loop_t *loop;
+    int breaker_failures;   /* routing.breaker.failures, default 5 */
+    uint64_t breaker_cooldown_ms; /* routing.breaker.cooldown, default 30 s */
 };
 
 struct llm_call {
@@ -116,10 +127,41 @@ static void record(llm_call_t *c, const char *status, const llm_response_t *resp
     r->observe(r->observe_ud, &rec);
 }
 
+/* The breaker learns from every answered call: a success closes it, a failure that another
+ * model could avoid counts towards opening it (a budget refusal too: a provider out of quota
+ * stays out of quota for a while, and retrying it at full rate is what burns money). */
+static void breaker_learn(router_t *r, candidate_t *cand, bool ok, const llm_error_t *err) {
+    bool was_probe = cand->probing;
+    cand->probing = false;
+    if (ok) {
+        cand->breaker = BREAKER_CLOSED;
+        cand->consecutive_failures = 0;
+        return;
+    }
+    if (!llm_error_moves_on(err)) return;
+    cand->consecutive_failures++;
+    if (was_probe || cand->consecutive_failures >= r->breaker_failures) {
+        cand->breaker = BREAKER_OPEN;
+        cand->open_until = uv_now(r->loop) + r->breaker_cooldown_ms;
+    }
+}
+
+/* Whether a call may go to the candidate now; moves an open breaker to half-open after its
+ * cooldown, letting exactly one probe through. */
+static bool breaker_allows(router_t *r, candidate_t *cand) {
+    if (cand->breaker == BREAKER_CLOSED) return true;
+    if (cand->breaker == BREAKER_OPEN && uv_now(r->loop) < cand->open_until) return false;
+    if (cand->probing) return false;
+    cand->breaker = BREAKER_HALF_OPEN;
+    cand->probing = true;
+    return true;
+}
+
 static void inner_done(void *ud, llm_response_t *resp, const llm_error_t *err) {
     llm_call_t *c = ud;
     c->inner = NULL;
     record(c, resp ? "ok" : "error", resp, err);
+    breaker_learn(c->r, &c->r->cands[c->order[c->next - 1]], resp != NULL, err);
     if (resp || !llm_error_moves_on(err)) {
         c->done(c->ud, resp, err);
         call_free(c);
@@ -129,14 +171,33 @@ static void inner_done(void *ud, llm_response_t *resp, const llm_error_t *err) {
 }
 
 static void try_next(llm_call_t *c, const llm_error_t *last) {
-    if (c->next >= c->n_order) {
-        llm_error_t none = {.retry_after_ms = -1, .message = "no configured model for this request"};
-        c->done(c->ud, NULL, last ? last : &none);
-        call_free(c);
-        return;
+    router_t *r = c->r;
+    uint64_t soonest = UINT64_MAX;
+    while (c->next < c->n_order) {
+        candidate_t *cand = &r->cands[c->order[c->next++]];
+        if (breaker_allows(r, cand)) {
+            c->inner = provider_call(cand->p, &c->req, inner_done, c);
+            return;
+        }
+        if (cand->open_until < soonest) soonest = cand->open_until;
     }
-    const candidate_t *cand = &c->r->cands[c->order[c->next++]];
-    c->inner = provider_call(cand->p, &c->req, inner_done, c);
+    char msg[160];
+    llm_error_t skipped = {.kind = LLM_ERR_SERVER, .retry_after_ms = -1, .message = msg};
+    if (!last && soonest != UINT64_MAX) {
+        /* Every candidate's breaker is open: the attempt fails, and the engine's retry waits
+         * until the first breaker may let a probe through. */
+        uint64_t now = uv_now(r->loop);
+        skipped.retry_after_ms = soonest > now ? (int64_t)(soonest - now) : 0;
+        snprintf(msg, sizeof msg, "every candidate's circuit breaker is open (next probe in %lld ms)",
+                 (long long)skipped.retry_after_ms);
+        last = &skipped;
+    } else if (!last) {
+        snprintf(msg, sizeof msg, "no configured model for this request");
+        skipped.kind = LLM_ERR_OTHER;
+        last = &skipped;
+    }
+    c->done(c->ud, NULL, last);
+    call_free(c);
 }
 
 static llm_call_t *route(llm_provider_t *base, const llm_request_t *req, llm_done_fn done, void *ud) {
@@ -166,6 +227,7 @@ static llm_call_t *route(llm_provider_t *base, const llm_request_t *req, llm_don
 
 static void route_cancel(llm_call_t *c) {
     if (c->inner) {
+        c->r->cands[c->order[c->next - 1]].probing = false; /* a cancelled probe decides nothing */
         provider_cancel(c->r->cands[c->order[c->next - 1]].p, c->inner);
         llm_error_t why = {.retry_after_ms = -1, .message = "cancelled"};
         record(c, "cancelled", NULL, &why);
@@ -188,7 +250,7 @@ static long duration_ms(const json_t *v, long dflt) {
 
 static void add(router_t *r, const char *id, llm_provider_t *p, llm_prices_t prices, bool local) {
     r->cands = xrealloc(r->cands, (r->n + 1) * sizeof *r->cands);
-    r->cands[r->n++] = (candidate_t){xstrdup(id), p, prices, local};
+    r->cands[r->n++] = (candidate_t){.id = xstrdup(id), .p = p, .prices = prices, .local = local};
 }
 
 static llm_prices_t prices_of(const json_t *m) {
@@ -242,6 +304,7 @@ router_t *router_new(uv_loop_t *loop, const json_t *config, uint64_t offline_lat
     r->base.destroy = route_destroy;
     r->http = http_client_new(loop);
     r->local_first = true;
+    r->loop = loop;
     add(r, "offline/offline-1",
         offline_provider_new(loop, offline_latency_ms, offline_prices, offline_fail_attempts),
         offline_prices, true);
@@ -263,6 +326,10 @@ router_t *router_new(uv_loop_t *loop, const json_t *config, uint64_t offline_lat
         return NULL;
     }
     r->local_first = !policy || !strcmp(policy, "local-first");
+    const json_t *br = json_object_get(json_object_get(config, "routing"), "breaker");
+    json_int_t failures = json_integer_value(json_object_get(br, "failures"));
+    r->breaker_failures = failures > 0 ? (int)failures : 5;
+    r->breaker_cooldown_ms = (uint64_t)duration_ms(json_object_get(br, "cooldown"), 30000);
     return r;
 }
 

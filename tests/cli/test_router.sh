@@ -103,6 +103,20 @@ grep -q "HTTP 429" <<< "$(json_get "$WORK/out" 'j.tasks.write.error')" || fail "
 expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4"
 expect_eq "$(json_get "$WORK/out" 'j.find(e => e.data.retry_in_ms !== undefined).data.retry_in_ms >= 1000')" true "Retry-After honoured"
 
+# 4b. Circuit breaker: after 2 consecutive failures the failing model is skipped for the
+#     cooldown, so later tasks go straight to the next candidate.
+reset
+config "[paid/fail-500, paid/gpt-test]" "[paid/gpt-test]"
+printf 'routing:\n  breaker: {failures: 2, cooldown: 60s}\n' >> "$WORK/baton.yaml"
+{ echo "name: Breaker"; echo "agents: {w: {instructions: Write., model: fast}}"; echo "tasks:"
+  echo "  - {id: t1, agent: w}"
+  for i in 2 3 4 5; do echo "  - {id: t$i, agent: w, depends_on: [t$((i - 1))]}"; done
+} > "$WORK/breaker.yaml"
+expect_exit 0 "$BATON" run "$WORK/breaker.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4b"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.filter(r => r.model == "fail-500").length')" 2 "calls to the failing model"
+expect_eq "$(json_get "$WORK/req.json" 'j.filter(r => r.model == "gpt-test").length')" 5 "calls to the healthy model"
+
 # 5. A provider whose key variable is unset is left out, and says so.
 reset
 config "[paid/gpt-test]" "[paid/gpt-test]"
