@@ -13,6 +13,7 @@ static void usage(FILE *f) {
           "  runs ls|show|events   what the data dir knows about runs\n"
           "  approvals ls|respond  human steps waiting for an answer\n"
           "  admin rebuild|check|sweep   projections, integrity, retention\n"
+          "  providers ls|test     configured models, breakers, spend today; one round trip\n"
           "  backup FILE | restore FILE  online backup of the database, and back\n"
           "  artifacts ls|cat|diff  versions of what a run wrote: list, print, diff\n"
           "  version           print the version\n\n"
@@ -30,6 +31,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "runs")) return cmd_runs(argc - 1, argv + 1);
     if (!strcmp(cmd, "approvals")) return cmd_approvals(argc - 1, argv + 1);
     if (!strcmp(cmd, "admin")) return cmd_admin(argc - 1, argv + 1);
+    if (!strcmp(cmd, "providers")) return cmd_providers(argc - 1, argv + 1);
     if (!strcmp(cmd, "backup") || !strcmp(cmd, "restore")) return cmd_backup(argc - 1, argv + 1);
     if (!strcmp(cmd, "artifacts")) return cmd_artifacts(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {

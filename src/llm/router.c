@@ -259,11 +259,15 @@ static llm_prices_t prices_of(const json_t *m) {
                           json_number_value(json_object_get(m, "cached_input_per_million"))};
 }
 
+#include "llm/anthropic.h" /* here to keep the change within add_provider: move it up with the others */
+
 static int add_provider(router_t *r, const char *name, const json_t *pc, char **err) {
     const char *type = json_string_value(json_object_get(pc, "type"));
-    if (!type || strcmp(type, "openai")) {
+    bool anthropic = type && !strcmp(type, "anthropic");
+    if (!type || (strcmp(type, "openai") && !anthropic)) {
         *err = xasprintf("providers.%s: type '%s' is not supported yet (this release speaks "
-                         "OpenAI-compatible Chat Completions: type: openai)", name, type ? type : "");
+                         "OpenAI-compatible Chat Completions, type: openai, and Anthropic "
+                         "Messages, type: anthropic)", name, type ? type : "");
         return -1;
     }
     const char *base = json_string_value(json_object_get(pc, "base_url"));
@@ -289,7 +293,13 @@ static int add_provider(router_t *r, const char *name, const json_t *pc, char **
                            .connect_timeout_ms = duration_ms(json_object_get(t, "connect"), 10000),
                            .first_byte_timeout_ms = duration_ms(json_object_get(t, "first_byte"), 60000),
                            .total_timeout_ms = duration_ms(json_object_get(t, "total"), 600000)};
-        add(r, id, openai_provider_new(r->http, &o), o.prices, local);
+        anthropic_opts_t ao = {.name = o.name, .base_url = o.base_url, .api_key = o.api_key,
+                               .model = o.model, .prices = o.prices,
+                               .connect_timeout_ms = o.connect_timeout_ms,
+                               .first_byte_timeout_ms = o.first_byte_timeout_ms,
+                               .total_timeout_ms = o.total_timeout_ms};
+        add(r, id, anthropic ? anthropic_provider_new(r->http, &ao) : openai_provider_new(r->http, &o),
+            o.prices, local);
         free(id);
     }
     return 0;
@@ -334,6 +344,27 @@ router_t *router_new(uv_loop_t *loop, const json_t *config, uint64_t offline_lat
 }
 
 llm_provider_t *router_provider(router_t *r) { return &r->base; }
+
+json_t *router_describe(router_t *r) {
+    static const char *const states[] = {"closed", "open", "half-open"};
+    json_t *list = json_array();
+    for (size_t i = 0; i < r->n; i++) {
+        const candidate_t *c = &r->cands[i];
+        json_array_append_new(list, json_pack("{s:s, s:b, s:{s:f, s:f, s:f}, s:s, s:i}", "id", c->id,
+                                              "local", c->local, "prices", "input_per_million",
+                                              c->prices.input_per_million, "output_per_million",
+                                              c->prices.output_per_million, "cached_input_per_million",
+                                              c->prices.cached_input_per_million, "breaker",
+                                              states[c->breaker], "consecutive_failures",
+                                              c->consecutive_failures));
+    }
+    return list;
+}
+
+llm_provider_t *router_candidate(router_t *r, const char *id) {
+    const candidate_t *c = find(r, id);
+    return c ? c->p : NULL;
+}
 
 void router_set_observer(router_t *r, router_call_fn fn, void *ud) {
     r->observe = fn;

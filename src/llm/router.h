@@ -46,6 +46,12 @@ void router_set_observer(router_t *r, router_call_fn fn, void *ud);
 /* Prices of the first candidate for a model (tier, name or list): budget estimates. */
 llm_prices_t router_prices(router_t *r, const json_t *model);
 
+/* Every candidate: {id, local, prices: {input, output, cached_input}, breaker, failures}. */
+json_t *router_describe(router_t *r);
+
+/* The provider behind one candidate ("provider/model"), or NULL. Owned by the router. */
+llm_provider_t *router_candidate(router_t *r, const char *id);
+
 void router_free(router_t *r);
 
 #endif

@@ -255,6 +255,23 @@ json_t *store_llm_usage(store_t *st, const char *run_id) {
     return row;
 }
 
+json_t *store_llm_spend_since(store_t *st, int64_t since_ms) {
+    sqlite3_stmt *s;
+    json_t *out = json_object();
+    if (sqlite3_prepare_v2(st->db, "SELECT candidate, count(*), sum(status != 'ok'), sum(cost_usd) "
+                                   "FROM llm_calls WHERE created_at >= ? GROUP BY candidate",
+                           -1, &s, NULL) != SQLITE_OK)
+        return out;
+    sqlite3_bind_int64(s, 1, since_ms);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        json_object_set_new(out, (const char *)sqlite3_column_text(s, 0),
+                            json_pack("{s:I, s:I, s:f}", "calls", (json_int_t)sqlite3_column_int64(s, 1),
+                                      "failed", (json_int_t)sqlite3_column_int64(s, 2), "cost_usd",
+                                      sqlite3_column_double(s, 3)));
+    sqlite3_finalize(s);
+    return out;
+}
+
 int store_events(store_t *st, const char *run_id, uint64_t after, store_event_fn fn, void *ud) {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db, "SELECT seq, ts, type, data FROM events WHERE run_id = ? "

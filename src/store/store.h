@@ -43,6 +43,8 @@ json_t *store_approvals(store_t *st, const char *run_id, const char *status);
 /* A run's model calls added up: {calls, failed, input_tokens, output_tokens, cached_tokens,
  * cost_usd} (cost of every call, failed and cancelled ones included). */
 json_t *store_llm_usage(store_t *st, const char *run_id);
+/* Model calls since a time, per candidate: {ID: {calls, failed, cost_usd}}. */
+json_t *store_llm_spend_since(store_t *st, int64_t since_ms);
 /* artifact_query.c: the artifacts rows of a run ordered by name, then version (name NULL: every
  * name): [{name, version, task_id, agent, path, blob, sha256, bytes, mime, created_at}]. blob is
  * null for artifacts written before blobs. New reference, or NULL on a database error. */

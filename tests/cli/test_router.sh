@@ -123,6 +123,20 @@ config "[paid/gpt-test]" "[paid/gpt-test]"
 FAKE_KEY= "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d5" > "$WORK/out" 2> "$WORK/err" || true
 expect_grep "FAKE_KEY is not set" "$WORK/err"
 
+# 5b. providers ls: the configured candidates, their breakers and what they cost today;
+#     providers test: one real round trip.
+reset
+config "[paid/gpt-test]" "[paid/gpt-test]"
+expect_exit 0 "$BATON" providers ls --config "$WORK/baton.yaml" --data-dir "$WORK/d1" --json
+expect_eq "$(json_get "$WORK/out" 'j.map(c => c.id).includes("paid/gpt-test")')" true "candidate listed"
+expect_eq "$(json_get "$WORK/out" 'j.find(c => c.id == "paid/gpt-test").today.calls')" 2 "calls today"
+expect_eq "$(json_get "$WORK/out" 'j.find(c => c.id == "local/llama-test").local')" true "local flag"
+expect_exit 0 "$BATON" providers test paid/gpt-test --config "$WORK/baton.yaml" --json
+expect_eq "$(json_get "$WORK/out" 'j.status')" ok "round trip"
+expect_exit 1 "$BATON" providers test paid/fail-500 --config "$WORK/baton.yaml"
+expect_grep "HTTP 500" "$WORK/out"
+expect_exit 2 "$BATON" providers test nobody/none --config "$WORK/baton.yaml"
+
 # 6. The key never reaches the disk: journal, projections, artifacts.
 if grep -r -a -q "$FAKE_KEY" "$WORK"/d1 "$WORK"/d2 "$WORK"/d3-* "$WORK"/d4; then fail "the API key was written to disk"; fi; ok
 finish
