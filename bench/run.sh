@@ -9,3 +9,14 @@ echo
 echo
 echo "Durable events per second through the store writer (group commit)"
 "$build/store_bench"
+echo
+echo "Model router: ${ROUTER_CALLS:-10000} concurrent calls to a fake OpenAI-compatible server answering after 1 s"
+echo "targets: all done within 3 s, RSS <= 200 MB"
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+fake_out=$(mktemp)
+node tests/fakes/fake_server.mjs --port 0 --latency-ms 1000 --max-seconds 120 > "$fake_out" &
+fake=$!
+for _ in $(seq 1 100); do [ -s "$fake_out" ] && break; sleep 0.05; done
+port=$(head -n1 "$fake_out" | sed 's/[^0-9]//g')
+"$build/router_bench" "$port" "${ROUTER_CALLS:-10000}" || true
+kill "$fake" 2>/dev/null; rm -f "$fake_out"

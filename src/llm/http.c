@@ -249,6 +249,9 @@ http_request_t *http_request_start(http_client_t *c, const http_req_opts_t *o) {
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms ? o->connect_timeout_ms : 10000L);
     if (o->total_timeout_ms) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->total_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* Model answers stream in small pieces; curl's default 16 KiB receive buffer per transfer
+     * is most of the memory of ten thousand calls in flight. */
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 
     uv_timer_init(c->loop, &r->first_byte);
@@ -288,8 +291,8 @@ http_client_t *http_client_new(uv_loop_t *loop) {
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-    /* Many calls to one provider share a few connections instead of opening one each. */
-    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 256L);
+    /* No cap on connections per host: HTTP/1.1 answers one request per connection at a time,
+     * so concurrency is connections; finished ones are kept alive and reused. */
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
     uv_unref((uv_handle_t *)&c->timer);
