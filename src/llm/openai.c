@@ -1,5 +1,6 @@
 /* openai.c - OpenAI-compatible Chat Completions over SSE (see openai.h). */
 #include "llm/openai.h"
+#include "llm/http_provider.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -7,17 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct openai_provider {
-    llm_provider_t base;
-    http_client_t *http;
-    char *name, *base_url, *api_key, *model, *auth;
-    llm_prices_t prices;
-    long connect_ms, first_byte_ms, total_ms;
-} openai_provider_t;
-
 struct llm_call {
-    openai_provider_t *p;
-    http_request_t *http;
+    http_provider_t *p;
+    http_call_t hc;     /* the request, or its deferred refusal */
     llm_done_fn done;
     void *ud;
     output_format_t format;
@@ -27,10 +20,9 @@ struct llm_call {
     int64_t in_tokens, out_tokens, cached_tokens;
     bool finished;     /* data: [DONE] seen */
     char *stream_error;
-    uv_timer_t defer;  /* only when the request could not start */
 };
 
-static json_t *build_body(const openai_provider_t *p, const llm_request_t *req) {
+static json_t *build_body(const http_provider_t *p, const llm_request_t *req) {
     json_t *messages = json_pack("[{s:s, s:s}, {s:s, s:s}]", "role", "system", "content",
                                  req->system ? req->system : "", "role", "user", "content",
                                  req->prompt ? req->prompt : "");
@@ -125,8 +117,8 @@ static void call_free(llm_call_t *c) {
 
 static void on_done(void *ud, const http_result_t *res) {
     llm_call_t *c = ud;
-    openai_provider_t *p = c->p;
-    c->http = NULL;
+    http_provider_t *p = c->p;
+    c->hc.req = NULL;
     char *msg = NULL;
     llm_error_t err = {.status = (int)res->status, .retry_after_ms = res->retry_after_ms};
     if (res->error) {
@@ -175,18 +167,18 @@ static void on_done(void *ud, const http_result_t *res) {
     call_free(c);
 }
 
-static void deferred_closed(uv_handle_t *h) { call_free(h->data); }
-
-static void refuse_fire(uv_timer_t *t) {
-    llm_call_t *c = t->data;
+/* A request that could not start (see http_provider.h). */
+static void refused(void *owner) {
+    llm_call_t *c = owner;
     llm_error_t err = {.retry_after_ms = -1, .message = "the provider's base_url is not a usable URL"};
     c->done(c->ud, NULL, &err);
-    uv_close((uv_handle_t *)&c->defer, deferred_closed);
 }
+
+static void release(void *owner) { call_free(owner); }
 
 static llm_call_t *openai_call(llm_provider_t *base, const llm_request_t *req, llm_done_fn done,
                                void *ud) {
-    openai_provider_t *p = (openai_provider_t *)base;
+    http_provider_t *p = (http_provider_t *)base;
     llm_call_t *c = xcalloc(1, sizeof *c);
     c->p = p;
     c->done = done;
@@ -195,62 +187,26 @@ static llm_call_t *openai_call(llm_provider_t *base, const llm_request_t *req, l
     json_t *body = build_body(p, req);
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
-    char *url = xasprintf("%s/chat/completions", p->base_url);
-    const char *headers[] = {"Content-Type: application/json", "Accept: text/event-stream", p->auth, NULL};
-    http_req_opts_t o = {.url = url, .headers = headers, .body = text, .body_len = strlen(text),
-                         .connect_timeout_ms = p->connect_ms, .first_byte_timeout_ms = p->first_byte_ms,
-                         .total_timeout_ms = p->total_ms, .on_data = on_data, .on_done = on_done,
-                         .ud = c};
-    c->http = http_request_start(p->http, &o);
-    free(url);
+    c->hc.owner = c;
+    c->hc.refused = refused;
+    c->hc.release = release;
+    http_provider_post(p, &c->hc, "/chat/completions", NULL, text, on_data, on_done);
     free(text);
-    if (!c->http) {
-        /* A URL curl refuses (the configuration checks base_url, so this is rare): report it
-         * like any failure, on a later loop turn as every provider promises. */
-        uv_timer_init(http_client_loop(p->http), &c->defer);
-        c->defer.data = c;
-        uv_timer_start(&c->defer, refuse_fire, 0, 0);
-    }
     return c;
 }
 
-static void openai_cancel(llm_call_t *c) {
-    if (c->http) {
-        http_request_cancel(c->http);
-        call_free(c);
-    } else {
-        uv_timer_stop(&c->defer);
-        uv_close((uv_handle_t *)&c->defer, deferred_closed);
-    }
-}
+static void openai_cancel(llm_call_t *c) { http_call_cancel(&c->hc); }
 
 static void openai_destroy(llm_provider_t *base) {
-    openai_provider_t *p = (openai_provider_t *)base;
-    free(p->name);
-    free(p->base_url);
-    free(p->api_key);
-    free(p->model);
-    free(p->auth);
-    free(p);
+    http_provider_release((http_provider_t *)base);
+    free(base);
 }
 
-llm_provider_t *openai_provider_new(http_client_t *http, const openai_opts_t *o) {
-    openai_provider_t *p = xcalloc(1, sizeof *p);
+llm_provider_t *openai_provider_new(http_client_t *http, const http_provider_opts_t *o) {
+    http_provider_t *p = xcalloc(1, sizeof *p);
+    http_provider_init(p, http, o, "Authorization: Bearer %s");
     p->base.call = openai_call;
     p->base.cancel = openai_cancel;
     p->base.destroy = openai_destroy;
-    p->http = http;
-    p->name = xstrdup(o->name);
-    p->base.name = p->name;
-    p->base_url = xstrdup(o->base_url);
-    size_t l = strlen(p->base_url);
-    while (l && p->base_url[l - 1] == '/') p->base_url[--l] = '\0';
-    p->api_key = xstrdup(o->api_key);
-    p->auth = o->api_key && *o->api_key ? xasprintf("Authorization: Bearer %s", o->api_key) : NULL;
-    p->model = xstrdup(o->model);
-    p->prices = o->prices;
-    p->connect_ms = o->connect_timeout_ms;
-    p->first_byte_ms = o->first_byte_timeout_ms;
-    p->total_ms = o->total_timeout_ms;
     return &p->base;
 }

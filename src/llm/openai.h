@@ -8,17 +8,9 @@
 #ifndef BATON_LLM_OPENAI_H
 #define BATON_LLM_OPENAI_H
 
-#include "llm/http.h"
-#include "llm/provider.h"
+#include "llm/http_provider.h"
 
-typedef struct openai_opts {
-    const char *name;         /* the provider's name in the configuration (journaled) */
-    const char *base_url;     /* e.g. https://api.openai.com/v1 */
-    const char *api_key;      /* NULL for servers without one; never logged */
-    const char *model;        /* the model id sent to the server */
-    llm_prices_t prices;
-    long connect_timeout_ms, first_byte_timeout_ms, total_timeout_ms;
-} openai_opts_t;
+typedef http_provider_opts_t openai_opts_t; /* see http_provider.h */
 
 /* The provider borrows `http` (shared by every provider of a loop) and copies the options. */
 llm_provider_t *openai_provider_new(http_client_t *http, const openai_opts_t *o);

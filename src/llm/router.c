@@ -1,5 +1,6 @@
 /* router.c - candidates and fallback (see router.h). */
 #include "core/workflow.h"
+#include "llm/anthropic.h"
 #include "llm/http.h"
 #include "llm/openai.h"
 #include "llm/router.h"
@@ -259,8 +260,6 @@ static llm_prices_t prices_of(const json_t *m) {
                           json_number_value(json_object_get(m, "cached_input_per_million"))};
 }
 
-#include "llm/anthropic.h" /* here to keep the change within add_provider: move it up with the others */
-
 static int add_provider(router_t *r, const char *name, const json_t *pc, char **err) {
     const char *type = json_string_value(json_object_get(pc, "type"));
     bool anthropic = type && !strcmp(type, "anthropic");
@@ -288,17 +287,12 @@ static int add_provider(router_t *r, const char *name, const json_t *pc, char **
     json_t *mc;
     json_object_foreach((json_t *)json_object_get(pc, "models"), model, mc) {
         char *id = xasprintf("%s/%s", name, model);
-        openai_opts_t o = {.name = id, .base_url = base, .api_key = key, .model = model,
-                           .prices = prices_of(mc),
-                           .connect_timeout_ms = duration_ms(json_object_get(t, "connect"), 10000),
-                           .first_byte_timeout_ms = duration_ms(json_object_get(t, "first_byte"), 60000),
-                           .total_timeout_ms = duration_ms(json_object_get(t, "total"), 600000)};
-        anthropic_opts_t ao = {.name = o.name, .base_url = o.base_url, .api_key = o.api_key,
-                               .model = o.model, .prices = o.prices,
-                               .connect_timeout_ms = o.connect_timeout_ms,
-                               .first_byte_timeout_ms = o.first_byte_timeout_ms,
-                               .total_timeout_ms = o.total_timeout_ms};
-        add(r, id, anthropic ? anthropic_provider_new(r->http, &ao) : openai_provider_new(r->http, &o),
+        http_provider_opts_t o = {.name = id, .base_url = base, .api_key = key, .model = model,
+                                  .prices = prices_of(mc),
+                                  .connect_timeout_ms = duration_ms(json_object_get(t, "connect"), 10000),
+                                  .first_byte_timeout_ms = duration_ms(json_object_get(t, "first_byte"), 60000),
+                                  .total_timeout_ms = duration_ms(json_object_get(t, "total"), 600000)};
+        add(r, id, anthropic ? anthropic_provider_new(r->http, &o) : openai_provider_new(r->http, &o),
             o.prices, local);
         free(id);
     }

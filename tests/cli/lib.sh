@@ -34,3 +34,18 @@ expect_eq() { [ "$1" == "$2" ] || fail "${3:-value}: expected '$2', got '$1'"; o
 expect_grep() { grep -q -- "$1" "$2" || { cat "$2"; fail "expected '$1' in $2"; }; ok; }
 
 finish() { echo "$checks passed, 0 failed"; }
+
+# start_fake [ARGS...]: starts tests/fakes/fake_server.mjs on a free loopback port, sets $URL,
+# stops it when the test exits; `requests` saves what it received to $WORK/req.json, `reset`
+# forgets it.
+start_fake() {
+  node "$ROOT/tests/fakes/fake_server.mjs" --port 0 --max-seconds 120 "$@" > "$WORK/fake.out" 2>"$WORK/fake.err" &
+  fake=$!
+  trap 'kill $fake 2>/dev/null; rm -rf "$WORK"' EXIT
+  for _ in $(seq 1 100); do [ -s "$WORK/fake.out" ] && break; sleep 0.05; done
+  local port
+  port=$(head -n1 "$WORK/fake.out" | node -e "console.log(JSON.parse(require('fs').readFileSync(0)).port)")
+  URL="http://127.0.0.1:$port"
+}
+requests() { curl -s "$URL/_fake/requests" > "$WORK/req.json"; }
+reset() { curl -s -X POST "$URL/_fake/reset" > /dev/null; }

@@ -5,15 +5,8 @@
 source "$(dirname "$0")/lib.sh" "$@"
 FIX="$ROOT/tests/cli/fixtures/router_agents.yaml"
 
-node "$ROOT/tests/fakes/fake_server.mjs" --port 0 --max-seconds 120 > "$WORK/fake.out" 2>"$WORK/fake.err" &
-fake=$!
-trap 'kill $fake 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 100); do [ -s "$WORK/fake.out" ] && break; sleep 0.05; done
-port=$(head -n1 "$WORK/fake.out" | node -e "console.log(JSON.parse(require('fs').readFileSync(0)).port)")
-URL="http://127.0.0.1:$port"
+start_fake
 export FAKE_KEY="sk-test-secret-value-1234"
-requests() { curl -s "$URL/_fake/requests" > "$WORK/req.json"; }
-reset() { curl -s -X POST "$URL/_fake/reset" > /dev/null; }
 
 config() { # $1: writing tier, $2: scoring tier
   cat > "$WORK/baton.yaml" <<YAML

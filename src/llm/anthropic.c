@@ -1,0 +1,356 @@
+/* anthropic.c - Anthropic Messages over SSE (see anthropic.h). */
+#include "llm/anthropic.h"
+#include "llm/http_provider.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ANTHROPIC_VERSION "2023-06-01"
+#define OUTPUT_TOOL "output"
+
+/* Anthropic bills a prompt-cache write at 1.25 times the model's input price (5-minute cache;
+ * https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching#pricing). The configuration
+ * has no price for it, so it is derived from input_per_million. */
+#define CACHE_WRITE_PREMIUM 1.25
+
+struct llm_call {
+    http_provider_t *p;
+    http_call_t hc;     /* the request, or its deferred refusal */
+    llm_done_fn done;
+    void *ud;
+    output_format_t format;
+    bool forced_tool;   /* the answer is the input of the forced `output` tool */
+    bool wrapped;       /* ... under "value" (the schema's root is not an object) */
+    strbuf_t raw;       /* every byte received, CRs dropped (error bodies are plain JSON) */
+    size_t parsed;      /* how much of raw the SSE parser consumed */
+    strbuf_t text;      /* the text blocks, assembled */
+    strbuf_t tool_json; /* the forced tool's input, from input_json_delta */
+    char *tool_start;   /* the tool's input as content_block_start gave it (compact JSON) */
+    long tool_index;    /* the content block carrying the tool's input, -1 before it starts */
+    int64_t in_tokens, out_tokens, cache_read, cache_write;
+    bool finished;      /* message_stop seen */
+    char *stream_error;
+    llm_error_kind_t stream_error_kind;
+};
+
+/* Tool input schemas must be objects: any other root is wrapped as {value: schema}, with its
+ * definitions hoisted so that "#/$defs/..." references still resolve. */
+static json_t *tool_schema(const json_t *schema, bool *wrapped) {
+    const char *type = json_string_value(json_object_get(schema, "type"));
+    if ((type && !strcmp(type, "object")) ||
+        (!json_object_get(schema, "type") && json_is_object(json_object_get(schema, "properties")))) {
+        *wrapped = false;
+        return json_deep_copy(schema);
+    }
+    *wrapped = true;
+    json_t *inner = json_deep_copy(schema);
+    json_t *out = json_pack("{s:s, s:{}, s:[s]}", "type", "object", "properties", "required", "value");
+    static const char *const hoist[] = {"$defs", "definitions"};
+    for (size_t i = 0; i < sizeof hoist / sizeof *hoist; i++) {
+        json_t *d = json_object_get(inner, hoist[i]);
+        if (d) {
+            json_object_set(out, hoist[i], d);
+            json_object_del(inner, hoist[i]);
+        }
+    }
+    json_object_set_new(json_object_get(out, "properties"), "value", inner);
+    return out;
+}
+
+static json_t *build_body(const http_provider_t *p, const llm_request_t *req, llm_call_t *c) {
+    /* Anthropic's temperature runs 0..1 (OpenAI's 0..2, which a workflow may use). */
+    double temp = req->temperature < 0 ? 0 : req->temperature > 1 ? 1 : req->temperature;
+    json_t *body = json_pack("{s:s, s:[{s:s, s:s}], s:i, s:f, s:b}", "model", p->model,
+                             "messages", "role", "user", "content", req->prompt ? req->prompt : "",
+                             "max_tokens", req->max_tokens > 0 ? req->max_tokens : 1024,
+                             "temperature", temp, "stream", 1);
+    if (req->system && *req->system) json_object_set_new(body, "system", json_string(req->system));
+    /* Without a schema the system prompt already asks for JSON only (engine/prompt.c). */
+    if (req->format == OUTPUT_JSON && json_is_object(req->schema)) {
+        c->forced_tool = true;
+        json_t *schema = tool_schema(req->schema, &c->wrapped);
+        json_object_set_new(body, "tools",
+                            json_pack("[{s:s, s:s, s:o}]", "name", OUTPUT_TOOL, "description",
+                                      "Give the answer: its input is the whole output.",
+                                      "input_schema", schema));
+        json_object_set_new(body, "tool_choice", json_pack("{s:s, s:s}", "type", "tool", "name", OUTPUT_TOOL));
+    }
+    return body;
+}
+
+/* Which kind of failure an Anthropic error is; status 0 for an error event inside a stream. */
+static llm_error_kind_t classify(long status, const char *type, const char *message) {
+    if (status == 429 || (type && !strcmp(type, "rate_limit_error"))) return LLM_ERR_RATE_LIMIT;
+    if (status == 529 || (type && !strcmp(type, "overloaded_error"))) return LLM_ERR_OVERLOADED;
+    if (status >= 500 || (type && !strcmp(type, "api_error"))) return LLM_ERR_SERVER;
+    if (status == 401 || status == 403 ||
+        (type && (!strcmp(type, "authentication_error") || !strcmp(type, "permission_error"))))
+        return LLM_ERR_AUTH;
+    /* Anthropic refuses to spend with a 400 invalid_request_error: "Your credit balance is too
+     * low ...". Not worth retrying here, but another provider may well answer. */
+    if (status == 402 || (message && strstr(message, "credit balance"))) return LLM_ERR_BUDGET;
+    return LLM_ERR_OTHER;
+}
+
+/* message_start's message.usage and message_delta's usage: every count present is cumulative. */
+static void take_usage(llm_call_t *c, const json_t *usage) {
+    json_t *v;
+    if ((v = json_object_get(usage, "input_tokens")) && json_is_integer(v)) c->in_tokens = json_integer_value(v);
+    if ((v = json_object_get(usage, "cache_read_input_tokens")) && json_is_integer(v))
+        c->cache_read = json_integer_value(v);
+    if ((v = json_object_get(usage, "cache_creation_input_tokens")) && json_is_integer(v))
+        c->cache_write = json_integer_value(v);
+    if ((v = json_object_get(usage, "output_tokens")) && json_is_integer(v)) c->out_tokens = json_integer_value(v);
+}
+
+static void stream_fail(llm_call_t *c, llm_error_kind_t kind, char *msg) {
+    if (c->stream_error) {
+        free(msg);
+        return;
+    }
+    c->stream_error = msg;
+    c->stream_error_kind = kind;
+}
+
+/* One SSE event: `event` is its name (may be NULL), `data` its JSON. */
+static void take_event(llm_call_t *c, const char *event, const char *data) {
+    json_error_t jerr;
+    json_t *ev = json_loads(data, 0, &jerr);
+    if (!ev) {
+        stream_fail(c, LLM_ERR_MALFORMED, xasprintf("malformed stream event (%s)", jerr.text));
+        return;
+    }
+    const char *type = json_string_value(json_object_get(ev, "type"));
+    if (!type) type = event ? event : "";
+    long index = (long)json_integer_value(json_object_get(ev, "index"));
+    if (!strcmp(type, "message_start")) {
+        take_usage(c, json_object_get(json_object_get(ev, "message"), "usage"));
+    } else if (!strcmp(type, "content_block_start")) {
+        json_t *block = json_object_get(ev, "content_block");
+        const char *bt = json_string_value(json_object_get(block, "type"));
+        if (bt && !strcmp(bt, "text")) {
+            const char *t = json_string_value(json_object_get(block, "text"));
+            if (t) sb_puts(&c->text, t);
+        } else if (bt && !strcmp(bt, "tool_use") && c->tool_index < 0) {
+            c->tool_index = index;
+            json_t *input = json_object_get(block, "input");
+            if (json_is_object(input) && json_object_size(input))
+                c->tool_start = json_dumps(input, JSON_COMPACT);
+        }
+    } else if (!strcmp(type, "content_block_delta")) {
+        json_t *delta = json_object_get(ev, "delta");
+        const char *dt = json_string_value(json_object_get(delta, "type"));
+        if (dt && !strcmp(dt, "text_delta")) {
+            const char *t = json_string_value(json_object_get(delta, "text"));
+            if (t) sb_puts(&c->text, t);
+        } else if (dt && !strcmp(dt, "input_json_delta") && index == c->tool_index) {
+            const char *t = json_string_value(json_object_get(delta, "partial_json"));
+            if (t) sb_puts(&c->tool_json, t);
+        }
+        /* thinking_delta, signature_delta, citations: not part of the answer */
+    } else if (!strcmp(type, "message_delta")) {
+        take_usage(c, json_object_get(ev, "usage"));
+    } else if (!strcmp(type, "message_stop")) {
+        c->finished = true;
+    } else if (!strcmp(type, "error")) {
+        json_t *e = json_object_get(ev, "error");
+        const char *etype = json_string_value(json_object_get(e, "type"));
+        const char *emsg = json_string_value(json_object_get(e, "message"));
+        llm_error_kind_t kind = classify(0, etype, emsg);
+        /* A stream that broke for a reason we do not know: another model may well answer. */
+        if (kind == LLM_ERR_OTHER && !(etype && !strcmp(etype, "invalid_request_error")))
+            kind = LLM_ERR_MALFORMED;
+        stream_fail(c, kind, xasprintf("error in stream%s%s%s%s%s", etype ? " (" : "", etype ? etype : "",
+                                       etype ? ")" : "", emsg ? ": " : "", emsg ? emsg : ""));
+    }
+    /* ping, content_block_stop and event types added later: nothing to do */
+    json_decref(ev);
+}
+
+/* Parses the complete SSE events received so far ("event: ...\ndata: ...\n\n"). */
+static int on_data(void *ud, const char *data, size_t len) {
+    llm_call_t *c = ud;
+    /* Lines may end in CRLF: dropping every CR leaves both SSE and JSON bodies intact. */
+    for (const char *s = data, *end = data + len; s < end;) {
+        const char *cr = memchr(s, '\r', (size_t)(end - s));
+        size_t n = cr ? (size_t)(cr - s) : (size_t)(end - s);
+        sb_append(&c->raw, s, n);
+        s += n + (cr ? 1 : 0);
+    }
+    if (!c->raw.buf) return 0;
+    for (;;) {
+        const char *start = c->raw.buf + c->parsed;
+        const char *end = strstr(start, "\n\n");
+        if (!end) break;
+        char *event = NULL;
+        strbuf_t value = {0};
+        bool has_data = false;
+        for (const char *line = start; line < end;) {
+            const char *nl = memchr(line, '\n', (size_t)(end - line));
+            if (!nl) nl = end;
+            const char *v = NULL;
+            if (!strncmp(line, "data:", 5)) v = line + 5;
+            else if (!strncmp(line, "event:", 6)) v = line + 6;
+            if (v && v < nl && *v == ' ') v++;
+            if (v && line[0] == 'd') {
+                if (has_data) sb_putc(&value, '\n'); /* several data lines join with newlines */
+                sb_append(&value, v, (size_t)(nl - v));
+                has_data = true;
+            } else if (v) {
+                free(event);
+                event = xstrndup(v, (size_t)(nl - v));
+            }
+            line = nl + 1;
+        }
+        c->parsed = (size_t)(end + 2 - c->raw.buf);
+        if (has_data) take_event(c, event, sb_str(&value));
+        free(event);
+        sb_free(&value);
+    }
+    return 0;
+}
+
+static void call_free(llm_call_t *c) {
+    sb_free(&c->raw);
+    sb_free(&c->text);
+    sb_free(&c->tool_json);
+    free(c->tool_start);
+    free(c->stream_error);
+    free(c);
+}
+
+static int64_t received_tokens(const llm_call_t *c) {
+    return llm_estimate_tokens(sb_str(&c->text)) + llm_estimate_tokens(sb_str(&c->tool_json));
+}
+
+/* The answer of a forced tool: its input as compact JSON, unwrapped from "value" when the schema
+ * was. Input that does not parse is handed on as it came: the engine's validator says why. */
+static void tool_answer(llm_call_t *c, llm_response_t *r) {
+    const char *src = c->tool_json.len ? sb_str(&c->tool_json) : c->tool_start ? c->tool_start : "{}";
+    json_t *input = json_loads(src, 0, NULL);
+    json_t *v = input;
+    if (input && c->wrapped) v = json_object_get(input, "value");
+    if (!v) {
+        r->text = xstrdup(src);
+        json_decref(input);
+        return;
+    }
+    r->json = json_incref(v);
+    json_decref(input);
+    r->text = json_dumps(r->json, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+static void on_done(void *ud, const http_result_t *res) {
+    llm_call_t *c = ud;
+    http_provider_t *p = c->p;
+    c->hc.req = NULL;
+    char *msg = NULL;
+    llm_error_t err = {.status = (int)res->status, .retry_after_ms = res->retry_after_ms};
+    bool complete = res->status == 200 && c->finished && !c->stream_error;
+    bool timeout = res->error && (strstr(res->error, "timeout") || strstr(res->error, "Timeout") ||
+                                  strstr(res->error, "timed out"));
+    if (complete) {
+        /* the answer is whole, even if the transport failed after message_stop */
+    } else if (res->error && (res->status != 200 || timeout)) {
+        err.kind = timeout ? LLM_ERR_TIMEOUT : LLM_ERR_CONNECTION;
+        msg = xasprintf("%s: %s", p->name, res->error);
+    } else if (res->status != 200) {
+        /* {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}} */
+        json_t *body = json_loadb(c->raw.buf ? c->raw.buf : "", c->raw.len, 0, NULL);
+        json_t *e = json_object_get(body, "error");
+        const char *type = json_string_value(json_object_get(e, "type"));
+        const char *text = json_string_value(json_object_get(e, "message"));
+        err.kind = classify(res->status, type, text);
+        msg = xasprintf("%s: HTTP %ld%s%s%s%s%s", p->name, res->status, type ? " (" : "",
+                        type ? type : "", type ? ")" : "", text ? ": " : "", text ? text : "");
+        json_decref(body);
+    } else if (c->stream_error) {
+        err.kind = c->stream_error_kind;
+        msg = xasprintf("%s: %s", p->name, c->stream_error);
+    } else {
+        /* A 200 whose stream stopped short: the connection closed (curl's error says how) or
+         * ended cleanly without the last event. */
+        err.kind = LLM_ERR_MALFORMED;
+        msg = xasprintf("%s: the stream ended before message_stop%s%s%s", p->name,
+                        res->error ? " (" : "", res->error ? res->error : "", res->error ? ")" : "");
+    }
+    if (msg) {
+        err.message = msg;
+        err.output_tokens = received_tokens(c);
+        err.total_ms = res->total_ms;
+        c->done(c->ud, NULL, &err);
+        free(msg);
+        call_free(c);
+        return;
+    }
+    llm_response_t *r = xcalloc(1, sizeof *r);
+    if (c->forced_tool && c->tool_index >= 0) {
+        tool_answer(c, r);
+    } else {
+        r->text = sb_take(&c->text);
+        if (c->format == OUTPUT_JSON) r->json = json_loads(r->text, JSON_DECODE_ANY, NULL);
+    }
+    r->provider = xstrdup(p->name);
+    r->model = xstrdup(p->model);
+    /* Anthropic's input_tokens counts only the uncached part of the prompt: the prompt is that,
+     * plus what was read from the cache, plus what was written to it. */
+    r->input_tokens = c->in_tokens + c->cache_read + c->cache_write;
+    r->cached_tokens = c->cache_read;
+    r->output_tokens = c->out_tokens ? c->out_tokens : received_tokens(c);
+    r->cost_usd = llm_cost(&p->prices, c->in_tokens, r->output_tokens) +
+                  ((double)c->cache_read * p->prices.cached_input_per_million +
+                   (double)c->cache_write * p->prices.input_per_million * CACHE_WRITE_PREMIUM) / 1e6;
+    r->latency_ms = res->total_ms;
+    r->first_token_ms = res->first_byte_ms;
+    c->done(c->ud, r, NULL);
+    call_free(c);
+}
+
+/* A request that could not start (see http_provider.h). */
+static void refused(void *owner) {
+    llm_call_t *c = owner;
+    llm_error_t err = {.retry_after_ms = -1, .message = "the provider's base_url is not a usable URL"};
+    c->done(c->ud, NULL, &err);
+}
+
+static void release(void *owner) { call_free(owner); }
+
+static llm_call_t *anthropic_call(llm_provider_t *base, const llm_request_t *req, llm_done_fn done,
+                                  void *ud) {
+    http_provider_t *p = (http_provider_t *)base;
+    llm_call_t *c = xcalloc(1, sizeof *c);
+    c->p = p;
+    c->done = done;
+    c->ud = ud;
+    c->format = req->format;
+    c->tool_index = -1;
+    json_t *body = build_body(p, req, c);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    static const char *const extra[] = {"anthropic-version: " ANTHROPIC_VERSION, NULL};
+    c->hc.owner = c;
+    c->hc.refused = refused;
+    c->hc.release = release;
+    http_provider_post(p, &c->hc, "/messages", extra, text, on_data, on_done);
+    free(text);
+    return c;
+}
+
+static void anthropic_cancel(llm_call_t *c) { http_call_cancel(&c->hc); }
+
+static void anthropic_destroy(llm_provider_t *base) {
+    http_provider_release((http_provider_t *)base);
+    free(base);
+}
+
+llm_provider_t *anthropic_provider_new(http_client_t *http, const http_provider_opts_t *o) {
+    http_provider_t *p = xcalloc(1, sizeof *p);
+    http_provider_init(p, http, o, "x-api-key: %s");
+    p->base.call = anthropic_call;
+    p->base.cancel = anthropic_cancel;
+    p->base.destroy = anthropic_destroy;
+    return &p->base;
+}

@@ -1,0 +1,73 @@
+#include "llm/http_provider.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void http_provider_init(http_provider_t *p, http_client_t *http, const http_provider_opts_t *o,
+                        const char *auth_format) {
+    p->http = http;
+    p->name = xstrdup(o->name);
+    p->base.name = p->name;
+    p->base_url = xstrdup(o->base_url);
+    size_t l = strlen(p->base_url);
+    while (l && p->base_url[l - 1] == '/') p->base_url[--l] = '\0';
+    p->auth = o->api_key && *o->api_key ? xasprintf(auth_format, o->api_key) : NULL;
+    p->model = xstrdup(o->model);
+    p->prices = o->prices;
+    p->connect_ms = o->connect_timeout_ms;
+    p->first_byte_ms = o->first_byte_timeout_ms;
+    p->total_ms = o->total_timeout_ms;
+}
+
+void http_provider_release(http_provider_t *p) {
+    free(p->name);
+    free(p->base_url);
+    free(p->model);
+    free(p->auth);
+}
+
+static void deferred_closed(uv_handle_t *h) {
+    http_call_t *hc = h->data;
+    hc->release(hc->owner);
+}
+
+static void refuse_fire(uv_timer_t *t) {
+    http_call_t *hc = t->data;
+    hc->refused(hc->owner);
+    uv_close((uv_handle_t *)&hc->defer, deferred_closed);
+}
+
+void http_provider_post(http_provider_t *p, http_call_t *hc, const char *path,
+                        const char *const *extra, const char *body, http_data_fn on_data,
+                        http_done_fn on_done) {
+    const char *headers[8] = {"Content-Type: application/json", "Accept: text/event-stream"};
+    size_t n = 2;
+    if (p->auth) headers[n++] = p->auth;
+    for (size_t i = 0; extra && extra[i] && n < 7; i++) headers[n++] = extra[i];
+    headers[n] = NULL;
+    char *url = xasprintf("%s%s", p->base_url, path);
+    http_req_opts_t o = {.url = url, .headers = headers, .body = body, .body_len = strlen(body),
+                         .connect_timeout_ms = p->connect_ms, .first_byte_timeout_ms = p->first_byte_ms,
+                         .total_timeout_ms = p->total_ms, .on_data = on_data, .on_done = on_done,
+                         .ud = hc->owner};
+    hc->req = http_request_start(p->http, &o);
+    free(url);
+    if (!hc->req) {
+        /* A URL curl refuses (the configuration checks base_url, so this is rare). */
+        uv_timer_init(http_client_loop(p->http), &hc->defer);
+        hc->defer.data = hc;
+        uv_timer_start(&hc->defer, refuse_fire, 0, 0);
+    }
+}
+
+void http_call_cancel(http_call_t *hc) {
+    if (hc->req) {
+        http_request_cancel(hc->req);
+        hc->req = NULL;
+        hc->release(hc->owner);
+    } else {
+        uv_timer_stop(&hc->defer);
+        uv_close((uv_handle_t *)&hc->defer, deferred_closed);
+    }
+}
