@@ -34,7 +34,8 @@ static void deferred_closed(uv_handle_t *h) {
 
 static void refuse_fire(uv_timer_t *t) {
     http_call_t *hc = t->data;
-    hc->refused(hc->owner);
+    llm_error_t err = {.retry_after_ms = -1, .message = "the provider's base_url is not a usable URL"};
+    hc->done(hc->done_ud, NULL, &err);
     uv_close((uv_handle_t *)&hc->defer, deferred_closed);
 }
 

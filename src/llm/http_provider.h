@@ -33,15 +33,16 @@ void http_provider_init(http_provider_t *p, http_client_t *http, const http_prov
                         const char *auth_format);
 void http_provider_release(http_provider_t *p); /* the strings, not p */
 
-/* The HTTP side of one call. `owner` is the provider's call object: on a request that cannot
- * start, `refused` gets it on a later loop turn, and `release` frees it once the timer is closed
- * (also after http_call_cancel). */
+/* The HTTP side of one call. `owner` is the provider's call object: a request that cannot start
+ * is reported to done(done_ud) on a later loop turn, and `release` frees the owner once the
+ * timer is closed (also after http_call_cancel). */
 typedef struct http_call {
     http_request_t *req;
     uv_timer_t defer;
     void *owner;
-    void (*refused)(void *owner);
     void (*release)(void *owner);
+    llm_done_fn done;
+    void *done_ud;
 } http_call_t;
 
 /* POSTs body (JSON text) to base_url + path with the JSON/SSE headers, the auth header and

@@ -167,13 +167,6 @@ static void on_done(void *ud, const http_result_t *res) {
     call_free(c);
 }
 
-/* A request that could not start (see http_provider.h). */
-static void refused(void *owner) {
-    llm_call_t *c = owner;
-    llm_error_t err = {.retry_after_ms = -1, .message = "the provider's base_url is not a usable URL"};
-    c->done(c->ud, NULL, &err);
-}
-
 static void release(void *owner) { call_free(owner); }
 
 static llm_call_t *openai_call(llm_provider_t *base, const llm_request_t *req, llm_done_fn done,
@@ -187,9 +180,7 @@ static llm_call_t *openai_call(llm_provider_t *base, const llm_request_t *req, l
     json_t *body = build_body(p, req);
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
-    c->hc.owner = c;
-    c->hc.refused = refused;
-    c->hc.release = release;
+    c->hc = (http_call_t){.owner = c, .release = release, .done = done, .done_ud = ud};
     http_provider_post(p, &c->hc, "/chat/completions", NULL, text, on_data, on_done);
     free(text);
     return c;
