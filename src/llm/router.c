@@ -1,8 +1,7 @@
 /* router.c - candidates and fallback (see router.h). */
 #include "core/workflow.h"
-#include "llm/anthropic.h"
 #include "llm/http.h"
-#include "llm/openai.h"
+#include "llm/providers.h"
 #include "llm/router.h"
 #include "util/xalloc.h"
 
@@ -262,11 +261,10 @@ static llm_prices_t prices_of(const json_t *m) {
 
 static int add_provider(router_t *r, const char *name, const json_t *pc, char **err) {
     const char *type = json_string_value(json_object_get(pc, "type"));
-    bool anthropic = type && !strcmp(type, "anthropic");
-    if (!type || (strcmp(type, "openai") && !anthropic)) {
-        *err = xasprintf("providers.%s: type '%s' is not supported yet (this release speaks "
-                         "OpenAI-compatible Chat Completions, type: openai, and Anthropic "
-                         "Messages, type: anthropic)", name, type ? type : "");
+    provider_ctor_fn ctor = provider_ctor(type);
+    if (!ctor) {
+        *err = xasprintf("providers.%s: type '%s' is not supported (this release speaks: %s)",
+                         name, type ? type : "", provider_types());
         return -1;
     }
     const char *base = json_string_value(json_object_get(pc, "base_url"));
@@ -292,8 +290,7 @@ static int add_provider(router_t *r, const char *name, const json_t *pc, char **
                                   .connect_timeout_ms = duration_ms(json_object_get(t, "connect"), 10000),
                                   .first_byte_timeout_ms = duration_ms(json_object_get(t, "first_byte"), 60000),
                                   .total_timeout_ms = duration_ms(json_object_get(t, "total"), 600000)};
-        add(r, id, anthropic ? anthropic_provider_new(r->http, &o) : openai_provider_new(r->http, &o),
-            o.prices, local);
+        add(r, id, ctor(r->http, &o), o.prices, local);
         free(id);
     }
     return 0;
