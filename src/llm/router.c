@@ -1,6 +1,7 @@
 /* router.c - candidates and fallback (see router.h). */
 #include "core/workflow.h"
 #include "llm/http.h"
+#include "llm/limiter.h"
 #include "llm/providers.h"
 #include "llm/router.h"
 #include "util/xalloc.h"
@@ -22,6 +23,7 @@ typedef struct candidate {
     int consecutive_failures;
     uint64_t open_until;    /* loop time (ms) */
     bool probing;           /* the half-open probe is in flight */
+    limiter_t *lim;         /* the provider's limits (shared by its models), or NULL */
 } candidate_t;
 
 struct router {
@@ -36,6 +38,8 @@ struct router {
     uv_loop_t *loop;
     int breaker_failures;   /* routing.breaker.failures, default 5 */
     uint64_t breaker_cooldown_ms; /* routing.breaker.cooldown, default 30 s */
+    limiter_t **limiters;   /* one per provider with limits; owned */
+    size_t n_limiters;
 };
 
 struct llm_call {
@@ -49,6 +53,7 @@ struct llm_call {
     llm_request_t req;
     char *run_id, *task_id, *system, *prompt, *feedback;
     json_t *inputs, *model, *schema;
+    bool waiting;           /* queued at the current candidate's limiter */
 };
 
 static const candidate_t *find(const router_t *r, const char *id) {
@@ -160,6 +165,8 @@ static bool breaker_allows(router_t *r, candidate_t *cand) {
 static void inner_done(void *ud, llm_response_t *resp, const llm_error_t *err) {
     llm_call_t *c = ud;
     c->inner = NULL;
+    limiter_t *lim = c->r->cands[c->order[c->next - 1]].lim;
+    if (lim) limiter_release(lim);
     record(c, resp ? "ok" : "error", resp, err);
     breaker_learn(c->r, &c->r->cands[c->order[c->next - 1]], resp != NULL, err);
     if (resp || !llm_error_moves_on(err)) {
@@ -176,6 +183,12 @@ static void try_next(llm_call_t *c, const llm_error_t *last) {
     while (c->next < c->n_order) {
         candidate_t *cand = &r->cands[c->order[c->next++]];
         if (breaker_allows(r, cand)) {
+            if (cand->lim && !limiter_try(cand->lim)) {
+                /* Under the provider's limits: wait in its queue (limit_granted, limit_expired). */
+                c->waiting = true;
+                limiter_wait(cand->lim, c);
+                return;
+            }
             c->inner = provider_call(cand->p, &c->req, inner_done, c);
             return;
         }
@@ -198,6 +211,25 @@ static void try_next(llm_call_t *c, const llm_error_t *last) {
     }
     c->done(c->ud, NULL, last);
     call_free(c);
+}
+
+/* A queued call got its slot at the candidate it waits for. */
+static void limit_granted(void *waiter) {
+    llm_call_t *c = waiter;
+    c->waiting = false;
+    const candidate_t *cand = &c->r->cands[c->order[c->next - 1]];
+    c->inner = provider_call(cand->p, &c->req, inner_done, c);
+}
+
+/* A queued call waited past the queue timeout: the next candidate may have room. */
+static void limit_expired(void *waiter) {
+    llm_call_t *c = waiter;
+    c->waiting = false;
+    char msg[200];
+    snprintf(msg, sizeof msg, "%s: no free slot within the queue timeout (provider limits)",
+             c->r->cands[c->order[c->next - 1]].id);
+    llm_error_t err = {.kind = LLM_ERR_RATE_LIMIT, .retry_after_ms = -1, .message = msg};
+    try_next(c, &err);
 }
 
 static llm_call_t *route(llm_provider_t *base, const llm_request_t *req, llm_done_fn done, void *ud) {
@@ -226,7 +258,10 @@ static llm_call_t *route(llm_provider_t *base, const llm_request_t *req, llm_don
 }
 
 static void route_cancel(llm_call_t *c) {
+    if (c->waiting) limiter_forget(c->r->cands[c->order[c->next - 1]].lim, c);
     if (c->inner) {
+        limiter_t *lim = c->r->cands[c->order[c->next - 1]].lim;
+        if (lim) limiter_release(lim);
         c->r->cands[c->order[c->next - 1]].probing = false; /* a cancelled probe decides nothing */
         provider_cancel(c->r->cands[c->order[c->next - 1]].p, c->inner);
         llm_error_t why = {.retry_after_ms = -1, .message = "cancelled"};
@@ -281,6 +316,17 @@ static int add_provider(router_t *r, const char *name, const json_t *pc, char **
     }
     const json_t *t = json_object_get(pc, "timeouts");
     bool local = json_is_true(json_object_get(pc, "local"));
+    /* limits: {concurrency, requests_per_minute, queue_timeout}, shared by the provider's models */
+    const json_t *lc = json_object_get(pc, "limits");
+    limiter_t *lim = NULL;
+    if (json_is_object(lc)) {
+        lim = limiter_new(r->loop, (int)json_integer_value(json_object_get(lc, "concurrency")),
+                          json_number_value(json_object_get(lc, "requests_per_minute")),
+                          (uint64_t)duration_ms(json_object_get(lc, "queue_timeout"), 60000),
+                          limit_granted, limit_expired);
+        r->limiters = xrealloc(r->limiters, (r->n_limiters + 1) * sizeof *r->limiters);
+        r->limiters[r->n_limiters++] = lim;
+    }
     const char *model;
     json_t *mc;
     json_object_foreach((json_t *)json_object_get(pc, "models"), model, mc) {
@@ -291,6 +337,7 @@ static int add_provider(router_t *r, const char *name, const json_t *pc, char **
                                   .first_byte_timeout_ms = duration_ms(json_object_get(t, "first_byte"), 60000),
                                   .total_timeout_ms = duration_ms(json_object_get(t, "total"), 600000)};
         add(r, id, ctor(r->http, &o), o.prices, local);
+        r->cands[r->n - 1].lim = lim;
         free(id);
     }
     return 0;
@@ -341,13 +388,14 @@ json_t *router_describe(router_t *r) {
     json_t *list = json_array();
     for (size_t i = 0; i < r->n; i++) {
         const candidate_t *c = &r->cands[i];
-        json_array_append_new(list, json_pack("{s:s, s:b, s:{s:f, s:f, s:f}, s:s, s:i}", "id", c->id,
+        json_array_append_new(list, json_pack("{s:s, s:b, s:{s:f, s:f, s:f}, s:s, s:i, s:o?}", "id", c->id,
                                               "local", c->local, "prices", "input_per_million",
                                               c->prices.input_per_million, "output_per_million",
                                               c->prices.output_per_million, "cached_input_per_million",
                                               c->prices.cached_input_per_million, "breaker",
                                               states[c->breaker], "consecutive_failures",
-                                              c->consecutive_failures));
+                                              c->consecutive_failures, "limits",
+                                              c->lim ? limiter_describe(c->lim) : NULL));
     }
     return list;
 }
@@ -385,6 +433,8 @@ void router_free(router_t *r) {
         free(r->cands[i].id);
     }
     free(r->cands);
+    for (size_t i = 0; i < r->n_limiters; i++) limiter_free(r->limiters[i]);
+    free(r->limiters);
     json_decref(r->tiers);
     http_client_free(r->http);
     free(r);

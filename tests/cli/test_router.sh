@@ -110,6 +110,29 @@ requests
 expect_eq "$(json_get "$WORK/req.json" 'j.filter(r => r.model == "fail-500").length')" 2 "calls to the failing model"
 expect_eq "$(json_get "$WORK/req.json" 'j.filter(r => r.model == "gpt-test").length')" 5 "calls to the healthy model"
 
+# 4c. Provider limits: with concurrency 1 the calls queue and go one at a time; a call that
+#     waits past the queue timeout moves on to the next candidate.
+{ echo "name: Limits"; echo "agents: {w: {instructions: Write., model: fast}}"; echo "concurrency: 4"; echo "tasks:"
+  for i in 1 2 3 4; do echo "  - {id: p$i, agent: w}"; done
+} > "$WORK/limits.yaml"
+reset
+config "[paid/gpt-test]" "[paid/gpt-test]"
+sed -i 's|^  paid:|  paid:\n    limits: {concurrency: 1, queue_timeout: 30s}|' "$WORK/baton.yaml"
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"a","delay_ms":150},{"route":"openai","text":"b","delay_ms":150},
+  {"route":"openai","text":"c","delay_ms":150},{"route":"openai","text":"d","delay_ms":150}]' > /dev/null
+expect_exit 0 "$BATON" run "$WORK/limits.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4c"
+requests
+# one at a time: each request arrives after the previous answer (150 ms later)
+expect_eq "$(json_get "$WORK/req.json" 'j.slice(1).every((r, i) => Date.parse(r.time) - Date.parse(j[i].time) >= 140)')" true "calls serialised by the limit"
+reset
+config "[paid/gpt-test, local/llama-test]" "[paid/gpt-test]"
+sed -i 's|^  paid:|  paid:\n    limits: {concurrency: 1, queue_timeout: 0.05s}|' "$WORK/baton.yaml"
+sed -i 's|^    local: true|    local: false|' "$WORK/baton.yaml"
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","model":"gpt-test","text":"slow","delay_ms":400}]' > /dev/null
+expect_exit 0 "$BATON" run "$WORK/limits.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4d"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.filter(r => r.model == "llama-test").length')" 3 "queued calls moved on after the queue timeout"
+
 # 5. A provider whose key variable is unset is left out, and says so.
 reset
 config "[paid/gpt-test]" "[paid/gpt-test]"
