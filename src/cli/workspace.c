@@ -118,7 +118,7 @@ store_t *cli_open_store(const char *data_dir, store_durability_t d, char **err) 
     return st;
 }
 
-int cli_load_config(const char *path, cli_config_t *cfg, char **err) {
+static int cli_load_config_file(const char *path, cli_config_t *cfg, char **err) {
     memset(cfg, 0, sizeof *cfg);
     if (!path) return 0;
     size_t len;
@@ -185,6 +185,57 @@ int cli_load_config(const char *path, cli_config_t *cfg, char **err) {
     cfg->offline_prices.input_per_million = json_number_value(json_object_get(price, "input_per_million"));
     cfg->offline_prices.output_per_million = json_number_value(json_object_get(price, "output_per_million"));
     cfg->root = root; /* the router reads providers, tiers and routing from it */
+    return 0;
+}
+
+/* config/defaults.yaml, found like the agent catalog: $BATON_DEFAULTS, ./config, the binary's
+ * ../config and ../share/baton. NULL when none is there (then: offline only). */
+static json_t *load_defaults(void) {
+    char *candidates[4] = {0};
+    int n = 0;
+    const char *env = getenv("BATON_DEFAULTS");
+    if (env && *env) candidates[n++] = xstrdup(env);
+    candidates[n++] = xstrdup("config/defaults.yaml");
+    char *exe = exe_dir();
+    if (exe) {
+        candidates[n++] = xasprintf("%s/../config/defaults.yaml", exe);
+        candidates[n++] = xasprintf("%s/../share/baton/defaults.yaml", exe);
+        free(exe);
+    }
+    json_t *root = NULL;
+    for (int i = 0; i < n; i++) {
+        if (!root && access(candidates[i], R_OK) == 0) {
+            cli_config_t d;
+            char *err = NULL;
+            if (cli_load_config_file(candidates[i], &d, &err) == 0) {
+                root = d.root;
+                d.root = NULL;
+                cli_config_free(&d);
+            } else {
+                fprintf(stderr, "baton: ignoring %s: %s\n", candidates[i], err);
+                free(err);
+            }
+        }
+        free(candidates[i]);
+    }
+    return root;
+}
+
+int cli_load_config(const char *path, cli_config_t *cfg, char **err) {
+    if (cli_load_config_file(path, cfg, err) != 0) return -1;
+    /* Providers the configuration does not name come from the shipped defaults, each enabled
+     * only by its own environment variable. */
+    if (!json_object_get(cfg->root, "providers")) {
+        json_t *d = load_defaults();
+        if (d) {
+            if (!cfg->root) cfg->root = json_object();
+            json_object_set(cfg->root, "providers", json_object_get(d, "providers"));
+            if (!json_object_get(cfg->root, "tiers")) json_object_set(cfg->root, "tiers", json_object_get(d, "tiers"));
+            if (!json_object_get(cfg->root, "routing"))
+                json_object_set(cfg->root, "routing", json_object_get(d, "routing"));
+            json_decref(d);
+        }
+    }
     return 0;
 }
 

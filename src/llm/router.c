@@ -297,23 +297,37 @@ static llm_prices_t prices_of(const json_t *m) {
 static int add_provider(router_t *r, const char *name, const json_t *pc, char **err) {
     const char *type = json_string_value(json_object_get(pc, "type"));
     provider_ctor_fn ctor = provider_ctor(type);
-    if (!ctor) {
+    bool optional = json_is_true(json_object_get(pc, "optional"));
+    if (!ctor && !optional) {
         *err = xasprintf("providers.%s: type '%s' is not supported (this release speaks: %s)",
                          name, type ? type : "", provider_types());
         return -1;
     }
     const char *base = json_string_value(json_object_get(pc, "base_url"));
-    if (!base || (strncmp(base, "http://", 7) && strncmp(base, "https://", 8))) {
+    if (!json_object_get(pc, "base_url_env") &&
+        (!base || (strncmp(base, "http://", 7) && strncmp(base, "https://", 8)))) {
         *err = xasprintf("providers.%s: base_url must be an http:// or https:// URL", name);
         return -1;
     }
+    /* Not an error: a provider without its key (or, with base_url_env, its address) is simply
+     * not a candidate. Optional ones (the shipped defaults) say nothing about it. */
     const char *key_env = json_string_value(json_object_get(pc, "api_key_env"));
     const char *key = key_env ? getenv(key_env) : NULL;
-    if (key_env && (!key || !*key)) {
-        /* Not an error: a provider without its key is simply not a candidate. */
-        fprintf(stderr, "baton: provider '%s' is disabled: %s is not set\n", name, key_env);
+    const char *url_env = json_string_value(json_object_get(pc, "base_url_env"));
+    const char *url = url_env ? getenv(url_env) : NULL;
+    const char *missing = key_env && (!key || !*key) ? key_env : url_env && (!url || !*url) ? url_env : NULL;
+    if (missing) {
+        if (!optional) fprintf(stderr, "baton: provider '%s' is disabled: %s is not set\n", name, missing);
         return 0;
     }
+    if (!ctor) { /* an optional provider of a type this build lacks only matters once enabled */
+        *err = xasprintf("providers.%s: type '%s' is not supported (this release speaks: %s)",
+                         name, type ? type : "", provider_types());
+        return -1;
+    }
+    char *from_env = NULL;
+    if (url_env) /* OLLAMA_HOST style: host:port, with or without a scheme */
+        base = from_env = strstr(url, "://") ? xstrdup(url) : xasprintf("http://%s", url);
     const json_t *t = json_object_get(pc, "timeouts");
     bool local = json_is_true(json_object_get(pc, "local"));
     /* limits: {concurrency, requests_per_minute, queue_timeout}, shared by the provider's models */
@@ -340,6 +354,7 @@ static int add_provider(router_t *r, const char *name, const json_t *pc, char **
         r->cands[r->n - 1].lim = lim;
         free(id);
     }
+    free(from_env);
     return 0;
 }
 

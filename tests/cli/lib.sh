@@ -8,6 +8,8 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$ROOT"
 export NO_COLOR=1
+# Hermetic: a developer's real keys must never send a test's calls to a real provider.
+unset OPENAI_API_KEY ANTHROPIC_API_KEY GEMINI_API_KEY OLLAMA_HOST BATON_DEFAULTS
 checks=0
 
 fail() { echo "FAIL: $*" >&2; exit 1; }

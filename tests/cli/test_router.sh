@@ -153,6 +153,19 @@ expect_exit 1 "$BATON" providers test paid/fail-500 --config "$WORK/baton.yaml"
 expect_grep "HTTP 500" "$WORK/out"
 expect_exit 2 "$BATON" providers test nobody/none --config "$WORK/baton.yaml"
 
+# 5c. No --config: the shipped defaults (config/defaults.yaml) apply, each provider enabled only
+#     by its environment variable. None set: everything runs offline. Here a defaults file
+#     points the standard OpenAI entry at the fake.
+expect_exit 0 "$BATON" providers ls --json
+expect_eq "$(json_get "$WORK/out" 'j.map(c => c.id).join(",")')" "offline/offline-1" "no key: offline only"
+sed "s|https://api.openai.com/v1|$URL/v1|; s|OPENAI_API_KEY|FAKE_KEY|" "$ROOT/config/defaults.yaml" > "$WORK/defaults.yaml"
+reset
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"from the defaults"}]' > /dev/null
+BATON_DEFAULTS="$WORK/defaults.yaml" expect_exit 0 "$BATON" run "$FIX" --json --data-dir "$WORK/d5c"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.write.outputs.text')" "from the defaults" "default provider used"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j[0].model')" gpt-4o-mini "the fast tier's first enabled model"
+
 # 6. The key never reaches the disk: journal, projections, artifacts.
 if grep -r -a -q "$FAKE_KEY" "$WORK"/d1 "$WORK"/d2 "$WORK"/d3-* "$WORK"/d4; then fail "the API key was written to disk"; fi; ok
 finish
