@@ -1,5 +1,7 @@
 /* providers.c - the registry of HTTP provider types. One line per wire protocol. */
 #include "llm/anthropic.h"
+#include "llm/gemini.h"
+#include "llm/ollama.h"
 #include "llm/openai.h"
 #include "llm/providers.h"
 
@@ -11,6 +13,8 @@ static const struct {
 } TYPES[] = {
     {"openai", openai_provider_new},       /* Chat Completions: OpenAI, vLLM, llama.cpp, ... */
     {"anthropic", anthropic_provider_new}, /* Messages */
+    {"gemini", gemini_provider_new},       /* generateContent (streamGenerateContent, SSE) */
+    {"ollama", ollama_provider_new},       /* Ollama native /api/chat (NDJSON) */
 };
 
 provider_ctor_fn provider_ctor(const char *type) {
@@ -19,4 +23,4 @@ provider_ctor_fn provider_ctor(const char *type) {
     return NULL;
 }
 
-const char *provider_types(void) { return "openai, anthropic"; }
+const char *provider_types(void) { return "openai, anthropic, gemini, ollama"; }

@@ -1,0 +1,211 @@
+/* ollama.c - Ollama's native /api/chat over newline-delimited JSON (see ollama.h). */
+#include "llm/ollama.h"
+#include "llm/http_provider.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct llm_call {
+    http_provider_t *p;
+    http_call_t hc;     /* the request, or its deferred refusal */
+    llm_done_fn done;
+    void *ud;
+    output_format_t format;
+    strbuf_t raw;       /* every byte received (error bodies are one JSON object, or plain text) */
+    size_t parsed;      /* how much of raw the line parser consumed */
+    strbuf_t text;      /* the answer, assembled */
+    int64_t in_tokens, out_tokens;
+    bool finished;      /* a line with done: true */
+    char *stream_error;
+    llm_error_kind_t stream_error_kind;
+};
+
+static json_t *build_body(const http_provider_t *p, const llm_request_t *req) {
+    json_t *messages = json_array();
+    if (req->system && *req->system)
+        json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "system", "content", req->system));
+    json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "user", "content",
+                                              req->prompt ? req->prompt : ""));
+    /* num_predict always: Ollama's default (-1) lets a looping local model run to the timeout. */
+    json_t *body = json_pack("{s:s, s:o, s:b, s:{s:f, s:i}}", "model", p->model, "messages", messages,
+                             "stream", 1, "options", "temperature", req->temperature, "num_predict",
+                             req->max_tokens > 0 ? req->max_tokens : 1024);
+    /* Ollama takes a JSON Schema as `format` and constrains the output with it (a grammar). */
+    if (req->format == OUTPUT_JSON)
+        json_object_set_new(body, "format", req->schema ? json_deep_copy(req->schema) : json_string("json"));
+    return body;
+}
+
+static llm_error_kind_t classify(long status) {
+    if (status == 402) return LLM_ERR_BUDGET;
+    if (status == 429) return LLM_ERR_RATE_LIMIT;
+    if (status == 401 || status == 403) return LLM_ERR_AUTH;
+    if (status == 503) return LLM_ERR_OVERLOADED;
+    if (status >= 500) return LLM_ERR_SERVER;
+    return LLM_ERR_OTHER; /* 404: the model is not pulled; 400: a request we built wrong */
+}
+
+static void stream_fail(llm_call_t *c, llm_error_kind_t kind, char *msg) {
+    if (c->stream_error) {
+        free(msg);
+        return;
+    }
+    c->stream_error = msg;
+    c->stream_error_kind = kind;
+}
+
+/* One line: {"message": {"content": "..."}, "done": false}, the last with done: true and the
+ * counts, or {"error": "..."} when the model runner failed half-way. */
+static void take_line(llm_call_t *c, const char *line, size_t len) {
+    while (len && isspace((unsigned char)line[len - 1])) len--;
+    while (len && isspace((unsigned char)*line)) line++, len--;
+    if (!len) return;
+    json_error_t jerr;
+    json_t *o = json_loadb(line, len, 0, &jerr);
+    if (!json_is_object(o)) {
+        stream_fail(c, LLM_ERR_MALFORMED, xasprintf("malformed stream line (%s)", o ? "not an object" : jerr.text));
+        json_decref(o);
+        return;
+    }
+    json_t *e = json_object_get(o, "error");
+    if (e)
+        stream_fail(c, LLM_ERR_SERVER, xasprintf("error in stream: %s", json_is_string(e) ? json_string_value(e)
+                                                                                       : "(no message)"));
+    /* message.thinking (reasoning models) is not part of the answer */
+    const char *t = json_string_value(json_object_get(json_object_get(o, "message"), "content"));
+    if (t) sb_puts(&c->text, t);
+    if (json_is_true(json_object_get(o, "done"))) {
+        c->finished = true;
+        json_t *v;
+        if ((v = json_object_get(o, "prompt_eval_count")) && json_is_integer(v)) c->in_tokens = json_integer_value(v);
+        if ((v = json_object_get(o, "eval_count")) && json_is_integer(v)) c->out_tokens = json_integer_value(v);
+    }
+    json_decref(o);
+}
+
+/* Parses the complete lines received so far. */
+static int on_data(void *ud, const char *data, size_t len) {
+    llm_call_t *c = ud;
+    sb_append(&c->raw, data, len);
+    for (;;) {
+        const char *start = c->raw.buf + c->parsed;
+        const char *nl = memchr(start, '\n', c->raw.len - c->parsed);
+        if (!nl) break;
+        take_line(c, start, (size_t)(nl - start));
+        c->parsed = (size_t)(nl + 1 - c->raw.buf);
+    }
+    return 0;
+}
+
+static void call_free(llm_call_t *c) {
+    sb_free(&c->raw);
+    sb_free(&c->text);
+    free(c->stream_error);
+    free(c);
+}
+
+static void on_done(void *ud, const http_result_t *res) {
+    llm_call_t *c = ud;
+    http_provider_t *p = c->p;
+    c->hc.req = NULL;
+    /* A last line without its newline still counts (when the body came whole). */
+    if (res->status == 200 && !res->error && c->raw.len > c->parsed)
+        take_line(c, c->raw.buf + c->parsed, c->raw.len - c->parsed);
+    char *msg = NULL;
+    llm_error_t err = {.status = (int)res->status, .retry_after_ms = res->retry_after_ms};
+    bool complete = res->status == 200 && c->finished && !c->stream_error;
+    bool timeout = res->error && (strstr(res->error, "timeout") || strstr(res->error, "Timeout") ||
+                                  strstr(res->error, "timed out"));
+    if (complete) {
+        /* the answer is whole, even if the transport failed after the last line */
+    } else if (res->error && (res->status != 200 || timeout)) {
+        err.kind = timeout ? LLM_ERR_TIMEOUT : LLM_ERR_CONNECTION;
+        msg = xasprintf("%s: %s", p->name, res->error);
+    } else if (res->status != 200) {
+        /* {"error": "model \"x\" not found, try pulling it first"}, or a proxy's plain text */
+        json_t *body = json_loadb(c->raw.buf ? c->raw.buf : "", c->raw.len, 0, NULL);
+        const char *text = json_string_value(json_object_get(body, "error"));
+        char *plain = NULL;
+        if (!text && !body && c->raw.len) {
+            size_t n = c->raw.len < 200 ? c->raw.len : 200;
+            while (n && isspace((unsigned char)c->raw.buf[n - 1])) n--;
+            text = plain = xstrndup(c->raw.buf, n);
+        }
+        err.kind = classify(res->status);
+        msg = xasprintf("%s: HTTP %ld%s%s", p->name, res->status, text && *text ? ": " : "",
+                        text ? text : "");
+        free(plain);
+        json_decref(body);
+    } else if (c->stream_error) {
+        err.kind = c->stream_error_kind;
+        msg = xasprintf("%s: %s", p->name, c->stream_error);
+    } else {
+        /* A 200 whose stream stopped short: no line said done. */
+        err.kind = LLM_ERR_MALFORMED;
+        msg = xasprintf("%s: the stream ended before done%s%s%s", p->name, res->error ? " (" : "",
+                        res->error ? res->error : "", res->error ? ")" : "");
+    }
+    if (msg) {
+        err.message = msg;
+        err.output_tokens = c->text.len ? llm_estimate_tokens(sb_str(&c->text)) : 0;
+        err.total_ms = res->total_ms;
+        c->done(c->ud, NULL, &err);
+        free(msg);
+        call_free(c);
+        return;
+    }
+    llm_response_t *r = xcalloc(1, sizeof *r);
+    r->text = sb_take(&c->text);
+    if (c->format == OUTPUT_JSON) r->json = json_loads(r->text, JSON_DECODE_ANY, NULL);
+    r->provider = xstrdup(p->name);
+    r->model = xstrdup(p->model);
+    /* Ollama reports no prompt cache (a reused KV prefix just lowers prompt_eval_count). */
+    r->input_tokens = c->in_tokens;
+    r->output_tokens = c->out_tokens ? c->out_tokens : llm_estimate_tokens(r->text);
+    r->cached_tokens = 0;
+    r->cost_usd = llm_cost(&p->prices, r->input_tokens, r->output_tokens);
+    r->latency_ms = res->total_ms;
+    r->first_token_ms = res->first_byte_ms;
+    c->done(c->ud, r, NULL);
+    call_free(c);
+}
+
+static void release(void *owner) { call_free(owner); }
+
+static llm_call_t *ollama_call(llm_provider_t *base, const llm_request_t *req, llm_done_fn done,
+                               void *ud) {
+    http_provider_t *p = (http_provider_t *)base;
+    llm_call_t *c = xcalloc(1, sizeof *c);
+    c->p = p;
+    c->done = done;
+    c->ud = ud;
+    c->format = req->format;
+    json_t *body = build_body(p, req);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    c->hc = (http_call_t){.owner = c, .release = release, .done = done, .done_ud = ud};
+    http_provider_post(p, &c->hc, "/api/chat", NULL, text, on_data, on_done);
+    free(text);
+    return c;
+}
+
+static void ollama_cancel(llm_call_t *c) { http_call_cancel(&c->hc); }
+
+static void ollama_destroy(llm_provider_t *base) {
+    http_provider_release((http_provider_t *)base);
+    free(base);
+}
+
+llm_provider_t *ollama_provider_new(http_client_t *http, const ollama_opts_t *o) {
+    http_provider_t *p = xcalloc(1, sizeof *p);
+    /* No key, no header: Ollama itself has no authentication; a proxy in front may want one. */
+    http_provider_init(p, http, o, "Authorization: Bearer %s");
+    p->base.call = ollama_call;
+    p->base.cancel = ollama_cancel;
+    p->base.destroy = ollama_destroy;
+    return &p->base;
+}
