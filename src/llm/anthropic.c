@@ -286,25 +286,21 @@ static void on_done(void *ud, const http_result_t *res) {
         call_free(c);
         return;
     }
-    llm_response_t *r = xcalloc(1, sizeof *r);
-    if (c->forced_tool && c->tool_index >= 0) {
-        tool_answer(c, r);
-    } else {
-        r->text = sb_take(&c->text);
-        if (c->format == OUTPUT_JSON) r->json = json_loads(r->text, JSON_DECODE_ANY, NULL);
-    }
-    r->provider = xstrdup(p->name);
-    r->model = xstrdup(p->model);
     /* Anthropic's input_tokens counts only the uncached part of the prompt: the prompt is that,
-     * plus what was read from the cache, plus what was written to it. */
-    r->input_tokens = c->in_tokens + c->cache_read + c->cache_write;
-    r->cached_tokens = c->cache_read;
-    r->output_tokens = c->out_tokens ? c->out_tokens : received_tokens(c);
-    r->cost_usd = llm_cost(&p->prices, c->in_tokens, r->output_tokens) +
-                  ((double)c->cache_read * p->prices.cached_input_per_million +
-                   (double)c->cache_write * p->prices.input_per_million * CACHE_WRITE_PREMIUM) / 1e6;
-    r->latency_ms = res->total_ms;
-    r->first_token_ms = res->first_byte_ms;
+     * plus what was read from the cache, plus what was written to it. Writes are charged at the
+     * input price by the shared rule; their premium on top of it is this protocol's own item. */
+    int64_t out = c->out_tokens ? c->out_tokens : received_tokens(c);
+    double premium = (double)c->cache_write * p->prices.input_per_million *
+                     (CACHE_WRITE_PREMIUM - 1.0) / 1e6;
+    /* A forced tool's input is the answer (already parsed, unwrapped); otherwise the text. */
+    llm_response_t answer = {0};
+    bool tool = c->forced_tool && c->tool_index >= 0;
+    if (tool) tool_answer(c, &answer);
+    else answer.text = sb_take(&c->text);
+    llm_response_t *r = http_provider_response(p, answer.text, tool ? OUTPUT_TEXT : c->format,
+                                               c->in_tokens + c->cache_read + c->cache_write, out,
+                                               c->cache_read, premium, res);
+    if (tool) r->json = answer.json;
     c->done(c->ud, r, NULL);
     call_free(c);
 }
@@ -330,18 +326,6 @@ static llm_call_t *anthropic_call(llm_provider_t *base, const llm_request_t *req
     return c;
 }
 
-static void anthropic_cancel(llm_call_t *c) { http_call_cancel(&c->hc); }
-
-static void anthropic_destroy(llm_provider_t *base) {
-    http_provider_release((http_provider_t *)base);
-    free(base);
-}
-
 llm_provider_t *anthropic_provider_new(http_client_t *http, const http_provider_opts_t *o) {
-    http_provider_t *p = xcalloc(1, sizeof *p);
-    http_provider_init(p, http, o, "x-api-key: %s");
-    p->base.call = anthropic_call;
-    p->base.cancel = anthropic_cancel;
-    p->base.destroy = anthropic_destroy;
-    return &p->base;
+    return http_provider_new(http, o, "x-api-key: %s", anthropic_call);
 }

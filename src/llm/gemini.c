@@ -515,20 +515,10 @@ static void on_done(void *ud, const http_result_t *res) {
         call_free(c);
         return;
     }
-    llm_response_t *r = xcalloc(1, sizeof *r);
-    r->text = sb_take(&c->text);
-    if (c->format == OUTPUT_JSON) r->json = json_loads(r->text, JSON_DECODE_ANY, NULL);
-    r->provider = xstrdup(p->name);
-    r->model = xstrdup(p->model);
     /* promptTokenCount includes the cached part; thinking tokens are billed as output. */
-    r->input_tokens = c->prompt_tokens;
-    r->cached_tokens = c->cached_tokens < c->prompt_tokens ? c->cached_tokens : c->prompt_tokens;
-    int64_t out = c->candidate_tokens + c->thought_tokens;
-    r->output_tokens = out ? out : llm_estimate_tokens(r->text);
-    r->cost_usd = llm_cost(&p->prices, r->input_tokens - r->cached_tokens, r->output_tokens) +
-                  (double)r->cached_tokens * p->prices.cached_input_per_million / 1e6;
-    r->latency_ms = res->total_ms;
-    r->first_token_ms = res->first_byte_ms;
+    int64_t cached = c->cached_tokens < c->prompt_tokens ? c->cached_tokens : c->prompt_tokens;
+    llm_response_t *r = http_provider_response(p, sb_take(&c->text), c->format, c->prompt_tokens,
+                                               c->candidate_tokens + c->thought_tokens, cached, 0, res);
     c->done(c->ud, r, NULL);
     call_free(c);
 }
@@ -556,18 +546,6 @@ static llm_call_t *gemini_call(llm_provider_t *base, const llm_request_t *req, l
     return c;
 }
 
-static void gemini_cancel(llm_call_t *c) { http_call_cancel(&c->hc); }
-
-static void gemini_destroy(llm_provider_t *base) {
-    http_provider_release((http_provider_t *)base);
-    free(base);
-}
-
 llm_provider_t *gemini_provider_new(http_client_t *http, const gemini_opts_t *o) {
-    http_provider_t *p = xcalloc(1, sizeof *p);
-    http_provider_init(p, http, o, "x-goog-api-key: %s");
-    p->base.call = gemini_call;
-    p->base.cancel = gemini_cancel;
-    p->base.destroy = gemini_destroy;
-    return &p->base;
+    return http_provider_new(http, o, "x-goog-api-key: %s", gemini_call);
 }

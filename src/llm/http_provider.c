@@ -4,8 +4,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-void http_provider_init(http_provider_t *p, http_client_t *http, const http_provider_opts_t *o,
-                        const char *auth_format) {
+/* The layout every provider's call object starts with (see http_provider.h). */
+typedef struct call_head {
+    http_provider_t *p;
+    http_call_t hc;
+} call_head_t;
+
+static void provider_cancel_call(llm_call_t *c) { http_call_cancel(&((call_head_t *)(void *)c)->hc); }
+
+static void http_provider_release(http_provider_t *p);
+
+static void provider_destroy_impl(llm_provider_t *base) {
+    http_provider_release((http_provider_t *)base);
+    free(base);
+}
+
+static void http_provider_init(http_provider_t *p, http_client_t *http, const http_provider_opts_t *o,
+                               const char *auth_format) {
     p->http = http;
     p->name = xstrdup(o->name);
     p->base.name = p->name;
@@ -20,7 +35,37 @@ void http_provider_init(http_provider_t *p, http_client_t *http, const http_prov
     p->total_ms = o->total_timeout_ms;
 }
 
-void http_provider_release(http_provider_t *p) {
+llm_provider_t *http_provider_new(http_client_t *http, const http_provider_opts_t *o,
+                                  const char *auth_format, http_provider_call_fn call) {
+    http_provider_t *p = xcalloc(1, sizeof *p);
+    http_provider_init(p, http, o, auth_format);
+    p->base.call = call;
+    p->base.cancel = provider_cancel_call;
+    p->base.destroy = provider_destroy_impl;
+    return &p->base;
+}
+
+llm_response_t *http_provider_response(const http_provider_t *p, char *text, output_format_t format,
+                                       int64_t input_tokens, int64_t output_tokens,
+                                       int64_t cached_tokens, double extra_cost,
+                                       const http_result_t *res) {
+    llm_response_t *r = xcalloc(1, sizeof *r);
+    r->text = text;
+    if (format == OUTPUT_JSON) r->json = json_loads(text, JSON_DECODE_ANY, NULL);
+    r->provider = xstrdup(p->name);
+    r->model = xstrdup(p->model);
+    r->input_tokens = input_tokens;
+    r->output_tokens = output_tokens ? output_tokens : llm_estimate_tokens(text);
+    r->cached_tokens = cached_tokens;
+    int64_t uncached = input_tokens - cached_tokens;
+    r->cost_usd = llm_cost(&p->prices, uncached > 0 ? uncached : 0, r->output_tokens) +
+                  (double)cached_tokens * p->prices.cached_input_per_million / 1e6 + extra_cost;
+    r->latency_ms = res->total_ms;
+    r->first_token_ms = res->first_byte_ms;
+    return r;
+}
+
+static void http_provider_release(http_provider_t *p) {
     free(p->name);
     free(p->base_url);
     free(p->model);

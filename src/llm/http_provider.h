@@ -27,11 +27,23 @@ typedef struct http_provider {
     long connect_ms, first_byte_ms, total_ms;
 } http_provider_t;
 
-/* Copies the options; auth_format is the header with one %s for the key
- * ("Authorization: Bearer %s", "x-api-key: %s"). */
-void http_provider_init(http_provider_t *p, http_client_t *http, const http_provider_opts_t *o,
-                        const char *auth_format);
-void http_provider_release(http_provider_t *p); /* the strings, not p */
+/* A provider of one wire protocol: copies the options; auth_format is the header with one %s
+ * for the key ("Authorization: Bearer %s", "x-api-key: %s"). Every provider's llm_call_t must
+ * begin with its http_provider_t pointer and then its http_call_t (the shared cancel relies on
+ * that layout). */
+typedef llm_call_t *(*http_provider_call_fn)(llm_provider_t *p, const llm_request_t *req,
+                                             llm_done_fn done, void *ud);
+llm_provider_t *http_provider_new(http_client_t *http, const http_provider_opts_t *o,
+                                  const char *auth_format, http_provider_call_fn call);
+
+/* The answer of a finished call, with its cost: uncached input at the input price, cached input
+ * at the cached price, output at the output price, plus `extra_cost` (a protocol's own item,
+ * such as a cache write). An output count of 0 becomes an estimate from the text: a server that
+ * reports no usage is never recorded as free. Takes `text`. */
+llm_response_t *http_provider_response(const http_provider_t *p, char *text, output_format_t format,
+                                       int64_t input_tokens, int64_t output_tokens,
+                                       int64_t cached_tokens, double extra_cost,
+                                       const http_result_t *res);
 
 /* The HTTP side of one call. `owner` is the provider's call object: a request that cannot start
  * is reported to done(done_ud) on a later loop turn, and `release` frees the owner once the

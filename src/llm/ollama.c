@@ -158,18 +158,9 @@ static void on_done(void *ud, const http_result_t *res) {
         call_free(c);
         return;
     }
-    llm_response_t *r = xcalloc(1, sizeof *r);
-    r->text = sb_take(&c->text);
-    if (c->format == OUTPUT_JSON) r->json = json_loads(r->text, JSON_DECODE_ANY, NULL);
-    r->provider = xstrdup(p->name);
-    r->model = xstrdup(p->model);
     /* Ollama reports no prompt cache (a reused KV prefix just lowers prompt_eval_count). */
-    r->input_tokens = c->in_tokens;
-    r->output_tokens = c->out_tokens ? c->out_tokens : llm_estimate_tokens(r->text);
-    r->cached_tokens = 0;
-    r->cost_usd = llm_cost(&p->prices, r->input_tokens, r->output_tokens);
-    r->latency_ms = res->total_ms;
-    r->first_token_ms = res->first_byte_ms;
+    llm_response_t *r = http_provider_response(p, sb_take(&c->text), c->format, c->in_tokens,
+                                               c->out_tokens, 0, 0, res);
     c->done(c->ud, r, NULL);
     call_free(c);
 }
@@ -193,19 +184,6 @@ static llm_call_t *ollama_call(llm_provider_t *base, const llm_request_t *req, l
     return c;
 }
 
-static void ollama_cancel(llm_call_t *c) { http_call_cancel(&c->hc); }
-
-static void ollama_destroy(llm_provider_t *base) {
-    http_provider_release((http_provider_t *)base);
-    free(base);
-}
-
 llm_provider_t *ollama_provider_new(http_client_t *http, const ollama_opts_t *o) {
-    http_provider_t *p = xcalloc(1, sizeof *p);
-    /* No key, no header: Ollama itself has no authentication; a proxy in front may want one. */
-    http_provider_init(p, http, o, "Authorization: Bearer %s");
-    p->base.call = ollama_call;
-    p->base.cancel = ollama_cancel;
-    p->base.destroy = ollama_destroy;
-    return &p->base;
+    return http_provider_new(http, o, "Authorization: Bearer %s", ollama_call);
 }

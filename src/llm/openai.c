@@ -149,20 +149,9 @@ static void on_done(void *ud, const http_result_t *res) {
         call_free(c);
         return;
     }
-    llm_response_t *r = xcalloc(1, sizeof *r);
-    r->text = sb_take(&c->text);
-    if (c->format == OUTPUT_JSON) r->json = json_loads(r->text, JSON_DECODE_ANY, NULL);
-    r->provider = xstrdup(p->name);
-    r->model = xstrdup(p->model);
-    /* Servers that send no usage (some local ones) still get an estimate, never zero. */
-    r->input_tokens = c->in_tokens;
-    r->output_tokens = c->out_tokens ? c->out_tokens : llm_estimate_tokens(r->text);
-    int64_t uncached = r->input_tokens - c->cached_tokens;
-    r->cost_usd = llm_cost(&p->prices, uncached > 0 ? uncached : 0, r->output_tokens) +
-                  (double)c->cached_tokens * p->prices.cached_input_per_million / 1e6;
-    r->cached_tokens = c->cached_tokens;
-    r->latency_ms = res->total_ms;
-    r->first_token_ms = res->first_byte_ms;
+    /* prompt_tokens includes the cached part (prompt_tokens_details.cached_tokens) */
+    llm_response_t *r = http_provider_response(p, sb_take(&c->text), c->format, c->in_tokens,
+                                               c->out_tokens, c->cached_tokens, 0, res);
     c->done(c->ud, r, NULL);
     call_free(c);
 }
@@ -186,18 +175,6 @@ static llm_call_t *openai_call(llm_provider_t *base, const llm_request_t *req, l
     return c;
 }
 
-static void openai_cancel(llm_call_t *c) { http_call_cancel(&c->hc); }
-
-static void openai_destroy(llm_provider_t *base) {
-    http_provider_release((http_provider_t *)base);
-    free(base);
-}
-
 llm_provider_t *openai_provider_new(http_client_t *http, const http_provider_opts_t *o) {
-    http_provider_t *p = xcalloc(1, sizeof *p);
-    http_provider_init(p, http, o, "Authorization: Bearer %s");
-    p->base.call = openai_call;
-    p->base.cancel = openai_cancel;
-    p->base.destroy = openai_destroy;
-    return &p->base;
+    return http_provider_new(http, o, "Authorization: Bearer %s", openai_call);
 }
