@@ -1,6 +1,7 @@
 /* anthropic.c - Anthropic Messages over SSE (see anthropic.h). */
 #include "llm/anthropic.h"
 #include "llm/http_provider.h"
+#include "llm/sse.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -170,46 +171,11 @@ static void take_event(llm_call_t *c, const char *event, const char *data) {
     json_decref(ev);
 }
 
-/* Parses the complete SSE events received so far ("event: ...\ndata: ...\n\n"). */
+static void sse_event(void *ud, const char *event, const char *data) { take_event(ud, event, data); }
+
 static int on_data(void *ud, const char *data, size_t len) {
     llm_call_t *c = ud;
-    /* Lines may end in CRLF: dropping every CR leaves both SSE and JSON bodies intact. */
-    for (const char *s = data, *end = data + len; s < end;) {
-        const char *cr = memchr(s, '\r', (size_t)(end - s));
-        size_t n = cr ? (size_t)(cr - s) : (size_t)(end - s);
-        sb_append(&c->raw, s, n);
-        s += n + (cr ? 1 : 0);
-    }
-    if (!c->raw.buf) return 0;
-    for (;;) {
-        const char *start = c->raw.buf + c->parsed;
-        const char *end = strstr(start, "\n\n");
-        if (!end) break;
-        char *event = NULL;
-        strbuf_t value = {0};
-        bool has_data = false;
-        for (const char *line = start; line < end;) {
-            const char *nl = memchr(line, '\n', (size_t)(end - line));
-            if (!nl) nl = end;
-            const char *v = NULL;
-            if (!strncmp(line, "data:", 5)) v = line + 5;
-            else if (!strncmp(line, "event:", 6)) v = line + 6;
-            if (v && v < nl && *v == ' ') v++;
-            if (v && line[0] == 'd') {
-                if (has_data) sb_putc(&value, '\n'); /* several data lines join with newlines */
-                sb_append(&value, v, (size_t)(nl - v));
-                has_data = true;
-            } else if (v) {
-                free(event);
-                event = xstrndup(v, (size_t)(nl - v));
-            }
-            line = nl + 1;
-        }
-        c->parsed = (size_t)(end + 2 - c->raw.buf);
-        if (has_data) take_event(c, event, sb_str(&value));
-        free(event);
-        sb_free(&value);
-    }
+    sse_feed(&c->raw, &c->parsed, data, len, sse_event, c);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* gemini.c - Google Gemini generateContent over SSE (see gemini.h). */
 #include "llm/gemini.h"
 #include "llm/http_provider.h"
+#include "llm/sse.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -412,39 +413,14 @@ static void take_chunk(llm_call_t *c, const char *data) {
     json_decref(chunk);
 }
 
-/* Parses the complete SSE events received so far ("data: ...\n\n"). */
+static void sse_event(void *ud, const char *event, const char *data) {
+    (void)event; /* streamGenerateContent?alt=sse carries data only */
+    take_chunk(ud, data);
+}
+
 static int on_data(void *ud, const char *data, size_t len) {
     llm_call_t *c = ud;
-    /* Google ends lines with CRLF: dropping every CR leaves both SSE and JSON bodies intact. */
-    for (const char *s = data, *end = data + len; s < end;) {
-        const char *cr = memchr(s, '\r', (size_t)(end - s));
-        size_t n = cr ? (size_t)(cr - s) : (size_t)(end - s);
-        sb_append(&c->raw, s, n);
-        s += n + (cr ? 1 : 0);
-    }
-    if (!c->raw.buf) return 0;
-    for (;;) {
-        const char *start = c->raw.buf + c->parsed;
-        const char *end = strstr(start, "\n\n");
-        if (!end) break;
-        strbuf_t value = {0};
-        bool has_data = false;
-        for (const char *line = start; line < end;) {
-            const char *nl = memchr(line, '\n', (size_t)(end - line));
-            if (!nl) nl = end;
-            if (!strncmp(line, "data:", 5)) {
-                const char *v = line + 5;
-                if (v < nl && *v == ' ') v++;
-                if (has_data) sb_putc(&value, '\n'); /* several data lines join with newlines */
-                sb_append(&value, v, (size_t)(nl - v));
-                has_data = true;
-            }
-            line = nl + 1;
-        }
-        c->parsed = (size_t)(end + 2 - c->raw.buf);
-        if (has_data) take_chunk(c, sb_str(&value));
-        sb_free(&value);
-    }
+    sse_feed(&c->raw, &c->parsed, data, len, sse_event, c);
     return 0;
 }
 

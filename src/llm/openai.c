@@ -1,6 +1,7 @@
 /* openai.c - OpenAI-compatible Chat Completions over SSE (see openai.h). */
 #include "llm/openai.h"
 #include "llm/http_provider.h"
+#include "llm/sse.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -71,29 +72,14 @@ static void take_chunk(llm_call_t *c, const char *data) {
     json_decref(chunk);
 }
 
-/* Parses the complete SSE events received so far ("data: ...\n\n"). */
+static void sse_event(void *ud, const char *event, const char *data) {
+    (void)event; /* Chat Completions streams carry data only */
+    take_chunk(ud, data);
+}
+
 static int on_data(void *ud, const char *data, size_t len) {
     llm_call_t *c = ud;
-    sb_append(&c->raw, data, len);
-    for (;;) {
-        const char *start = c->raw.buf + c->parsed;
-        const char *end = strstr(start, "\n\n");
-        if (!end) break;
-        for (const char *line = start; line < end;) {
-            const char *nl = memchr(line, '\n', (size_t)(end - line));
-            if (!nl) nl = end;
-            if (!strncmp(line, "data:", 5)) {
-                const char *v = line + 5;
-                while (v < nl && *v == ' ') v++;
-                char *value = xstrndup(v, (size_t)(nl - v));
-                if (value[0] && value[strlen(value) - 1] == '\r') value[strlen(value) - 1] = '\0';
-                take_chunk(c, value);
-                free(value);
-            }
-            line = nl + 1;
-        }
-        c->parsed = (size_t)(end + 2 - c->raw.buf);
-    }
+    sse_feed(&c->raw, &c->parsed, data, len, sse_event, c);
     return 0;
 }
 
