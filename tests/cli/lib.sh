@@ -50,4 +50,23 @@ start_fake() {
   URL="http://127.0.0.1:$port"
 }
 requests() { curl -s "$URL/_fake/requests" > "$WORK/req.json"; }
+
+# expect_fallback PROVIDER GOOD BAD: with the tier [PROVIDER/BAD, PROVIDER/GOOD] the run
+# completes, BAD is tried first and GOOD answers, and the journal records one failed and one
+# answered call; the run's events are kept in $WORK/events-BAD.json. Uses the test's `config`
+# function, $FIX and the fake.
+expect_fallback() {
+  local p=$1 good=$2 bad=$3
+  reset
+  config "[$p/$bad, $p/$good]" "[$p/$good]"
+  expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/fb-$bad"
+  expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status after $bad"
+  expect_eq "$(json_get "$WORK/out" 'j.llm.failed')" 1 "failed call recorded after $bad"
+  requests
+  expect_eq "$(json_get "$WORK/req.json" 'j.slice(0, 2).map(r => r.model).join(",")')" "$bad,$good" "fallback from $bad"
+  expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/fb-$bad"
+  cp "$WORK/out" "$WORK/events-$bad.json"
+  expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "llm.call").slice(0, 2).map(e => e.data.candidate + ":" + e.data.status).join(",")')" \
+    "$p/$bad:error,$p/$good:ok" "llm.call events after $bad"
+}
 reset() { curl -s -X POST "$URL/_fake/reset" > /dev/null; }

@@ -85,19 +85,7 @@ expect_eq "$(json_get "$WORK/out" 'Array.isArray(j.tasks.words.outputs)')" true 
 expect_eq "$(json_get "$WORK/out" 'j.llm.calls')" 3 "no schema repairs"
 
 # 3. Fallback on each error class: the next candidate answers, and the failure is recorded.
-for bad in fail-429 fail-500 overloaded cut-stream stream-error malformed budget-refusal; do
-  reset
-  config "[claude/$bad, claude/claude-test]" "[claude/claude-test]"
-  expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d3-$bad"
-  expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status after $bad"
-  requests
-  expect_eq "$(json_get "$WORK/req.json" 'j.slice(0, 2).map(r => r.model).join(",")')" "$bad,claude-test" "fallback from $bad"
-  expect_eq "$(json_get "$WORK/out" 'j.llm.failed')" 1 "failed call recorded after $bad"
-  expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d3-$bad"
-  cp "$WORK/out" "$WORK/events-$bad.json"
-  expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "llm.call").slice(0, 2).map(e => e.data.candidate + ":" + e.data.status).join(",")')" \
-    "claude/$bad:error,claude/claude-test:ok" "llm.call events after $bad"
-done
+for bad in fail-429 fail-500 overloaded cut-stream stream-error malformed budget-refusal; do expect_fallback claude claude-test "$bad"; done
 err_of() { json_get "$WORK/events-$1.json" 'j.find(e => e.type == "llm.call" && e.data.status == "error").data.error'; }
 grep -q "HTTP 529 (overloaded_error)" <<< "$(err_of overloaded)" || fail "overloaded: $(err_of overloaded)"; ok
 grep -q "the stream ended before message_stop" <<< "$(err_of cut-stream)" || fail "cut-stream: $(err_of cut-stream)"; ok
@@ -128,5 +116,5 @@ grep -q "HTTP 401 (authentication_error)" <<< "$(json_get "$WORK/out" 'j.tasks.w
 if grep -r -a -q "invalid-key-value-0000" "$WORK/out" "$WORK/err" "$WORK/d5"; then fail "the wrong key was echoed"; fi; ok
 
 # 6. The key never reaches the disk: journal, projections, artifacts.
-if grep -r -a -q "$FAKE_KEY" "$WORK"/d1 "$WORK"/d2 "$WORK"/d3-* "$WORK"/d4; then fail "the API key was written to disk"; fi; ok
+if grep -r -a -q "$FAKE_KEY" "$WORK"; then fail "the API key was written to disk"; fi; ok
 finish

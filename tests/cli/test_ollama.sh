@@ -121,19 +121,7 @@ requests
 expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.route).join(",")')" "ollama,ollama,ollama" "local first"
 
 # 4. Fallback on each error class: the next candidate answers, and the failure is recorded.
-for bad in fail-429 fail-500 overloaded cut-stream stream-error malformed budget-refusal slow-first-byte; do
-  reset
-  config "[ol/$bad, ol/llama-test]" "[ol/llama-test]"
-  expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4-$bad"
-  expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status after $bad"
-  requests
-  expect_eq "$(json_get "$WORK/req.json" 'j.slice(0, 2).map(r => r.model).join(",")')" "$bad,llama-test" "fallback from $bad"
-  expect_eq "$(json_get "$WORK/out" 'j.llm.failed')" 1 "failed call recorded after $bad"
-  expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4-$bad"
-  cp "$WORK/out" "$WORK/events-$bad.json"
-  expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "llm.call").slice(0, 2).map(e => e.data.candidate + ":" + e.data.status).join(",")')" \
-    "ol/$bad:error,ol/llama-test:ok" "llm.call events after $bad"
-done
+for bad in fail-429 fail-500 overloaded cut-stream stream-error malformed budget-refusal slow-first-byte; do expect_fallback ol llama-test "$bad"; done
 err_of() { json_get "$WORK/events-$1.json" 'j.find(e => e.type == "llm.call" && e.data.status == "error").data.error'; }
 grep -q "HTTP 429: too many requests" <<< "$(err_of fail-429)" || fail "fail-429: $(err_of fail-429)"; ok
 grep -q "HTTP 500: llama runner" <<< "$(err_of fail-500)" || fail "fail-500: $(err_of fail-500)"; ok
@@ -176,5 +164,5 @@ expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir 
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.auth.header + " " + r.auth.scheme).join(",")')" \
   "authorization Bearer,authorization Bearer,authorization Bearer" "bearer token for a proxy"
-if grep -r -a -q "$PROXY_KEY\|$FAKE_KEY" "$WORK"/d*; then fail "a key was written to disk"; fi; ok
+if grep -r -a -q "$PROXY_KEY\|$FAKE_KEY" "$WORK"; then fail "a key was written to disk"; fi; ok
 finish

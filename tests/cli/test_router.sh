@@ -71,15 +71,7 @@ requests
 expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.model).join(",")')" "llama-test,llama-test" "local first"
 
 # 3. Fallback on each error class: the next candidate answers.
-for bad in fail-429 fail-500 overloaded cut-stream malformed budget-refusal slow-first-byte; do
-  reset
-  config "[paid/$bad, paid/gpt-test]" "[paid/gpt-test]"
-  expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d3-$bad"
-  expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status after $bad"
-  requests
-  expect_eq "$(json_get "$WORK/req.json" 'j.slice(0, 2).map(r => r.model).join(",")')" "$bad,gpt-test" "fallback from $bad"
-  expect_eq "$(json_get "$WORK/out" 'j.llm.failed')" 1 "failed call recorded after $bad"
-done
+for bad in fail-429 fail-500 overloaded cut-stream malformed budget-refusal slow-first-byte; do expect_fallback paid gpt-test "$bad"; done
 
 # 4. Nothing left: the attempt fails with the provider's message, and Retry-After sets the wait.
 reset
@@ -167,5 +159,5 @@ requests
 expect_eq "$(json_get "$WORK/req.json" 'j[0].model')" gpt-4o-mini "the fast tier's first enabled model"
 
 # 6. The key never reaches the disk: journal, projections, artifacts.
-if grep -r -a -q "$FAKE_KEY" "$WORK"/d1 "$WORK"/d2 "$WORK"/d3-* "$WORK"/d4; then fail "the API key was written to disk"; fi; ok
+if grep -r -a -q "$FAKE_KEY" "$WORK"; then fail "the API key was written to disk"; fi; ok
 finish
