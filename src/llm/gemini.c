@@ -341,7 +341,8 @@ static int64_t retry_delay_ms(const json_t *details) {
     if (!d) return -1;
     char *end;
     double s = strtod(d, &end);
-    return end != d && s >= 0 && !strcmp(end, "s") ? (int64_t)(s * 1000 + 0.5) : -1;
+    /* a day at most: a bigger (or infinite) delay is noise, and would overflow */
+    return end != d && s >= 0 && s <= 86400.0 && !strcmp(end, "s") ? (int64_t)(s * 1000 + 0.5) : -1;
 }
 
 /* "HTTP 429 (RESOURCE_EXHAUSTED): message" or, in a stream, "error in stream (UNAVAILABLE): ..." */

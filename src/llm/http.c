@@ -191,7 +191,7 @@ static size_t header_cb(char *data, size_t size, size_t n, void *ud) {
         value[vl] = '\0';
         char *end;
         double secs = strtod(value, &end);
-        if (end != value && secs >= 0) {
+        if (end != value && secs >= 0 && secs <= 86400.0) { /* a day at most: anything else is noise */
             r->retry_after_ms = (int64_t)(secs * 1000.0);
         } else {
             time_t when = curl_getdate(value, NULL);

@@ -110,6 +110,12 @@ bool limiter_try(limiter_t *l) {
     return true;
 }
 
+/* Grants and expiries happen on a later loop turn, never inside the caller's own call (the
+ * router is in the middle of a call when it waits or releases). */
+static void pump_soon(limiter_t *l) {
+    if (l->head) uv_timer_start(&l->timer, timer_cb, 0, 0);
+}
+
 void limiter_wait(limiter_t *l, void *who) {
     waiter_t *w = xcalloc(1, sizeof *w);
     w->who = who;
@@ -118,7 +124,7 @@ void limiter_wait(limiter_t *l, void *who) {
     else l->head = w;
     l->tail = w;
     l->queued++;
-    pump(l);
+    pump_soon(l);
 }
 
 void limiter_forget(limiter_t *l, void *who) {
@@ -129,13 +135,14 @@ void limiter_forget(limiter_t *l, void *who) {
         if (l->tail == w) l->tail = prev;
         l->queued--;
         free(w);
+        if (!l->head) uv_timer_stop(&l->timer); /* nobody waits: nothing keeps the loop alive */
         return;
     }
 }
 
 void limiter_release(limiter_t *l) {
     if (l->in_flight > 0) l->in_flight--;
-    pump(l);
+    pump_soon(l);
 }
 
 json_t *limiter_describe(const limiter_t *l) {

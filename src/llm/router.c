@@ -54,10 +54,12 @@ struct llm_call {
     char *run_id, *task_id, *system, *prompt, *feedback;
     json_t *inputs, *model, *schema;
     bool waiting;           /* queued at the current candidate's limiter */
+    bool probe;             /* this call is its candidate's half-open probe */
+    uv_timer_t kick;        /* starts the first try on the next loop turn (see route) */
 };
 
 static const candidate_t *find(const router_t *r, const char *id) {
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; id && i < r->n; i++)
         if (!strcmp(r->cands[i].id, id)) return &r->cands[i];
     return NULL;
 }
@@ -68,10 +70,14 @@ static json_t *model_ids(const router_t *r, const json_t *model) {
     if (json_is_string(model)) {
         const char *m = json_string_value(model);
         json_t *tier = json_object_get(r->tiers, m);
-        if (tier) json_array_extend(ids, tier);
+        size_t k;
+        json_t *id;
+        json_array_foreach(tier, k, id) if (json_is_string(id)) json_array_append(ids, id);
         else if (strchr(m, '/')) json_array_append_new(ids, json_string(m));
     } else if (json_is_array(model)) {
-        json_array_extend(ids, (json_t *)model);
+        size_t k;
+        json_t *id;
+        json_array_foreach((json_t *)model, k, id) if (json_is_string(id)) json_array_append(ids, id);
     }
     if (!json_array_size(ids)) json_array_append_new(ids, json_string("offline/offline-1"));
     return ids;
@@ -93,7 +99,13 @@ static void plan(router_t *r, llm_call_t *c) {
     json_decref(ids);
 }
 
-static void call_free(llm_call_t *c) {
+static void call_closed(uv_handle_t *h);
+
+/* The call's memory goes once its timer handle is closed (on the loop's next turn); nothing
+ * may touch it after this. */
+static void call_free(llm_call_t *c) { uv_close((uv_handle_t *)&c->kick, call_closed); }
+
+static void call_release(llm_call_t *c) {
     free(c->order);
     free(c->run_id);
     free(c->task_id);
@@ -105,6 +117,8 @@ static void call_free(llm_call_t *c) {
     json_decref(c->schema);
     free(c);
 }
+
+static void call_closed(uv_handle_t *h) { call_release(h->data); }
 
 static void try_next(llm_call_t *c, const llm_error_t *last);
 
@@ -135,9 +149,9 @@ static void record(llm_call_t *c, const char *status, const llm_response_t *resp
 /* The breaker learns from every answered call: a success closes it, a failure that another
  * model could avoid counts towards opening it (a budget refusal too: a provider out of quota
  * stays out of quota for a while, and retrying it at full rate is what burns money). */
-static void breaker_learn(router_t *r, candidate_t *cand, bool ok, const llm_error_t *err) {
-    bool was_probe = cand->probing;
-    cand->probing = false;
+static void breaker_learn(router_t *r, candidate_t *cand, bool was_probe, bool ok,
+                          const llm_error_t *err) {
+    if (was_probe) cand->probing = false;
     if (ok) {
         cand->breaker = BREAKER_CLOSED;
         cand->consecutive_failures = 0;
@@ -153,22 +167,33 @@ static void breaker_learn(router_t *r, candidate_t *cand, bool ok, const llm_err
 
 /* Whether a call may go to the candidate now; moves an open breaker to half-open after its
  * cooldown, letting exactly one probe through. */
-static bool breaker_allows(router_t *r, candidate_t *cand) {
+static bool breaker_allows(router_t *r, candidate_t *cand, bool *probe) {
+    *probe = false;
     if (cand->breaker == BREAKER_CLOSED) return true;
     if (cand->breaker == BREAKER_OPEN && uv_now(r->loop) < cand->open_until) return false;
     if (cand->probing) return false;
     cand->breaker = BREAKER_HALF_OPEN;
     cand->probing = true;
+    *probe = true;
     return true;
+}
+
+/* A probe that ended without an answer (queue timeout, cancel) decides nothing: the next call
+ * may probe instead. */
+static void drop_probe(llm_call_t *c) {
+    if (!c->probe) return;
+    c->r->cands[c->order[c->next - 1]].probing = false;
+    c->probe = false;
 }
 
 static void inner_done(void *ud, llm_response_t *resp, const llm_error_t *err) {
     llm_call_t *c = ud;
     c->inner = NULL;
-    limiter_t *lim = c->r->cands[c->order[c->next - 1]].lim;
-    if (lim) limiter_release(lim);
+    candidate_t *cand = &c->r->cands[c->order[c->next - 1]];
     record(c, resp ? "ok" : "error", resp, err);
-    breaker_learn(c->r, &c->r->cands[c->order[c->next - 1]], resp != NULL, err);
+    breaker_learn(c->r, cand, c->probe, resp != NULL, err);
+    c->probe = false;
+    if (cand->lim) limiter_release(cand->lim); /* grants the next waiter on a later turn */
     if (resp || !llm_error_moves_on(err)) {
         c->done(c->ud, resp, err);
         call_free(c);
@@ -182,7 +207,7 @@ static void try_next(llm_call_t *c, const llm_error_t *last) {
     uint64_t soonest = UINT64_MAX;
     while (c->next < c->n_order) {
         candidate_t *cand = &r->cands[c->order[c->next++]];
-        if (breaker_allows(r, cand)) {
+        if (breaker_allows(r, cand, &c->probe)) {
             if (cand->lim && !limiter_try(cand->lim)) {
                 /* Under the provider's limits: wait in its queue (limit_granted, limit_expired). */
                 c->waiting = true;
@@ -225,12 +250,15 @@ static void limit_granted(void *waiter) {
 static void limit_expired(void *waiter) {
     llm_call_t *c = waiter;
     c->waiting = false;
+    drop_probe(c);
     char msg[200];
     snprintf(msg, sizeof msg, "%s: no free slot within the queue timeout (provider limits)",
              c->r->cands[c->order[c->next - 1]].id);
     llm_error_t err = {.kind = LLM_ERR_RATE_LIMIT, .retry_after_ms = -1, .message = msg};
     try_next(c, &err);
 }
+
+static void kick_fire(uv_timer_t *t) { try_next(t->data, NULL); }
 
 static llm_call_t *route(llm_provider_t *base, const llm_request_t *req, llm_done_fn done, void *ud) {
     router_t *r = (router_t *)base;
@@ -249,20 +277,25 @@ static llm_call_t *route(llm_provider_t *base, const llm_request_t *req, llm_don
                                                    : req->agent ? req->agent->model : NULL));
     c->req.schema = c->schema = json_incref((json_t *)req->schema);
     plan(r, c);
-    /* Every provider answers on a later turn, so the first try may start right here. */
     if (!c->n_order) {
         c->order[c->n_order++] = (size_t)(find(r, "offline/offline-1") - r->cands);
     }
-    try_next(c, NULL);
+    /* The first try starts on the next loop turn: a call may end without reaching any provider
+     * (every breaker open, a queue timeout of zero), and `done` must never run inside
+     * provider_call. */
+    uv_timer_init(r->loop, &c->kick);
+    c->kick.data = c;
+    uv_timer_start(&c->kick, kick_fire, 0, 0);
     return c;
 }
 
 static void route_cancel(llm_call_t *c) {
+    uv_timer_stop(&c->kick);
     if (c->waiting) limiter_forget(c->r->cands[c->order[c->next - 1]].lim, c);
+    if (c->waiting || c->inner) drop_probe(c);
     if (c->inner) {
         limiter_t *lim = c->r->cands[c->order[c->next - 1]].lim;
         if (lim) limiter_release(lim);
-        c->r->cands[c->order[c->next - 1]].probing = false; /* a cancelled probe decides nothing */
         provider_cancel(c->r->cands[c->order[c->next - 1]].p, c->inner);
         llm_error_t why = {.retry_after_ms = -1, .message = "cancelled"};
         record(c, "cancelled", NULL, &why);

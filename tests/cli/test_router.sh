@@ -125,6 +125,35 @@ expect_exit 0 "$BATON" run "$WORK/limits.yaml" --config "$WORK/baton.yaml" --jso
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.filter(r => r.model == "llama-test").length')" 3 "queued calls moved on after the queue timeout"
 
+# 4e. Edges that once crashed (ASan would fail these): every breaker open, a zero queue
+#     timeout, a non-string tier entry, an absurd Retry-After.
+reset
+config "[paid/fail-500]" "[paid/gpt-test]"
+printf 'routing:\n  breaker: {failures: 2, cooldown: 0.2s}\n' >> "$WORK/baton.yaml"
+cat > "$WORK/open.yaml" <<YAML
+name: All open
+agents: {w: {instructions: Write., model: fast}}
+tasks:
+  - {id: write, agent: w, max_retries: 3, retry_backoff: {initial: 0.01, max: 0.01, jitter: false}}
+YAML
+expect_exit 1 "$BATON" run "$WORK/open.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4e1"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4e1"
+# attempt 3 finds the breaker open and waits out the cooldown; attempt 4 is the probe
+expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "task.failed").map(e => /circuit breaker is open/.test(e.data.error)).join(",")')" \
+  "false,false,true,false" "attempts against an open breaker"
+expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "llm.call").length')" 3 "no call while the breaker is open"
+reset
+config "[paid/gpt-test, local/llama-test]" "[paid/gpt-test]"
+sed -i 's|^  paid:|  paid:\n    limits: {concurrency: 1, queue_timeout: 0s}|' "$WORK/baton.yaml"
+expect_exit 0 "$BATON" run "$WORK/limits.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4e2"
+config "[42, paid/gpt-test]" "[paid/gpt-test]"
+expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4e3"
+reset
+config "[paid/gpt-test]" "[paid/gpt-test]"
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","status":429,"headers":{"Retry-After":"1e30"},"body":{"error":{"message":"slow down","type":"rate_limit"}}}]' > /dev/null
+expect_exit 1 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4e4"
+grep -q "HTTP 429" <<< "$(json_get "$WORK/out" 'j.tasks.write.error')" || fail "the 429 with an absurd Retry-After"; ok
+
 # 5. A provider whose key variable is unset is left out, and says so.
 reset
 config "[paid/gpt-test]" "[paid/gpt-test]"
