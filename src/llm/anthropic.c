@@ -244,11 +244,7 @@ static void on_done(void *ud, const http_result_t *res) {
                         res->error ? " (" : "", res->error ? res->error : "", res->error ? ")" : "");
     }
     if (msg) {
-        err.message = msg;
-        err.output_tokens = received_tokens(c);
-        err.total_ms = res->total_ms;
-        c->done(c->ud, NULL, &err);
-        free(msg);
+        http_provider_fail(&c->hc, &err, msg, received_tokens(c), res);
         call_free(c);
         return;
     }
@@ -283,12 +279,9 @@ static llm_call_t *anthropic_call(llm_provider_t *base, const llm_request_t *req
     c->format = req->format;
     c->tool_index = -1;
     json_t *body = build_body(p, req, c);
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
     static const char *const extra[] = {"anthropic-version: " ANTHROPIC_VERSION, NULL};
-    c->hc = (http_call_t){.owner = c, .release = release, .done = done, .done_ud = ud};
-    http_provider_post(p, &c->hc, "/messages", extra, text, on_data, on_done);
-    free(text);
+    http_provider_start(p, &c->hc, c, release, done, ud, "/messages", extra, body, on_data,
+                        on_done);
     return c;
 }
 

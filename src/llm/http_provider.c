@@ -84,9 +84,22 @@ static void refuse_fire(uv_timer_t *t) {
     uv_close((uv_handle_t *)&hc->defer, deferred_closed);
 }
 
-void http_provider_post(http_provider_t *p, http_call_t *hc, const char *path,
-                        const char *const *extra, const char *body, http_data_fn on_data,
-                        http_done_fn on_done) {
+void http_provider_fail(http_call_t *hc, llm_error_t *err, char *msg, int64_t output_tokens,
+                        const http_result_t *res) {
+    err->message = msg;
+    err->output_tokens = output_tokens;
+    err->total_ms = res->total_ms;
+    hc->done(hc->done_ud, NULL, err);
+    free(msg);
+}
+
+void http_provider_start(http_provider_t *p, http_call_t *hc, void *owner,
+                         void (*release)(void *owner), llm_done_fn done, void *ud, const char *path,
+                         const char *const *extra, json_t *json, http_data_fn on_data,
+                         http_done_fn on_done) {
+    *hc = (http_call_t){.owner = owner, .release = release, .done = done, .done_ud = ud};
+    char *body = json_dumps(json, JSON_COMPACT);
+    json_decref(json);
     const char *headers[8] = {"Content-Type: application/json", "Accept: text/event-stream"};
     size_t n = 2;
     if (p->auth) headers[n++] = p->auth;
@@ -99,6 +112,7 @@ void http_provider_post(http_provider_t *p, http_call_t *hc, const char *path,
                          .ud = hc->owner};
     hc->req = http_request_start(p->http, &o);
     free(url);
+    free(body);
     if (!hc->req) {
         /* A URL curl refuses (the configuration checks base_url, so this is rare). */
         uv_timer_init(http_client_loop(p->http), &hc->defer);

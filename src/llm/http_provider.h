@@ -57,11 +57,19 @@ typedef struct http_call {
     void *done_ud;
 } http_call_t;
 
-/* POSTs body (JSON text) to base_url + path with the JSON/SSE headers, the auth header and
- * `extra` (NULL-terminated, may be NULL). */
-void http_provider_post(http_provider_t *p, http_call_t *hc, const char *path,
-                        const char *const *extra, const char *body, http_data_fn on_data,
-                        http_done_fn on_done);
+/* Starts a call: sets up hc for `owner` (freed by `release`, reporting to done(ud)) and POSTs
+ * the JSON `body` (taken) to base_url + path with the JSON/SSE headers, the auth header and
+ * `extra` (NULL-terminated, may be NULL). on_data and on_done receive `owner`. */
+void http_provider_start(http_provider_t *p, http_call_t *hc, void *owner,
+                         void (*release)(void *owner), llm_done_fn done, void *ud, const char *path,
+                         const char *const *extra, json_t *body, http_data_fn on_data,
+                         http_done_fn on_done);
+
+/* Reports a failed call to its `done`: `msg` (taken) becomes err's message, with what the
+ * call delivered before failing (output_tokens) and how long it took. The caller frees its call
+ * afterwards. */
+void http_provider_fail(http_call_t *hc, llm_error_t *err, char *msg, int64_t output_tokens,
+                        const http_result_t *res);
 
 /* Stops the call: cancels the request, or the deferred refusal. `release` frees the owner
  * (at once, or when the deferred timer is closed). */

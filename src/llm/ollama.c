@@ -150,11 +150,8 @@ static void on_done(void *ud, const http_result_t *res) {
                         res->error ? res->error : "", res->error ? ")" : "");
     }
     if (msg) {
-        err.message = msg;
-        err.output_tokens = c->text.len ? llm_estimate_tokens(sb_str(&c->text)) : 0;
-        err.total_ms = res->total_ms;
-        c->done(c->ud, NULL, &err);
-        free(msg);
+        http_provider_fail(&c->hc, &err, msg,
+                           c->text.len ? llm_estimate_tokens(sb_str(&c->text)) : 0, res);
         call_free(c);
         return;
     }
@@ -175,12 +172,8 @@ static llm_call_t *ollama_call(llm_provider_t *base, const llm_request_t *req, l
     c->done = done;
     c->ud = ud;
     c->format = req->format;
-    json_t *body = build_body(p, req);
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    c->hc = (http_call_t){.owner = c, .release = release, .done = done, .done_ud = ud};
-    http_provider_post(p, &c->hc, "/api/chat", NULL, text, on_data, on_done);
-    free(text);
+    http_provider_start(p, &c->hc, c, release, done, ud, "/api/chat", NULL, build_body(p, req),
+                        on_data, on_done);
     return c;
 }
 
