@@ -40,13 +40,15 @@ static void on_prompt_sigint(int sig) {
 }
 
 static char *read_line(const char *prompt) {
-    fputs(prompt, stdout);
-    fflush(stdout);
+    /* The handler goes in before the prompt shows, so a Ctrl-C typed the moment it appears is
+     * never taken by libuv's handler while fgets waits on. */
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_prompt_sigint;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old);
+    fputs(prompt, stdout);
+    fflush(stdout);
     char buf[4096];
     char *got = prompt_interrupted ? NULL : fgets(buf, sizeof buf, stdin);
     sigaction(SIGINT, &old, NULL);

@@ -67,7 +67,9 @@ expect_grep "not one of" "$WORK/tty2.out"
 
 # Ctrl-C at the prompt cancels the run (journaled) and exits 1.
 set +e
-(sleep 1.5; printf '\003'; sleep 1) | script -qec "$BATON run workflows/sdlc.yaml --data-dir $D --input project_brief=Maps" \
+# The keystroke waits for the prompt itself (a fixed sleep raced a slow sanitizer build).
+(for _ in $(seq 600); do grep -q 'pprove' "$WORK/tty3.out" 2>/dev/null && break; sleep 0.1; done
+ printf '\003'; sleep 1) | script -qec "$BATON run workflows/sdlc.yaml --data-dir $D --input project_brief=Maps" \
   /dev/null > "$WORK/tty3.out" 2>&1
 code=$?
 set -e

@@ -9,11 +9,17 @@ expect_exit 0 "$BATON" run workflows/sdlc.yaml --auto-approve --json --config "$
   --data-dir "$WORK/ref" --input project_brief="A recipe planner"
 ref=$(json_get "$WORK/out" 'j.artifacts.map(a => a.name + ":" + a.sha256).sort().join(",")')
 
-for delay in 0.4 0.9 1.3; do
+# The delays count from the run's first journaled event, not from the process start, so a slow
+# (sanitizer, loaded) start cannot turn the earliest kill into a kill before the run exists.
+for delay in 0.1 0.6 1.0; do
   D="$WORK/killed-$delay"
   "$BATON" run workflows/sdlc.yaml --auto-approve --config "$WORK/slow.yaml" --data-dir "$D" \
     --input project_brief="A recipe planner" > "$WORK/bg.out" 2>&1 &
   pid=$!
+  for _ in $(seq 300); do
+    [ "$(sqlite3 "$D/baton.db" 'SELECT count(*) FROM events' 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+    sleep 0.05
+  done
   sleep "$delay"
   kill -9 "$pid"
   wait "$pid" 2>/dev/null || true
