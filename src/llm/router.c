@@ -2,6 +2,7 @@
 #include "core/workflow.h"
 #include "llm/http.h"
 #include "llm/limiter.h"
+#include "llm/policy.h"
 #include "llm/providers.h"
 #include "llm/router.h"
 #include "util/xalloc.h"
@@ -24,7 +25,13 @@ typedef struct candidate {
     uint64_t open_until;    /* loop time (ms) */
     bool probing;           /* the half-open probe is in flight */
     limiter_t *lim;         /* the provider's limits (shared by its models), or NULL */
+    /* what the latency and score policies learn from answered calls (moving averages) */
+    double latency_ms;      /* < 0: never answered */
+    double success;         /* in [0,1], starts at 1 */
 } candidate_t;
+
+/* Weight of the newest call in the moving averages: about the last ten calls count. */
+#define EWMA_ALPHA 0.2
 
 struct router {
     llm_provider_t base;
@@ -32,7 +39,7 @@ struct router {
     candidate_t *cands;
     size_t n;
     json_t *tiers;          /* tier -> [ids] */
-    bool local_first;
+    policy_t policy;
     router_call_fn observe;
     void *observe_ud;
     uv_loop_t *loop;
@@ -83,20 +90,46 @@ static json_t *model_ids(const router_t *r, const json_t *model) {
     return ids;
 }
 
+/* What this request may cost on a candidate: the prompt as sent plus max_tokens of output. */
+static double request_cost(const candidate_t *cand, const llm_request_t *req) {
+    int64_t in = llm_estimate_tokens(req->system) + llm_estimate_tokens(req->prompt) +
+                 llm_estimate_tokens(req->feedback);
+    return llm_cost(&cand->prices, in, req->max_tokens > 0 ? req->max_tokens : 1024);
+}
+
+/* The candidates of the request's model, in the order the routing policy gives them. */
 static void plan(router_t *r, llm_call_t *c) {
     json_t *ids = model_ids(r, c->model);
-    c->order = xcalloc(json_array_size(ids) + 1, sizeof *c->order);
-    /* local-first: local candidates keep their order and come before paid ones */
-    for (int pass = r->local_first ? 0 : 1; pass < 2; pass++) {
-        size_t i;
-        json_t *id;
-        json_array_foreach(ids, i, id) {
-            const candidate_t *cand = find(r, json_string_value(id));
-            if (!cand || (r->local_first && (pass == 0) != cand->local)) continue;
-            c->order[c->n_order++] = (size_t)(cand - r->cands);
-        }
+    size_t n = 0, *idx = xcalloc(json_array_size(ids) + 1, sizeof *idx);
+    size_t i;
+    json_t *id;
+    json_array_foreach(ids, i, id) {
+        const candidate_t *cand = find(r, json_string_value(id));
+        if (cand) idx[n++] = (size_t)(cand - r->cands);
     }
     json_decref(ids);
+    policy_view_t *views = xcalloc(n + 1, sizeof *views);
+    static const double availability[] = {1.0, 0.0, 0.5};
+    for (size_t k = 0; k < n; k++) {
+        const candidate_t *cand = &r->cands[idx[k]];
+        views[k] = (policy_view_t){.local = cand->local, .cost_usd = request_cost(cand, &c->req),
+                                   .latency_ms = cand->latency_ms, .success = cand->success,
+                                   .availability = availability[cand->breaker]};
+    }
+    c->order = xcalloc(n + 1, sizeof *c->order);
+    policy_order(r->policy, views, n, c->order);
+    for (size_t k = 0; k < n; k++) c->order[k] = idx[c->order[k]];
+    c->n_order = n;
+    free(views);
+    free(idx);
+}
+
+static void learn_stats(candidate_t *cand, const llm_response_t *resp, const llm_error_t *err) {
+    if (!resp && !llm_error_moves_on(err)) return; /* our own bad request says nothing of it */
+    cand->success = (1 - EWMA_ALPHA) * cand->success + EWMA_ALPHA * (resp ? 1.0 : 0.0);
+    if (resp && resp->latency_ms >= 0)
+        cand->latency_ms = cand->latency_ms < 0 ? (double)resp->latency_ms
+                           : (1 - EWMA_ALPHA) * cand->latency_ms + EWMA_ALPHA * (double)resp->latency_ms;
 }
 
 static void call_closed(uv_handle_t *h);
@@ -192,6 +225,7 @@ static void inner_done(void *ud, llm_response_t *resp, const llm_error_t *err) {
     candidate_t *cand = &c->r->cands[c->order[c->next - 1]];
     record(c, resp ? "ok" : "error", resp, err);
     breaker_learn(c->r, cand, c->probe, resp != NULL, err);
+    learn_stats(cand, resp, err);
     c->probe = false;
     if (cand->lim) limiter_release(cand->lim); /* grants the next waiter on a later turn */
     if (resp || !llm_error_moves_on(err)) {
@@ -318,7 +352,8 @@ static long duration_ms(const json_t *v, long dflt) {
 
 static void add(router_t *r, const char *id, llm_provider_t *p, llm_prices_t prices, bool local) {
     r->cands = xrealloc(r->cands, (r->n + 1) * sizeof *r->cands);
-    r->cands[r->n++] = (candidate_t){.id = xstrdup(id), .p = p, .prices = prices, .local = local};
+    r->cands[r->n++] = (candidate_t){.id = xstrdup(id), .p = p, .prices = prices, .local = local,
+                                     .latency_ms = -1, .success = 1};
 }
 
 static llm_prices_t prices_of(const json_t *m) {
@@ -399,7 +434,6 @@ router_t *router_new(uv_loop_t *loop, const json_t *config, uint64_t offline_lat
     r->base.cancel = route_cancel;
     r->base.destroy = route_destroy;
     r->http = http_client_new(loop);
-    r->local_first = true;
     r->loop = loop;
     add(r, "offline/offline-1",
         offline_provider_new(loop, offline_latency_ms, offline_prices, offline_fail_attempts),
@@ -416,12 +450,12 @@ router_t *router_new(uv_loop_t *loop, const json_t *config, uint64_t offline_lat
     r->tiers = json_deep_copy(json_object_get(config, "tiers"));
     if (!r->tiers) r->tiers = json_object();
     const char *policy = json_string_value(json_object_get(json_object_get(config, "routing"), "policy"));
-    if (policy && strcmp(policy, "local-first") && strcmp(policy, "ordered")) {
-        *err = xasprintf("routing.policy '%s' is not supported yet (local-first or ordered)", policy);
+    r->policy = POLICY_LOCAL_FIRST;
+    if (policy && !policy_parse(policy, &r->policy)) {
+        *err = xasprintf("routing.policy '%s' is not one of: %s", policy, policy_names());
         router_free(r);
         return NULL;
     }
-    r->local_first = !policy || !strcmp(policy, "local-first");
     const json_t *br = json_object_get(json_object_get(config, "routing"), "breaker");
     json_int_t failures = json_integer_value(json_object_get(br, "failures"));
     r->breaker_failures = failures > 0 ? (int)failures : 5;
@@ -436,14 +470,17 @@ json_t *router_describe(router_t *r) {
     json_t *list = json_array();
     for (size_t i = 0; i < r->n; i++) {
         const candidate_t *c = &r->cands[i];
-        json_array_append_new(list, json_pack("{s:s, s:b, s:{s:f, s:f, s:f}, s:s, s:i, s:o?}", "id", c->id,
+        json_array_append_new(list, json_pack("{s:s, s:b, s:{s:f, s:f, s:f}, s:s, s:i, s:o?, s:o, s:f}", "id", c->id,
                                               "local", c->local, "prices", "input_per_million",
                                               c->prices.input_per_million, "output_per_million",
                                               c->prices.output_per_million, "cached_input_per_million",
                                               c->prices.cached_input_per_million, "breaker",
                                               states[c->breaker], "consecutive_failures",
                                               c->consecutive_failures, "limits",
-                                              c->lim ? limiter_describe(c->lim) : NULL));
+                                              c->lim ? limiter_describe(c->lim) : NULL,
+                                              "latency_ms", c->latency_ms < 0 ? json_null()
+                                                            : json_real(c->latency_ms),
+                                              "success_rate", c->success));
     }
     return list;
 }

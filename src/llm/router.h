@@ -17,6 +17,9 @@
  * The offline provider always exists as `offline/offline-1`; a tier that is not configured, and
  * a run with no configuration at all, use it. Prices come only from the configuration.
  *
+ * routing.policy orders each call's candidates: local-first (default), ordered, cost, latency or
+ * score (llm/policy.h says what each means).
+ *
  * Promises: a call walks its candidates in policy order; on a timeout, connection error, 429,
  * 5xx, overload, budget refusal, authentication failure or a malformed/cut response it moves to
  * the next one; it fails with the last error (and its Retry-After) when none is left. API keys

@@ -18,6 +18,7 @@ providers:
     timeouts: {connect: 2s, first_byte: 1s, total: 10s}
     models:
       gpt-test: {input_per_million: 2, output_per_million: 10}
+      gpt-cheap: {input_per_million: 0.1, output_per_million: 0.4}
       fail-429: {input_per_million: 2, output_per_million: 10}
       fail-500: {input_per_million: 2, output_per_million: 10}
       overloaded: {input_per_million: 2, output_per_million: 10}
@@ -153,6 +154,26 @@ config "[paid/gpt-test]" "[paid/gpt-test]"
 curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","status":429,"headers":{"Retry-After":"1e30"},"body":{"error":{"message":"slow down","type":"rate_limit"}}}]' > /dev/null
 expect_exit 1 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4e4"
 grep -q "HTTP 429" <<< "$(json_get "$WORK/out" 'j.tasks.write.error')" || fail "the 429 with an absurd Retry-After"; ok
+
+# 4f. Routing policies: `cost` tries the cheapest candidate for the request first; `latency`
+#     measures a candidate it has never timed, then prefers the faster one.
+reset
+config "[paid/gpt-test, paid/gpt-cheap]" "[paid/gpt-test, paid/gpt-cheap]"
+printf 'routing:\n  policy: cost\n' >> "$WORK/baton.yaml"
+expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4f1"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.model).join(",")')" "gpt-cheap,gpt-cheap" "cost policy"
+reset
+config "[paid/gpt-test, paid/gpt-cheap]" "[paid/gpt-test]"
+printf 'routing:\n  policy: latency\n' >> "$WORK/baton.yaml"
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","model":"gpt-test","text":"slow","delay_ms":300}]' > /dev/null
+expect_exit 0 "$BATON" run "$WORK/breaker.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4f2"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.model).join(",")')" "gpt-test,gpt-cheap,gpt-cheap,gpt-cheap,gpt-cheap" "latency policy"
+config "[paid/gpt-test]" "[paid/gpt-test]"
+printf 'routing:\n  policy: cheapest\n' >> "$WORK/baton.yaml"
+expect_exit 2 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4f3"
+expect_grep "not one of: local-first, ordered, cost, latency, score" "$WORK/err"
 
 # 5. A provider whose key variable is unset is left out, and says so.
 reset
