@@ -60,6 +60,7 @@ struct llm_call {
     llm_request_t req;
     char *run_id, *task_id, *system, *prompt, *feedback;
     json_t *inputs, *model, *schema;
+    int64_t tokens;         /* what the limiters charge for it: prompt estimate + max_tokens */
     bool waiting;           /* queued at the current candidate's limiter */
     bool probe;             /* this call is its candidate's half-open probe */
     uv_timer_t kick;        /* starts the first try on the next loop turn (see route) */
@@ -90,11 +91,16 @@ static json_t *model_ids(const router_t *r, const json_t *model) {
     return ids;
 }
 
+static int64_t prompt_tokens(const llm_request_t *req) {
+    return llm_estimate_tokens(req->system) + llm_estimate_tokens(req->prompt) +
+           llm_estimate_tokens(req->feedback);
+}
+
+static int64_t output_allowance(const llm_request_t *req) { return req->max_tokens > 0 ? req->max_tokens : 1024; }
+
 /* What this request may cost on a candidate: the prompt as sent plus max_tokens of output. */
 static double request_cost(const candidate_t *cand, const llm_request_t *req) {
-    int64_t in = llm_estimate_tokens(req->system) + llm_estimate_tokens(req->prompt) +
-                 llm_estimate_tokens(req->feedback);
-    return llm_cost(&cand->prices, in, req->max_tokens > 0 ? req->max_tokens : 1024);
+    return llm_cost(&cand->prices, prompt_tokens(req), output_allowance(req));
 }
 
 /* The candidates of the request's model, in the order the routing policy gives them. */
@@ -227,7 +233,10 @@ static void inner_done(void *ud, llm_response_t *resp, const llm_error_t *err) {
     breaker_learn(c->r, cand, c->probe, resp != NULL, err);
     learn_stats(cand, resp, err);
     c->probe = false;
-    if (cand->lim) limiter_release(cand->lim); /* grants the next waiter on a later turn */
+    /* grants the next waiter on a later turn; a failed call's charge stands (the provider may
+     * well have counted it) */
+    if (cand->lim)
+        limiter_release(cand->lim, c->tokens, resp ? resp->input_tokens + resp->output_tokens : -1);
     if (resp || !llm_error_moves_on(err)) {
         c->done(c->ud, resp, err);
         call_free(c);
@@ -242,10 +251,10 @@ static void try_next(llm_call_t *c, const llm_error_t *last) {
     while (c->next < c->n_order) {
         candidate_t *cand = &r->cands[c->order[c->next++]];
         if (breaker_allows(r, cand, &c->probe)) {
-            if (cand->lim && !limiter_try(cand->lim)) {
+            if (cand->lim && !limiter_try(cand->lim, c->tokens)) {
                 /* Under the provider's limits: wait in its queue (limit_granted, limit_expired). */
                 c->waiting = true;
-                limiter_wait(cand->lim, c);
+                limiter_wait(cand->lim, c, c->tokens);
                 return;
             }
             c->inner = provider_call(cand->p, &c->req, inner_done, c);
@@ -310,6 +319,7 @@ static llm_call_t *route(llm_provider_t *base, const llm_request_t *req, llm_don
     c->req.model = c->model = json_incref((json_t *)(req->model ? req->model
                                                    : req->agent ? req->agent->model : NULL));
     c->req.schema = c->schema = json_incref((json_t *)req->schema);
+    c->tokens = prompt_tokens(&c->req) + output_allowance(&c->req);
     plan(r, c);
     if (!c->n_order) {
         c->order[c->n_order++] = (size_t)(find(r, "offline/offline-1") - r->cands);
@@ -329,7 +339,7 @@ static void route_cancel(llm_call_t *c) {
     if (c->waiting || c->inner) drop_probe(c);
     if (c->inner) {
         limiter_t *lim = c->r->cands[c->order[c->next - 1]].lim;
-        if (lim) limiter_release(lim);
+        if (lim) limiter_release(lim, c->tokens, -1);
         provider_cancel(c->r->cands[c->order[c->next - 1]].p, c->inner);
         llm_error_t why = {.retry_after_ms = -1, .message = "cancelled"};
         record(c, "cancelled", NULL, &why);
@@ -398,14 +408,17 @@ static int add_provider(router_t *r, const char *name, const json_t *pc, char **
         base = from_env = strstr(url, "://") ? xstrdup(url) : xasprintf("http://%s", url);
     const json_t *t = json_object_get(pc, "timeouts");
     bool local = json_is_true(json_object_get(pc, "local"));
-    /* limits: {concurrency, requests_per_minute, queue_timeout}, shared by the provider's models */
+    /* limits: {concurrency, requests_per_minute, tokens_per_minute, queue_timeout}, shared by
+     * the provider's models */
     const json_t *lc = json_object_get(pc, "limits");
     limiter_t *lim = NULL;
     if (json_is_object(lc)) {
-        lim = limiter_new(r->loop, (int)json_integer_value(json_object_get(lc, "concurrency")),
-                          json_number_value(json_object_get(lc, "requests_per_minute")),
-                          (uint64_t)duration_ms(json_object_get(lc, "queue_timeout"), 60000),
-                          limit_granted, limit_expired);
+        limiter_limits_t ll = {
+            .concurrency = (int)json_integer_value(json_object_get(lc, "concurrency")),
+            .requests_per_minute = json_number_value(json_object_get(lc, "requests_per_minute")),
+            .tokens_per_minute = json_number_value(json_object_get(lc, "tokens_per_minute")),
+            .queue_timeout_ms = (uint64_t)duration_ms(json_object_get(lc, "queue_timeout"), 60000)};
+        lim = limiter_new(r->loop, ll, limit_granted, limit_expired);
         r->limiters = xrealloc(r->limiters, (r->n_limiters + 1) * sizeof *r->limiters);
         r->limiters[r->n_limiters++] = lim;
     }

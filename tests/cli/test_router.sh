@@ -126,6 +126,26 @@ expect_exit 0 "$BATON" run "$WORK/limits.yaml" --config "$WORK/baton.yaml" --jso
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.filter(r => r.model == "llama-test").length')" 3 "queued calls moved on after the queue timeout"
 
+# 4d'. Tokens per minute: a call is charged its estimate (prompt + max_tokens) when admitted.
+#      12,000 tokens a minute hold 2,000 at most and refill 200 a second; each call here is
+#      ~733 tokens (16 of prompt, 717 of max_tokens) and uses exactly that, so two fit at once
+#      and the third waits about a second for the bucket to refill.
+{ echo "name: Token limits"; echo "agents: {w: {instructions: Write., model: fast, max_tokens: 717}}"
+  echo "concurrency: 3"; echo "tasks:"; for i in 1 2 3; do echo "  - {id: p$i, agent: w}"; done
+} > "$WORK/tpm.yaml"
+reset
+config "[paid/gpt-test]" "[paid/gpt-test]"
+sed -i 's|^  paid:|  paid:\n    limits: {tokens_per_minute: 12000, queue_timeout: 30s}|' "$WORK/baton.yaml"
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"a","usage":{"input":16,"output":717}},
+  {"route":"openai","text":"b","usage":{"input":16,"output":717}},{"route":"openai","text":"c","usage":{"input":16,"output":717}}]' > /dev/null
+expect_exit 0 "$BATON" run "$WORK/tpm.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4tpm"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.length')" 3 "calls under the token limit"
+expect_eq "$(json_get "$WORK/req.json" 'Date.parse(j[1].time) - Date.parse(j[0].time) < 500')" true "two calls fit the bucket at once"
+expect_eq "$(json_get "$WORK/req.json" 'Date.parse(j[2].time) - Date.parse(j[0].time) >= 800')" true "the third waits for the token limit"
+expect_exit 0 "$BATON" providers ls --config "$WORK/baton.yaml" --json
+expect_eq "$(json_get "$WORK/out" 'j.find(c => c.id == "paid/gpt-test").limits.tokens_per_minute')" 12000 "token limit shown"
+
 # 4e. Edges that once crashed (ASan would fail these): every breaker open, a zero queue
 #     timeout, a non-string tier entry, an absurd Retry-After.
 reset
