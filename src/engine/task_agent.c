@@ -235,6 +235,28 @@ static void timeout_fire(uv_timer_t *h) {
     free(msg);
 }
 
+static json_t *parse_json_output(const llm_response_t *resp, const json_t *schema, char *err,
+                                 size_t errlen);
+
+/* The router's judge for a task with a quality_threshold (spec 6): below it, the next candidate
+ * answers instead. A JSON answer that does not fit its schema passes here: the repair loop
+ * (same model, the validator's message) is what the spec asks for then. */
+static bool quality_accept(void *ud, const llm_response_t *resp, char *why, size_t whylen) {
+    const task_exec_t *x = ud;
+    const wf_task_t *t = &x->run->wf->tasks[x->index];
+    const wf_agent_t *a = t->agent;
+    char reason[400];
+    if (a->format == OUTPUT_JSON) {
+        json_t *v = parse_json_output(resp, a->schema, reason, sizeof reason);
+        if (!v) return true;
+        json_decref(v);
+    }
+    double q = quality_score(resp->text, a->format, a->schema, a->word_limit, reason, sizeof reason);
+    if (q >= t->quality_threshold) return true;
+    snprintf(why, whylen, "quality %.2f is below the threshold %.2f: %s", q, t->quality_threshold, reason);
+    return false;
+}
+
 void agent_dispatch(engine_run_t *run, uint32_t i) {
     const wf_task_t *t = &run->wf->tasks[i];
     task_exec_t *x = &run->exec[i];
@@ -268,6 +290,7 @@ void agent_dispatch(engine_run_t *run, uint32_t i) {
         .inputs = inputs, .feedback = x->repair_note ? x->repair_note : ts->feedback,
         .model = t->model, .format = a->format, .schema = a->schema,
         .word_limit = a->word_limit, .max_tokens = a->max_tokens, .temperature = a->temperature,
+        .accept = t->quality_threshold > 0 ? quality_accept : NULL, .accept_ud = x,
     };
     x->call = provider_call(run->eng->o.provider, &req, agent_done, x);
     /* One timeout for the whole attempt, schema repairs included. */

@@ -1,5 +1,6 @@
 /* llm.c - the request/response helpers shared by every provider. */
 #include "llm/llm.h"
+#include "llm/provider.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,4 +19,10 @@ int64_t llm_estimate_tokens(const char *text) {
     size_t n = strlen(text);
     /* ceil(n / 4): a one-byte text is still one token. */
     return (int64_t)((n + 3) / 4);
+}
+
+/* Another model may avoid anything but our own bad request, and a quality verdict that is
+ * already the end of the walk. */
+bool llm_error_moves_on(const llm_error_t *e) {
+    return e && e->kind != LLM_ERR_OTHER && e->kind != LLM_ERR_QUALITY;
 }

@@ -9,7 +9,11 @@
 #include "core/workflow.h"
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+typedef struct llm_response llm_response_t;
 
 typedef struct llm_request {
     const char *run_id, *task_id;
@@ -26,9 +30,14 @@ typedef struct llm_request {
     int word_limit;              /* 0 = none */
     int max_tokens;
     double temperature;
+    /* Optional judge of an answer (the task's quality_threshold, spec 6): false, with a reason
+     * in why, makes the router move on to the next candidate. Called on the loop thread while
+     * the call is in flight; accept_ud must live that long. */
+    bool (*accept)(void *accept_ud, const llm_response_t *resp, char *why, size_t whylen);
+    void *accept_ud;
 } llm_request_t;
 
-typedef struct llm_response {
+struct llm_response {
     char *text;                  /* the raw output text (malloc'd) */
     json_t *json;                /* parsed output for OUTPUT_JSON (owned), else NULL */
     char *provider, *model;      /* malloc'd */
@@ -36,7 +45,7 @@ typedef struct llm_response {
     double cost_usd;
     int64_t latency_ms;          /* start to the end of the answer */
     int64_t first_token_ms;      /* start to the first byte of the answer, -1 if unknown */
-} llm_response_t;
+};
 
 void llm_response_free(llm_response_t *r);
 

@@ -100,6 +100,3 @@ double llm_cost(const llm_prices_t *p, int64_t input_tokens, int64_t output_toke
             (double)output_tokens * p->output_per_million) / 1e6;
 }
 
-bool llm_error_moves_on(const llm_error_t *e) {
-    return e && e->kind != LLM_ERR_OTHER;
-}

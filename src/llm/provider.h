@@ -29,6 +29,7 @@ typedef enum {
     LLM_ERR_BUDGET,      /* 402, insufficient_quota: the provider refuses to spend */
     LLM_ERR_AUTH,        /* 401/403: a key is missing or wrong */
     LLM_ERR_MALFORMED,   /* a response that does not parse, a stream cut before its end */
+    LLM_ERR_QUALITY,     /* every candidate answered below the task's quality threshold */
 } llm_error_kind_t;
 
 typedef struct llm_error {
@@ -45,7 +46,8 @@ typedef struct llm_call_record {
     const char *run_id, *task_id;
     int attempt;
     const char *candidate;   /* "provider/model" */
-    const char *status;      /* "ok", "error", "cancelled" */
+    const char *status;      /* "ok", "error", "cancelled", "rejected" (below the quality
+                              * threshold: the router moved on) */
     const char *error;       /* NULL when ok */
     int64_t input_tokens, output_tokens, cached_tokens;
     double cost_usd;

@@ -225,10 +225,30 @@ static void drop_probe(llm_call_t *c) {
     c->probe = false;
 }
 
+/* An answer the request's judge refused: recorded (its tokens were paid for), and the walk goes
+ * on; when no candidate is left the call fails with the judge's reason. The provider did answer,
+ * so its breaker closes, but the score policy learns that it answered badly. */
+static void rejected(llm_call_t *c, candidate_t *cand, llm_response_t *resp, const char *why) {
+    llm_error_t verdict = {.kind = LLM_ERR_QUALITY, .retry_after_ms = -1, .message = why};
+    record(c, "rejected", resp, &verdict);
+    breaker_learn(c->r, cand, c->probe, true, NULL);
+    c->probe = false;
+    cand->success = (1 - EWMA_ALPHA) * cand->success;
+    if (cand->lim) limiter_release(cand->lim, c->tokens, resp->input_tokens + resp->output_tokens);
+    llm_response_free(resp);
+    free(resp);
+    try_next(c, &verdict);
+}
+
 static void inner_done(void *ud, llm_response_t *resp, const llm_error_t *err) {
     llm_call_t *c = ud;
     c->inner = NULL;
     candidate_t *cand = &c->r->cands[c->order[c->next - 1]];
+    char why[512];
+    if (resp && c->req.accept && !c->req.accept(c->req.accept_ud, resp, why, sizeof why)) {
+        rejected(c, cand, resp, why);
+        return;
+    }
     record(c, resp ? "ok" : "error", resp, err);
     breaker_learn(c->r, cand, c->probe, resp != NULL, err);
     learn_stats(cand, resp, err);

@@ -195,6 +195,32 @@ printf 'routing:\n  policy: cheapest\n' >> "$WORK/baton.yaml"
 expect_exit 2 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4f3"
 expect_grep "not one of: local-first, ordered, cost, latency, score" "$WORK/err"
 
+# 4g. A failed quality check moves on: an answer below the task's quality_threshold (here a
+#     refusal, scored 0.4) is recorded as rejected, paid for, and the next candidate answers.
+cat > "$WORK/quality.yaml" <<YAML
+name: Quality
+agents: {w: {instructions: Write., model: fast}}
+tasks:
+  - {id: write, agent: w, quality_threshold: 0.5, max_retries: 0}
+YAML
+reset
+config "[paid/gpt-test, paid/gpt-cheap]" "[paid/gpt-test]"
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","model":"gpt-test","text":"I am sorry, I cannot help with that.","usage":{"input":100,"output":10}},
+  {"route":"openai","model":"gpt-cheap","text":"Tide pools teem with life.","usage":{"input":100,"output":20}}]' > /dev/null
+expect_exit 0 "$BATON" run "$WORK/quality.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4g"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.write.outputs.text')" "Tide pools teem with life." "the next candidate's answer"
+# (100*2 + 10*10)/1e6 for the rejected answer + (100*0.1 + 20*0.4)/1e6 for the accepted one
+expect_eq "$(json_get "$WORK/out" 'j.cost_usd.toFixed(6)')" "0.000318" "both answers paid for"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4g"
+expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "llm.call").map(e => e.data.candidate + ":" + e.data.status).join(",")')" \
+  "paid/gpt-test:rejected,paid/gpt-cheap:ok" "llm.call statuses"
+expect_eq "$(json_get "$WORK/out" '/reads as a refusal/.test(j.find(e => e.type == "llm.call").data.error)')" true "why it was rejected"
+reset
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"I am sorry, I cannot help with that."},
+  {"route":"openai","text":"I am sorry, I cannot help with that."}]' > /dev/null
+expect_exit 1 "$BATON" run "$WORK/quality.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4g2"
+expect_grep "quality 0.40 is below the threshold 0.50" "$WORK/out"
+
 # 5. A provider whose key variable is unset is left out, and says so.
 reset
 config "[paid/gpt-test]" "[paid/gpt-test]"
