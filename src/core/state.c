@@ -94,6 +94,7 @@ static void task_state_clear(task_state_t *t) {
     json_decref(t->proposal);
     json_decref(t->human);
     json_decref(t->answer);
+    json_decref(t->model);
 }
 
 void state_free(run_state_t *s) {
@@ -235,6 +236,11 @@ static int apply_task_event(run_state_t *s, uint32_t i, int64_t ts, const char *
     if (transition && task_status_terminal(t->status))
         return fail_event(err, errlen, "%s: task '%s' has already finished", type, id);
 
+    if (!strcmp(type, "budget.downgraded")) {
+        json_decref(t->model);
+        t->model = json_incref(json_object_get(data, "model"));
+        return 0;
+    }
     if (!strcmp(type, "task.started")) {
         if (t->status == TS_PENDING)
             return fail_event(err, errlen, "%s: task '%s' is not ready", type, id);

@@ -51,6 +51,7 @@ typedef struct task_state {
     json_t *human;          /* the pending human request (approval.requested data) */
     json_t *answer;         /* the human's answer not yet acted upon (approval.responded) */
     char *feedback;         /* human feedback to pass to the next attempt */
+    json_t *model;          /* the cheaper model a budget downgrade chose (a tier), or NULL */
     char *error;            /* why it failed, was skipped or cancelled */
     double cost_usd;
     int64_t started_ms, finished_ms;

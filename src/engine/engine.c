@@ -304,19 +304,39 @@ static double estimate_call_cost(const engine_run_t *run, const wf_agent_t *a, c
     return llm_cost(p, in, a ? a->max_tokens : 1500);
 }
 
-static double estimate_task_cost(const engine_run_t *run, const wf_task_t *t) {
-    if (t->type == TASK_AGENT) return estimate_call_cost(run, t->agent, t->inputs, t->model);
+/* model: the task's model (a budget downgrade's, or the one written), NULL for each agent's own. */
+static double estimate_task_cost(const engine_run_t *run, const wf_task_t *t, const json_t *model) {
+    if (t->type == TASK_AGENT) return estimate_call_cost(run, t->agent, t->inputs, model);
     double sum = 0;
     for (size_t k = 0; k < t->n_consensus_agents; k++)
-        sum += estimate_call_cost(run, t->consensus_agent_refs[k], t->inputs, t->model);
+        sum += estimate_call_cost(run, t->consensus_agent_refs[k], t->inputs, model);
     return sum;
+}
+
+const json_t *run_task_model(const engine_run_t *run, uint32_t i) {
+    const json_t *m = run->st.tasks[i].model;
+    return m ? m : run->wf->tasks[i].model;
+}
+
+/* on_exceed: downgrade. The tiers from the most capable down; the first whose estimate fits
+ * what is left of the budget is the task's model from now on (journaled, so a resumed run keeps
+ * it). NULL when none fits. */
+static const char *cheaper_tier(const engine_run_t *run, const wf_task_t *t, double left) {
+    static const char *const tiers[] = {"best", "balanced", "fast", "local"};
+    for (size_t k = 0; k < sizeof tiers / sizeof *tiers; k++) {
+        json_t *m = json_string(tiers[k]);
+        double e = estimate_task_cost(run, t, m);
+        json_decref(m);
+        if (e <= left) return tiers[k];
+    }
+    return NULL;
 }
 
 int run_check_budget(engine_run_t *run, uint32_t i) {
     const workflow_t *wf = run->wf;
     const wf_task_t *t = &wf->tasks[i];
     if (wf->budget_usd < 0 || (t->type != TASK_AGENT && t->type != TASK_CONSENSUS)) return 0;
-    double estimate = estimate_task_cost(run, t);
+    double estimate = estimate_task_cost(run, t, run_task_model(run, i));
     if (run->st.cost_usd + estimate <= wf->budget_usd) return 0;
     char *msg = xasprintf("budget of $%.4f would be exceeded: $%.4f spent, task '%s' may cost "
                           "up to $%.4f", wf->budget_usd, run->st.cost_usd, t->id, estimate);
@@ -329,7 +349,16 @@ int run_check_budget(engine_run_t *run, uint32_t i) {
         free(msg);
         return 1;
     }
-    /* pause (and downgrade, until the router can pick a cheaper tier: see docs) */
+    const char *tier = wf->on_exceed == BUDGET_DOWNGRADE
+                           ? cheaper_tier(run, t, wf->budget_usd - run->st.cost_usd) : NULL;
+    if (tier) {
+        json_t *from = (json_t *)run_task_model(run, i);
+        run_emit(run, "budget.downgraded", json_pack("{s:s, s:O?, s:s}", "task", t->id, "from",
+                                                     from, "model", tier));
+        free(msg);
+        return 0;
+    }
+    /* pause, or a downgrade with no tier cheap enough */
     run_emit(run, "run.paused", json_pack("{s:s}", "reason", msg));
     free(msg);
     return 1;

@@ -94,9 +94,12 @@ void run_emit(engine_run_t *run, const char *type, json_t *data);
 void run_touch(engine_run_t *run);
 /* Queues the task's effect (model call, human request) to start after the next commit. */
 void run_defer_dispatch(engine_run_t *run, uint32_t i);
-/* Checks the run's budget before a call of task i: 0 go on; 1 the budget stopped the run
+/* Checks the run's budget before a call of task i: 0 go on (perhaps on a cheaper tier after
+ * budget.downgraded); 1 the budget stopped the run
  * (journaled: budget.exceeded, then run.failed or run.paused as on_exceed says). */
 int run_check_budget(engine_run_t *run, uint32_t i);
+/* The model task i calls: a budget downgrade's tier, else the task's own (NULL: the agent's). */
+const json_t *run_task_model(const engine_run_t *run, uint32_t i);
 /* Queues an attempt to start when the run has room for it (see due_attempt_t). */
 void run_queue_attempt(engine_run_t *run, uint32_t i, int attempt, int iteration);
 

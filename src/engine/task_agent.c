@@ -288,7 +288,7 @@ void agent_dispatch(engine_run_t *run, uint32_t i) {
         .run_id = run->st.run_id, .task_id = t->id, .attempt = ts->attempt,
         .iteration = ts->iteration, .agent = a, .system = system, .prompt = user,
         .inputs = inputs, .feedback = x->repair_note ? x->repair_note : ts->feedback,
-        .model = t->model, .format = a->format, .schema = a->schema,
+        .model = run_task_model(run, i), .format = a->format, .schema = a->schema,
         .word_limit = a->word_limit, .max_tokens = a->max_tokens, .temperature = a->temperature,
         .accept = t->quality_threshold > 0 ? quality_accept : NULL, .accept_ud = x,
     };

@@ -126,6 +126,7 @@ void consensus_dispatch(engine_run_t *run, uint32_t i) {
     vote_ctx_t *ctx = x->vote_ctx = xcalloc(n, sizeof *ctx);
     x->votes_pending = n;
     const task_state_t *ts = &run->st.tasks[i];
+    const json_t *model = run_task_model(run, i);
     for (size_t k = 0; k < n; k++) {
         const wf_agent_t *a = t->consensus_agent_refs[k];
         ctx[k] = (vote_ctx_t){x, k, 0};
@@ -134,7 +135,7 @@ void consensus_dispatch(engine_run_t *run, uint32_t i) {
         llm_request_t req = {
             .run_id = run->st.run_id, .task_id = t->id, .attempt = ts->attempt,
             .iteration = ts->iteration, .agent = a, .system = system, .prompt = user,
-            .inputs = inputs, .model = t->model ? t->model : a->model, .format = OUTPUT_JSON,
+            .inputs = inputs, .model = model ? model : a->model, .format = OUTPUT_JSON,
             .schema = schema, .max_tokens = a->max_tokens, .temperature = a->temperature,
         };
         x->vote_calls[k] = provider_call(run->eng->o.provider, &req, vote_done, &ctx[k]);

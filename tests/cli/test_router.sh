@@ -221,6 +221,41 @@ curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"I am sorry, I
 expect_exit 1 "$BATON" run "$WORK/quality.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4g2"
 expect_grep "quality 0.40 is below the threshold 0.50" "$WORK/out"
 
+# 4h. Budget downgrade: when the next call's estimate on its tier would pass the budget, the
+#     task moves to the most capable tier that still fits (journaled), instead of pausing.
+#     best and balanced cost ~$0.0021 a call here (200 output tokens at $10/M), fast ~$0.0001.
+cat > "$WORK/downgrade.yaml" <<YAML
+name: Downgrade
+budget: {max_cost_usd: 0.003, on_exceed: downgrade}
+agents: {w: {instructions: Write., model: best, max_tokens: 200}}
+tasks:
+  - {id: t1, agent: w}
+  - {id: t2, agent: w, depends_on: [t1]}
+YAML
+reset
+config "[paid/gpt-cheap]" "[paid/gpt-test]"
+printf '  balanced: [paid/gpt-test]\n' >> "$WORK/baton.yaml"
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"first","usage":{"input":100,"output":150}},
+  {"route":"openai","text":"second","usage":{"input":100,"output":150}}]' > /dev/null
+expect_exit 0 "$BATON" run "$WORK/downgrade.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4h"
+expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status after a downgrade"
+# (100*2 + 150*10)/1e6 on best, then (100*0.1 + 150*0.4)/1e6 on fast
+expect_eq "$(json_get "$WORK/out" 'j.cost_usd.toFixed(6)')" "0.001770" "cost within the budget"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.model).join(",")')" "gpt-test,gpt-cheap" "the second call on the cheaper tier"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4h"
+expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type.startsWith("budget.")).map(e => e.type + ":" + e.data.task + ":" + (e.data.model || "")).join(",")')" \
+  "budget.exceeded:t2:,budget.downgraded:t2:fast" "budget events"
+# Nothing cheap enough (every tier on the dear model; an unconfigured tier would run on the
+# free offline model and fit): the run pauses, as with on_exceed: pause.
+sed -i 's|max_cost_usd: 0.003|max_cost_usd: 0.0018|' "$WORK/downgrade.yaml"
+sed -i 's|^  fast: .*|  fast: [paid/gpt-test]|' "$WORK/baton.yaml"
+printf '  local: [paid/gpt-test]\n' >> "$WORK/baton.yaml"
+reset
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"first","usage":{"input":100,"output":150}}]' > /dev/null
+expect_exit 1 "$BATON" run "$WORK/downgrade.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4h2"
+expect_eq "$(json_get "$WORK/out" 'j.status')" paused "paused when no tier fits"
+
 # 5. A provider whose key variable is unset is left out, and says so.
 reset
 config "[paid/gpt-test]" "[paid/gpt-test]"
