@@ -6,6 +6,7 @@
 #define BATON_CLI_CLI_H
 
 #include "core/workflow.h"
+#include "engine/engine.h"
 #include "llm/provider.h"
 #include "store/store.h"
 
@@ -53,7 +54,17 @@ typedef struct cli_config {
     double retention_runs_s;       /* retention.runs: completed/cancelled runs kept; 0 = for ever */
     double retention_failed_s;     /* retention.keep_failed: failed runs kept; 0 = for ever */
     json_t *root;                  /* the whole configuration (providers, tiers, routing) */
+    /* budgets: {daily_usd: N, workflows: {NAME: {daily_usd: N}}}: 0 = no limit */
+    double daily_usd;
+    json_t *workflow_daily_usd;    /* {NAME: N}, or NULL */
 } cli_config_t;
+
+/* The daily limits for a run of `workflow`, with what was spent today (since local midnight)
+ * read from the store: the engine's daily options. */
+engine_daily_t cli_daily_limits(const cli_config_t *cfg, store_t *st, const char *workflow);
+
+/* Local midnight today, in milliseconds since the epoch: where "today" starts for spending. */
+int64_t cli_today_start_ms(void);
 /* Deletes the runs past cfg's retention policy (journal, projections, their artifacts folder)
  * and the blobs no artifact references any more; appends the deleted run ids. 0 or -1 + *err. */
 int cli_retention_sweep(store_t *st, const char *data_dir, const cli_config_t *cfg,

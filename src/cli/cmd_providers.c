@@ -8,7 +8,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 static void usage(FILE *f) {
     fputs("usage: baton providers ls [--config F] [--data-dir DIR] [--json]\n"
@@ -22,11 +21,7 @@ static json_t *spend_today(const char *data_dir) {
     store_t *st = cli_open_existing_store(data_dir, &missing, &err);
     free(err);
     if (!st) return json_object();
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    json_t *rows = store_llm_spend_since(st, (int64_t)mktime(&tm) * 1000);
+    json_t *rows = store_llm_spend_since(st, cli_today_start_ms());
     store_close(st);
     return rows ? rows : json_object();
 }

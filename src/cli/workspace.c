@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 char *cli_read_file(const char *path, size_t max, size_t *len, char **err) {
@@ -118,6 +119,46 @@ store_t *cli_open_store(const char *data_dir, store_durability_t d, char **err) 
     return st;
 }
 
+/* budgets: {daily_usd: N, workflows: {NAME: {daily_usd: N}}}, every N a number >= 0. */
+static int parse_budgets(const json_t *root, const char *path, cli_config_t *cfg, char **err) {
+    const json_t *b = json_object_get(root, "budgets");
+    const json_t *daily = json_object_get(b, "daily_usd"), *wfs = json_object_get(b, "workflows");
+    bool ok = (!b || json_is_object(b)) && (!daily || (json_is_number(daily) && json_number_value(daily) >= 0)) &&
+              (!wfs || json_is_object(wfs));
+    cfg->workflow_daily_usd = json_object();
+    const char *name;
+    const json_t *w;
+    json_object_foreach((json_t *)wfs, name, w) {
+        const json_t *d = json_object_get(w, "daily_usd");
+        ok = ok && json_is_number(d) && json_number_value(d) >= 0;
+        if (ok) json_object_set_new(cfg->workflow_daily_usd, name, json_real(json_number_value(d)));
+    }
+    if (!ok) {
+        *err = xasprintf("%s: budgets is a mapping {daily_usd: N, workflows: {NAME: {daily_usd: N}}} "
+                         "with amounts in USD, 0 or more", path);
+        return -1;
+    }
+    cfg->daily_usd = json_number_value(daily);
+    return 0;
+}
+
+int64_t cli_today_start_ms(void) {
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    return (int64_t)mktime(&tm) * 1000;
+}
+
+engine_daily_t cli_daily_limits(const cli_config_t *cfg, store_t *st, const char *workflow) {
+    engine_daily_t d = {.limit_usd = cfg->daily_usd, .workflow = workflow};
+    d.workflow_limit_usd = workflow ? json_number_value(json_object_get(cfg->workflow_daily_usd, workflow)) : 0;
+    int64_t since = cli_today_start_ms();
+    if (d.limit_usd > 0) d.spent_usd = store_spend_since(st, since, NULL);
+    if (d.workflow_limit_usd > 0) d.workflow_spent_usd = store_spend_since(st, since, workflow);
+    return d;
+}
+
 static int cli_load_config_file(const char *path, cli_config_t *cfg, char **err) {
     memset(cfg, 0, sizeof *cfg);
     if (!path) return 0;
@@ -177,6 +218,11 @@ static int cli_load_config_file(const char *path, cli_config_t *cfg, char **err)
     }
     if (ret && !json_is_object(ret)) {
         *err = xasprintf("%s: retention is a mapping {runs: 30d, keep_failed: 90d}", path);
+        json_decref(root);
+        cli_config_free(cfg);
+        return -1;
+    }
+    if (parse_budgets(root, path, cfg, err) != 0) {
         json_decref(root);
         cli_config_free(cfg);
         return -1;
@@ -244,6 +290,8 @@ void cli_config_free(cli_config_t *cfg) {
     cfg->offline_fail_attempts = NULL;
     json_decref(cfg->root);
     cfg->root = NULL;
+    json_decref(cfg->workflow_daily_usd);
+    cfg->workflow_daily_usd = NULL;
 }
 
 void cli_print_diags(const diag_list_t *dl) {

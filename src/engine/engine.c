@@ -32,6 +32,7 @@ static void on_committed(void *ud, uint64_t ticket, const char *err);
 engine_t *engine_new(const engine_opts_t *opts) {
     engine_t *e = xcalloc(1, sizeof *e);
     e->o = *opts;
+    e->daily = opts->daily;
     if (!e->o.seed) e->o.seed = (uint64_t)engine_now_ms();
     uv_idle_init(opts->loop, &e->flush);
     e->flush.data = e;
@@ -106,6 +107,9 @@ void engine_record_call(engine_t *e, const llm_call_record_t *rec) {
     for (engine_run_t *run = e->runs; run; run = run->next) {
         if (!run->st.run_id || strcmp(run->st.run_id, rec->run_id)) continue;
         if (workflow_task_index(run->wf, rec->task_id) < 0) return;
+        e->daily.spent_usd += rec->cost_usd;
+        if (e->daily.workflow && run->wf->name && !strcmp(e->daily.workflow, run->wf->name))
+            e->daily.workflow_spent_usd += rec->cost_usd;
         json_t *data =
             json_pack("{s:s, s:i, s:s, s:s, s:s?, s:I, s:I, s:I, s:f, s:I, s:I}", "task",
                       rec->task_id, "attempt", rec->attempt, "candidate", rec->candidate,
@@ -332,25 +336,57 @@ static const char *cheaper_tier(const engine_run_t *run, const wf_task_t *t, dou
     return NULL;
 }
 
+/* The limit with the least money left for run's next call: the run's budget, the daily limit
+ * of every run, the daily limit of its workflow. false when none applies. */
+typedef struct spend_limit {
+    const char *kind; /* "run", "daily", "workflow_daily" */
+    double limit_usd, spent_usd;
+} spend_limit_t;
+
+static bool tightest_limit(const engine_run_t *run, spend_limit_t *out) {
+    const engine_daily_t *d = &run->eng->daily;
+    spend_limit_t c[3];
+    size_t n = 0;
+    if (run->wf->budget_usd >= 0) c[n++] = (spend_limit_t){"run", run->wf->budget_usd, run->st.cost_usd};
+    if (d->limit_usd > 0) c[n++] = (spend_limit_t){"daily", d->limit_usd, d->spent_usd};
+    if (d->workflow_limit_usd > 0 && d->workflow && run->wf->name && !strcmp(d->workflow, run->wf->name))
+        c[n++] = (spend_limit_t){"workflow_daily", d->workflow_limit_usd, d->workflow_spent_usd};
+    for (size_t k = 0; k < n; k++)
+        if (k == 0 || c[k].limit_usd - c[k].spent_usd < out->limit_usd - out->spent_usd) *out = c[k];
+    return n > 0;
+}
+
+static char *limit_message(const engine_run_t *run, const spend_limit_t *l, const char *task,
+                           double estimate) {
+    if (!strcmp(l->kind, "run"))
+        return xasprintf("budget of $%.4f would be exceeded: $%.4f spent, task '%s' may cost up to $%.4f",
+                         l->limit_usd, l->spent_usd, task, estimate);
+    return xasprintf("the daily limit of $%.4f for %s%s%s would be exceeded: $%.4f spent today, "
+                     "task '%s' may cost up to $%.4f", l->limit_usd,
+                     !strcmp(l->kind, "daily") ? "all runs" : "workflow '",
+                     !strcmp(l->kind, "daily") ? "" : run->wf->name,
+                     !strcmp(l->kind, "daily") ? "" : "'", l->spent_usd, task, estimate);
+}
+
 int run_check_budget(engine_run_t *run, uint32_t i) {
     const workflow_t *wf = run->wf;
     const wf_task_t *t = &wf->tasks[i];
-    if (wf->budget_usd < 0 || (t->type != TASK_AGENT && t->type != TASK_CONSENSUS)) return 0;
+    spend_limit_t lim;
+    if ((t->type != TASK_AGENT && t->type != TASK_CONSENSUS) || !tightest_limit(run, &lim)) return 0;
     double estimate = estimate_task_cost(run, t, run_task_model(run, i));
-    if (run->st.cost_usd + estimate <= wf->budget_usd) return 0;
-    char *msg = xasprintf("budget of $%.4f would be exceeded: $%.4f spent, task '%s' may cost "
-                          "up to $%.4f", wf->budget_usd, run->st.cost_usd, t->id, estimate);
-    run_emit(run, "budget.exceeded", json_pack("{s:s, s:f, s:f, s:f, s:s}", "task", t->id,
-                                               "budget_usd", wf->budget_usd, "spent_usd",
-                                               run->st.cost_usd, "estimate_usd", estimate,
-                                               "message", msg));
+    if (lim.spent_usd + estimate <= lim.limit_usd) return 0;
+    char *msg = limit_message(run, &lim, t->id, estimate);
+    run_emit(run, "budget.exceeded", json_pack("{s:s, s:s, s:f, s:f, s:f, s:s}", "task", t->id,
+                                               "limit", lim.kind, "budget_usd", lim.limit_usd,
+                                               "spent_usd", lim.spent_usd, "estimate_usd",
+                                               estimate, "message", msg));
     if (wf->on_exceed == BUDGET_FAIL) {
         run_stop(run, "run.failed", msg);
         free(msg);
         return 1;
     }
     const char *tier = wf->on_exceed == BUDGET_DOWNGRADE
-                           ? cheaper_tier(run, t, wf->budget_usd - run->st.cost_usd) : NULL;
+                           ? cheaper_tier(run, t, lim.limit_usd - lim.spent_usd) : NULL;
     if (tier) {
         json_t *from = (json_t *)run_task_model(run, i);
         run_emit(run, "budget.downgraded", json_pack("{s:s, s:O?, s:s}", "task", t->id, "from",

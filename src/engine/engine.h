@@ -28,6 +28,19 @@ typedef struct engine_run engine_run_t;
 typedef void (*engine_event_fn)(void *ud, engine_run_t *run, uint64_t seq, const char *type,
                                 const json_t *data);
 
+/* Daily spending limits (budgets.daily_usd and budgets.workflows.NAME.daily_usd in the
+ * configuration), checked with the run's own budget before every call. What was spent today
+ * before the engine started is read from the store by the caller; the engine adds what its own
+ * calls cost from then on. */
+typedef struct engine_daily {
+    double limit_usd;           /* every run together; 0: no limit */
+    double spent_usd;           /* spent today before the engine started */
+    const char *workflow;       /* the workflow (by name) the second limit is for, or NULL;
+                                 * borrowed for the engine's life */
+    double workflow_limit_usd;  /* 0: no limit */
+    double workflow_spent_usd;
+} engine_daily_t;
+
 typedef struct engine_opts {
     uv_loop_t *loop;
     store_t *store;
@@ -40,6 +53,7 @@ typedef struct engine_opts {
     engine_event_fn on_event;
     void *on_event_ud;
     uint64_t seed;              /* seeds retry jitter; 0 picks one from the clock */
+    engine_daily_t daily;       /* daily spending limits; zero: none */
 } engine_opts_t;
 
 engine_t *engine_new(const engine_opts_t *opts);

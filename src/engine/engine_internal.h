@@ -84,6 +84,7 @@ struct engine {
     size_t n_flying, cap_flying;
     char *error;
     bool closing;              /* engine_free is under way: nothing is journaled any more */
+    engine_daily_t daily;      /* the daily limits, and today's spending kept up to date */
 };
 
 /* Journals one event for run: applies it to the run state (the reducer must accept it: the

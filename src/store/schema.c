@@ -41,6 +41,8 @@ static const char *const migrations[] = {
     "  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL,"
     "  cost_usd REAL NOT NULL, first_token_ms INTEGER, total_ms INTEGER, created_at INTEGER NOT NULL,"
     "  PRIMARY KEY (run_id, seq)) WITHOUT ROWID;",
+    /* 4: spend since a time (daily limits, `providers ls`) without a scan of every call */
+    "CREATE INDEX llm_calls_created ON llm_calls(created_at);",
 };
 
 int schema_latest(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -272,6 +272,19 @@ json_t *store_llm_spend_since(store_t *st, int64_t since_ms) {
     return out;
 }
 
+double store_spend_since(store_t *st, int64_t since_ms, const char *workflow) {
+    sqlite3_stmt *s;
+    const char *sql = workflow ? "SELECT coalesce(sum(l.cost_usd), 0) FROM llm_calls l JOIN runs r "
+                                 "ON r.id = l.run_id WHERE l.created_at >= ? AND r.workflow = ?"
+                               : "SELECT coalesce(sum(cost_usd), 0) FROM llm_calls WHERE created_at >= ?";
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) return 0;
+    sqlite3_bind_int64(s, 1, since_ms);
+    if (workflow) sqlite3_bind_text(s, 2, workflow, -1, SQLITE_STATIC);
+    double spent = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_double(s, 0) : 0;
+    sqlite3_finalize(s);
+    return spent;
+}
+
 int store_events(store_t *st, const char *run_id, uint64_t after, store_event_fn fn, void *ud) {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db, "SELECT seq, ts, type, data FROM events WHERE run_id = ? "

@@ -45,6 +45,9 @@ json_t *store_approvals(store_t *st, const char *run_id, const char *status);
 json_t *store_llm_usage(store_t *st, const char *run_id);
 /* Model calls since a time, per candidate: {ID: {calls, failed, cost_usd}}. */
 json_t *store_llm_spend_since(store_t *st, int64_t since_ms);
+/* What every model call since a time cost, over all runs (workflow NULL) or the runs of one
+ * workflow (by name). 0 on a database error. */
+double store_spend_since(store_t *st, int64_t since_ms, const char *workflow);
 /* artifact_query.c: the artifacts rows of a run ordered by name, then version (name NULL: every
  * name): [{name, version, task_id, agent, path, blob, sha256, bytes, mime, created_at}]. blob is
  * null for artifacts written before blobs. New reference, or NULL on a database error. */

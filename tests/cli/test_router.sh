@@ -256,6 +256,40 @@ curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"first","usage
 expect_exit 1 "$BATON" run "$WORK/downgrade.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4h2"
 expect_eq "$(json_get "$WORK/out" 'j.status')" paused "paused when no tier fits"
 
+# 4i. Daily limits: money spent today by every run (budgets.daily_usd) and by the runs of one
+#     workflow (budgets.workflows.NAME.daily_usd) stops a call that would pass them, as the
+#     run's on_exceed says (fail here). Each run below costs $0.0017 and estimates ~$0.0021.
+cat > "$WORK/daily.yaml" <<YAML
+name: Daily
+agents: {w: {instructions: Write., model: best, max_tokens: 200}}
+tasks:
+  - {id: write, agent: w}
+YAML
+sed 's/^name: Daily/name: Other/' "$WORK/daily.yaml" > "$WORK/other.yaml"
+reset
+config "[paid/gpt-test]" "[paid/gpt-test]"
+printf 'budgets:\n  daily_usd: 0.004\n' >> "$WORK/baton.yaml"
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"a","usage":{"input":100,"output":150}},
+  {"route":"openai","text":"b","usage":{"input":100,"output":150}}]' > /dev/null
+expect_exit 0 "$BATON" run "$WORK/daily.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4i"
+expect_exit 0 "$BATON" run "$WORK/other.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4i"
+expect_exit 1 "$BATON" run "$WORK/daily.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4i"
+expect_grep 'the daily limit of \$0.0040 for all runs would be exceeded: \$0.0034 spent today' "$WORK/out"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.length')" 2 "no call past the daily limit"
+config "[paid/gpt-test]" "[paid/gpt-test]"
+printf 'budgets:\n  workflows: {Daily: {daily_usd: 0.003}}\n' >> "$WORK/baton.yaml"
+reset
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"a","usage":{"input":100,"output":150}},
+  {"route":"openai","text":"b","usage":{"input":100,"output":150}}]' > /dev/null
+expect_exit 0 "$BATON" run "$WORK/daily.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4i2"
+expect_exit 1 "$BATON" run "$WORK/daily.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4i2"
+expect_grep "the daily limit of \$0.0030 for workflow 'Daily' would be exceeded" "$WORK/out"
+expect_exit 0 "$BATON" run "$WORK/other.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4i2"
+printf 'budgets: {daily_usd: -1}\n' > "$WORK/bad-budget.yaml"
+expect_exit 2 "$BATON" run "$WORK/daily.yaml" --config "$WORK/bad-budget.yaml" --data-dir "$WORK/d4i3"
+expect_grep "budgets is a mapping" "$WORK/err"
+
 # 5. A provider whose key variable is unset is left out, and says so.
 reset
 config "[paid/gpt-test]" "[paid/gpt-test]"
