@@ -106,15 +106,17 @@ void engine_record_call(engine_t *e, const llm_call_record_t *rec) {
     for (engine_run_t *run = e->runs; run; run = run->next) {
         if (!run->st.run_id || strcmp(run->st.run_id, rec->run_id)) continue;
         if (workflow_task_index(run->wf, rec->task_id) < 0) return;
-        run_emit(run, "llm.call",
-                 json_pack("{s:s, s:i, s:s, s:s, s:s?, s:I, s:I, s:I, s:f, s:I, s:I}", "task",
-                           rec->task_id, "attempt", rec->attempt, "candidate", rec->candidate,
-                           "status", rec->status, "error", rec->error, "input_tokens",
-                           (json_int_t)rec->input_tokens, "output_tokens",
-                           (json_int_t)rec->output_tokens, "cached_tokens",
-                           (json_int_t)rec->cached_tokens, "call_cost_usd", rec->cost_usd,
-                           "first_token_ms", (json_int_t)rec->first_token_ms, "total_ms",
-                           (json_int_t)rec->total_ms));
+        json_t *data = json_pack(
+            "{s:s, s:i, s:s, s:s, s:s?, s:I, s:I, s:I, s:f, s:I, s:I}", "task", rec->task_id,
+            "attempt", rec->attempt, "candidate", rec->candidate, "status", rec->status, "error",
+            rec->error, "input_tokens", (json_int_t)rec->input_tokens, "output_tokens",
+            (json_int_t)rec->output_tokens, "cached_tokens", (json_int_t)rec->cached_tokens,
+            "call_cost_usd", rec->cost_usd, "first_token_ms", (json_int_t)rec->first_token_ms,
+            "total_ms", (json_int_t)rec->total_ms);
+        if (rec->cached) json_object_set_new(data, "cached", json_true());
+        if (rec->has_reference)
+            json_object_set_new(data, "reference_cost_usd", json_real(rec->reference_cost_usd));
+        run_emit(run, "llm.call", data);
         return;
     }
 }

@@ -41,6 +41,14 @@ static const char *const migrations[] = {
     "  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL,"
     "  cost_usd REAL NOT NULL, first_token_ms INTEGER, total_ms INTEGER, created_at INTEGER NOT NULL,"
     "  PRIMARY KEY (run_id, seq)) WITHOUT ROWID;",
+    /* 4: cache hits and reference prices on every call; the response cache (store/respcache.h).
+     * The cache table is no projection: it belongs to no run and no rebuild touches it. */
+    "ALTER TABLE llm_calls ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE llm_calls ADD COLUMN reference_cost_usd REAL;"
+    "CREATE TABLE IF NOT EXISTS llm_cache ("
+    "  key TEXT PRIMARY KEY, candidate TEXT NOT NULL, response TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS llm_cache_created ON llm_cache(created_at);",
 };
 
 int schema_latest(void) { return (int)(sizeof migrations / sizeof *migrations); }
