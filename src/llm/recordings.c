@@ -37,6 +37,8 @@ static bool count_ok(const json_t *j, const char *k, int64_t *out) {
 llm_response_t *llm_response_from_json(const json_t *j, char **err) {
     const json_t *text = json_object_get(j, "text");
     const json_t *provider = json_object_get(j, "provider"), *model = json_object_get(j, "model");
+    if (json_is_null(provider)) provider = NULL;
+    if (json_is_null(model)) model = NULL;
     int64_t in, out, cached, lat, first;
     if (!json_is_object(j) || !json_is_string(text) || (provider && !json_is_string(provider)) ||
         (model && !json_is_string(model)) || !count_ok(j, "input_tokens", &in) ||
