@@ -8,15 +8,11 @@
 #include <string.h>
 #include <time.h>
 
-/* A trim of the table to max_entries every this many writes (and at open). */
-#define SWEEP_EVERY 32
-
 struct respcache {
     uv_loop_t *loop;
     sqlite3 *db;          /* serialised mode: any pool thread may use it */
     int64_t ttl_ms, max_entries;
     int in_flight;        /* work items queued or running */
-    int puts;
     bool closing;
 };
 
@@ -94,11 +90,19 @@ static void do_sweep(respcache_get_t *j) {
     }
 }
 
+/* After every write: each write's sweep follows its own insert, so once the writes in flight
+ * are done the table holds at most max_entries (walking that many index entries on a pool
+ * thread costs far less than the model call the write follows). */
+static void do_put_and_sweep(respcache_get_t *j) {
+    do_put(j);
+    do_sweep(j);
+}
+
 static void work(uv_work_t *w) {
     respcache_get_t *j = w->data;
     /* `cancelled` is the loop thread's: a cancelled lookup still reads, and after() drops it. */
     if (j->kind == JOB_GET) do_get(j);
-    else if (j->kind == JOB_PUT) do_put(j);
+    else if (j->kind == JOB_PUT) do_put_and_sweep(j);
     else do_sweep(j);
 }
 
@@ -171,7 +175,6 @@ void respcache_put(respcache_t *c, const char *key, const char *candidate, const
     j->response = json_dumps(response, JSON_COMPACT);
     if (!j->response) j->response = xstrdup("null");
     queue(j);
-    if (++c->puts % SWEEP_EVERY == 0) queue(submit(c, JOB_SWEEP, NULL));
 }
 
 void respcache_close(respcache_t *c) {

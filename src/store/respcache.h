@@ -3,7 +3,7 @@
  *
  * Each entry is one answer under its request key (llm/reqkey.h): {candidate, response JSON,
  * created_at}. An entry older than the TTL is never returned, and is deleted by the sweep that
- * runs when the cache opens and every few writes; the sweep also keeps at most `max_entries`
+ * runs when the cache opens and after every write; the sweep also keeps at most `max_entries`
  * (newest first), so the table cannot grow without bound.
  *
  * The cache has its own SQLite connection to the database file, used only on libuv's thread
