@@ -29,7 +29,6 @@ struct recall {
     router_call_fn observe;
     void *observe_ud;
     char last_ok[256];          /* candidate of the router's latest answered call (see live_done) */
-    char *describe;
 };
 
 struct llm_call {
@@ -311,9 +310,7 @@ static int read_mode(recall_t *r, const json_t *routing, const recall_opts_t *o,
     const char *path = o->recordings ? o->recordings : pv ? json_string_value(pv) : o->default_recordings;
     r->recs_path = xstrdup(path ? path : "recordings.json");
     r->recs = recordings_load(r->recs_path, r->mode == MODE_RECORD, err);
-    if (!r->recs) return -1;
-    r->describe = xasprintf("%s: %s (%zu recorded answers)", mode, r->recs_path, recordings_count(r->recs));
-    return 0;
+    return r->recs ? 0 : -1;
 }
 
 recall_t *recall_new(uv_loop_t *loop, router_t *router, const recall_opts_t *o, char **err) {
@@ -347,15 +344,12 @@ int recall_flush(recall_t *r, char **err) {
     return recordings_save(r->recs, r->recs_path, err);
 }
 
-const char *recall_describe(recall_t *r) { return r->describe; }
-
 void recall_free(recall_t *r) {
     if (!r) return;
     if (r->router) router_set_observer(r->router, NULL, NULL);
     respcache_close(r->cache);
     recordings_free(r->recs);
     free(r->recs_path);
-    free(r->describe);
     json_decref(r->tiers);
     free(r);
 }

@@ -45,10 +45,6 @@ void recall_set_observer(recall_t *r, router_call_fn fn, void *ud);
 /* Record mode: writes the recordings file (a no-op otherwise). 0, or -1 with *err. */
 int recall_flush(recall_t *r, char **err);
 
-/* "record" / "replay" with the file and how many entries it has, or NULL in live mode: for the
- * CLI to tell the user. Owned by the layer. */
-const char *recall_describe(recall_t *r);
-
 /* Closes the cache (its writes in flight finish on the loop's next turns) and frees the layer.
  * Calls in flight must have ended or been cancelled. */
 void recall_free(recall_t *r);

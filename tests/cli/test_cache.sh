@@ -142,6 +142,8 @@ json_get "$WORK/out" 'j.tasks.write.error' | grep -Eq "replay: no recording for 
 expect_eq "$(count_requests)" 0 "a replay miss calls no provider"
 # A hit, with the fake stopped: same outputs, same artifact bytes, cost 0, reference priced.
 kill $fake; wait $fake 2>/dev/null || true
+trap 'rm -rf "$WORK"' EXIT # the fake is gone: the exit trap must not fail killing it again
+curl -s -m 2 "$URL/_fake/health" > /dev/null && fail "the fake is still answering"; ok
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d6" --llm-mode replay --recordings "$WORK/rec.json"
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "replay with the provider gone"
 expect_eq "$(json_get "$WORK/out" 'JSON.stringify(j.tasks.write.outputs) + JSON.stringify(j.tasks.score.outputs)')" \
