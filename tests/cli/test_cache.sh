@@ -21,7 +21,7 @@ providers:
     base_url: $URL/v1
     api_key_env: FAKE_KEY
     models:
-      gpt-test: {input_per_million: 2, output_per_million: 10}
+      gpt-test: {input_per_million: 2, output_per_million: 10, cached_input_per_million: 1}
   ref:
     type: openai
     base_url: $URL/v1
@@ -83,6 +83,20 @@ expect_exit 0 "$BATON" runs show "$R2" --data-dir "$WORK/d1"
 expect_grep 'reference \$0.0162  savings \$0.0162  2 cached calls' "$WORK/out"
 expect_exit 0 "$BATON" runs events "$R2" --json --data-dir "$WORK/d1"
 expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "llm.call").map(e => e.data.cached).join(",")')" "true,true" "llm.call events marked cached"
+
+# 2b. Provider-side prompt caching (400 of the writer's 1000 input tokens read from OpenAI's
+#     cache) is priced at each model's cached price: cost (600*2 + 400*1 + 500*10)/1e6 + 0.0005
+#     = 0.0071, reference (600*5 + 400*2.5 + 500*20)/1e6 + 0.0012 = 0.0152. A hit on our response
+#     cache then costs 0 and saves the whole 0.0152, and keeps the recorded 400 cached tokens.
+reset
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"Kelp forests sway.","usage":{"input":1000,"output":500,"cache_read":400}},
+  {"route":"openai","json":{"score":7},"usage":{"input":200,"output":10}}]' > /dev/null
+expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d2b"
+expect_eq "$(json_get "$WORK/out" 'j.llm.cached_tokens + ":" + j.cost_usd.toFixed(6) + ":" + j.llm.reference_cost_usd.toFixed(6) + ":" + j.llm.savings_usd.toFixed(6)')"   "400:0.007100:0.015200:0.008100" "provider-cached tokens: cost, reference, savings"
+expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d2b"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.write.outputs.text')" "Kelp forests sway." "cached text (2b)"
+expect_eq "$(json_get "$WORK/out" 'j.llm.cached + ":" + j.llm.cached_tokens + ":" + j.cost_usd + ":" + j.llm.reference_cost_usd.toFixed(6) + ":" + j.llm.savings_usd.toFixed(6)')"   "2:400:0:0.015200:0.015200" "response-cache hit of a provider-cached call"
+expect_eq "$(count_requests)" 2 "only the first run of 2b reaches the provider"
 
 # 3. Temperature > 0 bypasses the cache: both runs call the provider...
 sed 's/temperature: 0$/temperature: 0.7/' "$FIX" > "$WORK/warm.yaml"
