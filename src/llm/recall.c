@@ -293,7 +293,10 @@ static int read_reference(recall_t *r, const json_t *config, const json_t *ref, 
 static int read_mode(recall_t *r, const json_t *routing, const recall_opts_t *o, char **err) {
     const json_t *mv = json_object_get(routing, "mode");
     const char *mode = o->mode ? o->mode : json_string_value(mv);
-    if ((mv && !json_is_string(mv) && !o->mode)) mode = "?";
+    if (mv && !json_is_string(mv) && !o->mode) {
+        *err = xstrdup("routing.mode is live, record or replay");
+        return -1;
+    }
     if (!mode || !strcmp(mode, "live")) return 0;
     if (!strcmp(mode, "record")) r->mode = MODE_RECORD;
     else if (!strcmp(mode, "replay")) r->mode = MODE_REPLAY;
