@@ -16,6 +16,9 @@ static void usage(FILE *f) {
           "  --auto-approve        answer human steps automatically (approve, first option)\n"
           "  --json                print one JSON object at the end instead of the live view\n"
           "  --durability MODE     normal (default) or full (every commit synced)\n"
+          "  --llm-mode MODE       live (default), record (store every model answer in the\n"
+          "                        recordings) or replay (answer only from them, no network)\n"
+          "  --recordings FILE     the recordings file (default DATA_DIR/recordings.json)\n"
           "exit: 0 completed, 1 failed or cancelled, 2 invalid workflow or usage, 3 waiting for a human\n",
           f);
 }
@@ -26,6 +29,7 @@ int cmd_run(int argc, char **argv) {
         {"data-dir", required_argument, NULL, 'd'}, {"config", required_argument, NULL, 'c'},
         {"auto-approve", no_argument, NULL, 'a'},   {"json", no_argument, NULL, 'j'},
         {"resume", required_argument, NULL, 'r'},  {"durability", required_argument, NULL, 'D'},
+        {"llm-mode", required_argument, NULL, 'm'}, {"recordings", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},          {0, 0, 0, 0},
     };
     run_session_opts_t o = {.data_dir = "baton-data"};
@@ -60,6 +64,8 @@ int cmd_run(int argc, char **argv) {
         case 'd': o.data_dir = optarg; break;
         case 'c': o.config_path = optarg; break;
         case 'a': o.auto_approve = true; break;
+        case 'm': o.llm_mode = optarg; break;
+        case 'R': o.recordings = optarg; break;
         case 'j': o.json = true; break;
         case 'r': req.kind = SESSION_RESUME; req.run_id = optarg; break;
         case 'D':

@@ -106,6 +106,11 @@ static int runs_show(store_t *st, const char *id, bool json) {
            json_string_value(json_object_get(sum, "workflow")),
            json_string_value(json_object_get(sum, "status")),
            json_number_value(json_object_get(sum, "cost_usd")));
+    if (json_is_number(json_object_get(json_object_get(sum, "llm"), "reference_cost_usd")) ||
+        json_integer_value(json_object_get(json_object_get(sum, "llm"), "cached"))) {
+        printf("models    ");
+        cli_print_savings(stdout, sum);
+    }
     const char *err = json_string_value(json_object_get(sum, "error"));
     if (err) printf("error     %s\n", err);
     json_t *rows = store_tasks(st, id);

@@ -1,6 +1,7 @@
 /* run_session.c - one run driven to its next stop in this process (see run_session.h). */
 #include "cli/run_session.h"
 #include "cli/view.h"
+#include "llm/recall.h"
 #include "llm/router.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -18,6 +19,7 @@ typedef struct session {
     uv_loop_t loop;
     store_t *store;
     router_t *router;
+    recall_t *recall;           /* cache, record/replay, reference prices: wraps the router */
     engine_t *engine;
     engine_run_t *run;
     view_t *view;
@@ -279,6 +281,11 @@ static void print_summary(session_t *s, json_t *sum) {
     const char *tone = !color ? "" : !strcmp(status, "completed") ? "\033[1;32m" : "\033[1;31m";
     printf("\n%s%s%s  %s  %s  $%.4f  %u/%zu tasks finished\n", tone, status, color ? "\033[0m" : "",
            engine_run_id(s->run), dur, st->cost_usd, st->n_finished, s->wf->n_tasks);
+    if (json_is_number(json_object_get(json_object_get(sum, "llm"), "reference_cost_usd")) ||
+        json_integer_value(json_object_get(json_object_get(sum, "llm"), "cached"))) {
+        printf("  ");
+        cli_print_savings(stdout, sum);
+    }
     if (st->error && strcmp(status, "completed")) printf("  %s\n", st->error);
     for (uint32_t i = 0; i < s->wf->n_tasks; i++)
         if (st->tasks[i].status == TS_FAILED)
@@ -298,6 +305,7 @@ static void print_summary(session_t *s, json_t *sum) {
 static void session_close(session_t *s) {
     view_free(s->view); /* its last frame reads the run: before the engine frees it */
     engine_free(s->engine);
+    recall_free(s->recall);
     router_free(s->router);
     if (s->sigint.data) uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_run(&s->loop, UV_RUN_DEFAULT); /* let libuv finish closing handles */
@@ -352,16 +360,28 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
         code = EXIT_USAGE;
         goto out;
     }
+    char *db = xasprintf("%s/baton.db", o->data_dir);
+    char *dflt_recs = xasprintf("%s/recordings.json", o->data_dir);
+    recall_opts_t ro = {.config = cfg.root, .db_path = db, .mode = o->llm_mode,
+                        .recordings = o->recordings, .default_recordings = dflt_recs};
+    s.recall = recall_new(&s.loop, s.router, &ro, &err);
+    free(db);
+    free(dflt_recs);
+    if (!s.recall) {
+        fprintf(stderr, "baton: %s\n", err);
+        code = EXIT_USAGE;
+        goto out;
+    }
     view_mode_t mode = o->json ? VIEW_QUIET : isatty(STDOUT_FILENO) ? VIEW_LIVE : VIEW_LOG;
     s.view = view_new(&s.loop, stdout, mode, cli_use_color(STDOUT_FILENO));
     char *arts = xasprintf("%s/artifacts", o->data_dir);
-    engine_opts_t eo = {.loop = &s.loop, .store = s.store, .provider = router_provider(s.router),
+    engine_opts_t eo = {.loop = &s.loop, .store = s.store, .provider = recall_provider(s.recall),
                         .prices = cfg.offline_prices, .prices_for = prices_for,
                         .prices_ud = s.router, .artifacts_dir = arts,
                         .on_event = view_on_event, .on_event_ud = s.view,
                         .daily = cli_daily_limits(&cfg, s.store, s.wf->name)};
     s.engine = engine_new(&eo);
-    router_set_observer(s.router, on_call, s.engine);
+    recall_set_observer(s.recall, on_call, s.engine);
     if (req->kind == SESSION_START) s.run = engine_start(s.engine, s.wf, s.source, s.file, req->inputs, &err);
     else if (req->kind == SESSION_FORK)
         s.run = engine_fork(s.engine, s.wf, run_id, req->fork_at, req->inputs, &err);
@@ -398,6 +418,14 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
     }
     view_pause(s.view);
     free(arts);
+    /* Recordings are written once the run stops (and kept if it failed: they still pin what
+     * the providers said). A file that cannot be written fails the command. */
+    bool recs_failed = recall_flush(s.recall, &err) != 0;
+    if (recs_failed) {
+        fprintf(stderr, "baton: %s\n", err);
+        free(err);
+        err = NULL;
+    }
 
     run_status_t rs = state_run_status(engine_run_state(s.run));
     json_t *sum = cli_run_summary(s.store, engine_run_id(s.run));
@@ -409,6 +437,7 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
     }
     json_decref(sum);
     code = engine_error(s.engine) ? EXIT_FAILED : cli_exit_for_status(run_status_name(rs));
+    if (recs_failed) code = EXIT_FAILED;
     if (rs == RS_PAUSED) fprintf(stderr, "baton: run %s is paused: %s\n", engine_run_id(s.run),
                                  engine_run_state(s.run)->error ? engine_run_state(s.run)->error : "");
 out:

@@ -16,6 +16,9 @@ typedef struct run_session_opts {
     store_durability_t durability;
     bool auto_approve;
     bool json;
+    const char *llm_mode;       /* --llm-mode: live, record or replay (NULL: routing.mode) */
+    const char *recordings;     /* --recordings FILE (NULL: routing.recordings, else
+                                 * <data_dir>/recordings.json) */
 } run_session_opts_t;
 
 typedef enum { SESSION_START, SESSION_RESUME, SESSION_RESPOND, SESSION_FORK } session_kind_t;

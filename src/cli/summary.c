@@ -2,6 +2,7 @@
  * the projections so both commands agree by construction. */
 #include "cli/cli.h"
 
+#include <stdio.h>
 #include <string.h>
 
 json_t *cli_run_summary(store_t *st, const char *run_id) {
@@ -55,4 +56,16 @@ json_t *cli_run_summary(store_t *st, const char *run_id) {
     json_object_set(out, "finished_at", json_object_get(run, "finished_at"));
     json_decref(run);
     return out;
+}
+
+void cli_print_savings(FILE *out, const json_t *sum) {
+    const json_t *llm = json_object_get(sum, "llm");
+    const json_t *ref = json_object_get(llm, "reference_cost_usd");
+    json_int_t cached = json_integer_value(json_object_get(llm, "cached"));
+    if (json_is_number(ref))
+        fprintf(out, "reference $%.4f  savings $%.4f", json_number_value(ref),
+                json_number_value(json_object_get(llm, "savings_usd")));
+    if (cached) fprintf(out, "%s%lld cached call%s", json_is_number(ref) ? "  " : "",
+                        (long long)cached, cached == 1 ? "" : "s");
+    if (json_is_number(ref) || cached) fputc('\n', out);
 }

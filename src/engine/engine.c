@@ -119,6 +119,9 @@ void engine_record_call(engine_t *e, const llm_call_record_t *rec) {
                       (json_int_t)rec->cached_tokens, "call_cost_usd", rec->cost_usd,
                       "first_token_ms", (json_int_t)rec->first_token_ms, "total_ms",
                       (json_int_t)rec->total_ms);
+        if (rec->cached) json_object_set_new(data, "cached", json_true());
+        if (rec->has_reference)
+            json_object_set_new(data, "reference_cost_usd", json_real(rec->reference_cost_usd));
         /* An answered call's cost reaches the run with the task's own event; what a failed,
          * rejected or cancelled call cost has no other way in, so it is counted here (the
          * budget must see money spent on candidates that did not deliver). */

@@ -52,6 +52,9 @@ typedef struct llm_call_record {
     int64_t input_tokens, output_tokens, cached_tokens;
     double cost_usd;
     int64_t first_token_ms, total_ms;
+    bool cached;                /* answered from the response cache or a recording: cost 0 */
+    bool has_reference;         /* a reference model is configured (routing.reference_model) */
+    double reference_cost_usd;  /* what the same tokens would have cost on it */
 } llm_call_record_t;
 
 /* Whether the next candidate should be tried after this error. */

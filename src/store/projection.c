@@ -186,6 +186,11 @@ static int task_event(store_t *st, const store_event_rec_t *e, const char *task)
         sqlite3_bind_int64(s, 12, json_integer_value(json_object_get(d, "first_token_ms")));
         sqlite3_bind_int64(s, 13, json_integer_value(json_object_get(d, "total_ms")));
         sqlite3_bind_int64(s, 14, e->ts_ms);
+        sqlite3_bind_int(s, 15, json_is_true(json_object_get(d, "cached")));
+        /* NULL when the run had no reference model: "no savings known", not "saved nothing". */
+        const json_t *ref = json_object_get(d, "reference_cost_usd");
+        if (json_is_number(ref)) sqlite3_bind_double(s, 16, json_number_value(ref));
+        else sqlite3_bind_null(s, 16);
         return step(s);
     }
     if (!strcmp(t, "artifact.written")) {

@@ -41,7 +41,15 @@ static const char *const migrations[] = {
     "  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL,"
     "  cost_usd REAL NOT NULL, first_token_ms INTEGER, total_ms INTEGER, created_at INTEGER NOT NULL,"
     "  PRIMARY KEY (run_id, seq)) WITHOUT ROWID;",
-    /* 4: spend since a time (daily limits, `providers ls`) without a scan of every call */
+    /* 4: cache hits and reference prices on every call; the response cache (store/respcache.h).
+     * The cache table is no projection: it belongs to no run and no rebuild touches it. */
+    "ALTER TABLE llm_calls ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE llm_calls ADD COLUMN reference_cost_usd REAL;"
+    "CREATE TABLE IF NOT EXISTS llm_cache ("
+    "  key TEXT PRIMARY KEY, candidate TEXT NOT NULL, response TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS llm_cache_created ON llm_cache(created_at);",
+    /* 5: spend since a time (daily limits, `providers ls`) without a scan of every call */
     "CREATE INDEX llm_calls_created ON llm_calls(created_at);",
 };
 

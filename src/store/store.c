@@ -36,7 +36,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
                             "task_id = ? AND status = 'pending'",
     [STMT_LLM_CALL_INSERT] = "INSERT INTO llm_calls(run_id, seq, task_id, attempt, candidate, status, "
                              "error, input_tokens, output_tokens, cached_tokens, cost_usd, "
-                             "first_token_ms, total_ms, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                             "first_token_ms, total_ms, created_at, cached, reference_cost_usd) "
+                             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [STMT_APPROVAL_ANSWER] = "UPDATE approvals SET status = 'answered', response = ?, "
                              "answered_at = ? WHERE run_id = ? AND task_id = ?",
 };
@@ -248,7 +249,10 @@ json_t *store_llm_usage(store_t *st, const char *run_id) {
                                   "coalesce(sum(input_tokens), 0) AS input_tokens, "
                                   "coalesce(sum(output_tokens), 0) AS output_tokens, "
                                   "coalesce(sum(cached_tokens), 0) AS cached_tokens, "
-                                  "coalesce(sum(cost_usd), 0.0) AS cost_usd "
+                                  "coalesce(sum(cost_usd), 0.0) AS cost_usd, "
+                                  "coalesce(sum(cached), 0) AS cached, "
+                                  "sum(reference_cost_usd) AS reference_cost_usd, "
+                                  "sum(reference_cost_usd) - sum(cost_usd) AS savings_usd "
                                   "FROM llm_calls WHERE run_id = ?", b, 1, 0);
     json_t *row = json_incref(json_array_get(rows, 0));
     json_decref(rows);

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 5
 
 typedef struct store store_t;
 
@@ -40,8 +40,10 @@ json_t *store_runs(store_t *st, const char *status, int limit); /* newest first 
 json_t *store_tasks(store_t *st, const char *run_id);           /* tasks rows, in workflow order */
 json_t *store_artifacts(store_t *st, const char *run_id);
 json_t *store_approvals(store_t *st, const char *run_id, const char *status);
-/* A run's model calls added up: {calls, failed, input_tokens, output_tokens, cached_tokens,
- * cost_usd} (cost of every call, failed and cancelled ones included). */
+/* A run's model calls added up: {calls, failed, cached, input_tokens, output_tokens,
+ * cached_tokens, cost_usd, reference_cost_usd, savings_usd} (cost of every call, failed and
+ * cancelled ones included; cached counts the calls answered from the response cache or a
+ * recording; reference_cost_usd and savings_usd are null when no reference model priced them). */
 json_t *store_llm_usage(store_t *st, const char *run_id);
 /* Model calls since a time, per candidate: {ID: {calls, failed, cost_usd}}. */
 json_t *store_llm_spend_since(store_t *st, int64_t since_ms);

@@ -149,11 +149,11 @@ if command -v sqlite3 >/dev/null; then
   expect_exit 3 "$BATON" run "$WF" --data-dir "$L"
   lid=$(grep -o 'r-[0-9a-z]*' "$WORK/out" | head -n1)
   sqlite3 "$L/baton.db" "UPDATE events SET data = json_remove(data, '\$.blob');
-    ALTER TABLE artifacts DROP COLUMN blob; DROP TABLE llm_calls; PRAGMA user_version = 1;"
+    ALTER TABLE artifacts DROP COLUMN blob; DROP TABLE llm_calls; DROP TABLE llm_cache; PRAGMA user_version = 1;"
   chmod -R u+w "$L/blobs" && rm -rf "$L/blobs"
   expect_exit 0 "$BATON" artifacts cat "$lid" notes.md --version 1 --data-dir "$L"
   expect_eq "$(sha256sum < "$WORK/out" | cut -d' ' -f1)" "$sha1" "legacy cat"
-  expect_eq "$(sqlite3 "$L/baton.db" 'PRAGMA user_version' | awk '{print ($1 >= 3)}')" 1 "schema migrated"
+  expect_eq "$(sqlite3 "$L/baton.db" 'PRAGMA user_version' | awk '{print ($1 >= 4)}')" 1 "schema migrated"
   expect_eq "$(sqlite3 "$L/baton.db" "SELECT count(*) FROM sqlite_master WHERE name = 'llm_calls'")" 1 "llm_calls restored"
   expect_exit 0 "$BATON" artifacts ls "$lid" --json --data-dir "$L"
   expect_eq "$(json_get "$WORK/out" 'j[0].versions.map(v => v.blob).join(",")')" "," "legacy rows have no blob"
