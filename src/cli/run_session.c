@@ -358,7 +358,8 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
     engine_opts_t eo = {.loop = &s.loop, .store = s.store, .provider = router_provider(s.router),
                         .prices = cfg.offline_prices, .prices_for = prices_for,
                         .prices_ud = s.router, .artifacts_dir = arts,
-                        .on_event = view_on_event, .on_event_ud = s.view};
+                        .on_event = view_on_event, .on_event_ud = s.view,
+                        .tools_config = json_object_get(cfg.root, "tools")};
     s.engine = engine_new(&eo);
     router_set_observer(s.router, on_call, s.engine);
     if (req->kind == SESSION_START) s.run = engine_start(s.engine, s.wf, s.source, s.file, req->inputs, &err);

@@ -44,6 +44,7 @@ void task_stop_effects(engine_run_t *run, uint32_t i) {
         provider_cancel(run->eng->o.provider, x->call);
         x->call = NULL;
     }
+    tools_cancel(run, i);
     consensus_cancel(run, i);
 }
 
@@ -235,10 +236,25 @@ static void timeout_fire(uv_timer_t *h) {
     free(msg);
 }
 
+/* One timeout for the whole attempt: schema repairs and tool rounds included (a wait for a
+ * person's answer to ask_human excepted: tool_loop.c stops it then). */
+static void arm_timeout(engine_run_t *run, uint32_t i) {
+    const wf_task_t *t = &run->wf->tasks[i];
+    task_exec_t *x = &run->exec[i];
+    if (t->timeout_s > 0 && !(x->timer_ready && uv_is_active((uv_handle_t *)&x->timer)))
+        task_timer_start(run, i, (uint64_t)(t->timeout_s * 1000.0), timeout_fire);
+}
+
 void agent_dispatch(engine_run_t *run, uint32_t i) {
     const wf_task_t *t = &run->wf->tasks[i];
     task_exec_t *x = &run->exec[i];
     const task_state_t *ts = &run->st.tasks[i];
+    if (tool_loop_pending(run, i)) {
+        /* The model asked for tools (journaled): run those without a result first. */
+        arm_timeout(run, i);
+        tool_loop_run(run, i);
+        return;
+    }
     task_scope_t sc;
     task_scope_init(&sc, run, i);
     expr_error_t err;
@@ -262,17 +278,18 @@ void agent_dispatch(engine_run_t *run, uint32_t i) {
     prompt_compose(t, t->agent, prompt_text, inputs, ts->feedback, x->repair_note,
                    ts->iteration > 1 ? ts->previous : NULL, &system, &user);
     const wf_agent_t *a = t->agent;
+    json_t *tools = tools_definitions(run, a);
     llm_request_t req = {
         .run_id = run->st.run_id, .task_id = t->id, .attempt = ts->attempt,
         .iteration = ts->iteration, .agent = a, .system = system, .prompt = user,
         .inputs = inputs, .feedback = x->repair_note ? x->repair_note : ts->feedback,
         .model = t->model, .format = a->format, .schema = a->schema,
         .word_limit = a->word_limit, .max_tokens = a->max_tokens, .temperature = a->temperature,
+        .tools = tools, .transcript = x->transcript,
     };
     x->call = provider_call(run->eng->o.provider, &req, agent_done, x);
-    /* One timeout for the whole attempt, schema repairs included. */
-    if (t->timeout_s > 0 && x->repairs == 0)
-        task_timer_start(run, i, (uint64_t)(t->timeout_s * 1000.0), timeout_fire);
+    json_decref(tools);
+    arm_timeout(run, i);
     free(system);
     free(user);
     free(prompt_text);
@@ -311,6 +328,7 @@ static void agent_done(void *ud, llm_response_t *resp, const llm_error_t *error)
                             true, 0);
         return;
     }
+    if (tool_loop_requested(run, i, resp)) return; /* tools first; resp is taken */
     double cost = resp->cost_usd;
     json_t *outputs;
     char why[512];
