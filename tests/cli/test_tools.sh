@@ -79,4 +79,130 @@ for p in oa/gpt-test:openai an/claude-test:anthropic ge/gemini-test:gemini ol/ll
     "task.started,tool.requested,tool.result,task.completed" "$route: journal"
   expect_eq "$(json_get "$WORK/events.json" 'j.find(e => e.type == "tool.result").data.content')" "$notes" "$route: journaled result"
 done
+
+# one_task AGENT_YAML: a workflow of one task `t` run by that agent (on the fast tier)
+one_task() {
+  cat > "$WORK/one.yaml" <<YAML
+name: One tool task
+defaults: {max_retries: 0}
+agents:
+  a: {name: Agent, model: fast, $1}
+tasks:
+  - id: t
+    agent: a
+    prompt: Do it
+YAML
+}
+
+# 2. http_fetch: an allowed loopback host (body cut at max_bytes), a host not on the list, then
+#    write_artifact refusing a path out of the run's folder and writing a good name.
+reset
+config oa/gpt-test "tools: {http_fetch: {allow_hosts: [\"127.0.0.1\"], max_bytes: 8, timeout: 5s}}"
+one_task "tools: [http_fetch, write_artifact]"
+port=${URL##*:}
+script "[{\"route\":\"openai\",\"tool_call\":{\"name\":\"http_fetch\",\"arguments\":{\"url\":\"$URL/_fake/health\"}}},
+  {\"route\":\"openai\",\"tool_call\":{\"name\":\"http_fetch\",\"arguments\":{\"url\":\"http://localhost:$port/_fake/health\"}}},
+  {\"route\":\"openai\",\"tool_call\":{\"name\":\"write_artifact\",\"arguments\":{\"name\":\"../escape.md\",\"content\":\"x\"}}},
+  {\"route\":\"openai\",\"tool_call\":{\"name\":\"write_artifact\",\"arguments\":{\"name\":\"fetched.md\",\"content\":\"ok\"}}}]"
+D="$WORK/d-fetch"
+expect_exit 0 "$BATON" run "$WORK/one.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
+expect_eq "$(json_get "$WORK/out" 'j.status')" completed "fetch: status"
+expect_eq "$(json_get "$WORK/out" 'j.artifacts.map(a => a.name).join()')" fetched.md "fetch: artifact listed"
+run_id=$(json_get "$WORK/out" 'j.run_id')
+events "$run_id" "$D"
+results='j.filter(e => e.type == "tool.result").map(e => (e.data.is_error ? "ERR " : "OK ") + e.data.content)'
+expect_eq "$(json_get "$WORK/events.json" "$results[0]")" "OK HTTP 200
+
+{\"ok\":tr
+[cut: the body is longer than tools.http_fetch.max_bytes]" "fetch: allowed host, cut body"
+expect_eq "$(json_get "$WORK/events.json" "$results[1]")" \
+  "ERR refused: host 'localhost' is not in tools.http_fetch.allow_hosts" "fetch: host not allowed"
+case "$(json_get "$WORK/events.json" "$results[2]")" in
+  "ERR '../escape.md' is not an artifact name"*) ok ;; *) fail "write_artifact should refuse ../escape.md" ;; esac
+expect_eq "$(json_get "$WORK/events.json" "$results[3]")" "OK wrote fetched.md (version 1, 2 bytes)" "write_artifact"
+expect_eq "$(cat "$D/artifacts/$run_id/fetched.md")" ok "written artifact"
+[ -z "$(find "$WORK" -name 'escape.md')" ] || fail "write_artifact wrote outside the run's folder"
+ok
+
+# Nothing is allowed without configuration.
+reset
+config oa/gpt-test
+script "[{\"route\":\"openai\",\"tool_call\":{\"name\":\"http_fetch\",\"arguments\":{\"url\":\"$URL/_fake/health\"}}}]"
+D="$WORK/d-fetch-default"
+expect_exit 0 "$BATON" run "$WORK/one.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
+events "$(json_get "$WORK/out" 'j.run_id')" "$D"
+case "$(json_get "$WORK/events.json" "$results[0]")" in
+  "ERR refused: http_fetch is not allowed to fetch anything"*) ok ;; *) fail "http_fetch allowed without allow_hosts" ;; esac
+# a bad tools section is refused at start, naming the key
+config oa/gpt-test "tools: {http_fetch: {allow_hosts: example.com}}"
+expect_exit 2 "$BATON" run "$WORK/one.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
+expect_grep "tools.http_fetch.allow_hosts: expected a list" "$WORK/err"
+
+# 3. ask_human becomes an input step; `baton approvals respond` answers it and the loop goes on.
+reset
+config an/claude-test
+one_task "tools: [ask_human]"
+script '[{"route":"anthropic","tool_call":{"name":"ask_human","arguments":{"question":"Which colour?"}}}]'
+D="$WORK/d-ask"
+expect_exit 3 "$BATON" run "$WORK/one.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
+run_id=$(json_get "$WORK/out" 'j.run_id')
+expect_exit 0 "$BATON" approvals ls --json --data-dir "$D"
+expect_eq "$(json_get "$WORK/out" 'j.map(a => a.task_id + ":" + a.request.kind + ":" + a.request.title).join()')" "t:input:Which colour?" "ask_human request"
+expect_exit 0 "$BATON" approvals respond "$run_id" t --decision submitted --feedback Blue \
+  --config "$WORK/baton.yaml" --json --data-dir "$D"
+expect_eq "$(json_get "$WORK/out" 'j.status')" completed "ask: status after the answer"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.t.outputs.text')" "The ask_human tool returned: Blue
+(answered by cli)" "ask: the answer reached the model"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.length')" 2 "ask: the question was asked once"
+events "$run_id" "$D"
+expect_eq "$(json_get "$WORK/events.json" 'j.filter(e => /^(tool|task|approval)\./.test(e.type)).map(e => e.type).join()')" \
+  "task.started,tool.requested,approval.requested,approval.responded,tool.result,task.completed" "ask: journal"
+
+# 4. The iteration bound: a model that keeps asking fails the attempt with a clear message.
+reset
+config ol/llama-test
+one_task "tools: [read_artifact], max_tool_iterations: 2"
+call='{"route":"ollama","tool_call":{"name":"read_artifact","arguments":{"name":"none.md"}}}'
+script "[$call, $call, $call]"
+D="$WORK/d-loop"
+expect_exit 1 "$BATON" run "$WORK/one.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
+case "$(json_get "$WORK/out" 'j.tasks.t.error')" in
+  *"after 2 rounds of tool calls (max_tool_iterations: 2)"*) ok ;;
+  *) fail "iteration bound message: $(json_get "$WORK/out" 'j.tasks.t.error')" ;; esac
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.length')" 3 "loop: model calls before the bound"
+events "$(json_get "$WORK/out" 'j.run_id')" "$D"
+case "$(json_get "$WORK/events.json" "$results[0]")" in
+  "ERR this run has no artifact 'none.md' (it has: none yet)") ok ;;
+  *) fail "unknown artifact result: $(json_get "$WORK/events.json" "$results[0]")" ;; esac
+
+# 5. kill -9 while the model's second turn is in flight; the resume sends the journaled result
+#    again and never repeats the tool call or the first turn.
+reset
+config oa/gpt-test
+script '[{"route":"openai","tool_call":{"name":"read_artifact","arguments":{"name":"notes.md"}}},
+  {"route":"openai","text":"too late","delay_ms":5000}]'
+D="$WORK/d-crash"
+"$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$D" > "$WORK/bg.out" 2>&1 &
+pid=$!
+for _ in $(seq 400); do
+  [ "$(sqlite3 "$D/baton.db" "SELECT count(*) FROM events WHERE type = 'tool.result'" 2>/dev/null)" = 1 ] 2>/dev/null && break
+  sleep 0.05
+done
+sleep 0.3 # the second turn's request reaches the fake
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+expect_exit 0 "$BATON" runs ls --json --data-dir "$D"
+run_id=$(json_get "$WORK/out" 'j[0].id')
+expect_eq "$(json_get "$WORK/out" 'j[0].status')" running "crash: killed mid-loop"
+expect_exit 0 "$BATON" run --resume "$run_id" --config "$WORK/baton.yaml" --json --data-dir "$D"
+expect_eq "$(json_get "$WORK/out" 'j.status')" completed "crash: status after resume"
+case "$(json_get "$WORK/out" 'j.tasks.read.outputs.text')" in
+  "The read_artifact tool returned: "*) ok ;; *) fail "crash: the resumed turn did not carry the result" ;; esac
+events "$run_id" "$D"
+expect_eq "$(json_get "$WORK/events.json" 'j.filter(e => e.type == "tool.requested").length + "," + j.filter(e => e.type == "tool.result").length')" "1,1" "crash: tool call not repeated"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.body.messages.some(m => m.role == "tool") ? "result" : "first").join()')" \
+  "first,result,result" "crash: model turns (the killed one and its resend)"
 finish
