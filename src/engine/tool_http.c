@@ -43,13 +43,16 @@ bool tools_url_allowed(const json_t *allow_hosts, const char *url, char *why, si
     char *scheme = NULL, *host = NULL, *port = NULL;
     bool ok = false;
     if (!url || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
         snprintf(why, whylen, "'%.200s' is not a URL", url ? url : "");
         goto out;
     }
     if (strcasecmp(scheme, "http") && strcasecmp(scheme, "https")) {
         snprintf(why, whylen, "only http:// and https:// URLs can be fetched (not %s://)", scheme);
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        snprintf(why, whylen, "'%.200s' has no host", url);
         goto out;
     }
     for (char *p = host; *p; p++) *p = (char)tolower((unsigned char)*p);

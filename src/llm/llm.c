@@ -53,7 +53,7 @@ json_t *llm_tool_call(const char *id, const char *name, const char *arguments,
         if (len > INVALID_ARGS_CLIP) len = INVALID_ARGS_CLIP;
         /* A clip may split a UTF-8 sequence: step back to a boundary (at most 3 bytes). */
         json_t *raw = json_stringn(arguments, len);
-        for (int k = 0; !raw && k < 3 && len > 0; k++) raw = json_stringn(arguments, --len);
+        for (int k = 0; !raw && k < 3 && len > 1; k++) raw = json_stringn(arguments, --len);
         json_object_set_new(call, "invalid_arguments", raw ? raw : json_string("(not UTF-8)"));
     }
     json_object_set_new(call, "arguments", args);
