@@ -206,15 +206,27 @@ typedef enum {
     TOOL_PENDING, /* running (http_fetch): its result reaches tool_loop_result later */
     TOOL_HUMAN,   /* a person was asked (approval.requested journaled) */
 } tool_status_t;
+/* How a tool that finished later (http_fetch) reports: the agent loop journals the result and
+ * goes on; a `type: tool` task ends with it. */
+typedef void (*tool_done_fn)(engine_run_t *run, uint32_t i, const json_t *call, const char *content,
+                             bool is_error, int64_t ms);
 /* The definitions agent a is offered ([{name, description, parameters}]), NULL without tools.
  * New reference. */
 json_t *tools_definitions(engine_run_t *run, const wf_agent_t *a);
-/* Runs one call ({id, name, arguments}) of task i. Unknown tools, tools the agent does not have
- * and bad arguments are results with is_error, never failures of the task. */
+/* Runs one call ({id, name, arguments}) of agent task i. Unknown tools, tools the agent does
+ * not have and bad arguments are results with is_error, never failures of the task. */
 tool_status_t tools_start(engine_run_t *run, uint32_t i, const json_t *call, char **content,
                           bool *is_error);
-tool_status_t tool_http_fetch(engine_run_t *run, uint32_t i, const json_t *call, char **content,
-                              bool *is_error);
+/* Runs one call of any tool the registry has, for task i (no agent check); a TOOL_PENDING
+ * result reaches `done`. */
+tool_status_t tools_run(engine_run_t *run, uint32_t i, const json_t *call, tool_done_fn done,
+                        char **content, bool *is_error);
+tool_status_t tool_http_fetch(engine_run_t *run, uint32_t i, const json_t *call, tool_done_fn done,
+                              char **content, bool *is_error);
+/* task_tool.c: a `type: tool` task: its args rendered, its tool run through the registry. */
+void tool_task_dispatch(engine_run_t *run, uint32_t i);
+/* task_agent.c: arms the attempt's timeout unless it is running already. */
+void task_arm_timeout(engine_run_t *run, uint32_t i);
 /* Stops the tool in flight of task i (its result is never reported). */
 void tools_cancel(engine_run_t *run, uint32_t i);
 

@@ -64,6 +64,7 @@ void task_dispatch(engine_run_t *run, uint32_t i) {
     case TASK_AGENT: agent_dispatch(run, i); return;
     case TASK_HUMAN: human_dispatch(run, i); return;
     case TASK_CONSENSUS: consensus_dispatch(run, i); return;
+    case TASK_TOOL: tool_task_dispatch(run, i); return;
     default: break;
     }
     /* Honest about what this version does: these types load and validate, and are refused here
@@ -238,7 +239,7 @@ static void timeout_fire(uv_timer_t *h) {
 
 /* One timeout for the whole attempt: schema repairs and tool rounds included (a wait for a
  * person's answer to ask_human excepted: tool_loop.c stops it then). */
-static void arm_timeout(engine_run_t *run, uint32_t i) {
+void task_arm_timeout(engine_run_t *run, uint32_t i) {
     const wf_task_t *t = &run->wf->tasks[i];
     task_exec_t *x = &run->exec[i];
     if (t->timeout_s > 0 && !(x->timer_ready && uv_is_active((uv_handle_t *)&x->timer)))
@@ -251,7 +252,7 @@ void agent_dispatch(engine_run_t *run, uint32_t i) {
     const task_state_t *ts = &run->st.tasks[i];
     if (tool_loop_pending(run, i)) {
         /* The model asked for tools (journaled): run those without a result first. */
-        arm_timeout(run, i);
+        task_arm_timeout(run, i);
         tool_loop_run(run, i);
         return;
     }
@@ -289,7 +290,7 @@ void agent_dispatch(engine_run_t *run, uint32_t i) {
     };
     x->call = provider_call(run->eng->o.provider, &req, agent_done, x);
     json_decref(tools);
-    arm_timeout(run, i);
+    task_arm_timeout(run, i);
     free(system);
     free(user);
     free(prompt_text);

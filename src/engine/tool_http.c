@@ -85,6 +85,7 @@ struct tool_fetch {
     engine_run_t *run;
     uint32_t task;
     json_t *call;
+    tool_done_fn done;
     http_request_t *req;
     strbuf_t body;
     size_t max;
@@ -157,11 +158,11 @@ static void fetch_done(void *ud, const http_result_t *res) {
     }
     json_t *call = json_incref(f->call);
     int64_t ms = engine_now_ms() - f->started_ms;
+    tool_done_fn report = f->done;
     fetch_free(f);
-    tool_loop_result(run, i, call, content, error, ms);
+    report(run, i, call, content, error, ms);
     free(content);
     json_decref(call);
-    tool_loop_run(run, i);
 }
 
 void tools_cancel(engine_run_t *run, uint32_t i) {
@@ -181,8 +182,8 @@ static long duration_ms(const json_t *v, long dflt) {
     return dflt;
 }
 
-tool_status_t tool_http_fetch(engine_run_t *run, uint32_t i, const json_t *call, char **content,
-                              bool *is_error) {
+tool_status_t tool_http_fetch(engine_run_t *run, uint32_t i, const json_t *call, tool_done_fn done,
+                              char **content, bool *is_error) {
     const json_t *cfg = json_object_get(run->eng->o.tools_config, "http_fetch");
     const char *url = json_string_value(json_object_get(json_object_get(call, "arguments"), "url"));
     char why[300];
@@ -201,6 +202,7 @@ tool_status_t tool_http_fetch(engine_run_t *run, uint32_t i, const json_t *call,
     f->run = run;
     f->task = i;
     f->call = json_incref((json_t *)call);
+    f->done = done;
     json_int_t max = json_integer_value(json_object_get(cfg, "max_bytes"));
     f->max = max > 0 ? (size_t)max : TOOLS_DEFAULT_MAX_BYTES;
     f->started_ms = engine_now_ms();

@@ -164,7 +164,7 @@ bool tool_loop_requested(engine_run_t *run, uint32_t i, llm_response_t *resp) {
     distinct_ids(calls);
     const char *text = resp->text && *resp->text ? resp->text : NULL;
     run_emit(run, "tool.requested",
-             json_pack("{s:s, s:i, s:i, s:s?, s:o, s:s?, s:f}", "task", t->id, "attempt",
+             json_pack("{s:s, s:i, s:i, s:s*, s:o, s:s*, s:f}", "task", t->id, "attempt",
                        run->st.tasks[i].attempt, "turn", (int)turns + 1, "text", text, "calls", calls,
                        "model", resp->provider, "cost_usd", cost));
     llm_response_free(resp);

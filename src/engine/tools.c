@@ -194,11 +194,32 @@ static tool_status_t ask_human(engine_run_t *run, uint32_t i, const json_t *call
     return TOOL_HUMAN;
 }
 
+/* The agent loop's report of a fetch that finished later. */
+static void loop_done(engine_run_t *run, uint32_t i, const json_t *call, const char *content,
+                      bool is_error, int64_t ms) {
+    tool_loop_result(run, i, call, content, is_error, ms);
+    tool_loop_run(run, i);
+}
+
+tool_status_t tools_run(engine_run_t *run, uint32_t i, const json_t *call, tool_done_fn cb,
+                        char **content, bool *is_error) {
+    const char *name = json_string_value(json_object_get(call, "name"));
+    const char *bad = json_string_value(json_object_get(call, "invalid_arguments"));
+    if (!find_tool(name))
+        return done(content, is_error, true, xasprintf("there is no tool '%.100s'", name ? name : ""));
+    if (bad)
+        return done(content, is_error, true,
+                    xasprintf("the arguments of %s must be a JSON object; got: %s", name, bad));
+    if (!strcmp(name, "read_artifact")) return read_artifact(run, i, call, content, is_error);
+    if (!strcmp(name, "write_artifact")) return write_artifact(run, i, call, content, is_error);
+    if (!strcmp(name, "ask_human")) return ask_human(run, i, call, content, is_error);
+    return tool_http_fetch(run, i, call, cb, content, is_error);
+}
+
 tool_status_t tools_start(engine_run_t *run, uint32_t i, const json_t *call, char **content,
                           bool *is_error) {
     const wf_agent_t *a = run->wf->tasks[i].agent;
     const char *name = json_string_value(json_object_get(call, "name"));
-    const char *bad = json_string_value(json_object_get(call, "invalid_arguments"));
     if (!agent_has(a, name)) {
         strbuf_t list = {0};
         for (size_t k = 0; a && k < a->n_tools; k++) sb_printf(&list, "%s%s", k ? ", " : "", a->tools[k]);
@@ -207,13 +228,7 @@ tool_status_t tools_start(engine_run_t *run, uint32_t i, const json_t *call, cha
         sb_free(&list);
         return done(content, is_error, true, msg);
     }
-    if (bad)
-        return done(content, is_error, true,
-                    xasprintf("the arguments of %s must be a JSON object; got: %s", name, bad));
-    if (!strcmp(name, "read_artifact")) return read_artifact(run, i, call, content, is_error);
-    if (!strcmp(name, "write_artifact")) return write_artifact(run, i, call, content, is_error);
-    if (!strcmp(name, "ask_human")) return ask_human(run, i, call, content, is_error);
-    return tool_http_fetch(run, i, call, content, is_error);
+    return tools_run(run, i, call, loop_done, content, is_error);
 }
 
 /* ---- configuration ------------------------------------------------------------------------ */

@@ -138,6 +138,40 @@ config oa/gpt-test "tools: {http_fetch: {allow_hosts: example.com}}"
 expect_exit 2 "$BATON" run "$WORK/one.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
 expect_grep "tools.http_fetch.allow_hosts: expected a list" "$WORK/err"
 
+# `type: tool` tasks run the same tools: a fetch, its body written as an artifact, and ask_human
+# refused (a question for a person is a human task).
+cat > "$WORK/tooltasks.yaml" <<YAML
+name: Tool tasks
+defaults: {max_retries: 0}
+tasks:
+  - id: fetch
+    type: tool
+    tool: http_fetch
+    args: {url: "$URL/_fake/health"}
+  - id: save
+    type: tool
+    tool: write_artifact
+    depends_on: [fetch]
+    args: {name: health.json, content: "{{tasks.fetch.outputs.body}}"}
+  - id: ask
+    type: tool
+    tool: ask_human
+    on_failure: continue
+    args: {question: Why?}
+YAML
+config oa/gpt-test "tools: {http_fetch: {allow_hosts: [\"127.0.0.1\"]}}"
+D="$WORK/d-tooltasks"
+expect_exit 0 "$BATON" run "$WORK/tooltasks.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.fetch.outputs.status + " " + j.tasks.fetch.outputs.body')" '200 {"ok":true}' "tool task: fetch outputs"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.save.outputs.text')" "wrote health.json (version 1, 11 bytes)" "tool task: write_artifact"
+expect_eq "$(cat "$D/artifacts/$(json_get "$WORK/out" 'j.run_id')/health.json")" '{"ok":true}' "tool task: the artifact"
+case "$(json_get "$WORK/out" 'j.tasks.ask.error')" in "ask_human is for agents"*) ok ;; *) fail "ask_human as a tool task" ;; esac
+# without the allowlist the fetch task fails with the refusal
+config oa/gpt-test
+expect_exit 1 "$BATON" run "$WORK/tooltasks.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
+case "$(json_get "$WORK/out" 'j.tasks.fetch.error')" in "http_fetch: refused: http_fetch is not allowed"*) ok ;;
+  *) fail "fetch task without allow_hosts: $(json_get "$WORK/out" 'j.tasks.fetch.error')" ;; esac
+
 # 3. ask_human becomes an input step; `baton approvals respond` answers it and the loop goes on.
 reset
 config an/claude-test
