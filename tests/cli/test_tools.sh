@@ -193,6 +193,30 @@ events "$run_id" "$D"
 expect_eq "$(json_get "$WORK/events.json" 'j.filter(e => /^(tool|task|approval)\./.test(e.type)).map(e => e.type).join()')" \
   "task.started,tool.requested,approval.requested,approval.responded,tool.result,task.completed" "ask: journal"
 
+# Anthropic with JSON output and tools: the forced `output` tool is offered beside the agent's
+# tools with tool_choice any; a tool round, then `output` gives the answer.
+reset
+config an/claude-test
+cat > "$WORK/json.yaml" <<YAML
+name: JSON with tools
+defaults: {max_retries: 0}
+agents:
+  a:
+    name: Agent
+    model: fast
+    tools: [read_artifact]
+    output: {format: json, schema: {type: object, properties: {score: {type: integer}}, required: [score]}}
+tasks:
+  - {id: t, agent: a, prompt: Score it}
+YAML
+script '[{"route":"anthropic","tool_call":{"name":"read_artifact","arguments":{"name":"x.md"}}},
+  {"route":"anthropic","tool_call":{"name":"output","arguments":{"score":7}}}]'
+expect_exit 0 "$BATON" run "$WORK/json.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d-json"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.t.outputs.score')" 7 "anthropic: JSON answer after a tool round"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.body.tool_choice.type + ":" + r.body.tools.map(t => t.name).join("+")).join()')" \
+  "any:read_artifact+output,any:read_artifact+output" "anthropic: tools and tool_choice with a schema"
+
 # 4. The iteration bound: a model that keeps asking fails the attempt with a clear message.
 reset
 config ol/llama-test
