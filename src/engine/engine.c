@@ -64,6 +64,7 @@ static void run_release(engine_run_t *run) {
     state_free(&run->st);
     json_decref(run->scope);
     json_decref(run->artifact_versions);
+    json_decref(run->artifact_owner);
     free(run);
 }
 
@@ -519,6 +520,7 @@ static engine_run_t *run_new(engine_t *e, const workflow_t *wf) {
     run->scope_tasks = json_object();
     run->scope_artifacts = json_object();
     run->artifact_versions = json_object();
+    run->artifact_owner = json_object();
     json_object_set_new(run->scope, "tasks", run->scope_tasks);
     json_object_set_new(run->scope, "artifacts", run->scope_artifacts);
     run->next = e->runs;

@@ -58,6 +58,7 @@ struct engine_run {
     json_t *scope_tasks;       /* scope["tasks"]: id -> {status, output, outputs, cost} */
     json_t *scope_artifacts;
     json_t *artifact_versions; /* name -> versions written so far in this run */
+    json_t *artifact_owner;    /* name -> the task that wrote its newest version */
     due_attempt_t *due;
     size_t n_due, cap_due;
     run_status_t reported;     /* the status last journaled (run.status), to journal changes */
@@ -181,8 +182,9 @@ double engine_random01(engine_run_t *run);
  * (tool.requested) before any runs, each result (tool.result) before the model sees it, so a
  * resume runs only the calls without a result and never asks a person twice. */
 
-/* Folds a journaled event into the task's transcript: task.started empties it, tool.requested
- * and tool.result add to it. Called for every event, live (run_emit) and on replay. */
+/* Folds a journaled event into the run's tool state: task.started empties the task's transcript,
+ * tool.requested and tool.result add to it, artifact.written records who wrote what. Called
+ * for every event, live (run_emit) and on replay. */
 void tool_loop_observe(engine_run_t *run, const char *type, const json_t *data);
 /* Whether the last tool turn of task i has calls without a result. */
 bool tool_loop_pending(engine_run_t *run, uint32_t i);
@@ -210,9 +212,9 @@ typedef enum {
  * goes on; a `type: tool` task ends with it. */
 typedef void (*tool_done_fn)(engine_run_t *run, uint32_t i, const json_t *call, const char *content,
                              bool is_error, int64_t ms);
-/* The definitions agent a is offered ([{name, description, parameters}]), NULL without tools.
+/* The definitions the agent of task i is offered ([{name, description, parameters}]), NULL without tools.
  * New reference. */
-json_t *tools_definitions(engine_run_t *run, const wf_agent_t *a);
+json_t *tools_definitions(engine_run_t *run, uint32_t task);
 /* Runs one call ({id, name, arguments}) of agent task i. Unknown tools, tools the agent does
  * not have and bad arguments are results with is_error, never failures of the task. */
 tool_status_t tools_start(engine_run_t *run, uint32_t i, const json_t *call, char **content,

@@ -279,7 +279,7 @@ void agent_dispatch(engine_run_t *run, uint32_t i) {
     prompt_compose(t, t->agent, prompt_text, inputs, ts->feedback, x->repair_note,
                    ts->iteration > 1 ? ts->previous : NULL, &system, &user);
     const wf_agent_t *a = t->agent;
-    json_t *tools = tools_definitions(run, a);
+    json_t *tools = tools_definitions(run, i);
     llm_request_t req = {
         .run_id = run->st.run_id, .task_id = t->id, .attempt = ts->attempt,
         .iteration = ts->iteration, .agent = a, .system = system, .prompt = user,

@@ -24,6 +24,12 @@ static void append(task_exec_t *x, json_t *turn) {
 }
 
 void tool_loop_observe(engine_run_t *run, const char *type, const json_t *data) {
+    if (!strcmp(type, "artifact.written")) { /* who wrote what: read_artifact's list */
+        const char *name = json_string_value(json_object_get(data, "name"));
+        json_t *task = json_object_get(data, "task");
+        if (name && json_is_string(task)) json_object_set(run->artifact_owner, name, task);
+        return;
+    }
     if (strncmp(type, "tool.", 5) && strcmp(type, "task.started")) return;
     int i = task_of(run, data);
     if (i < 0) return;

@@ -28,23 +28,60 @@ bool tools_artifact_name_ok(const char *name) {
 
 /* ---- definitions ------------------------------------------------------------------------- */
 
-/* read_artifact's `name` lists the run's artifacts as an enum when there are any: models pick
- * a real name instead of guessing one (and the offline model reads the first). */
-static json_t *params_read_artifact(engine_run_t *run) {
+/* Marks task i and every task it depends on, transitively (one walk: O(tasks + edges)).
+ * Caller frees. */
+static bool *upstream_of(const workflow_t *wf, uint32_t i) {
+    bool *seen = xcalloc(wf->n_tasks, sizeof *seen);
+    uint32_t *stack = xmalloc(wf->n_tasks * sizeof *stack);
+    size_t top = 0;
+    seen[i] = true;
+    stack[top++] = i;
+    while (top) {
+        const wf_task_t *t = &wf->tasks[stack[--top]];
+        for (size_t d = 0; d < t->n_deps; d++)
+            if (!seen[t->dep_index[d]]) {
+                seen[t->dep_index[d]] = true;
+                stack[top++] = t->dep_index[d];
+            }
+    }
+    free(stack);
+    return seen;
+}
+
+static int by_name(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* read_artifact's `name` lists, as an enum, the artifacts of the tasks this one depends on (and
+ * its own), sorted: models pick a real name instead of guessing one, and the list does not
+ * depend on how parallel branches happened to finish (the offline model reads the first).
+ * Any artifact of the run can still be read by name. */
+static json_t *params_read_artifact(engine_run_t *run, uint32_t i) {
     json_t *name = json_pack("{s:s, s:s}", "type", "string", "description",
                              "The artifact's file name, e.g. requirements.md");
-    json_t *names = json_array();
+    size_t n = 0;
+    const char **list = xcalloc(json_object_size(run->artifact_owner) + 1, sizeof *list);
+    bool *up = upstream_of(run->wf, i);
     const char *k;
     json_t *v;
-    json_object_foreach(run->scope_artifacts, k, v) json_array_append_new(names, json_string(k));
+    json_object_foreach(run->artifact_owner, k, v) {
+        int owner = workflow_task_index(run->wf, json_string_value(v));
+        if (owner >= 0 && up[owner]) list[n++] = k;
+    }
+    free(up);
+    qsort(list, n, sizeof *list, by_name);
+    json_t *names = json_array();
+    for (size_t j = 0; j < n; j++) json_array_append_new(names, json_string(list[j]));
+    free(list);
     if (json_array_size(names)) json_object_set_new(name, "enum", names);
     else json_decref(names);
     return json_pack("{s:s, s:{s:o}, s:[s], s:b}", "type", "object", "properties", "name", name,
                      "required", "name", "additionalProperties", 0);
 }
 
-static json_t *params_write_artifact(engine_run_t *run) {
+static json_t *params_write_artifact(engine_run_t *run, uint32_t i) {
     (void)run;
+    (void)i;
     return json_pack("{s:s, s:{s:{s:s, s:s}, s:{s:s, s:s}}, s:[ss], s:b}", "type", "object",
                      "properties", "name", "type", "string", "description",
                      "File name: letters, digits, '.', '_' or '-' (no folders), e.g. notes.md",
@@ -52,15 +89,17 @@ static json_t *params_write_artifact(engine_run_t *run) {
                      "required", "name", "content", "additionalProperties", 0);
 }
 
-static json_t *params_http_fetch(engine_run_t *run) {
+static json_t *params_http_fetch(engine_run_t *run, uint32_t i) {
     (void)run;
+    (void)i;
     return json_pack("{s:s, s:{s:{s:s, s:s}}, s:[s], s:b}", "type", "object", "properties", "url",
                      "type", "string", "description", "An http:// or https:// URL to GET",
                      "required", "url", "additionalProperties", 0);
 }
 
-static json_t *params_ask_human(engine_run_t *run) {
+static json_t *params_ask_human(engine_run_t *run, uint32_t i) {
     (void)run;
+    (void)i;
     return json_pack("{s:s, s:{s:{s:s, s:s}}, s:[s], s:b}", "type", "object", "properties",
                      "question", "type", "string", "description",
                      "What to ask, complete enough to answer without other context", "required",
@@ -69,7 +108,7 @@ static json_t *params_ask_human(engine_run_t *run) {
 
 typedef struct tool_spec {
     const char *name, *description;
-    json_t *(*params)(engine_run_t *run);
+    json_t *(*params)(engine_run_t *run, uint32_t task);
 } tool_spec_t;
 
 static const tool_spec_t TOOLS[] = {
@@ -95,14 +134,15 @@ static bool agent_has(const wf_agent_t *a, const char *name) {
     return false;
 }
 
-json_t *tools_definitions(engine_run_t *run, const wf_agent_t *a) {
+json_t *tools_definitions(engine_run_t *run, uint32_t task) {
+    const wf_agent_t *a = run->wf->tasks[task].agent;
     if (!a || !a->n_tools) return NULL;
     json_t *defs = json_array();
     for (size_t i = 0; i < a->n_tools; i++) {
         const tool_spec_t *t = find_tool(a->tools[i]);
         if (!t) continue; /* the loader refuses unknown names; a journaled agent could differ */
         json_array_append_new(defs, json_pack("{s:s, s:s, s:o}", "name", t->name, "description",
-                                              t->description, "parameters", t->params(run)));
+                                              t->description, "parameters", t->params(run, task)));
     }
     return defs;
 }
