@@ -379,7 +379,8 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
                         .prices = cfg.offline_prices, .prices_for = prices_for,
                         .prices_ud = s.router, .artifacts_dir = arts,
                         .on_event = view_on_event, .on_event_ud = s.view,
-                        .daily = cli_daily_limits(&cfg, s.store, s.wf->name)};
+                        .daily = cli_daily_limits(&cfg, s.store, s.wf->name),
+                        .tools_config = json_object_get(cfg.root, "tools")};
     s.engine = engine_new(&eo);
     recall_set_observer(s.recall, on_call, s.engine);
     if (req->kind == SESSION_START) s.run = engine_start(s.engine, s.wf, s.source, s.file, req->inputs, &err);

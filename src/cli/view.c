@@ -216,6 +216,10 @@ void view_on_event(void *ud, engine_run_t *run, uint64_t seq, const char *type, 
         log_line(v, s, task, "answered: %s", json_string_value(json_object_get(data, "decision")));
     else if (!strcmp(type, "artifact.written"))
         log_line(v, s, task, "wrote %s", json_string_value(json_object_get(data, "path")));
+    else if (!strcmp(type, "tool.result"))
+        log_line(v, s, task, "tool %s %s (%lld ms)", json_string_value(json_object_get(data, "name")),
+                 json_is_true(json_object_get(data, "is_error")) ? "returned an error" : "returned",
+                 json_integer_value(json_object_get(data, "ms")));
     else if (!strcmp(type, "budget.exceeded"))
         log_line(v, s, task, "%s", json_string_value(json_object_get(data, "message")));
     else if (!strncmp(type, "run.", 4) && strcmp(type, "run.created"))

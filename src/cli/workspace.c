@@ -2,6 +2,7 @@
  * the configuration. */
 #include "cli/cli.h"
 #include "core/yaml_tree.h"
+#include "engine/tools.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
 
@@ -230,6 +231,14 @@ static int cli_load_config_file(const char *path, cli_config_t *cfg, char **err)
     cfg->offline_latency_ms = lat ? (uint64_t)json_number_value(lat) : 0;
     cfg->offline_prices.input_per_million = json_number_value(json_object_get(price, "input_per_million"));
     cfg->offline_prices.output_per_million = json_number_value(json_object_get(price, "output_per_million"));
+    char *terr = NULL;
+    if (tools_config_check(json_object_get(root, "tools"), &terr) != 0) {
+        *err = xasprintf("%s: %s", path, terr);
+        free(terr);
+        json_decref(root);
+        cli_config_free(cfg);
+        return -1;
+    }
     cfg->root = root; /* the router reads providers, tiers and routing from it */
     return 0;
 }

@@ -373,12 +373,12 @@ static void check_tool(wf_ctx_t *c, const char *name, src_loc_t loc) {
 
 enum {
     AK_ID, AK_NAME, AK_ROLE, AK_GOAL, AK_INSTRUCTIONS, AK_MODEL, AK_TEMPERATURE, AK_MAX_TOKENS,
-    AK_WORD_LIMIT, AK_TOOLS, AK_OUTPUT, AK_QUALITY, AK_COUNT, AK_FORMAT = AK_COUNT, AK_SCHEMA,
-    AK_ARTIFACT
+    AK_WORD_LIMIT, AK_TOOLS, AK_OUTPUT, AK_QUALITY, AK_MAX_TOOL_ITERATIONS, AK_COUNT,
+    AK_FORMAT = AK_COUNT, AK_SCHEMA, AK_ARTIFACT
 };
 static const char *const AGENT_KEYS[] = {"id", "name", "role", "goal", "instructions", "model",
                                          "temperature", "max_tokens", "word_limit", "tools",
-                                         "output", "quality_threshold"};
+                                         "output", "quality_threshold", "max_tool_iterations"};
 static const char *const OUTPUT_KEYS[] = {"format", "schema", "artifact"};
 static const char *const FORMATS[] = {"markdown", "text", "json"};
 
@@ -422,6 +422,10 @@ static void parse_agent(wf_ctx_t *c, const yt_node_t *m, wf_agent_t *a, unsigned
     if (v[AK_QUALITY] &&
         get_num(c, v[AK_QUALITY], "quality_threshold", 0, 1, &a->quality_threshold) > 0)
         *set |= 1u << AK_QUALITY;
+    if (v[AK_MAX_TOOL_ITERATIONS] &&
+        get_int(c, v[AK_MAX_TOOL_ITERATIONS], "max_tool_iterations", 1, 100,
+                &a->max_tool_iterations) > 0)
+        *set |= 1u << AK_MAX_TOOL_ITERATIONS;
     if (v[AK_TOOLS]) {
         src_loc_t *locs = NULL;
         if (get_str_list(c, v[AK_TOOLS], "tools", false, &a->tools, &locs, &a->n_tools) >= 0)
@@ -490,6 +494,7 @@ static void merge_agent(arena_t *ar, wf_agent_t *a, unsigned set, const wf_agent
     TAKE(AK_MAX_TOKENS, max_tokens)
     TAKE(AK_WORD_LIMIT, word_limit)
     TAKE(AK_QUALITY, quality_threshold)
+    TAKE(AK_MAX_TOOL_ITERATIONS, max_tool_iterations)
     TAKE(AK_FORMAT, format)
     TAKE(AK_ARTIFACT, artifact)
 #undef TAKE

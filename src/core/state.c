@@ -20,6 +20,8 @@
  *   task.cancelled    {reason}                       -> cancelled
  *   approval.requested {kind, title, ..., proposal?} -> waiting_human
  *   approval.responded {decision, feedback, ...}     answer recorded; the engine acts on it
+ *   tool.result       {id, name, content, ...}       one tool call's result; from waiting_human
+ *                                                    (an agent's ask_human answered) -> running
  * Any event may carry "cost_usd", added to the task (if any) and to the run. Other types
  * (artifact.written, budget.exceeded, ...) change nothing here: they feed projections and
  * observers. */
@@ -316,10 +318,21 @@ static int apply_task_event(run_state_t *s, uint32_t i, int64_t ts, const char *
             return fail_event(err, errlen, "%s: task '%s' was already answered", type, id);
         set_json(&t->answer, (json_t *)data);
         const char *fb = json_string_value(json_object_get(data, "feedback"));
-        if (fb && *fb) set_str(&t->feedback, fb);
+        /* An answer to an agent's ask_human goes to the agent as the tool's result, not as a
+         * reviewer's feedback for later attempts. */
+        if (fb && *fb && !json_object_get(t->human, "tool_call")) set_str(&t->feedback, fb);
         return 0;
     }
-    return 0; /* informational task events (artifact.written, ...) */
+    if (!strcmp(type, "tool.result") && t->status == TS_WAITING_HUMAN) {
+        /* The answer to an agent's question: its tool loop goes on. */
+        json_decref(t->answer);
+        t->answer = NULL;
+        json_decref(t->human);
+        t->human = NULL;
+        enter_status(s, t, TS_RUNNING);
+        return 0;
+    }
+    return 0; /* informational task events (artifact.written, tool.requested, ...) */
 }
 
 int state_apply(run_state_t *s, uint64_t seq, int64_t ts_ms, const char *type,

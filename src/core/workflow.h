@@ -60,6 +60,7 @@ typedef struct wf_agent {
     int word_limit;            /* 0 = none */
     const char **tools;
     size_t n_tools;
+    int max_tool_iterations;   /* tool-call rounds per attempt; 0 = the default (8) */
     output_format_t format;    /* default markdown */
     json_t *schema;            /* JSON Schema when format is json, else NULL */
     const char *artifact;      /* output.artifact, or NULL */

@@ -58,12 +58,14 @@ static void run_release(engine_run_t *run) {
         free(run->exec[i].question);
         free(run->exec[i].vote_calls);
         free(run->exec[i].repair_note);
+        json_decref(run->exec[i].transcript);
     }
     free(run->exec);
     free(run->due);
     state_free(&run->st);
     json_decref(run->scope);
     json_decref(run->artifact_versions);
+    json_decref(run->artifact_owner);
     free(run);
 }
 
@@ -99,6 +101,7 @@ void engine_free(engine_t *e) {
         run = next;
     }
     free(e->error);
+    if (e->http) http_client_free(e->http); /* after the runs: their fetches are cancelled */
     /* The idle handle is freed with the engine once libuv is done with it. */
     uv_close((uv_handle_t *)&e->flush, idle_closed);
 }
@@ -161,7 +164,8 @@ static void engine_fatal(engine_t *e, char *msg) {
 static bool is_result_event(const char *type) {
     return !strcmp(type, "task.completed") || !strcmp(type, "task.iterated") ||
            !strcmp(type, "task.failed") || !strcmp(type, "task.skipped") ||
-           !strcmp(type, "task.cancelled") || !strcmp(type, "approval.responded");
+           !strcmp(type, "task.cancelled") || !strcmp(type, "approval.responded") ||
+           !strcmp(type, "tool.requested") || !strcmp(type, "tool.result");
 }
 
 /* Templates read finished tasks as tasks.ID: refresh that view when an event finishes one. */
@@ -197,6 +201,7 @@ void run_emit(engine_run_t *run, const char *type, json_t *data) {
     }
     store_append(e->o.store, run->st.run_id, seq, now, type, data);
     refresh_task_view(run, data);
+    tool_loop_observe(run, type, data);
     if (is_result_event(type)) e->next.results = true;
     if (e->o.on_event) {
         effects_t *fx = &e->next;
@@ -589,6 +594,7 @@ static engine_run_t *run_new(engine_t *e, const workflow_t *wf) {
     run->scope_tasks = json_object();
     run->scope_artifacts = json_object();
     run->artifact_versions = json_object();
+    run->artifact_owner = json_object();
     json_object_set_new(run->scope, "tasks", run->scope_tasks);
     json_object_set_new(run->scope, "artifacts", run->scope_artifacts);
     run->next = e->runs;
@@ -664,6 +670,7 @@ static int replay_event(void *ud, uint64_t seq, int64_t ts, const char *type, js
         return -1;
     }
     refresh_task_view(run, data);
+    tool_loop_observe(run, type, data);
     if (!strcmp(type, "artifact.written")) {
         /* artifacts.NAME reads the content back from the blob, verified against the recorded
          * sha256. A missing or damaged blob stops the resume: carrying on would give the tasks

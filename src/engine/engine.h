@@ -54,6 +54,8 @@ typedef struct engine_opts {
     void *on_event_ud;
     uint64_t seed;              /* seeds retry jitter; 0 picks one from the clock */
     engine_daily_t daily;       /* daily spending limits; zero: none */
+    const json_t *tools_config; /* the configuration's `tools` section (engine/tools.h), or NULL;
+                                 * borrowed for the engine's life */
 } engine_opts_t;
 
 engine_t *engine_new(const engine_opts_t *opts);

@@ -2,12 +2,14 @@
  *
  * Files: engine.c (runs, the journal pump, scheduling), task_agent.c (agent calls, retries,
  * timeouts, loops), task_human.c (human steps and answers), task_consensus.c (votes),
- * prompt.c (what an agent is told), inputs.c (run inputs), artifacts.c (files on disk). */
+ * prompt.c (what an agent is told), inputs.c (run inputs), artifacts.c (files on disk),
+ * tool_loop.c (an agent's tool calls within an attempt), tools.c and tool_http.c (the tools). */
 #ifndef BATON_ENGINE_INTERNAL_H
 #define BATON_ENGINE_INTERNAL_H
 
 #include "core/template.h"
 #include "engine/engine.h"
+#include "llm/http.h"
 #include "store/writer.h"
 #include "util/strbuf.h"
 
@@ -33,6 +35,10 @@ struct task_exec {
     bool due_queued;           /* an attempt of this task waits in the run's due list */
     bool timer_is_deadline;    /* consensus: the timer is the vote deadline, not the timeout */
     char *question;            /* consensus: the rendered question */
+    /* tools */
+    json_t *transcript;        /* this attempt's tool turns (llm.h), folded from its tool.*
+                                * events (tool_loop_observe), so a resume rebuilds it */
+    struct tool_fetch *fetch;  /* the http_fetch in flight, or NULL */
 };
 
 /* An attempt waiting to start: a retry whose backoff is over, a re-run asked for by a reviewer,
@@ -52,6 +58,7 @@ struct engine_run {
     json_t *scope_tasks;       /* scope["tasks"]: id -> {status, output, outputs, cost} */
     json_t *scope_artifacts;
     json_t *artifact_versions; /* name -> versions written so far in this run */
+    json_t *artifact_owner;    /* name -> the task that wrote its newest version */
     due_attempt_t *due;
     size_t n_due, cap_due;
     run_status_t reported;     /* the status last journaled (run.status), to journal changes */
@@ -85,6 +92,7 @@ struct engine {
     char *error;
     bool closing;              /* engine_free is under way: nothing is journaled any more */
     engine_daily_t daily;      /* the daily limits, and today's spending kept up to date */
+    http_client_t *http;       /* http_fetch's client, made on first use */
 };
 
 /* Journals one event for run: applies it to the run state (the reducer must accept it: the
@@ -171,5 +179,61 @@ char *artifact_sanitize_name(const char *name);
 const char *artifact_mime(const char *name);
 
 double engine_random01(engine_run_t *run);
+
+/* ---- tools ------------------------------------------------------------------------------- */
+
+/* tool_loop.c: the tool loop of an agent attempt. The model's tool calls are journaled
+ * (tool.requested) before any runs, each result (tool.result) before the model sees it, so a
+ * resume runs only the calls without a result and never asks a person twice. */
+
+/* Folds a journaled event into the run's tool state: task.started empties the task's transcript,
+ * tool.requested and tool.result add to it, artifact.written records who wrote what. Called
+ * for every event, live (run_emit) and on replay. */
+void tool_loop_observe(engine_run_t *run, const char *type, const json_t *data);
+/* Whether the last tool turn of task i has calls without a result. */
+bool tool_loop_pending(engine_run_t *run, uint32_t i);
+/* Runs the pending calls of task i in order; when none is left, the next model call follows
+ * (after the results are durable). Stops at a call that waits (http_fetch, ask_human). */
+void tool_loop_run(engine_run_t *run, uint32_t i);
+/* A model response: when it asks for tools, journals the request, schedules the calls and
+ * returns true (resp is then freed); false when it is an answer to handle as usual. Fails the
+ * attempt when the agent's max_tool_iterations are used up. */
+bool tool_loop_requested(engine_run_t *run, uint32_t i, llm_response_t *resp);
+/* Journals one call's result (tool.result). */
+void tool_loop_result(engine_run_t *run, uint32_t i, const json_t *call, const char *content,
+                      bool is_error, int64_t ms);
+/* The person answered an ask_human of task i (its approval.responded is journaled): the answer
+ * becomes the call's result and the loop goes on. */
+void tool_loop_answer(engine_run_t *run, uint32_t i);
+
+/* tools.c / tool_http.c: the registry. */
+typedef enum {
+    TOOL_DONE,    /* finished: *content (caller frees) and *is_error are the result */
+    TOOL_PENDING, /* running (http_fetch): its result reaches tool_loop_result later */
+    TOOL_HUMAN,   /* a person was asked (approval.requested journaled) */
+} tool_status_t;
+/* How a tool that finished later (http_fetch) reports: the agent loop journals the result and
+ * goes on; a `type: tool` task ends with it. */
+typedef void (*tool_done_fn)(engine_run_t *run, uint32_t i, const json_t *call, const char *content,
+                             bool is_error, int64_t ms);
+/* The definitions the agent of task i is offered ([{name, description, parameters}]), NULL without tools.
+ * New reference. */
+json_t *tools_definitions(engine_run_t *run, uint32_t task);
+/* Runs one call ({id, name, arguments}) of agent task i. Unknown tools, tools the agent does
+ * not have and bad arguments are results with is_error, never failures of the task. */
+tool_status_t tools_start(engine_run_t *run, uint32_t i, const json_t *call, char **content,
+                          bool *is_error);
+/* Runs one call of any tool the registry has, for task i (no agent check); a TOOL_PENDING
+ * result reaches `done`. */
+tool_status_t tools_run(engine_run_t *run, uint32_t i, const json_t *call, tool_done_fn done,
+                        char **content, bool *is_error);
+tool_status_t tool_http_fetch(engine_run_t *run, uint32_t i, const json_t *call, tool_done_fn done,
+                              char **content, bool *is_error);
+/* task_tool.c: a `type: tool` task: its args rendered, its tool run through the registry. */
+void tool_task_dispatch(engine_run_t *run, uint32_t i);
+/* task_agent.c: arms the attempt's timeout unless it is running already. */
+void task_arm_timeout(engine_run_t *run, uint32_t i);
+/* Stops the tool in flight of task i (its result is never reported). */
+void tools_cancel(engine_run_t *run, uint32_t i);
 
 #endif

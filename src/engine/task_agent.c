@@ -44,6 +44,7 @@ void task_stop_effects(engine_run_t *run, uint32_t i) {
         provider_cancel(run->eng->o.provider, x->call);
         x->call = NULL;
     }
+    tools_cancel(run, i);
     consensus_cancel(run, i);
 }
 
@@ -63,6 +64,7 @@ void task_dispatch(engine_run_t *run, uint32_t i) {
     case TASK_AGENT: agent_dispatch(run, i); return;
     case TASK_HUMAN: human_dispatch(run, i); return;
     case TASK_CONSENSUS: consensus_dispatch(run, i); return;
+    case TASK_TOOL: tool_task_dispatch(run, i); return;
     default: break;
     }
     /* Honest about what this version does: these types load and validate, and are refused here
@@ -257,10 +259,25 @@ static bool quality_accept(void *ud, const llm_response_t *resp, char *why, size
     return false;
 }
 
+/* One timeout for the whole attempt: schema repairs and tool rounds included (a wait for a
+ * person's answer to ask_human excepted: tool_loop.c stops it then). */
+void task_arm_timeout(engine_run_t *run, uint32_t i) {
+    const wf_task_t *t = &run->wf->tasks[i];
+    task_exec_t *x = &run->exec[i];
+    if (t->timeout_s > 0 && !(x->timer_ready && uv_is_active((uv_handle_t *)&x->timer)))
+        task_timer_start(run, i, (uint64_t)(t->timeout_s * 1000.0), timeout_fire);
+}
+
 void agent_dispatch(engine_run_t *run, uint32_t i) {
     const wf_task_t *t = &run->wf->tasks[i];
     task_exec_t *x = &run->exec[i];
     const task_state_t *ts = &run->st.tasks[i];
+    if (tool_loop_pending(run, i)) {
+        /* The model asked for tools (journaled): run those without a result first. */
+        task_arm_timeout(run, i);
+        tool_loop_run(run, i);
+        return;
+    }
     task_scope_t sc;
     task_scope_init(&sc, run, i);
     expr_error_t err;
@@ -284,6 +301,7 @@ void agent_dispatch(engine_run_t *run, uint32_t i) {
     prompt_compose(t, t->agent, prompt_text, inputs, ts->feedback, x->repair_note,
                    ts->iteration > 1 ? ts->previous : NULL, &system, &user);
     const wf_agent_t *a = t->agent;
+    json_t *tools = tools_definitions(run, i);
     llm_request_t req = {
         .run_id = run->st.run_id, .task_id = t->id, .attempt = ts->attempt,
         .iteration = ts->iteration, .agent = a, .system = system, .prompt = user,
@@ -291,11 +309,11 @@ void agent_dispatch(engine_run_t *run, uint32_t i) {
         .model = run_task_model(run, i), .format = a->format, .schema = a->schema,
         .word_limit = a->word_limit, .max_tokens = a->max_tokens, .temperature = a->temperature,
         .accept = t->quality_threshold > 0 ? quality_accept : NULL, .accept_ud = x,
+        .tools = tools, .transcript = x->transcript,
     };
     x->call = provider_call(run->eng->o.provider, &req, agent_done, x);
-    /* One timeout for the whole attempt, schema repairs included. */
-    if (t->timeout_s > 0 && x->repairs == 0)
-        task_timer_start(run, i, (uint64_t)(t->timeout_s * 1000.0), timeout_fire);
+    json_decref(tools);
+    task_arm_timeout(run, i);
     free(system);
     free(user);
     free(prompt_text);
@@ -334,6 +352,7 @@ static void agent_done(void *ud, llm_response_t *resp, const llm_error_t *error)
                             true, 0);
         return;
     }
+    if (tool_loop_requested(run, i, resp)) return; /* tools first; resp is taken */
     double cost = resp->cost_usd;
     json_t *outputs;
     char why[512];

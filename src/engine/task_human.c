@@ -53,6 +53,7 @@ static void deadline_fire(uv_timer_t *h) {
 static void arm_deadline(engine_run_t *run, uint32_t i, int64_t requested_at) {
     const wf_task_t *t = &run->wf->tasks[i];
     const task_state_t *ts = &run->st.tasks[i];
+    if (json_object_get(ts->human, "tool_call")) return; /* an agent's ask_human: no deadline */
     double timeout = request_timeout_s(t, json_object_get(ts->human, "proposal") != NULL);
     if (json_object_get(ts->human, "consensus")) timeout = t->human_timeout_s;
     if (timeout <= 0) return;
@@ -174,6 +175,10 @@ void human_apply_answer(engine_run_t *run, uint32_t i) {
     const json_t *answer = ts->answer;
     const char *decision = json_string_value(json_object_get(answer, "decision"));
     if (!decision) decision = "approve";
+    if (json_object_get(ts->human, "tool_call")) {
+        tool_loop_answer(run, i);
+        return;
+    }
     if (json_object_get(ts->human, "proposal")) {
         apply_output_approval(run, i, answer, decision);
         return;

@@ -31,6 +31,7 @@ struct llm_call {
     strbuf_t tool_json; /* the forced tool's input, from input_json_delta */
     char *tool_start;   /* the tool's input as content_block_start gave it (compact JSON) */
     long tool_index;    /* the content block carrying the tool's input, -1 before it starts */
+    llm_tool_asm_t calls; /* tool_use blocks of the agent's own tools, by block index */
     int64_t in_tokens, out_tokens, cache_read, cache_write;
     bool finished;      /* message_stop seen */
     char *stream_error;
@@ -61,24 +62,72 @@ static json_t *tool_schema(const json_t *schema, bool *wrapped) {
     return out;
 }
 
+/* The transcript as Messages turns: an assistant message with its text and tool_use blocks, then
+ * ONE user message holding every tool_result of that turn (the API wants them together). */
+static void add_transcript(json_t *messages, const json_t *transcript) {
+    json_t *results = NULL; /* the user message being filled with tool_result blocks */
+    size_t i;
+    const json_t *turn;
+    json_array_foreach(transcript, i, turn) {
+        const char *role = json_string_value(json_object_get(turn, "role"));
+        if (role && !strcmp(role, "assistant")) {
+            results = NULL;
+            json_t *blocks = json_array();
+            const char *text = json_string_value(json_object_get(turn, "text"));
+            if (text && *text) json_array_append_new(blocks, json_pack("{s:s, s:s}", "type", "text", "text", text));
+            size_t k;
+            const json_t *c;
+            json_array_foreach(json_object_get(turn, "calls"), k, c)
+                json_array_append_new(blocks, json_pack("{s:s, s:O, s:O, s:O}", "type", "tool_use",
+                                                        "id", json_object_get(c, "id"), "name",
+                                                        json_object_get(c, "name"), "input",
+                                                        json_object_get(c, "arguments")));
+            json_array_append_new(messages, json_pack("{s:s, s:o}", "role", "assistant", "content", blocks));
+        } else if (role && !strcmp(role, "tool")) {
+            if (!results) {
+                results = json_array();
+                json_array_append_new(messages, json_pack("{s:s, s:o}", "role", "user", "content", results));
+            }
+            json_t *b = json_pack("{s:s, s:O, s:s}", "type", "tool_result", "tool_use_id",
+                                  json_object_get(turn, "id"), "content", llm_tool_result_text(turn));
+            if (json_is_true(json_object_get(turn, "is_error"))) json_object_set_new(b, "is_error", json_true());
+            json_array_append_new(results, b);
+        }
+    }
+}
+
 static json_t *build_body(const http_provider_t *p, const llm_request_t *req, llm_call_t *c) {
     /* Anthropic's temperature runs 0..1 (OpenAI's 0..2, which a workflow may use). */
     double temp = req->temperature < 0 ? 0 : req->temperature > 1 ? 1 : req->temperature;
-    json_t *body = json_pack("{s:s, s:[{s:s, s:s}], s:i, s:f, s:b}", "model", p->model,
-                             "messages", "role", "user", "content", req->prompt ? req->prompt : "",
+    json_t *messages = json_pack("[{s:s, s:s}]", "role", "user", "content", req->prompt ? req->prompt : "");
+    add_transcript(messages, req->transcript);
+    json_t *body = json_pack("{s:s, s:o, s:i, s:f, s:b}", "model", p->model, "messages", messages,
                              "max_tokens", req->max_tokens > 0 ? req->max_tokens : 1024,
                              "temperature", temp, "stream", 1);
     if (req->system && *req->system) json_object_set_new(body, "system", json_string(req->system));
+    json_t *tools = json_array();
+    size_t i;
+    const json_t *t;
+    json_array_foreach(req->tools, i, t)
+        json_array_append_new(tools, json_pack("{s:O, s:O, s:O}", "name", json_object_get(t, "name"),
+                                               "description", json_object_get(t, "description"),
+                                               "input_schema", json_object_get(t, "parameters")));
+    bool own_tools = json_array_size(tools) > 0;
     /* Without a schema the system prompt already asks for JSON only (engine/prompt.c). */
     if (req->format == OUTPUT_JSON && json_is_object(req->schema)) {
         c->forced_tool = true;
         json_t *schema = tool_schema(req->schema, &c->wrapped);
-        json_object_set_new(body, "tools",
-                            json_pack("[{s:s, s:s, s:o}]", "name", OUTPUT_TOOL, "description",
-                                      "Give the answer: its input is the whole output.",
-                                      "input_schema", schema));
-        json_object_set_new(body, "tool_choice", json_pack("{s:s, s:s}", "type", "tool", "name", OUTPUT_TOOL));
+        json_array_append_new(tools, json_pack("{s:s, s:s, s:o}", "name", OUTPUT_TOOL, "description",
+                                               "Give the answer: its input is the whole output.",
+                                               "input_schema", schema));
+        /* With the agent's own tools too, the model must call one of them: a tool it needs, or
+         * `output` once it can answer. */
+        json_object_set_new(body, "tool_choice", own_tools ? json_pack("{s:s}", "type", "any")
+                                                           : json_pack("{s:s, s:s}", "type", "tool",
+                                                                       "name", OUTPUT_TOOL));
     }
+    if (json_array_size(tools)) json_object_set_new(body, "tools", tools);
+    else json_decref(tools);
     return body;
 }
 
@@ -135,11 +184,20 @@ static void take_event(llm_call_t *c, const char *event, const char *data) {
         if (bt && !strcmp(bt, "text")) {
             const char *t = json_string_value(json_object_get(block, "text"));
             if (t) sb_puts(&c->text, t);
-        } else if (bt && !strcmp(bt, "tool_use") && c->tool_index < 0) {
-            c->tool_index = index;
+        } else if (bt && !strcmp(bt, "tool_use")) {
+            const char *name = json_string_value(json_object_get(block, "name"));
             json_t *input = json_object_get(block, "input");
-            if (json_is_object(input) && json_object_size(input))
-                c->tool_start = json_dumps(input, JSON_COMPACT);
+            char *start = json_is_object(input) && json_object_size(input)
+                              ? json_dumps(input, JSON_COMPACT) : NULL;
+            if (c->forced_tool && c->tool_index < 0 && name && !strcmp(name, OUTPUT_TOOL)) {
+                c->tool_index = index;
+                c->tool_start = start;
+                start = NULL;
+            } else if (!c->forced_tool || !name || strcmp(name, OUTPUT_TOOL)) {
+                llm_tool_asm_add(&c->calls, index, json_string_value(json_object_get(block, "id")),
+                                 name ? name : "", start);
+            }
+            free(start);
         }
     } else if (!strcmp(type, "content_block_delta")) {
         json_t *delta = json_object_get(ev, "delta");
@@ -147,9 +205,14 @@ static void take_event(llm_call_t *c, const char *event, const char *data) {
         if (dt && !strcmp(dt, "text_delta")) {
             const char *t = json_string_value(json_object_get(delta, "text"));
             if (t) sb_puts(&c->text, t);
-        } else if (dt && !strcmp(dt, "input_json_delta") && index == c->tool_index) {
+        } else if (dt && !strcmp(dt, "input_json_delta")) {
             const char *t = json_string_value(json_object_get(delta, "partial_json"));
-            if (t) sb_puts(&c->tool_json, t);
+            if (t && index == c->tool_index) sb_puts(&c->tool_json, t);
+            else if (t) {
+                /* only to a block that started as a tool_use of the agent's tools */
+                for (size_t k = 0; k < c->calls.n; k++)
+                    if (c->calls.parts[k].index == index) llm_tool_asm_add(&c->calls, index, NULL, NULL, t);
+            }
         }
         /* thinking_delta, signature_delta, citations: not part of the answer */
     } else if (!strcmp(type, "message_delta")) {
@@ -183,6 +246,7 @@ static void call_free(llm_call_t *c) {
     sb_free(&c->raw);
     sb_free(&c->text);
     sb_free(&c->tool_json);
+    llm_tool_asm_free(&c->calls);
     free(c->tool_start);
     free(c->stream_error);
     free(c);
@@ -257,12 +321,16 @@ static void on_done(void *ud, const http_result_t *res) {
     /* A forced tool's input is the answer (already parsed, unwrapped); otherwise the text. */
     llm_response_t answer = {0};
     bool tool = c->forced_tool && c->tool_index >= 0;
+    json_t *calls = tool ? NULL : llm_tool_asm_finish(&c->calls);
+    bool asks = json_array_size(calls) > 0; /* the model wants the agent's tools */
     if (tool) tool_answer(c, &answer);
     else answer.text = sb_take(&c->text);
-    llm_response_t *r = http_provider_response(p, answer.text, tool ? OUTPUT_TEXT : c->format,
+    llm_response_t *r = http_provider_response(p, answer.text, tool || asks ? OUTPUT_TEXT : c->format,
                                                c->in_tokens + c->cache_read + c->cache_write, out,
                                                c->cache_read, premium, res);
     if (tool) r->json = answer.json;
+    if (asks) r->tool_calls = json_incref(calls);
+    json_decref(calls);
     c->done(c->ud, r, NULL);
     call_free(c);
 }

@@ -18,6 +18,7 @@ struct llm_call {
     strbuf_t raw;       /* every byte received, CRs dropped (error bodies are plain JSON) */
     size_t parsed;      /* how much of raw the SSE parser consumed */
     strbuf_t text;      /* the answer's text parts, assembled */
+    json_t *calls;      /* functionCall parts, normalised (llm.h), in order */
     int64_t prompt_tokens, candidate_tokens, thought_tokens, cached_tokens;
     bool finished;      /* a chunk carried finishReason */
     char *finish_reason;
@@ -269,10 +270,53 @@ static json_t *response_schema(const json_t *schema) {
 
 /* ---- the request --------------------------------------------------------------------------- */
 
+/* The transcript as contents: a `model` turn with its text and functionCall parts (with the
+ * thoughtSignature the model gave, which thinking models need back), then ONE `user` turn with
+ * every functionResponse of that turn. */
+static void add_transcript(json_t *contents, const json_t *transcript) {
+    json_t *results = NULL;
+    size_t i;
+    const json_t *turn;
+    json_array_foreach(transcript, i, turn) {
+        const char *role = json_string_value(json_object_get(turn, "role"));
+        if (role && !strcmp(role, "assistant")) {
+            results = NULL;
+            json_t *parts = json_array();
+            const char *text = json_string_value(json_object_get(turn, "text"));
+            if (text && *text) json_array_append_new(parts, json_pack("{s:s}", "text", text));
+            size_t k;
+            const json_t *c;
+            json_array_foreach(json_object_get(turn, "calls"), k, c) {
+                json_t *part = json_pack("{s:{s:O, s:O, s:O}}", "functionCall", "id",
+                                         json_object_get(c, "id"), "name", json_object_get(c, "name"),
+                                         "args", json_object_get(c, "arguments"));
+                json_t *sig = json_object_get(c, "signature");
+                if (json_is_string(sig)) json_object_set(part, "thoughtSignature", sig);
+                json_array_append_new(parts, part);
+            }
+            json_array_append_new(contents, json_pack("{s:s, s:o}", "role", "model", "parts", parts));
+        } else if (role && !strcmp(role, "tool")) {
+            if (!results) {
+                results = json_array();
+                json_array_append_new(contents, json_pack("{s:s, s:o}", "role", "user", "parts", results));
+            }
+            bool error = json_is_true(json_object_get(turn, "is_error"));
+            json_array_append_new(results, json_pack("{s:{s:O, s:O, s:{s:s}}}", "functionResponse",
+                                                     "id", json_object_get(turn, "id"), "name",
+                                                     json_object_get(turn, "name"), "response",
+                                                     error ? "error" : "result",
+                                                     llm_tool_result_text(turn)));
+        }
+    }
+}
+
 static json_t *build_body(const llm_request_t *req) {
     json_t *gc = json_pack("{s:f, s:i}", "temperature", req->temperature, "maxOutputTokens",
                            req->max_tokens > 0 ? req->max_tokens : 1024);
-    if (req->format == OUTPUT_JSON) {
+    bool tools = json_array_size(req->tools) > 0;
+    /* Gemini refuses function calling together with a JSON response mime type: with tools the
+     * prompt alone asks for JSON, and the engine validates (and repairs) the answer. */
+    if (req->format == OUTPUT_JSON && !tools) {
         json_object_set_new(gc, "responseMimeType", json_string("application/json"));
         json_t *rs = req->schema ? response_schema(req->schema) : NULL;
         if (rs) json_object_set_new(gc, "responseSchema", rs);
@@ -282,6 +326,18 @@ static json_t *build_body(const llm_request_t *req) {
     if (req->system && *req->system)
         json_object_set_new(body, "systemInstruction",
                             json_pack("{s:[{s:s}]}", "parts", "text", req->system));
+    add_transcript(json_object_get(body, "contents"), req->transcript);
+    if (tools) {
+        json_t *decls = json_array();
+        size_t i;
+        const json_t *t;
+        json_array_foreach(req->tools, i, t)
+            json_array_append_new(decls, json_pack("{s:O, s:O, s:O}", "name", json_object_get(t, "name"),
+                                                   "description", json_object_get(t, "description"),
+                                                   "parametersJsonSchema",
+                                                   json_object_get(t, "parameters")));
+        json_object_set_new(body, "tools", json_pack("[{s:o}]", "functionDeclarations", decls));
+    }
     return body;
 }
 
@@ -402,6 +458,19 @@ static void take_chunk(llm_call_t *c, const char *data) {
         if (json_is_true(json_object_get(part, "thought"))) continue; /* thought summaries */
         const char *t = json_string_value(json_object_get(part, "text"));
         if (t) sb_puts(&c->text, t);
+        json_t *fc = json_object_get(part, "functionCall");
+        if (json_is_object(fc) && json_array_size(c->calls) < LLM_TOOL_CALLS_MAX) {
+            /* Whole in one part (Gemini does not split a call across chunks). */
+            json_t *args = json_object_get(fc, "args");
+            char *text = args ? json_dumps(args, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+            json_t *call = llm_tool_call(json_string_value(json_object_get(fc, "id")),
+                                         json_string_value(json_object_get(fc, "name")), text,
+                                         json_array_size(c->calls));
+            free(text);
+            json_t *sig = json_object_get(part, "thoughtSignature");
+            if (json_is_string(sig)) json_object_set(call, "signature", sig);
+            json_array_append_new(c->calls, call);
+        }
     }
     const char *finish = json_string_value(json_object_get(cand, "finishReason"));
     if (finish) {
@@ -428,6 +497,7 @@ static int on_data(void *ud, const char *data, size_t len) {
 static void call_free(llm_call_t *c) {
     sb_free(&c->raw);
     sb_free(&c->text);
+    json_decref(c->calls);
     free(c->finish_reason);
     free(c->stream_error);
     free(c);
@@ -491,8 +561,11 @@ static void on_done(void *ud, const http_result_t *res) {
     }
     /* promptTokenCount includes the cached part; thinking tokens are billed as output. */
     int64_t cached = c->cached_tokens < c->prompt_tokens ? c->cached_tokens : c->prompt_tokens;
-    llm_response_t *r = http_provider_response(p, sb_take(&c->text), c->format, c->prompt_tokens,
+    bool asks = json_array_size(c->calls) > 0;
+    llm_response_t *r = http_provider_response(p, sb_take(&c->text), asks ? OUTPUT_TEXT : c->format,
+                                               c->prompt_tokens,
                                                c->candidate_tokens + c->thought_tokens, cached, 0, res);
+    if (asks) r->tool_calls = json_incref(c->calls);
     c->done(c->ud, r, NULL);
     call_free(c);
 }
@@ -507,6 +580,7 @@ static llm_call_t *gemini_call(llm_provider_t *base, const llm_request_t *req, l
     c->done = done;
     c->ud = ud;
     c->format = req->format;
+    c->calls = json_array();
     char *model = path_escape(p->model);
     char *path = xasprintf("/models/%s:streamGenerateContent?alt=sse", model);
     http_provider_start(p, &c->hc, c, release, done, ud, path, NULL, build_body(req), on_data,

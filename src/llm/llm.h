@@ -2,7 +2,18 @@
  *
  * A request is built by the engine for one attempt of one agent task; it borrows everything it
  * points at. A response owns its text and JSON. Providers (offline now; OpenAI-compatible,
- * Anthropic, Gemini, Ollama with the router) all fill the same response. */
+ * Anthropic, Gemini, Ollama with the router) all fill the same response.
+ *
+ * Tools, in one normalised form that every provider maps to and from its own wire format:
+ *  - request.tools: [{name, description, parameters (JSON Schema, root an object)}]
+ *  - request.transcript: the turns of this attempt after the user message, in order:
+ *      {"role": "assistant", "text": "...", "calls": [CALL, ...]}   the model asked for tools
+ *      {"role": "tool", "id", "name", "content": "...", "is_error": bool}   one tool's result
+ *  - response.tool_calls: [CALL, ...] when the model asks for tools instead of answering, where
+ *      CALL = {"id", "name", "arguments": {...}} (+ "invalid_arguments": the raw text, when the
+ *      model's arguments were not a JSON object; arguments is then {}), and a provider that
+ *      needs more to replay a call (Gemini's thoughtSignature) keeps it in the CALL as
+ *      "signature". Ids are the provider's, or made up ("call_N") for providers that give none. */
 #ifndef BATON_LLM_LLM_H
 #define BATON_LLM_LLM_H
 
@@ -35,6 +46,8 @@ typedef struct llm_request {
      * the call is in flight; accept_ud must live that long. */
     bool (*accept)(void *accept_ud, const llm_response_t *resp, char *why, size_t whylen);
     void *accept_ud;
+    const json_t *tools;         /* tool definitions offered to the model, or NULL */
+    const json_t *transcript;    /* earlier turns of this attempt (tool calls, results), or NULL */
 } llm_request_t;
 
 struct llm_response {
@@ -45,9 +58,40 @@ struct llm_response {
     double cost_usd;
     int64_t latency_ms;          /* start to the end of the answer */
     int64_t first_token_ms;      /* start to the first byte of the answer, -1 if unknown */
+    json_t *tool_calls;          /* the tools the model asks for (non-empty array), or NULL */
 };
 
 void llm_response_free(llm_response_t *r);
+
+/* One normalised tool call: {"id", "name", "arguments"} from the arguments as the model wrote
+ * them (JSON text; NULL or "" means {}). Text that is not a JSON object gives arguments {} and
+ * "invalid_arguments" (the text, clipped), so the engine can tell the model what was wrong.
+ * A NULL or empty id becomes "call_<n>" (n = fallback_index + 1). New reference. */
+json_t *llm_tool_call(const char *id, const char *name, const char *arguments,
+                      size_t fallback_index);
+
+/* Assembles streamed tool calls: fragments arrive keyed by a stream index (OpenAI's
+ * delta.tool_calls[].index, Anthropic's content block index), the id and name usually with the
+ * first fragment, the arguments as pieces of JSON text. Bounded: at most LLM_TOOL_CALLS_MAX
+ * calls and LLM_TOOL_ARGS_MAX bytes of arguments each (more is dropped and flagged). */
+#define LLM_TOOL_CALLS_MAX 64
+#define LLM_TOOL_ARGS_MAX (1u << 20)
+typedef struct llm_tool_asm {
+    struct llm_tool_part { long index; char *id, *name, *args; size_t len; bool overflow; } *parts;
+    size_t n;
+    bool dropped;                /* calls past LLM_TOOL_CALLS_MAX were seen */
+} llm_tool_asm_t;
+/* Adds a fragment: id, name and args may each be NULL. A fragment whose index is new starts a
+ * call; an id or name given again replaces the earlier one only when that one was empty. */
+void llm_tool_asm_add(llm_tool_asm_t *a, long index, const char *id, const char *name,
+                      const char *args);
+/* The calls in order of their first fragment ([] when none; nameless ones are left out).
+ * New reference; the assembler is emptied. */
+json_t *llm_tool_asm_finish(llm_tool_asm_t *a);
+void llm_tool_asm_free(llm_tool_asm_t *a);
+
+/* The tool result text a transcript entry carries, for providers that want one string. */
+const char *llm_tool_result_text(const json_t *entry);
 
 /* A rough token count (4 bytes per token, as OpenAI's guidance), used for estimates and for
  * providers that do not report usage. */

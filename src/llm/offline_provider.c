@@ -47,6 +47,61 @@ static void call_fire(uv_timer_t *t) {
     free(error);
 }
 
+/* The offline model's use of tools, deterministic so the tool loop runs with no network: when
+ * it is offered read_artifact and the run has artifacts (listed as the `name` parameter's enum),
+ * its first turn reads the first of them; once results are in, it answers as usual with the
+ * results among its inputs (under "consulted", each clipped), so the answer shows what it read.
+ * Other tools it never calls: their effects (the network, a person) are not its to decide. */
+#define OFFLINE_CONSULT_CLIP 160
+
+static json_t *offline_tool_call(const llm_request_t *req) {
+    size_t i;
+    const json_t *turn;
+    json_array_foreach(req->transcript, i, turn) {
+        const char *role = json_string_value(json_object_get(turn, "role"));
+        if (role && !strcmp(role, "assistant")) return NULL; /* it asked once already */
+    }
+    const json_t *t;
+    json_array_foreach(req->tools, i, t) {
+        const char *name = json_string_value(json_object_get(t, "name"));
+        const json_t *names = json_object_get(
+            json_object_get(json_object_get(json_object_get(t, "parameters"), "properties"), "name"),
+            "enum");
+        if (!name || strcmp(name, "read_artifact") || !json_is_string(json_array_get(names, 0))) continue;
+        return json_pack("[{s:s, s:s, s:{s:O}}]", "id", "offline_call_1", "name", name, "arguments",
+                         "name", json_array_get(names, 0));
+    }
+    return NULL;
+}
+
+/* The inputs with what the tools returned, or NULL when nothing was returned. New reference. */
+static json_t *consulted_inputs(const llm_request_t *req) {
+    json_t *seen = json_array();
+    size_t i;
+    const json_t *turn;
+    json_array_foreach(req->transcript, i, turn) {
+        const char *role = json_string_value(json_object_get(turn, "role"));
+        if (!role || strcmp(role, "tool")) continue;
+        const char *text = llm_tool_result_text(turn);
+        size_t n = strcspn(text, "\n");
+        if (n > OFFLINE_CONSULT_CLIP) n = OFFLINE_CONSULT_CLIP;
+        json_t *clip = json_stringn(text, n);
+        for (int k = 0; !clip && k < 3 && n > 0; k++) clip = json_stringn(text, --n);
+        char *line = xasprintf("%s: %s", json_string_value(json_object_get(turn, "name")),
+                               clip ? json_string_value(clip) : "");
+        json_decref(clip);
+        json_array_append_new(seen, json_string(line));
+        free(line);
+    }
+    if (!json_array_size(seen)) {
+        json_decref(seen);
+        return NULL;
+    }
+    json_t *inputs = json_is_object(req->inputs) ? json_copy((json_t *)req->inputs) : json_object();
+    json_object_set_new(inputs, "consulted", seen);
+    return inputs;
+}
+
 static llm_call_t *offline_call(llm_provider_t *base, const llm_request_t *req, llm_done_fn done,
                                 void *ud) {
     offline_provider_t *p = (offline_provider_t *)base;
@@ -60,8 +115,18 @@ static llm_call_t *offline_call(llm_provider_t *base, const llm_request_t *req, 
         c->rc = -1;
         c->resp.text = xasprintf("offline provider: injected failure of task '%s' attempt %d "
                                  "(providers.offline.fail_attempts)", req->task_id, req->attempt);
+    } else if ((c->resp.tool_calls = offline_tool_call(req))) {
+        c->resp.text = xstrdup("");
+        c->resp.provider = xstrdup("offline");
+        c->resp.model = xstrdup("offline-1");
+        c->resp.input_tokens = llm_estimate_tokens(req->prompt) + llm_estimate_tokens(req->system);
+        c->resp.output_tokens = 8;
     } else {
-        c->rc = offline_generate(req, &c->resp);
+        json_t *consulted = consulted_inputs(req);
+        llm_request_t with = *req;
+        if (consulted) with.inputs = consulted;
+        c->rc = offline_generate(&with, &c->resp);
+        json_decref(consulted);
     }
     if (c->rc == 0) {
         c->resp.cost_usd = llm_cost(&p->prices, c->resp.input_tokens, c->resp.output_tokens);

@@ -18,6 +18,7 @@ struct llm_call {
     strbuf_t raw;       /* every byte received (error bodies are one JSON object, or plain text) */
     size_t parsed;      /* how much of raw the line parser consumed */
     strbuf_t text;      /* the answer, assembled */
+    json_t *calls;      /* message.tool_calls, normalised (llm.h), in order */
     int64_t in_tokens, out_tokens;
     bool finished;      /* a line with done: true */
     char *stream_error;
@@ -30,12 +31,48 @@ static json_t *build_body(const http_provider_t *p, const llm_request_t *req) {
         json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "system", "content", req->system));
     json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "user", "content",
                                               req->prompt ? req->prompt : ""));
+    /* The transcript: an assistant message with tool_calls (arguments as an object), then one
+     * `tool` message per result, named by tool_name. */
+    size_t i;
+    const json_t *turn;
+    json_array_foreach(req->transcript, i, turn) {
+        const char *role = json_string_value(json_object_get(turn, "role"));
+        if (role && !strcmp(role, "assistant")) {
+            json_t *calls = json_array();
+            size_t k;
+            const json_t *c;
+            json_array_foreach(json_object_get(turn, "calls"), k, c)
+                json_array_append_new(calls, json_pack("{s:{s:O, s:O}}", "function", "name",
+                                                       json_object_get(c, "name"), "arguments",
+                                                       json_object_get(c, "arguments")));
+            const char *text = json_string_value(json_object_get(turn, "text"));
+            json_array_append_new(messages, json_pack("{s:s, s:s, s:o}", "role", "assistant",
+                                                      "content", text ? text : "", "tool_calls", calls));
+        } else if (role && !strcmp(role, "tool")) {
+            json_array_append_new(messages, json_pack("{s:s, s:s, s:O}", "role", "tool", "content",
+                                                      llm_tool_result_text(turn), "tool_name",
+                                                      json_object_get(turn, "name")));
+        }
+    }
     /* num_predict always: Ollama's default (-1) lets a looping local model run to the timeout. */
     json_t *body = json_pack("{s:s, s:o, s:b, s:{s:f, s:i}}", "model", p->model, "messages", messages,
                              "stream", 1, "options", "temperature", req->temperature, "num_predict",
                              req->max_tokens > 0 ? req->max_tokens : 1024);
-    /* Ollama takes a JSON Schema as `format` and constrains the output with it (a grammar). */
-    if (req->format == OUTPUT_JSON)
+    bool tools = json_array_size(req->tools) > 0;
+    if (tools) {
+        json_t *list = json_array();
+        const json_t *t;
+        json_array_foreach(req->tools, i, t)
+            json_array_append_new(list, json_pack("{s:s, s:{s:O, s:O, s:O}}", "type", "function",
+                                                  "function", "name", json_object_get(t, "name"),
+                                                  "description", json_object_get(t, "description"),
+                                                  "parameters", json_object_get(t, "parameters")));
+        json_object_set_new(body, "tools", list);
+    }
+    /* Ollama takes a JSON Schema as `format` and constrains the output with it (a grammar). A
+     * grammar would also rule out tool calls: with tools the prompt alone asks for JSON, and the
+     * engine validates (and repairs) the answer. */
+    if (req->format == OUTPUT_JSON && !tools)
         json_object_set_new(body, "format", req->schema ? json_deep_copy(req->schema) : json_string("json"));
     return body;
 }
@@ -76,8 +113,24 @@ static void take_line(llm_call_t *c, const char *line, size_t len) {
         stream_fail(c, LLM_ERR_SERVER, xasprintf("error in stream: %s", json_is_string(e) ? json_string_value(e)
                                                                                        : "(no message)"));
     /* message.thinking (reasoning models) is not part of the answer */
-    const char *t = json_string_value(json_object_get(json_object_get(o, "message"), "content"));
+    json_t *message = json_object_get(o, "message");
+    const char *t = json_string_value(json_object_get(message, "content"));
     if (t) sb_puts(&c->text, t);
+    /* Tool calls come whole (arguments an object), usually in one line before the last. */
+    size_t k;
+    json_t *tc;
+    json_array_foreach(json_object_get(message, "tool_calls"), k, tc) {
+        if (json_array_size(c->calls) >= LLM_TOOL_CALLS_MAX) break;
+        json_t *fn = json_object_get(tc, "function");
+        json_t *args = json_object_get(fn, "arguments");
+        /* some models' arguments arrive as a JSON string rather than an object */
+        char *text = json_is_string(args) ? xstrdup(json_string_value(args))
+                   : args ? json_dumps(args, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        json_array_append_new(c->calls, llm_tool_call(json_string_value(json_object_get(tc, "id")),
+                                                      json_string_value(json_object_get(fn, "name")),
+                                                      text, json_array_size(c->calls)));
+        free(text);
+    }
     if (json_is_true(json_object_get(o, "done"))) {
         c->finished = true;
         json_t *v;
@@ -104,6 +157,7 @@ static int on_data(void *ud, const char *data, size_t len) {
 static void call_free(llm_call_t *c) {
     sb_free(&c->raw);
     sb_free(&c->text);
+    json_decref(c->calls);
     free(c->stream_error);
     free(c);
 }
@@ -156,8 +210,10 @@ static void on_done(void *ud, const http_result_t *res) {
         return;
     }
     /* Ollama reports no prompt cache (a reused KV prefix just lowers prompt_eval_count). */
-    llm_response_t *r = http_provider_response(p, sb_take(&c->text), c->format, c->in_tokens,
-                                               c->out_tokens, 0, 0, res);
+    bool asks = json_array_size(c->calls) > 0;
+    llm_response_t *r = http_provider_response(p, sb_take(&c->text), asks ? OUTPUT_TEXT : c->format,
+                                               c->in_tokens, c->out_tokens, 0, 0, res);
+    if (asks) r->tool_calls = json_incref(c->calls);
     c->done(c->ud, r, NULL);
     call_free(c);
 }
@@ -172,6 +228,7 @@ static llm_call_t *ollama_call(llm_provider_t *base, const llm_request_t *req, l
     c->done = done;
     c->ud = ud;
     c->format = req->format;
+    c->calls = json_array();
     http_provider_start(p, &c->hc, c, release, done, ud, "/api/chat", NULL, build_body(p, req),
                         on_data, on_done);
     return c;

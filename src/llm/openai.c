@@ -18,15 +18,60 @@ struct llm_call {
     strbuf_t raw;      /* every byte received (error bodies are plain JSON, not SSE) */
     size_t parsed;     /* how much of raw the SSE parser consumed */
     strbuf_t text;     /* the assembled answer */
+    llm_tool_asm_t calls; /* tool calls, from delta.tool_calls fragments */
     int64_t in_tokens, out_tokens, cached_tokens;
     bool finished;     /* data: [DONE] seen */
     char *stream_error;
 };
 
+/* The transcript as Chat Completions messages: an assistant message with tool_calls (arguments
+ * as JSON text), then one `tool` message per result. */
+static void add_transcript(json_t *messages, const json_t *transcript) {
+    size_t i;
+    const json_t *turn;
+    json_array_foreach(transcript, i, turn) {
+        const char *role = json_string_value(json_object_get(turn, "role"));
+        if (role && !strcmp(role, "assistant")) {
+            json_t *calls = json_array();
+            size_t k;
+            const json_t *c;
+            json_array_foreach(json_object_get(turn, "calls"), k, c) {
+                char *args = json_dumps(json_object_get(c, "arguments"), JSON_COMPACT);
+                json_array_append_new(calls, json_pack("{s:O, s:s, s:{s:O, s:s}}", "id",
+                                                       json_object_get(c, "id"), "type", "function",
+                                                       "function", "name", json_object_get(c, "name"),
+                                                       "arguments", args ? args : "{}"));
+                free(args);
+            }
+            const char *text = json_string_value(json_object_get(turn, "text"));
+            json_array_append_new(messages, json_pack("{s:s, s:s?, s:o}", "role", "assistant",
+                                                      "content", text && *text ? text : NULL,
+                                                      "tool_calls", calls));
+        } else if (role && !strcmp(role, "tool")) {
+            json_array_append_new(messages, json_pack("{s:s, s:O, s:s}", "role", "tool",
+                                                      "tool_call_id", json_object_get(turn, "id"),
+                                                      "content", llm_tool_result_text(turn)));
+        }
+    }
+}
+
+static json_t *build_tools(const json_t *tools) {
+    json_t *out = json_array();
+    size_t i;
+    const json_t *t;
+    json_array_foreach(tools, i, t)
+        json_array_append_new(out, json_pack("{s:s, s:{s:O, s:O, s:O}}", "type", "function",
+                                             "function", "name", json_object_get(t, "name"),
+                                             "description", json_object_get(t, "description"),
+                                             "parameters", json_object_get(t, "parameters")));
+    return out;
+}
+
 static json_t *build_body(const http_provider_t *p, const llm_request_t *req) {
     json_t *messages = json_pack("[{s:s, s:s}, {s:s, s:s}]", "role", "system", "content",
                                  req->system ? req->system : "", "role", "user", "content",
                                  req->prompt ? req->prompt : "");
+    add_transcript(messages, req->transcript);
     json_t *body = json_pack("{s:s, s:o, s:f, s:i, s:b, s:{s:b}}", "model", p->model, "messages",
                              messages, "temperature", req->temperature, "max_tokens",
                              req->max_tokens > 0 ? req->max_tokens : 1024, "stream", 1,
@@ -38,6 +83,7 @@ static json_t *build_body(const http_provider_t *p, const llm_request_t *req) {
             : json_pack("{s:s}", "type", "json_object");
         json_object_set_new(body, "response_format", rf);
     }
+    if (json_array_size(req->tools)) json_object_set_new(body, "tools", build_tools(req->tools));
     return body;
 }
 
@@ -58,10 +104,21 @@ static void take_chunk(llm_call_t *c, const char *data) {
         c->stream_error = xstrdup(json_string_value(json_object_get(err, "message"))
                                       ? json_string_value(json_object_get(err, "message"))
                                       : "error in stream");
-    const char *piece = json_string_value(
-        json_object_get(json_object_get(json_array_get(json_object_get(chunk, "choices"), 0), "delta"),
-                        "content"));
+    json_t *delta = json_object_get(json_array_get(json_object_get(chunk, "choices"), 0), "delta");
+    const char *piece = json_string_value(json_object_get(delta, "content"));
     if (piece) sb_puts(&c->text, piece);
+    /* Tool calls come in fragments: the first of a call has its index, id and name, the rest
+     * pieces of the arguments' JSON text under the same index. */
+    size_t k;
+    json_t *tc;
+    json_array_foreach(json_object_get(delta, "tool_calls"), k, tc) {
+        json_t *fn = json_object_get(tc, "function");
+        json_t *ix = json_object_get(tc, "index");
+        llm_tool_asm_add(&c->calls, json_is_integer(ix) ? (long)json_integer_value(ix) : (long)k,
+                         json_string_value(json_object_get(tc, "id")),
+                         json_string_value(json_object_get(fn, "name")),
+                         json_string_value(json_object_get(fn, "arguments")));
+    }
     json_t *usage = json_object_get(chunk, "usage");
     if (json_is_object(usage)) {
         c->in_tokens = json_integer_value(json_object_get(usage, "prompt_tokens"));
@@ -97,6 +154,7 @@ static llm_error_kind_t classify(long status, const char *type) {
 static void call_free(llm_call_t *c) {
     sb_free(&c->raw);
     sb_free(&c->text);
+    llm_tool_asm_free(&c->calls);
     free(c->stream_error);
     free(c);
 }
@@ -133,8 +191,12 @@ static void on_done(void *ud, const http_result_t *res) {
         return;
     }
     /* prompt_tokens includes the cached part (prompt_tokens_details.cached_tokens) */
-    llm_response_t *r = http_provider_response(p, sb_take(&c->text), c->format, c->in_tokens,
-                                               c->out_tokens, c->cached_tokens, 0, res);
+    json_t *calls = llm_tool_asm_finish(&c->calls);
+    bool tools = json_array_size(calls) > 0;
+    llm_response_t *r = http_provider_response(p, sb_take(&c->text), tools ? OUTPUT_TEXT : c->format,
+                                               c->in_tokens, c->out_tokens, c->cached_tokens, 0, res);
+    if (tools) r->tool_calls = json_incref(calls);
+    json_decref(calls);
     c->done(c->ud, r, NULL);
     call_free(c);
 }

@@ -1,6 +1,7 @@
 /* recall.c - the response cache, record/replay and reference pricing around the router (see
  * recall.h). The router itself is untouched: this layer is the provider the engine calls, and
  * the router's observer. */
+#include "core/jsonschema.h"
 #include "llm/recall.h"
 #include "llm/recordings.h"
 #include "llm/reqkey.h"
@@ -93,9 +94,20 @@ static void call_closed(uv_handle_t *h) {
 
 static void call_free(llm_call_t *c) { uv_close((uv_handle_t *)&c->timer, call_closed); }
 
+/* A JSON answer that does not fit its schema is sent back for repair: caching it would only
+ * serve the same mistake to the next run. (Recordings keep it: a replay must retrace the run.) */
+static bool fits_schema(const llm_call_t *c, const llm_response_t *resp) {
+    if (c->req.format != OUTPUT_JSON) return true;
+    json_t *v = resp->json ? json_incref(resp->json) : json_loads(resp->text ? resp->text : "", JSON_DECODE_ANY, NULL);
+    char why[256];
+    bool ok = v && (!c->req.schema || jsonschema_validate(c->req.schema, v, why, sizeof why) == 0);
+    json_decref(v);
+    return ok;
+}
+
 static void remember(llm_call_t *c, const char *candidate, const llm_response_t *resp) {
     recall_t *r = c->r;
-    bool to_cache = r->cache && c->cacheable, to_record = r->mode == MODE_RECORD;
+    bool to_cache = r->cache && c->cacheable && fits_schema(c, resp), to_record = r->mode == MODE_RECORD;
     if (!to_cache && !to_record) return;
     json_t *j = llm_response_to_json(resp);
     if (to_cache) respcache_put(r->cache, c->key, candidate, j);
@@ -144,6 +156,14 @@ static void cache_answered(void *ud, json_t *entry) {
     char *why = NULL;
     llm_response_t *resp = entry ? llm_response_from_json(json_object_get(entry, "response"), &why) : NULL;
     free(why);
+    /* The request's judge (a quality threshold) sees a stored answer as it would a live one: a
+     * task with a higher bar than the one that cached it asks a model instead. */
+    char verdict[512];
+    if (resp && c->req.accept && !c->req.accept(c->req.accept_ud, resp, verdict, sizeof verdict)) {
+        llm_response_free(resp);
+        free(resp);
+        resp = NULL;
+    }
     if (resp) {
         char *cand = xstrdup(json_string_value(json_object_get(entry, "candidate")));
         json_decref(entry);

@@ -15,12 +15,26 @@ struct recordings {
 };
 
 json_t *llm_response_to_json(const llm_response_t *r) {
-    return json_pack("{s:s, s:O?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:I}", "text",
+    return json_pack("{s:s, s:O?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:I, s:O?}", "text",
                      r->text ? r->text : "", "json", r->json, "provider", r->provider, "model",
                      r->model, "input_tokens", (json_int_t)r->input_tokens, "output_tokens",
                      (json_int_t)r->output_tokens, "cached_tokens", (json_int_t)r->cached_tokens,
                      "latency_ms", (json_int_t)r->latency_ms, "first_token_ms",
-                     (json_int_t)r->first_token_ms);
+                     (json_int_t)r->first_token_ms, "tool_calls", r->tool_calls);
+}
+
+/* Absent, or a non-empty list of {id, name, arguments: {...}} as providers produce them. */
+static bool tool_calls_ok(const json_t *calls) {
+    if (!calls || json_is_null(calls)) return true;
+    if (!json_is_array(calls) || !json_array_size(calls)) return false;
+    size_t i;
+    const json_t *c;
+    json_array_foreach(calls, i, c) {
+        if (!json_is_string(json_object_get(c, "id")) || !json_is_string(json_object_get(c, "name")) ||
+            !json_is_object(json_object_get(c, "arguments")))
+            return false;
+    }
+    return true;
 }
 
 static bool count_ok(const json_t *j, const char *k, int64_t *out) {
@@ -43,8 +57,10 @@ llm_response_t *llm_response_from_json(const json_t *j, char **err) {
     if (!json_is_object(j) || !json_is_string(text) || (provider && !json_is_string(provider)) ||
         (model && !json_is_string(model)) || !count_ok(j, "input_tokens", &in) ||
         !count_ok(j, "output_tokens", &out) || !count_ok(j, "cached_tokens", &cached) ||
-        !count_ok(j, "latency_ms", &lat) || !count_ok(j, "first_token_ms", &first)) {
-        *err = xstrdup("a response needs a string `text` and whole-number token counts");
+        !count_ok(j, "latency_ms", &lat) || !count_ok(j, "first_token_ms", &first) ||
+        !tool_calls_ok(json_object_get(j, "tool_calls"))) {
+        *err = xstrdup("a response needs a string `text`, whole-number token counts, and "
+                       "tool_calls (if any) as a list of {id, name, arguments: {...}}");
         return NULL;
     }
     llm_response_t *r = xcalloc(1, sizeof *r);
@@ -58,6 +74,8 @@ llm_response_t *llm_response_from_json(const json_t *j, char **err) {
     r->cached_tokens = cached;
     r->latency_ms = lat;
     r->first_token_ms = first;
+    const json_t *calls = json_object_get(j, "tool_calls");
+    r->tool_calls = json_is_array(calls) ? json_deep_copy(calls) : NULL;
     return r;
 }
 

@@ -8,7 +8,7 @@
 
 /* Bumped whenever the canonical form changes, so old cache rows and recordings miss instead of
  * answering a question they were not asked. */
-#define REQKEY_VERSION 1
+#define REQKEY_VERSION 2
 
 json_t *reqkey_model_ids(const llm_request_t *req, const json_t *tiers) {
     const json_t *model = req->model ? req->model : req->agent ? req->agent->model : NULL;
@@ -32,13 +32,16 @@ static const char *format_name(output_format_t f) {
 }
 
 json_t *reqkey_canonical(const llm_request_t *req, const json_t *tiers) {
-    return json_pack("{s:i, s:o, s:s?, s:s?, s:s?, s:s, s:O?, s:i, s:f, s:i}",
+    /* tools and the transcript of this attempt's tool rounds: the same prompt after a different
+     * tool result is a different question */
+    return json_pack("{s:i, s:o, s:s?, s:s?, s:s?, s:s, s:O?, s:i, s:f, s:i, s:O?, s:O?}",
                      "v", REQKEY_VERSION, "model", reqkey_model_ids(req, tiers),
                      "system", req->system, "prompt", req->prompt, "feedback", req->feedback,
                      "format", format_name(req->format),
                      "schema", req->format == OUTPUT_JSON ? req->schema : NULL,
                      "max_tokens", req->max_tokens, "temperature", req->temperature,
-                     "word_limit", req->word_limit);
+                     "word_limit", req->word_limit, "tools", req->tools, "transcript",
+                     req->transcript);
 }
 
 void reqkey_hash(const llm_request_t *req, const json_t *tiers, char out[REQKEY_HEX_LEN + 1]) {

@@ -4,7 +4,8 @@
  * What belongs in the key is what the model sees and what shapes its answer:
  *   model        the candidate ids the request may go to: a tier expanded through `tiers`, one
  *                "provider/model", or a list (null when the request names none)
- *   system, prompt, feedback, format, schema, max_tokens, temperature, word_limit
+ *   system, prompt, feedback, format, schema, max_tokens, temperature, word_limit, and the
+ *   tools offered with the transcript of the attempt's earlier tool rounds
  * What does not: run id, task id, attempt, iteration and the raw inputs (they are already
  * rendered into the prompt), so the same question asked by another run or task is the same key.
  *

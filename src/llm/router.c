@@ -59,7 +59,7 @@ struct llm_call {
     /* the request, owned: the next candidate needs it after the caller's copy is gone */
     llm_request_t req;
     char *run_id, *task_id, *system, *prompt, *feedback;
-    json_t *inputs, *model, *schema;
+    json_t *inputs, *model, *schema, *tools, *transcript;
     int64_t tokens;         /* what the limiters charge for it: prompt estimate + max_tokens */
     bool waiting;           /* queued at the current candidate's limiter */
     bool probe;             /* this call is its candidate's half-open probe */
@@ -154,6 +154,8 @@ static void call_release(llm_call_t *c) {
     json_decref(c->inputs);
     json_decref(c->model);
     json_decref(c->schema);
+    json_decref(c->tools);
+    json_decref(c->transcript);
     free(c);
 }
 
@@ -339,6 +341,9 @@ static llm_call_t *route(llm_provider_t *base, const llm_request_t *req, llm_don
     c->req.model = c->model = json_incref((json_t *)(req->model ? req->model
                                                    : req->agent ? req->agent->model : NULL));
     c->req.schema = c->schema = json_incref((json_t *)req->schema);
+    /* the caller may change its transcript once this call ends: a copy, not a reference */
+    c->req.tools = c->tools = json_incref((json_t *)req->tools);
+    c->req.transcript = c->transcript = json_deep_copy(req->transcript);
     c->tokens = prompt_tokens(&c->req) + output_allowance(&c->req);
     plan(r, c);
     if (!c->n_order) {

@@ -170,6 +170,8 @@ static int task_event(store_t *st, const store_event_rec_t *e, const char *task)
         store_bind_text(s, 4, task);
         return step(s);
     }
+    /* A result of an agent's tool: running (again, after an ask_human answer). */
+    if (!strcmp(t, "tool.result")) return task_status(st, e, task, "running", NULL);
     if (!strcmp(t, "llm.call")) {
         sqlite3_stmt *s = st->stmt[STMT_LLM_CALL_INSERT];
         store_bind_text(s, 1, e->run_id);

@@ -182,4 +182,19 @@ expect_grep "llm-mode 'rewind' is not a mode" "$WORK/err"
 echo '{"baton_recordings": 1, "entries": {"x": {}}}' > "$WORK/bad.json"
 expect_exit 2 "$BATON" run "$FIX" --data-dir "$WORK/d8" --llm-mode replay --recordings "$WORK/bad.json"
 expect_grep "bad.json: entry 'x'" "$WORK/err"
+
+# 9. A JSON answer that fails its schema goes back to the model for repair and is never cached:
+#    the next run asks the provider again rather than being served the same mistake.
+start_fake # (stopped for the replay above)
+config "$CACHE"
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"Tide pools hold life."},
+  {"route":"openai","json":{"score":"high"}}, {"route":"openai","json":{"score":7}}]' > /dev/null
+expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d9"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.score.outputs.score')" 7 "repaired answer"
+expect_eq "$(count_requests)" 3 "a repair round"
+reset
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","json":{"score":6}}]' > /dev/null
+expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d9"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.score.outputs.score')" 6 "the rejected answer was not cached"
+expect_eq "$(count_requests)" 1 "only the uncached question reaches the provider"
 finish

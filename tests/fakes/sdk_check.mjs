@@ -495,6 +495,39 @@ await check('ollama: errors surface as ResponseError; cut stream throws', async 
 });
 
 // ---------------------------------------------------------------------------------------------
+// Scripted tool calls (what tests/cli/test_tools.sh queues), streamed as Baton asks for them,
+// read back by each official SDK: the call's name and arguments arrive intact.
+
+await check('scripted tool_call: streamed by all four protocols, read by each SDK', async () => {
+  await ctl.reset();
+  const args = { name: 'notes.md', note: 'a "quoted" value, long enough to be split into fragments' };
+  const rtool = { type: 'object', properties: { name: { type: 'string' }, note: { type: 'string' } } };
+  await ctl.script(['openai', 'anthropic', 'gemini', 'ollama'].map((route) => ({ route, tool_call: { name: 'read_artifact', arguments: args } })));
+  const s = ChatCompletionStream.createChatCompletion(oa, { model: 'gpt-test', stream: true, messages: [{ role: 'user', content: 'x' }],
+    tools: [{ type: 'function', function: { name: 'read_artifact', parameters: rtool } }] });
+  const oc = (await s.finalChatCompletion()).choices[0].message.tool_calls[0];
+  assert.equal(oc.function.name, 'read_artifact');
+  assert.deepEqual(JSON.parse(oc.function.arguments), args);
+  const am = await an.messages.stream({ model: 'claude-test', max_tokens: 100, messages: [{ role: 'user', content: 'x' }],
+    tools: [{ name: 'read_artifact', description: 'read', input_schema: rtool }] }).finalMessage();
+  const use = am.content.find((b) => b.type === 'tool_use');
+  assert.equal(use.name, 'read_artifact');
+  assert.deepEqual(use.input, args);
+  let gcall;
+  for await (const ch of await gm.models.generateContentStream({ model: 'gemini-test', contents: 'x',
+    config: { tools: [{ functionDeclarations: [{ name: 'read_artifact', parametersJsonSchema: rtool }] }] } })) {
+    if (ch.functionCalls?.length) gcall = ch.functionCalls[0];
+  }
+  assert.equal(gcall.name, 'read_artifact');
+  assert.deepEqual(gcall.args, args);
+  let ocall;
+  for await (const part of await ol.chat({ model: 'llama-test', stream: true, messages: [{ role: 'user', content: 'x' }],
+    tools: [{ type: 'function', function: { name: 'read_artifact', parameters: rtool } }] })) {
+    if (part.message?.tool_calls?.length) ocall = part.message.tool_calls[0];
+  }
+  assert.equal(ocall.function.name, 'read_artifact');
+  assert.deepEqual(ocall.function.arguments, args);
+});
 
 child.kill('SIGTERM');
 await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));

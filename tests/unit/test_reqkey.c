@@ -75,8 +75,10 @@ static void every_field_changes_the_key(void **state) {
     llm_request_t a = base(m);
     char ka[REQKEY_HEX_LEN + 1], kb[REQKEY_HEX_LEN + 1];
     key(&a, ka);
-    llm_request_t v[10];
-    for (int i = 0; i < 10; i++) v[i] = base(m);
+    json_t *tools = json_loads("[{\"name\":\"read_artifact\",\"parameters\":{\"type\":\"object\"}}]", 0, NULL);
+    json_t *transcript = json_loads("[{\"role\":\"tool\",\"id\":\"call_1\",\"content\":\"kelp\"}]", 0, NULL);
+    llm_request_t v[12];
+    for (int i = 0; i < 12; i++) v[i] = base(m);
     v[0].model = m2;
     v[1].system = "You are a critic.";
     v[2].prompt = "Write about kelp.";
@@ -87,8 +89,10 @@ static void every_field_changes_the_key(void **state) {
     v[7].temperature = 0.2;
     v[8].word_limit = 50;
     v[9].model = NULL;
-    char seen[10][REQKEY_HEX_LEN + 1];
-    for (int i = 0; i < 10; i++) {
+    v[10].tools = tools;
+    v[11].transcript = transcript;
+    char seen[12][REQKEY_HEX_LEN + 1];
+    for (int i = 0; i < 12; i++) {
         key(&v[i], kb);
         assert_string_not_equal(ka, kb);
         strcpy(seen[i], kb);
@@ -102,6 +106,8 @@ static void every_field_changes_the_key(void **state) {
     json_decref(m2);
     json_decref(m3);
     json_decref(s2);
+    json_decref(tools);
+    json_decref(transcript);
 }
 
 static void canonical_form_is_sorted_and_complete(void **state) {
@@ -113,7 +119,7 @@ static void canonical_form_is_sorted_and_complete(void **state) {
     char *text = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
     assert_non_null(strstr(text, "\"feedback\":null,\"format\":\"json\",\"max_tokens\":200,"
                                  "\"model\":[\"local/llama\",\"paid/gpt\"]"));
-    assert_non_null(strstr(text, "\"temperature\":0.0,\"v\":1,\"word_limit\":0}"));
+    assert_non_null(strstr(text, "\"temperature\":0.0,\"tools\":null,\"transcript\":null,\"v\":2,\"word_limit\":0}"));
     free(text);
     json_decref(c);
     /* A markdown request's schema (none is sent) does not split the key. */

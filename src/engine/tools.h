@@ -1,0 +1,41 @@
+/* tools.h - the built-in tools agents call: read_artifact, write_artifact, http_fetch, ask_human.
+ *
+ * One registry (tools.c) serves every agent: the definitions the model is offered (name,
+ * description, JSON-Schema parameters) and the code that runs a call. The engine's tool loop
+ * (tool_loop.c) drives them; this header is what the rest of Baton may use: checking the
+ * `tools:` section of the configuration, and the pure allowlist rule http_fetch applies.
+ *
+ * Configuration (baton.yaml):
+ *     tools:
+ *       http_fetch:
+ *         allow_hosts: [api.example.com, "*.wikipedia.org", "127.0.0.1:8080"]
+ *         max_bytes: 262144        # the body is cut there (default 256 KiB)
+ *         timeout: 10s             # the whole request (default 10 s)
+ * Nothing is allowed by default: without allow_hosts every http_fetch is refused. */
+#ifndef BATON_ENGINE_TOOLS_H
+#define BATON_ENGINE_TOOLS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define TOOLS_DEFAULT_MAX_BYTES (256 * 1024)
+#define TOOLS_DEFAULT_TIMEOUT_MS 10000
+/* How many tool-call rounds one attempt may take before it fails (agent max_tool_iterations). */
+#define TOOLS_DEFAULT_MAX_ITERATIONS 8
+
+/* Checks the `tools` section of the configuration (NULL is fine). 0, or -1 with *err (caller
+ * frees) naming the key that is wrong. */
+int tools_config_check(const json_t *tools, char **err);
+
+/* Whether http_fetch may fetch `url` under `allow_hosts` (an array of "host", "host:port" or
+ * "*.domain" entries; NULL or empty allows nothing). Only http and https URLs qualify; hosts
+ * compare case-insensitively; "*.example.com" matches any subdomain of example.com, not
+ * example.com itself; an entry with a port matches only that port. false with a reason in why. */
+bool tools_url_allowed(const json_t *allow_hosts, const char *url, char *why, size_t whylen);
+
+/* Whether `name` may name an artifact a tool reads or writes: 1 to 128 of [A-Za-z0-9._-], not
+ * starting with '.', so it can never leave the run's folder. */
+bool tools_artifact_name_ok(const char *name);
+
+#endif
