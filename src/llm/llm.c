@@ -10,6 +10,7 @@ void llm_response_free(llm_response_t *r) {
     json_decref(r->json);
     free(r->provider);
     free(r->model);
+    free(r->vectors);
     memset(r, 0, sizeof *r);
 }
 

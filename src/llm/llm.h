@@ -9,6 +9,7 @@
 #include "core/workflow.h"
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct llm_request {
@@ -26,6 +27,11 @@ typedef struct llm_request {
     int word_limit;              /* 0 = none */
     int max_tokens;
     double temperature;
+    /* An embedding request when `texts` is set (llm/embed.h builds them): one vector per text,
+     * of `dimensions` values when > 0 (else the model's own size). Chat fields are then unused. */
+    const char *const *texts;
+    size_t n_texts;
+    int dimensions;
 } llm_request_t;
 
 typedef struct llm_response {
@@ -36,6 +42,10 @@ typedef struct llm_response {
     double cost_usd;
     int64_t latency_ms;          /* start to the end of the answer */
     int64_t first_token_ms;      /* start to the first byte of the answer, -1 if unknown */
+    /* An embedding answer: n_vectors vectors of `dimensions` floats, row after row (malloc'd);
+     * text is "" and output_tokens 0. NULL for a chat answer. */
+    float *vectors;
+    size_t n_vectors, dimensions;
 } llm_response_t;
 
 void llm_response_free(llm_response_t *r);

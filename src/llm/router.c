@@ -404,6 +404,9 @@ router_t *router_new(uv_loop_t *loop, const json_t *config, uint64_t offline_lat
     add(r, "offline/offline-1",
         offline_provider_new(loop, offline_latency_ms, offline_prices, offline_fail_attempts),
         offline_prices, true);
+    /* The built-in embedding model (llm/embed.h), priced like the offline model. */
+    add(r, "offline/offline-embed-1", offline_embed_provider_new(loop, offline_prices),
+        offline_prices, true);
     const char *name;
     json_t *pc;
     json_object_foreach((json_t *)json_object_get(config, "providers"), name, pc) {
@@ -486,4 +489,9 @@ void router_free(router_t *r) {
     json_decref(r->tiers);
     http_client_free(r->http);
     free(r);
+}
+
+const json_t *router_tier(router_t *r, const char *name) {
+    const json_t *t = name ? json_object_get(r->tiers, name) : NULL;
+    return json_is_array(t) ? t : NULL;
 }
