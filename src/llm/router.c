@@ -72,8 +72,13 @@ static json_t *model_ids(const router_t *r, const json_t *model) {
         json_t *tier = json_object_get(r->tiers, m);
         size_t k;
         json_t *id;
-        json_array_foreach(tier, k, id) if (json_is_string(id)) json_array_append(ids, id);
-        else if (strchr(m, '/')) json_array_append_new(ids, json_string(m));
+        /* braces: without them the `else` would belong to the loop's `if`, and a single
+         * provider/model that is not a tier would never be a candidate */
+        if (tier) {
+            json_array_foreach(tier, k, id) if (json_is_string(id)) json_array_append(ids, id);
+        } else if (strchr(m, '/')) {
+            json_array_append_new(ids, json_string(m));
+        }
     } else if (json_is_array(model)) {
         size_t k;
         json_t *id;
