@@ -175,6 +175,15 @@ expect_eq "$(json_get "$WORK/out" 'JSON.stringify(j.vectors)')" "$(json_get "$WO
 run 0 "$BATON" embed --config "$ROOT/config/defaults.yaml" --json "x"
 expect_eq "$(json_get "$WORK/out" 'j.model')" offline-embed-1 "defaults without keys: offline"
 
+# The shipped defaults' `embedding` tier: OPENAI_API_KEY alone enables text-embedding-3-small
+# (here the defaults file points the OpenAI entry at the fake).
+sed "s|https://api.openai.com/v1|$URL/v1|; s|OPENAI_API_KEY|FAKE_KEY|" "$ROOT/config/defaults.yaml" > "$WORK/defaults.yaml"
+reset
+BATON_DEFAULTS="$WORK/defaults.yaml" run 0 "$BATON" embed --json "from the defaults"
+expect_eq "$(json_get "$WORK/out" 'j.provider + "/" + j.model')" "openai/text-embedding-3-small" "defaults: embedding tier"
+# ceil(17/4) = 5 tokens at the listed 0.02 USD per million
+expect_eq "$(json_get "$WORK/out" 'j.input_tokens + " " + j.cost_usd.toFixed(8)')" "5 0.00000010" "defaults: price"
+
 # 6. Bad input: exit 2 with a message.
 run 2 "$BATON" embed "${CFG[@]}"
 expect_grep "no text to embed" "$WORK/err"
