@@ -132,7 +132,8 @@ int cmd_embed(int argc, char **argv) {
         fprintf(stderr, "baton embed: %s\n", err);
     } else {
         llm_embed_request_t req = {.model = m, .texts = (const char *const *)argv + optind,
-                                   .n_texts = (size_t)(argc - optind), .dimensions = (int)dimensions};
+                                   .n_texts = (size_t)(argc - optind),
+                                   .dimensions = (int)dimensions};
         embed_wait_t w = {0};
         if (!llm_embed(r, &req, embed_done, &w, &err)) {
             fprintf(stderr, "baton embed: %s\n", err);

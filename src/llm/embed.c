@@ -48,7 +48,8 @@ static json_t *candidates(router_t *r, const json_t *model, char **err) {
         } else if (strchr(name, '/')) {
             ids = json_pack("[s]", name);
         } else {
-            *err = xasprintf("model '%s' is neither a configured tier nor a provider/model id", name);
+            *err = xasprintf("model '%s' is neither a configured tier nor a provider/model id",
+                             name);
             return NULL;
         }
     } else if (json_is_array(model)) {

@@ -89,7 +89,8 @@ static json_t *vectors_of(embed_wire_t w, const json_t *body, size_t expected, c
             json_int_t at = ix ? json_integer_value(ix) : (json_int_t)i;
             if ((ix && !json_is_integer(ix)) || at < 0 || (size_t)at >= expected ||
                 !json_is_null(json_array_get(list, (size_t)at))) {
-                *err = xasprintf("data[%zu].index is missing a place among %zu inputs", i, expected);
+                *err = xasprintf("data[%zu].index is not one of 0..%zu, or repeats another", i,
+                                 expected - 1);
                 json_decref(list);
                 return NULL;
             }
@@ -102,7 +103,8 @@ static json_t *vectors_of(embed_wire_t w, const json_t *body, size_t expected, c
     size_t i;
     const json_t *item;
     json_array_foreach(arr, i, item)
-        json_array_append(list, w == EMBED_WIRE_GEMINI ? json_object_get(item, "values") : (json_t *)item);
+        json_array_append(list, w == EMBED_WIRE_GEMINI ? json_object_get(item, "values")
+                                                       : (json_t *)item);
     /* json_array_append of NULL fails: a missing `values` shows up as a short list */
     if (json_array_size(list) != expected) {
         *err = xasprintf("embeddings[%zu] has no values", json_array_size(list));
@@ -136,12 +138,12 @@ int embed_wire_parse(embed_wire_t w, const char *body, size_t len, size_t expect
         rc = take_vector(json_array_get(list, i), i, dimensions, out, err);
     json_decref(list);
     if (rc == 0) {
-        out->tokens = w == EMBED_WIRE_OPENAI
-                          ? count_of(json_object_get(json_object_get(root, "usage"), "prompt_tokens"))
-                      : w == EMBED_WIRE_OLLAMA
-                          ? count_of(json_object_get(root, "prompt_eval_count"))
-                          : count_of(json_object_get(json_object_get(root, "usageMetadata"),
-                                                     "promptTokenCount"));
+        const json_t *count =
+            w == EMBED_WIRE_OPENAI ? json_object_get(json_object_get(root, "usage"), "prompt_tokens")
+            : w == EMBED_WIRE_OLLAMA
+                ? json_object_get(root, "prompt_eval_count")
+                : json_object_get(json_object_get(root, "usageMetadata"), "promptTokenCount");
+        out->tokens = count_of(count);
     } else {
         free(out->vectors);
         memset(out, 0, sizeof *out);

@@ -95,7 +95,8 @@ void http_provider_fail(http_call_t *hc, llm_error_t *err, char *msg, int64_t ou
 
 static void post(http_provider_t *p, http_call_t *hc, void *owner, void (*release)(void *owner),
                  llm_done_fn done, void *ud, const char *path, const char *accept,
-                 const char *const *extra, json_t *json, http_data_fn on_data, http_done_fn on_done) {
+                 const char *const *extra, json_t *json, http_data_fn on_data,
+                 http_done_fn on_done) {
     *hc = (http_call_t){.owner = owner, .release = release, .done = done, .done_ud = ud};
     char *body = json_dumps(json, JSON_COMPACT);
     json_decref(json);
@@ -131,7 +132,8 @@ void http_provider_start(http_provider_t *p, http_call_t *hc, void *owner,
 void http_provider_start_json(http_provider_t *p, http_call_t *hc, void *owner,
                               void (*release)(void *owner), llm_done_fn done, void *ud,
                               const char *path, json_t *json, http_done_fn on_done) {
-    post(p, hc, owner, release, done, ud, path, "Accept: application/json", NULL, json, NULL, on_done);
+    post(p, hc, owner, release, done, ud, path, "Accept: application/json", NULL, json, NULL,
+         on_done);
 }
 
 char *http_provider_transport_error(const http_provider_t *p, const http_result_t *res,

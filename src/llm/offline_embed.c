@@ -65,7 +65,8 @@ void offline_embed(const char *text, size_t dims, float *out) {
         unsigned char before = low[start - 1], after = low[i];
         low[start - 1] = ' ';
         low[i] = ' ';
-        for (size_t t = start - 1; t + 3 <= i + 1; t++) add_feature(out, dims, 't', low + t, 3, 0.5f);
+        for (size_t t = start - 1; t + 3 <= i + 1; t++)
+            add_feature(out, dims, 't', low + t, 3, 0.5f);
         low[start - 1] = before;
         low[i] = after;
         any = true;

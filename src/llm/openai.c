@@ -104,7 +104,8 @@ static char *status_error(const http_provider_t *p, const http_result_t *res, co
     const char *code = json_string_value(json_object_get(e, "code"));
     const char *text = json_string_value(json_object_get(e, "message"));
     err->kind = classify(res->status, code ? code : type);
-    char *msg = xasprintf("%s: HTTP %ld%s%s", p->name, res->status, text ? ": " : "", text ? text : "");
+    char *msg = xasprintf("%s: HTTP %ld%s%s", p->name, res->status, text ? ": " : "",
+                          text ? text : "");
     json_decref(body);
     return msg;
 }

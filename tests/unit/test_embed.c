@@ -128,8 +128,8 @@ static void test_wire_refusals(void **state) {
         {EMBED_WIRE_OPENAI, "{\"data\":[{\"index\":0,\"embedding\":[1]}", 1, 0, "not JSON"},
         {EMBED_WIRE_OPENAI, "[1]", 1, 0, "not a JSON object"},
         {EMBED_WIRE_OPENAI, "{\"data\":[{\"index\":0,\"embedding\":[1]}]}", 2, 0, "2 vectors"},
-        {EMBED_WIRE_OPENAI, "{\"data\":[{\"index\":0,\"embedding\":[1]},{\"index\":0,\"embedding\":[1]}]}", 2, 0, "index"},
-        {EMBED_WIRE_OPENAI, "{\"data\":[{\"index\":5,\"embedding\":[1]}]}", 1, 0, "index"},
+        {EMBED_WIRE_OPENAI, "{\"data\":[{\"index\":0,\"embedding\":[1]},{\"index\":0,\"embedding\":[1]}]}", 2, 0, "is not one of"},
+        {EMBED_WIRE_OPENAI, "{\"data\":[{\"index\":5,\"embedding\":[1]}]}", 1, 0, "is not one of"},
         {EMBED_WIRE_OPENAI, "{\"data\":[{\"index\":0,\"embedding\":\"AAAA\"}]}", 1, 0, "not an array"},
         {EMBED_WIRE_GEMINI, "{\"embeddings\":[{\"values\":[1,2]},{\"values\":[1]}]}", 2, 0, "vector 1 has 1 values"},
         {EMBED_WIRE_GEMINI, "{\"embeddings\":[{\"value\":[1]}]}", 1, 0, "no values"},
@@ -278,6 +278,32 @@ static void test_router_fallback_records_each_call(void **state) {
     finish(&loop, r, &s);
 }
 
+static void test_router_cancel_in_flight(void **state) {
+    (void)state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    /* 192.0.2.1 (TEST-NET-1) never answers: the request stays in flight until cancelled. */
+    router_t *r = router_of(&loop,
+        "{\"providers\": {\"far\": {\"type\": \"openai\", \"base_url\": \"http://192.0.2.1/v1\","
+        " \"models\": {\"e\": {\"input_per_million\": 1}}}}}");
+    seen_t s = {0};
+    router_set_observer(r, observe, &s);
+    const char *texts[] = {"in flight"};
+    json_t *model = json_string("far/e");
+    llm_embed_request_t req = {.texts = texts, .n_texts = 1, .model = model};
+    char *err = NULL;
+    llm_embed_call_t *c = llm_embed(r, &req, on_done, &s, &err);
+    json_decref(model); /* the call keeps what it needs */
+    assert_non_null(c);
+    uv_run(&loop, UV_RUN_NOWAIT); /* the first try starts: the POST is under way */
+    assert_false(s.done);
+    llm_embed_cancel(c);
+    assert_string_equal(s.candidates, "far/e:cancelled");
+    uv_run(&loop, UV_RUN_NOWAIT);
+    assert_false(s.done);
+    finish(&loop, r, &s);
+}
+
 static void test_router_chat_to_embedding_model(void **state) {
     (void)state;
     uv_loop_t loop;
@@ -342,6 +368,7 @@ int main(void) {
         cmocka_unit_test(test_wire_bodies),
         cmocka_unit_test(test_router_offline_default),
         cmocka_unit_test(test_router_fallback_records_each_call),
+        cmocka_unit_test(test_router_cancel_in_flight),
         cmocka_unit_test(test_router_chat_to_embedding_model),
         cmocka_unit_test(test_router_cancel_and_bad_input),
     };
