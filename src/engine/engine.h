@@ -83,9 +83,10 @@ const workflow_t *engine_run_workflow(const engine_run_t *run);
 /* The last journal write error, or NULL. A run whose events cannot be written stops. */
 const char *engine_error(const engine_t *e);
 
-/* Journals one model call (llm.call) in the run it belongs to; ignored for unknown runs. The
- * call's cost is informational here (call_cost_usd): the result's cost reaches the run through
- * the task's own events, so nothing is counted twice. */
+/* Journals one model call (llm.call) in the run it belongs to; ignored for unknown runs and for
+ * calls made outside any run (no run_id, as `baton embed`'s). The call's cost is informational
+ * here (call_cost_usd): the result's cost reaches the run through the task's own events, so
+ * nothing is counted twice. */
 void engine_record_call(engine_t *e, const llm_call_record_t *rec);
 
 /* Milliseconds since the epoch; the clock every journal timestamp uses. */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "harness.h"
 #include "llm/embed.h"
 #include "llm/embed_wire.h"
 #include "llm/offline.h"
@@ -358,6 +359,44 @@ static void test_router_cancel_and_bad_input(void **state) {
     finish(&loop, r, &s);
 }
 
+/* Inside a run, each physical embedding call reaches the journal (llm.call) and llm_calls
+ * through the engine's observer, like a chat call; a call outside any run is not journaled. */
+static void on_engine_call(void *ud, const llm_call_record_t *rec) { engine_record_call(ud, rec); }
+
+static void test_embedding_calls_are_journaled(void **state) {
+    (void)state;
+    h_world_t w;
+    h_world_init(&w, "name: embed\ntasks:\n  - id: review\n    type: human\n    kind: decision\n"
+                     "    title: Ok?\n    options: [yes, no]\n");
+    h_start(&w);
+    h_run(&w); /* the run now waits for its human step */
+    router_t *r = router_of(&w.loop, NULL);
+    router_set_observer(r, on_engine_call, w.eng);
+    const char *texts[] = {"journal me", "and me"};
+    for (int in_run = 1; in_run >= 0; in_run--) {
+        seen_t s = {0};
+        llm_embed_request_t req = {.run_id = in_run ? engine_run_id(w.run) : NULL,
+                                   .task_id = in_run ? "review" : NULL, .attempt = 1,
+                                   .texts = texts, .n_texts = 2};
+        char *err = NULL;
+        assert_non_null(llm_embed(r, &req, on_done, &s, &err));
+        while (!s.done) uv_run(&w.loop, UV_RUN_ONCE);
+        assert_non_null(s.resp);
+        llm_response_free(s.resp);
+        free(s.resp);
+    }
+    h_run(&w); /* the writer commits */
+    assert_int_equal(h_events(&w, "llm.call", "review"), 1);
+    json_t *usage = store_llm_usage(w.store, engine_run_id(w.run));
+    /* ceil(10/4) + ceil(6/4) = 5 tokens at 100 per million */
+    assert_int_equal(json_integer_value(json_object_get(usage, "calls")), 1);
+    assert_int_equal(json_integer_value(json_object_get(usage, "input_tokens")), 5);
+    assert_true(fabs(json_number_value(json_object_get(usage, "cost_usd")) - 5e-4) < 1e-12);
+    json_decref(usage);
+    router_free(r);
+    h_world_free(&w);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_offline_deterministic),
@@ -371,6 +410,7 @@ int main(void) {
         cmocka_unit_test(test_router_cancel_in_flight),
         cmocka_unit_test(test_router_chat_to_embedding_model),
         cmocka_unit_test(test_router_cancel_and_bad_input),
+        cmocka_unit_test(test_embedding_calls_are_journaled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
