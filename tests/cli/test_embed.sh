@@ -77,6 +77,7 @@ expect_eq "$(json_get "$WORK/oa.json" 'j.provider + "/" + j.model')" "oa/text-em
 expect_eq "$(json_get "$WORK/oa.json" 'j.dimensions + ":" + j.vectors.length')" "64:2" "openai shape"
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.length + " " + j[0].path + " " + j[0].auth.scheme')" "1 /v1/embeddings Bearer" "openai request"
+expect_eq "$(json_get "$WORK/req.json" 'j[0].headers.accept + " " + j[0].headers["content-type"]')" "application/json application/json" "one JSON answer asked for"
 expect_eq "$(json_get "$WORK/req.json" 'JSON.stringify(j[0].body)')" \
   '{"model":"text-embedding-3-small","input":["alpha beta","gamma"],"encoding_format":"float"}' "openai body"
 fake_post /v1/embeddings '{"model":"text-embedding-3-small","input":["alpha beta","gamma"],"encoding_format":"float"}' \
