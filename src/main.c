@@ -14,6 +14,7 @@ static void usage(FILE *f) {
           "  approvals ls|respond  human steps waiting for an answer\n"
           "  admin rebuild|check|sweep   projections, integrity, retention\n"
           "  providers ls|test     configured models, breakers, spend today; one round trip\n"
+          "  embed TEXT...         embedding vectors of texts (--model, --json)\n"
           "  backup FILE | restore FILE  online backup of the database, and back\n"
           "  artifacts ls|cat|diff  versions of what a run wrote: list, print, diff\n"
           "  version           print the version\n\n"
@@ -32,6 +33,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "approvals")) return cmd_approvals(argc - 1, argv + 1);
     if (!strcmp(cmd, "admin")) return cmd_admin(argc - 1, argv + 1);
     if (!strcmp(cmd, "providers")) return cmd_providers(argc - 1, argv + 1);
+    if (!strcmp(cmd, "embed")) return cmd_embed(argc - 1, argv + 1);
     if (!strcmp(cmd, "backup") || !strcmp(cmd, "restore")) return cmd_backup(argc - 1, argv + 1);
     if (!strcmp(cmd, "artifacts")) return cmd_artifacts(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {

@@ -107,6 +107,8 @@ void engine_free(engine_t *e) {
 }
 
 void engine_record_call(engine_t *e, const llm_call_record_t *rec) {
+    /* A call made outside any run (an embedding for `baton embed`, say) belongs to no journal. */
+    if (!rec->run_id || !rec->task_id) return;
     for (engine_run_t *run = e->runs; run; run = run->next) {
         if (!run->st.run_id || strcmp(run->st.run_id, rec->run_id)) continue;
         if (workflow_task_index(run->wf, rec->task_id) < 0) return;

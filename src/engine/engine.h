@@ -99,10 +99,11 @@ const workflow_t *engine_run_workflow(const engine_run_t *run);
 /* The last journal write error, or NULL. A run whose events cannot be written stops. */
 const char *engine_error(const engine_t *e);
 
-/* Journals one model call (llm.call) in the run it belongs to; ignored for unknown runs. An
- * answered call's cost is informational here (call_cost_usd): the result's cost reaches the run
- * through the task's own events, so nothing is counted twice. A call that delivered nothing the
- * task used (failed, rejected, cancelled) adds its cost to the run here (cost_usd). */
+/* Journals one model call (llm.call) in the run it belongs to; ignored for unknown runs and for
+ * calls made outside any run (no run_id, as `baton embed`'s). An answered call's cost is
+ * informational here (call_cost_usd): the result's cost reaches the run through the task's own
+ * events, so nothing is counted twice. A call that delivered nothing the task used (failed,
+ * rejected, cancelled) adds its cost to the run here (cost_usd). */
 void engine_record_call(engine_t *e, const llm_call_record_t *rec);
 
 /* Milliseconds since the epoch; the clock every journal timestamp uses. */

@@ -1,5 +1,6 @@
 /* gemini.c - Google Gemini generateContent over SSE (see gemini.h). */
 #include "llm/gemini.h"
+#include "llm/embed_http.h"
 #include "llm/http_provider.h"
 #include "llm/sse.h"
 #include "util/strbuf.h"
@@ -407,6 +408,24 @@ static char *error_text(const char *prefix, const char *status, const char *mess
                      status ? ")" : "", message ? ": " : "", message ? message : "");
 }
 
+/* {"error": {"code": 429, "message": "...", "status": "RESOURCE_EXHAUSTED", "details": []}},
+ * sometimes inside a one-element array: the chat and embedding endpoints answer alike. */
+static char *status_error(const http_provider_t *p, const http_result_t *res, const char *raw,
+                          size_t len, llm_error_t *err) {
+    json_t *body = json_loadb(raw ? raw : "", raw ? len : 0, 0, NULL);
+    json_t *e = json_object_get(json_is_array(body) ? json_array_get(body, 0) : body, "error");
+    const char *status = json_string_value(json_object_get(e, "status"));
+    const char *text = json_string_value(json_object_get(e, "message"));
+    const json_t *details = json_object_get(e, "details");
+    err->kind = classify(res->status, status, details, text);
+    if (err->retry_after_ms < 0) err->retry_after_ms = retry_delay_ms(details);
+    char *prefix = xasprintf("%s: HTTP %ld", p->name, res->status);
+    char *msg = error_text(prefix, status, text);
+    free(prefix);
+    json_decref(body);
+    return msg;
+}
+
 /* ---- the stream ------------------------------------------------------------------------------ */
 
 static void stream_fail(llm_call_t *c, llm_error_kind_t kind, char *msg) {
@@ -531,19 +550,7 @@ static void on_done(void *ud, const http_result_t *res) {
         err.kind = timeout ? LLM_ERR_TIMEOUT : LLM_ERR_CONNECTION;
         msg = xasprintf("%s: %s", p->name, res->error);
     } else if (res->status != 200) {
-        /* {"error": {"code": 429, "message": "...", "status": "RESOURCE_EXHAUSTED", "details": []}},
-         * sometimes inside a one-element array */
-        json_t *body = json_loadb(c->raw.buf ? c->raw.buf : "", c->raw.len, 0, NULL);
-        json_t *e = json_object_get(json_is_array(body) ? json_array_get(body, 0) : body, "error");
-        const char *status = json_string_value(json_object_get(e, "status"));
-        const char *text = json_string_value(json_object_get(e, "message"));
-        const json_t *details = json_object_get(e, "details");
-        err.kind = classify(res->status, status, details, text);
-        if (err.retry_after_ms < 0) err.retry_after_ms = retry_delay_ms(details);
-        char *prefix = xasprintf("%s: HTTP %ld", p->name, res->status);
-        msg = error_text(prefix, status, text);
-        free(prefix);
-        json_decref(body);
+        msg = status_error(p, res, c->raw.buf, c->raw.len, &err);
     } else if (c->stream_error) {
         err.kind = c->stream_error_kind;
         msg = xasprintf("%s: %s", p->name, c->stream_error);
@@ -590,6 +597,20 @@ static llm_call_t *gemini_call(llm_provider_t *base, const llm_request_t *req, l
     return c;
 }
 
+/* POST /models/{model}:batchEmbedContents (embed_wire.h): one request per text, one round trip. */
+static llm_call_t *gemini_embed(llm_provider_t *base, const llm_request_t *req, llm_done_fn done,
+                                void *ud) {
+    http_provider_t *p = (http_provider_t *)base;
+    char *model = path_escape(p->model);
+    char *path = xasprintf("/models/%s:batchEmbedContents", model);
+    llm_call_t *c = embed_http_call(p, req, done, ud, EMBED_WIRE_GEMINI, path, status_error);
+    free(path);
+    free(model);
+    return c;
+}
+
 llm_provider_t *gemini_provider_new(http_client_t *http, const gemini_opts_t *o) {
-    return http_provider_new(http, o, "x-goog-api-key: %s", gemini_call);
+    llm_provider_t *p = http_provider_new(http, o, "x-goog-api-key: %s", gemini_call);
+    p->embed = gemini_embed;
+    return p;
 }

@@ -93,14 +93,14 @@ void http_provider_fail(http_call_t *hc, llm_error_t *err, char *msg, int64_t ou
     free(msg);
 }
 
-void http_provider_start(http_provider_t *p, http_call_t *hc, void *owner,
-                         void (*release)(void *owner), llm_done_fn done, void *ud, const char *path,
-                         const char *const *extra, json_t *json, http_data_fn on_data,
-                         http_done_fn on_done) {
+static void post(http_provider_t *p, http_call_t *hc, void *owner, void (*release)(void *owner),
+                 llm_done_fn done, void *ud, const char *path, const char *accept,
+                 const char *const *extra, json_t *json, http_data_fn on_data,
+                 http_done_fn on_done) {
     *hc = (http_call_t){.owner = owner, .release = release, .done = done, .done_ud = ud};
     char *body = json_dumps(json, JSON_COMPACT);
     json_decref(json);
-    const char *headers[8] = {"Content-Type: application/json", "Accept: text/event-stream"};
+    const char *headers[8] = {"Content-Type: application/json", accept};
     size_t n = 2;
     if (p->auth) headers[n++] = p->auth;
     for (size_t i = 0; extra && extra[i] && n < 7; i++) headers[n++] = extra[i];
@@ -119,6 +119,29 @@ void http_provider_start(http_provider_t *p, http_call_t *hc, void *owner,
         hc->defer.data = hc;
         uv_timer_start(&hc->defer, refuse_fire, 0, 0);
     }
+}
+
+void http_provider_start(http_provider_t *p, http_call_t *hc, void *owner,
+                         void (*release)(void *owner), llm_done_fn done, void *ud, const char *path,
+                         const char *const *extra, json_t *json, http_data_fn on_data,
+                         http_done_fn on_done) {
+    post(p, hc, owner, release, done, ud, path, "Accept: text/event-stream", extra, json, on_data,
+         on_done);
+}
+
+void http_provider_start_json(http_provider_t *p, http_call_t *hc, void *owner,
+                              void (*release)(void *owner), llm_done_fn done, void *ud,
+                              const char *path, json_t *json, http_done_fn on_done) {
+    post(p, hc, owner, release, done, ud, path, "Accept: application/json", NULL, json, NULL,
+         on_done);
+}
+
+char *http_provider_transport_error(const http_provider_t *p, const http_result_t *res,
+                                    llm_error_t *err) {
+    const char *e = res->error;
+    err->kind = strstr(e, "timeout") || strstr(e, "Timeout") || strstr(e, "timed out")
+                    ? LLM_ERR_TIMEOUT : LLM_ERR_CONNECTION;
+    return xasprintf("%s: %s", p->name, e);
 }
 
 void http_call_cancel(http_call_t *hc) {

@@ -65,6 +65,24 @@ void http_provider_start(http_provider_t *p, http_call_t *hc, void *owner,
                          const char *const *extra, json_t *body, http_data_fn on_data,
                          http_done_fn on_done);
 
+/* The same for a call answered in one JSON body (embeddings): `Accept: application/json`, and
+ * the whole body reaches on_done (http_result_t.body). */
+void http_provider_start_json(http_provider_t *p, http_call_t *hc, void *owner,
+                              void (*release)(void *owner), llm_done_fn done, void *ud,
+                              const char *path, json_t *body, http_done_fn on_done);
+
+/* A request that got no complete answer (res->error set): sets err->kind (a timeout, or a
+ * connection failure) and returns the message "NAME: what curl said" (caller frees). */
+char *http_provider_transport_error(const http_provider_t *p, const http_result_t *res,
+                                    llm_error_t *err);
+
+/* A protocol's reading of a refusal (an HTTP status other than 200 and its body): sets
+ * err->kind (and err->retry_after_ms when the body carries one) and returns the message
+ * "NAME: HTTP 429...: the provider's text" (caller frees). Chat and embedding calls of one
+ * protocol share it, so both classify and word a failure the same way. */
+typedef char *(*http_status_error_fn)(const http_provider_t *p, const http_result_t *res,
+                                      const char *body, size_t len, llm_error_t *err);
+
 /* Reports a failed call to its `done`: `msg` (taken) becomes err's message, with what the
  * call delivered before failing (output_tokens) and how long it took. The caller frees its call
  * afterwards. */

@@ -15,6 +15,7 @@ void llm_response_free(llm_response_t *r) {
     free(r->provider);
     free(r->model);
     json_decref(r->tool_calls);
+    free(r->vectors);
     memset(r, 0, sizeof *r);
 }
 

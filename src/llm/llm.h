@@ -48,6 +48,11 @@ typedef struct llm_request {
     void *accept_ud;
     const json_t *tools;         /* tool definitions offered to the model, or NULL */
     const json_t *transcript;    /* earlier turns of this attempt (tool calls, results), or NULL */
+    /* An embedding request when `texts` is set (llm/embed.h builds them): one vector per text,
+     * of `dimensions` values when > 0 (else the model's own size). Chat fields are then unused. */
+    const char *const *texts;
+    size_t n_texts;
+    int dimensions;
 } llm_request_t;
 
 struct llm_response {
@@ -59,6 +64,10 @@ struct llm_response {
     int64_t latency_ms;          /* start to the end of the answer */
     int64_t first_token_ms;      /* start to the first byte of the answer, -1 if unknown */
     json_t *tool_calls;          /* the tools the model asks for (non-empty array), or NULL */
+    /* An embedding answer: n_vectors vectors of `dimensions` floats, row after row (malloc'd);
+     * text is "" and output_tokens 0. NULL for a chat answer. */
+    float *vectors;
+    size_t n_vectors, dimensions;
 };
 
 void llm_response_free(llm_response_t *r);

@@ -20,4 +20,9 @@
  * satisfied (e.g. contradictory constraints), with a message in resp->text. */
 int offline_generate(const llm_request_t *req, llm_response_t *resp);
 
+/* The offline embedding (the algorithm is described in offline_embed.c): fills out[0..dims) with
+ * the L2-normalised vector of `text` (NULL is the empty text). Deterministic everywhere. */
+#define OFFLINE_EMBED_DIMENSIONS 256 /* when a request asks for no particular size */
+void offline_embed(const char *text, size_t dims, float *out);
+
 #endif

@@ -1,5 +1,6 @@
 /* ollama.c - Ollama's native /api/chat over newline-delimited JSON (see ollama.h). */
 #include "llm/ollama.h"
+#include "llm/embed_http.h"
 #include "llm/http_provider.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -154,6 +155,27 @@ static int on_data(void *ud, const char *data, size_t len) {
     return 0;
 }
 
+/* {"error": "model \"x\" not found, try pulling it first"}, or a proxy's plain text: the chat
+ * and embedding endpoints answer alike. */
+static char *status_error(const http_provider_t *p, const http_result_t *res, const char *raw,
+                          size_t len, llm_error_t *err) {
+    if (!raw) len = 0;
+    json_t *body = json_loadb(raw ? raw : "", len, 0, NULL);
+    const char *text = json_string_value(json_object_get(body, "error"));
+    char *plain = NULL;
+    if (!text && !body && len) {
+        size_t n = len < 200 ? len : 200;
+        while (n && isspace((unsigned char)raw[n - 1])) n--;
+        text = plain = xstrndup(raw, n);
+    }
+    err->kind = classify(res->status);
+    char *msg = xasprintf("%s: HTTP %ld%s%s", p->name, res->status, text && *text ? ": " : "",
+                          text ? text : "");
+    free(plain);
+    json_decref(body);
+    return msg;
+}
+
 static void call_free(llm_call_t *c) {
     sb_free(&c->raw);
     sb_free(&c->text);
@@ -180,20 +202,7 @@ static void on_done(void *ud, const http_result_t *res) {
         err.kind = timeout ? LLM_ERR_TIMEOUT : LLM_ERR_CONNECTION;
         msg = xasprintf("%s: %s", p->name, res->error);
     } else if (res->status != 200) {
-        /* {"error": "model \"x\" not found, try pulling it first"}, or a proxy's plain text */
-        json_t *body = json_loadb(c->raw.buf ? c->raw.buf : "", c->raw.len, 0, NULL);
-        const char *text = json_string_value(json_object_get(body, "error"));
-        char *plain = NULL;
-        if (!text && !body && c->raw.len) {
-            size_t n = c->raw.len < 200 ? c->raw.len : 200;
-            while (n && isspace((unsigned char)c->raw.buf[n - 1])) n--;
-            text = plain = xstrndup(c->raw.buf, n);
-        }
-        err.kind = classify(res->status);
-        msg = xasprintf("%s: HTTP %ld%s%s", p->name, res->status, text && *text ? ": " : "",
-                        text ? text : "");
-        free(plain);
-        json_decref(body);
+        msg = status_error(p, res, c->raw.buf, c->raw.len, &err);
     } else if (c->stream_error) {
         err.kind = c->stream_error_kind;
         msg = xasprintf("%s: %s", p->name, c->stream_error);
@@ -234,6 +243,15 @@ static llm_call_t *ollama_call(llm_provider_t *base, const llm_request_t *req, l
     return c;
 }
 
+/* POST /api/embed (embed_wire.h); the older /api/embeddings takes one prompt per call. */
+static llm_call_t *ollama_embed(llm_provider_t *base, const llm_request_t *req, llm_done_fn done,
+                                void *ud) {
+    return embed_http_call((http_provider_t *)base, req, done, ud, EMBED_WIRE_OLLAMA, "/api/embed",
+                           status_error);
+}
+
 llm_provider_t *ollama_provider_new(http_client_t *http, const ollama_opts_t *o) {
-    return http_provider_new(http, o, "Authorization: Bearer %s", ollama_call);
+    llm_provider_t *p = http_provider_new(http, o, "Authorization: Bearer %s", ollama_call);
+    p->embed = ollama_embed;
+    return p;
 }

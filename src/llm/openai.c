@@ -1,5 +1,6 @@
 /* openai.c - OpenAI-compatible Chat Completions over SSE (see openai.h). */
 #include "llm/openai.h"
+#include "llm/embed_http.h"
 #include "llm/http_provider.h"
 #include "llm/sse.h"
 #include "util/strbuf.h"
@@ -151,6 +152,21 @@ static llm_error_kind_t classify(long status, const char *type) {
     return LLM_ERR_OTHER;
 }
 
+/* {"error": {"message", "type", "code"}}: the chat and embedding endpoints answer alike. */
+static char *status_error(const http_provider_t *p, const http_result_t *res, const char *raw,
+                          size_t len, llm_error_t *err) {
+    json_t *body = json_loadb(raw ? raw : "", raw ? len : 0, 0, NULL);
+    json_t *e = json_object_get(body, "error");
+    const char *type = json_string_value(json_object_get(e, "type"));
+    const char *code = json_string_value(json_object_get(e, "code"));
+    const char *text = json_string_value(json_object_get(e, "message"));
+    err->kind = classify(res->status, code ? code : type);
+    char *msg = xasprintf("%s: HTTP %ld%s%s", p->name, res->status, text ? ": " : "",
+                          text ? text : "");
+    json_decref(body);
+    return msg;
+}
+
 static void call_free(llm_call_t *c) {
     sb_free(&c->raw);
     sb_free(&c->text);
@@ -171,14 +187,7 @@ static void on_done(void *ud, const http_result_t *res) {
                        ? LLM_ERR_TIMEOUT : LLM_ERR_CONNECTION;
         msg = xasprintf("%s: %s", p->name, res->error);
     } else if (res->status != 200) {
-        json_t *body = json_loadb(c->raw.buf ? c->raw.buf : "", c->raw.len, 0, NULL);
-        json_t *e = json_object_get(body, "error");
-        const char *type = json_string_value(json_object_get(e, "type"));
-        const char *code = json_string_value(json_object_get(e, "code"));
-        const char *text = json_string_value(json_object_get(e, "message"));
-        err.kind = classify(res->status, code ? code : type);
-        msg = xasprintf("%s: HTTP %ld%s%s", p->name, res->status, text ? ": " : "", text ? text : "");
-        json_decref(body);
+        msg = status_error(p, res, c->raw.buf, c->raw.len, &err);
     } else if (c->stream_error || !c->finished) {
         err.kind = LLM_ERR_MALFORMED;
         msg = xasprintf("%s: %s", p->name, c->stream_error ? c->stream_error
@@ -217,6 +226,15 @@ static llm_call_t *openai_call(llm_provider_t *base, const llm_request_t *req, l
     return c;
 }
 
+/* POST /embeddings (embed_wire.h). */
+static llm_call_t *openai_embed(llm_provider_t *base, const llm_request_t *req, llm_done_fn done,
+                                void *ud) {
+    return embed_http_call((http_provider_t *)base, req, done, ud, EMBED_WIRE_OPENAI, "/embeddings",
+                           status_error);
+}
+
 llm_provider_t *openai_provider_new(http_client_t *http, const http_provider_opts_t *o) {
-    return http_provider_new(http, o, "Authorization: Bearer %s", openai_call);
+    llm_provider_t *p = http_provider_new(http, o, "Authorization: Bearer %s", openai_call);
+    p->embed = openai_embed;
+    return p;
 }

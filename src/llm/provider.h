@@ -69,12 +69,19 @@ struct llm_provider {
     llm_call_t *(*call)(llm_provider_t *p, const llm_request_t *req, llm_done_fn done, void *ud);
     void (*cancel)(llm_call_t *c);
     void (*destroy)(llm_provider_t *p);
+    /* Embedding requests (req->texts set), NULL when the protocol has none. Its calls are
+     * cancelled with `cancel` like chat calls, and keep the same promises. */
+    llm_call_t *(*embed)(llm_provider_t *p, const llm_request_t *req, llm_done_fn done, void *ud);
 };
 
+/* An embedding request goes to the provider's `embed`; the router has none of its own and
+ * routes both kinds through `call` (its candidates then dispatch). Only send embedding requests
+ * to providers for which provider_embeds is true, or to the router through llm/embed.h. */
 static inline llm_call_t *provider_call(llm_provider_t *p, const llm_request_t *req,
                                         llm_done_fn done, void *ud) {
-    return p->call(p, req, done, ud);
+    return req->texts && p->embed ? p->embed(p, req, done, ud) : p->call(p, req, done, ud);
 }
+static inline bool provider_embeds(const llm_provider_t *p) { return p && p->embed; }
 static inline void provider_cancel(llm_provider_t *p, llm_call_t *c) { p->cancel(c); }
 static inline void provider_destroy(llm_provider_t *p) { if (p) p->destroy(p); }
 
@@ -91,6 +98,11 @@ typedef struct llm_prices {
  * attempt number, so a resumed run meets the same faults. */
 llm_provider_t *offline_provider_new(uv_loop_t *loop, uint64_t latency_ms, llm_prices_t prices,
                                      const json_t *fail_attempts);
+
+/* The built-in offline embedding model (offline/offline-embed-1, see offline_embed.c): vectors
+ * from offline_embed, answered on the next loop turn; input tokens estimated, priced with
+ * `prices`. A chat request gets an error: it is an embedding model. */
+llm_provider_t *offline_embed_provider_new(uv_loop_t *loop, llm_prices_t prices);
 
 double llm_cost(const llm_prices_t *p, int64_t input_tokens, int64_t output_tokens);
 

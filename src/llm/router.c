@@ -80,8 +80,13 @@ static json_t *model_ids(const router_t *r, const json_t *model) {
         json_t *tier = json_object_get(r->tiers, m);
         size_t k;
         json_t *id;
-        json_array_foreach(tier, k, id) if (json_is_string(id)) json_array_append(ids, id);
-        else if (strchr(m, '/')) json_array_append_new(ids, json_string(m));
+        /* braces: without them the `else` would belong to the loop's `if`, and a single
+         * provider/model that is not a tier would never be a candidate */
+        if (tier) {
+            json_array_foreach(tier, k, id) if (json_is_string(id)) json_array_append(ids, id);
+        } else if (strchr(m, '/')) {
+            json_array_append_new(ids, json_string(m));
+        }
     } else if (json_is_array(model)) {
         size_t k;
         json_t *id;
@@ -92,11 +97,16 @@ static json_t *model_ids(const router_t *r, const json_t *model) {
 }
 
 static int64_t prompt_tokens(const llm_request_t *req) {
-    return llm_estimate_tokens(req->system) + llm_estimate_tokens(req->prompt) +
-           llm_estimate_tokens(req->feedback);
+    int64_t n = llm_estimate_tokens(req->system) + llm_estimate_tokens(req->prompt) +
+                llm_estimate_tokens(req->feedback);
+    for (size_t i = 0; i < req->n_texts; i++) n += llm_estimate_tokens(req->texts[i]);
+    return n;
 }
 
-static int64_t output_allowance(const llm_request_t *req) { return req->max_tokens > 0 ? req->max_tokens : 1024; }
+/* An embedding has no output tokens; a chat answer may use all of max_tokens. */
+static int64_t output_allowance(const llm_request_t *req) {
+    return req->texts ? 0 : req->max_tokens > 0 ? req->max_tokens : 1024;
+}
 
 /* What this request may cost on a candidate: the prompt as sent plus max_tokens of output. */
 static double request_cost(const candidate_t *cand, const llm_request_t *req) {
@@ -476,6 +486,9 @@ router_t *router_new(uv_loop_t *loop, const json_t *config, uint64_t offline_lat
     add(r, "offline/offline-1",
         offline_provider_new(loop, offline_latency_ms, offline_prices, offline_fail_attempts),
         offline_prices, true);
+    /* The built-in embedding model (llm/embed.h), priced like the offline model. */
+    add(r, "offline/offline-embed-1", offline_embed_provider_new(loop, offline_prices),
+        offline_prices, true);
     const char *name;
     json_t *pc;
     json_object_foreach((json_t *)json_object_get(config, "providers"), name, pc) {
@@ -561,4 +574,9 @@ void router_free(router_t *r) {
     json_decref(r->tiers);
     http_client_free(r->http);
     free(r);
+}
+
+const json_t *router_tier(router_t *r, const char *name) {
+    const json_t *t = name ? json_object_get(r->tiers, name) : NULL;
+    return json_is_array(t) ? t : NULL;
 }

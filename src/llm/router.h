@@ -15,7 +15,9 @@
  *   routing: {policy: local-first}
  *
  * The offline provider always exists as `offline/offline-1`; a tier that is not configured, and
- * a run with no configuration at all, use it. Prices come only from the configuration.
+ * a run with no configuration at all, use it. The offline embedding model always exists too, as
+ * `offline/offline-embed-1` (embedding requests go through llm/embed.h). Prices come only from
+ * the configuration.
  *
  * routing.policy orders each call's candidates: local-first (default), ordered, cost, latency or
  * score (llm/policy.h says what each means).
@@ -51,6 +53,9 @@ llm_prices_t router_prices(router_t *r, const json_t *model);
 
 /* Every candidate: {id, local, prices: {input, output, cached_input}, breaker, failures}. */
 json_t *router_describe(router_t *r);
+
+/* The candidate list of a tier as configured (borrowed), or NULL when it is not a tier. */
+const json_t *router_tier(router_t *r, const char *name);
 
 /* The provider behind one candidate ("provider/model"), or NULL. Owned by the router. */
 llm_provider_t *router_candidate(router_t *r, const char *id);

@@ -314,7 +314,7 @@ expect_exit 2 "$BATON" providers test nobody/none --config "$WORK/baton.yaml"
 #     by its environment variable. None set: everything runs offline. Here a defaults file
 #     points the standard OpenAI entry at the fake.
 expect_exit 0 "$BATON" providers ls --json
-expect_eq "$(json_get "$WORK/out" 'j.map(c => c.id).join(",")')" "offline/offline-1" "no key: offline only"
+expect_eq "$(json_get "$WORK/out" 'j.map(c => c.id).join(",")')" "offline/offline-1,offline/offline-embed-1" "no key: offline only"
 sed "s|https://api.openai.com/v1|$URL/v1|; s|OPENAI_API_KEY|FAKE_KEY|" "$ROOT/config/defaults.yaml" > "$WORK/defaults.yaml"
 reset
 curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"from the defaults"}]' > /dev/null

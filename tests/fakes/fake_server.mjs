@@ -31,7 +31,8 @@
 //                   low", Gemini 429 RESOURCE_EXHAUSTED (QuotaFailure, no RetryInfo), Ollama 402
 //   not-found       404 model not found in the provider's format
 //   malformed       200 whose body (or one stream event) is not valid JSON
-//   cut-stream      the connection closes mid-body: streams stop before [DONE]/message_stop/done
+//   cut-stream      the connection closes mid-body: streams stop before [DONE]/message_stop/done,
+//                   an embeddings answer stops half-way
 //   stream-error    a stream that carries the provider's in-stream error event half-way
 //                   (streaming requests only; a non-streaming one gets a normal answer)
 //   slow-first-byte waits FAKE_SLOW_MS (default 2000) before the status line
@@ -48,7 +49,8 @@
 //               "ollama-embed"|"openai-models"|... (default: any of the four chat routes),
 //       model?: only for requests naming this model,
 //       behavior?: any switch above, text?: reply text, json?: value replied as JSON text,
-//       tool_call?: {name, arguments}, usage?: {input, output, cache_read, cache_creation},
+//       tool_call?: {name, arguments}, usage?: {input, output, cache_read, cache_creation}
+//       (embeddings: usage.input replaces the prompt token count),
 //       delay_ms?: before the first byte,
 //       status?, headers?, body?: served verbatim (body: string, or JSON-encoded) }
 //   GET  /_fake/script    what is still queued
@@ -890,13 +892,26 @@ async function respondChat(res, r, norm, behavior, entry) {
   if (await writeFrames(res, frames)) res.end();
 }
 
-function respondEmbeddings(res, r, body, url) {
+// Embedding answers. Vectors are embedVector(text, dims) (64 dimensions unless asked), tokens
+// ceil(chars / 4) per input (at least 1) unless a script entry gives usage.input. Gemini's
+// batchEmbedContents reports no usage, as the real API. behavior cut-stream sends half the body
+// and closes the connection.
+function respondEmbeddings(res, r, body, entry, behavior) {
   const proto = r.proto;
+  const send = (status, payload, headers = {}) => {
+    if (behavior !== 'cut-stream') return sendJson(res, status, payload, headers);
+    const data = JSON.stringify(payload);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), ...headers });
+    return cut(res, data.slice(0, Math.floor(data.length / 2)));
+  };
+  const usageIn = Number.isFinite(entry?.usage?.input) ? entry.usage.input : null;
   if (r.name === 'openai-embeddings') {
     if (typeof body.model !== 'string' || !body.model) return sendError(res, proto, "you must provide a model parameter");
     const inputs = Array.isArray(body.input) ? body.input : [body.input];
     if (body.input === undefined || inputs.length === 0) return sendError(res, proto, "'input' is a required property");
-    const dims = Number.isInteger(body.dimensions) && body.dimensions > 0 ? body.dimensions : 64;
+    if (inputs.some((t) => t === '')) return sendError(res, proto, "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.");
+    if (body.dimensions !== undefined && !(Number.isInteger(body.dimensions) && body.dimensions > 0)) return sendError(res, proto, 'Invalid value for dimensions: must be a positive integer.');
+    const dims = body.dimensions ?? 64;
     let tokens = 0;
     const data = inputs.map((inp, index) => {
       const text = typeof inp === 'string' ? inp : JSON.stringify(inp);
@@ -905,25 +920,33 @@ function respondEmbeddings(res, r, body, url) {
       const embedding = body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vec).buffer).toString('base64') : vec;
       return { object: 'embedding', index, embedding };
     });
-    return sendJson(res, 200, { object: 'list', data, model: body.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }, baseHeaders(proto));
+    if (usageIn !== null) tokens = usageIn;
+    return send(200, { object: 'list', data, model: body.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }, baseHeaders(proto));
   }
   if (r.name === 'gemini-embed') {
-    const reqs = r.method === 'batchEmbedContents' ? (body.requests ?? []) : [body];
+    const batch = r.method === 'batchEmbedContents';
+    if (batch && (!Array.isArray(body.requests) || body.requests.length === 0)) return sendError(res, proto, '* BatchEmbedContentsRequest.requests: requests is not specified');
+    const reqs = batch ? body.requests : [body];
+    for (const [i, q] of reqs.entries()) {
+      // The real API insists that every request of a batch names the model of the URL.
+      if (batch && q?.model !== `models/${r.model}`) return sendError(res, proto, `* BatchEmbedContentsRequest.requests[${i}].model: model must be models/${r.model}`);
+      if (!Array.isArray(q?.content?.parts) || !textOfParts(q.content.parts)) return sendError(res, proto, `* EmbedContentRequest.content: contents is not specified`);
+    }
     const out = reqs.map((q) => {
       const dims = Number.isInteger(q.outputDimensionality) && q.outputDimensionality > 0 ? q.outputDimensionality : 64;
-      return { values: embedVector(textOfParts(q.content?.parts ?? []), dims) };
+      return { values: embedVector(textOfParts(q.content.parts), dims) };
     });
-    return sendJson(res, 200, r.method === 'batchEmbedContents' ? { embeddings: out } : { embedding: out[0] });
+    return send(200, batch ? { embeddings: out } : { embedding: out[0] });
   }
   // Ollama
   if (typeof body.model !== 'string' || !body.model) return sendError(res, proto, 'model is required');
   if (r.legacy) {
-    return sendJson(res, 200, { embedding: embedVector(String(body.prompt ?? ''), 64) });
+    return send(200, { embedding: embedVector(String(body.prompt ?? ''), 64) });
   }
   const inputs = Array.isArray(body.input) ? body.input : [body.input ?? ''];
   const dims = Number.isInteger(body.dimensions) && body.dimensions > 0 ? body.dimensions : 64;
-  const count = inputs.reduce((a, t) => a + Math.max(1, tokensOf(String(t).length)), 0);
-  return sendJson(res, 200, { model: body.model, embeddings: inputs.map((t) => embedVector(String(t), dims)),
+  const count = usageIn ?? inputs.reduce((a, t) => a + Math.max(1, tokensOf(String(t).length)), 0);
+  return send(200, { model: body.model, embeddings: inputs.map((t) => embedVector(String(t), dims)),
     total_duration: 14_000_000, load_duration: 1_000_000, prompt_eval_count: count });
 }
 
@@ -1063,7 +1086,7 @@ async function handle(req, res) {
   if (r.name.endsWith('-embed') || r.name === 'openai-embeddings') {
     if (failure) return sendError(res, proto, failure, { model });
     if (behavior === 'malformed') { res.writeHead(200, { 'content-type': 'application/json' }); return res.end(proto.malformedBody); }
-    return respondEmbeddings(res, r, body, url);
+    return respondEmbeddings(res, r, body, entry, behavior);
   }
 
   const norm = proto.parse(body, req, r);

@@ -160,6 +160,20 @@ await check('openai: embeddings (SDK default base64 and float)', async () => {
   assert.equal(e.usage.prompt_tokens, tok('alpha') + tok('beta'));
 });
 
+await check('openai: embeddings errors (429, insufficient_quota, cut body, empty input) and scripted usage', async () => {
+  await rejects(oa.embeddings.create({ model: 'fail-429', input: 'x' }), (e) => {
+    assert.ok(e instanceof OpenAI.RateLimitError, e.constructor.name);
+    assert.equal(e.headers.get('retry-after'), '1');
+  });
+  await rejects(oa.embeddings.create({ model: 'budget-refusal', input: 'x' }), (e) => assert.equal(e.code, 'insufficient_quota'));
+  await rejects(oa.embeddings.create({ model: 'cut-stream', input: 'x', encoding_format: 'float' }));
+  await rejects(oa.embeddings.create({ model: 'malformed', input: 'x', encoding_format: 'float' }));
+  await rejects(oa.embeddings.create({ model: 'text-embedding-3-small', input: ['ok', ''] }), (e) => assert.ok(e instanceof OpenAI.BadRequestError));
+  await ctl.script([{ route: 'openai-embeddings', usage: { input: 77 } }]);
+  const e = await oa.embeddings.create({ model: 'text-embedding-3-small', input: 'alpha', encoding_format: 'float' });
+  assert.equal(e.usage.prompt_tokens, 77);
+});
+
 await check('openai: models list', async () => {
   const ids = [];
   for await (const m of oa.models.list()) ids.push(m.id);
@@ -427,6 +441,19 @@ await check('gemini: embedContent (batchEmbedContents on the wire)', async () =>
   assert.match((await ctl.last()).path, /:batchEmbedContents$/);
 });
 
+await check('gemini: embedContent errors (500, 429, cut body) and a batch naming another model', async () => {
+  await rejects(gm.models.embedContent({ model: 'fail-500', contents: ['x'] }), (e) => {
+    assert.ok(e instanceof GeminiApiError, e.constructor.name);
+    assert.equal(e.status, 500);
+  });
+  await rejects(gm.models.embedContent({ model: 'fail-429', contents: ['x'] }), (e) => assert.equal(e.status, 429));
+  await rejects(gm.models.embedContent({ model: 'cut-stream', contents: ['x', 'y'] }));
+  const r = await fetch(`${base}/v1beta/models/gemini-embedding-001:batchEmbedContents`, { method: 'POST', headers: { 'x-goog-api-key': 'k' },
+    body: JSON.stringify({ requests: [{ model: 'models/other', content: { parts: [{ text: 'x' }] } }] }) });
+  assert.equal(r.status, 400);
+  assert.equal((await r.json()).error.status, 'INVALID_ARGUMENT');
+});
+
 await check('gemini: 429 and 503 surface as ApiError', async () => {
   await rejects(gm.models.generateContent({ model: 'fail-429', contents: 'x' }), (e) => {
     assert.ok(e instanceof GeminiApiError, e.constructor.name);
@@ -484,6 +511,18 @@ await check('ollama: tool call, format schema, tags, embed', async () => {
   assert.equal(e.embeddings.length, 2);
   assert.equal(e.embeddings[0].length, 64);
   assert.equal(e.prompt_eval_count, tok('one') + tok('two'));
+});
+
+await check('ollama: embed dimensions, errors (404, 503) and a cut body', async () => {
+  const e = await ol.embed({ model: 'nomic-embed-text', input: 'one', dimensions: 16 });
+  assert.equal(e.embeddings[0].length, 16);
+  assert.deepEqual((await ctl.last()).body, { model: 'nomic-embed-text', input: 'one', dimensions: 16 });
+  await rejects(ol.embed({ model: 'not-found', input: 'x' }), (err) => {
+    assert.equal(err.status_code, 404);
+    assert.match(err.error, /not found, try pulling it first/);
+  });
+  await rejects(ol.embed({ model: 'overloaded', input: 'x' }), (err) => assert.equal(err.status_code, 503));
+  await rejects(ol.embed({ model: 'cut-stream', input: 'x' }));
 });
 
 await check('ollama: errors surface as ResponseError; cut stream throws', async () => {

@@ -171,7 +171,8 @@ static inline void h_world_init(h_world_t *w, const char *yaml) {
     char *err = NULL;
     w->store = store_open(db, STORE_DURABILITY_NORMAL, &err);
     assert_non_null(w->store);
-    w->prov.base = (llm_provider_t){"scripted", h_call, h_cancel, h_destroy};
+    w->prov.base = (llm_provider_t){.name = "scripted", .call = h_call, .cancel = h_cancel,
+                                    .destroy = h_destroy};
     w->prov.loop = &w->loop;
     w->arts = xasprintf("%s/artifacts", w->dir);
     w->wf = h_load(yaml);
