@@ -350,6 +350,8 @@ static llm_call_t *anthropic_call(llm_provider_t *base, const llm_request_t *req
     static const char *const extra[] = {"anthropic-version: " ANTHROPIC_VERSION, NULL};
     http_provider_start(p, &c->hc, c, release, done, ud, "/messages", extra, body, on_data,
                         on_done);
+    c->hc.answer[0] = &c->text;
+    c->hc.answer[1] = &c->tool_json;
     return c;
 }
 

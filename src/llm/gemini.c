@@ -592,6 +592,7 @@ static llm_call_t *gemini_call(llm_provider_t *base, const llm_request_t *req, l
     char *path = xasprintf("/models/%s:streamGenerateContent?alt=sse", model);
     http_provider_start(p, &c->hc, c, release, done, ud, path, NULL, build_body(req), on_data,
                         on_done);
+    c->hc.answer[0] = &c->text;
     free(path);
     free(model);
     return c;

@@ -12,6 +12,14 @@ typedef struct call_head {
 
 static void provider_cancel_call(llm_call_t *c) { http_call_cancel(&((call_head_t *)(void *)c)->hc); }
 
+static int64_t provider_received(llm_call_t *c) {
+    const http_call_t *hc = &((call_head_t *)(void *)c)->hc;
+    int64_t n = 0;
+    for (size_t i = 0; i < 2; i++)
+        if (hc->answer[i]) n += llm_estimate_tokens(sb_str(hc->answer[i]));
+    return n;
+}
+
 static void http_provider_release(http_provider_t *p);
 
 static void provider_destroy_impl(llm_provider_t *base) {
@@ -41,6 +49,7 @@ llm_provider_t *http_provider_new(http_client_t *http, const http_provider_opts_
     http_provider_init(p, http, o, auth_format);
     p->base.call = call;
     p->base.cancel = provider_cancel_call;
+    p->base.received = provider_received;
     p->base.destroy = provider_destroy_impl;
     return &p->base;
 }

@@ -8,6 +8,7 @@
 
 #include "llm/http.h"
 #include "llm/provider.h"
+#include "util/strbuf.h"
 
 typedef struct http_provider_opts {
     const char *name;         /* "provider/model" as configured (journaled with every call) */
@@ -55,6 +56,9 @@ typedef struct http_call {
     void (*release)(void *owner);
     llm_done_fn done;
     void *done_ud;
+    /* The provider's buffers of streamed answer (text, a tool's JSON), NULL when unused: what
+     * a cancelled call had received (provider->received). Set after http_provider_start. */
+    const strbuf_t *answer[2];
 } http_call_t;
 
 /* Starts a call: sets up hc for `owner` (freed by `release`, reporting to done(ud)) and POSTs

@@ -240,6 +240,7 @@ static llm_call_t *ollama_call(llm_provider_t *base, const llm_request_t *req, l
     c->calls = json_array();
     http_provider_start(p, &c->hc, c, release, done, ud, "/api/chat", NULL, build_body(p, req),
                         on_data, on_done);
+    c->hc.answer[0] = &c->text;
     return c;
 }
 

@@ -72,6 +72,10 @@ struct llm_provider {
     /* Embedding requests (req->texts set), NULL when the protocol has none. Its calls are
      * cancelled with `cancel` like chat calls, and keep the same promises. */
     llm_call_t *(*embed)(llm_provider_t *p, const llm_request_t *req, llm_done_fn done, void *ud);
+    /* Optional: the output tokens a call in flight has streamed so far (its text at 4 bytes per
+     * token), asked just before it is cancelled so the call is billed for what it delivered.
+     * NULL: the provider cannot tell (nothing is billed). */
+    int64_t (*received)(llm_call_t *c);
 };
 
 /* An embedding request goes to the provider's `embed`; the router has none of its own and

@@ -189,10 +189,13 @@ static void record(llm_call_t *c, const char *status, const llm_response_t *resp
         rec.output_tokens = resp->output_tokens;
         rec.cached_tokens = resp->cached_tokens;
         rec.cost_usd = resp->cost_usd;
-    } else if (err) {
-        /* A stream cut half-way still delivered (and billed) what came before the cut. */
+    } else if (err && err->output_tokens > 0) {
+        /* A stream cut or cancelled half-way delivered (and was billed for) what came before
+         * the end, and the server had read the whole prompt to get there: both are estimated
+         * (4 bytes per token), since no usage report arrived. */
+        rec.input_tokens = prompt_tokens(&c->req);
         rec.output_tokens = err->output_tokens;
-        rec.cost_usd = llm_cost(&cand->prices, 0, err->output_tokens);
+        rec.cost_usd = llm_cost(&cand->prices, rec.input_tokens, err->output_tokens);
     }
     r->observe(r->observe_ud, &rec);
 }
@@ -375,8 +378,10 @@ static void route_cancel(llm_call_t *c) {
     if (c->inner) {
         limiter_t *lim = c->r->cands[c->order[c->next - 1]].lim;
         if (lim) limiter_release(lim, c->tokens, -1);
-        provider_cancel(c->r->cands[c->order[c->next - 1]].p, c->inner);
-        llm_error_t why = {.retry_after_ms = -1, .message = "cancelled"};
+        llm_provider_t *p = c->r->cands[c->order[c->next - 1]].p;
+        int64_t received = p->received ? p->received(c->inner) : 0;
+        provider_cancel(p, c->inner);
+        llm_error_t why = {.retry_after_ms = -1, .message = "cancelled", .output_tokens = received};
         record(c, "cancelled", NULL, &why);
     }
     call_free(c);

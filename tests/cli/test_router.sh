@@ -290,6 +290,29 @@ printf 'budgets: {daily_usd: -1}\n' > "$WORK/bad-budget.yaml"
 expect_exit 2 "$BATON" run "$WORK/daily.yaml" --config "$WORK/bad-budget.yaml" --data-dir "$WORK/d4i3"
 expect_grep "budgets is a mapping" "$WORK/err"
 
+# 4j. A call cancelled mid-stream (here by the task's timeout) is billed for what it received:
+#     the streamed text (4 bytes a token) and the prompt it answered, recorded as cancelled and
+#     counted in the run's cost.
+cat > "$WORK/cancel.yaml" <<YAML
+name: Cancelled
+agents: {w: {instructions: Write., model: fast}}
+tasks:
+  - {id: write, agent: w, timeout: 1s, max_retries: 0}
+YAML
+reset
+config "[paid/gpt-test]" "[paid/gpt-test]"
+long=$(printf 'word%02d ' $(seq 1 40))
+curl -s -X POST "$URL/_fake/script" -d "[{\"route\":\"openai\",\"text\":\"$long\",\"chunk_ms\":100}]" > /dev/null
+expect_exit 1 "$BATON" run "$WORK/cancel.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4j"
+cost=$(json_get "$WORK/out" 'j.cost_usd')
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4j"
+call='j.find(e => e.type == "llm.call").data'
+expect_eq "$(json_get "$WORK/out" "$call.status")" cancelled "status of the cut-off call"
+expect_eq "$(json_get "$WORK/out" "$call.output_tokens > 0 && $call.output_tokens < 100")" true "tokens received before the cancel"
+expect_eq "$(json_get "$WORK/out" "$call.input_tokens > 0")" true "the prompt is billed"
+expect_eq "$(json_get "$WORK/out" "(($call.input_tokens * 2 + $call.output_tokens * 10) / 1e6).toFixed(8) == $call.call_cost_usd.toFixed(8)")" true "cost from the tokens"
+expect_eq "$(json_get "$WORK/out" "$call.call_cost_usd.toFixed(8) == Number($cost).toFixed(8)")" true "the run's cost includes it"
+
 # 5. A provider whose key variable is unset is left out, and says so.
 reset
 config "[paid/gpt-test]" "[paid/gpt-test]"

@@ -51,7 +51,7 @@
 //       behavior?: any switch above, text?: reply text, json?: value replied as JSON text,
 //       tool_call?: {name, arguments}, usage?: {input, output, cache_read, cache_creation}
 //       (embeddings: usage.input replaces the prompt token count),
-//       delay_ms?: before the first byte,
+//       delay_ms?: before the first byte, chunk_ms?: between stream frames (as --chunk-ms),
 //       status?, headers?, body?: served verbatim (body: string, or JSON-encoded) }
 //   GET  /_fake/script    what is still queued
 //   GET  /_fake/requests  every request received: {seq, time, method, path, query, headers
@@ -839,12 +839,13 @@ function sendError(res, proto, kind, norm, extra = {}) {
   sendJson(res, e.status, e.body, { ...baseHeaders(proto), ...(e.headers ?? {}), ...extra });
 }
 
-// Writes frames, optionally pausing --chunk-ms between them; resolves false if the client left.
-async function writeFrames(res, frames) {
+// Writes frames, optionally pausing chunkMs (an entry's chunk_ms, else --chunk-ms) between them;
+// resolves false if the client left.
+async function writeFrames(res, frames, chunkMs = opt.chunkMs) {
   for (const f of frames) {
     if (res.destroyed) return false;
     const ok = res.write(f);
-    if (opt.chunkMs) await sleep(opt.chunkMs);
+    if (chunkMs) await sleep(chunkMs);
     else if (!ok) await new Promise((r) => res.once('drain', r));
   }
   return !res.destroyed;
@@ -889,7 +890,7 @@ async function respondChat(res, r, norm, behavior, entry) {
     if (!(await writeFrames(res, frames.slice(0, 1)))) return;
     return res.end(proto.malformedFrame);
   }
-  if (await writeFrames(res, frames)) res.end();
+  if (await writeFrames(res, frames, entry?.chunk_ms ?? opt.chunkMs)) res.end();
 }
 
 // Embedding answers. Vectors are embedVector(text, dims) (64 dimensions unless asked), tokens
