@@ -103,7 +103,15 @@ void tool_loop_run(engine_run_t *run, uint32_t i) {
     for (;;) {
         const json_t *pending = next_pending(x);
         if (!pending) {
-            /* Every call answered: the model's next turn, once the results are durable. */
+            /* Every call answered: the model's next turn, once the results are durable. It is a
+             * call like any other: the budget is checked first (a JSON repair does the same). */
+            if (run_check_budget(run, i)) {
+                if (run->st.status == RS_PAUSED) {
+                    if (x->timer_ready) uv_timer_stop(&x->timer);
+                    run_queue_attempt(run, i, run->st.tasks[i].attempt, run->st.tasks[i].iteration);
+                }
+                return;
+            }
             run_defer_dispatch(run, i);
             return;
         }

@@ -263,4 +263,18 @@ expect_eq "$(json_get "$WORK/events.json" 'j.filter(e => e.type == "tool.request
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.body.messages.some(m => m.role == "tool") ? "result" : "first").join()')" \
   "first,result,result" "crash: model turns (the killed one and its resend)"
+# The budget is checked before every model call, the next turn after a tool round included:
+# the first call (a tool call billed 100 + 2,000 tokens, $0.0202) fits $0.03, the turn after it
+# would not, so the run stops there without a second request.
+sed 's/^name: Tool loop check/name: Tool loop budget\nbudget: {max_cost_usd: 0.03, on_exceed: fail}/' "$FIX" > "$WORK/budget.yaml"
+reset
+config "oa/gpt-test"
+sed -i 's|models: {gpt-test: {}}|models: {gpt-test: {input_per_million: 2, output_per_million: 10}}|' "$WORK/baton.yaml"
+script '[{"route":"openai","tool_call":{"name":"read_artifact","arguments":{"name":"notes.md"}},"usage":{"input":100,"output":2000}}]'
+expect_exit 1 "$BATON" run "$WORK/budget.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d-budget"
+expect_grep 'budget of \$0.0300 would be exceeded: \$0.0202 spent' "$WORK/out"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.length')" 1 "no model call past the budget after a tool round"
+events "$(json_get "$WORK/out" 'j.run_id')" "$WORK/d-budget"
+expect_eq "$(json_get "$WORK/events.json" 'j.filter(e => e.type == "tool.result").length')" 1 "the tool ran before the check"
 finish
