@@ -332,12 +332,18 @@ const json_t *run_task_model(const engine_run_t *run, uint32_t i) {
     return m ? m : run->wf->tasks[i].model;
 }
 
-/* on_exceed: downgrade. The tiers from the most capable down; the first whose estimate fits
- * what is left of the budget is the task's model from now on (journaled, so a resumed run keeps
- * it). NULL when none fits. */
-static const char *cheaper_tier(const engine_run_t *run, const wf_task_t *t, double left) {
+/* on_exceed: downgrade. The tiers from the most capable down, below the task's own when that is
+ * one of them (so every downgrade is a step down, and a run cannot go round in circles); the
+ * first whose estimate fits what is left of the budget is the task's model from now on
+ * (journaled, so a resumed run keeps it). NULL when none fits. */
+static const char *cheaper_tier(const engine_run_t *run, uint32_t i, double left) {
     static const char *const tiers[] = {"best", "balanced", "fast", "local"};
-    for (size_t k = 0; k < sizeof tiers / sizeof *tiers; k++) {
+    const wf_task_t *t = &run->wf->tasks[i];
+    const char *now = json_string_value(run_task_model(run, i));
+    size_t from = 0;
+    for (size_t k = 0; now && k < sizeof tiers / sizeof *tiers; k++)
+        if (!strcmp(now, tiers[k])) from = k + 1;
+    for (size_t k = from; k < sizeof tiers / sizeof *tiers; k++) {
         json_t *m = json_string(tiers[k]);
         double e = estimate_task_cost(run, t, m);
         json_decref(m);
@@ -378,25 +384,32 @@ static char *limit_message(const engine_run_t *run, const spend_limit_t *l, cons
                      !strcmp(l->kind, "daily") ? "" : "'", l->spent_usd, task, estimate);
 }
 
-int run_check_budget(engine_run_t *run, uint32_t i) {
+bool run_spend_room(const engine_run_t *run, double *left) {
+    spend_limit_t lim;
+    if (!tightest_limit(run, &lim)) return false;
+    *left = lim.limit_usd > lim.spent_usd ? lim.limit_usd - lim.spent_usd : 0;
+    return true;
+}
+
+/* A call of task i estimated at `estimate` does not fit `lim`: journals it and applies
+ * on_exceed. 0: go on, on the cheaper tier just chosen; 1: the run failed or paused. */
+static int budget_exceeded(engine_run_t *run, uint32_t i, const spend_limit_t *l, double estimate,
+                           const char *detail) {
     const workflow_t *wf = run->wf;
     const wf_task_t *t = &wf->tasks[i];
-    spend_limit_t lim;
-    if ((t->type != TASK_AGENT && t->type != TASK_CONSENSUS) || !tightest_limit(run, &lim)) return 0;
-    double estimate = estimate_task_cost(run, t, run_task_model(run, i));
-    if (lim.spent_usd + estimate <= lim.limit_usd) return 0;
+    spend_limit_t lim = *l;
     char *msg = limit_message(run, &lim, t->id, estimate);
-    run_emit(run, "budget.exceeded", json_pack("{s:s, s:s, s:f, s:f, s:f, s:s}", "task", t->id,
+    run_emit(run, "budget.exceeded", json_pack("{s:s, s:s, s:f, s:f, s:f, s:s, s:s?}", "task", t->id,
                                                "limit", lim.kind, "budget_usd", lim.limit_usd,
                                                "spent_usd", lim.spent_usd, "estimate_usd",
-                                               estimate, "message", msg));
+                                               estimate, "message", msg, "detail", detail));
     if (wf->on_exceed == BUDGET_FAIL) {
         run_stop(run, "run.failed", msg);
         free(msg);
         return 1;
     }
     const char *tier = wf->on_exceed == BUDGET_DOWNGRADE
-                           ? cheaper_tier(run, t, lim.limit_usd - lim.spent_usd) : NULL;
+                           ? cheaper_tier(run, i, lim.limit_usd - lim.spent_usd) : NULL;
     if (tier) {
         json_t *from = (json_t *)run_task_model(run, i);
         run_emit(run, "budget.downgraded", json_pack("{s:s, s:O?, s:s}", "task", t->id, "from",
@@ -408,6 +421,21 @@ int run_check_budget(engine_run_t *run, uint32_t i) {
     run_emit(run, "run.paused", json_pack("{s:s}", "reason", msg));
     free(msg);
     return 1;
+}
+
+int run_check_budget(engine_run_t *run, uint32_t i) {
+    const wf_task_t *t = &run->wf->tasks[i];
+    spend_limit_t lim;
+    if ((t->type != TASK_AGENT && t->type != TASK_CONSENSUS) || !tightest_limit(run, &lim)) return 0;
+    double estimate = estimate_task_cost(run, t, run_task_model(run, i));
+    if (lim.spent_usd + estimate <= lim.limit_usd) return 0;
+    return budget_exceeded(run, i, &lim, estimate, NULL);
+}
+
+int run_budget_refused(engine_run_t *run, uint32_t i, double estimate, const char *detail) {
+    spend_limit_t lim;
+    if (!tightest_limit(run, &lim)) return 0; /* the limits moved on meanwhile: just try again */
+    return budget_exceeded(run, i, &lim, estimate, detail);
 }
 
 static void start_ready_task(engine_run_t *run, uint32_t i) {

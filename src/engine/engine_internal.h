@@ -107,6 +107,13 @@ void run_defer_dispatch(engine_run_t *run, uint32_t i);
  * budget.downgraded); 1 the budget stopped the run
  * (journaled: budget.exceeded, then run.failed or run.paused as on_exceed says). */
 int run_check_budget(engine_run_t *run, uint32_t i);
+/* What the spending limits (the run's budget, the daily limits) leave for run's next call; false
+ * when none applies. */
+bool run_spend_room(const engine_run_t *run, double *left);
+/* The router refused task i's call because every candidate could pass the spending limits (the
+ * cheapest estimated at `estimate`): journals budget.exceeded and applies on_exceed, as
+ * run_check_budget does. */
+int run_budget_refused(engine_run_t *run, uint32_t i, double estimate, const char *detail);
 /* The model task i calls: a budget downgrade's tier, else the task's own (NULL: the agent's). */
 const json_t *run_task_model(const engine_run_t *run, uint32_t i);
 /* Queues an attempt to start when the run has room for it (see due_attempt_t). */

@@ -311,6 +311,7 @@ void agent_dispatch(engine_run_t *run, uint32_t i) {
         .accept = t->quality_threshold > 0 ? quality_accept : NULL, .accept_ud = x,
         .tools = tools, .transcript = x->transcript,
     };
+    req.cost_capped = run_spend_room(run, &req.max_cost_usd);
     x->call = provider_call(run->eng->o.provider, &req, agent_done, x);
     json_decref(tools);
     task_arm_timeout(run, i);
@@ -345,6 +346,19 @@ static void agent_done(void *ud, llm_response_t *resp, const llm_error_t *error)
     const wf_task_t *t = &run->wf->tasks[i];
     const wf_agent_t *a = t->agent;
     x->call = NULL;
+    if (!resp && error && error->kind == LLM_ERR_SPEND_LIMIT) {
+        /* No candidate could answer within the spending limits: on_exceed decides, as before any
+         * call. Downgraded, the attempt asks again on the cheaper tier. */
+        if (run_budget_refused(run, i, error->estimate_usd, error->message)) {
+            if (run->st.status == RS_PAUSED) {
+                if (x->timer_ready) uv_timer_stop(&x->timer);
+                run_queue_attempt(run, i, run->st.tasks[i].attempt, run->st.tasks[i].iteration);
+            }
+            return;
+        }
+        agent_dispatch(run, i);
+        return;
+    }
     if (!resp) {
         /* A provider's Retry-After wins over the backoff when it is longer (spec 2). */
         run->exec[i].retry_after_ms = error ? error->retry_after_ms : -1;

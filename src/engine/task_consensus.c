@@ -127,6 +127,9 @@ void consensus_dispatch(engine_run_t *run, uint32_t i) {
     x->votes_pending = n;
     const task_state_t *ts = &run->st.tasks[i];
     const json_t *model = run_task_model(run, i);
+    /* The votes share what the spending limits leave: each may use its part of it. */
+    double room = 0;
+    bool capped = run_spend_room(run, &room);
     for (size_t k = 0; k < n; k++) {
         const wf_agent_t *a = t->consensus_agent_refs[k];
         ctx[k] = (vote_ctx_t){x, k, 0};
@@ -137,6 +140,7 @@ void consensus_dispatch(engine_run_t *run, uint32_t i) {
             .iteration = ts->iteration, .agent = a, .system = system, .prompt = user,
             .inputs = inputs, .model = model ? model : a->model, .format = OUTPUT_JSON,
             .schema = schema, .max_tokens = a->max_tokens, .temperature = a->temperature,
+            .cost_capped = capped, .max_cost_usd = room / (double)n,
         };
         x->vote_calls[k] = provider_call(run->eng->o.provider, &req, vote_done, &ctx[k]);
         free(system);

@@ -29,7 +29,8 @@ int64_t llm_estimate_tokens(const char *text) {
 /* Another model may avoid anything but our own bad request, and a quality verdict that is
  * already the end of the walk. */
 bool llm_error_moves_on(const llm_error_t *e) {
-    return e && e->kind != LLM_ERR_OTHER && e->kind != LLM_ERR_QUALITY;
+    return e && e->kind != LLM_ERR_OTHER && e->kind != LLM_ERR_QUALITY &&
+           e->kind != LLM_ERR_SPEND_LIMIT;
 }
 
 /* What a model wrote as arguments, clipped for the message that goes back to it. */

@@ -46,6 +46,11 @@ typedef struct llm_request {
      * the call is in flight; accept_ud must live that long. */
     bool (*accept)(void *accept_ud, const llm_response_t *resp, char *why, size_t whylen);
     void *accept_ud;
+    /* With cost_capped, what the spending limits leave for this call (the run's budget, the
+     * daily limits): candidates whose estimate (prompt + max_tokens at their prices) is above
+     * it are skipped. */
+    bool cost_capped;
+    double max_cost_usd;
     const json_t *tools;         /* tool definitions offered to the model, or NULL */
     const json_t *transcript;    /* earlier turns of this attempt (tool calls, results), or NULL */
     /* An embedding request when `texts` is set (llm/embed.h builds them): one vector per text,

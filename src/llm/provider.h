@@ -30,6 +30,7 @@ typedef enum {
     LLM_ERR_AUTH,        /* 401/403: a key is missing or wrong */
     LLM_ERR_MALFORMED,   /* a response that does not parse, a stream cut before its end */
     LLM_ERR_QUALITY,     /* every candidate answered below the task's quality threshold */
+    LLM_ERR_SPEND_LIMIT, /* every candidate left could pass req.max_cost_usd: none was called */
 } llm_error_kind_t;
 
 typedef struct llm_error {
@@ -39,6 +40,7 @@ typedef struct llm_error {
     const char *message;    /* for people: what failed, never a key */
     int64_t output_tokens;  /* what a cut stream delivered before it broke (0: none) */
     int64_t total_ms;
+    double estimate_usd;    /* LLM_ERR_SPEND_LIMIT: the cheapest candidate's estimate */
 } llm_error_t;
 
 /* One physical call, as `llm.call` journals it: every call, answered, failed or cancelled. */

@@ -61,6 +61,8 @@ struct llm_call {
     char *run_id, *task_id, *system, *prompt, *feedback;
     json_t *inputs, *model, *schema, *tools, *transcript;
     int64_t tokens;         /* what the limiters charge for it: prompt estimate + max_tokens */
+    double over_limit_usd;  /* the cheapest estimate of a candidate skipped for the spending
+                             * limit (req.max_cost_usd), 0 when none was */
     bool waiting;           /* queued at the current candidate's limiter */
     bool probe;             /* this call is its candidate's half-open probe */
     uv_timer_t kick;        /* starts the first try on the next loop turn (see route) */
@@ -285,6 +287,13 @@ static void try_next(llm_call_t *c, const llm_error_t *last) {
     uint64_t soonest = UINT64_MAX;
     while (c->next < c->n_order) {
         candidate_t *cand = &r->cands[c->order[c->next++]];
+        double estimate = c->req.cost_capped ? request_cost(cand, &c->req) : 0;
+        if (c->req.cost_capped && estimate > c->req.max_cost_usd) {
+            /* This candidate could take the run past a spending limit: a dearer fallback is
+             * exactly how budgets leak, so it is not tried. */
+            if (!c->over_limit_usd || estimate < c->over_limit_usd) c->over_limit_usd = estimate;
+            continue;
+        }
         if (breaker_allows(r, cand, &c->probe)) {
             if (cand->lim && !limiter_try(cand->lim, c->tokens)) {
                 /* Under the provider's limits: wait in its queue (limit_granted, limit_expired). */
@@ -297,9 +306,19 @@ static void try_next(llm_call_t *c, const llm_error_t *last) {
         }
         if (cand->open_until < soonest) soonest = cand->open_until;
     }
-    char msg[160];
+    char msg[600];
     llm_error_t skipped = {.kind = LLM_ERR_SERVER, .retry_after_ms = -1, .message = msg};
-    if (!last && soonest != UINT64_MAX) {
+    if (c->over_limit_usd > 0) {
+        /* Candidates were left untried for the spending limits: that, not the last failure, is
+         * why the walk ends here, and the run's on_exceed decides what happens next. */
+        snprintf(msg, sizeof msg, "every candidate left may cost more than the $%.4f the spending "
+                 "limits leave (the cheapest up to $%.4f)%s%.300s", c->req.max_cost_usd,
+                 c->over_limit_usd, last ? "; the last one tried failed: " : "",
+                 last && last->message ? last->message : "");
+        skipped.kind = LLM_ERR_SPEND_LIMIT;
+        skipped.estimate_usd = c->over_limit_usd;
+        last = &skipped;
+    } else if (!last && soonest != UINT64_MAX) {
         /* Every candidate's breaker is open: the attempt fails, and the engine's retry waits
          * until the first breaker may let a probe through. */
         uint64_t now = uv_now(r->loop);

@@ -313,6 +313,25 @@ expect_eq "$(json_get "$WORK/out" "$call.input_tokens > 0")" true "the prompt is
 expect_eq "$(json_get "$WORK/out" "(($call.input_tokens * 2 + $call.output_tokens * 10) / 1e6).toFixed(8) == $call.call_cost_usd.toFixed(8)")" true "cost from the tokens"
 expect_eq "$(json_get "$WORK/out" "$call.call_cost_usd.toFixed(8) == Number($cost).toFixed(8)")" true "the run's cost includes it"
 
+# 4k. The budget holds across fallbacks: when the cheap first candidate fails, a dearer one
+#     whose estimate would pass the budget is not tried; the run's on_exceed applies instead.
+cat > "$WORK/fallback-budget.yaml" <<YAML
+name: Fallback budget
+budget: {max_cost_usd: 0.001, on_exceed: fail}
+agents: {w: {instructions: Write., model: fast, max_tokens: 200}}
+tasks:
+  - {id: write, agent: w, max_retries: 0}
+YAML
+reset
+config "[paid/fail-500, paid/gpt-test]" "[paid/gpt-test]"
+sed -i 's|      fail-500: {input_per_million: 2, output_per_million: 10}|      fail-500: {input_per_million: 0.1, output_per_million: 0.4}|' "$WORK/baton.yaml"
+expect_exit 1 "$BATON" run "$WORK/fallback-budget.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4k"
+expect_grep 'budget of \$0.0010 would be exceeded: \$0.0000 spent, task .write. may cost up to \$0.002' "$WORK/out"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.model).join(",")')" "fail-500" "the dearer fallback is not called"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4k"
+expect_eq "$(json_get "$WORK/out" '/last one tried failed: paid\/fail-500: HTTP 500/.test(j.find(e => e.type == "budget.exceeded").data.detail)')" true "why the fallback was skipped"
+
 # 5. A provider whose key variable is unset is left out, and says so.
 reset
 config "[paid/gpt-test]" "[paid/gpt-test]"
