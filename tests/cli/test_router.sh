@@ -64,6 +64,23 @@ expect_eq "$(json_get "$WORK/req.json" 'j[0].body.messages[0].role')" system "sy
 expect_eq "$(json_get "$WORK/req.json" 'j[1].body.response_format.type')" json_schema "response_format"
 expect_eq "$(json_get "$WORK/req.json" 'j[1].body.response_format.json_schema.schema.required[0]')" score "schema sent"
 
+# 1b. The JSON repair loop: an answer that breaks the agent's schema goes back to the same model
+#     with the validator's message, in the same attempt; both answers are paid for.
+reset
+config "[paid/gpt-test]" "[paid/gpt-test]"
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"Tide pools hold life.","usage":{"input":100,"output":10}},
+  {"route":"openai","json":{"score":42},"usage":{"input":200,"output":10}},
+  {"route":"openai","json":{"score":8},"usage":{"input":300,"output":10}}]' > /dev/null
+expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d1b"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.score.outputs.score')" 8 "repaired JSON output"
+# (100*2 + 10*10 + 200*2 + 10*10 + 300*2 + 10*10)/1e6
+expect_eq "$(json_get "$WORK/out" 'j.cost_usd.toFixed(6)')" "0.001500" "the rejected answer is paid for"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.length')" 3 "one repair round"
+expect_eq "$(json_get "$WORK/req.json" 'JSON.stringify(j[2].body.messages).includes("42") && /maximum|at most|<= ?10/.test(JSON.stringify(j[2].body.messages))')" true "the validator's message goes back"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d1b"
+expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "task.output_rejected").map(e => e.data.task + ":" + e.data.repair).join()')" "score:1" "output_rejected journaled"
+
 # 2. Local first: the local model is tried before the paid one, whatever the order written.
 reset
 config "[paid/gpt-test, local/llama-test]" "[local/llama-test]"
