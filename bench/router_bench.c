@@ -2,11 +2,15 @@
  *   - N concurrent calls through the router to a fake OpenAI-compatible server that answers
  *     each after a fixed latency: time until the last answer, and peak RSS;
  *   - the router's own overhead per call: the offline model through the router versus called
- *     directly, same requests.
+ *     directly, same requests;
+ *   - the layer in front of the router (llm/recall.h): its cost with the cache off, and a
+ *     cache hit (a lookup in SQLite on the thread pool) against the offline model it replaces.
  * Usage: router_bench PORT [N]   (bench/run.sh starts the fake and passes its port) */
 #include "llm/offline.h"
 #include "llm/provider.h"
+#include "llm/recall.h"
 #include "llm/router.h"
+#include "store/store.h"
 #include "util/xalloc.h"
 
 #include <stdio.h>
@@ -33,6 +37,11 @@ static void on_done(void *ud, llm_response_t *resp, const llm_error_t *err) {
     }
     llm_response_free(resp);
     free(resp);
+}
+
+/* Counts the calls a cache answered (the bench checks that every "hit" was one). */
+static void count_cached(void *ud, const llm_call_record_t *rec) {
+    if (rec->cached) ++*(int *)ud;
 }
 
 static double run_calls(uv_loop_t *loop, llm_provider_t *p, const wf_agent_t *agent, int n,
@@ -92,7 +101,46 @@ int main(int argc, char **argv) {
     printf("| offline model, direct | %d | %.0f | %.2f | %d | |\n", n, direct_ms, direct_ms * 1000 / n, a.failed);
     printf("| offline model, through the router | %d | %.0f | %.2f | %d | |\n", n, routed_ms,
            routed_ms * 1000 / n, b.failed);
+
+    /* The layer the engine calls, cache off (a pass-through) and on (every call a hit: one
+     * answer stored first, then n identical questions; temperature 0 so they may be cached). */
+    char dir[] = "/tmp/baton-bench-XXXXXX";
+    double layer_ms = 0, hit_ms = 0;
+    tally_t c = {0}, d = {0}, warm = {0};
+    if (mkdtemp(dir)) {
+        char *db = xasprintf("%s/baton.db", dir);
+        store_t *st = store_open(db, STORE_DURABILITY_NORMAL, &err); /* creates the schema */
+        if (st) store_close(st);
+        recall_t *off = recall_new(&loop, r, &(recall_opts_t){.db_path = db}, &err);
+        if (off) {
+            layer_ms = run_calls(&loop, recall_provider(off), &agent, n, offline, &c);
+            recall_free(off);
+        }
+        json_t *cfg = json_pack("{s:{s:b}}", "cache", "enabled", 1);
+        recall_t *on = recall_new(&loop, r, &(recall_opts_t){.config = cfg, .db_path = db}, &err);
+        int hits = 0;
+        if (on) {
+            run_calls(&loop, recall_provider(on), &agent, 1, offline, &warm);
+            recall_set_observer(on, count_cached, &hits);
+            for (int k = 0; k < 100; k++) uv_run(&loop, UV_RUN_NOWAIT); /* the put lands */
+            uv_sleep(50);
+            uv_run(&loop, UV_RUN_NOWAIT);
+            hit_ms = run_calls(&loop, recall_provider(on), &agent, n, offline, &d);
+            recall_free(on);
+        }
+        json_decref(cfg);
+        printf("| offline model, through the cache layer (cache off) | %d | %.0f | %.2f | %d | |\n", n,
+               layer_ms, layer_ms * 1000 / n, c.failed);
+        printf("| cache hits (SQLite on the thread pool) | %d | %.0f | %.2f | %d | |\n", hits, hit_ms,
+               hit_ms * 1000 / n, d.failed + (n - hits));
+        char *rm = xasprintf("rm -rf %s", dir);
+        if (system(rm) != 0) fprintf(stderr, "could not remove %s\n", dir);
+        free(rm);
+        free(db);
+    }
     printf("\nrouter overhead per call: %.2f µs\n", (routed_ms - direct_ms) * 1000 / n);
+    if (layer_ms > 0)
+        printf("cache layer overhead per call (cache off): %.2f µs\n", (layer_ms - routed_ms) * 1000 / n);
     provider_destroy(direct);
     router_free(r);
     json_decref(tier);
