@@ -214,6 +214,9 @@ void catalog_free(agent_catalog_t *cat);
 
 /* "300", 300, "5m", "24h", "2s", "1h30m", "500ms" -> seconds. -1 on a malformed value. */
 double wf_parse_duration(const char *s);
+/* A configuration duration (a number of seconds, or a string as above) in milliseconds; dflt
+ * when v is absent, malformed or negative. */
+long wf_duration_ms(const json_t *v, long dflt);
 
 /* Names used in messages and events. */
 const char *task_type_name(task_type_t t);

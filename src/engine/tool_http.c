@@ -173,15 +173,6 @@ void tools_cancel(engine_run_t *run, uint32_t i) {
     fetch_free(f);
 }
 
-static long duration_ms(const json_t *v, long dflt) {
-    if (json_is_number(v)) return (long)(json_number_value(v) * 1000);
-    if (json_is_string(v)) {
-        double s = wf_parse_duration(json_string_value(v));
-        if (s > 0) return (long)(s * 1000);
-    }
-    return dflt;
-}
-
 tool_status_t tool_http_fetch(engine_run_t *run, uint32_t i, const json_t *call, tool_done_fn done,
                               char **content, bool *is_error) {
     const json_t *cfg = json_object_get(run->eng->o.tools_config, "http_fetch");
@@ -208,7 +199,7 @@ tool_status_t tool_http_fetch(engine_run_t *run, uint32_t i, const json_t *call,
     f->started_ms = engine_now_ms();
     static const char *const headers[] = {"Accept: text/*, application/json;q=0.9, */*;q=0.5",
                                           "User-Agent: baton-http-fetch", NULL};
-    long total = duration_ms(json_object_get(cfg, "timeout"), TOOLS_DEFAULT_TIMEOUT_MS);
+    long total = wf_duration_ms(json_object_get(cfg, "timeout"), TOOLS_DEFAULT_TIMEOUT_MS);
     http_req_opts_t o = {.method = "GET", .url = url, .headers = headers,
                          .connect_timeout_ms = total < 10000 ? total : 10000,
                          .total_timeout_ms = total, .on_data = fetch_data, .on_done = fetch_done,

@@ -19,6 +19,44 @@ void llm_response_free(llm_response_t *r) {
     memset(r, 0, sizeof *r);
 }
 
+void llm_request_keep(llm_request_t *dst, const llm_request_t *src) {
+    *dst = *src;
+    dst->run_id = xstrdup(src->run_id);
+    dst->task_id = xstrdup(src->task_id);
+    dst->system = xstrdup(src->system);
+    dst->prompt = xstrdup(src->prompt);
+    dst->feedback = xstrdup(src->feedback);
+    dst->inputs = json_incref((json_t *)src->inputs);
+    dst->model = json_incref((json_t *)src->model);
+    dst->schema = json_incref((json_t *)src->schema);
+    dst->tools = json_incref((json_t *)src->tools);
+    dst->transcript = json_deep_copy(src->transcript);
+    if (src->texts) {
+        char **texts = xcalloc(src->n_texts + 1, sizeof *texts);
+        for (size_t i = 0; i < src->n_texts; i++) texts[i] = xstrdup(src->texts[i]);
+        dst->texts = (const char *const *)texts;
+    }
+}
+
+/* The casts undo llm_request_keep's: a kept request owns these (llm.h). */
+void llm_request_drop(llm_request_t *r) {
+    free((char *)r->run_id);
+    free((char *)r->task_id);
+    free((char *)r->system);
+    free((char *)r->prompt);
+    free((char *)r->feedback);
+    json_decref((json_t *)r->inputs);
+    json_decref((json_t *)r->model);
+    json_decref((json_t *)r->schema);
+    json_decref((json_t *)r->tools);
+    json_decref((json_t *)r->transcript);
+    if (r->texts) {
+        for (size_t i = 0; i < r->n_texts; i++) free((char *)r->texts[i]);
+        free((void *)r->texts);
+    }
+    memset(r, 0, sizeof *r);
+}
+
 int64_t llm_estimate_tokens(const char *text) {
     if (!text || !*text) return 0;
     size_t n = strlen(text);

@@ -77,6 +77,13 @@ struct llm_response {
 
 void llm_response_free(llm_response_t *r);
 
+/* For a layer that keeps a request beyond provider_call (the router's fallback, the cache's
+ * lookup): *dst becomes a copy that owns what it points at (strings and texts duplicated, JSON
+ * referenced, the transcript deep-copied since its owner grows it after the call). The agent stays
+ * borrowed: it lives with its workflow. llm_request_drop frees such a copy, and only such. */
+void llm_request_keep(llm_request_t *dst, const llm_request_t *src);
+void llm_request_drop(llm_request_t *r);
+
 /* One normalised tool call: {"id", "name", "arguments"} from the arguments as the model wrote
  * them (JSON text; NULL or "" means {}). Text that is not a JSON object gives arguments {} and
  * "invalid_arguments" (the text, clipped), so the engine can tell the model what was wrong.

@@ -36,9 +36,8 @@ struct llm_call {
     recall_t *r;
     llm_done_fn done;
     void *ud;
-    llm_request_t req;          /* owned copy: a cache miss calls the router on a later turn */
-    char *run_id, *task_id, *system, *prompt, *feedback;
-    json_t *inputs, *model, *schema;
+    llm_request_t req;          /* kept (llm_request_keep): a cache miss calls the router on a
+                                 * later turn */
     char key[REQKEY_HEX_LEN + 1];
     bool cacheable;
     uint64_t started;           /* loop time */
@@ -76,14 +75,7 @@ static void on_router_call(void *ud, const llm_call_record_t *rec) {
 
 static void call_closed(uv_handle_t *h) {
     llm_call_t *c = h->data;
-    free(c->run_id);
-    free(c->task_id);
-    free(c->system);
-    free(c->prompt);
-    free(c->feedback);
-    json_decref(c->inputs);
-    json_decref(c->model);
-    json_decref(c->schema);
+    llm_request_drop(&c->req);
     if (c->answer) {
         llm_response_free(c->answer);
         free(c->answer);
@@ -113,7 +105,7 @@ static void remember(llm_call_t *c, const char *candidate, const llm_response_t 
     if (to_cache) respcache_put(r->cache, c->key, candidate, j);
     if (to_record) {
         json_t *request = reqkey_canonical(&c->req, r->tiers);
-        recordings_put(r->recs, c->key, c->task_id, candidate, request, j);
+        recordings_put(r->recs, c->key, c->req.task_id, candidate, request, j);
         json_decref(request);
         r->recorded++;
     }
@@ -127,7 +119,7 @@ static void answer_stored(llm_call_t *c, llm_response_t *resp, const char *candi
     resp->latency_ms = took;
     resp->first_token_ms = took;
     observe(c->r, (llm_call_record_t){
-                      .run_id = c->run_id, .task_id = c->task_id, .attempt = c->req.attempt,
+                      .run_id = c->req.run_id, .task_id = c->req.task_id, .attempt = c->req.attempt,
                       .candidate = candidate, .status = "ok", .input_tokens = resp->input_tokens,
                       .output_tokens = resp->output_tokens, .cached_tokens = resp->cached_tokens,
                       .first_token_ms = took, .total_ms = took, .cached = true});
@@ -185,8 +177,8 @@ static void replay_fire(uv_timer_t *t) {
     }
     char *msg = xasprintf("replay: no recording for task '%s' (request key %s) in %s; the "
                           "request differs from every recorded one: record it again with "
-                          "--llm-mode record", c->task_id, c->key, c->r->recs_path);
-    observe(c->r, (llm_call_record_t){.run_id = c->run_id, .task_id = c->task_id,
+                          "--llm-mode record", c->req.task_id, c->key, c->r->recs_path);
+    observe(c->r, (llm_call_record_t){.run_id = c->req.run_id, .task_id = c->req.task_id,
                                       .attempt = c->req.attempt, .candidate = "replay",
                                       .status = "error", .error = msg, .first_token_ms = -1});
     llm_error_t err = {.kind = LLM_ERR_OTHER, .retry_after_ms = -1, .message = msg};
@@ -202,15 +194,7 @@ static llm_call_t *recall_call(llm_provider_t *base, const llm_request_t *req, l
     c->r = r;
     c->done = done;
     c->ud = ud;
-    c->req = *req;
-    c->req.run_id = c->run_id = xstrdup(req->run_id);
-    c->req.task_id = c->task_id = xstrdup(req->task_id);
-    c->req.system = c->system = xstrdup(req->system);
-    c->req.prompt = c->prompt = xstrdup(req->prompt);
-    c->req.feedback = c->feedback = xstrdup(req->feedback);
-    c->req.inputs = c->inputs = json_incref((json_t *)req->inputs);
-    c->req.model = c->model = json_incref((json_t *)req->model);
-    c->req.schema = c->schema = json_incref((json_t *)req->schema);
+    llm_request_keep(&c->req, req);
     c->started = uv_now(r->loop);
     uv_timer_init(r->loop, &c->timer);
     c->timer.data = c;

@@ -56,10 +56,9 @@ struct llm_call {
     llm_call_t *inner;
     llm_done_fn done;
     void *ud;
-    /* the request, owned: the next candidate needs it after the caller's copy is gone */
+    /* the request, kept (llm_request_keep): the next candidate needs it after the caller's
+     * copy is gone */
     llm_request_t req;
-    char *run_id, *task_id, *system, *prompt, *feedback;
-    json_t *inputs, *model, *schema, *tools, *transcript;
     int64_t tokens;         /* what the limiters charge for it: prompt estimate + max_tokens */
     double over_limit_usd;  /* the cheapest estimate of a candidate skipped for the spending
                              * limit (req.max_cost_usd), 0 when none was */
@@ -117,7 +116,7 @@ static double request_cost(const candidate_t *cand, const llm_request_t *req) {
 
 /* The candidates of the request's model, in the order the routing policy gives them. */
 static void plan(router_t *r, llm_call_t *c) {
-    json_t *ids = model_ids(r, c->model);
+    json_t *ids = model_ids(r, c->req.model);
     size_t n = 0, *idx = xcalloc(json_array_size(ids) + 1, sizeof *idx);
     size_t i;
     json_t *id;
@@ -158,16 +157,7 @@ static void call_free(llm_call_t *c) { uv_close((uv_handle_t *)&c->kick, call_cl
 
 static void call_release(llm_call_t *c) {
     free(c->order);
-    free(c->run_id);
-    free(c->task_id);
-    free(c->system);
-    free(c->prompt);
-    free(c->feedback);
-    json_decref(c->inputs);
-    json_decref(c->model);
-    json_decref(c->schema);
-    json_decref(c->tools);
-    json_decref(c->transcript);
+    llm_request_drop(&c->req);
     free(c);
 }
 
@@ -181,7 +171,7 @@ static void record(llm_call_t *c, const char *status, const llm_response_t *resp
     if (!r->observe) return;
     const candidate_t *cand = &r->cands[c->order[c->next - 1]];
     llm_call_record_t rec = {
-        .run_id = c->run_id, .task_id = c->task_id, .attempt = c->req.attempt,
+        .run_id = c->req.run_id, .task_id = c->req.task_id, .attempt = c->req.attempt,
         .candidate = cand->id, .status = status, .error = err ? err->message : NULL,
         .first_token_ms = resp ? resp->first_token_ms : -1,
         .total_ms = resp ? resp->latency_ms : err ? err->total_ms : 0,
@@ -363,19 +353,9 @@ static llm_call_t *route(llm_provider_t *base, const llm_request_t *req, llm_don
     c->r = r;
     c->done = done;
     c->ud = ud;
-    c->req = *req;
-    c->req.run_id = c->run_id = xstrdup(req->run_id);
-    c->req.task_id = c->task_id = xstrdup(req->task_id);
-    c->req.system = c->system = xstrdup(req->system);
-    c->req.prompt = c->prompt = xstrdup(req->prompt);
-    c->req.feedback = c->feedback = xstrdup(req->feedback);
-    c->req.inputs = c->inputs = json_incref((json_t *)req->inputs);
-    c->req.model = c->model = json_incref((json_t *)(req->model ? req->model
-                                                   : req->agent ? req->agent->model : NULL));
-    c->req.schema = c->schema = json_incref((json_t *)req->schema);
-    /* the caller may change its transcript once this call ends: a copy, not a reference */
-    c->req.tools = c->tools = json_incref((json_t *)req->tools);
-    c->req.transcript = c->transcript = json_deep_copy(req->transcript);
+    llm_request_keep(&c->req, req);
+    /* the agent's own model when the request names none */
+    if (!c->req.model && req->agent) c->req.model = json_incref(req->agent->model);
     c->tokens = prompt_tokens(&c->req) + output_allowance(&c->req);
     plan(r, c);
     if (!c->n_order) {
@@ -409,15 +389,6 @@ static void route_cancel(llm_call_t *c) {
 static void route_destroy(llm_provider_t *base) { (void)base; }
 
 /* ---- configuration ------------------------------------------------------------------------ */
-
-static long duration_ms(const json_t *v, long dflt) {
-    if (json_is_number(v)) return (long)(json_number_value(v) * 1000);
-    if (json_is_string(v)) {
-        double s = wf_parse_duration(json_string_value(v));
-        if (s > 0) return (long)(s * 1000);
-    }
-    return dflt;
-}
 
 static void add(router_t *r, const char *id, llm_provider_t *p, llm_prices_t prices, bool local) {
     r->cands = xrealloc(r->cands, (r->n + 1) * sizeof *r->cands);
@@ -476,7 +447,7 @@ static int add_provider(router_t *r, const char *name, const json_t *pc, char **
             .concurrency = (int)json_integer_value(json_object_get(lc, "concurrency")),
             .requests_per_minute = json_number_value(json_object_get(lc, "requests_per_minute")),
             .tokens_per_minute = json_number_value(json_object_get(lc, "tokens_per_minute")),
-            .queue_timeout_ms = (uint64_t)duration_ms(json_object_get(lc, "queue_timeout"), 60000)};
+            .queue_timeout_ms = (uint64_t)wf_duration_ms(json_object_get(lc, "queue_timeout"), 60000)};
         lim = limiter_new(r->loop, ll, limit_granted, limit_expired);
         r->limiters = xrealloc(r->limiters, (r->n_limiters + 1) * sizeof *r->limiters);
         r->limiters[r->n_limiters++] = lim;
@@ -487,9 +458,9 @@ static int add_provider(router_t *r, const char *name, const json_t *pc, char **
         char *id = xasprintf("%s/%s", name, model);
         http_provider_opts_t o = {.name = id, .base_url = base, .api_key = key, .model = model,
                                   .prices = prices_of(mc),
-                                  .connect_timeout_ms = duration_ms(json_object_get(t, "connect"), 10000),
-                                  .first_byte_timeout_ms = duration_ms(json_object_get(t, "first_byte"), 60000),
-                                  .total_timeout_ms = duration_ms(json_object_get(t, "total"), 600000)};
+                                  .connect_timeout_ms = wf_duration_ms(json_object_get(t, "connect"), 10000),
+                                  .first_byte_timeout_ms = wf_duration_ms(json_object_get(t, "first_byte"), 60000),
+                                  .total_timeout_ms = wf_duration_ms(json_object_get(t, "total"), 600000)};
         add(r, id, ctor(r->http, &o), o.prices, local);
         r->cands[r->n - 1].lim = lim;
         free(id);
@@ -534,7 +505,7 @@ router_t *router_new(uv_loop_t *loop, const json_t *config, uint64_t offline_lat
     const json_t *br = json_object_get(json_object_get(config, "routing"), "breaker");
     json_int_t failures = json_integer_value(json_object_get(br, "failures"));
     r->breaker_failures = failures > 0 ? (int)failures : 5;
-    r->breaker_cooldown_ms = (uint64_t)duration_ms(json_object_get(br, "cooldown"), 30000);
+    r->breaker_cooldown_ms = (uint64_t)wf_duration_ms(json_object_get(br, "cooldown"), 30000);
     return r;
 }
 
