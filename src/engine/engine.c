@@ -196,6 +196,13 @@ void run_emit(engine_run_t *run, const char *type, json_t *data) {
         json_decref(data);
         return;
     }
+    if (!data) {
+        /* json_pack failed (text that is not UTF-8 reached an event): journaling the event
+         * without its data would lose what it says, so the engine stops and says why. */
+        engine_fatal(e, xasprintf("internal error in run %s: the data of a %s event could not be "
+                                  "built (text that is not UTF-8?)", run->st.run_id, type));
+        return;
+    }
     if (state_apply(&run->st, seq, now, type, data, err, sizeof err) != 0) {
         json_decref(data);
         engine_fatal(e, xasprintf("internal error in run %s: %s", run->st.run_id, err));

@@ -7,6 +7,7 @@
  * `kind: input`, which has the options, deadline and on_timeout such a step needs. */
 #include "core/template.h"
 #include "engine/engine_internal.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 #include <stdio.h>
@@ -14,15 +15,18 @@
 #include <string.h>
 
 static void tool_task_finished(engine_run_t *run, uint32_t i, const json_t *call,
-                               const char *content, bool is_error, int64_t ms) {
+                               const char *raw, bool is_error, int64_t ms) {
     (void)ms;
     const char *name = json_string_value(json_object_get(call, "name"));
+    /* It is journaled as a JSON string (an error message may quote arguments cut mid-character) */
+    char *content = utf8_valid(raw, raw ? strlen(raw) : 0);
     if (is_error) {
         /* A network failure may pass; a refusal or bad arguments will not. */
-        bool retryable = content && !strncmp(content, "fetch failed", 12);
-        char *msg = xasprintf("%s: %s", name ? name : "tool", content ? content : "failed");
+        bool retryable = !strncmp(content, "fetch failed", 12);
+        char *msg = xasprintf("%s: %s", name ? name : "tool", *content ? content : "failed");
         task_attempt_failed(run, i, msg, retryable, 0);
         free(msg);
+        free(content);
         return;
     }
     json_t *outputs = NULL;
@@ -31,8 +35,9 @@ static void tool_task_finished(engine_run_t *run, uint32_t i, const json_t *call
     if (name && !strcmp(name, "http_fetch") && sscanf(content, "HTTP %ld\n\n%n", &status, &body_at) == 1 &&
         body_at > 0)
         outputs = json_pack("{s:i, s:s}", "status", (int)status, "body", content + body_at);
-    if (!outputs) outputs = json_pack("{s:s}", "text", content ? content : "");
+    if (!outputs) outputs = json_pack("{s:s}", "text", content);
     task_attempt_succeeded(run, i, content, outputs, 0, false);
+    free(content);
 }
 
 void tool_task_dispatch(engine_run_t *run, uint32_t i) {

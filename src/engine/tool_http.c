@@ -4,6 +4,7 @@
  * allowed host cannot bounce the fetch to one that is not. */
 #include "engine/engine_internal.h"
 #include "engine/tools.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
@@ -110,35 +111,9 @@ static int fetch_data(void *ud, const char *data, size_t len) {
     return 0;
 }
 
-/* The body as text for the model: bytes that are not UTF-8 become '?' (the result is journaled
- * as a JSON string), and a body cut at max_bytes loses a split character at the end. */
-static char *body_text(strbuf_t *b) {
-    unsigned char *s = (unsigned char *)(b->buf ? b->buf : "");
-    size_t n = b->len, i = 0;
-    strbuf_t out = {0};
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c && c < 0x80) { /* ASCII, the common case */
-            sb_putc(&out, (char)c);
-            i++;
-            continue;
-        }
-        size_t need = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-        if (need > 1 && i + need > n) break; /* a character cut at the end */
-        bool good = need && !(need == 1 && c == 0);
-        for (size_t k = 1; good && k < need; k++) good = (s[i + k] & 0xC0) == 0x80;
-        json_t *probe = good ? json_stringn((const char *)s + i, need) : NULL; /* overlongs etc. */
-        if (probe) {
-            json_decref(probe);
-            sb_append(&out, (const char *)s + i, need);
-            i += need;
-        } else {
-            sb_putc(&out, '?');
-            i++;
-        }
-    }
-    return sb_take(&out);
-}
+/* The body as text for the model (journaled as a JSON string): bytes that are not UTF-8 become
+ * '?', and a body cut at max_bytes loses a split character at the end. */
+static char *body_text(strbuf_t *b) { return utf8_valid(b->buf, b->len); }
 
 static void fetch_done(void *ud, const http_result_t *res) {
     struct tool_fetch *f = ud;

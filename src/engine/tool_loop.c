@@ -9,6 +9,7 @@
  * most the one call whose result was not yet journaled, and never re-asks a person. */
 #include "engine/engine_internal.h"
 #include "engine/tools.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 #include <string.h>
@@ -90,11 +91,15 @@ bool tool_loop_pending(engine_run_t *run, uint32_t i) { return next_pending(&run
 void tool_loop_result(engine_run_t *run, uint32_t i, const json_t *call, const char *content,
                       bool is_error, int64_t ms) {
     const task_state_t *ts = &run->st.tasks[i];
+    /* Whatever a tool produced (a body, a message quoting the model's own bytes) becomes a JSON
+     * string: it must be valid UTF-8, or the event could not be built. */
+    char *text = utf8_valid(content, content ? strlen(content) : 0);
     run_emit(run, "tool.result",
              json_pack("{s:s, s:i, s:O, s:O, s:s, s:b, s:I}", "task", run->wf->tasks[i].id,
                        "attempt", ts->attempt, "id", json_object_get(call, "id"), "name",
-                       json_object_get(call, "name"), "content", content ? content : "",
-                       "is_error", is_error, "ms", (json_int_t)ms));
+                       json_object_get(call, "name"), "content", text, "is_error", is_error,
+                       "ms", (json_int_t)ms));
+    free(text);
 }
 
 void tool_loop_run(engine_run_t *run, uint32_t i) {
@@ -123,7 +128,11 @@ void tool_loop_run(engine_run_t *run, uint32_t i) {
         if (st == TOOL_DONE) {
             tool_loop_result(run, i, call, content, error, engine_now_ms() - t0);
             free(content);
+            /* The result is in the transcript now, unless the engine has stopped (a journal
+             * error): then nothing more may run, and the same call would come round for ever. */
+            bool stuck = run->eng->error || next_pending(x) == call;
             json_decref(call);
+            if (stuck) return;
             continue;
         }
         if (st == TOOL_HUMAN && x->timer_ready) {

@@ -1,6 +1,7 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,10 @@ void sb_grow(strbuf_t *sb, size_t extra) {
     if (sb->len + extra + 1 <= sb->cap) return;
     size_t cap = sb->cap ? sb->cap : 64;
     while (cap < sb->len + extra + 1) cap *= 2;
+    bool fresh = !sb->buf;
     sb->buf = xrealloc(sb->buf, cap);
     sb->cap = cap;
+    if (fresh) sb->buf[0] = '\0'; /* always NUL-terminated, even before the first byte */
 }
 
 void sb_append(strbuf_t *sb, const char *s, size_t n) {

@@ -172,6 +172,25 @@ expect_exit 1 "$BATON" run "$WORK/tooltasks.yaml" --config "$WORK/baton.yaml" --
 case "$(json_get "$WORK/out" 'j.tasks.fetch.error')" in "http_fetch: refused: http_fetch is not allowed"*) ok ;;
   *) fail "fetch task without allow_hosts: $(json_get "$WORK/out" 'j.tasks.fetch.error')" ;; esac
 
+# Text that is not UTF-8 once clipped (a name or URL of multibyte characters cut at a byte count
+# in the error message) must still make a journaled result: once, it made the tool loop spin.
+long=$(printf 'ツ%.0s' $(seq 70))
+reset
+config oa/gpt-test
+script "[{\"route\":\"openai\",\"tool_call\":{\"name\":\"write_artifact\",\"arguments\":{\"name\":\"$long.md\",\"content\":\"x\"}}},
+  {\"route\":\"openai\",\"text\":\"done\"}]"
+sed 's/tools: \[read_artifact\]/tools: [write_artifact]/' "$FIX" > "$WORK/write.yaml"
+D="$WORK/d-utf8"
+expect_exit 0 timeout 60 "$BATON" run "$WORK/write.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
+events "$(json_get "$WORK/out" 'j.run_id')" "$D"
+expect_eq "$(json_get "$WORK/events.json" '(r => r.data.is_error + " " + /is not an artifact name/.test(r.data.content))(j.find(e => e.type == "tool.result"))')" "true true" "a clipped multibyte name: an error result"
+printf 'name: Bad URL\ndefaults: {max_retries: 0}\ntasks:\n  - {id: fetch, type: tool, tool: http_fetch, args: {url: "%s"}}\n' "$long" > "$WORK/badurl.yaml"
+config oa/gpt-test "tools: {http_fetch: {allow_hosts: [\"127.0.0.1\"]}}"
+expect_exit 1 timeout 60 "$BATON" run "$WORK/badurl.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d-badurl"
+expect_eq "$(json_get "$WORK/out" 'j.status')" failed "a tool task with a multibyte URL fails cleanly"
+case "$(json_get "$WORK/out" 'j.tasks.fetch.error')" in "http_fetch: refused: "*) ok ;;
+  *) fail "multibyte URL: $(json_get "$WORK/out" 'j.tasks.fetch.error')" ;; esac
+
 # 3. ask_human becomes an input step; `baton approvals respond` answers it and the loop goes on.
 reset
 config an/claude-test
