@@ -248,6 +248,8 @@ static bool quality_accept(void *ud, const llm_response_t *resp, char *why, size
     const wf_task_t *t = &x->run->wf->tasks[x->index];
     const wf_agent_t *a = t->agent;
     char reason[400];
+    /* A turn that asks for tools has no answer to judge yet: the answer after them is judged. */
+    if (json_array_size(resp->tool_calls)) return true;
     if (a->format == OUTPUT_JSON) {
         json_t *v = parse_json_output(resp, a->schema, reason, sizeof reason);
         if (!v) return true;

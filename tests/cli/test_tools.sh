@@ -172,6 +172,16 @@ expect_exit 1 "$BATON" run "$WORK/tooltasks.yaml" --config "$WORK/baton.yaml" --
 case "$(json_get "$WORK/out" 'j.tasks.fetch.error')" in "http_fetch: refused: http_fetch is not allowed"*) ok ;;
   *) fail "fetch task without allow_hosts: $(json_get "$WORK/out" 'j.tasks.fetch.error')" ;; esac
 
+# A quality threshold judges the answer, not the turn that asks for tools (which has no text).
+reset
+config oa/gpt-test
+script '[{"route":"openai","tool_call":{"name":"read_artifact","arguments":{"name":"notes.md"}}}]'
+sed 's/^    prompt: Summarise notes.md/    prompt: Summarise notes.md\n    quality_threshold: 0.5/' "$FIX" > "$WORK/quality.yaml"
+grep -q "quality_threshold: 0.5" "$WORK/quality.yaml" || fail "the quality fixture was not made"
+expect_exit 0 "$BATON" run "$WORK/quality.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d-quality"
+events "$(json_get "$WORK/out" 'j.run_id')" "$WORK/d-quality"
+expect_eq "$(json_get "$WORK/events.json" 'j.filter(e => e.type == "llm.call" && e.data.task == "read").map(e => e.data.status).join()')" "ok,ok" "a tool turn is not rejected"
+
 # Text that is not UTF-8 once clipped (a name or URL of multibyte characters cut at a byte count
 # in the error message) must still make a journaled result: once, it made the tool loop spin.
 long=$(printf 'ツ%.0s' $(seq 70))
