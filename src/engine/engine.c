@@ -311,26 +311,28 @@ static void run_stop(engine_run_t *run, const char *final_type, const char *why)
 
 /* What one call of agent a may cost at most: the prompt is not rendered yet, so count the
  * instructions and the task's inputs as written, plus max_tokens of output. */
+/* `extra`: what else goes with the prompt (an agent's tool rounds so far), or NULL. */
 static double estimate_call_cost(const engine_run_t *run, const wf_agent_t *a, const json_t *inputs,
-                                 const json_t *model) {
+                                 const json_t *model, const json_t *extra) {
     const engine_opts_t *o = &run->eng->o;
     llm_prices_t prices = o->prices_for ? o->prices_for(o->prices_ud, model ? model : a ? a->model : NULL)
                                         : o->prices;
     const llm_prices_t *p = &prices;
     if (p->input_per_million == 0 && p->output_per_million == 0) return 0;
-    int64_t in = a ? llm_estimate_tokens(a->instructions) : 0;
-    char *text = json_dumps(inputs, JSON_COMPACT);
-    in += llm_estimate_tokens(text) + 64;
-    free(text);
+    int64_t in = (a ? llm_estimate_tokens(a->instructions) : 0) + llm_estimate_json_tokens(inputs) +
+                 llm_estimate_json_tokens(extra) + 64;
     return llm_cost(p, in, a ? a->max_tokens : 1500);
 }
 
-/* model: the task's model (a budget downgrade's, or the one written), NULL for each agent's own. */
-static double estimate_task_cost(const engine_run_t *run, const wf_task_t *t, const json_t *model) {
-    if (t->type == TASK_AGENT) return estimate_call_cost(run, t->agent, t->inputs, model);
+/* model: the task's model (a budget downgrade's, or the one written), NULL for each agent's own.
+ * An agent's next call carries its tool rounds so far: they count. */
+static double estimate_task_cost(const engine_run_t *run, uint32_t i, const json_t *model) {
+    const wf_task_t *t = &run->wf->tasks[i];
+    if (t->type == TASK_AGENT)
+        return estimate_call_cost(run, t->agent, t->inputs, model, run->exec[i].transcript);
     double sum = 0;
     for (size_t k = 0; k < t->n_consensus_agents; k++)
-        sum += estimate_call_cost(run, t->consensus_agent_refs[k], t->inputs, model);
+        sum += estimate_call_cost(run, t->consensus_agent_refs[k], t->inputs, model, NULL);
     return sum;
 }
 
@@ -343,18 +345,17 @@ const json_t *run_task_model(const engine_run_t *run, uint32_t i) {
  * one of them (so every downgrade is a step down, and a run cannot go round in circles); the
  * first whose estimate fits what is left of the budget is the task's model from now on
  * (journaled, so a resumed run keeps it). NULL when none fits. */
-static const char *cheaper_tier(const engine_run_t *run, uint32_t i, double left) {
+static const char *cheaper_tier(const engine_run_t *run, uint32_t i, double left, double current) {
     static const char *const tiers[] = {"best", "balanced", "fast", "local"};
-    const wf_task_t *t = &run->wf->tasks[i];
     const char *now = json_string_value(run_task_model(run, i));
     size_t from = 0;
     for (size_t k = 0; now && k < sizeof tiers / sizeof *tiers; k++)
         if (!strcmp(now, tiers[k])) from = k + 1;
     for (size_t k = from; k < sizeof tiers / sizeof *tiers; k++) {
         json_t *m = json_string(tiers[k]);
-        double e = estimate_task_cost(run, t, m);
+        double e = estimate_task_cost(run, i, m);
         json_decref(m);
-        if (e <= left) return tiers[k];
+        if (e <= left && e < current) return tiers[k]; /* cheaper, whatever the model was */
     }
     return NULL;
 }
@@ -416,7 +417,7 @@ static int budget_exceeded(engine_run_t *run, uint32_t i, const spend_limit_t *l
         return 1;
     }
     const char *tier = wf->on_exceed == BUDGET_DOWNGRADE
-                           ? cheaper_tier(run, i, lim.limit_usd - lim.spent_usd) : NULL;
+                           ? cheaper_tier(run, i, lim.limit_usd - lim.spent_usd, estimate) : NULL;
     if (tier) {
         json_t *from = (json_t *)run_task_model(run, i);
         run_emit(run, "budget.downgraded", json_pack("{s:s, s:O?, s:s}", "task", t->id, "from",
@@ -434,7 +435,7 @@ int run_check_budget(engine_run_t *run, uint32_t i) {
     const wf_task_t *t = &run->wf->tasks[i];
     spend_limit_t lim;
     if ((t->type != TASK_AGENT && t->type != TASK_CONSENSUS) || !tightest_limit(run, &lim)) return 0;
-    double estimate = estimate_task_cost(run, t, run_task_model(run, i));
+    double estimate = estimate_task_cost(run, i, run_task_model(run, i));
     if (lim.spent_usd + estimate <= lim.limit_usd) return 0;
     return budget_exceeded(run, i, &lim, estimate, NULL);
 }

@@ -57,6 +57,14 @@ void llm_request_drop(llm_request_t *r) {
     memset(r, 0, sizeof *r);
 }
 
+int64_t llm_estimate_json_tokens(const json_t *v) {
+    if (!v) return 0;
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    int64_t n = llm_estimate_tokens(text);
+    free(text);
+    return n;
+}
+
 int64_t llm_estimate_tokens(const char *text) {
     if (!text || !*text) return 0;
     size_t n = strlen(text);

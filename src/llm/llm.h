@@ -117,5 +117,7 @@ const char *llm_tool_result_text(const json_t *entry);
 /* A rough token count (4 bytes per token, as OpenAI's guidance), used for estimates and for
  * providers that do not report usage. */
 int64_t llm_estimate_tokens(const char *text);
+/* The same for a JSON value as compact text (tool definitions, a transcript); 0 for NULL. */
+int64_t llm_estimate_json_tokens(const json_t *v);
 
 #endif

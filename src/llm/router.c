@@ -59,6 +59,7 @@ struct llm_call {
     /* the request, kept (llm_request_keep): the next candidate needs it after the caller's
      * copy is gone */
     llm_request_t req;
+    int64_t prompt_tokens;  /* the prompt's estimate, tools and tool rounds included */
     int64_t tokens;         /* what the limiters charge for it: prompt estimate + max_tokens */
     double over_limit_usd;  /* the cheapest estimate of a candidate skipped for the spending
                              * limit (req.max_cost_usd), 0 when none was */
@@ -97,9 +98,11 @@ static json_t *model_ids(const router_t *r, const json_t *model) {
     return ids;
 }
 
+/* The prompt as sent: the messages, the tool definitions and the tool rounds so far. */
 static int64_t prompt_tokens(const llm_request_t *req) {
     int64_t n = llm_estimate_tokens(req->system) + llm_estimate_tokens(req->prompt) +
-                llm_estimate_tokens(req->feedback);
+                llm_estimate_tokens(req->feedback) + llm_estimate_json_tokens(req->tools) +
+                llm_estimate_json_tokens(req->transcript);
     for (size_t i = 0; i < req->n_texts; i++) n += llm_estimate_tokens(req->texts[i]);
     return n;
 }
@@ -110,8 +113,8 @@ static int64_t output_allowance(const llm_request_t *req) {
 }
 
 /* What this request may cost on a candidate: the prompt as sent plus max_tokens of output. */
-static double request_cost(const candidate_t *cand, const llm_request_t *req) {
-    return llm_cost(&cand->prices, prompt_tokens(req), output_allowance(req));
+static double request_cost(const candidate_t *cand, const llm_call_t *c) {
+    return llm_cost(&cand->prices, c->prompt_tokens, output_allowance(&c->req));
 }
 
 /* The candidates of the request's model, in the order the routing policy gives them. */
@@ -129,7 +132,7 @@ static void plan(router_t *r, llm_call_t *c) {
     static const double availability[] = {1.0, 0.0, 0.5};
     for (size_t k = 0; k < n; k++) {
         const candidate_t *cand = &r->cands[idx[k]];
-        views[k] = (policy_view_t){.local = cand->local, .cost_usd = request_cost(cand, &c->req),
+        views[k] = (policy_view_t){.local = cand->local, .cost_usd = request_cost(cand, c),
                                    .latency_ms = cand->latency_ms, .success = cand->success,
                                    .availability = availability[cand->breaker]};
     }
@@ -185,7 +188,7 @@ static void record(llm_call_t *c, const char *status, const llm_response_t *resp
         /* A stream cut or cancelled half-way delivered (and was billed for) what came before
          * the end, and the server had read the whole prompt to get there: both are estimated
          * (4 bytes per token), since no usage report arrived. */
-        rec.input_tokens = prompt_tokens(&c->req);
+        rec.input_tokens = c->prompt_tokens;
         rec.output_tokens = err->output_tokens;
         rec.cost_usd = llm_cost(&cand->prices, rec.input_tokens, err->output_tokens);
     }
@@ -277,7 +280,7 @@ static void try_next(llm_call_t *c, const llm_error_t *last) {
     uint64_t soonest = UINT64_MAX;
     while (c->next < c->n_order) {
         candidate_t *cand = &r->cands[c->order[c->next++]];
-        double estimate = c->req.cost_capped ? request_cost(cand, &c->req) : 0;
+        double estimate = c->req.cost_capped ? request_cost(cand, c) : 0;
         if (c->req.cost_capped && estimate > c->req.max_cost_usd) {
             /* This candidate could take the run past a spending limit: a dearer fallback is
              * exactly how budgets leak, so it is not tried. */
@@ -356,7 +359,8 @@ static llm_call_t *route(llm_provider_t *base, const llm_request_t *req, llm_don
     llm_request_keep(&c->req, req);
     /* the agent's own model when the request names none */
     if (!c->req.model && req->agent) c->req.model = json_incref(req->agent->model);
-    c->tokens = prompt_tokens(&c->req) + output_allowance(&c->req);
+    c->prompt_tokens = prompt_tokens(&c->req);
+    c->tokens = c->prompt_tokens + output_allowance(&c->req);
     plan(r, c);
     if (!c->n_order) {
         c->order[c->n_order++] = (size_t)(find(r, "offline/offline-1") - r->cands);

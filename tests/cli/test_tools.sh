@@ -222,6 +222,23 @@ events "$run_id" "$D"
 expect_eq "$(json_get "$WORK/events.json" 'j.filter(e => /^(tool|task|approval)\./.test(e.type)).map(e => e.type).join()')" \
   "task.started,tool.requested,approval.requested,approval.responded,tool.result,task.completed" "ask: journal"
 
+# The tool rounds count in the budget: after a person's long answer (40,000 characters, about
+# 10,000 tokens at $2/M, $0.02) the next call would pass the $0.01 budget, so it is not made.
+reset
+config oa/gpt-test
+sed -i 's|models: {gpt-test: {}}|models: {gpt-test: {input_per_million: 2, output_per_million: 10}}|' "$WORK/baton.yaml"
+one_task "tools: [ask_human], max_tokens: 100"
+sed -i 's/^defaults: {max_retries: 0}/defaults: {max_retries: 0}\nbudget: {max_cost_usd: 0.01, on_exceed: fail}/' "$WORK/one.yaml"
+script '[{"route":"openai","tool_call":{"name":"ask_human","arguments":{"question":"Tell me everything"}},"usage":{"input":50,"output":20}}]'
+D="$WORK/d-ask-budget"
+expect_exit 3 "$BATON" run "$WORK/one.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
+run_id=$(json_get "$WORK/out" 'j.run_id')
+expect_exit 1 "$BATON" approvals respond "$run_id" t --decision submitted --feedback "$(head -c 40000 /dev/zero | tr '\0' 'x')" \
+  --config "$WORK/baton.yaml" --json --data-dir "$D"
+expect_grep 'budget of \$0.0100 would be exceeded' "$WORK/out"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.length')" 1 "no call whose tool rounds would pass the budget"
+
 # Anthropic with JSON output and tools: the forced `output` tool is offered beside the agent's
 # tools with tool_choice any; a tool round, then `output` gives the answer.
 reset
