@@ -301,9 +301,19 @@ static void try_next(llm_call_t *c, const llm_error_t *last) {
     }
     char msg[600];
     llm_error_t skipped = {.kind = LLM_ERR_SERVER, .retry_after_ms = -1, .message = msg};
-    if (c->over_limit_usd > 0) {
-        /* Candidates were left untried for the spending limits: that, not the last failure, is
-         * why the walk ends here, and the run's on_exceed decides what happens next. */
+    if (c->over_limit_usd > 0 && last && llm_error_moves_on(last)) {
+        /* An affordable candidate failed in a way that may pass (a timeout, a 429, a 5xx): the
+         * attempt fails with that error, so the task's retries try it again after their
+         * backoff, rather than the budget's on_exceed acting on a passing outage. */
+        snprintf(msg, sizeof msg, "%.400s (the other candidates were not tried: each may cost more "
+                 "than the $%.4f the spending limits leave)", last->message ? last->message : "failed",
+                 c->req.max_cost_usd);
+        skipped = *last;
+        skipped.message = msg;
+        last = &skipped;
+    } else if (c->over_limit_usd > 0) {
+        /* Nothing was tried, or nothing that could pass: the spending limits are why the walk
+         * ends here, and the run's on_exceed decides what happens next. */
         snprintf(msg, sizeof msg, "every candidate left may cost more than the $%.4f the spending "
                  "limits leave (the cheapest up to $%.4f)%s%.300s", c->req.max_cost_usd,
                  c->over_limit_usd, last ? "; the last one tried failed: " : "",

@@ -331,7 +331,9 @@ expect_eq "$(json_get "$WORK/out" "(($call.input_tokens * 2 + $call.output_token
 expect_eq "$(json_get "$WORK/out" "$call.call_cost_usd.toFixed(8) == Number($cost).toFixed(8)")" true "the run's cost includes it"
 
 # 4k. The budget holds across fallbacks: when the cheap first candidate fails, a dearer one
-#     whose estimate would pass the budget is not tried; the run's on_exceed applies instead.
+#     whose estimate would pass the budget is not tried. The failure may pass (a 500), so the
+#     attempt fails with it and the task's retries apply; the message says why no other
+#     candidate was tried.
 cat > "$WORK/fallback-budget.yaml" <<YAML
 name: Fallback budget
 budget: {max_cost_usd: 0.001, on_exceed: fail}
@@ -343,11 +345,32 @@ reset
 config "[paid/fail-500, paid/gpt-test]" "[paid/gpt-test]"
 sed -i 's|      fail-500: {input_per_million: 2, output_per_million: 10}|      fail-500: {input_per_million: 0.1, output_per_million: 0.4}|' "$WORK/baton.yaml"
 expect_exit 1 "$BATON" run "$WORK/fallback-budget.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4k"
-expect_grep 'budget of \$0.0010 would be exceeded: \$0.0000 spent, task .write. may cost up to \$0.002' "$WORK/out"
+expect_eq "$(json_get "$WORK/out" '/HTTP 500.*the other candidates were not tried: each may cost more than the \$0.0010/.test(j.tasks.write.error)')" true "why the fallback was skipped"
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.model).join(",")')" "fail-500" "the dearer fallback is not called"
-expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4k"
-expect_eq "$(json_get "$WORK/out" '/last one tried failed: paid\/fail-500: HTTP 500/.test(j.find(e => e.type == "budget.exceeded").data.detail)')" true "why the fallback was skipped"
+# 4k'. The router sees the prompt as rendered, the engine only as written: here a 40,000-byte
+#      upstream output fills the prompt ($0.02 of input on gpt-test) while the engine's estimate
+#      fits the $0.01 budget. The router refuses every candidate, and on_exceed applies.
+cat > "$WORK/rendered.yaml" <<YAML
+name: Rendered prompt
+budget: {max_cost_usd: 0.01, on_exceed: fail}
+agents:
+  w1: {instructions: Write., model: fast, max_tokens: 20000}
+  w2: {instructions: Summarise., model: best, max_tokens: 100}
+tasks:
+  - {id: draft, agent: w1}
+  - {id: sum, agent: w2, depends_on: [draft], inputs: {text: "{{tasks.draft.output}}"}}
+YAML
+reset
+config "[paid/gpt-cheap]" "[paid/gpt-test]"
+big=$(printf 'lorem%.0s ' $(seq 6700))
+curl -s -X POST "$URL/_fake/script" -d "[{\"route\":\"openai\",\"text\":\"$big\",\"usage\":{\"input\":10,\"output\":10}}]" > /dev/null
+expect_exit 1 "$BATON" run "$WORK/rendered.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4k2"
+expect_grep 'budget of \$0.0100 would be exceeded' "$WORK/out"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.length')" 1 "no call on a prompt that would pass the budget"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4k2"
+expect_eq "$(json_get "$WORK/out" '/every candidate left may cost more/.test(j.find(e => e.type == "budget.exceeded").data.detail)')" true "the router's refusal in the journal"
 
 # 5. A provider whose key variable is unset is left out, and says so.
 reset
