@@ -58,6 +58,7 @@ static void run_release(engine_run_t *run) {
         free(run->exec[i].question);
         free(run->exec[i].vote_calls);
         free(run->exec[i].repair_note);
+        free(run->exec[i].spend_note);
         json_decref(run->exec[i].transcript);
     }
     free(run->exec);
@@ -345,8 +346,10 @@ const json_t *run_task_model(const engine_run_t *run, uint32_t i) {
  * one of them (so every downgrade is a step down, and a run cannot go round in circles); the
  * first whose estimate fits what is left of the budget is the task's model from now on
  * (journaled, so a resumed run keeps it). NULL when none fits. */
-static const char *cheaper_tier(const engine_run_t *run, uint32_t i, double left, double current) {
+static const char *cheaper_tier(const engine_run_t *run, uint32_t i, double left) {
     static const char *const tiers[] = {"best", "balanced", "fast", "local"};
+    /* compared on the same estimate: the engine's, for the model the task has now */
+    double current = estimate_task_cost(run, i, run_task_model(run, i));
     const char *now = json_string_value(run_task_model(run, i));
     size_t from = 0;
     for (size_t k = 0; now && k < sizeof tiers / sizeof *tiers; k++)
@@ -417,7 +420,7 @@ static int budget_exceeded(engine_run_t *run, uint32_t i, const spend_limit_t *l
         return 1;
     }
     const char *tier = wf->on_exceed == BUDGET_DOWNGRADE
-                           ? cheaper_tier(run, i, lim.limit_usd - lim.spent_usd, estimate) : NULL;
+                           ? cheaper_tier(run, i, lim.limit_usd - lim.spent_usd) : NULL;
     if (tier) {
         json_t *from = (json_t *)run_task_model(run, i);
         run_emit(run, "budget.downgraded", json_pack("{s:s, s:O?, s:s}", "task", t->id, "from",

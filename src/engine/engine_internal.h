@@ -35,6 +35,8 @@ struct task_exec {
     bool due_queued;           /* an attempt of this task waits in the run's due list */
     bool timer_is_deadline;    /* consensus: the timer is the vote deadline, not the timeout */
     char *question;            /* consensus: the rendered question */
+    double spend_refused_usd;  /* consensus: estimates of the votes the spending limits refused */
+    char *spend_note;          /* consensus: the router's reason for the first of them */
     /* tools */
     json_t *transcript;        /* this attempt's tool turns (llm.h), folded from its tool.*
                                 * events (tool_loop_observe), so a resume rebuilds it */

@@ -72,7 +72,12 @@ static void vote_done(void *ud, llm_response_t *resp, const llm_error_t *error) 
         llm_response_free(resp);
         free(resp);
     }
-    (void)error; /* a failed vote is an abstention, recorded as null */
+    if (!resp && error && error->kind == LLM_ERR_SPEND_LIMIT) {
+        /* Not an abstention: the budget stopped the vote, and on_exceed decides (tally). */
+        x->spend_refused_usd += error->estimate_usd;
+        if (!x->spend_note) x->spend_note = xstrdup(error->message);
+    }
+    /* any other failed vote is an abstention, recorded as null */
     if (x->votes_pending == 0) tally(run, x->index);
 }
 
@@ -94,6 +99,9 @@ static void timer_fire(uv_timer_t *h) {
 void consensus_dispatch(engine_run_t *run, uint32_t i) {
     const wf_task_t *t = &run->wf->tasks[i];
     task_exec_t *x = &run->exec[i];
+    x->spend_refused_usd = 0;
+    free(x->spend_note);
+    x->spend_note = NULL;
     task_scope_t sc;
     task_scope_init(&sc, run, i);
     json_t *question = NULL, *inputs = NULL;
@@ -162,6 +170,19 @@ static void tally(engine_run_t *run, uint32_t i) {
     if (x->timer_ready) uv_timer_stop(&x->timer);
     double cost = votes_cost(x, t);
     consensus_cancel(run, i); /* stops votes still out at the deadline */
+    if (x->spend_note) {
+        /* Votes the spending limits refused: the votes that came in are paid for (an
+         * informational event carries their cost to the run), and on_exceed decides: fail or
+         * pause the run, or ask again on a cheaper tier. */
+        if (cost > 0)
+            run_emit(run, "consensus.discarded", json_pack("{s:s, s:f, s:s}", "task", t->id,
+                                                           "cost_usd", cost, "reason", x->spend_note));
+        int stopped = run_budget_refused(run, i, x->spend_refused_usd, x->spend_note);
+        if (!stopped) consensus_dispatch(run, i);
+        else if (run->st.status == RS_PAUSED)
+            run_queue_attempt(run, i, run->st.tasks[i].attempt, run->st.tasks[i].iteration);
+        return;
+    }
 
     size_t n_opt = json_array_size(t->options);
     double *weight = xcalloc(n_opt ? n_opt : 1, sizeof *weight);

@@ -371,6 +371,35 @@ requests
 expect_eq "$(json_get "$WORK/req.json" 'j.length')" 1 "no call on a prompt that would pass the budget"
 expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4k2"
 expect_eq "$(json_get "$WORK/out" '/every candidate left may cost more/.test(j.find(e => e.type == "budget.exceeded").data.detail)')" true "the router's refusal in the journal"
+# The same for a consensus vote: a vote the budget refuses is not an abstention; on_exceed
+# applies (here downgrade: the votes are asked again on the balanced tier, unconfigured, so
+# the offline model).
+cat > "$WORK/vote.yaml" <<YAML
+name: Vote budget
+budget: {max_cost_usd: 0.01, on_exceed: downgrade}
+agents:
+  w1: {instructions: Write., model: fast, max_tokens: 20000}
+  a: {instructions: Judge., model: best, max_tokens: 100}
+  b: {instructions: Judge., model: best, max_tokens: 100}
+tasks:
+  - {id: draft, agent: w1}
+  - id: vote
+    type: consensus
+    depends_on: [draft]
+    agents: [a, b]
+    question: "Publish this? {{tasks.draft.output}}"
+    options: [publish, hold]
+    method: weighted
+YAML
+reset
+curl -s -X POST "$URL/_fake/script" -d "[{\"route\":\"openai\",\"text\":\"$big\",\"usage\":{\"input\":10,\"output\":10}}]" > /dev/null
+expect_exit 0 "$BATON" run "$WORK/vote.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4k3"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.vote.status')" completed "the vote after the downgrade"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.length')" 1 "no vote sent past the budget"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4k3"
+expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type.startsWith("budget.")).map(e => e.type + ":" + (e.data.model || "")).join()')" \
+  "budget.exceeded:,budget.downgraded:balanced" "the votes' budget events"
 
 # 5. A provider whose key variable is unset is left out, and says so.
 reset
