@@ -40,6 +40,7 @@ struct task_exec {
     /* tools */
     json_t *transcript;        /* this attempt's tool turns (llm.h), folded from its tool.*
                                 * events (tool_loop_observe), so a resume rebuilds it */
+    int transcript_attempt, transcript_iteration; /* whose turns they are */
     struct tool_fetch *fetch;  /* the http_fetch in flight, or NULL */
 };
 

@@ -31,14 +31,31 @@ void tool_loop_observe(engine_run_t *run, const char *type, const json_t *data) 
         if (name && json_is_string(task)) json_object_set(run->artifact_owner, name, task);
         return;
     }
-    if (strncmp(type, "tool.", 5) && strcmp(type, "task.started")) return;
+    if (strncmp(type, "tool.", 5) && strcmp(type, "task.started") && strcmp(type, "approval.responded"))
+        return;
     int i = task_of(run, data);
     if (i < 0) return;
     task_exec_t *x = &run->exec[i];
-    if (!strcmp(type, "task.started")) {
-        /* a new attempt (a retry, a loop iteration, a re-run after "modify") starts afresh */
-        json_decref(x->transcript);
-        x->transcript = NULL;
+    if (!strcmp(type, "approval.responded")) {
+        /* "modify" runs the same attempt again with the feedback: from a clean slate */
+        const char *d = json_string_value(json_object_get(data, "decision"));
+        if (d && !strcmp(d, "modify")) {
+            json_decref(x->transcript);
+            x->transcript = NULL;
+            x->transcript_attempt = 0;
+        }
+    } else if (!strcmp(type, "task.started")) {
+        /* A new attempt (a retry, a loop iteration, a re-run after "modify") starts afresh. The
+         * same attempt started again (after a budget pause) keeps its rounds: their tools ran,
+         * and a person who answered must not be asked twice. */
+        int attempt = (int)json_integer_value(json_object_get(data, "attempt"));
+        int iteration = (int)json_integer_value(json_object_get(data, "iteration"));
+        if (attempt != x->transcript_attempt || iteration != x->transcript_iteration) {
+            json_decref(x->transcript);
+            x->transcript = NULL;
+        }
+        x->transcript_attempt = attempt;
+        x->transcript_iteration = iteration;
     } else if (!strcmp(type, "tool.requested")) {
         append(x, json_pack("{s:s, s:O?, s:O}", "role", "assistant", "text",
                             json_object_get(data, "text"), "calls", json_object_get(data, "calls")));
