@@ -17,7 +17,9 @@ static int64_t provider_received(llm_call_t *c) {
     int64_t n = 0;
     for (size_t i = 0; i < 2; i++)
         if (hc->answer[i]) n += llm_estimate_tokens(sb_str(hc->answer[i]));
-    return n;
+    size_t bytes = 0; /* tool-call arguments are output too */
+    for (size_t i = 0; hc->calls && i < hc->calls->n; i++) bytes += hc->calls->parts[i].len;
+    return n + (int64_t)((bytes + 3) / 4);
 }
 
 static void http_provider_release(http_provider_t *p);

@@ -59,6 +59,7 @@ typedef struct http_call {
     /* The provider's buffers of streamed answer (text, a tool's JSON), NULL when unused: what
      * a cancelled call had received (provider->received). Set after http_provider_start. */
     const strbuf_t *answer[2];
+    const llm_tool_asm_t *calls; /* tool calls streamed in fragments so far, or NULL */
 } http_call_t;
 
 /* Starts a call: sets up hc for `owner` (freed by `release`, reporting to done(ud)) and POSTs

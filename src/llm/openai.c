@@ -224,6 +224,7 @@ static llm_call_t *openai_call(llm_provider_t *base, const llm_request_t *req, l
     http_provider_start(p, &c->hc, c, release, done, ud, "/chat/completions", NULL, body, on_data,
                         on_done);
     c->hc.answer[0] = &c->text;
+    c->hc.calls = &c->calls;
     return c;
 }
 
