@@ -23,6 +23,14 @@ bool tools_artifact_name_ok(const char *name) {
                   c == '.' || c == '-' || c == '_';
         if (!ok) return false;
     }
+    /* The names Baton gives files of its own in the run's folder are not the model's: a later
+     * version of NAME.EXT is NAME.vN.EXT, and a file being written is NAME.tmp. */
+    if (n >= 4 && !strcmp(name + n - 4, ".tmp")) return false;
+    for (const char *p = strstr(name, ".v"); p; p = strstr(p + 1, ".v")) {
+        const char *d = p + 2;
+        while (*d >= '0' && *d <= '9') d++;
+        if (d > p + 2 && (*d == '.' || *d == '\0')) return false;
+    }
     return true;
 }
 

@@ -35,7 +35,8 @@ int tools_config_check(const json_t *tools, char **err);
 bool tools_url_allowed(const json_t *allow_hosts, const char *url, char *why, size_t whylen);
 
 /* Whether `name` may name an artifact a tool reads or writes: 1 to 128 of [A-Za-z0-9._-], not
- * starting with '.', so it can never leave the run's folder. */
+ * starting with '.', so it can never leave the run's folder; not NAME.vN.EXT nor NAME.tmp, the names
+ * Baton gives later versions and files being written. */
 bool tools_artifact_name_ok(const char *name);
 
 #endif

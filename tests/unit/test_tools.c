@@ -122,7 +122,12 @@ static void allowlist(void **state) {
 static void artifact_names(void **state) {
     (void)state;
     assert_true(tools_artifact_name_ok("notes.md"));
-    assert_true(tools_artifact_name_ok("a-b_c.v2.json"));
+    assert_true(tools_artifact_name_ok("a-b_c.json"));
+    assert_true(tools_artifact_name_ok("plan.vision.md")); /* ".v" without a number is a name */
+    /* Baton's own names in the run's folder: versions and files being written */
+    assert_false(tools_artifact_name_ok("a-b_c.v2.json"));
+    assert_false(tools_artifact_name_ok("notes.v12"));
+    assert_false(tools_artifact_name_ok("a.md.tmp"));
     assert_false(tools_artifact_name_ok("../x.md"));
     assert_false(tools_artifact_name_ok("dir/x.md"));
     assert_false(tools_artifact_name_ok(".hidden"));
