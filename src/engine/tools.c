@@ -311,17 +311,20 @@ int tools_config_check(const json_t *tools, char **err) {
             } else if (!strcmp(hk, "max_bytes")) {
                 ok = json_is_integer(hv) && json_integer_value(hv) > 0 &&
                      json_integer_value(hv) <= 64 * 1024 * 1024;
+            } else if (!strcmp(hk, "allow_private")) {
+                ok = json_is_boolean(hv);
             } else if (!strcmp(hk, "timeout")) {
                 ok = (json_is_number(hv) && json_number_value(hv) > 0) ||
                      (json_is_string(hv) && wf_parse_duration(json_string_value(hv)) > 0);
             } else {
-                *err = xasprintf("tools.http_fetch.%s: unknown key (allow_hosts, max_bytes, timeout)", hk);
+                *err = xasprintf("tools.http_fetch.%s: unknown key (allow_hosts, allow_private, max_bytes, timeout)", hk);
                 return -1;
             }
             if (!ok) {
                 *err = xasprintf("tools.http_fetch.%s: expected %s", hk,
                                  !strcmp(hk, "allow_hosts") ? "a list of host names, e.g. [example.com, \"*.example.org\"]"
                                  : !strcmp(hk, "max_bytes") ? "a whole number of bytes from 1 to 67108864"
+                                 : !strcmp(hk, "allow_private") ? "true or false"
                                                             : "a duration such as 10s");
                 return -1;
             }

@@ -11,9 +11,12 @@
  *         allow_hosts: [api.example.com, "*.wikipedia.org", "127.0.0.1:8080"]
  *         max_bytes: 262144        # the body is cut there (default 256 KiB)
  *         timeout: 10s             # the whole request (default 10 s)
+ *         allow_private: false     # a host allowed by name may reach private addresses
  * Nothing is allowed by default: without allow_hosts every http_fetch is refused. */
 #ifndef BATON_ENGINE_TOOLS_H
 #define BATON_ENGINE_TOOLS_H
+
+#include <sys/socket.h>
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -31,8 +34,19 @@ int tools_config_check(const json_t *tools, char **err);
 /* Whether http_fetch may fetch `url` under `allow_hosts` (an array of "host", "host:port" or
  * "*.domain" entries; NULL or empty allows nothing). Only http and https URLs qualify; hosts
  * compare case-insensitively; "*.example.com" matches any subdomain of example.com, not
- * example.com itself; an entry with a port matches only that port. false with a reason in why. */
+ * example.com itself; an entry with a port matches only that port, one without only the
+ * scheme's own (80, 443), so "127.0.0.1" does not open every service on the machine. false
+ * with a reason in why. *by_name (may be NULL) tells whether the entry that matched names a
+ * host rather than an IP address: the connection must then go to a public address (see
+ * tools_address_public), since a name can resolve, or be rebound, anywhere. */
 bool tools_url_allowed(const json_t *allow_hosts, const char *url, char *why, size_t whylen);
+bool tools_url_check(const json_t *allow_hosts, const char *url, bool *by_name, char *why,
+                     size_t whylen);
+
+/* Whether an address is public: not loopback, private (RFC 1918, fc00::/7), link-local (cloud
+ * metadata lives at 169.254.169.254), CGNAT, unspecified or multicast, IPv4-mapped ones
+ * included. */
+bool tools_address_public(const struct sockaddr *a);
 
 /* Whether `name` may name an artifact a tool reads or writes: 1 to 128 of [A-Za-z0-9._-], not
  * starting with '.', so it can never leave the run's folder; not NAME.vN.EXT nor NAME.tmp, the names

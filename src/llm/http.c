@@ -42,6 +42,7 @@ struct http_request {
     http_data_fn on_data;
     http_done_fn on_done;
     void *ud;
+    bool (*allow_address)(void *ud, const struct sockaddr *addr);
     uv_timer_t first_byte; /* first-byte deadline */
     long first_byte_timeout_ms;
     int64_t started_ms, first_byte_ms, retry_after_ms;
@@ -56,6 +57,14 @@ static int64_t now_ms(void) {
 }
 
 static void check_done(http_client_t *c);
+
+/* Where the request's address policy (allow_address) is applied: after name resolution, so a
+ * name that resolves (or is rebound) somewhere it should not go is stopped at the socket. */
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a) {
+    http_request_t *r = clientp;
+    if (purpose == CURLSOCKTYPE_IPCXN && !r->allow_address(r->ud, &a->addr)) return CURL_SOCKET_BAD;
+    return socket(a->family, a->socktype, a->protocol);
+}
 
 /* ---- curl <-> libuv ------------------------------------------------------------------------ */
 
@@ -249,6 +258,11 @@ http_request_t *http_request_start(http_client_t *c, const http_req_opts_t *o) {
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms ? o->connect_timeout_ms : 10000L);
     if (o->total_timeout_ms) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->total_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (o->allow_address) {
+        r->allow_address = o->allow_address;
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, r);
+    }
     /* Model answers stream in small pieces; curl's default 16 KiB receive buffer per transfer
      * is most of the memory of ten thousand calls in flight. */
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);

@@ -17,6 +17,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 typedef struct http_client http_client_t;
@@ -48,6 +50,9 @@ typedef struct http_req_opts {
     http_data_fn on_data;          /* NULL: the body is collected and given to on_done */
     http_done_fn on_done;
     void *ud;
+    /* Asked for every address the request would connect to, after name resolution; false
+     * refuses it (the request then fails to connect). NULL: every address. Called with ud. */
+    bool (*allow_address)(void *ud, const struct sockaddr *addr);
 } http_req_opts_t;
 
 http_client_t *http_client_new(uv_loop_t *loop);

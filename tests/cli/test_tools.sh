@@ -97,9 +97,9 @@ YAML
 # 2. http_fetch: an allowed loopback host (body cut at max_bytes), a host not on the list, then
 #    write_artifact refusing a path out of the run's folder and writing a good name.
 reset
-config oa/gpt-test "tools: {http_fetch: {allow_hosts: [\"127.0.0.1\"], max_bytes: 8, timeout: 5s}}"
-one_task "tools: [http_fetch, write_artifact]"
 port=${URL##*:}
+config oa/gpt-test "tools: {http_fetch: {allow_hosts: [\"127.0.0.1:$port\"], max_bytes: 8, timeout: 5s}}"
+one_task "tools: [http_fetch, write_artifact]"
 script "[{\"route\":\"openai\",\"tool_call\":{\"name\":\"http_fetch\",\"arguments\":{\"url\":\"$URL/_fake/health\"}}},
   {\"route\":\"openai\",\"tool_call\":{\"name\":\"http_fetch\",\"arguments\":{\"url\":\"http://localhost:$port/_fake/health\"}}},
   {\"route\":\"openai\",\"tool_call\":{\"name\":\"write_artifact\",\"arguments\":{\"name\":\"../escape.md\",\"content\":\"x\"}}},
@@ -116,13 +116,32 @@ expect_eq "$(json_get "$WORK/events.json" "$results[0]")" "OK HTTP 200
 {\"ok\":tr
 [cut: the body is longer than tools.http_fetch.max_bytes]" "fetch: allowed host, cut body"
 expect_eq "$(json_get "$WORK/events.json" "$results[1]")" \
-  "ERR refused: host 'localhost' is not in tools.http_fetch.allow_hosts" "fetch: host not allowed"
+  "ERR refused: host 'localhost' port $port is not in tools.http_fetch.allow_hosts (an entry without a port allows only 80)" "fetch: host not allowed"
 case "$(json_get "$WORK/events.json" "$results[2]")" in
   "ERR '../escape.md' is not an artifact name"*) ok ;; *) fail "write_artifact should refuse ../escape.md" ;; esac
 expect_eq "$(json_get "$WORK/events.json" "$results[3]")" "OK wrote fetched.md (version 1, 2 bytes)" "write_artifact"
 expect_eq "$(cat "$D/artifacts/$run_id/fetched.md")" ok "written artifact"
 [ -z "$(find "$WORK" -name 'escape.md')" ] || fail "write_artifact wrote outside the run's folder"
 ok
+
+# A host allowed by name must connect to a public address: "localhost" resolves to loopback and
+# is refused at the socket (a name can resolve, or be rebound, anywhere); allow_private lifts it.
+reset
+config oa/gpt-test "tools: {http_fetch: {allow_hosts: [\"localhost:$port\"]}}"
+script "[{\"route\":\"openai\",\"tool_call\":{\"name\":\"http_fetch\",\"arguments\":{\"url\":\"http://localhost:$port/_fake/health\"}}}]"
+expect_exit 0 "$BATON" run "$WORK/one.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d-fetch-name"
+events "$(json_get "$WORK/out" 'j.run_id')" "$WORK/d-fetch-name"
+case "$(json_get "$WORK/events.json" "$results[0]")" in
+  "ERR refused: the host resolved to 127.0.0.1, which is not a public address"*|"ERR refused: the host resolved to ::1, which is not a public address"*) ok ;;
+  *) fail "a name resolving to loopback: $(json_get "$WORK/events.json" "$results[0]")" ;; esac
+reset
+config oa/gpt-test "tools: {http_fetch: {allow_hosts: [\"localhost:$port\"], allow_private: true}}"
+script "[{\"route\":\"openai\",\"tool_call\":{\"name\":\"http_fetch\",\"arguments\":{\"url\":\"http://localhost:$port/_fake/health\"}}}]"
+expect_exit 0 "$BATON" run "$WORK/one.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d-fetch-private"
+events "$(json_get "$WORK/out" 'j.run_id')" "$WORK/d-fetch-private"
+expect_eq "$(json_get "$WORK/events.json" "$results[0]")" 'OK HTTP 200
+
+{"ok":true}' "allow_private lets a name reach a private address"
 
 # Nothing is allowed without configuration.
 reset
@@ -159,7 +178,7 @@ tasks:
     on_failure: continue
     args: {question: Why?}
 YAML
-config oa/gpt-test "tools: {http_fetch: {allow_hosts: [\"127.0.0.1\"]}}"
+config oa/gpt-test "tools: {http_fetch: {allow_hosts: [\"127.0.0.1:$port\"]}}"
 D="$WORK/d-tooltasks"
 expect_exit 0 "$BATON" run "$WORK/tooltasks.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
 expect_eq "$(json_get "$WORK/out" 'j.tasks.fetch.outputs.status + " " + j.tasks.fetch.outputs.body')" '200 {"ok":true}' "tool task: fetch outputs"
@@ -195,7 +214,7 @@ expect_exit 0 timeout 60 "$BATON" run "$WORK/write.yaml" --config "$WORK/baton.y
 events "$(json_get "$WORK/out" 'j.run_id')" "$D"
 expect_eq "$(json_get "$WORK/events.json" '(r => r.data.is_error + " " + /is not an artifact name/.test(r.data.content))(j.find(e => e.type == "tool.result"))')" "true true" "a clipped multibyte name: an error result"
 printf 'name: Bad URL\ndefaults: {max_retries: 0}\ntasks:\n  - {id: fetch, type: tool, tool: http_fetch, args: {url: "%s"}}\n' "$long" > "$WORK/badurl.yaml"
-config oa/gpt-test "tools: {http_fetch: {allow_hosts: [\"127.0.0.1\"]}}"
+config oa/gpt-test "tools: {http_fetch: {allow_hosts: [\"127.0.0.1:$port\"]}}"
 expect_exit 1 timeout 60 "$BATON" run "$WORK/badurl.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d-badurl"
 expect_eq "$(json_get "$WORK/out" 'j.status')" failed "a tool task with a multibyte URL fails cleanly"
 case "$(json_get "$WORK/out" 'j.tasks.fetch.error')" in "http_fetch: refused: "*) ok ;;

@@ -13,6 +13,8 @@
 #include "llm/llm.h"
 
 #include <stdlib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 
 static char *dump(const json_t *v) { return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS); }
@@ -105,8 +107,18 @@ static void allowlist(void **state) {
     assert_false(tools_url_allowed(allow, "https://evilwiki.org/x", why, sizeof why));
     assert_true(tools_url_allowed(allow, "http://127.0.0.1:8080/health", why, sizeof why));
     assert_false(tools_url_allowed(allow, "http://127.0.0.1:9090/health", why, sizeof why));
-    assert_string_equal(why, "host '127.0.0.1' is not in tools.http_fetch.allow_hosts");
+    assert_string_equal(why, "host '127.0.0.1' port 9090 is not in tools.http_fetch.allow_hosts "
+                             "(an entry without a port allows only 80)");
     assert_false(tools_url_allowed(allow, "http://127.0.0.1/", why, sizeof why)); /* port 80 */
+    /* an entry without a port: the scheme's own only, not every service on the host */
+    assert_false(tools_url_allowed(allow, "https://api.example.com:6379/", why, sizeof why));
+    assert_false(tools_url_allowed(allow, "http://api.example.com:443/", why, sizeof why));
+    /* a name must then connect to a public address; an address entry is taken as given */
+    bool by_name = false;
+    assert_true(tools_url_check(allow, "https://en.wiki.org/x", &by_name, why, sizeof why));
+    assert_true(by_name);
+    assert_true(tools_url_check(allow, "http://127.0.0.1:8080/", &by_name, why, sizeof why));
+    assert_false(by_name);
     /* userinfo cannot smuggle another host past the check */
     assert_false(tools_url_allowed(allow, "http://api.example.com@evil.com/", why, sizeof why));
     assert_false(tools_url_allowed(allow, "file:///etc/passwd", why, sizeof why));
@@ -117,6 +129,39 @@ static void allowlist(void **state) {
     /* nothing is allowed without a list */
     assert_false(tools_url_allowed(NULL, "https://api.example.com/", why, sizeof why));
     assert_non_null(strstr(why, "allow_hosts is empty"));
+}
+
+static struct sockaddr_storage addr(const char *text) {
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    if (strchr(text, ':')) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        assert_int_equal(inet_pton(AF_INET6, text, &a->sin6_addr), 1);
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        assert_int_equal(inet_pton(AF_INET, text, &a->sin_addr), 1);
+    }
+    return ss;
+}
+
+static void public_addresses(void **state) {
+    (void)state;
+    static const char *const private[] = {"127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255",
+                                          "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.64.0.1",
+                                          "224.0.0.1", "::1", "::", "fd00::1", "fe80::1",
+                                          "::ffff:127.0.0.1", "::ffff:169.254.169.254"};
+    static const char *const public[] = {"93.184.216.34", "172.32.0.1", "8.8.8.8",
+                                         "2606:4700::1111", "::ffff:8.8.8.8"};
+    for (size_t i = 0; i < sizeof private / sizeof *private; i++) {
+        struct sockaddr_storage ss = addr(private[i]);
+        if (tools_address_public((struct sockaddr *)&ss)) fail_msg("%s counted as public", private[i]);
+    }
+    for (size_t i = 0; i < sizeof public / sizeof *public; i++) {
+        struct sockaddr_storage ss = addr(public[i]);
+        if (!tools_address_public((struct sockaddr *)&ss)) fail_msg("%s counted as private", public[i]);
+    }
 }
 
 static void artifact_names(void **state) {
@@ -207,7 +252,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tool_call_arguments), cmocka_unit_test(assembler_openai_fragments),
         cmocka_unit_test(assembler_edges),     cmocka_unit_test(allowlist),
-        cmocka_unit_test(artifact_names),      cmocka_unit_test(config_check),
+        cmocka_unit_test(artifact_names),
+        cmocka_unit_test(public_addresses),      cmocka_unit_test(config_check),
         cmocka_unit_test(reducer_ask_human),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
