@@ -160,9 +160,83 @@ engine_daily_t cli_daily_limits(const cli_config_t *cfg, store_t *st, const char
     return d;
 }
 
+/* BATON__A__B=value sets a.b of the configuration (docs/models.md, "Environment"): the value is
+ * read as JSON when it parses (numbers, true/false, lists), as a string otherwise. */
+#define ENV_PREFIX "BATON__"
+extern char **environ;
+
+static int by_name(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int apply_env_overrides(json_t *root, char **err) {
+    /* In name order, so that the result does not depend on the environment's order (a section
+     * is set before the keys under it). */
+    size_t n = 0;
+    for (char **e = environ; e && *e; e++) n += !strncmp(*e, ENV_PREFIX, strlen(ENV_PREFIX));
+    const char **vars = xcalloc(n + 1, sizeof *vars);
+    n = 0;
+    for (char **e = environ; e && *e; e++)
+        if (!strncmp(*e, ENV_PREFIX, strlen(ENV_PREFIX))) vars[n++] = *e;
+    qsort(vars, n, sizeof *vars, by_name);
+    int failed = 0;
+    for (size_t k = 0; k < n && !failed; k++) {
+        const char *const *e = &vars[k];
+        const char *eq = strchr(*e, '=');
+        if (!eq) continue;
+        char *path = xstrndup(*e + strlen(ENV_PREFIX), (size_t)(eq - *e) - strlen(ENV_PREFIX));
+        json_t *at = root;
+        char *seg = path, *next;
+        int rc = 0;
+        for (;; seg = next + 2) {
+            next = strstr(seg, "__");
+            if (next) *next = '\0';
+            if (!*seg) {
+                rc = -1;
+                break;
+            }
+            if (!next) break;
+            json_t *child = json_object_get(at, seg);
+            if (!child) {
+                child = json_object();
+                json_object_set_new(at, seg, child);
+            } else if (!json_is_object(child)) {
+                rc = -1;
+                break;
+            }
+            at = child;
+        }
+        if (rc == 0) {
+            json_t *v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
+            json_object_set_new(at, seg, v ? v : json_string(eq + 1));
+        } else {
+            *err = xasprintf("%.*s: not a configuration path (BATON__SECTION__KEY, each part a "
+                             "key of a mapping)", (int)(eq - *e), *e);
+        }
+        free(path);
+        failed = rc;
+    }
+    free(vars);
+    return failed ? -1 : 0;
+}
+
 static int cli_load_config_file(const char *path, cli_config_t *cfg, char **err) {
     memset(cfg, 0, sizeof *cfg);
-    if (!path) return 0;
+    json_t *root = NULL;
+    if (!path) {
+        /* no file: the environment may still say something (none: no configuration at all) */
+        root = json_object();
+        if (apply_env_overrides(root, err) != 0) {
+            json_decref(root);
+            return -1;
+        }
+        if (!json_object_size(root)) {
+            json_decref(root);
+            return 0;
+        }
+        path = "(environment)";
+        goto read;
+    }
     size_t len;
     char *text = cli_read_file(path, WF_MAX_DOC_BYTES, &len, err);
     if (!text) return -1;
@@ -178,9 +252,15 @@ static int cli_load_config_file(const char *path, cli_config_t *cfg, char **err)
         free(text);
         return -1;
     }
-    json_t *root = t.root ? yaml_tree_to_json(t.root) : json_object();
+    root = t.root ? yaml_tree_to_json(t.root) : json_object();
     yaml_tree_free(&t);
     free(text);
+    if (!json_is_object(root) || apply_env_overrides(root, err) != 0) {
+        if (!json_is_object(root)) *err = xasprintf("%s: a configuration is a mapping", path);
+        json_decref(root);
+        return -1;
+    }
+read:;
     /* The part of the configuration this release reads: the offline provider. The full provider
      * table (docs/configuration.md) arrives with the model router. */
     json_t *off = json_object_get(json_object_get(root, "providers"), "offline");

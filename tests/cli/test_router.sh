@@ -207,6 +207,16 @@ curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","model":"gpt-test","t
 expect_exit 0 "$BATON" run "$WORK/breaker.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4f2"
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.model).join(",")')" "gpt-test,gpt-cheap,gpt-cheap,gpt-cheap,gpt-cheap" "latency policy"
+# The same through the environment: BATON__SECTION__KEY overrides the file.
+reset
+config "[paid/gpt-test, paid/gpt-cheap]" "[paid/gpt-test, paid/gpt-cheap]"
+BATON__routing__policy=cost expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4f4"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.model).join(",")')" "gpt-cheap,gpt-cheap" "cost policy from the environment"
+BATON__budgets__daily_usd=-1 expect_exit 2 "$BATON" run "$FIX" --data-dir "$WORK/d4f5"
+expect_grep "budgets is a mapping" "$WORK/err"
+BATON__tiers=[] BATON__tiers__fast=x expect_exit 2 "$BATON" run "$FIX" --data-dir "$WORK/d4f5"
+expect_grep "BATON__tiers__fast: not a configuration path" "$WORK/err"
 config "[paid/gpt-test]" "[paid/gpt-test]"
 printf 'routing:\n  policy: cheapest\n' >> "$WORK/baton.yaml"
 expect_exit 2 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4f3"
