@@ -120,6 +120,21 @@ requests
 expect_eq "$(json_get "$WORK/req.json" 'j.filter(r => r.model == "fail-500").length')" 2 "calls to the failing model"
 expect_eq "$(json_get "$WORK/req.json" 'j.filter(r => r.model == "gpt-test").length')" 5 "calls to the healthy model"
 
+# 4b'. ...and closes again: after the cooldown one probe goes through; it answers, so the model
+#      is used again at once.
+reset
+config "[paid/flaky, paid/gpt-test]" "[paid/gpt-test]"
+sed -i 's|      gpt-test: {input_per_million: 2, output_per_million: 10}|&\n      flaky: {input_per_million: 2, output_per_million: 10}|' "$WORK/baton.yaml"
+printf 'routing:\n  breaker: {failures: 1, cooldown: 0.3s}\n' >> "$WORK/baton.yaml"
+curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","model":"flaky","status":500,"body":{"error":{"message":"down","type":"server_error"}}},
+  {"route":"openai","model":"gpt-test","text":"slow","delay_ms":500}]' > /dev/null
+{ echo "name: Breaker closes"; echo "agents: {w: {instructions: Write., model: fast}}"; echo "tasks:"
+  echo "  - {id: t1, agent: w}"; echo "  - {id: t2, agent: w, depends_on: [t1]}"; echo "  - {id: t3, agent: w, depends_on: [t2]}"
+} > "$WORK/closes.yaml"
+expect_exit 0 "$BATON" run "$WORK/closes.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4b2"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.model).join(",")')" "flaky,gpt-test,flaky,flaky" "open, probe, closed"
+
 # 4c. Provider limits: with concurrency 1 the calls queue and go one at a time; a call that
 #     waits past the queue timeout moves on to the next candidate.
 { echo "name: Limits"; echo "agents: {w: {instructions: Write., model: fast}}"; echo "concurrency: 4"; echo "tasks:"
