@@ -15,8 +15,8 @@ echo "targets: all done within 3 s, RSS <= 200 MB"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # The fake is native (bench/fake_openai.c, single-threaded libuv) so that the figure measures
 # Baton, not the fake: the Node fake spends ~3.6 s of CPU on 10,000 calls (this one ~0.7 s) on
-# the same cores as the router. It is checked
-# with the official openai SDK first, so a fake that drifts from the protocol stops the bench.
+# the same two cores as the router. It is checked with the official openai SDK first, so a fake
+# that drifts from the protocol stops the bench.
 if ! check=$(node bench/check_fake_openai.mjs "$build/fake_openai" 2>&1); then
     printf '%s\n' "$check"
     echo "bench: bench/fake_openai fails its protocol check; no router figures" >&2
