@@ -65,6 +65,7 @@ static struct {
     uint64_t latency_ms;
     uint64_t accepted, open, peak_open, requests, answered, not_found, bad;
     uint64_t next_id;
+    uint64_t t_first_conn, t_last_request, t_last_answer; /* uv_now, ms */
 } g;
 
 static char read_buf[64 * 1024]; /* single-threaded: libuv fills it just before on_read */
@@ -75,8 +76,12 @@ static void print_stats(void) {
     fprintf(stderr,
             "fake_openai: %" PRIu64 " connections (peak %" PRIu64 " open), %" PRIu64
             " requests, %" PRIu64 " answered (%" PRIu64 " 404), %" PRIu64
-            " closed as malformed; cpu user %.2f s sys %.2f s, max RSS %ld MB\n",
+            " closed as malformed; after the first connection, the last request came at %" PRIu64
+            " ms and the last answer went at %" PRIu64
+            " ms; cpu user %.2f s sys %.2f s, max RSS %ld MB\n",
             g.accepted, g.peak_open, g.requests, g.answered, g.not_found, g.bad,
+            g.requests ? g.t_last_request - g.t_first_conn : 0,
+            g.answered ? g.t_last_answer - g.t_first_conn : 0,
             ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
             ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss / 1024);
 }
@@ -220,6 +225,7 @@ static void answer(req_t *r) {
     }
     if (at >= sizeof out) abort(); /* fixed content: cannot happen unless edited wrongly */
     g.answered++;
+    g.t_last_answer = uv_now(g.loop);
     send_bytes(c, out, at, r->close_after);
 }
 
@@ -265,6 +271,7 @@ static void start_request(conn_t *c, bool found, bool close_after) {
     c->tail = r;
     c->pending++;
     g.requests++;
+    g.t_last_request = uv_now(g.loop);
     uv_timer_start(&r->timer, on_latency, g.latency_ms, 0);
 }
 
@@ -458,7 +465,7 @@ static void on_connection(uv_stream_t *server, int status) {
         conn_close(c);
         return;
     }
-    g.accepted++;
+    if (!g.accepted++) g.t_first_conn = uv_now(g.loop);
     if (g.open > g.peak_open) g.peak_open = g.open;
     uv_tcp_nodelay(&c->tcp, 1);
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
