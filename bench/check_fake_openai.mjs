@@ -18,6 +18,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..');
 // The SDK is installed for the tests' fakes; import it from there by path.
 const { default: OpenAI } = await import(path.join(root, 'tests/fakes/node_modules/openai/index.mjs'));
+const { checks } = await import(path.join(root, 'tests/fakes/checks.mjs'));
 
 const LATENCY_MS = 200;
 const binary = path.resolve(process.argv[2] ?? path.join(root, 'build/fake_openai'));
@@ -33,20 +34,7 @@ const first = await new Promise((resolve, reject) => {
 const { port } = JSON.parse(first);
 assert.ok(Number.isInteger(port) && port > 0, `bad first line ${first}`);
 process.on('exit', () => child.kill('SIGTERM'));
-setTimeout(() => { console.log('FAIL watchdog: checks still running after 30 s'); process.exit(1); }, 30_000).unref();
-
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}\n     ${String(e?.stack ?? e).split('\n').slice(0, 6).join('\n     ')}`);
-  }
-}
+const { check, finish } = checks({ watchdogMs: 30_000 });
 
 const oa = new OpenAI({ apiKey: 'sk-bench', baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0, timeout: 10_000 });
 const TEXT = 'Hello from the native fake.';
@@ -159,5 +147,4 @@ await check('the server still answers after all of that', async () => {
   assert.equal((await streamOnce()).text, TEXT);
 });
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

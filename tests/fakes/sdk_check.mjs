@@ -14,6 +14,7 @@ import { ChatCompletionStream } from 'openai/lib/ChatCompletionStream.mjs';
 import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI, ApiError as GeminiApiError, Type } from '@google/genai';
 import { Ollama } from 'ollama';
+import { checks } from './checks.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SLOW_MS = 400;
@@ -40,20 +41,7 @@ async function startFake() {
 const { child, base } = await startFake();
 process.on('exit', () => child.kill('SIGTERM'));
 // A hung stream must fail the check, not the ctest timeout.
-setTimeout(() => { console.log(`FAIL watchdog: checks still running after 60 s\n${passed} passed, ${failed + 1} failed`); process.exit(1); }, 60_000).unref();
-let passed = 0;
-let failed = 0;
-
-async function check(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}\n     ${String(e?.stack ?? e).split('\n').slice(0, 6).join('\n     ')}`);
-  }
-}
+const { check, finish } = checks({ watchdogMs: 60_000 });
 
 async function rejects(promise, test) {
   let error;
@@ -570,5 +558,4 @@ await check('scripted tool_call: streamed by all four protocols, read by each SD
 
 child.kill('SIGTERM');
 await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();
