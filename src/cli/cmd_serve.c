@@ -57,7 +57,6 @@ static void on_signal(uv_signal_t *h, int signum) {
     s->stopping = true;
     fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopping\",\"signal\":%d}\n", signum);
     http_server_stop(s->server);
-    s->server = NULL;
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sigint, NULL);
 }
@@ -140,6 +139,8 @@ int cmd_serve(int argc, char **argv) {
     }
     router_free(router);
     uv_run(&s.loop, UV_RUN_DEFAULT); /* the router's and libwebsockets' handles close */
+    http_server_free(s.server);      /* what libwebsockets keeps until its handles are closed */
+    uv_run(&s.loop, UV_RUN_DEFAULT);
     uv_loop_close(&s.loop);
     if (st) store_close(st);
     cli_config_free(&cfg);

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #define DEFAULT_MAX_BODY (1024 * 1024)
 #define WRITE_CHUNK 16384
@@ -18,7 +21,7 @@ struct http_server {
     int port;
     size_t live;          /* requests not yet freed */
     uint64_t next_id;
-    bool stopping;        /* stopped: freed with its last request */
+    bool released;        /* http_server_free was called: freed with its last request */
 };
 
 /* A request lives on the heap, not in libwebsockets' per-connection memory: an answer may come
@@ -52,7 +55,7 @@ static double wall_ms(void) {
 
 static void req_free(req_impl_t *r) {
     http_server_t *srv = r->srv;
-    if (--srv->live == 0 && srv->stopping) free(srv);
+    if (--srv->live == 0 && srv->released) free(srv);
     free(r->method);
     free(r->path);
     free(r->query);
@@ -236,7 +239,34 @@ static struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* Whether host:port can be bound now (as libwebsockets binds: SO_REUSEADDR). Checked before
+ * the context exists, because a context that failed to listen cannot be destroyed cleanly on a
+ * foreign loop from here (its handles need the loop to run, and the caller's loop may never run
+ * dry). A port taken between this check and the bind is still reported, at that cost. */
+static bool can_bind(const char *host, int port) {
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_PASSIVE}, *ai;
+    char service[16];
+    snprintf(service, sizeof service, "%d", port);
+    if (getaddrinfo(host, service, &hints, &ai) != 0) return false;
+    bool ok = false;
+    for (struct addrinfo *a = ai; a && !ok; a = a->ai_next) {
+        int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+        if (fd < 0) continue;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        ok = bind(fd, a->ai_addr, a->ai_addrlen) == 0;
+        close(fd);
+    }
+    freeaddrinfo(ai);
+    return ok;
+}
+
 http_server_t *http_server_start(uv_loop_t *loop, const http_server_opts_t *o, char **err) {
+    if (!can_bind(o->host, o->port)) {
+        *err = xasprintf("cannot listen on %s:%d (in use, or not an address of this machine)",
+                         o->host, o->port);
+        return NULL;
+    }
     http_server_t *s = xcalloc(1, sizeof *s);
     s->o = *o;
     if (!s->o.max_body) s->o.max_body = DEFAULT_MAX_BODY;
@@ -251,12 +281,15 @@ http_server_t *http_server_start(uv_loop_t *loop, const http_server_opts_t *o, c
     void *loops[] = {loop, NULL};
     info.foreign_loops = loops;
     info.timeout_secs = 30;
+    info.pcontext = &s->ctx; /* NULL once libwebsockets is wholly destroyed */
     s->ctx = lws_create_context(&info);
     struct lws_vhost *vh = s->ctx ? lws_get_vhost_by_name(s->ctx, "default") : NULL;
     s->port = vh ? lws_get_vhost_listen_port(vh) : -1;
     if (!s->ctx || s->port <= 0) {
         *err = xasprintf("cannot listen on %s:%d (in use, or not an address of this machine)",
                          o->host, o->port);
+        /* (can_bind said yes: rare.) Only the first stage of the destroy can run here; the
+         * context's memory is left to the process's end rather than freed under the loop. */
         if (s->ctx) lws_context_destroy(s->ctx);
         free(s);
         return NULL;
@@ -270,7 +303,15 @@ size_t http_server_connections(const http_server_t *s) { return s->live; }
 
 void http_server_stop(http_server_t *s) {
     if (!s) return;
-    s->stopping = true;
     lws_context_destroy(s->ctx); /* closes the listener and every connection */
-    if (!s->live) free(s);       /* else with the last request a handler still holds */
+}
+
+void http_server_free(http_server_t *s) {
+    if (!s) return;
+    /* On a foreign loop the first lws_context_destroy only starts: it closes libwebsockets'
+     * handles, and once the loop has run their close callbacks, a second call frees the rest
+     * (without it the context and its per-thread buffers, ~330 KB, were lost: valgrind). */
+    if (s->ctx) lws_context_destroy(s->ctx);
+    if (!s->live) free(s);
+    else s->released = true; /* a handler still holds a request: freed with it */
 }

@@ -46,7 +46,10 @@ http_server_t *http_server_start(uv_loop_t *loop, const http_server_opts_t *o, c
 int http_server_port(const http_server_t *s);
 /* Requests in flight (answered or not yet), connections included. */
 size_t http_server_connections(const http_server_t *s);
+/* Stops listening and closes every connection (the loop then runs dry); http_server_free,
+ * once it has, releases the rest. */
 void http_server_stop(http_server_t *s);
+void http_server_free(http_server_t *s);
 
 /* The answer: status, content type (NULL: application/json), body (copied). Once per request. */
 void http_respond(http_req_t *req, int status, const char *content_type, const char *body, size_t len);
