@@ -8,6 +8,7 @@ static void usage(FILE *f) {
     fputs("baton " BATON_VERSION " - run teams of LLM agents\n\n"
           "usage: baton COMMAND [options]\n\n"
           "  run FILE          run a workflow live in the terminal (--help for options)\n"
+          "  serve             the HTTP API on 127.0.0.1:8080 (health and status so far)\n"
           "  run --resume ID   carry on an unfinished run from its journal\n"
           "  validate FILE...  check workflows; every error with file:line:column\n"
           "  runs ls|show|events   what the data dir knows about runs\n"
@@ -33,6 +34,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "approvals")) return cmd_approvals(argc - 1, argv + 1);
     if (!strcmp(cmd, "admin")) return cmd_admin(argc - 1, argv + 1);
     if (!strcmp(cmd, "providers")) return cmd_providers(argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve")) return cmd_serve(argc - 1, argv + 1);
     if (!strcmp(cmd, "embed")) return cmd_embed(argc - 1, argv + 1);
     if (!strcmp(cmd, "backup") || !strcmp(cmd, "restore")) return cmd_backup(argc - 1, argv + 1);
     if (!strcmp(cmd, "artifacts")) return cmd_artifacts(argc - 1, argv + 1);

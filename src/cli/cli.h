@@ -21,6 +21,7 @@ int cmd_runs(int argc, char **argv);
 int cmd_approvals(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_providers(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 int cmd_backup(int argc, char **argv); /* backup and restore */
 int cmd_artifacts(int argc, char **argv);

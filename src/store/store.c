@@ -276,6 +276,24 @@ json_t *store_llm_spend_since(store_t *st, int64_t since_ms) {
     return out;
 }
 
+int store_ping(store_t *st, char **err) {
+    sqlite3_stmt *s;
+    int version = -1;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
+        if (sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
+        sqlite3_finalize(s);
+    }
+    if (version < 0) {
+        *err = xasprintf("the database does not answer: %s", sqlite3_errmsg(st->db));
+        return -1;
+    }
+    if (version != schema_latest()) {
+        *err = xasprintf("the database has schema %d, this release needs %d", version, schema_latest());
+        return -1;
+    }
+    return 0;
+}
+
 double store_spend_since(store_t *st, int64_t since_ms, const char *workflow) {
     sqlite3_stmt *s;
     const char *sql = workflow ? "SELECT coalesce(sum(l.cost_usd), 0) FROM llm_calls l JOIN runs r "

@@ -50,6 +50,8 @@ json_t *store_llm_spend_since(store_t *st, int64_t since_ms);
 /* What every model call since a time cost, over all runs (workflow NULL) or the runs of one
  * workflow (by name). 0 on a database error. */
 double store_spend_since(store_t *st, int64_t since_ms, const char *workflow);
+/* Whether the database answers and holds this release's schema: 0, or -1 with *err. */
+int store_ping(store_t *st, char **err);
 /* artifact_query.c: the artifacts rows of a run ordered by name, then version (name NULL: every
  * name): [{name, version, task_id, agent, path, blob, sha256, bytes, mime, created_at}]. blob is
  * null for artifacts written before blobs. New reference, or NULL on a database error. */

@@ -1,0 +1,148 @@
+/* cmd_serve.c - `baton serve`: the HTTP API on one loop with the router (docs/api.md).
+ *
+ * Loopback only unless --insecure: there is no authentication yet, and a server on a public
+ * address would let anyone start runs and spend the configured providers' money. SIGTERM and
+ * SIGINT stop it: the listener and every connection close, and it exits 0. */
+#include "api/api.h"
+#include "cli/cli.h"
+#include "util/xalloc.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+static void usage(FILE *f) {
+    fputs("usage: baton serve [--listen HOST:PORT] [--data-dir DIR] [--config FILE] [--insecure]\n"
+          "  --listen     address to listen on (default 127.0.0.1:8080; port 0: a free one)\n"
+          "  --insecure   allow an address other than loopback (no authentication yet)\n", f);
+}
+
+/* "host:port", "[v6]:port", or ":port" (loopback). false when malformed. */
+static bool parse_listen(const char *s, char *host, size_t hostlen, int *port) {
+    const char *colon = strrchr(s, ':');
+    if (!colon) return false;
+    size_t hl = (size_t)(colon - s);
+    const char *h = s;
+    if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    if (hl >= hostlen) return false;
+    if (hl == 0) snprintf(host, hostlen, "127.0.0.1");
+    else snprintf(host, hostlen, "%.*s", (int)hl, h);
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || p < 0 || p > 65535) return false;
+    *port = (int)p;
+    return true;
+}
+
+static bool loopback(const char *host) {
+    return !strcmp(host, "127.0.0.1") || !strcmp(host, "::1") || !strcmp(host, "localhost") ||
+           !strncmp(host, "127.", 4);
+}
+
+typedef struct serve {
+    uv_loop_t loop;
+    uv_signal_t sigterm, sigint;
+    http_server_t *server;
+    bool stopping;
+} serve_t;
+
+static void on_signal(uv_signal_t *h, int signum) {
+    serve_t *s = h->data;
+    if (s->stopping) return;
+    s->stopping = true;
+    fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopping\",\"signal\":%d}\n", signum);
+    http_server_stop(s->server);
+    uv_close((uv_handle_t *)&s->sigterm, NULL);
+    uv_close((uv_handle_t *)&s->sigint, NULL);
+}
+
+int cmd_serve(int argc, char **argv) {
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, 'l'}, {"data-dir", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'}, {"insecure", no_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},         {0, 0, 0, 0},
+    };
+    const char *listen = "127.0.0.1:8080", *data_dir = "baton-data", *config = NULL;
+    bool insecure = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'l': listen = optarg; break;
+        case 'd': data_dir = optarg; break;
+        case 'c': config = optarg; break;
+        case 'i': insecure = true; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    char host[256];
+    int port;
+    if (!parse_listen(listen, host, sizeof host, &port)) {
+        fprintf(stderr, "baton serve: --listen '%s' is not HOST:PORT (e.g. 127.0.0.1:8080)\n", listen);
+        return EXIT_USAGE;
+    }
+    if (!loopback(host) && !insecure) {
+        fprintf(stderr, "baton serve: refusing to listen on %s: this release has no "
+                        "authentication, so anyone who can reach the address could start runs and "
+                        "spend your providers' money; use a loopback address, or --insecure if a "
+                        "proxy in front of it authenticates\n", host);
+        return EXIT_USAGE;
+    }
+    cli_config_t cfg;
+    char *err = NULL;
+    if (cli_load_config(config, &cfg, &err) != 0) {
+        fprintf(stderr, "baton serve: %s\n", err);
+        free(err);
+        return EXIT_USAGE;
+    }
+    int code = EXIT_USAGE;
+    serve_t s = {0};
+    uv_loop_init(&s.loop);
+    store_t *st = cli_open_store(data_dir, STORE_DURABILITY_NORMAL, &err);
+    router_t *router = st ? router_new(&s.loop, cfg.root, cfg.offline_latency_ms, cfg.offline_prices,
+                                       cfg.offline_fail_attempts, &err)
+                          : NULL;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    api_t api = {.store = st, .router = router,
+                 .started_ms = (double)tv.tv_sec * 1000.0 + (double)tv.tv_usec / 1000.0};
+    if (router) {
+        http_server_opts_t o = {.host = host, .port = port, .handler = api_handle, .ud = &api};
+        s.server = api.server = http_server_start(&s.loop, &o, &err);
+    }
+    if (!s.server) {
+        fprintf(stderr, "baton serve: %s\n", err ? err : "cannot start");
+        free(err);
+        code = EXIT_FAILURE;
+    } else {
+        uv_signal_init(&s.loop, &s.sigterm);
+        uv_signal_init(&s.loop, &s.sigint);
+        s.sigterm.data = s.sigint.data = &s;
+        uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+        uv_signal_start(&s.sigint, on_signal, SIGINT);
+        /* The first line on stdout says where (scripts and tests read the port from it). */
+        printf("{\"listening\":\"http://%s%s%s:%d\",\"data_dir\":\"%s\"}\n", strchr(host, ':') ? "[" : "",
+               host, strchr(host, ':') ? "]" : "", http_server_port(s.server), data_dir);
+        fflush(stdout);
+        uv_run(&s.loop, UV_RUN_DEFAULT);
+        code = EXIT_OK;
+    }
+    router_free(router);
+    uv_run(&s.loop, UV_RUN_DEFAULT); /* the router's and libwebsockets' handles close */
+    http_server_free(s.server);      /* what libwebsockets keeps until its handles are closed */
+    uv_run(&s.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&s.loop);
+    if (st) store_close(st);
+    cli_config_free(&cfg);
+    return code;
+}

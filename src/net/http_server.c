@@ -1,0 +1,317 @@
+/* http_server.c - HTTP/1.1 through libwebsockets on a foreign libuv loop (see http_server.h). */
+#include "net/http_server.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define DEFAULT_MAX_BODY (1024 * 1024)
+#define WRITE_CHUNK 16384
+
+struct http_server {
+    struct lws_context *ctx;
+    http_server_opts_t o;
+    int port;
+    size_t live;          /* requests not yet freed */
+    uint64_t next_id;
+    bool released;        /* http_server_free was called: freed with its last request */
+};
+
+/* A request lives on the heap, not in libwebsockets' per-connection memory: an answer may come
+ * after the client has gone, and must then find a request marked gone rather than freed memory. */
+typedef struct req_impl {
+    http_req_t pub;
+    http_server_t *srv;
+    struct lws *wsi;      /* NULL once the connection closed */
+    char *method, *path, *query;
+    char id[24];
+    strbuf_t body;
+    bool too_large, answered;
+    int status;
+    char *ctype;
+    char *out;            /* the answer's body */
+    size_t out_len, out_sent;
+    bool headers_sent;
+    double started_ms;
+} req_impl_t;
+
+/* libwebsockets' per-connection memory: which request is current. */
+typedef struct conn {
+    req_impl_t *req;
+} conn_t;
+
+static double wall_ms(void) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec * 1000.0 + (double)tv.tv_usec / 1000.0;
+}
+
+static void req_free(req_impl_t *r) {
+    http_server_t *srv = r->srv;
+    if (--srv->live == 0 && srv->released) free(srv);
+    free(r->method);
+    free(r->path);
+    free(r->query);
+    sb_free(&r->body);
+    free(r->ctype);
+    free(r->out);
+    free(r);
+}
+
+/* One JSON line per answered request (strings from the client are escaped by jansson's rules:
+ * built by hand here only from values this file controls, plus the path, escaped). */
+static void log_request(const req_impl_t *r) {
+    strbuf_t path = {0};
+    for (const char *p = r->path; *p && path.len < 512; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\') sb_printf(&path, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7f) sb_printf(&path, "\\u%04x", c);
+        else sb_putc(&path, (char)c);
+    }
+    fprintf(stderr,
+            "{\"ts\":%.0f,\"level\":\"info\",\"msg\":\"request\",\"id\":\"%s\",\"method\":\"%s\","
+            "\"path\":\"%s\",\"status\":%d,\"ms\":%.1f}\n",
+            wall_ms(), r->id, r->method, sb_str(&path), r->status, wall_ms() - r->started_ms);
+    sb_free(&path);
+}
+
+void http_respond(http_req_t *pub, int status, const char *content_type, const char *body, size_t len) {
+    req_impl_t *r = (req_impl_t *)pub;
+    if (r->answered) return;
+    r->answered = true;
+    if (!r->wsi) { /* the client left while the handler worked */
+        req_free(r);
+        return;
+    }
+    r->status = status;
+    r->ctype = xstrdup(content_type ? content_type : "application/json");
+    r->out = xmalloc(len + 1);
+    if (len) memcpy(r->out, body, len);
+    r->out[len] = '\0';
+    r->out_len = len;
+    lws_callback_on_writable(r->wsi);
+}
+
+static const struct {
+    enum lws_token_indexes token;
+    const char *method;
+} methods[] = {
+    {WSI_TOKEN_GET_URI, "GET"},     {WSI_TOKEN_POST_URI, "POST"},   {WSI_TOKEN_PUT_URI, "PUT"},
+    {WSI_TOKEN_PATCH_URI, "PATCH"}, {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+    {WSI_TOKEN_HEAD_URI, "HEAD"},
+};
+
+static req_impl_t *req_new(http_server_t *srv, struct lws *wsi, const char *uri) {
+    req_impl_t *r = xcalloc(1, sizeof *r);
+    r->srv = srv;
+    r->wsi = wsi;
+    srv->live++;
+    r->started_ms = wall_ms();
+    snprintf(r->id, sizeof r->id, "req-%llu", (unsigned long long)++srv->next_id);
+    r->method = xstrdup("?");
+    for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
+        if (lws_hdr_total_length(wsi, methods[i].token) > 0) {
+            free(r->method);
+            r->method = xstrdup(methods[i].method);
+            break;
+        }
+    r->path = xstrdup(uri && *uri ? uri : "/");
+    /* libwebsockets keeps the query apart, its parts joined with '&' */
+    size_t qlen = 0;
+    strbuf_t q = {0};
+    for (int k = 0;; k++) {
+        char frag[1024];
+        int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, k);
+        if (n < 0) break;
+        if (qlen++) sb_putc(&q, '&');
+        sb_append(&q, frag, (size_t)n);
+    }
+    r->query = sb_take(&q);
+    return r;
+}
+
+static void dispatch(req_impl_t *r) {
+    r->pub = (http_req_t){.method = r->method, .path = r->path, .query = r->query,
+                          .body = sb_str(&r->body), .body_len = r->body.len, .id = r->id,
+                          .server_ud = r->srv->o.ud};
+    if (r->too_large) {
+        char msg[160];
+        int n = snprintf(msg, sizeof msg, "{\"error\":{\"code\":\"payload_too_large\",\"message\":"
+                         "\"the body is larger than %zu bytes\"}}", r->srv->o.max_body);
+        http_respond(&r->pub, 413, NULL, msg, (size_t)n);
+        return;
+    }
+    r->srv->o.handler(&r->pub);
+}
+
+/* Writes what is due: the headers, then the body in chunks, each when the socket can take it.
+ * Returns -1 to close the connection, 0 to keep it. */
+static int write_some(struct lws *wsi, req_impl_t *r) {
+    unsigned char buf[LWS_PRE + WRITE_CHUNK];
+    unsigned char *start = &buf[LWS_PRE], *p = start, *end = &buf[sizeof buf - 1];
+    if (!r->headers_sent) {
+        if (lws_add_http_common_headers(wsi, (unsigned int)r->status, r->ctype, (lws_filepos_t)r->out_len, &p, end) ||
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"x-request-id:",
+                                        (const unsigned char *)r->id, (int)strlen(r->id), &p, end) ||
+            lws_finalize_write_http_header(wsi, start, &p, end))
+            return -1;
+        r->headers_sent = true;
+        if (r->out_len) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+    }
+    if (r->out_sent < r->out_len) {
+        size_t n = r->out_len - r->out_sent;
+        if (n > WRITE_CHUNK) n = WRITE_CHUNK;
+        bool last = r->out_sent + n == r->out_len;
+        memcpy(start, r->out + r->out_sent, n);
+        if (lws_write(wsi, start, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n) return -1;
+        r->out_sent += n;
+        if (!last) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+    }
+    /* answered in full */
+    log_request(r);
+    conn_t *c = lws_wsi_user(wsi);
+    bool close = r->too_large; /* an unread body cannot be skipped on a kept-alive connection */
+    if (c) c->req = NULL;
+    req_free(r);
+    if (close || lws_http_transaction_completed(wsi)) return -1;
+    return 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+    conn_t *c = user;
+    http_server_t *srv = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_HTTP: {
+        if (!c) return -1;
+        req_impl_t *r = c->req = req_new(srv, wsi, in);
+        char cl[32] = "";
+        lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+        long long want = atoll(cl);
+        bool has_body = want > 0 || lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+        if (want > (long long)srv->o.max_body) {
+            r->too_large = true;
+            dispatch(r);
+            return 0;
+        }
+        if (!has_body) dispatch(r);
+        return 0; /* the body, if any, arrives in HTTP_BODY */
+    }
+    case LWS_CALLBACK_HTTP_BODY:
+        if (c && c->req && !c->req->too_large) {
+            if (c->req->body.len + len > srv->o.max_body) c->req->too_large = true;
+            else sb_append(&c->req->body, in, len);
+        }
+        return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (c && c->req && !c->req->answered) dispatch(c->req);
+        return 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (!c || !c->req || !c->req->answered) return 0;
+        return write_some(wsi, c->req);
+    case LWS_CALLBACK_CLOSED_HTTP:
+        if (c && c->req) {
+            c->req->wsi = NULL;
+            if (c->req->answered) req_free(c->req); /* answered but not written */
+            c->req = NULL;
+        }
+        return 0;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static struct lws_protocols protocols[] = {
+    {"http", callback, sizeof(conn_t), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* Whether host:port can be bound now (as libwebsockets binds: SO_REUSEADDR). Checked before
+ * the context exists, because a context that failed to listen cannot be destroyed cleanly on a
+ * foreign loop from here (its handles need the loop to run, and the caller's loop may never run
+ * dry). A port taken between this check and the bind is still reported, at that cost. */
+static bool can_bind(const char *host, int port) {
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_PASSIVE}, *ai;
+    char service[16];
+    snprintf(service, sizeof service, "%d", port);
+    if (getaddrinfo(host, service, &hints, &ai) != 0) return false;
+    bool ok = false;
+    for (struct addrinfo *a = ai; a && !ok; a = a->ai_next) {
+        int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+        if (fd < 0) continue;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        ok = bind(fd, a->ai_addr, a->ai_addrlen) == 0;
+        close(fd);
+    }
+    freeaddrinfo(ai);
+    return ok;
+}
+
+http_server_t *http_server_start(uv_loop_t *loop, const http_server_opts_t *o, char **err) {
+    if (!can_bind(o->host, o->port)) {
+        *err = xasprintf("cannot listen on %s:%d (in use, or not an address of this machine)",
+                         o->host, o->port);
+        return NULL;
+    }
+    http_server_t *s = xcalloc(1, sizeof *s);
+    s->o = *o;
+    if (!s->o.max_body) s->o.max_body = DEFAULT_MAX_BODY;
+    lws_set_log_level(LLL_ERR, NULL);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = o->port;
+    info.iface = o->host;
+    info.protocols = protocols;
+    info.user = s;
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+    void *loops[] = {loop, NULL};
+    info.foreign_loops = loops;
+    info.timeout_secs = 30;
+    info.pcontext = &s->ctx; /* NULL once libwebsockets is wholly destroyed */
+    s->ctx = lws_create_context(&info);
+    struct lws_vhost *vh = s->ctx ? lws_get_vhost_by_name(s->ctx, "default") : NULL;
+    s->port = vh ? lws_get_vhost_listen_port(vh) : -1;
+    if (!s->ctx || s->port <= 0) {
+        *err = xasprintf("cannot listen on %s:%d (in use, or not an address of this machine)",
+                         o->host, o->port);
+        /* (can_bind said yes: rare.) Only the first stage of the destroy can run here; the
+         * context's memory is left to the process's end rather than freed under the loop. */
+        if (s->ctx) lws_context_destroy(s->ctx);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int http_server_port(const http_server_t *s) { return s->port; }
+
+size_t http_server_connections(const http_server_t *s) { return s->live; }
+
+void http_server_stop(http_server_t *s) {
+    if (!s) return;
+    lws_context_destroy(s->ctx); /* closes the listener and every connection */
+}
+
+void http_server_free(http_server_t *s) {
+    if (!s) return;
+    /* On a foreign loop the first lws_context_destroy only starts: it closes libwebsockets'
+     * handles, and once the loop has run their close callbacks, a second call frees the rest
+     * (without it the context and its per-thread buffers, ~330 KB, were lost: valgrind). */
+    if (s->ctx) lws_context_destroy(s->ctx);
+    if (!s->live) free(s);
+    else s->released = true; /* a handler still holds a request: freed with it */
+}

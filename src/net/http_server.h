@@ -1,0 +1,57 @@
+/* http_server.h - HTTP/1.1 on the loop thread, through libwebsockets on the caller's libuv loop
+ * (LWS_SERVER_OPTION_LIBUV with a foreign loop: no thread of its own).
+ *
+ * Promises:
+ *  - Every request reaches the handler once, whole: method, path, query and the body (collected
+ *    up to max_body bytes; a larger one is answered 413 without calling the handler).
+ *  - The handler answers with http_respond, at once or later (from any loop callback) while the
+ *    request is alive; a request whose client went away is marked gone and its answer dropped.
+ *  - Each request gets an id (X-Request-Id in the answer) and one JSON log line on stderr when
+ *    its answer is written: {"ts","level","msg":"request","id","method","path","status","ms"}.
+ *  - http_server_stop closes the listener and every connection; the loop then runs dry. */
+#ifndef BATON_NET_HTTP_SERVER_H
+#define BATON_NET_HTTP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct http_server http_server_t;
+typedef struct http_req http_req_t;
+
+struct http_req {
+    const char *method;   /* "GET", "POST", "PUT", "PATCH", "DELETE", ... */
+    const char *path;     /* without the query */
+    const char *query;    /* after '?', "" when none */
+    const char *body;     /* NUL-terminated; "" when none */
+    size_t body_len;
+    const char *id;       /* the request id */
+    void *server_ud;      /* the ud given to http_server_start */
+};
+
+/* Called once per request, on the loop thread. */
+typedef void (*http_handler_fn)(http_req_t *req);
+
+typedef struct http_server_opts {
+    const char *host;     /* an address to bind, e.g. "127.0.0.1" */
+    int port;             /* 0: a free port (see http_server_port) */
+    size_t max_body;      /* bytes; 0 = 1 MiB */
+    http_handler_fn handler;
+    void *ud;
+} http_server_opts_t;
+
+/* NULL with *err (caller frees) when it cannot listen. */
+http_server_t *http_server_start(uv_loop_t *loop, const http_server_opts_t *o, char **err);
+int http_server_port(const http_server_t *s);
+/* Requests in flight (answered or not yet), connections included. */
+size_t http_server_connections(const http_server_t *s);
+/* Stops listening and closes every connection (the loop then runs dry); http_server_free,
+ * once it has, releases the rest. */
+void http_server_stop(http_server_t *s);
+void http_server_free(http_server_t *s);
+
+/* The answer: status, content type (NULL: application/json), body (copied). Once per request. */
+void http_respond(http_req_t *req, int status, const char *content_type, const char *body, size_t len);
+
+#endif
