@@ -8,7 +8,7 @@ static void usage(FILE *f) {
     fputs("baton " BATON_VERSION " - run teams of LLM agents\n\n"
           "usage: baton COMMAND [options]\n\n"
           "  run FILE          run a workflow live in the terminal (--help for options)\n"
-          "  serve             the HTTP API on 127.0.0.1:8080 (health and status so far)\n"
+          "  serve             the HTTP API on 127.0.0.1:8080 (health, runs, validation so far)\n"
           "  run --resume ID   carry on an unfinished run from its journal\n"
           "  validate FILE...  check workflows; every error with file:line:column\n"
           "  runs ls|show|events   what the data dir knows about runs\n"

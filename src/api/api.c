@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/time.h>
 
 static double wall_ms(void) {
@@ -68,25 +69,219 @@ static void status(http_req_t *req, api_t *a) {
     json_decref(pending);
 }
 
+/* ---- query strings ------------------------------------------------------------------------ */
+
+/* The value of `key` in "k=v&k2=v2" (libwebsockets has decoded it), copied into out; false when
+ * absent. */
+static bool query_get(const char *query, const char *key, char *out, size_t outlen) {
+    size_t kl = strlen(key);
+    for (const char *p = query; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        if (len > kl && !strncmp(p, key, kl) && p[kl] == '=') {
+            snprintf(out, outlen, "%.*s", (int)(len - kl - 1), p + kl + 1);
+            return true;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return false;
+}
+
+/* A whole number in [lo, hi] from the query, dflt when absent; false (and a 400 sent) when the
+ * value is not one. */
+static bool query_int(http_req_t *req, const char *key, long long lo, long long hi, long long dflt,
+                      long long *out) {
+    char v[32];
+    *out = dflt;
+    if (!query_get(req->query, key, v, sizeof v)) return true;
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || n < lo || n > hi) {
+        api_error(req, 400, "bad_request", "%s must be a whole number from %lld to %lld", key, lo, hi);
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+/* ---- runs ------------------------------------------------------------------------------------ */
+
+/* GET /api/v1/runs?status=&workflow=&since=MS&limit=N&cursor=C: newest first, `limit` (1-100,
+ * default 20) at a time; next_cursor (or null) fetches the page after. The cursor is opaque to
+ * clients: "<created_at>.<id>" of the page's last run. */
+static void runs_list(http_req_t *req, api_t *a, char **params) {
+    (void)params;
+    long long limit, since;
+    if (!query_int(req, "limit", 1, 100, 20, &limit) || !query_int(req, "since", 0, INT64_MAX, 0, &since)) return;
+    char status[64] = "", workflow[256] = "", cursor[128] = "";
+    store_runs_query_t q = {.since_ms = since, .limit = (int)limit + 1};
+    if (query_get(req->query, "status", status, sizeof status)) q.status = status;
+    if (query_get(req->query, "workflow", workflow, sizeof workflow)) q.workflow = workflow;
+    if (query_get(req->query, "cursor", cursor, sizeof cursor)) {
+        char *dot = strchr(cursor, '.'), *end;
+        long long at = dot ? strtoll(cursor, &end, 10) : -1;
+        if (!dot || end != dot || at < 0 || !dot[1]) {
+            api_error(req, 400, "bad_request", "cursor is not one this server gave out");
+            return;
+        }
+        q.after_created_ms = at;
+        q.after_id = dot + 1;
+    }
+    json_t *rows = store_runs_page(a->store, &q);
+    if (!rows) {
+        api_error(req, 500, "internal", "the runs could not be read");
+        return;
+    }
+    json_t *next = json_null();
+    if (json_array_size(rows) > (size_t)limit) {
+        json_array_remove(rows, (size_t)limit);
+        const json_t *last = json_array_get(rows, (size_t)limit - 1);
+        char *c = xasprintf("%lld.%s", (long long)json_integer_value(json_object_get(last, "created_at")),
+                            json_string_value(json_object_get(last, "id")));
+        next = json_string(c);
+        free(c);
+    }
+    answer_json(req, 200, json_pack("{s:o, s:o}", "items", rows, "next_cursor", next));
+}
+
+static void run_get(http_req_t *req, api_t *a, char **params) {
+    json_t *sum = store_run_summary(a->store, params[0]);
+    if (!sum) {
+        api_error(req, 404, "not_found", "no run '%.100s'", params[0]);
+        return;
+    }
+    answer_json(req, 200, sum);
+}
+
+typedef struct events_page {
+    json_t *items;
+    size_t max;
+} events_page_t;
+
+static int collect_event(void *ud, uint64_t seq, int64_t ts_ms, const char *type, json_t *data) {
+    events_page_t *p = ud;
+    if (json_array_size(p->items) >= p->max) return 1; /* enough: stop reading */
+    json_array_append_new(p->items, json_pack("{s:I, s:I, s:s, s:O}", "seq", (json_int_t)seq, "ts",
+                                              (json_int_t)ts_ms, "type", type, "data", data));
+    return 0;
+}
+
+/* GET /api/v1/runs/{id}/events?after=SEQ&limit=N: the journal after SEQ, in order, `limit`
+ * (1-1000, default 500) at a time; next_after continues it (null at the end). */
+static void run_events(http_req_t *req, api_t *a, char **params) {
+    long long after, limit;
+    if (!query_int(req, "after", 0, INT64_MAX, 0, &after) || !query_int(req, "limit", 1, 1000, 500, &limit))
+        return;
+    json_t *run = store_run(a->store, params[0]);
+    if (!run) {
+        api_error(req, 404, "not_found", "no run '%.100s'", params[0]);
+        return;
+    }
+    json_decref(run);
+    events_page_t p = {json_array(), (size_t)limit + 1};
+    store_events(a->store, params[0], (uint64_t)after, collect_event, &p);
+    json_t *next = json_null();
+    if (json_array_size(p.items) > (size_t)limit) {
+        json_array_remove(p.items, (size_t)limit);
+        next = json_incref(json_object_get(json_array_get(p.items, (size_t)limit - 1), "seq"));
+    }
+    answer_json(req, 200, json_pack("{s:o, s:o}", "items", p.items, "next_after", next));
+}
+
+/* ---- workflows --------------------------------------------------------------------------------- */
+
+/* POST /api/v1/workflows/validate, the workflow's YAML (or JSON) as the body: 200 {valid, name,
+ * tasks}, or 422 with every located error, as `baton validate --json` lists them. */
+static void workflows_validate(http_req_t *req, api_t *a, char **params) {
+    (void)params;
+    if (!req->body_len) {
+        api_error(req, 400, "bad_request", "the body must be a workflow (YAML or JSON)");
+        return;
+    }
+    diag_list_t dl = {0};
+    workflow_t *wf = workflow_load(req->body, req->body_len, "workflow.yaml", a->catalog, NULL, NULL, &dl);
+    if (wf) {
+        answer_json(req, 200, json_pack("{s:b, s:s?, s:I}", "valid", 1, "name", wf->name, "tasks",
+                                        (json_int_t)wf->n_tasks));
+        workflow_free(wf);
+        diag_list_free(&dl);
+        return;
+    }
+    diag_sort(&dl);
+    json_t *details = json_array();
+    for (size_t k = 0; k < dl.n; k++)
+        json_array_append_new(details, json_pack("{s:i, s:i, s:s, s:s?}", "line", dl.items[k].loc.line,
+                                                 "column", dl.items[k].loc.col, "message",
+                                                 dl.items[k].message, "hint", dl.items[k].hint));
+    char msg[64];
+    snprintf(msg, sizeof msg, "the workflow has %zu error%s", dl.n, dl.n == 1 ? "" : "s");
+    answer_json(req, 422, json_pack("{s:{s:s, s:s, s:o}}", "error", "code", "invalid_workflow",
+                                    "message", msg, "details", details));
+    diag_list_free(&dl);
+}
+
+/* ---- routing ------------------------------------------------------------------------------------ */
+
 static const struct route {
-    const char *method, *path;
-    void (*fn)(http_req_t *req, api_t *a);
+    const char *method, *path; /* "{x}" matches one path segment */
+    void (*fn)(http_req_t *req, api_t *a, char **params);
 } routes[] = {
-    {"GET", "/health", health},
-    {"GET", "/ready", ready},
-    {"GET", "/api/v1/status", status},
+    {"GET", "/health", NULL},
+    {"GET", "/ready", NULL},
+    {"GET", "/api/v1/status", NULL},
+    {"GET", "/api/v1/runs", runs_list},
+    {"GET", "/api/v1/runs/{id}", run_get},
+    {"GET", "/api/v1/runs/{id}/events", run_events},
+    {"POST", "/api/v1/workflows/validate", workflows_validate},
 };
+
+/* Whether path fits pattern; the "{x}" segments are copied into params (caller frees). */
+static bool match(const char *pattern, const char *path, char **params, int max) {
+    int n = 0;
+    while (*pattern && *path) {
+        if (*pattern != '/' || *path != '/') goto no;
+        pattern++;
+        path++;
+        size_t pl = strcspn(pattern, "/"), sl = strcspn(path, "/");
+        if (pattern[0] == '{') {
+            if (!sl || n >= max) goto no;
+            params[n++] = xstrndup(path, sl);
+        } else if (pl != sl || strncmp(pattern, path, pl)) {
+            goto no;
+        }
+        pattern += pl;
+        path += sl;
+    }
+    if (!*pattern && !*path) return true;
+no:
+    for (int k = 0; k < n; k++) {
+        free(params[k]);
+        params[k] = NULL;
+    }
+    return false;
+}
+
+static void simple(http_req_t *req, api_t *a, const char *path) {
+    if (!strcmp(path, "/health")) health(req, a);
+    else if (!strcmp(path, "/ready")) ready(req, a);
+    else status(req, a);
+}
 
 void api_handle(http_req_t *req) {
     api_t *a = req->server_ud;
     bool path_known = false;
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
-        if (strcmp(routes[i].path, req->path)) continue;
+        char *params[2] = {0};
+        if (!match(routes[i].path, req->path, params, 2)) continue;
+        bool same = !strcmp(routes[i].method, req->method);
         path_known = true;
-        if (!strcmp(routes[i].method, req->method)) {
-            routes[i].fn(req, a);
-            return;
+        if (same) {
+            if (routes[i].fn) routes[i].fn(req, a, params);
+            else simple(req, a, routes[i].path);
         }
+        free(params[0]);
+        free(params[1]);
+        if (same) return;
     }
     if (path_known) api_error(req, 405, "method_not_allowed", "%s is not allowed on %s", req->method, req->path);
     else api_error(req, 404, "not_found", "no route %s %.200s", req->method, req->path);

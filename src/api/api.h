@@ -3,12 +3,15 @@
  *
  * This release serves: GET /health {status, version, uptime_s}; GET /ready (the store is
  * reachable and migrated: 200, else 503); GET /api/v1/status {active_runs, pending_approvals,
- * providers, connections}. Every other path is a JSON error: 404 not_found, or 405
+ * providers, connections}; GET /api/v1/runs (filters, cursor pages), GET /api/v1/runs/{id},
+ * GET /api/v1/runs/{id}/events?after=SEQ; POST /api/v1/workflows/validate (422 with every
+ * located error). docs/api.md says what each answers. Every other path is a JSON error: 404 not_found, or 405
  * method_not_allowed for a known path and another method. Errors have DESIGN's shape:
  * {"error": {"code", "message"}}. */
 #ifndef BATON_API_API_H
 #define BATON_API_API_H
 
+#include "core/workflow.h"
 #include "llm/router.h"
 #include "net/http_server.h"
 #include "store/store.h"
@@ -16,6 +19,7 @@
 typedef struct api {
     store_t *store;
     router_t *router;
+    const agent_catalog_t *catalog; /* for validating workflows */
     http_server_t *server;  /* set once listening: connections in /status */
     double started_ms;      /* wall clock, for uptime_s */
 } api_t;

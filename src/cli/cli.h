@@ -85,9 +85,6 @@ void cli_print_diags(const diag_list_t *dl);
 
 /* ---- summary.c: the JSON a finished (or stopped) run reports ---- */
 
-/* {run_id, workflow, status, cost_usd, tasks: {ID: {status, attempts, outputs, error}},
- *  artifacts: [{name, path, sha256, bytes}]} from the projections. New reference or NULL. */
-json_t *cli_run_summary(store_t *st, const char *run_id);
 /* "reference  $R  savings $S  (N cached calls)" from a summary's llm usage: nothing when no
  * reference model priced the calls and none was cached. */
 void cli_print_savings(FILE *out, const json_t *sum);

@@ -95,7 +95,7 @@ static int runs_ls(store_t *st, const char *status, int limit, bool json) {
 }
 
 static int runs_show(store_t *st, const char *id, bool json) {
-    json_t *sum = cli_run_summary(st, id);
+    json_t *sum = store_run_summary(st, id);
     if (!sum) return EXIT_FAILED;
     if (json) {
         cli_print_json(sum);

@@ -114,7 +114,11 @@ int cmd_serve(int argc, char **argv) {
                           : NULL;
     struct timeval tv;
     gettimeofday(&tv, NULL);
-    api_t api = {.store = st, .router = router,
+    agent_catalog_t catalog;
+    diag_list_t cat_diags = {0};
+    cli_load_catalog(&catalog, NULL, &cat_diags); /* a broken catalog file shows in validation */
+    diag_list_free(&cat_diags);
+    api_t api = {.store = st, .router = router, .catalog = &catalog,
                  .started_ms = (double)tv.tv_sec * 1000.0 + (double)tv.tv_usec / 1000.0};
     if (router) {
         http_server_opts_t o = {.host = host, .port = port, .handler = api_handle, .ud = &api};
@@ -143,6 +147,7 @@ int cmd_serve(int argc, char **argv) {
     uv_run(&s.loop, UV_RUN_DEFAULT);
     uv_loop_close(&s.loop);
     if (st) store_close(st);
+    catalog_free(&catalog);
     cli_config_free(&cfg);
     return code;
 }

@@ -429,7 +429,7 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
     }
 
     run_status_t rs = state_run_status(engine_run_state(s.run));
-    json_t *sum = cli_run_summary(s.store, engine_run_id(s.run));
+    json_t *sum = store_run_summary(s.store, engine_run_id(s.run));
     if (sum) json_object_set_new(sum, "status", json_string(run_status_name(rs)));
     if (o->json && sum) {
         cli_print_json(sum);

@@ -1,62 +1,9 @@
-/* summary.c - the JSON shape `baton run --json` and `baton runs show --json` print, read from
- * the projections so both commands agree by construction. */
+/* summary.c - what the CLI adds to a run's summary (store_run_summary): the savings line. */
 #include "cli/cli.h"
 
 #include <stdio.h>
 #include <string.h>
 
-json_t *cli_run_summary(store_t *st, const char *run_id) {
-    json_t *run = store_run(st, run_id);
-    if (!run) return NULL;
-    json_t *tasks = json_object();
-    json_t *rows = store_tasks(st, run_id);
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row) {
-        json_t *outputs = json_object_get(row, "outputs");
-        json_object_set_new(tasks, json_string_value(json_object_get(row, "task_id")),
-                            json_pack("{s:O, s:O, s:O, s:O, s:O}",
-                                      "status", json_object_get(row, "status"),
-                                      "attempts", json_object_get(row, "attempts"),
-                                      "outputs", outputs ? outputs : json_null(),
-                                      "error", json_object_get(row, "error"),
-                                      "cost_usd", json_object_get(row, "cost_usd")));
-    }
-    json_decref(rows);
-
-    /* The latest version of each artifact name. */
-    json_t *arts = json_array(), *latest = json_object();
-    rows = store_artifacts(st, run_id);
-    json_array_foreach(rows, i, row) {
-        json_object_set_new(latest, json_string_value(json_object_get(row, "name")),
-                            json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}",
-                                      "name", json_object_get(row, "name"),
-                                      "path", json_object_get(row, "path"),
-                                      "sha256", json_object_get(row, "sha256"),
-                                      "bytes", json_object_get(row, "bytes"),
-                                      "task", json_object_get(row, "task_id"),
-                                      "version", json_object_get(row, "version")));
-    }
-    json_decref(rows);
-    const char *k;
-    json_t *v;
-    json_object_foreach(latest, k, v) json_array_append(arts, v);
-    json_decref(latest);
-
-    json_t *out = json_pack("{s:O, s:O, s:O, s:O, s:O, s:o, s:o}",
-                            "run_id", json_object_get(run, "id"),
-                            "workflow", json_object_get(run, "workflow"),
-                            "status", json_object_get(run, "status"),
-                            "cost_usd", json_object_get(run, "cost_usd"),
-                            "error", json_object_get(run, "error"),
-                            "tasks", tasks, "artifacts", arts);
-    json_t *usage = store_llm_usage(st, run_id);
-    if (usage) json_object_set_new(out, "llm", usage);
-    json_object_set(out, "created_at", json_object_get(run, "created_at"));
-    json_object_set(out, "finished_at", json_object_get(run, "finished_at"));
-    json_decref(run);
-    return out;
-}
 
 void cli_print_savings(FILE *out, const json_t *sum) {
     const json_t *llm = json_object_get(sum, "llm");

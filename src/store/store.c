@@ -211,6 +211,36 @@ json_t *store_runs(store_t *st, const char *status, int limit) {
                      limit > 0 ? limit : -1);
 }
 
+json_t *store_runs_page(store_t *st, const store_runs_query_t *q) {
+    /* Newest first; the cursor is the (created_at, id) of the last row of the previous page. */
+    char sql[400] = "SELECT * FROM runs WHERE 1";
+    const char *b[6];
+    int n = 0;
+    char since[32], at[32];
+    if (q->status) {
+        strcat(sql, " AND status = ?");
+        b[n++] = q->status;
+    }
+    if (q->workflow) {
+        strcat(sql, " AND workflow = ?");
+        b[n++] = q->workflow;
+    }
+    if (q->since_ms > 0) {
+        snprintf(since, sizeof since, "%lld", (long long)q->since_ms);
+        strcat(sql, " AND created_at >= ?");
+        b[n++] = since;
+    }
+    if (q->after_id) {
+        snprintf(at, sizeof at, "%lld", (long long)q->after_created_ms);
+        strcat(sql, " AND (created_at < ? OR (created_at = ? AND id < ?))");
+        b[n++] = at;
+        b[n++] = at;
+        b[n++] = q->after_id;
+    }
+    strcat(sql, " ORDER BY created_at DESC, id DESC LIMIT ?");
+    return query_rows(st, sql, b, n, q->limit > 0 ? q->limit : -1);
+}
+
 json_t *store_tasks(store_t *st, const char *run_id) {
     const char *b[] = {run_id};
     json_t *rows = query_rows(st, "SELECT * FROM tasks WHERE run_id = ? ORDER BY position", b, 1, 0);

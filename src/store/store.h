@@ -37,6 +37,16 @@ int store_commit(store_t *st, char **err);
 /* Reads. Each returns a new JSON value or NULL when not found. */
 json_t *store_run(store_t *st, const char *run_id);            /* the runs row */
 json_t *store_runs(store_t *st, const char *status, int limit); /* newest first */
+/* One page of runs, newest first: filters are NULL/0 when unused; the page starts after the run
+ * (after_created_ms, after_id) when after_id is set. New reference (NULL on a database error). */
+typedef struct store_runs_query {
+    const char *status, *workflow;
+    int64_t since_ms;
+    int64_t after_created_ms;
+    const char *after_id;
+    int limit;
+} store_runs_query_t;
+json_t *store_runs_page(store_t *st, const store_runs_query_t *q);
 json_t *store_tasks(store_t *st, const char *run_id);           /* tasks rows, in workflow order */
 json_t *store_artifacts(store_t *st, const char *run_id);
 json_t *store_approvals(store_t *st, const char *run_id, const char *status);
@@ -50,6 +60,10 @@ json_t *store_llm_spend_since(store_t *st, int64_t since_ms);
 /* What every model call since a time cost, over all runs (workflow NULL) or the runs of one
  * workflow (by name). 0 on a database error. */
 double store_spend_since(store_t *st, int64_t since_ms, const char *workflow);
+/* run_summary.c: {run_id, workflow, status, cost_usd, error, tasks: {ID: {status, attempts,
+ * outputs, error, cost_usd}}, artifacts: [{name, path, sha256, bytes, task, version}] (latest
+ * version of each), llm, created_at, finished_at}. New reference, or NULL for an unknown run. */
+json_t *store_run_summary(store_t *st, const char *run_id);
 /* Whether the database answers and holds this release's schema: 0, or -1 with *err. */
 int store_ping(store_t *st, char **err);
 /* artifact_query.c: the artifacts rows of a run ordered by name, then version (name NULL: every

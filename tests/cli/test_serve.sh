@@ -21,6 +21,18 @@ get() {
   curl -s -X "$method" -o "$WORK/out" -D "$WORK/hdr" -w '%{http_code}' "$@" "$API$path" > "$WORK/status"
 }
 
+# three finished runs in the data dir the server will read
+cat > "$WORK/tiny.yaml" <<YAML
+name: Tiny
+agents: {w: {instructions: Write a line.}}
+tasks:
+  - {id: a, agent: w}
+  - {id: b, agent: w, depends_on: [a]}
+YAML
+for i in 1 2 3; do expect_exit 0 "$BATON" run "$WORK/tiny.yaml" --json --data-dir "$WORK/d"; done
+expect_exit 0 "$BATON" runs ls --json --data-dir "$WORK/d"
+cp "$WORK/out" "$WORK/ls.json"
+
 serve
 get GET /health
 expect_eq "$(cat "$WORK/status")" 200 "health status"
@@ -33,6 +45,61 @@ expect_eq "$(json_get "$WORK/out" 'j.status')" ready "ready body"
 get GET /api/v1/status
 expect_eq "$(json_get "$WORK/out" '[j.active_runs, j.pending_approvals, j.providers[0].id, j.connections >= 1].join()')" \
   "0,0,offline/offline-1,true" "status body"
+
+# runs: cursor pages, newest first, the same runs and order as `baton runs ls`
+get GET "/api/v1/runs?limit=2"
+expect_eq "$(cat "$WORK/status")" 200 "runs page 1"
+cp "$WORK/out" "$WORK/p1.json"
+expect_eq "$(json_get "$WORK/p1.json" 'j.items.length + " " + (typeof j.next_cursor)')" "2 string" "page 1 size and cursor"
+get GET "/api/v1/runs?limit=2&cursor=$(json_get "$WORK/p1.json" 'encodeURIComponent(j.next_cursor)')"
+cp "$WORK/out" "$WORK/p2.json"
+expect_eq "$(json_get "$WORK/p2.json" 'j.items.length + " " + j.next_cursor')" "1 null" "page 2"
+expect_eq "$(node -e '
+  const f = p => JSON.parse(require("fs").readFileSync(p, "utf8"));
+  const api = [...f(process.argv[1]).items, ...f(process.argv[2]).items].map(r => r.id).join();
+  const cli = f(process.argv[3]).map(r => r.id).join();
+  console.log(api === cli ? "same" : api + " vs " + cli)' "$WORK/p1.json" "$WORK/p2.json" "$WORK/ls.json")" same "runs as the CLI lists them"
+get GET "/api/v1/runs?status=completed&workflow=Tiny"
+expect_eq "$(json_get "$WORK/out" 'j.items.length')" 3 "filter by status and workflow"
+get GET "/api/v1/runs?status=failed"
+expect_eq "$(json_get "$WORK/out" 'j.items.length')" 0 "no failed runs"
+get GET "/api/v1/runs?limit=500"
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "400 bad_request" "limit out of range"
+get GET "/api/v1/runs?cursor=nonsense"
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "400 bad_request" "bad cursor"
+# one run: the same JSON as `baton runs show --json`
+id=$(json_get "$WORK/ls.json" 'j[0].id')
+get GET "/api/v1/runs/$id"
+expect_eq "$(cat "$WORK/status")" 200 "run"
+cp "$WORK/out" "$WORK/run.json"
+expect_exit 0 "$BATON" runs show "$id" --json --data-dir "$WORK/d"
+expect_eq "$(node -e '
+  const f = p => JSON.parse(require("fs").readFileSync(p, "utf8"));
+  console.log(JSON.stringify(f(process.argv[1])) === JSON.stringify(f(process.argv[2])))' "$WORK/run.json" "$WORK/out")" true "run as the CLI shows it"
+get GET /api/v1/runs/r-nope
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "404 not_found" "unknown run"
+# its journal, in pages
+get GET "/api/v1/runs/$id/events?after=2&limit=3"
+expect_eq "$(json_get "$WORK/out" 'j.items.map(e => e.seq).join() + " " + j.next_after')" "3,4,5 5" "events page"
+get GET "/api/v1/runs/$id/events?after=5"
+cp "$WORK/out" "$WORK/ev.json"
+expect_exit 0 "$BATON" runs events "$id" --json --data-dir "$WORK/d"
+expect_eq "$(json_get "$WORK/ev.json" 'j.items.map(e => e.type).join()')" "$(json_get "$WORK/out" 'j.slice(5).map(e => e.type).join()')" "the rest of the journal"
+expect_eq "$(json_get "$WORK/ev.json" 'j.next_after')" null "end of the journal"
+get GET "/api/v1/runs/r-nope/events"
+expect_eq "$(cat "$WORK/status")" 404 "events of an unknown run"
+
+# workflow validation: 200, or 422 with every located error
+get POST /api/v1/workflows/validate --data-binary @"$WORK/tiny.yaml"
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.valid + " " + j.name + " " + j.tasks')" "200 true Tiny 2" "a valid workflow"
+printf 'name: Bad\ntasks:\n  - {id: a, agent: wrighter}\n  - {id: b, agent: w, depends_on: [zz]}\n' > "$WORK/bad.yaml"
+get POST /api/v1/workflows/validate --data-binary @"$WORK/bad.yaml"
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "422 invalid_workflow" "an invalid workflow"
+expect_eq "$(json_get "$WORK/out" 'j.error.details.length >= 2 && j.error.details.every(d => d.line >= 3 && d.message)')" true "every error, located"
+get POST /api/v1/workflows/validate --data-binary '{]'
+expect_eq "$(cat "$WORK/status")" 422 "not even YAML"
+get POST /api/v1/workflows/validate
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "400 bad_request" "no body"
 
 # errors: JSON in DESIGN's shape, with the right status
 get GET /api/v1/nothing-here
