@@ -1,5 +1,6 @@
 /* api.c - route table and the health/status handlers (see api.h). */
 #include "api/api.h"
+#include "api/route.h"
 #include "util/xalloc.h"
 
 #include <jansson.h>
@@ -71,29 +72,13 @@ static void status(http_req_t *req, api_t *a) {
 
 /* ---- query strings ------------------------------------------------------------------------ */
 
-/* The value of `key` in "k=v&k2=v2" (libwebsockets has decoded it), copied into out; false when
- * absent. */
-static bool query_get(const char *query, const char *key, char *out, size_t outlen) {
-    size_t kl = strlen(key);
-    for (const char *p = query; p && *p;) {
-        const char *amp = strchr(p, '&');
-        size_t len = amp ? (size_t)(amp - p) : strlen(p);
-        if (len > kl && !strncmp(p, key, kl) && p[kl] == '=') {
-            snprintf(out, outlen, "%.*s", (int)(len - kl - 1), p + kl + 1);
-            return true;
-        }
-        p = amp ? amp + 1 : NULL;
-    }
-    return false;
-}
-
 /* A whole number in [lo, hi] from the query, dflt when absent; false (and a 400 sent) when the
  * value is not one. */
 static bool query_int(http_req_t *req, const char *key, long long lo, long long hi, long long dflt,
                       long long *out) {
     char v[32];
     *out = dflt;
-    if (!query_get(req->query, key, v, sizeof v)) return true;
+    if (!route_query(req->query, key, v, sizeof v)) return true;
     char *end;
     long long n = strtoll(v, &end, 10);
     if (!*v || *end || n < lo || n > hi) {
@@ -115,9 +100,9 @@ static void runs_list(http_req_t *req, api_t *a, char **params) {
     if (!query_int(req, "limit", 1, 100, 20, &limit) || !query_int(req, "since", 0, INT64_MAX, 0, &since)) return;
     char status[64] = "", workflow[256] = "", cursor[128] = "";
     store_runs_query_t q = {.since_ms = since, .limit = (int)limit + 1};
-    if (query_get(req->query, "status", status, sizeof status)) q.status = status;
-    if (query_get(req->query, "workflow", workflow, sizeof workflow)) q.workflow = workflow;
-    if (query_get(req->query, "cursor", cursor, sizeof cursor)) {
+    if (route_query(req->query, "status", status, sizeof status)) q.status = status;
+    if (route_query(req->query, "workflow", workflow, sizeof workflow)) q.workflow = workflow;
+    if (route_query(req->query, "cursor", cursor, sizeof cursor)) {
         char *dot = strchr(cursor, '.'), *end;
         long long at = dot ? strtoll(cursor, &end, 10) : -1;
         if (!dot || end != dot || at < 0 || !dot[1]) {
@@ -235,32 +220,6 @@ static const struct route {
     {"POST", "/api/v1/workflows/validate", workflows_validate},
 };
 
-/* Whether path fits pattern; the "{x}" segments are copied into params (caller frees). */
-static bool match(const char *pattern, const char *path, char **params, int max) {
-    int n = 0;
-    while (*pattern && *path) {
-        if (*pattern != '/' || *path != '/') goto no;
-        pattern++;
-        path++;
-        size_t pl = strcspn(pattern, "/"), sl = strcspn(path, "/");
-        if (pattern[0] == '{') {
-            if (!sl || n >= max) goto no;
-            params[n++] = xstrndup(path, sl);
-        } else if (pl != sl || strncmp(pattern, path, pl)) {
-            goto no;
-        }
-        pattern += pl;
-        path += sl;
-    }
-    if (!*pattern && !*path) return true;
-no:
-    for (int k = 0; k < n; k++) {
-        free(params[k]);
-        params[k] = NULL;
-    }
-    return false;
-}
-
 static void simple(http_req_t *req, api_t *a, const char *path) {
     if (!strcmp(path, "/health")) health(req, a);
     else if (!strcmp(path, "/ready")) ready(req, a);
@@ -272,7 +231,7 @@ void api_handle(http_req_t *req) {
     bool path_known = false;
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
         char *params[2] = {0};
-        if (!match(routes[i].path, req->path, params, 2)) continue;
+        if (!route_match(routes[i].path, req->path, params, 2)) continue;
         bool same = !strcmp(routes[i].method, req->method);
         path_known = true;
         if (same) {
