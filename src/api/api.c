@@ -1,6 +1,7 @@
 /* api.c - route table and the health/status handlers (see api.h). */
 #include "api/api.h"
 #include "api/route.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 #include <jansson.h>
@@ -18,10 +19,24 @@ static double wall_ms(void) {
 }
 
 static void answer_json(http_req_t *req, int status, json_t *body) {
-    char *text = json_dumps(body, JSON_COMPACT);
-    http_respond(req, status, NULL, text, strlen(text));
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    if (!text) { /* a body that could not be built is a bug here, never a crash */
+        static const char fallback[] = "{\"error\":{\"code\":\"internal\",\"message\":\"the answer could not be encoded\"}}";
+        http_respond(req, 500, NULL, fallback, sizeof fallback - 1);
+    } else {
+        http_respond(req, status, NULL, text, strlen(text));
+    }
     free(text);
     json_decref(body);
+}
+
+/* A JSON string of text that may quote the client (a path, a workflow's names): bytes that are
+ * not UTF-8 become '?', as jansson takes nothing else. */
+static json_t *client_text(const char *s) {
+    char *valid = utf8_valid(s, s ? strlen(s) : 0);
+    json_t *j = json_string(valid);
+    free(valid);
+    return j;
 }
 
 void api_error(http_req_t *req, int status, const char *code, const char *fmt, ...) {
@@ -30,7 +45,7 @@ void api_error(http_req_t *req, int status, const char *code, const char *fmt, .
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    answer_json(req, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
+    answer_json(req, status, json_pack("{s:{s:s, s:o}}", "error", "code", code, "message", client_text(msg)));
 }
 
 static void health(http_req_t *req, api_t *a) {
@@ -186,7 +201,8 @@ static void workflows_validate(http_req_t *req, api_t *a, char **params) {
     diag_list_t dl = {0};
     workflow_t *wf = workflow_load(req->body, req->body_len, "workflow.yaml", a->catalog, NULL, NULL, &dl);
     if (wf) {
-        answer_json(req, 200, json_pack("{s:b, s:s?, s:I}", "valid", 1, "name", wf->name, "tasks",
+        answer_json(req, 200, json_pack("{s:b, s:o?, s:I}", "valid", 1, "name",
+                                        wf->name ? client_text(wf->name) : NULL, "tasks",
                                         (json_int_t)wf->n_tasks));
         workflow_free(wf);
         diag_list_free(&dl);
@@ -195,9 +211,10 @@ static void workflows_validate(http_req_t *req, api_t *a, char **params) {
     diag_sort(&dl);
     json_t *details = json_array();
     for (size_t k = 0; k < dl.n; k++)
-        json_array_append_new(details, json_pack("{s:i, s:i, s:s, s:s?}", "line", dl.items[k].loc.line,
+        json_array_append_new(details, json_pack("{s:i, s:i, s:o, s:o?}", "line", dl.items[k].loc.line,
                                                  "column", dl.items[k].loc.col, "message",
-                                                 dl.items[k].message, "hint", dl.items[k].hint));
+                                                 client_text(dl.items[k].message), "hint",
+                                                 dl.items[k].hint ? client_text(dl.items[k].hint) : NULL));
     char msg[64];
     snprintf(msg, sizeof msg, "the workflow has %zu error%s", dl.n, dl.n == 1 ? "" : "s");
     answer_json(req, 422, json_pack("{s:{s:s, s:s, s:o}}", "error", "code", "invalid_workflow",

@@ -65,8 +65,8 @@ static void req_free(req_impl_t *r) {
     free(r);
 }
 
-/* One JSON line per answered request (strings from the client are escaped by jansson's rules:
- * built by hand here only from values this file controls, plus the path, escaped). */
+/* One JSON line per answered request, built by hand: the only text from the client, the path,
+ * is escaped byte by byte (anything not printable ASCII as \u00XX) and clipped at 512 bytes. */
 static void log_request(const req_impl_t *r) {
     strbuf_t path = {0};
     for (const char *p = r->path; *p && path.len < 512; p++) {

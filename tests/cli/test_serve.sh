@@ -112,6 +112,14 @@ head -c 2000000 /dev/zero | tr '\0' 'x' > "$WORK/big"
 get POST /api/v1/status --data-binary @"$WORK/big"
 expect_eq "$(cat "$WORK/status")" 413 "oversized body"
 expect_eq "$(json_get "$WORK/out" 'j.error.code')" payload_too_large "413 code"
+# bytes that are not UTF-8 in a path or a workflow: JSON errors, not a crash (once, a crash)
+get GET "/%FF%FE"
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "404 not_found" "a path that is not UTF-8"
+get GET "/api/v1/runs/%FF"
+expect_eq "$(cat "$WORK/status")" 404 "a run id that is not UTF-8"
+printf 'name: \xff\ntasks: []\n' > "$WORK/latin1.yaml"
+get POST /api/v1/workflows/validate --data-binary @"$WORK/latin1.yaml"
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.details[0].hint')" "422 save the file as UTF-8" "a workflow that is not UTF-8"
 # the server is still there after that
 get GET /health
 expect_eq "$(cat "$WORK/status")" 200 "health after an oversized body"
