@@ -76,6 +76,24 @@ expect_exit 0 "$BATON" runs show "$id" --json --data-dir "$WORK/d"
 expect_eq "$(node -e '
   const f = p => JSON.parse(require("fs").readFileSync(p, "utf8"));
   console.log(JSON.stringify(f(process.argv[1])) === JSON.stringify(f(process.argv[2])))' "$WORK/run.json" "$WORK/out")" true "run as the CLI shows it"
+# a long answer (the SDLC run: tens of kilobytes, written in several chunks) arrives whole
+expect_exit 0 "$BATON" run workflows/sdlc.yaml --auto-approve --json --data-dir "$WORK/sdlc" --input project_brief="A todo app"
+big_id=$(json_get "$WORK/out" 'j.run_id')
+expect_exit 0 "$BATON" runs show "$big_id" --json --data-dir "$WORK/sdlc"
+cp "$WORK/out" "$WORK/big-cli.json"
+kill -TERM "$serve"; wait "$serve" || true
+"$BATON" serve --listen 127.0.0.1:0 --data-dir "$WORK/sdlc" > "$WORK/serve2.out" 2>> "$WORK/serve.err" &
+serve2=$!
+for _ in $(seq 1 200); do [ -s "$WORK/serve2.out" ] && break; sleep 0.05; done
+BIG=$(json_get "$WORK/serve2.out" 'j.listening')
+curl -s "$BIG/api/v1/runs/$big_id" > "$WORK/big-api.json"
+kill -TERM "$serve2"; wait "$serve2" || true
+[ "$(wc -c < "$WORK/big-api.json")" -gt 16384 ] || fail "the SDLC run's answer is shorter than one write chunk"; ok
+expect_eq "$(node -e '
+  const f = p => JSON.stringify(JSON.parse(require("fs").readFileSync(p, "utf8")));
+  console.log(f(process.argv[1]) === f(process.argv[2]))' "$WORK/big-api.json" "$WORK/big-cli.json")" true "a long answer, whole"
+serve
+
 get GET /api/v1/runs/r-nope
 expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "404 not_found" "unknown run"
 # its journal, in pages
