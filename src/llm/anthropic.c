@@ -20,8 +20,6 @@
 struct llm_call {
     http_provider_t *p;
     http_call_t hc;     /* the request, or its deferred refusal */
-    llm_done_fn done;
-    void *ud;
     output_format_t format;
     bool forced_tool;   /* the answer is the input of the forced `output` tool */
     bool wrapped;       /* ... under "value" (the schema's root is not an object) */
@@ -331,7 +329,7 @@ static void on_done(void *ud, const http_result_t *res) {
     if (tool) r->json = answer.json;
     if (asks) r->tool_calls = json_incref(calls);
     json_decref(calls);
-    c->done(c->ud, r, NULL);
+    http_provider_succeed(&c->hc, r);
     call_free(c);
 }
 
@@ -342,8 +340,6 @@ static llm_call_t *anthropic_call(llm_provider_t *base, const llm_request_t *req
     http_provider_t *p = (http_provider_t *)base;
     llm_call_t *c = xcalloc(1, sizeof *c);
     c->p = p;
-    c->done = done;
-    c->ud = ud;
     c->format = req->format;
     c->tool_index = -1;
     json_t *body = build_body(p, req, c);

@@ -8,8 +8,6 @@
 struct llm_call {
     http_provider_t *p;  /* the layout http_provider.h's cancel relies on: p, then hc */
     http_call_t hc;
-    llm_done_fn done;
-    void *ud;
     embed_wire_t wire;
     http_status_error_fn status_error;
     size_t n_texts;
@@ -55,7 +53,7 @@ static void on_done(void *ud, const http_result_t *res) {
     r->vectors = got.vectors;
     r->n_vectors = got.n;
     r->dimensions = got.dims;
-    c->done(c->ud, r, NULL);
+    http_provider_succeed(&c->hc, r);
     free(c);
 }
 
@@ -64,8 +62,6 @@ llm_call_t *embed_http_call(http_provider_t *p, const llm_request_t *req, llm_do
                             http_status_error_fn status_error) {
     llm_call_t *c = xcalloc(1, sizeof *c);
     c->p = p;
-    c->done = done;
-    c->ud = ud;
     c->wire = wire;
     c->status_error = status_error;
     c->n_texts = req->n_texts;

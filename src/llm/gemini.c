@@ -13,8 +13,6 @@
 struct llm_call {
     http_provider_t *p;
     http_call_t hc;     /* the request, or its deferred refusal */
-    llm_done_fn done;
-    void *ud;
     output_format_t format;
     strbuf_t raw;       /* every byte received, CRs dropped (error bodies are plain JSON) */
     size_t parsed;      /* how much of raw the SSE parser consumed */
@@ -573,7 +571,7 @@ static void on_done(void *ud, const http_result_t *res) {
                                                c->prompt_tokens,
                                                c->candidate_tokens + c->thought_tokens, cached, 0, res);
     if (asks) r->tool_calls = json_incref(c->calls);
-    c->done(c->ud, r, NULL);
+    http_provider_succeed(&c->hc, r);
     call_free(c);
 }
 
@@ -584,8 +582,6 @@ static llm_call_t *gemini_call(llm_provider_t *base, const llm_request_t *req, l
     http_provider_t *p = (http_provider_t *)base;
     llm_call_t *c = xcalloc(1, sizeof *c);
     c->p = p;
-    c->done = done;
-    c->ud = ud;
     c->format = req->format;
     c->calls = json_array();
     char *model = path_escape(p->model);

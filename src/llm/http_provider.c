@@ -132,6 +132,8 @@ static void post(http_provider_t *p, http_call_t *hc, void *owner, void (*releas
     }
 }
 
+void http_provider_succeed(http_call_t *hc, llm_response_t *resp) { hc->done(hc->done_ud, resp, NULL); }
+
 void http_provider_start(http_provider_t *p, http_call_t *hc, void *owner,
                          void (*release)(void *owner), llm_done_fn done, void *ud, const char *path,
                          const char *const *extra, json_t *json, http_data_fn on_data,

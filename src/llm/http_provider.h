@@ -94,6 +94,10 @@ typedef char *(*http_status_error_fn)(const http_provider_t *p, const http_resul
 void http_provider_fail(http_call_t *hc, llm_error_t *err, char *msg, int64_t output_tokens,
                         const http_result_t *res);
 
+/* Reports a call's answer (taken) to its `done`: the one place a call's done/ud live is its
+ * http_call_t. The caller frees its call afterwards. */
+void http_provider_succeed(http_call_t *hc, llm_response_t *resp);
+
 /* Stops the call: cancels the request, or the deferred refusal. `release` frees the owner
  * (at once, or when the deferred timer is closed). */
 void http_call_cancel(http_call_t *hc);

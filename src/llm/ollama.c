@@ -13,8 +13,6 @@
 struct llm_call {
     http_provider_t *p;
     http_call_t hc;     /* the request, or its deferred refusal */
-    llm_done_fn done;
-    void *ud;
     output_format_t format;
     strbuf_t raw;       /* every byte received (error bodies are one JSON object, or plain text) */
     size_t parsed;      /* how much of raw the line parser consumed */
@@ -223,7 +221,7 @@ static void on_done(void *ud, const http_result_t *res) {
     llm_response_t *r = http_provider_response(p, sb_take(&c->text), asks ? OUTPUT_TEXT : c->format,
                                                c->in_tokens, c->out_tokens, 0, 0, res);
     if (asks) r->tool_calls = json_incref(c->calls);
-    c->done(c->ud, r, NULL);
+    http_provider_succeed(&c->hc, r);
     call_free(c);
 }
 
@@ -234,8 +232,6 @@ static llm_call_t *ollama_call(llm_provider_t *base, const llm_request_t *req, l
     http_provider_t *p = (http_provider_t *)base;
     llm_call_t *c = xcalloc(1, sizeof *c);
     c->p = p;
-    c->done = done;
-    c->ud = ud;
     c->format = req->format;
     c->calls = json_array();
     http_provider_start(p, &c->hc, c, release, done, ud, "/api/chat", NULL, build_body(p, req),

@@ -13,8 +13,6 @@
 struct llm_call {
     http_provider_t *p;
     http_call_t hc;     /* the request, or its deferred refusal */
-    llm_done_fn done;
-    void *ud;
     output_format_t format;
     strbuf_t raw;      /* every byte received (error bodies are plain JSON, not SSE) */
     size_t parsed;     /* how much of raw the SSE parser consumed */
@@ -206,7 +204,7 @@ static void on_done(void *ud, const http_result_t *res) {
                                                c->in_tokens, c->out_tokens, c->cached_tokens, 0, res);
     if (tools) r->tool_calls = json_incref(calls);
     json_decref(calls);
-    c->done(c->ud, r, NULL);
+    http_provider_succeed(&c->hc, r);
     call_free(c);
 }
 
@@ -217,8 +215,6 @@ static llm_call_t *openai_call(llm_provider_t *base, const llm_request_t *req, l
     http_provider_t *p = (http_provider_t *)base;
     llm_call_t *c = xcalloc(1, sizeof *c);
     c->p = p;
-    c->done = done;
-    c->ud = ud;
     c->format = req->format;
     json_t *body = build_body(p, req);
     http_provider_start(p, &c->hc, c, release, done, ud, "/chat/completions", NULL, body, on_data,
