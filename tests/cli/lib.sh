@@ -70,3 +70,36 @@ expect_fallback() {
     "$p/$bad:error,$p/$good:ok" "llm.call events after $bad"
 }
 reset() { curl -s -X POST "$URL/_fake/reset" > /dev/null; }
+
+# fallback_error BAD: the message of the failed call expect_fallback recorded for BAD
+fallback_error() { json_get "$WORK/events-$1.json" 'j.find(e => e.type == "llm.call" && e.data.status == "error").data.error'; }
+# expect_fallback_error BAD PATTERN [i]: that message matches PATTERN (grep; "i": ignoring case)
+expect_fallback_error() {
+  local msg; msg=$(fallback_error "$1")
+  grep -q${3:-} -- "$2" <<< "$msg" || fail "$1: $msg"; ok
+}
+# expect_cut_stream_billed: the stream cut half-way (expect_fallback ... cut-stream) was recorded
+# with the output it delivered
+expect_cut_stream_billed() {
+  expect_eq "$(json_get "$WORK/events-cut-stream.json" 'j.find(e => e.type == "llm.call" && e.data.status == "error").data.output_tokens > 0')" true "cut stream output estimated"
+}
+
+# expect_no_candidate_left BAD GOOD DATA_DIR PATTERN: with only BAD (it answers 429) for the
+# writing tier, $WORK/retry.yaml's one task fails with an error matching PATTERN, and the retry
+# waited for the provider's Retry-After. Uses the test's `config` function and the fake.
+expect_no_candidate_left() {
+  local bad=$1 good=$2 dir=$3 pattern=$4
+  reset
+  config "[$bad]" "[$good]"
+  cat > "$WORK/retry.yaml" <<YAML
+name: Retry after
+agents: {w: {instructions: Write., model: fast}}
+tasks:
+  - {id: write, agent: w, max_retries: 1, retry_backoff: {initial: 0.01, jitter: false}}
+YAML
+  expect_exit 1 "$BATON" run "$WORK/retry.yaml" --config "$WORK/baton.yaml" --json --data-dir "$dir"
+  expect_eq "$(json_get "$WORK/out" 'j.tasks.write.status')" failed "status with no candidate left"
+  grep -q -- "$pattern" <<< "$(json_get "$WORK/out" 'j.tasks.write.error')" || fail "the 429 is not in the error"; ok
+  expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$dir"
+  expect_eq "$(json_get "$WORK/out" 'j.find(e => e.data.retry_in_ms !== undefined).data.retry_in_ms >= 1000')" true "Retry-After honoured"
+}

@@ -86,27 +86,14 @@ expect_eq "$(json_get "$WORK/out" 'j.llm.calls')" 3 "no schema repairs"
 
 # 3. Fallback on each error class: the next candidate answers, and the failure is recorded.
 for bad in fail-429 fail-500 overloaded cut-stream stream-error malformed budget-refusal; do expect_fallback claude claude-test "$bad"; done
-err_of() { json_get "$WORK/events-$1.json" 'j.find(e => e.type == "llm.call" && e.data.status == "error").data.error'; }
-grep -q "HTTP 529 (overloaded_error)" <<< "$(err_of overloaded)" || fail "overloaded: $(err_of overloaded)"; ok
-grep -q "the stream ended before message_stop" <<< "$(err_of cut-stream)" || fail "cut-stream: $(err_of cut-stream)"; ok
-expect_eq "$(json_get "$WORK/events-cut-stream.json" 'j.find(e => e.type == "llm.call" && e.data.status == "error").data.output_tokens > 0')" true "cut stream output estimated"
-grep -q "error in stream (overloaded_error)" <<< "$(err_of stream-error)" || fail "stream-error: $(err_of stream-error)"; ok
-grep -q "credit balance" <<< "$(err_of budget-refusal)" || fail "budget-refusal: $(err_of budget-refusal)"; ok
+expect_fallback_error overloaded "HTTP 529 (overloaded_error)"
+expect_fallback_error cut-stream "the stream ended before message_stop"
+expect_cut_stream_billed
+expect_fallback_error stream-error "error in stream (overloaded_error)"
+expect_fallback_error budget-refusal "credit balance"
 
 # 4. Nothing left: the attempt fails with the provider's message, and Retry-After sets the wait.
-reset
-config "[claude/fail-429]" "[claude/claude-test]"
-cat > "$WORK/retry.yaml" <<YAML
-name: Retry after
-agents: {w: {instructions: Write., model: fast}}
-tasks:
-  - {id: write, agent: w, max_retries: 1, retry_backoff: {initial: 0.01, jitter: false}}
-YAML
-expect_exit 1 "$BATON" run "$WORK/retry.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.write.status')" failed "status with no candidate left"
-grep -q "HTTP 429 (rate_limit_error)" <<< "$(json_get "$WORK/out" 'j.tasks.write.error')" || fail "the 429 is not in the error"; ok
-expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4"
-expect_eq "$(json_get "$WORK/out" 'j.find(e => e.data.retry_in_ms !== undefined).data.retry_in_ms >= 1000')" true "Retry-After honoured"
+expect_no_candidate_left claude/fail-429 claude/claude-test "$WORK/d4" "HTTP 429 (rate_limit_error)"
 
 # 5. A wrong key is an authentication failure, and the message does not carry the key.
 reset

@@ -92,19 +92,7 @@ expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.model).join(",")')" "llama-
 for bad in fail-429 fail-500 overloaded cut-stream malformed budget-refusal slow-first-byte; do expect_fallback paid gpt-test "$bad"; done
 
 # 4. Nothing left: the attempt fails with the provider's message, and Retry-After sets the wait.
-reset
-config "[paid/fail-429]" "[paid/gpt-test]"
-cat > "$WORK/retry.yaml" <<YAML
-name: Retry after
-agents: {w: {instructions: Write., model: fast}}
-tasks:
-  - {id: write, agent: w, max_retries: 1, retry_backoff: {initial: 0.01, jitter: false}}
-YAML
-expect_exit 1 "$BATON" run "$WORK/retry.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.write.status')" failed "status with no candidate left"
-grep -q "HTTP 429" <<< "$(json_get "$WORK/out" 'j.tasks.write.error')" || fail "the 429 is not in the error"; ok
-expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4"
-expect_eq "$(json_get "$WORK/out" 'j.find(e => e.data.retry_in_ms !== undefined).data.retry_in_ms >= 1000')" true "Retry-After honoured"
+expect_no_candidate_left paid/fail-429 paid/gpt-test "$WORK/d4" "HTTP 429"
 
 # 4b. Circuit breaker: after 2 consecutive failures the failing model is skipped for the
 #     cooldown, so later tasks go straight to the next candidate.
