@@ -1,5 +1,6 @@
 /* api.c - route table and the health/status handlers (see api.h). */
 #include "api/api.h"
+#include "util/clock.h"
 #include "api/route.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
@@ -10,13 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
-#include <sys/time.h>
-
-static double wall_ms(void) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec * 1000.0 + (double)tv.tv_usec / 1000.0;
-}
 
 static void answer_json(http_req_t *req, int status, json_t *body) {
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -50,7 +44,7 @@ void api_error(http_req_t *req, int status, const char *code, const char *fmt, .
 
 static void health(http_req_t *req, api_t *a) {
     answer_json(req, 200, json_pack("{s:s, s:s, s:I}", "status", "ok", "version", BATON_VERSION,
-                                    "uptime_s", (json_int_t)((wall_ms() - a->started_ms) / 1000)));
+                                    "uptime_s", (json_int_t)((clock_now_ms_f() - a->started_ms) / 1000)));
 }
 
 static void ready(http_req_t *req, api_t *a) {

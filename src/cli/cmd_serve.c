@@ -5,13 +5,13 @@
  * SIGINT stop it: the listener and every connection close, and it exits 0. */
 #include "api/api.h"
 #include "cli/cli.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 static void usage(FILE *f) {
     fputs("usage: baton serve [--listen HOST:PORT] [--data-dir DIR] [--config FILE] [--insecure]\n"
@@ -112,14 +112,11 @@ int cmd_serve(int argc, char **argv) {
     router_t *router = st ? router_new(&s.loop, cfg.root, cfg.offline_latency_ms, cfg.offline_prices,
                                        cfg.offline_fail_attempts, &err)
                           : NULL;
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
     agent_catalog_t catalog;
     diag_list_t cat_diags = {0};
     cli_load_catalog(&catalog, NULL, &cat_diags); /* a broken catalog file shows in validation */
     diag_list_free(&cat_diags);
-    api_t api = {.store = st, .router = router, .catalog = &catalog,
-                 .started_ms = (double)tv.tv_sec * 1000.0 + (double)tv.tv_usec / 1000.0};
+    api_t api = {.store = st, .router = router, .catalog = &catalog, .started_ms = clock_now_ms_f()};
     if (router) {
         http_server_opts_t o = {.host = host, .port = port, .handler = api_handle, .ud = &api};
         s.server = api.server = http_server_start(&s.loop, &o, &err);

@@ -1,5 +1,6 @@
 /* engine.c - runs, the journal pump and scheduling. See engine.h. */
 #include "core/jsonschema.h"
+#include "util/clock.h"
 #include "engine/engine_internal.h"
 #include "store/writer.h"
 #include "util/fs.h"
@@ -9,13 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
-int64_t engine_now_ms(void) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
+int64_t engine_now_ms(void) { return clock_now_ms(); }
 
 /* splitmix64: small, fast, good enough for jitter, and reproducible from a seed in tests. */
 double engine_random01(engine_run_t *run) {

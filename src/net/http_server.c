@@ -1,5 +1,6 @@
 /* http_server.c - HTTP/1.1 through libwebsockets on a foreign libuv loop (see http_server.h). */
 #include "net/http_server.h"
+#include "util/clock.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -9,7 +10,6 @@
 #include <string.h>
 #include <netdb.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #define DEFAULT_MAX_BODY (1024 * 1024)
@@ -47,12 +47,6 @@ typedef struct conn {
     req_impl_t *req;
 } conn_t;
 
-static double wall_ms(void) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec * 1000.0 + (double)tv.tv_usec / 1000.0;
-}
-
 static void req_free(req_impl_t *r) {
     http_server_t *srv = r->srv;
     if (--srv->live == 0 && srv->released) free(srv);
@@ -78,7 +72,7 @@ static void log_request(const req_impl_t *r) {
     fprintf(stderr,
             "{\"ts\":%.0f,\"level\":\"info\",\"msg\":\"request\",\"id\":\"%s\",\"method\":\"%s\","
             "\"path\":\"%s\",\"status\":%d,\"ms\":%.1f}\n",
-            wall_ms(), r->id, r->method, sb_str(&path), r->status, wall_ms() - r->started_ms);
+            clock_now_ms_f(), r->id, r->method, sb_str(&path), r->status, clock_now_ms_f() - r->started_ms);
     sb_free(&path);
 }
 
@@ -113,7 +107,7 @@ static req_impl_t *req_new(http_server_t *srv, struct lws *wsi, const char *uri)
     r->srv = srv;
     r->wsi = wsi;
     srv->live++;
-    r->started_ms = wall_ms();
+    r->started_ms = clock_now_ms_f();
     snprintf(r->id, sizeof r->id, "req-%llu", (unsigned long long)++srv->next_id);
     r->method = xstrdup("?");
     for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)

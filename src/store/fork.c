@@ -1,10 +1,10 @@
 /* fork.c - a new run that shares another run's history up to an event (LangGraph's time travel,
  * done on the journal). */
 #include "store/store_internal.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <string.h>
-#include <sys/time.h>
 
 typedef struct fork_ctx {
     uint64_t at, seen;
@@ -23,12 +23,6 @@ static int collect(void *ud, uint64_t seq, int64_t ts, const char *type, json_t 
     json_array_append_new(c->events, json_pack("{s:I, s:I, s:s, s:O}", "seq", (json_int_t)seq,
                                                "ts", (json_int_t)ts, "type", type, "data", data));
     return 0;
-}
-
-static int64_t wall_ms(void) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 int store_fork(store_t *st, const char *parent, uint64_t at, const char *child,
@@ -75,7 +69,7 @@ int store_fork(store_t *st, const char *parent, uint64_t at, const char *child,
             json_object_set_new(d, "parent_run_id", json_string(parent));
             json_object_set_new(d, "fork_seq", json_integer((json_int_t)n));
             if (inputs) json_object_set(d, "inputs", (json_t *)inputs);
-            store_append(st, child, seq, wall_ms(), type, d);
+            store_append(st, child, seq, clock_now_ms(), type, d);
             json_decref(d);
         } else {
             store_append(st, child, seq, ts, type, data);

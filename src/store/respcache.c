@@ -1,5 +1,6 @@
 /* respcache.c - the response cache table on the thread pool (see respcache.h). */
 #include "store/respcache.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <sqlite3.h>
@@ -30,11 +31,7 @@ struct respcache_get {
     void *ud;
 };
 
-int64_t respcache_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+int64_t respcache_now_ms(void) { return clock_now_ms(); }
 
 static void release(respcache_t *c) {
     if (c->closing && !c->in_flight) {
