@@ -10,6 +10,10 @@ cd "$ROOT"
 export NO_COLOR=1
 # Hermetic: a developer's real keys must never send a test's calls to a real provider.
 unset OPENAI_API_KEY ANTHROPIC_API_KEY GEMINI_API_KEY OLLAMA_HOST BATON_DEFAULTS
+# `script` runs its command through $SHELL: CI has none set (so /bin/sh, dash, which does not
+# exec the command and dies of a Ctrl-C meant for baton). One shell everywhere, and on_terminal
+# execs, so a key typed on the pseudo-terminal reaches baton alone.
+export SHELL=/bin/sh
 checks=0
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -34,6 +38,9 @@ json_get() { node -e "const j=JSON.parse(require('fs').readFileSync('$1','utf8')
 
 expect_eq() { [ "$1" == "$2" ] || fail "${3:-value}: expected '$2', got '$1'"; ok; }
 expect_grep() { grep -q -- "$1" "$2" || { cat "$2"; fail "expected '$1' in $2"; }; ok; }
+
+# on_terminal CMD : runs the command line CMD on a pseudo-terminal (stdin, stdout as given)
+on_terminal() { script -qec "exec $1" /dev/null; }
 
 finish() { echo "$checks passed, 0 failed"; }
 

@@ -28,7 +28,7 @@ expect_eq "$(json_get "$WORK/out" 'j.status + " " + j.artifacts.length')" "compl
 on_tty() {
   rm -f "$WORK/tty.in"
   mkfifo "$WORK/tty.in"
-  script -qec "$2" /dev/null < "$WORK/tty.in" > "$1" 2>&1 &
+  on_terminal "$2" < "$WORK/tty.in" > "$1" 2>&1 &
   tty_pid=$!
   exec 7> "$WORK/tty.in"
 }

@@ -44,7 +44,7 @@ expect_eq "$(json_get "$WORK/out" 'j.tasks.deployment_plan.status')" skipped "de
 # On a terminal: the prompt shows the proposal; "a" approves.
 printf 'a\n' > "$WORK/answers"
 set +e
-script -qec "$BATON run workflows/sdlc.yaml --data-dir $D --input project_brief=Chat" /dev/null \
+on_terminal "$BATON run workflows/sdlc.yaml --data-dir $D --input project_brief=Chat" \
   < "$WORK/answers" > "$WORK/tty.out" 2>&1
 code=$?
 set -e
@@ -58,7 +58,7 @@ expect_grep "completed" "$WORK/tty.out"
 expect_exit 3 "$BATON" run workflows/sdlc.yaml --data-dir "$D" --input project_brief="A blog"
 run3=$(grep -o 'r-[0-9a-z]*' "$WORK/out" | head -n1)
 set +e
-script -qec "$BATON approvals respond $run3 architecture --decision bogus --data-dir $D" /dev/null \
+on_terminal "$BATON approvals respond $run3 architecture --decision bogus --data-dir $D" \
   < /dev/null > "$WORK/tty2.out" 2>&1
 code=$?
 set -e
@@ -69,8 +69,8 @@ expect_grep "not one of" "$WORK/tty2.out"
 set +e
 # The keystroke waits for the prompt itself (a fixed sleep raced a slow sanitizer build).
 (for _ in $(seq 600); do grep -q 'pprove' "$WORK/tty3.out" 2>/dev/null && break; sleep 0.1; done
- printf '\003'; sleep 1) | script -qec "$BATON run workflows/sdlc.yaml --data-dir $D --input project_brief=Maps" \
-  /dev/null > "$WORK/tty3.out" 2>&1
+ printf '\003'; sleep 1) | on_terminal "$BATON run workflows/sdlc.yaml --data-dir $D --input project_brief=Maps" \
+  > "$WORK/tty3.out" 2>&1
 code=$?
 set -e
 expect_eq "$code" 1 "exit after Ctrl-C at the prompt"
