@@ -61,9 +61,9 @@ typedef struct cli_config {
     json_t *workflow_daily_usd;    /* {NAME: N}, or NULL */
 } cli_config_t;
 
-/* The daily limits for a run of `workflow`, with what was spent today (since local midnight)
- * read from the store: the engine's daily options. */
-engine_daily_t cli_daily_limits(const cli_config_t *cfg, store_t *st, const char *workflow);
+/* The daily limits, with what every run spent today (since local midnight) read from the store:
+ * the engine's daily options (the engine reads each workflow's own spending). */
+engine_daily_t cli_daily_limits(const cli_config_t *cfg, store_t *st);
 
 /* Local midnight today, in milliseconds since the epoch: where "today" starts for spending. */
 int64_t cli_today_start_ms(void);

@@ -1,8 +1,7 @@
 /* run_session.c - one run driven to its next stop in this process (see run_session.h). */
 #include "cli/run_session.h"
 #include "cli/view.h"
-#include "llm/recall.h"
-#include "llm/router.h"
+#include "engine/host.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -18,16 +17,13 @@ typedef struct session {
     const run_session_opts_t *o;
     uv_loop_t loop;
     store_t *store;
-    router_t *router;
-    recall_t *recall;           /* cache, record/replay, reference prices: wraps the router */
+    host_t *host;               /* router, cache and recordings, engine */
     engine_t *engine;
     engine_run_t *run;
+    const workflow_t *wf;       /* the run's */
     view_t *view;
     uv_signal_t sigint;
-    agent_catalog_t catalog;
-    workflow_t *wf;
-    char *source, *file, *dir;
-    json_t *agents;             /* catalog agents journaled with the run (resume), or NULL */
+    agent_catalog_t catalog;    /* for a new run: the catalog next to its file */
     bool interrupted;
 } session_t;
 
@@ -203,10 +199,6 @@ static void print_instructions(session_t *s) {
 
 /* ---- set-up ----------------------------------------------------------------------------------- */
 
-static llm_prices_t prices_for(void *ud, const json_t *model) { return router_prices(ud, model); }
-
-static void on_call(void *ud, const llm_call_record_t *rec) { engine_record_call(ud, rec); }
-
 static void on_sigint(uv_signal_t *h, int signum) {
     session_t *s = h->data;
     (void)signum;
@@ -215,60 +207,29 @@ static void on_sigint(uv_signal_t *h, int signum) {
     if (s->run) engine_cancel(s->engine, s->run, "cancelled from the terminal (Ctrl-C)");
 }
 
-static int load_from_file(session_t *s, const char *path) {
+/* A new run of the workflow in `path`, with the catalog its file sees. */
+static int start_from_file(session_t *s, const char *path, const json_t *inputs) {
     char *err = NULL;
     size_t len;
-    s->source = cli_read_file(path, WF_MAX_DOC_BYTES, &len, &err);
-    if (!s->source) {
+    char *source = cli_read_file(path, WF_MAX_DOC_BYTES, &len, &err);
+    if (!source) {
         fprintf(stderr, "baton: %s\n", err);
         free(err);
         return EXIT_USAGE;
     }
-    s->file = xstrdup(path);
-    return 0;
-}
-
-/* The run's workflow exactly as it started: the source journaled in run.created. */
-static int journal_source(void *ud, uint64_t seq, int64_t ts, const char *type, json_t *data) {
-    session_t *s = ud;
-    (void)seq;
-    (void)ts;
-    if (strcmp(type, "run.created")) return 1;
-    s->source = xstrdup(json_string_value(json_object_get(data, "source")));
-    s->file = xstrdup(json_string_value(json_object_get(data, "file")));
-    s->agents = json_incref(json_object_get(data, "agents"));
-    return 1;
-}
-
-/* The catalog as the run journaled it: the agents it started with. */
-static void catalog_from_journal(session_t *s, diag_list_t *dl) {
-    memset(&s->catalog, 0, sizeof s->catalog);
-    arena_init(&s->catalog.arena, 0);
-    const char *id;
-    json_t *a;
-    json_object_foreach(s->agents, id, a) {
-        const char *text = json_string_value(json_object_get(a, "source"));
-        if (text)
-            catalog_add_yaml(&s->catalog, text, strlen(text),
-                             json_string_value(json_object_get(a, "file")), dl);
-    }
-}
-
-static int prepare_workflow(session_t *s) {
+    char *copy = xstrdup(path);
     diag_list_t dl = {0};
-    if (s->agents) catalog_from_journal(s, &dl);
-    else cli_load_catalog(&s->catalog, s->file, &dl);
-    if (dl.n) {
-        cli_print_diags(&dl);
-        diag_list_free(&dl);
-        return EXIT_USAGE;
-    }
-    char *copy = xstrdup(s->file ? s->file : ".");
-    s->dir = xstrdup(dirname(copy));
+    s->run = host_start(s->host, source, len, path, dirname(copy), inputs, &dl, &err);
     free(copy);
-    s->wf = cli_load_workflow(s->source, strlen(s->source), s->file ? s->file : "<journal>",
-                              &s->catalog, s->dir);
-    return s->wf ? 0 : EXIT_USAGE;
+    free(source);
+    if (dl.n) {
+        diag_sort(&dl);
+        cli_print_diags(&dl);
+    }
+    diag_list_free(&dl);
+    if (err) fprintf(stderr, "baton: %s\n", err);
+    free(err);
+    return s->run ? 0 : EXIT_USAGE;
 }
 
 static void print_summary(session_t *s, json_t *sum) {
@@ -304,19 +265,13 @@ static void print_summary(session_t *s, json_t *sum) {
 
 static void session_close(session_t *s) {
     view_free(s->view); /* its last frame reads the run: before the engine frees it */
-    engine_free(s->engine);
-    recall_free(s->recall);
-    router_free(s->router);
+    host_close(s->host);
     if (s->sigint.data) uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_run(&s->loop, UV_RUN_DEFAULT); /* let libuv finish closing handles */
+    host_free(s->host);
     uv_loop_close(&s->loop);
     store_close(s->store);
-    workflow_free(s->wf);
     catalog_free(&s->catalog);
-    free(s->source);
-    free(s->file);
-    free(s->dir);
-    json_decref(s->agents);
 }
 
 int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
@@ -335,70 +290,55 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
         return EXIT_USAGE;
     }
     uv_loop_init(&s.loop);
-    if (req->kind == SESSION_START && (code = load_from_file(&s, req->workflow_path))) goto out;
-    if (req->kind == SESSION_START && (code = prepare_workflow(&s))) goto out;
+    /* A new run reads the catalog next to its file; one from the journal has its own agents. */
+    diag_list_t cat_diags = {0};
+    if (req->kind == SESSION_START) cli_load_catalog(&s.catalog, req->workflow_path, &cat_diags);
+    else arena_init(&s.catalog.arena, 0);
+    if (cat_diags.n) {
+        cli_print_diags(&cat_diags);
+        diag_list_free(&cat_diags);
+        code = EXIT_USAGE;
+        goto out;
+    }
     s.store = cli_open_store(o->data_dir, o->durability, &err);
     if (!s.store) {
         fprintf(stderr, "baton: %s\n", err);
         code = EXIT_FAILED;
         goto out;
     }
-    if (req->kind != SESSION_START) {
-        if (store_resolve_run(s.store, req->run_id, &run_id, &err) != 0 ||
-            (store_events(s.store, run_id, 0, journal_source, &s), !s.source)) {
-            fprintf(stderr, "baton: %s\n", err ? err : "the run's journal has no workflow source");
+    view_mode_t mode = o->json ? VIEW_QUIET : isatty(STDOUT_FILENO) ? VIEW_LIVE : VIEW_LOG;
+    s.view = view_new(&s.loop, stdout, mode, cli_use_color(STDOUT_FILENO));
+    host_opts_t ho = {.loop = &s.loop, .store = s.store, .data_dir = o->data_dir, .config = cfg.root,
+                      .offline_latency_ms = cfg.offline_latency_ms, .offline_prices = cfg.offline_prices,
+                      .offline_fail_attempts = cfg.offline_fail_attempts,
+                      .daily = cli_daily_limits(&cfg, s.store), .llm_mode = o->llm_mode,
+                      .recordings = o->recordings, .catalog = &s.catalog, .on_event = view_on_event,
+                      .on_event_ud = s.view, .keep_finished = true};
+    s.host = host_new(&ho, &err);
+    if (!s.host) {
+        fprintf(stderr, "baton: %s\n", err);
+        code = EXIT_USAGE;
+        goto out;
+    }
+    s.engine = host_engine(s.host);
+    bool missing;
+    if (req->kind == SESSION_START) {
+        if ((code = start_from_file(&s, req->workflow_path, req->inputs))) goto out;
+    } else {
+        s.run = req->kind == SESSION_FORK ? host_fork(s.host, req->run_id, req->fork_at, req->inputs, &err)
+                                          : host_run(s.host, req->run_id, &missing, &err);
+        if (!s.run) {
+            fprintf(stderr, "baton: %s\n", err);
             code = EXIT_USAGE;
             goto out;
         }
-        if ((code = prepare_workflow(&s))) goto out;
     }
-
-    s.router = router_new(&s.loop, cfg.root, cfg.offline_latency_ms, cfg.offline_prices,
-                          cfg.offline_fail_attempts, &err);
-    if (!s.router) {
-        fprintf(stderr, "baton: %s\n", err);
-        code = EXIT_USAGE;
-        goto out;
-    }
-    char *db = xasprintf("%s/baton.db", o->data_dir);
-    char *dflt_recs = xasprintf("%s/recordings.json", o->data_dir);
-    recall_opts_t ro = {.config = cfg.root, .db_path = db, .mode = o->llm_mode,
-                        .recordings = o->recordings, .default_recordings = dflt_recs};
-    s.recall = recall_new(&s.loop, s.router, &ro, &err);
-    free(db);
-    free(dflt_recs);
-    if (!s.recall) {
-        fprintf(stderr, "baton: %s\n", err);
-        code = EXIT_USAGE;
-        goto out;
-    }
-    view_mode_t mode = o->json ? VIEW_QUIET : isatty(STDOUT_FILENO) ? VIEW_LIVE : VIEW_LOG;
-    s.view = view_new(&s.loop, stdout, mode, cli_use_color(STDOUT_FILENO));
-    char *arts = xasprintf("%s/artifacts", o->data_dir);
-    engine_opts_t eo = {.loop = &s.loop, .store = s.store, .provider = recall_provider(s.recall),
-                        .prices = cfg.offline_prices, .prices_for = prices_for,
-                        .prices_ud = s.router, .artifacts_dir = arts,
-                        .on_event = view_on_event, .on_event_ud = s.view,
-                        .daily = cli_daily_limits(&cfg, s.store, s.wf->name),
-                        .tools_config = json_object_get(cfg.root, "tools")};
-    s.engine = engine_new(&eo);
-    recall_set_observer(s.recall, on_call, s.engine);
-    if (req->kind == SESSION_START) s.run = engine_start(s.engine, s.wf, s.source, s.file, req->inputs, &err);
-    else if (req->kind == SESSION_FORK)
-        s.run = engine_fork(s.engine, s.wf, run_id, req->fork_at, req->inputs, &err);
-    else s.run = engine_resume(s.engine, s.wf, run_id, &err);
-    if (!s.run) {
-        fprintf(stderr, "baton: %s\n", err);
-        code = EXIT_USAGE;
-        free(arts);
-        goto out;
-    }
+    s.wf = engine_run_workflow(s.run);
     view_attach(s.view, s.run);
     if (req->kind == SESSION_RESPOND &&
         engine_respond(s.engine, s.run, req->task_id, req->answer, &err) != 0) {
         fprintf(stderr, "baton: %s\n", err);
         code = EXIT_USAGE;
-        free(arts);
         goto out;
     }
     uv_signal_init(&s.loop, &s.sigint);
@@ -418,10 +358,9 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
         }
     }
     view_pause(s.view);
-    free(arts);
     /* Recordings are written once the run stops (and kept if it failed: they still pin what
      * the providers said). A file that cannot be written fails the command. */
-    bool recs_failed = recall_flush(s.recall, &err) != 0;
+    bool recs_failed = recall_flush(host_recall(s.host), &err) != 0;
     if (recs_failed) {
         fprintf(stderr, "baton: %s\n", err);
         free(err);

@@ -151,12 +151,10 @@ int64_t cli_today_start_ms(void) {
     return (int64_t)mktime(&tm) * 1000;
 }
 
-engine_daily_t cli_daily_limits(const cli_config_t *cfg, store_t *st, const char *workflow) {
-    engine_daily_t d = {.limit_usd = cfg->daily_usd, .workflow = workflow};
-    d.workflow_limit_usd = workflow ? json_number_value(json_object_get(cfg->workflow_daily_usd, workflow)) : 0;
-    int64_t since = cli_today_start_ms();
-    if (d.limit_usd > 0) d.spent_usd = store_spend_since(st, since, NULL);
-    if (d.workflow_limit_usd > 0) d.workflow_spent_usd = store_spend_since(st, since, workflow);
+engine_daily_t cli_daily_limits(const cli_config_t *cfg, store_t *st) {
+    engine_daily_t d = {.limit_usd = cfg->daily_usd, .workflow_limits = cfg->workflow_daily_usd,
+                        .since_ms = cli_today_start_ms()};
+    if (d.limit_usd > 0) d.spent_usd = store_spend_since(st, d.since_ms, NULL);
     return d;
 }
 

@@ -29,6 +29,7 @@ engine_t *engine_new(const engine_opts_t *opts) {
     engine_t *e = xcalloc(1, sizeof *e);
     e->o = *opts;
     e->daily = opts->daily;
+    e->workflow_spent = json_object();
     if (!e->o.seed) e->o.seed = (uint64_t)engine_now_ms();
     uv_idle_init(opts->loop, &e->flush);
     e->flush.data = e;
@@ -98,6 +99,7 @@ void engine_free(engine_t *e) {
         run = next;
     }
     free(e->error);
+    json_decref(e->workflow_spent);
     if (e->http) http_client_free(e->http); /* after the runs: their fetches are cancelled */
     /* The idle handle is freed with the engine once libuv is done with it. */
     uv_close((uv_handle_t *)&e->flush, idle_closed);
@@ -110,8 +112,8 @@ void engine_record_call(engine_t *e, const llm_call_record_t *rec) {
         if (!run->st.run_id || strcmp(run->st.run_id, rec->run_id)) continue;
         if (workflow_task_index(run->wf, rec->task_id) < 0) return;
         e->daily.spent_usd += rec->cost_usd;
-        if (e->daily.workflow && run->wf->name && !strcmp(e->daily.workflow, run->wf->name))
-            e->daily.workflow_spent_usd += rec->cost_usd;
+        json_t *wf_spent = run->wf->name ? json_object_get(e->workflow_spent, run->wf->name) : NULL;
+        if (wf_spent) json_real_set(wf_spent, json_real_value(wf_spent) + rec->cost_usd);
         json_t *data =
             json_pack("{s:s, s:i, s:s, s:s, s:s?, s:I, s:I, s:I, s:f, s:I, s:I}", "task",
                       rec->task_id, "attempt", rec->attempt, "candidate", rec->candidate,
@@ -372,8 +374,9 @@ static bool tightest_limit(const engine_run_t *run, spend_limit_t *out) {
     size_t n = 0;
     if (run->wf->budget_usd >= 0) c[n++] = (spend_limit_t){"run", run->wf->budget_usd, run->st.cost_usd};
     if (d->limit_usd > 0) c[n++] = (spend_limit_t){"daily", d->limit_usd, d->spent_usd};
-    if (d->workflow_limit_usd > 0 && d->workflow && run->wf->name && !strcmp(d->workflow, run->wf->name))
-        c[n++] = (spend_limit_t){"workflow_daily", d->workflow_limit_usd, d->workflow_spent_usd};
+    double wf_limit = run->wf->name ? json_number_value(json_object_get(d->workflow_limits, run->wf->name)) : 0;
+    const json_t *wf_spent = run->wf->name ? json_object_get(run->eng->workflow_spent, run->wf->name) : NULL;
+    if (wf_limit > 0 && wf_spent) c[n++] = (spend_limit_t){"workflow_daily", wf_limit, json_real_value(wf_spent)};
     for (size_t k = 0; k < n; k++)
         if (k == 0 || c[k].limit_usd - c[k].spent_usd < out->limit_usd - out->spent_usd) *out = c[k];
     return n > 0;
@@ -618,6 +621,12 @@ static void flush_cb(uv_idle_t *h) {
 /* ---- runs ----------------------------------------------------------------------------------- */
 
 static engine_run_t *run_new(engine_t *e, const workflow_t *wf) {
+    /* The first run of a workflow with a daily limit reads what the workflow spent today. */
+    const char *name = wf->name;
+    if (name && json_number_value(json_object_get(e->daily.workflow_limits, name)) > 0 &&
+        !json_object_get(e->workflow_spent, name))
+        json_object_set_new(e->workflow_spent, name,
+                            json_real(store_spend_since(e->o.store, e->daily.since_ms, name)));
     engine_run_t *run = xcalloc(1, sizeof *run);
     run->eng = e;
     run->wf = wf;
@@ -875,6 +884,24 @@ static void run_stop(engine_run_t *run, const char *final_type, const char *why)
     }
     bool failed = !strcmp(final_type, "run.failed");
     run_emit(run, final_type, json_pack("{s:s}", failed ? "error" : "reason", why));
+}
+
+static bool effects_mention(const effects_t *fx, const engine_run_t *run) {
+    for (size_t i = 0; i < fx->n_notes; i++)
+        if (fx->notes[i].run == run) return true;
+    for (size_t i = 0; i < fx->n_dispatch; i++)
+        if (fx->dispatch[i]->run == run) return true;
+    return false;
+}
+
+bool engine_forget(engine_t *e, engine_run_t *run) {
+    if ((run->st.status != RS_COMPLETED && run->st.status != RS_FAILED && run->st.status != RS_CANCELLED) || run->dirty || effects_mention(&e->next, run))
+        return false;
+    for (size_t i = 0; i < e->n_flying; i++)
+        if (effects_mention(&e->flying[i].fx, run)) return false;
+    run_unlink(e, run);
+    run_destroy(run);
+    return true;
 }
 
 void engine_cancel(engine_t *e, engine_run_t *run, const char *reason) {

@@ -29,16 +29,16 @@ typedef void (*engine_event_fn)(void *ud, engine_run_t *run, uint64_t seq, const
                                 const json_t *data);
 
 /* Daily spending limits (budgets.daily_usd and budgets.workflows.NAME.daily_usd in the
- * configuration), checked with the run's own budget before every call. What was spent today
- * before the engine started is read from the store by the caller; the engine adds what its own
- * calls cost from then on. */
+ * configuration), checked with the run's own budget before every call. What every run spent
+ * today before the engine started is read from the store by the caller; what a workflow spent
+ * today is read from the store when its first run starts. The engine adds what its own calls
+ * cost from then on. */
 typedef struct engine_daily {
-    double limit_usd;           /* every run together; 0: no limit */
-    double spent_usd;           /* spent today before the engine started */
-    const char *workflow;       /* the workflow (by name) the second limit is for, or NULL;
-                                 * borrowed for the engine's life */
-    double workflow_limit_usd;  /* 0: no limit */
-    double workflow_spent_usd;
+    double limit_usd;              /* every run together; 0: no limit */
+    double spent_usd;              /* spent today before the engine started */
+    const json_t *workflow_limits; /* {NAME: USD} per workflow, or NULL; borrowed for the
+                                    * engine's life */
+    int64_t since_ms;              /* where "today" started (local midnight) */
 } engine_daily_t;
 
 typedef struct engine_opts {
@@ -91,6 +91,11 @@ int engine_respond(engine_t *e, engine_run_t *run, const char *task_id, const js
 void engine_cancel(engine_t *e, engine_run_t *run, const char *reason);
 int engine_pause(engine_t *e, engine_run_t *run, const char *reason, char **err);
 int engine_unpause(engine_t *e, engine_run_t *run, char **err);
+
+/* Lets a finished run go from memory (its journal stays): true when it did, false while the
+ * run is not finished or some of its events are still on their way to the journal or to
+ * on_event (try again on a later loop turn). run is invalid after true. */
+bool engine_forget(engine_t *e, engine_run_t *run);
 
 const run_state_t *engine_run_state(const engine_run_t *run);
 const char *engine_run_id(const engine_run_t *run);

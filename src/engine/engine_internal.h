@@ -95,6 +95,7 @@ struct engine {
     char *error;
     bool closing;              /* engine_free is under way: nothing is journaled any more */
     engine_daily_t daily;      /* the daily limits, and today's spending kept up to date */
+    json_t *workflow_spent;    /* {NAME: USD} spent today, for the workflows with a daily limit */
     http_client_t *http;       /* http_fetch's client, made on first use */
 };
 

@@ -381,5 +381,5 @@ int store_resolve_run(store_t *st, const char *prefix, char **full, char **err) 
     *full = NULL;
     *err = n ? xasprintf("run id '%s' is ambiguous: give more characters", prefix)
              : xasprintf("no run '%s' in this data dir (see `baton runs ls`)", prefix);
-    return -1;
+    return n ? -1 : -2;
 }

@@ -89,7 +89,8 @@ int store_fork(store_t *st, const char *parent, uint64_t at, const char *child,
 /* Deletes a run's journal and rows in one transaction (a fork that could not start). */
 int store_delete_run(store_t *st, const char *run_id, char **err);
 
-/* Finds a run id by unique prefix. 0 and *full (caller frees), or -1 with *err. */
+/* Finds a run id by unique prefix. 0 and *full (caller frees); -2 with *err when no run has
+ * it, -1 with *err when several do (or the database fails). */
 int store_resolve_run(store_t *st, const char *prefix, char **full, char **err);
 
 #endif
