@@ -38,8 +38,6 @@ char *cli_read_file(const char *path, size_t max, size_t *len, char **err);
  * inline agents are known). */
 int cli_load_catalog(agent_catalog_t *cat, const char *workflow_path, diag_list_t *diags);
 
-/* Whether a workflow named `name` exists next to the file being loaded (ud: its directory). */
-bool cli_subflow_exists(void *ud, const char *name);
 
 /* Opens <data_dir>/baton.db, creating the folder (and artifacts/) as needed. */
 store_t *cli_open_store(const char *data_dir, store_durability_t d, char **err);
@@ -75,10 +73,6 @@ int cli_retention_sweep(store_t *st, const char *data_dir, const cli_config_t *c
 /* Reads --config (NULL: defaults). 0, or -1 with *err. cli_config_free releases it. */
 int cli_load_config(const char *path, cli_config_t *cfg, char **err);
 void cli_config_free(cli_config_t *cfg);
-
-/* Loads a workflow from text with the catalog; prints diagnostics to stderr on failure. */
-workflow_t *cli_load_workflow(const char *text, size_t len, const char *file,
-                              const agent_catalog_t *cat, char *dir_for_subflows);
 
 /* Prints diagnostics as "FILE:LINE:COL: error: MESSAGE" (+ hint) to stderr. */
 void cli_print_diags(const diag_list_t *dl);

@@ -1,5 +1,6 @@
 /* cmd_validate.c - `baton validate FILE...`: every error of every file, located. */
 #include "cli/cli.h"
+#include "engine/host.h"
 #include "util/xalloc.h"
 
 #include <libgen.h>
@@ -37,7 +38,7 @@ int cmd_validate(int argc, char **argv) {
                      err + strlen(path) + 2);
         } else {
             char *copy = xstrdup(path);
-            workflow_t *wf = workflow_load(text, len, path, &cat, cli_subflow_exists, dirname(copy), &dl);
+            workflow_t *wf = workflow_load(text, len, path, &cat, host_subflow_exists, dirname(copy), &dl);
             workflow_free(wf);
             free(copy);
         }

@@ -86,15 +86,6 @@ int cli_load_catalog(agent_catalog_t *cat, const char *workflow_path, diag_list_
     return 0;
 }
 
-bool cli_subflow_exists(void *ud, const char *name) {
-    const char *dir = ud;
-    char *p1 = xasprintf("%s/%s.yaml", dir, name), *p2 = xasprintf("%s/%s.yml", dir, name);
-    bool ok = access(p1, R_OK) == 0 || access(p2, R_OK) == 0;
-    free(p1);
-    free(p2);
-    return ok;
-}
-
 store_t *cli_open_existing_store(const char *data_dir, bool *missing, char **err) {
     char *db = xasprintf("%s/baton.db", data_dir);
     *missing = access(db, F_OK) != 0;
@@ -389,18 +380,6 @@ void cli_print_diags(const diag_list_t *dl) {
                 color ? "\033[1;31m" : "", color ? "\033[0m" : "", d->message);
         if (d->hint) fprintf(stderr, "    hint: %s\n", d->hint);
     }
-}
-
-workflow_t *cli_load_workflow(const char *text, size_t len, const char *file,
-                              const agent_catalog_t *cat, char *dir_for_subflows) {
-    diag_list_t dl = {0};
-    workflow_t *wf = workflow_load(text, len, file, cat, cli_subflow_exists, dir_for_subflows, &dl);
-    if (!wf || dl.n) {
-        diag_sort(&dl);
-        cli_print_diags(&dl);
-    }
-    diag_list_free(&dl);
-    return wf;
 }
 
 void cli_print_json(const json_t *v) {

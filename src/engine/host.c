@@ -125,7 +125,7 @@ void host_free(host_t *h) {
     free(h);
 }
 
-static bool subflow_exists(void *ud, const char *name) {
+bool host_subflow_exists(void *ud, const char *name) {
     const char *dir = ud;
     if (!dir) return false;
     char *p1 = xasprintf("%s/%s.yaml", dir, name), *p2 = xasprintf("%s/%s.yml", dir, name);
@@ -156,7 +156,7 @@ static void hosted_drop(host_t *h, hosted_t *r) {
 engine_run_t *host_start(host_t *h, const char *text, size_t len, const char *file,
                          const char *subflow_dir, const json_t *inputs, diag_list_t *dl,
                          char **err) {
-    workflow_t *wf = workflow_load(text, len, file, h->o.catalog, subflow_exists,
+    workflow_t *wf = workflow_load(text, len, file, h->o.catalog, host_subflow_exists,
                                    (void *)subflow_dir, dl);
     if (!wf) return NULL;
     hosted_t *r = hosted_add(h, wf, subflow_dir);
@@ -211,7 +211,7 @@ static hosted_t *load_journaled(host_t *h, const char *run_id, char **err) {
     free(copy);
     workflow_t *wf = dl.n ? NULL
                           : workflow_load(j.source, strlen(j.source), j.file ? j.file : "<journal>",
-                                          &cat, subflow_exists, dir, &dl);
+                                          &cat, host_subflow_exists, dir, &dl);
     if (!wf) {
         diag_sort(&dl);
         *err = xasprintf("run %s: its journaled workflow no longer loads: %s", run_id,

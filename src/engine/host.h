@@ -68,4 +68,7 @@ engine_run_t *host_run(host_t *h, const char *id, bool *missing, char **err);
 engine_run_t *host_fork(host_t *h, const char *parent, uint64_t at, const json_t *inputs,
                         char **err);
 
+/* Whether workflow NAME.yaml (or .yml) exists in folder ud (a workflow_load subflow check). */
+bool host_subflow_exists(void *ud, const char *name);
+
 #endif
