@@ -1,31 +1,39 @@
 /* api.h - the HTTP API's routes (DESIGN.md section 3): thin handlers that check the request,
- * read the store or the router, and answer JSON.
+ * call the host (engine) or read the store, and answer JSON. docs/api.md says what each route
+ * answers.
  *
- * This release serves: GET /health {status, version, uptime_s}; GET /ready (the store is
- * reachable and migrated: 200, else 503); GET /api/v1/status {active_runs, pending_approvals,
- * providers, connections}; GET /api/v1/runs (filters, cursor pages), GET /api/v1/runs/{id},
- * GET /api/v1/runs/{id}/events?after=SEQ; POST /api/v1/workflows/validate (422 with every
- * located error). docs/api.md says what each answers. Every other path is a JSON error: 404 not_found, or 405
- * method_not_allowed for a known path and another method. Errors have DESIGN's shape:
- * {"error": {"code", "message"}}. */
+ * Promises: every answer is JSON; every error has DESIGN's shape {"error": {"code", "message"}}
+ * with the right status (400 bad input, 404, 405 a known path with another method, 409 a state
+ * conflict, 413, 422 an invalid workflow or inputs). A request that changes a run is answered
+ * once the change is in the journal (committed), so what it answers is what a GET then reads. */
 #ifndef BATON_API_API_H
 #define BATON_API_API_H
 
 #include "core/workflow.h"
-#include "llm/router.h"
+#include "engine/host.h"
 #include "net/http_server.h"
 #include "store/store.h"
 
+typedef struct api_waiting api_waiting_t;
+
 typedef struct api {
     store_t *store;
-    router_t *router;
+    host_t *host;           /* starts and steers runs; its router answers /status */
     const agent_catalog_t *catalog; /* for validating workflows */
+    const char *templates_dir;      /* the shipped workflows, or NULL */
     http_server_t *server;  /* set once listening: connections in /status */
     double started_ms;      /* wall clock, for uptime_s */
+    api_waiting_t *waiting; /* answers waiting for the journal */
 } api_t;
 
 /* The server's handler; req->server_ud is the api_t. */
 void api_handle(http_req_t *req);
+
+/* The host's event observer (ud: the api_t): sends the answers that waited for this event. */
+void api_on_event(void *ud, engine_run_t *run, uint64_t seq, const char *type, const json_t *data);
+
+/* Answers what still waits with 503 (the server is stopping). */
+void api_stop(api_t *a);
 
 /* A JSON error answer in DESIGN's shape. */
 void api_error(http_req_t *req, int status, const char *code, const char *fmt, ...)

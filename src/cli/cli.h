@@ -39,6 +39,10 @@ char *cli_read_file(const char *path, size_t max, size_t *len, char **err);
 int cli_load_catalog(agent_catalog_t *cat, const char *workflow_path, diag_list_t *diags);
 
 
+/* The shipped workflow templates' folder, found as the catalog is ($BATON_WORKFLOWS_DIR,
+ * ./workflows, the binary's ../workflows, ../share/baton/workflows); NULL if none. Caller frees. */
+char *cli_templates_dir(void);
+
 /* Opens <data_dir>/baton.db, creating the folder (and artifacts/) as needed. */
 store_t *cli_open_store(const char *data_dir, store_durability_t d, char **err);
 

@@ -5,6 +5,7 @@
  * SIGINT stop it: the listener and every connection close, and it exits 0. */
 #include "api/api.h"
 #include "cli/cli.h"
+#include "engine/host.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
@@ -48,6 +49,7 @@ typedef struct serve {
     uv_loop_t loop;
     uv_signal_t sigterm, sigint;
     http_server_t *server;
+    api_t *api;
     bool stopping;
 } serve_t;
 
@@ -56,7 +58,11 @@ static void on_signal(uv_signal_t *h, int signum) {
     if (s->stopping) return;
     s->stopping = true;
     fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopping\",\"signal\":%d}\n", signum);
+    /* Answers still waiting get a 503; what the engine queued is journaled; runs still going
+     * stay journaled as running, and carry on when asked about (or `baton run --resume`). */
+    api_stop(s->api);
     http_server_stop(s->server);
+    host_close(s->api->host);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sigint, NULL);
 }
@@ -108,16 +114,24 @@ int cmd_serve(int argc, char **argv) {
     int code = EXIT_USAGE;
     serve_t s = {0};
     uv_loop_init(&s.loop);
-    store_t *st = cli_open_store(data_dir, STORE_DURABILITY_NORMAL, &err);
-    router_t *router = st ? router_new(&s.loop, cfg.root, cfg.offline_latency_ms, cfg.offline_prices,
-                                       cfg.offline_fail_attempts, &err)
-                          : NULL;
     agent_catalog_t catalog;
     diag_list_t cat_diags = {0};
     cli_load_catalog(&catalog, NULL, &cat_diags); /* a broken catalog file shows in validation */
     diag_list_free(&cat_diags);
-    api_t api = {.store = st, .router = router, .catalog = &catalog, .started_ms = clock_now_ms_f()};
-    if (router) {
+    char *templates = cli_templates_dir();
+    api_t api = {.catalog = &catalog, .templates_dir = templates, .started_ms = clock_now_ms_f()};
+    s.api = &api;
+    api.store = cli_open_store(data_dir, STORE_DURABILITY_NORMAL, &err);
+    if (api.store) {
+        host_opts_t ho = {.loop = &s.loop, .store = api.store, .data_dir = data_dir, .config = cfg.root,
+                          .offline_latency_ms = cfg.offline_latency_ms,
+                          .offline_prices = cfg.offline_prices,
+                          .offline_fail_attempts = cfg.offline_fail_attempts,
+                          .daily = cli_daily_limits(&cfg, api.store), .catalog = &catalog,
+                          .on_event = api_on_event, .on_event_ud = &api};
+        api.host = host_new(&ho, &err);
+    }
+    if (api.host) {
         http_server_opts_t o = {.host = host, .port = port, .handler = api_handle, .ud = &api};
         s.server = api.server = http_server_start(&s.loop, &o, &err);
     }
@@ -125,6 +139,7 @@ int cmd_serve(int argc, char **argv) {
         fprintf(stderr, "baton serve: %s\n", err ? err : "cannot start");
         free(err);
         code = EXIT_FAILURE;
+        host_close(api.host);
     } else {
         uv_signal_init(&s.loop, &s.sigterm);
         uv_signal_init(&s.loop, &s.sigint);
@@ -138,12 +153,13 @@ int cmd_serve(int argc, char **argv) {
         uv_run(&s.loop, UV_RUN_DEFAULT);
         code = EXIT_OK;
     }
-    router_free(router);
-    uv_run(&s.loop, UV_RUN_DEFAULT); /* the router's and libwebsockets' handles close */
+    uv_run(&s.loop, UV_RUN_DEFAULT); /* the engine's, the router's and libwebsockets' handles close */
     http_server_free(s.server);      /* what libwebsockets keeps until its handles are closed */
     uv_run(&s.loop, UV_RUN_DEFAULT);
     uv_loop_close(&s.loop);
-    if (st) store_close(st);
+    host_free(api.host);
+    if (api.store) store_close(api.store);
+    free(templates);
     catalog_free(&catalog);
     cli_config_free(&cfg);
     return code;

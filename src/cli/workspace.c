@@ -59,32 +59,43 @@ static char *exe_dir(void) {
     return xstrdup(dirname(buf));
 }
 
-int cli_load_catalog(agent_catalog_t *cat, const char *workflow_path, diag_list_t *diags) {
-    memset(cat, 0, sizeof *cat);
-    arena_init(&cat->arena, 0);
-    char *candidates[6] = {0};
+/* The first folder that exists of: $ENV, ./NAME, near_file's ../NAME, the binary's ../NAME and
+ * ../share/baton/NAME. NULL when none does; caller frees. */
+static char *find_shared_dir(const char *env_var, const char *name, const char *near_file) {
+    char *candidates[5] = {0};
     int n = 0;
-    const char *env = getenv("BATON_AGENTS_DIR");
+    const char *env = getenv(env_var);
     if (env && *env) candidates[n++] = xstrdup(env);
-    candidates[n++] = xstrdup("agents");
-    if (workflow_path) {
-        char *copy = xstrdup(workflow_path);
-        candidates[n++] = xasprintf("%s/../agents", dirname(copy));
+    candidates[n++] = xstrdup(name);
+    if (near_file) {
+        char *copy = xstrdup(near_file);
+        candidates[n++] = xasprintf("%s/../%s", dirname(copy), name);
         free(copy);
     }
     char *exe = exe_dir();
     if (exe) {
-        candidates[n++] = xasprintf("%s/../agents", exe);
-        candidates[n++] = xasprintf("%s/../share/baton/agents", exe);
+        candidates[n++] = xasprintf("%s/../%s", exe, name);
+        candidates[n++] = xasprintf("%s/../share/baton/%s", exe, name);
         free(exe);
     }
-    bool loaded = false;
+    char *found = NULL;
     for (int i = 0; i < n; i++) {
-        if (!loaded && is_dir(candidates[i])) loaded = load_catalog_dir(cat, candidates[i], diags) == 0;
-        free(candidates[i]);
+        if (!found && is_dir(candidates[i])) found = candidates[i];
+        else free(candidates[i]);
     }
+    return found;
+}
+
+int cli_load_catalog(agent_catalog_t *cat, const char *workflow_path, diag_list_t *diags) {
+    memset(cat, 0, sizeof *cat);
+    arena_init(&cat->arena, 0);
+    char *dir = find_shared_dir("BATON_AGENTS_DIR", "agents", workflow_path);
+    if (dir) load_catalog_dir(cat, dir, diags);
+    free(dir);
     return 0;
 }
+
+char *cli_templates_dir(void) { return find_shared_dir("BATON_WORKFLOWS_DIR", "workflows", NULL); }
 
 store_t *cli_open_existing_store(const char *data_dir, bool *missing, char **err) {
     char *db = xasprintf("%s/baton.db", data_dir);

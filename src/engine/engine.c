@@ -48,22 +48,9 @@ static void effects_free(effects_t *fx) {
     *fx = (effects_t){0};
 }
 
+/* What is left once the run's timers are closed: the memory they point into. */
 static void run_release(engine_run_t *run) {
-    for (size_t i = 0; i < run->wf->n_tasks; i++) {
-        json_decref(run->exec[i].inputs);
-        json_decref(run->exec[i].votes);
-        free(run->exec[i].question);
-        free(run->exec[i].vote_calls);
-        free(run->exec[i].repair_note);
-        free(run->exec[i].spend_note);
-        json_decref(run->exec[i].transcript);
-    }
     free(run->exec);
-    free(run->due);
-    state_free(&run->st);
-    json_decref(run->scope);
-    json_decref(run->artifact_versions);
-    json_decref(run->artifact_owner);
     free(run);
 }
 
@@ -73,12 +60,27 @@ static void timer_closed(uv_handle_t *h) {
     if (--run->open_handles == 0 && run->freed) run_release(run);
 }
 
+/* Stops the run's effects and frees everything that reads its workflow now (the workflow's
+ * owner may free it as soon as the run is forgotten); the rest goes when its timers closed. */
 static void run_destroy(engine_run_t *run) {
     run->freed = true;
     for (size_t i = 0; i < run->wf->n_tasks; i++) {
         task_stop_effects(run, (uint32_t)i);
         if (run->exec[i].timer_ready) uv_close((uv_handle_t *)&run->exec[i].timer, timer_closed);
+        task_exec_t *x = &run->exec[i];
+        json_decref(x->inputs);
+        json_decref(x->votes);
+        free(x->question);
+        free(x->vote_calls);
+        free(x->repair_note);
+        free(x->spend_note);
+        json_decref(x->transcript);
     }
+    free(run->due);
+    state_free(&run->st);
+    json_decref(run->scope);
+    json_decref(run->artifact_versions);
+    json_decref(run->artifact_owner);
     if (run->open_handles == 0) run_release(run);
 }
 
@@ -895,8 +897,9 @@ static bool effects_mention(const effects_t *fx, const engine_run_t *run) {
 }
 
 bool engine_forget(engine_t *e, engine_run_t *run) {
-    if ((run->st.status != RS_COMPLETED && run->st.status != RS_FAILED && run->st.status != RS_CANCELLED) || run->dirty || effects_mention(&e->next, run))
-        return false;
+    run_status_t st = run->st.status;
+    bool finished = st == RS_COMPLETED || st == RS_FAILED || st == RS_CANCELLED;
+    if (!finished || run->dirty || effects_mention(&e->next, run)) return false;
     for (size_t i = 0; i < e->n_flying; i++)
         if (effects_mention(&e->flying[i].fx, run)) return false;
     run_unlink(e, run);

@@ -237,6 +237,8 @@ static engine_run_t *in_memory(host_t *h, const char *run_id) {
     return NULL;
 }
 
+bool host_has(host_t *h, const char *run_id) { return in_memory(h, run_id) != NULL; }
+
 engine_run_t *host_run(host_t *h, const char *id, bool *missing, char **err) {
     *missing = false;
     engine_run_t *run = in_memory(h, id);

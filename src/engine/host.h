@@ -64,6 +64,9 @@ engine_run_t *host_start(host_t *h, const char *text, size_t len, const char *fi
  * and *missing (no such run, as opposed to a journal that cannot be replayed). */
 engine_run_t *host_run(host_t *h, const char *id, bool *missing, char **err);
 
+/* Whether the run with this (whole) id is in memory: running here, or kept for a while. */
+bool host_has(host_t *h, const char *run_id);
+
 /* A new run sharing `parent`'s history up to event `at` (engine_fork). NULL with *err. */
 engine_run_t *host_fork(host_t *h, const char *parent, uint64_t at, const json_t *inputs,
                         char **err);

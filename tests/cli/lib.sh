@@ -42,6 +42,31 @@ expect_grep() { grep -q -- "$1" "$2" || { cat "$2"; fail "expected '$1' in $2"; 
 # on_terminal CMD : runs the command line CMD on a pseudo-terminal (stdin, stdout as given)
 on_terminal() { script -qec "exec $1" /dev/null; }
 
+# serve ARGS...: starts `baton serve --listen 127.0.0.1:0 ARGS`, sets $API and $serve
+serve() {
+  "$BATON" serve --listen 127.0.0.1:0 --data-dir "$WORK/d" "$@" > "$WORK/serve.out" 2> "$WORK/serve.err" &
+  serve=$!
+  trap 'kill $serve 2>/dev/null || true; rm -rf "$WORK"' EXIT
+  for _ in $(seq 1 200); do [ -s "$WORK/serve.out" ] && break; sleep 0.05; done
+  API=$(json_get "$WORK/serve.out" 'j.listening')
+  [[ "$API" == http://127.0.0.1:* ]] || fail "no listening line: $(cat "$WORK/serve.out" "$WORK/serve.err")"
+}
+
+# stop_serve : SIGTERM to the server started by serve; it must exit 0 (a sanitizer report fails it)
+stop_serve() {
+  kill -TERM "$serve"
+  local code=0
+  wait "$serve" || code=$?
+  [ "$code" == 0 ] || { tail -n 40 "$WORK/serve.err"; fail "server exit: expected 0, got $code"; }
+  ok
+}
+
+# get METHOD PATH [curl args...]: status in $WORK/status, body in $WORK/out, headers in $WORK/hdr
+get() {
+  local method=$1 path=$2; shift 2
+  curl -s -X "$method" -o "$WORK/out" -D "$WORK/hdr" -w '%{http_code}' "$@" "$API$path" > "$WORK/status"
+}
+
 finish() { echo "$checks passed, 0 failed"; }
 
 # start_fake [ARGS...]: starts tests/fakes/fake_server.mjs on a free loopback port, sets $URL,
@@ -50,7 +75,7 @@ finish() { echo "$checks passed, 0 failed"; }
 start_fake() {
   node "$ROOT/tests/fakes/fake_server.mjs" --port 0 --max-seconds 120 "$@" > "$WORK/fake.out" 2>"$WORK/fake.err" &
   fake=$!
-  trap 'kill $fake 2>/dev/null; rm -rf "$WORK"' EXIT
+  trap 'kill $fake 2>/dev/null || true; rm -rf "$WORK"' EXIT
   for _ in $(seq 1 100); do [ -s "$WORK/fake.out" ] && break; sleep 0.05; done
   local port
   port=$(head -n1 "$WORK/fake.out" | node -e "console.log(JSON.parse(require('fs').readFileSync(0)).port)")

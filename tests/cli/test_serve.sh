@@ -5,22 +5,6 @@
 # it with exit 0.
 source "$(dirname "$0")/lib.sh" "$@"
 
-# serve ARGS...: starts `baton serve --listen 127.0.0.1:0 ARGS`, sets $API and $serve
-serve() {
-  "$BATON" serve --listen 127.0.0.1:0 --data-dir "$WORK/d" "$@" > "$WORK/serve.out" 2> "$WORK/serve.err" &
-  serve=$!
-  trap 'kill $serve 2>/dev/null; rm -rf "$WORK"' EXIT
-  for _ in $(seq 1 200); do [ -s "$WORK/serve.out" ] && break; sleep 0.05; done
-  API=$(json_get "$WORK/serve.out" 'j.listening')
-  [[ "$API" == http://127.0.0.1:* ]] || fail "no listening line: $(cat "$WORK/serve.out" "$WORK/serve.err")"
-}
-
-# get METHOD PATH [curl args...]: status in $WORK/status, body in $WORK/out, headers in $WORK/hdr
-get() {
-  local method=$1 path=$2; shift 2
-  curl -s -X "$method" -o "$WORK/out" -D "$WORK/hdr" -w '%{http_code}' "$@" "$API$path" > "$WORK/status"
-}
-
 # three finished runs in the data dir the server will read
 cat > "$WORK/tiny.yaml" <<YAML
 name: Tiny

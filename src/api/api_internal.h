@@ -1,0 +1,45 @@
+/* api_internal.h - what the API's handler files share: JSON answers, client text, query values,
+ * and answers that wait for the journal. Not for use outside src/api. */
+#ifndef BATON_API_API_INTERNAL_H
+#define BATON_API_API_INTERNAL_H
+
+#include "api/api.h"
+
+#include <jansson.h>
+
+/* Answers body (stolen) as JSON; a body that cannot be encoded is a 500, never a crash. */
+void api_json(http_req_t *req, int status, json_t *body);
+/* A JSON string of text that may quote the client: bytes that are not UTF-8 become '?'. */
+json_t *api_text(const char *s);
+/* A whole number in [lo, hi] from the query, dflt when absent; false (and a 400 sent) when the
+ * value is not one. */
+bool api_query_int(http_req_t *req, const char *key, long long lo, long long hi, long long dflt,
+                   long long *out);
+/* The body as a JSON object whose keys are all in `allowed` (NULL-terminated); NULL (and a 400
+ * sent) otherwise. Caller decrefs. */
+json_t *api_body_object(http_req_t *req, const char *const *allowed);
+
+/* 422 invalid_workflow with every located error in details (sorted). */
+void api_invalid_workflow(http_req_t *req, diag_list_t *dl);
+
+/* An approval's id for the API: "<run_id>.<task_id>" (run ids have no dot), set on its row. */
+void api_approval_id(json_t *row);
+
+/* What a waiting answer sends once the journal has it. */
+typedef enum { WAIT_RUN, WAIT_APPROVAL } api_wait_kind_t;
+
+/* Answers req with `status` once run_id's event `seq` is committed (and observed): the run's
+ * summary (WAIT_RUN) or the approval of task_id (WAIT_APPROVAL), as the store then has them. */
+void api_wait(api_t *a, http_req_t *req, int status, api_wait_kind_t kind, const char *run_id,
+              const char *task_id, uint64_t seq);
+/* Sends what a waiting answer sends, now. */
+void api_answer_now(api_t *a, http_req_t *req, int status, api_wait_kind_t kind,
+                    const char *run_id, const char *task_id);
+
+/* Route handlers: params are the path's {x} values, in order. */
+typedef void api_handler_fn(http_req_t *req, api_t *a, char **params);
+api_handler_fn api_runs_list, api_run_get, api_run_events, api_run_start, api_run_pause,
+    api_run_resume, api_run_cancel, api_approvals_list, api_approval_get, api_approval_respond,
+    api_workflows_validate, api_workflow_templates;
+
+#endif

@@ -1,0 +1,237 @@
+/* api_runs.c - runs: list, read, events, start and steer (see api.h). */
+#include "api/api_internal.h"
+#include "api/route.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- runs ------------------------------------------------------------------------------------ */
+
+/* GET /api/v1/runs?status=&workflow=&since=MS&limit=N&cursor=C: newest first, `limit` (1-100,
+ * default 20) at a time; next_cursor (or null) fetches the page after. The cursor is opaque to
+ * clients: "<created_at>.<id>" of the page's last run. */
+void api_runs_list(http_req_t *req, api_t *a, char **params) {
+    (void)params;
+    long long limit, since;
+    if (!api_query_int(req, "limit", 1, 100, 20, &limit) || !api_query_int(req, "since", 0, INT64_MAX, 0, &since)) return;
+    char status[64] = "", workflow[256] = "", cursor[128] = "";
+    store_runs_query_t q = {.since_ms = since, .limit = (int)limit + 1};
+    if (route_query(req->query, "status", status, sizeof status)) q.status = status;
+    if (route_query(req->query, "workflow", workflow, sizeof workflow)) q.workflow = workflow;
+    if (route_query(req->query, "cursor", cursor, sizeof cursor)) {
+        char *dot = strchr(cursor, '.'), *end;
+        long long at = dot ? strtoll(cursor, &end, 10) : -1;
+        if (!dot || end != dot || at < 0 || !dot[1]) {
+            api_error(req, 400, "bad_request", "cursor is not one this server gave out");
+            return;
+        }
+        q.after_created_ms = at;
+        q.after_id = dot + 1;
+    }
+    json_t *rows = store_runs_page(a->store, &q);
+    if (!rows) {
+        api_error(req, 500, "internal", "the runs could not be read");
+        return;
+    }
+    json_t *next = json_null();
+    if (json_array_size(rows) > (size_t)limit) {
+        json_array_remove(rows, (size_t)limit);
+        const json_t *last = json_array_get(rows, (size_t)limit - 1);
+        char *c = xasprintf("%lld.%s", (long long)json_integer_value(json_object_get(last, "created_at")),
+                            json_string_value(json_object_get(last, "id")));
+        next = json_string(c);
+        free(c);
+    }
+    api_json(req, 200, json_pack("{s:o, s:o}", "items", rows, "next_cursor", next));
+}
+
+void api_run_get(http_req_t *req, api_t *a, char **params) {
+    json_t *sum = store_run_summary(a->store, params[0]);
+    if (!sum) {
+        api_error(req, 404, "not_found", "no run '%.100s'", params[0]);
+        return;
+    }
+    api_json(req, 200, sum);
+}
+
+typedef struct events_page {
+    json_t *items;
+    size_t max;
+} events_page_t;
+
+static int collect_event(void *ud, uint64_t seq, int64_t ts_ms, const char *type, json_t *data) {
+    events_page_t *p = ud;
+    if (json_array_size(p->items) >= p->max) return 1; /* enough: stop reading */
+    json_array_append_new(p->items, json_pack("{s:I, s:I, s:s, s:O}", "seq", (json_int_t)seq, "ts",
+                                              (json_int_t)ts_ms, "type", type, "data", data));
+    return 0;
+}
+
+/* GET /api/v1/runs/{id}/events?after=SEQ&limit=N: the journal after SEQ, in order, `limit`
+ * (1-1000, default 500) at a time; next_after continues it (null at the end). */
+void api_run_events(http_req_t *req, api_t *a, char **params) {
+    long long after, limit;
+    if (!api_query_int(req, "after", 0, INT64_MAX, 0, &after) || !api_query_int(req, "limit", 1, 1000, 500, &limit))
+        return;
+    json_t *run = store_run(a->store, params[0]);
+    if (!run) {
+        api_error(req, 404, "not_found", "no run '%.100s'", params[0]);
+        return;
+    }
+    json_decref(run);
+    events_page_t p = {json_array(), (size_t)limit + 1};
+    store_events(a->store, params[0], (uint64_t)after, collect_event, &p);
+    json_t *next = json_null();
+    if (json_array_size(p.items) > (size_t)limit) {
+        json_array_remove(p.items, (size_t)limit);
+        next = json_incref(json_object_get(json_array_get(p.items, (size_t)limit - 1), "seq"));
+    }
+    api_json(req, 200, json_pack("{s:o, s:o}", "items", p.items, "next_after", next));
+}
+
+/* ---- starting and steering ------------------------------------------------------------------ */
+
+/* A workflow named by a shipped template: its text, path and folder (caller frees); NULL when
+ * `name` is not a template's name. */
+static char *template_text(const api_t *a, const char *name, size_t *len, char **path) {
+    if (!a->templates_dir || !*name || strlen(name) > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(name))
+        return NULL;
+    *path = xasprintf("%s/%s.yaml", a->templates_dir, name);
+    char *err = NULL;
+    char *text = fs_read_file(*path, WF_MAX_DOC_BYTES, len, &err);
+    free(err);
+    if (!text) {
+        free(*path);
+        *path = NULL;
+    }
+    return text;
+}
+
+/* 422 invalid_workflow with every located error, as `baton validate --json` lists them. */
+void api_invalid_workflow(http_req_t *req, diag_list_t *dl) {
+    diag_sort(dl);
+    json_t *details = json_array();
+    for (size_t k = 0; k < dl->n; k++)
+        json_array_append_new(details, json_pack("{s:i, s:i, s:o, s:o?}", "line", dl->items[k].loc.line,
+                                                 "column", dl->items[k].loc.col, "message",
+                                                 api_text(dl->items[k].message), "hint",
+                                                 dl->items[k].hint ? api_text(dl->items[k].hint) : NULL));
+    char msg[64];
+    snprintf(msg, sizeof msg, "the workflow has %zu error%s", dl->n, dl->n == 1 ? "" : "s");
+    api_json(req, 422, json_pack("{s:{s:s, s:s, s:o}}", "error", "code", "invalid_workflow",
+                                 "message", msg, "details", details));
+}
+
+/* POST /api/v1/runs {workflow, inputs}: `workflow` is a shipped template's name, a workflow's
+ * text (YAML or JSON), or a workflow as a JSON object. 201 with the run once it is journaled. */
+void api_run_start(http_req_t *req, api_t *a, char **params) {
+    (void)params;
+    static const char *const allowed[] = {"workflow", "inputs", NULL};
+    json_t *body = api_body_object(req, allowed);
+    if (!body) return;
+    const json_t *wf = json_object_get(body, "workflow"), *inputs = json_object_get(body, "inputs");
+    if (inputs && !json_is_object(inputs)) {
+        api_error(req, 400, "bad_request", "inputs must be an object {name: value}");
+        goto out;
+    }
+    char *text = NULL, *path = NULL;
+    size_t len = 0;
+    if (json_is_string(wf)) {
+        text = template_text(a, json_string_value(wf), &len, &path);
+        if (!text) {
+            len = json_string_length(wf);
+            text = xstrndup(json_string_value(wf), len);
+        }
+    } else if (json_is_object(wf)) {
+        text = json_dumps(wf, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        len = text ? strlen(text) : 0;
+    } else {
+        api_error(req, 400, "bad_request", "workflow is required: a template's name, a workflow's "
+                                           "text (YAML or JSON), or a workflow object");
+        goto out;
+    }
+    diag_list_t dl = {0};
+    char *err = NULL;
+    engine_run_t *run = host_start(a->host, text, len, path ? path : "workflow.yaml",
+                                   path ? a->templates_dir : NULL, inputs, &dl, &err);
+    if (run) {
+        const run_state_t *st = engine_run_state(run);
+        api_wait(a, req, 201, WAIT_RUN, engine_run_id(run), NULL, st->seq);
+    } else if (dl.n) {
+        api_invalid_workflow(req, &dl);
+    } else {
+        api_error(req, 422, "invalid_inputs", "%s", err ? err : "the run could not start");
+    }
+    diag_list_free(&dl);
+    free(err);
+    free(text);
+    free(path);
+out:
+    json_decref(body);
+}
+
+/* The run of the path's {id}, in memory or brought back from its journal; NULL (and an answer
+ * sent: 404, or 500 for a journal that does not replay) otherwise. */
+static engine_run_t *find_run(http_req_t *req, api_t *a, const char *id) {
+    bool missing;
+    char *err = NULL;
+    engine_run_t *run = host_run(a->host, id, &missing, &err);
+    if (!run && missing) api_error(req, 404, "not_found", "no run '%.100s'", id);
+    else if (!run) api_error(req, 500, "internal", "%s", err ? err : "the run cannot be read");
+    free(err);
+    return run;
+}
+
+/* Answers with the run once whatever the change journaled (events after `before`) is committed;
+ * at once when it journaled nothing. */
+static void answer_after(http_req_t *req, api_t *a, engine_run_t *run, uint64_t before) {
+    uint64_t seq = engine_run_state(run)->seq;
+    if (seq > before) api_wait(a, req, 200, WAIT_RUN, engine_run_id(run), NULL, seq);
+    else api_answer_now(a, req, 200, WAIT_RUN, engine_run_id(run), NULL);
+}
+
+typedef enum { STEER_PAUSE, STEER_RESUME, STEER_CANCEL } steer_t;
+
+static void steer(http_req_t *req, api_t *a, const char *id, steer_t what) {
+    static const char *const allowed[] = {"reason", NULL};
+    json_t *body = req->body_len ? api_body_object(req, allowed) : json_object();
+    if (!body) return;
+    const char *reason = json_string_value(json_object_get(body, "reason"));
+    bool was_here = host_has(a->host, id);
+    engine_run_t *run = find_run(req, a, id);
+    if (!run) goto out;
+    uint64_t before = engine_run_state(run)->seq;
+    run_status_t status = engine_run_state(run)->status;
+    char *err = NULL;
+    int rc = 0;
+    if (what == STEER_PAUSE) {
+        rc = engine_pause(host_engine(a->host), run, reason ? reason : "paused over the API", &err);
+    } else if (what == STEER_RESUME) {
+        /* A paused run carries on; one that was running when the process stopped was just
+         * brought back by find_run, and has carried on already. */
+        if (status == RS_PAUSED) rc = engine_unpause(host_engine(a->host), run, &err);
+        else if (status != RS_RUNNING || was_here) {
+            err = xasprintf("run %s is %s: only a paused run (or one a stopped process left "
+                            "running) can be resumed", engine_run_id(run), run_status_name(status));
+            rc = -1;
+        }
+    } else if (status == RS_COMPLETED || status == RS_FAILED || status == RS_CANCELLED) {
+        err = xasprintf("run %s is already %s", engine_run_id(run), run_status_name(status));
+        rc = -1;
+    } else {
+        engine_cancel(host_engine(a->host), run, reason ? reason : "cancelled over the API");
+    }
+    if (rc != 0) api_error(req, 409, "conflict", "%s", err);
+    else answer_after(req, a, run, before);
+    free(err);
+out:
+    json_decref(body);
+}
+
+void api_run_pause(http_req_t *req, api_t *a, char **params) { steer(req, a, params[0], STEER_PAUSE); }
+void api_run_resume(http_req_t *req, api_t *a, char **params) { steer(req, a, params[0], STEER_RESUME); }
+void api_run_cancel(http_req_t *req, api_t *a, char **params) { steer(req, a, params[0], STEER_CANCEL); }

@@ -1,0 +1,81 @@
+/* api_wait.c - answers that wait until the journal has what they report (see api_internal.h).
+ *
+ * The engine journals a change at the end of the loop turn that made it (group commit), and
+ * reports each event to its observer once committed. A request that started, paused or answered
+ * something is parked here until its event comes by, so its answer, and any GET after it, reads
+ * the committed state. */
+#include "api/api_internal.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct api_waiting {
+    http_req_t *req;
+    int status;
+    api_wait_kind_t kind;
+    char *run_id, *task_id;
+    uint64_t seq;
+    api_waiting_t *next;
+};
+
+void api_answer_now(api_t *a, http_req_t *req, int status, api_wait_kind_t kind,
+                    const char *run_id, const char *task_id) {
+    if (kind == WAIT_RUN) {
+        json_t *sum = store_run_summary(a->store, run_id);
+        if (sum) api_json(req, status, sum);
+        else api_error(req, 500, "internal", "run %s could not be read back", run_id);
+        return;
+    }
+    json_t *rows = store_approvals(a->store, run_id, NULL);
+    size_t i;
+    json_t *row, *found = NULL;
+    json_array_foreach(rows, i, row) {
+        if (!strcmp(json_string_value(json_object_get(row, "task_id")), task_id)) found = row;
+    }
+    if (found) api_approval_id(found);
+    if (found) api_json(req, status, json_incref(found));
+    else api_error(req, 500, "internal", "the approval %s.%s could not be read back", run_id, task_id);
+    json_decref(rows);
+}
+
+void api_wait(api_t *a, http_req_t *req, int status, api_wait_kind_t kind, const char *run_id,
+              const char *task_id, uint64_t seq) {
+    api_waiting_t *w = xcalloc(1, sizeof *w);
+    *w = (api_waiting_t){req, status, kind, xstrdup(run_id), task_id ? xstrdup(task_id) : NULL,
+                         seq, a->waiting};
+    a->waiting = w;
+}
+
+static void waiting_free(api_waiting_t *w) {
+    free(w->run_id);
+    free(w->task_id);
+    free(w);
+}
+
+void api_on_event(void *ud, engine_run_t *run, uint64_t seq, const char *type, const json_t *data) {
+    api_t *a = ud;
+    (void)type;
+    (void)data;
+    const char *id = engine_run_id(run);
+    for (api_waiting_t **p = &a->waiting; *p;) {
+        api_waiting_t *w = *p;
+        if (seq >= w->seq && !strcmp(w->run_id, id)) {
+            *p = w->next;
+            api_answer_now(a, w->req, w->status, w->kind, w->run_id, w->task_id);
+            waiting_free(w);
+            continue;
+        }
+        p = &w->next;
+    }
+}
+
+void api_stop(api_t *a) {
+    while (a->waiting) {
+        api_waiting_t *w = a->waiting;
+        a->waiting = w->next;
+        api_error(w->req, 503, "unavailable", "the server is stopping; run %s is journaled as it was",
+                  w->run_id);
+        waiting_free(w);
+    }
+}
