@@ -1,9 +1,10 @@
 # Baton: the two commands are `make run` and `make test`. See README.md.
 JOBS ?= $(shell nproc)
 DATA ?= ./baton-data
+LISTEN ?= 127.0.0.1:8080
 BRIEF ?= A todo app with user accounts, shared lists and reminders
 
-.PHONY: all deps build run test bench fuzz clean
+.PHONY: all deps build run demo test bench fuzz clean
 
 all: build
 
@@ -14,8 +15,14 @@ build: deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build build -j$(JOBS) --target baton
 
-# Until the server lands, `make run` runs the SDLC template live in the terminal.
+# The server on loopback with SQLite in $(DATA) and the offline model (no keys needed).
 run: build
+	@echo "Baton: http://$(LISTEN)  (Ctrl-C stops it). Start a run with:"
+	@echo "  curl -X POST http://$(LISTEN)/api/v1/runs -d '{\"workflow\": \"sdlc\", \"inputs\": {\"project_brief\": \"A todo app\"}}'"
+	@./build/baton serve --listen $(LISTEN) --data-dir $(DATA)
+
+# The SDLC template live in the terminal.
+demo: build
 	./build/baton run workflows/sdlc.yaml --auto-approve --data-dir $(DATA) \
 	    --input project_brief="$(BRIEF)"
 
