@@ -54,7 +54,7 @@ typedef struct {
     size_t n_done;
 } observer_t;
 
-static void on_event(void *ud, engine_run_t *run, uint64_t seq, const char *type, const json_t *data) {
+static void on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type, const json_t *data) {
     observer_t *o = ud;
     (void)run, (void)seq, (void)data;
     if (!strcmp(type, "task.completed")) o->done_at[o->n_done++] = now_us();

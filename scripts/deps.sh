@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Baton needs and is missing: system packages through apt-get, then the official
-# provider SDKs that check the fake model servers (tests/fakes) through npm ci.
+# npm packages the tests use (tests/fakes, tests/integration) through npm ci.
 # Idempotent, and silent when nothing is missing.
 set -euo pipefail
 
@@ -22,11 +22,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The fake providers are checked with each provider's official npm SDK, pinned by the committed
-# package-lock.json. Reinstall when node_modules is missing or older than the lock file.
-fakes="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/fakes"
-if [ ! -d "$fakes/node_modules" ] || [ "$fakes/package-lock.json" -nt "$fakes/node_modules" ]; then
-  echo "deps: npm ci in tests/fakes"
-  (cd "$fakes" && npm ci --no-audit --no-fund --silent)
-  touch "$fakes/node_modules"
-fi
+# The fake providers are checked with each provider's official npm SDK (tests/fakes), and the
+# server with real clients (tests/integration), pinned by the committed package-lock.json files.
+# Reinstall when node_modules is missing or older than the lock file.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+for dir in "$root/tests/fakes" "$root/tests/integration"; do
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+    echo "deps: npm ci in ${dir#"$root"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --silent)
+    touch "$dir/node_modules"
+  fi
+done

@@ -15,6 +15,7 @@
 #include "store/store.h"
 
 typedef struct api_waiting api_waiting_t;
+typedef struct api_ws_client api_ws_client_t;
 
 typedef struct api {
     store_t *store;
@@ -24,13 +25,20 @@ typedef struct api {
     http_server_t *server;  /* set once listening: connections in /status */
     double started_ms;      /* wall clock, for uptime_s */
     api_waiting_t *waiting; /* answers waiting for the journal */
+    api_ws_client_t *clients; /* WebSocket clients of /api/v1/ws */
 } api_t;
 
 /* The server's handler; req->server_ud is the api_t. */
 void api_handle(http_req_t *req);
 
 /* The host's event observer (ud: the api_t): sends the answers that waited for this event. */
-void api_on_event(void *ud, engine_run_t *run, uint64_t seq, const char *type, const json_t *data);
+void api_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type, const json_t *data);
+
+/* The WebSocket feed's callbacks (ws_opts_t; ud: the api_t), served at API_WS_PATH. */
+#define API_WS_PATH "/api/v1/ws"
+void api_ws_open(ws_conn_t *ws, void *ud);
+void api_ws_message(ws_conn_t *ws, const char *text, size_t len, void *ud);
+void api_ws_close(ws_conn_t *ws, void *ud);
 
 /* Answers what still waits with 503 (the server is stopping). */
 void api_stop(api_t *a);

@@ -53,11 +53,10 @@ static void waiting_free(api_waiting_t *w) {
     free(w);
 }
 
-void api_on_event(void *ud, engine_run_t *run, uint64_t seq, const char *type, const json_t *data) {
+void api_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type, const json_t *data) {
     api_t *a = ud;
-    (void)type;
-    (void)data;
     const char *id = engine_run_id(run);
+    api_ws_publish(a, id, seq, ts, type, data);
     for (api_waiting_t **p = &a->waiting; *p;) {
         api_waiting_t *w = *p;
         if (seq >= w->seq && !strcmp(w->run_id, id)) {

@@ -13,11 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static void usage(FILE *f) {
     fputs("usage: baton serve [--listen HOST:PORT] [--data-dir DIR] [--config FILE] [--insecure]\n"
-          "  --listen     address to listen on (default 127.0.0.1:8080; port 0: a free one)\n"
-          "  --insecure   allow an address other than loopback (no authentication yet)\n", f);
+          "                   [--max-connections N] [--ws-queue-bytes N]\n"
+          "  --listen           address to listen on (default 127.0.0.1:8080; port 0: a free one)\n"
+          "  --insecure         allow an address other than loopback (no authentication yet)\n"
+          "  --max-connections  WebSocket clients at once (default 1000)\n"
+          "  --ws-queue-bytes   bytes waiting for one WebSocket client before it is cut off as\n"
+          "                     too slow (default 4194304)\n", f);
 }
 
 /* "host:port", "[v6]:port", or ":port" (loopback). false when malformed. */
@@ -71,8 +76,10 @@ int cmd_serve(int argc, char **argv) {
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, 'l'}, {"data-dir", required_argument, NULL, 'd'},
         {"config", required_argument, NULL, 'c'}, {"insecure", no_argument, NULL, 'i'},
+        {"max-connections", required_argument, NULL, 'm'}, {"ws-queue-bytes", required_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},         {0, 0, 0, 0},
     };
+    size_t max_ws = 1000, ws_queue = 4u << 20;
     const char *listen = "127.0.0.1:8080", *data_dir = "baton-data", *config = NULL;
     bool insecure = false;
     int c;
@@ -83,6 +90,18 @@ int cmd_serve(int argc, char **argv) {
         case 'd': data_dir = optarg; break;
         case 'c': config = optarg; break;
         case 'i': insecure = true; break;
+        case 'm':
+        case 'q': {
+            char *end;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (*end || !*optarg || v == 0 || v > (1ull << 40)) {
+                fprintf(stderr, "baton serve: --%s takes a whole number above 0\n",
+                        c == 'm' ? "max-connections" : "ws-queue-bytes");
+                return EXIT_USAGE;
+            }
+            *(c == 'm' ? &max_ws : &ws_queue) = (size_t)v;
+            break;
+        }
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -111,6 +130,13 @@ int cmd_serve(int argc, char **argv) {
         free(err);
         return EXIT_USAGE;
     }
+    /* Every connection is a file descriptor: a thousand WebSocket clients need more than the
+     * usual soft limit of 1024, and the hard limit is ours to take. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     int code = EXIT_USAGE;
     serve_t s = {0};
     uv_loop_init(&s.loop);
@@ -132,7 +158,10 @@ int cmd_serve(int argc, char **argv) {
         api.host = host_new(&ho, &err);
     }
     if (api.host) {
-        http_server_opts_t o = {.host = host, .port = port, .handler = api_handle, .ud = &api};
+        http_server_opts_t o = {.host = host, .port = port, .handler = api_handle, .ud = &api,
+                                .ws = {.path = API_WS_PATH, .max_connections = max_ws,
+                                       .max_queue = ws_queue, .on_open = api_ws_open,
+                                       .on_message = api_ws_message, .on_close = api_ws_close}};
         s.server = api.server = http_server_start(&s.loop, &o, &err);
     }
     if (!s.server) {

@@ -189,7 +189,7 @@ static void log_line(view_t *v, const run_state_t *s, const char *task, const ch
             task ? task : "", msg);
 }
 
-void view_on_event(void *ud, engine_run_t *run, uint64_t seq, const char *type, const json_t *data) {
+void view_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type, const json_t *data) {
     view_t *v = ud;
     (void)seq;
     if (v->mode == VIEW_LIVE) return; /* the live view redraws from state on its tick */

@@ -219,7 +219,7 @@ void run_emit(engine_run_t *run, const char *type, json_t *data) {
             fx->cap_notes = fx->cap_notes ? fx->cap_notes * 2 : 64;
             fx->notes = xrealloc(fx->notes, fx->cap_notes * sizeof *fx->notes);
         }
-        fx->notes[fx->n_notes++] = (struct pending_event){run, seq, xstrdup(type), data};
+        fx->notes[fx->n_notes++] = (struct pending_event){run, seq, now, xstrdup(type), data};
     } else {
         json_decref(data);
     }
@@ -537,7 +537,7 @@ static void pump(engine_run_t *run) {
 static void deliver(engine_t *e, effects_t *fx) {
     for (size_t k = 0; k < fx->n_notes; k++) {
         struct pending_event *p = &fx->notes[k];
-        e->o.on_event(e->o.on_event_ud, p->run, p->seq, p->type, p->data);
+        e->o.on_event(e->o.on_event_ud, p->run, p->seq, p->ts, p->type, p->data);
     }
     for (size_t k = 0; k < fx->n_dispatch; k++) {
         task_exec_t *x = fx->dispatch[k];

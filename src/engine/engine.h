@@ -25,7 +25,7 @@ typedef struct engine engine_t;
 typedef struct engine_run engine_run_t;
 
 /* Called after each committed event, in journal order. data is borrowed. */
-typedef void (*engine_event_fn)(void *ud, engine_run_t *run, uint64_t seq, const char *type,
+typedef void (*engine_event_fn)(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type,
                                 const json_t *data);
 
 /* Daily spending limits (budgets.daily_usd and budgets.workflows.NAME.daily_usd in the

@@ -75,7 +75,7 @@ struct engine_run {
 /* What a batch of events announces: notifications for observers, and effects (model calls,
  * human requests) to start once the batch is durable. */
 typedef struct effects {
-    struct pending_event { engine_run_t *run; uint64_t seq; char *type; json_t *data; } *notes;
+    struct pending_event { engine_run_t *run; uint64_t seq; int64_t ts; char *type; json_t *data; } *notes;
     size_t n_notes, cap_notes;
     task_exec_t **dispatch;
     size_t n_dispatch, cap_dispatch;

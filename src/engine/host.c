@@ -61,9 +61,9 @@ static void sweep_cb(uv_timer_t *t) {
     if (again) uv_timer_start(h->sweep, sweep_cb, 50, 0);
 }
 
-static void on_event(void *ud, engine_run_t *run, uint64_t seq, const char *type, const json_t *data) {
+static void on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type, const json_t *data) {
     host_t *h = ud;
-    if (h->o.on_event) h->o.on_event(h->o.on_event_ud, run, seq, type, data);
+    if (h->o.on_event) h->o.on_event(h->o.on_event_ud, run, seq, ts, type, data);
     if (strcmp(type, "run.completed") && strcmp(type, "run.failed") && strcmp(type, "run.cancelled"))
         return;
     for (hosted_t *r = h->runs; r; r = r->next)

@@ -1,5 +1,5 @@
 /* http_server.c - HTTP/1.1 through libwebsockets on a foreign libuv loop (see http_server.h). */
-#include "net/http_server.h"
+#include "net/server_internal.h"
 #include "util/clock.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -15,18 +15,10 @@
 #define DEFAULT_MAX_BODY (1024 * 1024)
 #define WRITE_CHUNK 16384
 
-struct http_server {
-    struct lws_context *ctx;
-    http_server_opts_t o;
-    int port;
-    size_t live;          /* requests not yet freed */
-    uint64_t next_id;
-    bool released;        /* http_server_free was called: freed with its last request */
-};
 
 /* A request lives on the heap, not in libwebsockets' per-connection memory: an answer may come
  * after the client has gone, and must then find a request marked gone rather than freed memory. */
-typedef struct req_impl {
+struct req_impl {
     http_req_t pub;
     http_server_t *srv;
     struct lws *wsi;      /* NULL once the connection closed */
@@ -40,12 +32,8 @@ typedef struct req_impl {
     size_t out_len, out_sent;
     bool headers_sent;
     double started_ms;
-} req_impl_t;
+};
 
-/* libwebsockets' per-connection memory: which request is current. */
-typedef struct conn {
-    req_impl_t *req;
-} conn_t;
 
 static void req_free(req_impl_t *r) {
     http_server_t *srv = r->srv;
@@ -187,6 +175,8 @@ static int write_some(struct lws *wsi, req_impl_t *r) {
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
     conn_t *c = user;
     http_server_t *srv = lws_context_user(lws_get_context(wsi));
+    int ws = ws_callback(srv, wsi, reason, c, in, len);
+    if (ws != WS_NOT_MINE) return ws;
     switch (reason) {
     case LWS_CALLBACK_HTTP: {
         if (!c) return -1;
@@ -264,6 +254,9 @@ http_server_t *http_server_start(uv_loop_t *loop, const http_server_opts_t *o, c
     http_server_t *s = xcalloc(1, sizeof *s);
     s->o = *o;
     if (!s->o.max_body) s->o.max_body = DEFAULT_MAX_BODY;
+    if (!s->o.ws.max_connections) s->o.ws.max_connections = 1000;
+    if (!s->o.ws.max_message) s->o.ws.max_message = 1024 * 1024;
+    if (!s->o.ws.max_queue) s->o.ws.max_queue = 4 * 1024 * 1024;
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -275,6 +268,9 @@ http_server_t *http_server_start(uv_loop_t *loop, const http_server_opts_t *o, c
     void *loops[] = {loop, NULL};
     info.foreign_loops = loops;
     info.timeout_secs = 30;
+    /* WebSocket liveness (DESIGN section 3): a ping after 30 s of silence, hang up after 90. */
+    static const lws_retry_bo_t idle = {.secs_since_valid_ping = 30, .secs_since_valid_hangup = 90};
+    info.retry_and_idle_policy = &idle;
     info.pcontext = &s->ctx; /* NULL once libwebsockets is wholly destroyed */
     s->ctx = lws_create_context(&info);
     struct lws_vhost *vh = s->ctx ? lws_get_vhost_by_name(s->ctx, "default") : NULL;
@@ -293,7 +289,9 @@ http_server_t *http_server_start(uv_loop_t *loop, const http_server_opts_t *o, c
 
 int http_server_port(const http_server_t *s) { return s->port; }
 
-size_t http_server_connections(const http_server_t *s) { return s->live; }
+size_t http_server_connections(const http_server_t *s) { return s->live + s->ws_open; }
+
+size_t http_server_ws_connections(const http_server_t *s) { return s->ws_open; }
 
 void http_server_stop(http_server_t *s) {
     if (!s) return;

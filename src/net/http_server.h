@@ -8,6 +8,13 @@
  *    request is alive; a request whose client went away is marked gone and its answer dropped.
  *  - Each request gets an id (X-Request-Id in the answer) and one JSON log line on stderr when
  *    its answer is written: {"ts","level","msg":"request","id","method","path","status","ms"}.
+ *  - WebSocket (when opts.ws.path is set): an upgrade on that path, and only that path, opens a
+ *    ws_conn; text messages reach on_message whole (up to ws.max_message bytes: a larger one
+ *    closes the connection with 1009). Sends are queued per connection up to ws.max_queue
+ *    bytes; a client that lets its queue pass that bound is cut off (close 1008 with a reason
+ *    when the frame can still be written, else the connection is dropped) and a JSON line
+ *    {"msg":"ws_dropped"} is logged. A ping goes out after 30 s of silence; 90 s without an
+ *    answer closes the connection. At most ws.max_connections are open at once.
  *  - http_server_stop closes the listener and every connection; the loop then runs dry. */
 #ifndef BATON_NET_HTTP_SERVER_H
 #define BATON_NET_HTTP_SERVER_H
@@ -33,19 +40,35 @@ struct http_req {
 /* Called once per request, on the loop thread. */
 typedef void (*http_handler_fn)(http_req_t *req);
 
+typedef struct ws_conn ws_conn_t;
+/* A message shared by every connection it is sent to (fan-out copies nothing). */
+typedef struct ws_msg ws_msg_t;
+
+typedef struct ws_opts {
+    const char *path;           /* the upgrade path, e.g. "/api/v1/ws"; NULL: no WebSocket */
+    size_t max_connections;     /* 0 = 1000 */
+    size_t max_message;         /* bytes in one client message; 0 = 1 MiB */
+    size_t max_queue;           /* bytes waiting to be sent to one client; 0 = 4 MiB */
+    void (*on_open)(ws_conn_t *c, void *ud);
+    void (*on_message)(ws_conn_t *c, const char *text, size_t len, void *ud);
+    void (*on_close)(ws_conn_t *c, void *ud); /* c is freed after it returns */
+} ws_opts_t;
+
 typedef struct http_server_opts {
     const char *host;     /* an address to bind, e.g. "127.0.0.1" */
     int port;             /* 0: a free port (see http_server_port) */
     size_t max_body;      /* bytes; 0 = 1 MiB */
     http_handler_fn handler;
     void *ud;
+    ws_opts_t ws;
 } http_server_opts_t;
 
 /* NULL with *err (caller frees) when it cannot listen. */
 http_server_t *http_server_start(uv_loop_t *loop, const http_server_opts_t *o, char **err);
 int http_server_port(const http_server_t *s);
-/* Requests in flight (answered or not yet), connections included. */
+/* Requests in flight (answered or not yet) and open WebSocket connections. */
 size_t http_server_connections(const http_server_t *s);
+size_t http_server_ws_connections(const http_server_t *s);
 /* Stops listening and closes every connection (the loop then runs dry); http_server_free,
  * once it has, releases the rest. */
 void http_server_stop(http_server_t *s);
@@ -53,5 +76,18 @@ void http_server_free(http_server_t *s);
 
 /* The answer: status, content type (NULL: application/json), body (copied). Once per request. */
 void http_respond(http_req_t *req, int status, const char *content_type, const char *body, size_t len);
+
+/* ---- WebSocket ---- */
+
+/* A text message (copied) with a reference for its creator: ws_msg_unref when done with it. */
+ws_msg_t *ws_msg_new(const char *text, size_t len);
+void ws_msg_unref(ws_msg_t *m);
+/* Queues m for c (taking a reference). false when c is closing or was just cut off for
+ * letting its queue pass max_queue. */
+bool ws_send(ws_conn_t *c, ws_msg_t *m);
+/* Queues a copy of text. */
+bool ws_send_text(ws_conn_t *c, const char *text, size_t len);
+void ws_set_data(ws_conn_t *c, void *data);
+void *ws_data(const ws_conn_t *c);
 
 #endif

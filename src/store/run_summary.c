@@ -1,6 +1,6 @@
 /* run_summary.c - one run as `baton run --json`, `baton runs show --json` and the API's
  * GET /api/v1/runs/{id} report it, read from the projections so they agree by construction. */
-#include "store/store.h"
+#include "store/store_internal.h"
 
 #include <string.h>
 
@@ -55,4 +55,21 @@ json_t *store_run_summary(store_t *st, const char *run_id) {
     json_object_set(out, "finished_at", json_object_get(run, "finished_at"));
     json_decref(run);
     return out;
+}
+
+json_t *store_run_snapshot(store_t *st, const char *run_id, uint64_t *seq) {
+    /* One read transaction: the writer thread may commit between two statements, and the seq
+     * must be exactly the last event the summary includes. */
+    sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
+    *seq = 0;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(seq), 0) FROM events WHERE run_id = ?", -1, &s,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW) *seq = (uint64_t)sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+    }
+    json_t *sum = store_run_summary(st, run_id);
+    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+    return sum;
 }

@@ -1,0 +1,233 @@
+/* ws_hub.c - the live event feed at /api/v1/ws (DESIGN.md section 3, docs/api.md).
+ *
+ * Clients subscribe to topics: run:<id> (every event of a run), approvals
+ * (approval.requested/responded), agents (task.*), system (run.*) and * (everything). Each
+ * committed event is sent once per client, under the most specific topic it matched. A run
+ * topic starts with a snapshot (the run as GET /api/v1/runs/{id} has it, and the seq of the
+ * last event it includes) or, given "after", with the journal's events after that seq; a client
+ * remembers the last seq it was sent per run topic, so an event that is both replayed from the
+ * journal and then observed live is sent once. */
+#include "api/api_internal.h"
+#include "util/clock.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct sub {
+    char *topic;
+    uint64_t last_seq;     /* run topics: the last seq sent (the snapshot's, at first) */
+} sub_t;
+
+struct api_ws_client {
+    ws_conn_t *ws;
+    sub_t *subs;
+    size_t n_subs;
+    api_ws_client_t *prev, *next;
+};
+
+static const char *const general_topics[] = {"approvals", "agents", "system", "*", NULL};
+
+static void send_json(api_ws_client_t *c, json_t *msg) {
+    char *text = json_dumps(msg, JSON_COMPACT);
+    if (text) ws_send_text(c->ws, text, strlen(text));
+    free(text);
+    json_decref(msg);
+}
+
+static void send_error(api_ws_client_t *c, const char *code, const char *message) {
+    send_json(c, json_pack("{s:s, s:{s:s, s:o}}", "type", "error", "data", "code", code, "message",
+                           api_text(message)));
+}
+
+void api_ws_open(ws_conn_t *ws, void *ud) {
+    api_t *a = ud;
+    api_ws_client_t *c = xcalloc(1, sizeof *c);
+    c->ws = ws;
+    c->next = a->clients;
+    if (a->clients) a->clients->prev = c;
+    a->clients = c;
+    ws_set_data(ws, c);
+}
+
+void api_ws_close(ws_conn_t *ws, void *ud) {
+    api_t *a = ud;
+    api_ws_client_t *c = ws_data(ws);
+    if (!c) return;
+    if (c->prev) c->prev->next = c->next;
+    else a->clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    for (size_t i = 0; i < c->n_subs; i++) free(c->subs[i].topic);
+    free(c->subs);
+    free(c);
+}
+
+static sub_t *find_sub(api_ws_client_t *c, const char *topic) {
+    for (size_t i = 0; i < c->n_subs; i++)
+        if (!strcmp(c->subs[i].topic, topic)) return &c->subs[i];
+    return NULL;
+}
+
+static sub_t *add_sub(api_ws_client_t *c, const char *topic) {
+    sub_t *s = find_sub(c, topic);
+    if (s) return s;
+    c->subs = xrealloc(c->subs, (c->n_subs + 1) * sizeof *c->subs);
+    s = &c->subs[c->n_subs++];
+    *s = (sub_t){xstrdup(topic), 0};
+    return s;
+}
+
+/* One journaled event as the feed sends it. */
+static json_t *event_msg(const char *topic, const char *run_id, uint64_t seq, int64_t ts,
+                         const char *type, const json_t *data) {
+    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:O}", "type", type, "topic", topic, "run_id", run_id,
+                     "seq", (json_int_t)seq, "ts", (json_int_t)ts, "data", data);
+}
+
+typedef struct replay {
+    api_ws_client_t *c;
+    sub_t *sub;
+    const char *run_id;
+} replay_t;
+
+static int replay_event(void *ud, uint64_t seq, int64_t ts, const char *type, json_t *data) {
+    replay_t *r = ud;
+    send_json(r->c, event_msg(r->sub->topic, r->run_id, seq, ts, type, data));
+    r->sub->last_seq = seq;
+    return 0;
+}
+
+static void subscribe_run(api_t *a, api_ws_client_t *c, const char *topic, const json_t *after) {
+    const char *run_id = topic + 4;
+    json_t *row = store_run(a->store, run_id);
+    if (!row) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "no run '%.100s'", run_id);
+        send_error(c, "not_found", msg);
+        return;
+    }
+    json_decref(row);
+    sub_t *sub = add_sub(c, topic);
+    if (after) {
+        /* Resume: what the journal has after the client's last seq, then live events. */
+        sub->last_seq = (uint64_t)json_integer_value(after);
+        send_json(c, json_pack("{s:s, s:s, s:I, s:I, s:n}", "type", "subscribed", "topic", topic,
+                               "seq", (json_int_t)sub->last_seq, "ts", (json_int_t)clock_now_ms(), "data"));
+        replay_t r = {c, sub, run_id};
+        store_events(a->store, run_id, sub->last_seq, replay_event, &r);
+        return;
+    }
+    uint64_t seq;
+    json_t *snap = store_run_snapshot(a->store, run_id, &seq);
+    sub->last_seq = seq;
+    send_json(c, json_pack("{s:s, s:s, s:I, s:I, s:o}", "type", "subscribed", "topic", topic, "seq",
+                           (json_int_t)seq, "ts", (json_int_t)clock_now_ms(), "data",
+                           snap ? snap : json_null()));
+}
+
+/* The snapshot of a general topic: what is pending (approvals) or the server's status. */
+static void subscribe_general(api_t *a, api_ws_client_t *c, const char *topic) {
+    add_sub(c, topic);
+    json_t *data;
+    if (!strcmp(topic, "approvals")) {
+        json_t *rows = store_approvals(a->store, NULL, "pending");
+        size_t i;
+        json_t *row;
+        json_array_foreach(rows, i, row) api_approval_id(row);
+        data = json_pack("{s:o}", "pending", rows);
+    } else {
+        json_t *running = store_runs(a->store, "running", 0);
+        data = json_pack("{s:o}", "running", running);
+    }
+    send_json(c, json_pack("{s:s, s:s, s:I, s:o}", "type", "subscribed", "topic", topic, "ts",
+                           (json_int_t)clock_now_ms(), "data", data));
+}
+
+static bool general_topic(const char *t) {
+    for (const char *const *g = general_topics; *g; g++)
+        if (!strcmp(*g, t)) return true;
+    return false;
+}
+
+void api_ws_message(ws_conn_t *ws, const char *text, size_t len, void *ud) {
+    api_t *a = ud;
+    api_ws_client_t *c = ws_data(ws);
+    json_error_t jerr;
+    json_t *msg = json_loadb(text, len, 0, &jerr);
+    const char *op = json_string_value(json_object_get(msg, "op"));
+    const json_t *topics = json_object_get(msg, "topics"), *after = json_object_get(msg, "after");
+    bool topics_ok = json_is_array(topics);
+    size_t i;
+    json_t *t;
+    json_array_foreach(topics, i, t) topics_ok &= json_is_string(t);
+    if (!json_is_object(msg)) send_error(c, "bad_request", "a message is a JSON object {\"op\", ...}");
+    else if (!op || (strcmp(op, "subscribe") && strcmp(op, "unsubscribe")))
+        send_error(c, "bad_request", "op must be subscribe or unsubscribe");
+    else if (!topics_ok) send_error(c, "bad_request", "topics must be an array of strings");
+    else if (after && !json_is_object(after)) send_error(c, "bad_request", "after must be an object {topic: seq}");
+    else {
+        json_array_foreach(topics, i, t) {
+            const char *topic = json_string_value(t);
+            const json_t *from = json_object_get(after, topic);
+            if (!strcmp(op, "unsubscribe")) {
+                sub_t *s = find_sub(c, topic);
+                if (s) {
+                    free(s->topic);
+                    *s = c->subs[--c->n_subs];
+                }
+                send_json(c, json_pack("{s:s, s:o}", "type", "unsubscribed", "topic", api_text(topic)));
+            } else if (from && (!json_is_integer(from) || json_integer_value(from) < 0)) {
+                send_error(c, "bad_request", "after values are event seqs (whole numbers from 0)");
+            } else if (!strncmp(topic, "run:", 4) && topic[4]) {
+                subscribe_run(a, c, topic, from);
+            } else if (general_topic(topic)) {
+                subscribe_general(a, c, topic);
+            } else {
+                char m[240];
+                snprintf(m, sizeof m, "unknown topic '%.100s' (run:<id>, approvals, agents, system, *)", topic);
+                send_error(c, "bad_request", m);
+            }
+        }
+    }
+    json_decref(msg);
+}
+
+/* The general topic an event belongs to, besides run:<id> and *. */
+static const char *topic_of(const char *type) {
+    if (!strncmp(type, "approval.", 9)) return "approvals";
+    if (!strncmp(type, "task.", 5)) return "agents";
+    if (!strncmp(type, "run.", 4)) return "system";
+    return NULL;
+}
+
+void api_ws_publish(api_t *a, const char *run_id, uint64_t seq, int64_t ts, const char *type,
+                    const json_t *data) {
+    if (!a->clients) return;
+    char run_topic[128];
+    snprintf(run_topic, sizeof run_topic, "run:%s", run_id);
+    const char *general = topic_of(type);
+    /* The bytes differ only by topic: at most three versions per event, each made once. */
+    const char *topics[3] = {run_topic, general, "*"};
+    ws_msg_t *made[3] = {0};
+    for (api_ws_client_t *c = a->clients; c; c = c->next) {
+        int pick = -1;
+        sub_t *s = find_sub(c, run_topic);
+        if (s) {
+            if (seq <= s->last_seq) continue; /* sent already (replayed from the journal) */
+            s->last_seq = seq;
+            pick = 0;
+        } else if (general && find_sub(c, general)) pick = 1;
+        else if (find_sub(c, "*")) pick = 2;
+        if (pick < 0) continue;
+        if (!made[pick]) {
+            json_t *m = event_msg(topics[pick], run_id, seq, ts, type, data);
+            char *text = json_dumps(m, JSON_COMPACT);
+            json_decref(m);
+            if (!text) continue;
+            made[pick] = ws_msg_new(text, strlen(text));
+            free(text);
+        }
+        ws_send(c->ws, made[pick]);
+    }
+    for (int k = 0; k < 3; k++) ws_msg_unref(made[k]);
+}
