@@ -70,11 +70,12 @@ static void status(http_req_t *req, api_t *a) {
                                                    json_object_get(c, "local")));
     }
     json_decref(cands);
-    api_json(req, 200, json_pack("{s:I, s:I, s:o, s:I}", "active_runs",
+    api_json(req, 200, json_pack("{s:I, s:I, s:o, s:I, s:o}", "active_runs",
                                     (json_int_t)json_array_size(running), "pending_approvals",
                                     (json_int_t)json_array_size(pending), "providers", providers,
                                     "connections",
-                                    (json_int_t)(a->server ? http_server_connections(a->server) : 0)));
+                                    (json_int_t)(a->server ? http_server_connections(a->server) : 0),
+                                    "gateway", store_llm_usage(a->store, ENGINE_GATEWAY_RUN)));
     json_decref(running);
     json_decref(pending);
 }
@@ -124,6 +125,8 @@ json_t *api_body_object(http_req_t *req, const char *const *allowed) {
 
 /* ---- routing ------------------------------------------------------------------------------------ */
 
+static api_handler_fn api_openapi, api_ws_plain_get;
+
 static const struct route {
     const char *method, *path; /* "{x}" matches one path segment */
     api_handler_fn *fn;
@@ -143,7 +146,41 @@ static const struct route {
     {"POST", "/api/v1/approvals/{id}/respond", api_approval_respond},
     {"GET", "/api/v1/workflows/templates", api_workflow_templates},
     {"POST", "/api/v1/workflows/validate", api_workflows_validate},
+    {"GET", "/api/v1/openapi.json", api_openapi},
+    {"GET", "/v1/models", api_v1_models},
+    {"POST", "/v1/chat/completions", api_v1_chat},
+    {"POST", "/v1/embeddings", api_v1_embeddings},
+    {"GET", API_WS_PATH, api_ws_plain_get},
 };
+
+size_t api_route_count(void) { return sizeof routes / sizeof *routes; }
+
+void api_route_at(size_t i, const char **method, const char **path) {
+    *method = routes[i].method;
+    *path = routes[i].path;
+}
+
+extern const unsigned char api_openapi_doc[];
+extern const size_t api_openapi_doc_len;
+
+const char *api_openapi_json(size_t *len) {
+    *len = api_openapi_doc_len;
+    return (const char *)api_openapi_doc;
+}
+
+/* GET /api/v1/openapi.json: the document the binary carries, as it is. */
+static void api_openapi(http_req_t *req, api_t *a, char **params) {
+    (void)a;
+    (void)params;
+    http_respond(req, 200, "application/json", (const char *)api_openapi_doc, api_openapi_doc_len);
+}
+
+/* GET /api/v1/ws without the WebSocket upgrade headers (an upgrade never reaches the handler). */
+static void api_ws_plain_get(http_req_t *req, api_t *a, char **params) {
+    (void)a;
+    (void)params;
+    api_error(req, 426, "upgrade_required", "%s is a WebSocket: connect with a WebSocket client", API_WS_PATH);
+}
 
 static void simple(http_req_t *req, api_t *a, const char *path) {
     if (!strcmp(path, "/health")) health(req, a);

@@ -16,6 +16,7 @@
 
 typedef struct api_waiting api_waiting_t;
 typedef struct api_ws_client api_ws_client_t;
+typedef struct api_gateway_call api_gateway_call_t;
 
 typedef struct api {
     store_t *store;
@@ -26,6 +27,7 @@ typedef struct api {
     double started_ms;      /* wall clock, for uptime_s */
     api_waiting_t *waiting; /* answers waiting for the journal */
     api_ws_client_t *clients; /* WebSocket clients of /api/v1/ws */
+    api_gateway_call_t *gateway_calls; /* /v1 model calls in flight */
 } api_t;
 
 /* The server's handler; req->server_ud is the api_t. */
@@ -40,7 +42,15 @@ void api_ws_open(ws_conn_t *ws, void *ud);
 void api_ws_message(ws_conn_t *ws, const char *text, size_t len, void *ud);
 void api_ws_close(ws_conn_t *ws, void *ud);
 
-/* Answers what still waits with 503 (the server is stopping). */
+/* The route table, for the check that the OpenAPI document describes every route: method and
+ * path pattern ("{x}" for a path parameter) of route i < api_route_count(). */
+size_t api_route_count(void);
+void api_route_at(size_t i, const char **method, const char **path);
+/* The OpenAPI 3.1 document served at /api/v1/openapi.json (NUL-terminated). */
+const char *api_openapi_json(size_t *len);
+
+/* Answers what still waits with 503 (the server is stopping): changes waiting for the journal,
+ * gateway calls in flight (cancelled). */
 void api_stop(api_t *a);
 
 /* A JSON error answer in DESIGN's shape. */

@@ -20,7 +20,14 @@ void api_runs_list(http_req_t *req, api_t *a, char **params) {
     if (!api_query_int(req, "limit", 1, 100, 20, &limit) || !api_query_int(req, "since", 0, INT64_MAX, 0, &since)) return;
     char status[64] = "", workflow[256] = "", cursor[128] = "";
     store_runs_query_t q = {.since_ms = since, .limit = (int)limit + 1};
-    if (route_query(req->query, "status", status, sizeof status)) q.status = status;
+    if (route_query(req->query, "status", status, sizeof status)) {
+        if (run_status_parse(status) < 0) {
+            api_error(req, 400, "bad_request", "status must be one of pending, running, paused, "
+                                               "waiting_human, completed, failed, cancelled");
+            return;
+        }
+        q.status = status;
+    }
     if (route_query(req->query, "workflow", workflow, sizeof workflow)) q.workflow = workflow;
     if (route_query(req->query, "cursor", cursor, sizeof cursor)) {
         char *dot = strchr(cursor, '.'), *end;
@@ -200,7 +207,13 @@ static void steer(http_req_t *req, api_t *a, const char *id, steer_t what) {
     static const char *const allowed[] = {"reason", NULL};
     json_t *body = req->body_len ? api_body_object(req, allowed) : json_object();
     if (!body) return;
-    const char *reason = json_string_value(json_object_get(body, "reason"));
+    const json_t *why = json_object_get(body, "reason");
+    if (why && !json_is_string(why)) {
+        api_error(req, 400, "bad_request", "reason must be a string");
+        json_decref(body);
+        return;
+    }
+    const char *reason = json_string_value(why);
     bool was_here = host_has(a->host, id);
     engine_run_t *run = find_run(req, a, id);
     if (!run) goto out;

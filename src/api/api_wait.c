@@ -70,6 +70,7 @@ void api_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const c
 }
 
 void api_stop(api_t *a) {
+    api_gateway_stop(a);
     while (a->waiting) {
         api_waiting_t *w = a->waiting;
         a->waiting = w->next;

@@ -107,7 +107,48 @@ void engine_free(engine_t *e) {
     uv_close((uv_handle_t *)&e->flush, idle_closed);
 }
 
+/* An llm.call event's data: what the call was and cost. */
+static json_t *call_event_data(const llm_call_record_t *rec) {
+    json_t *data = json_pack("{s:s, s:i, s:s, s:s, s:s?, s:I, s:I, s:I, s:f, s:I, s:I}", "task",
+                             rec->task_id ? rec->task_id : "", "attempt", rec->attempt, "candidate",
+                             rec->candidate, "status", rec->status, "error", rec->error,
+                             "input_tokens", (json_int_t)rec->input_tokens, "output_tokens",
+                             (json_int_t)rec->output_tokens, "cached_tokens",
+                             (json_int_t)rec->cached_tokens, "call_cost_usd", rec->cost_usd,
+                             "first_token_ms", (json_int_t)rec->first_token_ms, "total_ms",
+                             (json_int_t)rec->total_ms);
+    if (!data) return NULL;
+    if (rec->cached) json_object_set_new(data, "cached", json_true());
+    if (rec->has_reference)
+        json_object_set_new(data, "reference_cost_usd", json_real(rec->reference_cost_usd));
+    return data;
+}
+
+static void engine_touch(engine_t *e) {
+    if (!e->flush_active) {
+        e->flush_active = true;
+        uv_idle_start(&e->flush, flush_cb);
+    }
+}
+
+/* A call made for the gateway: journaled in its ledger (ENGINE_GATEWAY_RUN), so it is in
+ * llm_calls, priced, and counted against the daily limits like any run's. */
+static void record_gateway_call(engine_t *e, const llm_call_record_t *rec) {
+    if (e->error || e->closing) return;
+    json_t *data = call_event_data(rec);
+    if (!data) return;
+    if (!e->gateway_seq) e->gateway_seq = store_last_seq(e->o.store, ENGINE_GATEWAY_RUN);
+    e->daily.spent_usd += rec->cost_usd;
+    store_append(e->o.store, ENGINE_GATEWAY_RUN, ++e->gateway_seq, engine_now_ms(), "llm.call", data);
+    json_decref(data);
+    engine_touch(e);
+}
+
 void engine_record_call(engine_t *e, const llm_call_record_t *rec) {
+    if (rec->run_id && !strcmp(rec->run_id, ENGINE_GATEWAY_RUN)) {
+        record_gateway_call(e, rec);
+        return;
+    }
     /* A call made outside any run (an embedding for `baton embed`, say) belongs to no journal. */
     if (!rec->run_id || !rec->task_id) return;
     for (engine_run_t *run = e->runs; run; run = run->next) {
@@ -116,26 +157,21 @@ void engine_record_call(engine_t *e, const llm_call_record_t *rec) {
         e->daily.spent_usd += rec->cost_usd;
         json_t *wf_spent = run->wf->name ? json_object_get(e->workflow_spent, run->wf->name) : NULL;
         if (wf_spent) json_real_set(wf_spent, json_real_value(wf_spent) + rec->cost_usd);
-        json_t *data =
-            json_pack("{s:s, s:i, s:s, s:s, s:s?, s:I, s:I, s:I, s:f, s:I, s:I}", "task",
-                      rec->task_id, "attempt", rec->attempt, "candidate", rec->candidate,
-                      "status", rec->status, "error", rec->error, "input_tokens",
-                      (json_int_t)rec->input_tokens, "output_tokens",
-                      (json_int_t)rec->output_tokens, "cached_tokens",
-                      (json_int_t)rec->cached_tokens, "call_cost_usd", rec->cost_usd,
-                      "first_token_ms", (json_int_t)rec->first_token_ms, "total_ms",
-                      (json_int_t)rec->total_ms);
-        if (rec->cached) json_object_set_new(data, "cached", json_true());
-        if (rec->has_reference)
-            json_object_set_new(data, "reference_cost_usd", json_real(rec->reference_cost_usd));
+        json_t *data = call_event_data(rec);
         /* An answered call's cost reaches the run with the task's own event; what a failed,
          * rejected or cancelled call cost has no other way in, so it is counted here (the
          * budget must see money spent on candidates that did not deliver). */
-        if (strcmp(rec->status, "ok") && rec->cost_usd > 0)
+        if (data && strcmp(rec->status, "ok") && rec->cost_usd > 0)
             json_object_set_new(data, "cost_usd", json_real(rec->cost_usd));
         run_emit(run, "llm.call", data);
         return;
     }
+}
+
+bool engine_daily_room(const engine_t *e, double *left) {
+    if (e->daily.limit_usd <= 0) return false;
+    *left = e->daily.limit_usd > e->daily.spent_usd ? e->daily.limit_usd - e->daily.spent_usd : 0;
+    return true;
 }
 
 const run_state_t *engine_run_state(const engine_run_t *run) { return &run->st; }
@@ -180,12 +216,8 @@ static void refresh_task_view(engine_run_t *run, const json_t *data) {
 }
 
 void run_touch(engine_run_t *run) {
-    engine_t *e = run->eng;
     run->dirty = true;
-    if (!e->flush_active) {
-        e->flush_active = true;
-        uv_idle_start(&e->flush, flush_cb);
-    }
+    engine_touch(run->eng);
 }
 
 void run_emit(engine_run_t *run, const char *type, json_t *data) {

@@ -108,8 +108,18 @@ const char *engine_error(const engine_t *e);
  * calls made outside any run (no run_id, as `baton embed`'s). An answered call's cost is
  * informational here (call_cost_usd): the result's cost reaches the run through the task's own
  * events, so nothing is counted twice. A call that delivered nothing the task used (failed,
- * rejected, cancelled) adds its cost to the run here (cost_usd). */
+ * rejected, cancelled) adds its cost to the run here (cost_usd). Calls of ENGINE_GATEWAY_RUN go
+ * to the gateway's ledger. */
 void engine_record_call(engine_t *e, const llm_call_record_t *rec);
+
+/* The journal the OpenAI-compatible gateway's model calls go to: calls whose record has this
+ * run_id are journaled as llm.call events there (no runs row), so llm_calls prices them and the
+ * daily limits count them. */
+#define ENGINE_GATEWAY_RUN "gateway"
+
+/* What the daily limit for every run leaves (a call outside any run: the gateway's); false when
+ * there is no such limit. */
+bool engine_daily_room(const engine_t *e, double *left);
 
 /* Milliseconds since the epoch; the clock every journal timestamp uses. */
 int64_t engine_now_ms(void);

@@ -96,6 +96,7 @@ struct engine {
     bool closing;              /* engine_free is under way: nothing is journaled any more */
     engine_daily_t daily;      /* the daily limits, and today's spending kept up to date */
     json_t *workflow_spent;    /* {NAME: USD} spent today, for the workflows with a daily limit */
+    uint64_t gateway_seq;      /* the last seq of the gateway's ledger (0: not read yet) */
     http_client_t *http;       /* http_fetch's client, made on first use */
 };
 

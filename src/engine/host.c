@@ -31,6 +31,7 @@ struct host {
 };
 
 engine_t *host_engine(host_t *h) { return h->engine; }
+const json_t *host_config(host_t *h) { return h->o.config; }
 router_t *host_router(host_t *h) { return h->router; }
 recall_t *host_recall(host_t *h) { return h->recall; }
 

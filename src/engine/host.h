@@ -50,6 +50,7 @@ void host_close(host_t *h);
 void host_free(host_t *h);
 
 engine_t *host_engine(host_t *h);
+const json_t *host_config(host_t *h);
 router_t *host_router(host_t *h);
 recall_t *host_recall(host_t *h);
 

@@ -25,7 +25,7 @@ struct req_impl {
     char *method, *path, *query;
     char id[24];
     strbuf_t body;
-    bool too_large, answered;
+    bool too_large, dispatched, answered;
     int status;
     char *ctype;
     char *out;            /* the answer's body */
@@ -120,6 +120,10 @@ static req_impl_t *req_new(http_server_t *srv, struct lws *wsi, const char *uri)
 }
 
 static void dispatch(req_impl_t *r) {
+    /* Once: a request with "Content-Length: 0" is dispatched when its headers arrive, and
+     * libwebsockets still reports the (empty) body complete after. */
+    if (r->dispatched) return;
+    r->dispatched = true;
     r->pub = (http_req_t){.method = r->method, .path = r->path, .query = r->query,
                           .body = sb_str(&r->body), .body_len = r->body.len, .id = r->id,
                           .server_ud = r->srv->o.ud};

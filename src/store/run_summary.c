@@ -57,18 +57,23 @@ json_t *store_run_summary(store_t *st, const char *run_id) {
     return out;
 }
 
-json_t *store_run_snapshot(store_t *st, const char *run_id, uint64_t *seq) {
-    /* One read transaction: the writer thread may commit between two statements, and the seq
-     * must be exactly the last event the summary includes. */
-    sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
-    *seq = 0;
+uint64_t store_last_seq(store_t *st, const char *run_id) {
+    uint64_t seq = 0;
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(seq), 0) FROM events WHERE run_id = ?", -1, &s,
                            NULL) == SQLITE_OK) {
         sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW) *seq = (uint64_t)sqlite3_column_int64(s, 0);
+        if (sqlite3_step(s) == SQLITE_ROW) seq = (uint64_t)sqlite3_column_int64(s, 0);
         sqlite3_finalize(s);
     }
+    return seq;
+}
+
+json_t *store_run_snapshot(store_t *st, const char *run_id, uint64_t *seq) {
+    /* One read transaction: the writer thread may commit between two statements, and the seq
+     * must be exactly the last event the summary includes. */
+    sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
+    *seq = store_last_seq(st, run_id);
     json_t *sum = store_run_summary(st, run_id);
     sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
     return sum;

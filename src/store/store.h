@@ -64,6 +64,8 @@ double store_spend_since(store_t *st, int64_t since_ms, const char *workflow);
  * outputs, error, cost_usd}}, artifacts: [{name, path, sha256, bytes, task, version}] (latest
  * version of each), llm, created_at, finished_at}. New reference, or NULL for an unknown run. */
 json_t *store_run_summary(store_t *st, const char *run_id);
+/* The seq of the run's last committed event (0: none). */
+uint64_t store_last_seq(store_t *st, const char *run_id);
 /* The summary with the seq of the last event it includes (read in one transaction). */
 json_t *store_run_snapshot(store_t *st, const char *run_id, uint64_t *seq);
 /* Whether the database answers and holds this release's schema: 0, or -1 with *err. */

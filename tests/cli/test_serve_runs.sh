@@ -53,6 +53,8 @@ expect_eq "$(status_code) $(err_code)" "409 conflict" "answered twice"
 until_status "$run" completed
 get GET "/api/v1/approvals?status=pending"
 expect_eq "$(json_get "$WORK/out" 'j.items.length')" 0 "inbox empty"
+get GET "/api/v1/runs?status=sometimes"
+expect_eq "$(status_code) $(err_code)" "400 bad_request" "bad runs filter"
 get GET "/api/v1/approvals?status=sometimes"
 expect_eq "$(status_code) $(err_code)" "400 bad_request" "bad approvals filter"
 # finished runs cannot be steered
@@ -103,11 +105,18 @@ stop_serve
 serve --config "$WORK/slow.yaml"
 get POST "/api/v1/runs/$slow/resume"
 expect_eq "$(status_code) $(json_get "$WORK/out" 'j.status')" "200 running" "resume after a restart"
+# an empty body (Content-Length: 0) is one request, answered once
+get POST "/api/v1/runs/$slow/pause" -d ''
+expect_eq "$(status_code) $(json_get "$WORK/out" 'j.status')" "200 paused" "pause with an empty body"
+get POST "/api/v1/runs/$slow/resume" -d '{"reason": 7}'
+expect_eq "$(status_code) $(err_code)" "400 bad_request" "reason of the wrong type"
+get POST "/api/v1/runs/$slow/resume" -d ''
+expect_eq "$(status_code) $(json_get "$WORK/out" 'j.status')" "200 running" "resume with an empty body"
 get POST "/api/v1/runs/$slow/cancel" -d '{"reason": "changed my mind"}'
 expect_eq "$(status_code) $(json_get "$WORK/out" 'j.status')" "200 cancelled" "cancel"
 get GET "/api/v1/runs/$slow/events"
 expect_eq "$(json_get "$WORK/out" 'j.items.filter(e => /^run\./.test(e.type) && e.type != "run.status").map(e => e.type).join()')" \
-  "run.created,run.started,run.paused,run.resumed,run.cancelled" "the journal of pause, resume, cancel"
+  "run.created,run.started,run.paused,run.resumed,run.paused,run.resumed,run.cancelled" "the journal of pause, resume, cancel"
 expect_eq "$(json_get "$WORK/out" 'j.items.find(e => e.type == "run.cancelled").data.reason')" "changed my mind" "cancel reason"
 stop_serve
 finish
