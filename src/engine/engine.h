@@ -115,7 +115,7 @@ void engine_record_call(engine_t *e, const llm_call_record_t *rec);
 /* The journal the OpenAI-compatible gateway's model calls go to: calls whose record has this
  * run_id are journaled as llm.call events there (no runs row), so llm_calls prices them and the
  * daily limits count them. */
-#define ENGINE_GATEWAY_RUN "gateway"
+#define ENGINE_GATEWAY_RUN STORE_LEDGER_RUN
 
 /* What the daily limit for every run leaves (a call outside any run: the gateway's); false when
  * there is no such limit. */

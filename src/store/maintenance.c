@@ -126,7 +126,8 @@ int store_check(store_t *st, json_t *problems) {
         }
         sqlite3_finalize(s);
     }
-    /* Per run: the journal must be seq 1..n, each once, and start with run.created. */
+    /* Per run: the journal must be seq 1..n, each once, and start with run.created (the
+     * ledger of calls outside runs has no run.created: it is not a run). */
     const char *sql = "SELECT run_id, count(*), min(seq), max(seq), "
                       " (SELECT type FROM events e2 WHERE e2.run_id = e.run_id AND e2.seq = 1) "
                       "FROM events e GROUP BY run_id ORDER BY run_id";
@@ -143,7 +144,7 @@ int store_check(store_t *st, json_t *problems) {
                     "%lld): restore a backup (baton restore), or fork what is intact (baton runs "
                     "fork %s --at %lld)", run, n, lo, hi, good, run, good));
                 found++;
-            } else if (!first || strcmp(first, "run.created")) {
+            } else if (strcmp(run, STORE_LEDGER_RUN) && (!first || strcmp(first, "run.created"))) {
                 json_array_append_new(problems, json_sprintf(
                     "run %s: the journal does not start with run.created; restore a backup", run));
                 found++;

@@ -64,6 +64,11 @@ double store_spend_since(store_t *st, int64_t since_ms, const char *workflow);
  * outputs, error, cost_usd}}, artifacts: [{name, path, sha256, bytes, task, version}] (latest
  * version of each), llm, created_at, finished_at}. New reference, or NULL for an unknown run. */
 json_t *store_run_summary(store_t *st, const char *run_id);
+/* The journal of model calls made outside any run (the OpenAI-compatible gateway's): llm.call
+ * events only, so priced in llm_calls and counted by the daily limits, with no runs row and no
+ * run.created. */
+#define STORE_LEDGER_RUN "gateway"
+
 /* The seq of the run's last committed event (0: none). */
 uint64_t store_last_seq(store_t *st, const char *run_id);
 /* The summary with the seq of the last event it includes (read in one transaction). */

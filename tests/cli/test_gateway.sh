@@ -18,6 +18,8 @@ sdk_check
 get GET /api/v1/status
 expect_eq "$(json_get "$WORK/out" 'j.gateway.calls >= 5 && j.gateway.failed == 0')" true "ledger in /status"
 stop_serve
+# the ledger is no run, and the integrity check knows it
+expect_exit 0 "$BATON" admin check --data-dir "$WORK/d"
 
 printf 'providers:\n  offline:\n    price: {input_per_million: 1000, output_per_million: 1000}\nbudgets:\n  daily_usd: 0.000001\n' > "$WORK/limited.yaml"
 serve --config "$WORK/limited.yaml"
