@@ -14,12 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <errno.h>
+#include <unistd.h>
 
 static void usage(FILE *f) {
     fputs("usage: baton serve [--listen HOST:PORT] [--data-dir DIR] [--config FILE] [--insecure]\n"
-          "                   [--max-connections N] [--ws-queue-bytes N]\n"
+          "                   [--max-connections N] [--ws-queue-bytes N] [--tls-cert PEM --tls-key PEM]\n"
           "  --listen           address to listen on (default 127.0.0.1:8080; port 0: a free one)\n"
           "  --insecure         allow an address other than loopback (no authentication yet)\n"
+          "  --tls-cert/--tls-key  serve HTTPS (HTTP/2 and HTTP/1.1) with this certificate\n"
           "  --max-connections  WebSocket clients at once (default 1000)\n"
           "  --ws-queue-bytes   bytes waiting for one WebSocket client before it is cut off as\n"
           "                     too slow (default 4194304)\n", f);
@@ -77,11 +80,13 @@ int cmd_serve(int argc, char **argv) {
         {"listen", required_argument, NULL, 'l'}, {"data-dir", required_argument, NULL, 'd'},
         {"config", required_argument, NULL, 'c'}, {"insecure", no_argument, NULL, 'i'},
         {"max-connections", required_argument, NULL, 'm'}, {"ws-queue-bytes", required_argument, NULL, 'q'},
+        {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},         {0, 0, 0, 0},
     };
     size_t max_ws = 1000, ws_queue = 4u << 20;
     const char *listen = "127.0.0.1:8080", *data_dir = "baton-data", *config = NULL;
     bool insecure = false;
+    const char *tls_cert = NULL, *tls_key = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -90,6 +95,8 @@ int cmd_serve(int argc, char **argv) {
         case 'd': data_dir = optarg; break;
         case 'c': config = optarg; break;
         case 'i': insecure = true; break;
+        case 'C': tls_cert = optarg; break;
+        case 'K': tls_key = optarg; break;
         case 'm':
         case 'q': {
             char *end;
@@ -109,6 +116,16 @@ int cmd_serve(int argc, char **argv) {
     if (optind != argc) {
         usage(stderr);
         return EXIT_USAGE;
+    }
+    if (!tls_cert != !tls_key) {
+        fprintf(stderr, "baton serve: --tls-cert and --tls-key go together\n");
+        return EXIT_USAGE;
+    }
+    for (const char *const *f = (const char *const[]){tls_cert, tls_key, NULL}; tls_cert && *f; f++) {
+        if (access(*f, R_OK) != 0) {
+            fprintf(stderr, "baton serve: cannot read %s: %s\n", *f, strerror(errno));
+            return EXIT_USAGE;
+        }
     }
     char host[256];
     int port;
@@ -159,6 +176,7 @@ int cmd_serve(int argc, char **argv) {
     }
     if (api.host) {
         http_server_opts_t o = {.host = host, .port = port, .handler = api_handle, .ud = &api,
+                                .tls_cert = tls_cert, .tls_key = tls_key,
                                 .ws = {.path = API_WS_PATH, .max_connections = max_ws,
                                        .max_queue = ws_queue, .on_open = api_ws_open,
                                        .on_message = api_ws_message, .on_close = api_ws_close}};
@@ -176,7 +194,8 @@ int cmd_serve(int argc, char **argv) {
         uv_signal_start(&s.sigterm, on_signal, SIGTERM);
         uv_signal_start(&s.sigint, on_signal, SIGINT);
         /* The first line on stdout says where (scripts and tests read the port from it). */
-        printf("{\"listening\":\"http://%s%s%s:%d\",\"data_dir\":\"%s\"}\n", strchr(host, ':') ? "[" : "",
+        printf("{\"listening\":\"%s://%s%s%s:%d\",\"data_dir\":\"%s\"}\n", tls_cert ? "https" : "http",
+               strchr(host, ':') ? "[" : "",
                host, strchr(host, ':') ? "]" : "", http_server_port(s.server), data_dir);
         fflush(stdout);
         uv_run(&s.loop, UV_RUN_DEFAULT);

@@ -157,6 +157,13 @@ static int write_some(struct lws *wsi, req_impl_t *r) {
     if (r->out_sent < r->out_len) {
         size_t n = r->out_len - r->out_sent;
         if (n > WRITE_CHUNK) n = WRITE_CHUNK;
+        /* HTTP/2 flow control: no more than the peer's window allows now (-1: HTTP/1.1) */
+        lws_fileofs_t allow = lws_get_peer_write_allowance(wsi);
+        if (allow == 0) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+        if (allow > 0 && (lws_fileofs_t)n > allow) n = (size_t)allow;
         bool last = r->out_sent + n == r->out_len;
         memcpy(start, r->out + r->out_sent, n);
         if (lws_write(wsi, start, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n) return -1;
@@ -165,6 +172,12 @@ static int write_some(struct lws *wsi, req_impl_t *r) {
             lws_callback_on_writable(wsi);
             return 0;
         }
+    }
+    /* What libwebsockets could not send yet (over TLS, a record at a time) goes first: ending
+     * the transaction now would cut it (HTTP/2 closed the stream with the answer half sent). */
+    if (lws_partial_buffered(wsi)) {
+        lws_callback_on_writable(wsi);
+        return 0;
     }
     /* answered in full */
     log_request(r);
@@ -269,9 +282,17 @@ http_server_t *http_server_start(uv_loop_t *loop, const http_server_opts_t *o, c
     info.protocols = protocols;
     info.user = s;
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+    if (o->tls_cert && o->tls_key) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = o->tls_cert;
+        info.ssl_private_key_filepath = o->tls_key;
+        info.alpn = "h2,http/1.1";
+    }
     void *loops[] = {loop, NULL};
     info.foreign_loops = loops;
     info.timeout_secs = 30;
+    /* Room for a whole WRITE_CHUNK: an HTTP/2 (TLS) write larger than this buffer was cut. */
+    info.pt_serv_buf_size = 2 * WRITE_CHUNK;
     /* WebSocket liveness (DESIGN section 3): a ping after 30 s of silence, hang up after 90. */
     static const lws_retry_bo_t idle = {.secs_since_valid_ping = 30, .secs_since_valid_hangup = 90};
     info.retry_and_idle_policy = &idle;

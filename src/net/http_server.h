@@ -15,6 +15,8 @@
  *    when the frame can still be written, else the connection is dropped) and a JSON line
  *    {"msg":"ws_dropped"} is logged. A ping goes out after 30 s of silence; 90 s without an
  *    answer closes the connection. At most ws.max_connections are open at once.
+ *  - With tls_cert and tls_key, the listener speaks TLS only, and offers HTTP/2 and HTTP/1.1
+ *    through ALPN; handlers see the same requests either way.
  *  - http_server_stop closes the listener and every connection; the loop then runs dry. */
 #ifndef BATON_NET_HTTP_SERVER_H
 #define BATON_NET_HTTP_SERVER_H
@@ -61,6 +63,8 @@ typedef struct http_server_opts {
     http_handler_fn handler;
     void *ud;
     ws_opts_t ws;
+    const char *tls_cert; /* PEM files: HTTPS (and HTTP/2 through ALPN) when both are set */
+    const char *tls_key;
 } http_server_opts_t;
 
 /* NULL with *err (caller frees) when it cannot listen. */

@@ -49,7 +49,7 @@ serve() {
   trap 'kill $serve 2>/dev/null || true; rm -rf "$WORK"' EXIT
   for _ in $(seq 1 200); do [ -s "$WORK/serve.out" ] && break; sleep 0.05; done
   API=$(json_get "$WORK/serve.out" 'j.listening')
-  [[ "$API" == http://127.0.0.1:* ]] || fail "no listening line: $(cat "$WORK/serve.out" "$WORK/serve.err")"
+  [[ "$API" == http://127.0.0.1:* || "$API" == https://127.0.0.1:* ]] || fail "no listening line: $(cat "$WORK/serve.out" "$WORK/serve.err")"
 }
 
 # stop_serve : SIGTERM to the server started by serve; it must exit 0 (a sanitizer report fails it)
