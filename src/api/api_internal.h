@@ -43,7 +43,7 @@ void api_ws_publish(api_t *a, const char *run_id, uint64_t seq, int64_t ts, cons
 /* Route handlers: params are the path's {x} values, in order. */
 typedef void api_handler_fn(http_req_t *req, api_t *a, char **params);
 api_handler_fn api_runs_list, api_run_get, api_run_events, api_run_start, api_run_pause,
-    api_run_resume, api_run_cancel, api_approvals_list, api_approval_get, api_approval_respond,
+    api_run_resume, api_run_cancel, api_run_retry, api_approvals_list, api_approval_get, api_approval_respond,
     api_workflows_validate, api_workflow_templates, api_v1_models, api_v1_chat, api_v1_embeddings;
 
 /* Cancels the gateway's calls in flight and answers them 503. */

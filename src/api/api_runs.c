@@ -201,7 +201,7 @@ static void answer_after(http_req_t *req, api_t *a, engine_run_t *run, uint64_t 
     else api_answer_now(a, req, 200, WAIT_RUN, engine_run_id(run), NULL);
 }
 
-typedef enum { STEER_PAUSE, STEER_RESUME, STEER_CANCEL } steer_t;
+typedef enum { STEER_PAUSE, STEER_RESUME, STEER_CANCEL, STEER_RETRY } steer_t;
 
 static void steer(http_req_t *req, api_t *a, const char *id, steer_t what) {
     static const char *const allowed[] = {"reason", NULL};
@@ -232,6 +232,8 @@ static void steer(http_req_t *req, api_t *a, const char *id, steer_t what) {
                             "running) can be resumed", engine_run_id(run), run_status_name(status));
             rc = -1;
         }
+    } else if (what == STEER_RETRY) {
+        rc = engine_retry(host_engine(a->host), run, &err);
     } else if (status == RS_COMPLETED || status == RS_FAILED || status == RS_CANCELLED) {
         err = xasprintf("run %s is already %s", engine_run_id(run), run_status_name(status));
         rc = -1;
@@ -248,3 +250,4 @@ out:
 void api_run_pause(http_req_t *req, api_t *a, char **params) { steer(req, a, params[0], STEER_PAUSE); }
 void api_run_resume(http_req_t *req, api_t *a, char **params) { steer(req, a, params[0], STEER_RESUME); }
 void api_run_cancel(http_req_t *req, api_t *a, char **params) { steer(req, a, params[0], STEER_CANCEL); }
+void api_run_retry(http_req_t *req, api_t *a, char **params) { steer(req, a, params[0], STEER_RETRY); }

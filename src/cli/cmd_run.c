@@ -1,4 +1,4 @@
-/* cmd_run.c - `baton run FILE` and `baton run --resume RUN_ID`. */
+/* cmd_run.c - `baton run FILE`, `baton run --resume RUN_ID` and `baton run --retry RUN_ID`. */
 #include "cli/run_session.h"
 #include "util/xalloc.h"
 
@@ -8,7 +8,8 @@
 
 static void usage(FILE *f) {
     fputs("usage: baton run FILE [options]\n"
-          "       baton run --resume RUN_ID [options]\n"
+          "       baton run --resume RUN_ID [options]   carry on (after a crash, or a paused run)\n"
+          "       baton run --retry RUN_ID [options]    a failed or cancelled run, from its failed tasks\n"
           "  --input KEY=VALUE     a run input (repeatable)\n"
           "  --inputs-file FILE    run inputs from a JSON object\n"
           "  --data-dir DIR        where baton.db and artifacts/ live (default ./baton-data)\n"
@@ -29,6 +30,7 @@ int cmd_run(int argc, char **argv) {
         {"data-dir", required_argument, NULL, 'd'}, {"config", required_argument, NULL, 'c'},
         {"auto-approve", no_argument, NULL, 'a'},   {"json", no_argument, NULL, 'j'},
         {"resume", required_argument, NULL, 'r'},  {"durability", required_argument, NULL, 'D'},
+        {"retry", required_argument, NULL, 'T'},
         {"llm-mode", required_argument, NULL, 'm'}, {"recordings", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},          {0, 0, 0, 0},
     };
@@ -68,6 +70,7 @@ int cmd_run(int argc, char **argv) {
         case 'R': o.recordings = optarg; break;
         case 'j': o.json = true; break;
         case 'r': req.kind = SESSION_RESUME; req.run_id = optarg; break;
+        case 'T': req.kind = SESSION_RETRY; req.run_id = optarg; break;
         case 'D':
             if (!strcmp(optarg, "full")) o.durability = STORE_DURABILITY_FULL;
             else if (strcmp(optarg, "normal")) {
@@ -86,7 +89,7 @@ int cmd_run(int argc, char **argv) {
         }
         req.workflow_path = argv[optind];
     } else if (optind != argc) {
-        fprintf(stderr, "baton run: --resume takes a run id, not a file\n");
+        fprintf(stderr, "baton run: --resume and --retry take a run id, not a file\n");
         goto out;
     }
     /* --input wins over --inputs-file for the same key. */

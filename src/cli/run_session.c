@@ -335,8 +335,12 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
     }
     s.wf = engine_run_workflow(s.run);
     view_attach(s.view, s.run);
-    if (req->kind == SESSION_RESPOND &&
-        engine_respond(s.engine, s.run, req->task_id, req->answer, &err) != 0) {
+    const run_state_t *now = engine_run_state(s.run);
+    int rc = 0;
+    if (req->kind == SESSION_RESUME && now->status == RS_PAUSED) rc = engine_unpause(s.engine, s.run, &err);
+    else if (req->kind == SESSION_RETRY) rc = engine_retry(s.engine, s.run, &err);
+    else if (req->kind == SESSION_RESPOND) rc = engine_respond(s.engine, s.run, req->task_id, req->answer, &err);
+    if (rc != 0) {
         fprintf(stderr, "baton: %s\n", err);
         code = EXIT_USAGE;
         goto out;

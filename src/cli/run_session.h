@@ -1,5 +1,6 @@
 /* run_session.h - drives one run in this process until it finishes, fails, or needs a human
- * nobody here can be: used by `baton run`, `baton run --resume` and `baton approvals respond`.
+ * nobody here can be: used by `baton run`, `baton run --resume` (a paused run is resumed too),
+ * `baton run --retry` and `baton approvals respond`.
  *
  * Humans: on a terminal the session prompts (approve / reject / modify with feedback; choose an
  * option; type an answer); with auto_approve it answers for them (approve, the first option,
@@ -21,13 +22,14 @@ typedef struct run_session_opts {
                                  * <data_dir>/recordings.json) */
 } run_session_opts_t;
 
-typedef enum { SESSION_START, SESSION_RESUME, SESSION_RESPOND, SESSION_FORK } session_kind_t;
+typedef enum { SESSION_START, SESSION_RESUME, SESSION_RESPOND, SESSION_FORK, SESSION_RETRY } session_kind_t;
 
 typedef struct run_session_req {
     session_kind_t kind;
     const char *workflow_path;  /* SESSION_START */
     const json_t *inputs;       /* SESSION_START; SESSION_FORK: inputs that replace the parent's */
-    const char *run_id;         /* RESUME / RESPOND / FORK's parent (a unique prefix is enough) */
+    const char *run_id;         /* RESUME / RESPOND / RETRY / FORK's parent (a unique prefix is
+                                 * enough) */
     uint64_t fork_at;           /* SESSION_FORK: the last event of the parent the fork keeps */
     const char *task_id;        /* RESPOND */
     const json_t *answer;       /* RESPOND */

@@ -176,6 +176,53 @@ static int fail_event(char *err, size_t errlen, const char *fmt, const char *a, 
     return -1;
 }
 
+bool state_task_blocked(const run_state_t *s, uint32_t i) {
+    const task_state_t *t = &s->tasks[i];
+    return t->status == TS_CANCELLED ||
+           (t->status == TS_FAILED && s->wf->tasks[i].on_failure != ON_FAILURE_CONTINUE) ||
+           (t->status == TS_SKIPPED && t->error && !strcmp(t->error, "upstream_failed"));
+}
+
+/* run.retried {tasks: [...]}: a failed or cancelled run goes on from the tasks listed, each one
+ * that ended without satisfying its dependents (failed, skipped because of an upstream failure,
+ * cancelled). They go back to pending with their attempt count kept (the next attempt has a new
+ * number, hence a new idempotency key) and a fresh retry allowance; completed work stays. */
+static int apply_retried(run_state_t *s, const json_t *data, char *err, size_t errlen) {
+    if (s->status != RS_FAILED && s->status != RS_CANCELLED)
+        return fail_event(err, errlen, "run.retried: run is %s%s", run_status_name(s->status), "");
+    const json_t *ids = json_object_get(data, "tasks");
+    size_t k;
+    json_t *v;
+    json_array_foreach(ids, k, v) {
+        int i = workflow_task_index(s->wf, json_string_value(v) ? json_string_value(v) : "");
+        if (i < 0) return fail_event(err, errlen, "run.retried: unknown task '%s'%s", json_string_value(v) ?: "?", "");
+        if (!state_task_blocked(s, (uint32_t)i))
+            return fail_event(err, errlen, "run.retried: task '%s' is %s, not failed, blocked or cancelled",
+                              s->wf->tasks[i].id, task_status_name(s->tasks[i].status));
+    }
+    /* Every queued entry is spent (the run had ended): start the queues afresh. */
+    s->ready_head = s->ready_len = s->doomed_head = s->doomed_len = 0;
+    json_array_foreach(ids, k, v) {
+        uint32_t i = (uint32_t)workflow_task_index(s->wf, json_string_value(v));
+        task_state_t *t = &s->tasks[i];
+        if (t->status == TS_FAILED) s->n_failed--;
+        s->n_finished--;
+        t->status = TS_PENDING;
+        t->doomed = t->queued = t->between_iterations = false;
+        t->failures = 0;
+        t->finished_ms = t->retry_at_ms = 0;
+        set_str(&t->error, NULL);
+        set_json(&t->human, NULL);
+        set_json(&t->answer, NULL);
+        set_json(&t->proposal, NULL);
+    }
+    s->status = RS_RUNNING;
+    s->finished_ms = 0;
+    set_str(&s->error, NULL);
+    json_array_foreach(ids, k, v) make_ready(s, (uint32_t)workflow_task_index(s->wf, json_string_value(v)));
+    return 0;
+}
+
 static int apply_run_event(run_state_t *s, int64_t ts, const char *type, const json_t *data,
                            char *err, size_t errlen) {
     if (!strcmp(type, "run.created")) {
@@ -212,6 +259,7 @@ static int apply_run_event(run_state_t *s, int64_t ts, const char *type, const j
         set_str(&s->error, NULL);
         return 0;
     }
+    if (!strcmp(type, "run.retried")) return apply_retried(s, data, err, errlen);
     bool is_end = !strcmp(type, "run.completed") || !strcmp(type, "run.failed") ||
                   !strcmp(type, "run.cancelled");
     if (!is_end) return 0; /* run.status and other informational run events */

@@ -91,6 +91,10 @@ void state_free(run_state_t *s);
 int state_apply(run_state_t *s, uint64_t seq, int64_t ts_ms, const char *type,
                 const json_t *data, char *err, size_t errlen);
 
+/* Whether task i ended without satisfying its dependents: failed (not on_failure: continue),
+ * skipped because of an upstream failure, or cancelled. These are what run.retried resets. */
+bool state_task_blocked(const run_state_t *s, uint32_t i);
+
 /* Pops the next task the reducer found ready (or doomed); -1 when none. */
 int state_next_ready(run_state_t *s);
 int state_next_doomed(run_state_t *s);

@@ -60,6 +60,20 @@ static void timer_closed(uv_handle_t *h) {
     if (--run->open_handles == 0 && run->freed) run_release(run);
 }
 
+/* What one task's execution keeps between events (its inputs, votes, transcript, notes). */
+static void exec_clear(task_exec_t *x) {
+    json_decref(x->inputs);
+    json_decref(x->votes);
+    free(x->question);
+    free(x->vote_calls);
+    free(x->repair_note);
+    free(x->spend_note);
+    json_decref(x->transcript);
+    x->inputs = x->votes = x->transcript = NULL;
+    x->question = x->repair_note = x->spend_note = NULL;
+    x->vote_calls = NULL;
+}
+
 /* Stops the run's effects and frees everything that reads its workflow now (the workflow's
  * owner may free it as soon as the run is forgotten); the rest goes when its timers closed. */
 static void run_destroy(engine_run_t *run) {
@@ -67,14 +81,7 @@ static void run_destroy(engine_run_t *run) {
     for (size_t i = 0; i < run->wf->n_tasks; i++) {
         task_stop_effects(run, (uint32_t)i);
         if (run->exec[i].timer_ready) uv_close((uv_handle_t *)&run->exec[i].timer, timer_closed);
-        task_exec_t *x = &run->exec[i];
-        json_decref(x->inputs);
-        json_decref(x->votes);
-        free(x->question);
-        free(x->vote_calls);
-        free(x->repair_note);
-        free(x->spend_note);
-        json_decref(x->transcript);
+        exec_clear(&run->exec[i]);
     }
     free(run->due);
     state_free(&run->st);
@@ -942,6 +949,29 @@ bool engine_forget(engine_t *e, engine_run_t *run) {
 void engine_cancel(engine_t *e, engine_run_t *run, const char *reason) {
     (void)e;
     run_stop(run, "run.cancelled", reason ? reason : "cancelled");
+}
+
+int engine_retry(engine_t *e, engine_run_t *run, char **err) {
+    (void)e;
+    run_state_t *s = &run->st;
+    if (s->status != RS_FAILED && s->status != RS_CANCELLED) {
+        *err = xasprintf("run %s is %s: only a failed or cancelled run can be retried", s->run_id,
+                         run_status_name(s->status));
+        return -1;
+    }
+    json_t *ids = json_array();
+    for (uint32_t i = 0; i < run->wf->n_tasks; i++) {
+        if (!state_task_blocked(s, i)) continue;
+        json_array_append_new(ids, json_string(run->wf->tasks[i].id));
+        exec_clear(&run->exec[i]);
+    }
+    if (!json_array_size(ids)) {
+        json_decref(ids);
+        *err = xasprintf("run %s has no failed, blocked or cancelled task to run again", s->run_id);
+        return -1;
+    }
+    run_emit(run, "run.retried", json_pack("{s:o}", "tasks", ids));
+    return 0;
 }
 
 int engine_pause(engine_t *e, engine_run_t *run, const char *reason, char **err) {

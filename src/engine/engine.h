@@ -90,6 +90,10 @@ int engine_respond(engine_t *e, engine_run_t *run, const char *task_id, const js
 
 void engine_cancel(engine_t *e, engine_run_t *run, const char *reason);
 int engine_pause(engine_t *e, engine_run_t *run, const char *reason, char **err);
+/* Runs a failed or cancelled run again from where it stopped (run.retried): its failed,
+ * blocked and cancelled tasks start afresh (new attempt numbers), completed ones keep their
+ * results. 0, or -1 with *err (caller frees) when the run is not failed or cancelled. */
+int engine_retry(engine_t *e, engine_run_t *run, char **err);
 int engine_unpause(engine_t *e, engine_run_t *run, char **err);
 
 /* Lets a finished run go from memory (its journal stays): true when it did, false while the

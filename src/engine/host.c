@@ -51,6 +51,8 @@ static void sweep_cb(uv_timer_t *t) {
     bool again = false;
     for (hosted_t **p = &h->runs; *p;) {
         hosted_t *r = *p;
+        run_status_t st = engine_run_state(r->run)->status;
+        if (st != RS_COMPLETED && st != RS_FAILED && st != RS_CANCELLED) r->finished = false; /* retried */
         if (r->finished && engine_forget(h->engine, r->run)) {
             *p = r->next;
             hosted_free(r);

@@ -90,6 +90,33 @@ static int task_status(store_t *st, const store_event_rec_t *e, const char *task
     return step(s);
 }
 
+/* run.retried: the run is running again and the tasks it lists are pending, their errors
+ * gone (statements of their own, prepared per event: a retry is rare). */
+static int run_retried(store_t *st, const store_event_rec_t *e) {
+    sqlite3_stmt *r = NULL, *t = NULL;
+    int rc = -1;
+    if (sqlite3_prepare_v2(st->db, "UPDATE runs SET status = 'running', finished_at = NULL, error = NULL "
+                                   "WHERE id = ?", -1, &r, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(st->db, "UPDATE tasks SET status = 'pending', error = NULL, finished_at = NULL "
+                                   "WHERE run_id = ? AND task_id = ?", -1, &t, NULL) != SQLITE_OK)
+        goto out;
+    store_bind_text(r, 1, e->run_id);
+    if (step(r)) goto out;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(e->json, "tasks"), i, v) {
+        sqlite3_reset(t);
+        store_bind_text(t, 1, e->run_id);
+        store_bind_text(t, 2, json_string_value(v));
+        if (step(t)) goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(r);
+    sqlite3_finalize(t);
+    return rc;
+}
+
 static int run_event(store_t *st, const store_event_rec_t *e) {
     const char *t = e->type + 4;
     if (!strcmp(t, "created")) return run_created(st, e);
@@ -100,6 +127,7 @@ static int run_event(store_t *st, const store_event_rec_t *e) {
         return step(s);
     }
     if (!strcmp(t, "paused")) return run_status(st, e->run_id, "paused", str(e->json, "reason"));
+    if (!strcmp(t, "retried")) return run_retried(st, e);
     if (!strcmp(t, "resumed")) return run_status(st, e->run_id, "running", NULL);
     /* The engine journals the derived status (running <-> waiting_human) when it changes, so
      * the table never has to guess it from one approval among several. */

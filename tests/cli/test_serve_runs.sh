@@ -88,9 +88,10 @@ expect_eq "$(status_code) $(err_code)" "400 bad_request" "not an object"
 get PUT /api/v1/runs
 expect_eq "$(status_code) $(err_code)" "405 method_not_allowed" "wrong method"
 
-# pause, resume, cancel (the offline model answers slowly here, so the run is still going)
+# pause, resume, cancel (the offline model takes 2 s an answer here, so the run is still going
+# however slow the machine is)
 stop_serve
-printf 'providers:\n  offline:\n    latency_ms: 300\n' > "$WORK/slow.yaml"
+printf "providers:\n  offline:\n    latency_ms: 2000\n" > "$WORK/slow.yaml"
 serve --config "$WORK/slow.yaml"
 get POST /api/v1/runs -d "{\"workflow\": \"$wf\"}"
 slow=$(json_get "$WORK/out" 'j.run_id')

@@ -18,7 +18,7 @@ scenario stream
 scenario fanout 1000
 stop_serve
 
-printf 'providers:\n  offline:\n    latency_ms: 300\n' > "$WORK/slow.yaml"
+printf 'providers:\n  offline:\n    latency_ms: 1000\n' > "$WORK/slow.yaml"
 serve --config "$WORK/slow.yaml"
 scenario reconnect
 stop_serve

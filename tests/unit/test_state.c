@@ -185,10 +185,52 @@ static void replay_equals_live(void **state) {
     h_world_free(&w);
 }
 
+/* run.retried: a failed run's failed and blocked tasks go back to pending (attempts kept), the
+ * run runs again, readiness follows dependencies as before; completed tasks stay. */
+static void retried_resets_failed_and_blocked(void **state) {
+    (void)state;
+    workflow_t *wf = h_load(WF);
+    run_state_t s;
+    state_init(&s, wf);
+    seq = 0;
+    apply(&s, "run.created", json_pack("{s:s}", "run_id", "r-1"));
+    apply(&s, "run.started", json_object());
+    assert_int_equal(refuse(&s, "run.retried", json_pack("{s:[s]}", "tasks", "b")), -1); /* running */
+    apply(&s, "task.started", T("a"));
+    apply(&s, "task.completed", json_pack("{s:s, s:s}", "task", "a", "output", "A"));
+    assert_int_equal(state_next_ready(&s), 1);
+    apply(&s, "task.started", T("b"));
+    apply(&s, "task.failed", json_pack("{s:s, s:s}", "task", "b", "error", "503"));
+    apply(&s, "task.skipped", json_pack("{s:s, s:s}", "task", "c", "reason", "upstream_failed"));
+    apply(&s, "task.cancelled", json_pack("{s:s, s:s}", "task", "d", "reason", "run failed"));
+    apply(&s, "task.cancelled", json_pack("{s:s, s:s}", "task", "e", "reason", "run failed"));
+    apply(&s, "run.failed", json_pack("{s:s}", "error", "b failed"));
+    /* a completed task cannot be retried */
+    assert_int_equal(refuse(&s, "run.retried", json_pack("{s:[s]}", "tasks", "a")), -1);
+    assert_true(state_task_blocked(&s, 1) && state_task_blocked(&s, 2) && !state_task_blocked(&s, 0));
+    apply(&s, "run.retried", json_pack("{s:[s, s, s, s]}", "tasks", "b", "c", "d", "e"));
+    assert_int_equal(s.status, RS_RUNNING);
+    assert_null(s.error);
+    assert_int_equal(s.n_failed, 0);
+    assert_int_equal(s.n_finished, 1);
+    assert_int_equal(s.tasks[0].status, TS_COMPLETED);
+    assert_int_equal(s.tasks[1].status, TS_READY);   /* a is done */
+    assert_int_equal(s.tasks[1].attempt, 1);          /* the next start is attempt 2 */
+    assert_int_equal(s.tasks[2].status, TS_PENDING);  /* waits for b again */
+    assert_int_equal(state_next_ready(&s), 1);
+    assert_int_equal(state_next_ready(&s), -1);
+    apply(&s, "task.started", json_pack("{s:s, s:i}", "task", "b", "attempt", 2));
+    apply(&s, "task.completed", json_pack("{s:s, s:s}", "task", "b", "output", "B"));
+    assert_int_equal(state_next_ready(&s), 2);
+    state_free(&s);
+    workflow_free(wf);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(readiness_follows_dependencies),
         cmocka_unit_test(failure_dooms_dependents_unless_continue),
+        cmocka_unit_test(retried_resets_failed_and_blocked),
         cmocka_unit_test(refuses_impossible_transitions),
         cmocka_unit_test(waiting_human_is_derived),
         cmocka_unit_test(replay_equals_live),
