@@ -26,12 +26,14 @@ void api_invalid_workflow(http_req_t *req, diag_list_t *dl);
 void api_approval_id(json_t *row);
 
 /* What a waiting answer sends once the journal has it. */
-typedef enum { WAIT_RUN, WAIT_APPROVAL } api_wait_kind_t;
+typedef enum { WAIT_RUN, WAIT_APPROVAL, WAIT_BODY } api_wait_kind_t;
 
 /* Answers req with `status` once run_id's event `seq` is committed (and observed): the run's
  * summary (WAIT_RUN) or the approval of task_id (WAIT_APPROVAL), as the store then has them. */
 void api_wait(api_t *a, http_req_t *req, int status, api_wait_kind_t kind, const char *run_id,
               const char *task_id, uint64_t seq);
+/* Answers req with body (stolen) once run_id's event seq is committed. */
+void api_wait_body(api_t *a, http_req_t *req, int status, const char *run_id, uint64_t seq, json_t *body);
 /* Sends what a waiting answer sends, now. */
 void api_answer_now(api_t *a, http_req_t *req, int status, api_wait_kind_t kind,
                     const char *run_id, const char *task_id);
@@ -43,7 +45,7 @@ void api_ws_publish(api_t *a, const char *run_id, uint64_t seq, int64_t ts, cons
 /* Route handlers: params are the path's {x} values, in order. */
 typedef void api_handler_fn(http_req_t *req, api_t *a, char **params);
 api_handler_fn api_runs_list, api_run_get, api_run_events, api_run_start, api_run_pause,
-    api_run_resume, api_run_cancel, api_run_retry, api_approvals_list, api_approval_get, api_approval_respond,
+    api_run_resume, api_run_cancel, api_run_retry, api_run_message, api_approvals_list, api_approval_get, api_approval_respond,
     api_workflows_validate, api_workflow_templates, api_v1_models, api_v1_chat, api_v1_embeddings;
 
 /* Cancels the gateway's calls in flight and answers them 503. */

@@ -251,3 +251,39 @@ void api_run_pause(http_req_t *req, api_t *a, char **params) { steer(req, a, par
 void api_run_resume(http_req_t *req, api_t *a, char **params) { steer(req, a, params[0], STEER_RESUME); }
 void api_run_cancel(http_req_t *req, api_t *a, char **params) { steer(req, a, params[0], STEER_CANCEL); }
 void api_run_retry(http_req_t *req, api_t *a, char **params) { steer(req, a, params[0], STEER_RETRY); }
+
+/* POST /api/v1/runs/{id}/messages {text, task, agent, from}: guidance for the next model call
+ * of the run's unfinished agent tasks (or of one task, or of one agent's tasks), journaled as
+ * run.message. 201 {run_id, seq, text, from, tasks} once committed; 409 when no task would get
+ * it. */
+void api_run_message(http_req_t *req, api_t *a, char **params) {
+    static const char *const allowed[] = {"text", "task", "agent", "from", NULL};
+    json_t *body = api_body_object(req, allowed);
+    if (!body) return;
+    const json_t *text = json_object_get(body, "text");
+    const char *bad = !json_is_string(text) || !json_string_length(text) ? "text is required: a non-empty string"
+                      : json_object_get(body, "task") && !json_is_string(json_object_get(body, "task")) ? "task must be a string"
+                      : json_object_get(body, "agent") && !json_is_string(json_object_get(body, "agent")) ? "agent must be a string"
+                      : json_object_get(body, "from") && !json_is_string(json_object_get(body, "from")) ? "from must be a string"
+                      : NULL;
+    engine_run_t *run = NULL;
+    if (bad) api_error(req, 400, "bad_request", "%s", bad);
+    else run = find_run(req, a, params[0]);
+    if (run) {
+        char *err = NULL;
+        const char *from = json_string_value(json_object_get(body, "from"));
+        json_t *tasks = engine_message(host_engine(a->host), run, json_string_value(json_object_get(body, "task")),
+                                       json_string_value(json_object_get(body, "agent")), json_string_value(text),
+                                       from ? from : "api", &err);
+        if (!tasks) {
+            api_error(req, 409, "conflict", "%s", err);
+        } else {
+            uint64_t seq = engine_run_state(run)->seq;
+            api_wait_body(a, req, 201, engine_run_id(run), seq,
+                          json_pack("{s:s, s:I, s:O, s:s, s:o}", "run_id", engine_run_id(run), "seq", (json_int_t)seq,
+                                    "text", text, "from", from ? from : "api", "tasks", tasks));
+        }
+        free(err);
+    }
+    json_decref(body);
+}

@@ -16,11 +16,16 @@ struct api_waiting {
     api_wait_kind_t kind;
     char *run_id, *task_id;
     uint64_t seq;
+    json_t *body;          /* WAIT_BODY: the answer, ready */
     api_waiting_t *next;
 };
 
 void api_answer_now(api_t *a, http_req_t *req, int status, api_wait_kind_t kind,
                     const char *run_id, const char *task_id) {
+    if (kind == WAIT_BODY) { /* only through api_wait_body, which answers itself */
+        api_error(req, 500, "internal", "no answer was prepared");
+        return;
+    }
     if (kind == WAIT_RUN) {
         json_t *sum = store_run_summary(a->store, run_id);
         if (sum) api_json(req, status, sum);
@@ -43,11 +48,17 @@ void api_wait(api_t *a, http_req_t *req, int status, api_wait_kind_t kind, const
               const char *task_id, uint64_t seq) {
     api_waiting_t *w = xcalloc(1, sizeof *w);
     *w = (api_waiting_t){req, status, kind, xstrdup(run_id), task_id ? xstrdup(task_id) : NULL,
-                         seq, a->waiting};
+                         seq, NULL, a->waiting};
     a->waiting = w;
 }
 
+void api_wait_body(api_t *a, http_req_t *req, int status, const char *run_id, uint64_t seq, json_t *body) {
+    api_wait(a, req, status, WAIT_BODY, run_id, NULL, seq);
+    a->waiting->body = body;
+}
+
 static void waiting_free(api_waiting_t *w) {
+    json_decref(w->body);
     free(w->run_id);
     free(w->task_id);
     free(w);
@@ -61,7 +72,12 @@ void api_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const c
         api_waiting_t *w = *p;
         if (seq >= w->seq && !strcmp(w->run_id, id)) {
             *p = w->next;
-            api_answer_now(a, w->req, w->status, w->kind, w->run_id, w->task_id);
+            if (w->kind == WAIT_BODY) {
+                api_json(w->req, w->status, w->body);
+                w->body = NULL;
+            } else {
+                api_answer_now(a, w->req, w->status, w->kind, w->run_id, w->task_id);
+            }
             waiting_free(w);
             continue;
         }

@@ -10,6 +10,9 @@
  *   run.cancelled     {reason}                       run: cancelled
  *   run.status        {status}                       the derived status changed (running <->
  *                                                    waiting_human); informational here
+ *   run.retried       {tasks}                        failed/blocked/cancelled tasks -> pending
+ *   run.message       {text, from, tasks}            guidance for the next attempt of each task
+ *                                                    listed (unfinished ones)
  *   task.started      {attempt, iteration}           ready|retrying|running|waiting -> running
  *   task.iterated     {iteration, output, outputs}   a loop iteration finished; another follows
  *                                                    (from running, or waiting_human after an
@@ -97,6 +100,8 @@ static void task_state_clear(task_state_t *t) {
     json_decref(t->human);
     json_decref(t->answer);
     json_decref(t->model);
+    json_decref(t->guidance);
+    json_decref(t->guidance_used);
 }
 
 void state_free(run_state_t *s) {
@@ -183,6 +188,24 @@ bool state_task_blocked(const run_state_t *s, uint32_t i) {
            (t->status == TS_SKIPPED && t->error && !strcmp(t->error, "upstream_failed"));
 }
 
+/* run.message {text, from, tasks}: the guidance waits for each listed task's next attempt. */
+static int apply_message(run_state_t *s, const json_t *data, char *err, size_t errlen) {
+    const char *text = json_string_value(json_object_get(data, "text"));
+    if (!text) return fail_event(err, errlen, "run.message: no text%s%s", "", "");
+    size_t k;
+    json_t *v;
+    json_array_foreach(json_object_get(data, "tasks"), k, v) {
+        if (workflow_task_index(s->wf, json_string_value(v) ? json_string_value(v) : "") < 0)
+            return fail_event(err, errlen, "run.message: unknown task '%s'%s", json_string_value(v) ?: "?", "");
+    }
+    json_array_foreach(json_object_get(data, "tasks"), k, v) {
+        task_state_t *t = &s->tasks[workflow_task_index(s->wf, json_string_value(v))];
+        if (!t->guidance) t->guidance = json_array();
+        json_array_append_new(t->guidance, json_pack("{s:s, s:O?}", "text", text, "from", json_object_get(data, "from")));
+    }
+    return 0;
+}
+
 /* run.retried {tasks: [...]}: a failed or cancelled run goes on from the tasks listed, each one
  * that ended without satisfying its dependents (failed, skipped because of an upstream failure,
  * cancelled). They go back to pending with their attempt count kept (the next attempt has a new
@@ -260,6 +283,7 @@ static int apply_run_event(run_state_t *s, int64_t ts, const char *type, const j
         return 0;
     }
     if (!strcmp(type, "run.retried")) return apply_retried(s, data, err, errlen);
+    if (!strcmp(type, "run.message")) return apply_message(s, data, err, errlen);
     bool is_end = !strcmp(type, "run.completed") || !strcmp(type, "run.failed") ||
                   !strcmp(type, "run.cancelled");
     if (!is_end) return 0; /* run.status and other informational run events */
@@ -300,6 +324,9 @@ static int apply_task_event(run_state_t *s, uint32_t i, int64_t ts, const char *
         t->iteration = iteration > 0 ? (int)iteration : 1;
         if (!t->started_ms) t->started_ms = ts;
         t->between_iterations = false;
+        json_decref(t->guidance_used); /* this attempt is told what was said since the last */
+        t->guidance_used = t->guidance;
+        t->guidance = NULL;
         json_decref(t->answer);
         t->answer = NULL;
         json_decref(t->human);

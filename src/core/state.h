@@ -51,6 +51,9 @@ typedef struct task_state {
     json_t *human;          /* the pending human request (approval.requested data) */
     json_t *answer;         /* the human's answer not yet acted upon (approval.responded) */
     char *feedback;         /* human feedback to pass to the next attempt */
+    json_t *guidance;       /* run.message texts for the next attempt: [{text, from}], or NULL */
+    json_t *guidance_used;  /* what the current attempt was given (moved from guidance when it
+                             * started, so a re-dispatch after a crash sends the same prompt) */
     json_t *model;          /* the cheaper model a budget downgrade chose (a tier), or NULL */
     char *error;            /* why it failed, was skipped or cancelled */
     double cost_usd;

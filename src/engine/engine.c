@@ -974,6 +974,37 @@ int engine_retry(engine_t *e, engine_run_t *run, char **err) {
     return 0;
 }
 
+json_t *engine_message(engine_t *e, engine_run_t *run, const char *task, const char *agent,
+                       const char *text, const char *from, char **err) {
+    (void)e;
+    const run_state_t *s = &run->st;
+    if (s->status == RS_COMPLETED || s->status == RS_FAILED || s->status == RS_CANCELLED) {
+        *err = xasprintf("run %s is %s: there is no next call to guide", s->run_id, run_status_name(s->status));
+        return NULL;
+    }
+    if (task && workflow_task_index(run->wf, task) < 0) {
+        *err = xasprintf("run %s has no task '%s'", s->run_id, task);
+        return NULL;
+    }
+    json_t *ids = json_array();
+    for (uint32_t i = 0; i < run->wf->n_tasks; i++) {
+        const wf_task_t *t = &run->wf->tasks[i];
+        if (task_status_terminal(s->tasks[i].status) || (task && strcmp(t->id, task))) continue;
+        bool agent_task = t->type == TASK_AGENT || t->type == TASK_CONSENSUS;
+        if (!agent_task || (agent && !(t->agent && t->agent->id && !strcmp(t->agent->id, agent)))) continue;
+        json_array_append_new(ids, json_string(t->id));
+    }
+    if (!json_array_size(ids)) {
+        json_decref(ids);
+        *err = agent ? xasprintf("no unfinished task of agent '%s' in run %s", agent, s->run_id)
+                     : xasprintf("no unfinished agent task%s%s in run %s", task ? " " : "", task ? task : "", s->run_id);
+        return NULL;
+    }
+    run_emit(run, "run.message", json_pack("{s:s, s:s?, s:s?, s:s?, s:O}", "text", text, "from", from,
+                                           "task", task, "agent", agent, "tasks", ids));
+    return ids;
+}
+
 int engine_pause(engine_t *e, engine_run_t *run, const char *reason, char **err) {
     (void)e;
     if (run->st.status != RS_RUNNING) {

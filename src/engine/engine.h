@@ -90,6 +90,12 @@ int engine_respond(engine_t *e, engine_run_t *run, const char *task_id, const js
 
 void engine_cancel(engine_t *e, engine_run_t *run, const char *reason);
 int engine_pause(engine_t *e, engine_run_t *run, const char *reason, char **err);
+/* Guidance for a running run (run.message): `text` is added to the next model call of each
+ * unfinished agent task, of `task` only, or of the tasks of `agent` only (both may be NULL).
+ * Returns the ids of the tasks it will reach (new reference), or NULL with *err when none
+ * would (the run finished, no such task, nothing of that agent left). */
+json_t *engine_message(engine_t *e, engine_run_t *run, const char *task, const char *agent,
+                       const char *text, const char *from, char **err);
 /* Runs a failed or cancelled run again from where it stopped (run.retried): its failed,
  * blocked and cancelled tasks start afresh (new attempt numbers), completed ones keep their
  * results. 0, or -1 with *err (caller frees) when the run is not failed or cancelled. */

@@ -160,11 +160,12 @@ void human_resume(engine_run_t *run, uint32_t i);
 void human_request(engine_run_t *run, uint32_t i, json_t *request);
 
 /* prompt.c: the system and user messages for an agent call: instructions, the task's prompt
- * and inputs, a reviewer's feedback, a schema validator's complaint about the last answer, and
- * the previous loop iteration's output (each may be NULL). Caller frees both. */
+ * and inputs, a reviewer's feedback, guidance posted to the run for this attempt
+ * ([{text, from}]), a schema validator's complaint about the last answer, and the previous loop
+ * iteration's output (each may be NULL). Caller frees both. */
 void prompt_compose(const wf_task_t *task, const wf_agent_t *agent, const char *task_prompt,
-                    const json_t *inputs, const char *feedback, const char *repair,
-                    const json_t *previous, char **system, char **user);
+                    const json_t *inputs, const char *feedback, const json_t *guidance,
+                    const char *repair, const json_t *previous, char **system, char **user);
 
 /* inputs.c: checks run inputs against the declaration and applies defaults. New reference or
  * NULL with *err. */

@@ -15,8 +15,8 @@ static const char *format_rule(output_format_t f) {
 }
 
 void prompt_compose(const wf_task_t *task, const wf_agent_t *agent, const char *task_prompt,
-                    const json_t *inputs, const char *feedback, const char *repair,
-                    const json_t *previous, char **system, char **user) {
+                    const json_t *inputs, const char *feedback, const json_t *guidance,
+                    const char *repair, const json_t *previous, char **system, char **user) {
     strbuf_t s = {0}, u = {0};
     if (agent->name) sb_printf(&s, "You are %s", agent->name);
     if (agent->role) sb_printf(&s, "%s%s", s.len ? ", " : "You are ", agent->role);
@@ -49,6 +49,13 @@ void prompt_compose(const wf_task_t *task, const wf_agent_t *agent, const char *
         free(text);
     }
     if (feedback) sb_printf(&u, "\n\nReviewer feedback to address: %s", feedback);
+    size_t k;
+    json_t *g;
+    json_array_foreach(guidance, k, g) {
+        const char *from = json_string_value(json_object_get(g, "from"));
+        sb_printf(&u, "\n\nGuidance from %s: %s", from && *from ? from : "the team",
+                  json_string_value(json_object_get(g, "text")));
+    }
     if (repair)
         sb_printf(&u, "\n\nYour previous answer was not valid: %s. Answer again with JSON that "
                   "matches the schema.", repair);

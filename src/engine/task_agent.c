@@ -300,7 +300,7 @@ void agent_dispatch(engine_run_t *run, uint32_t i) {
     char *prompt_text = prompt ? expr_format(prompt) : NULL;
     json_decref(prompt);
     char *system = NULL, *user = NULL;
-    prompt_compose(t, t->agent, prompt_text, inputs, ts->feedback, x->repair_note,
+    prompt_compose(t, t->agent, prompt_text, inputs, ts->feedback, ts->guidance_used, x->repair_note,
                    ts->iteration > 1 ? ts->previous : NULL, &system, &user);
     const wf_agent_t *a = t->agent;
     json_t *tools = tools_definitions(run, i);

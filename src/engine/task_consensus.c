@@ -142,7 +142,7 @@ void consensus_dispatch(engine_run_t *run, uint32_t i) {
         const wf_agent_t *a = t->consensus_agent_refs[k];
         ctx[k] = (vote_ctx_t){x, k, 0};
         char *system = NULL, *user = NULL;
-        prompt_compose(t, a, task_prompt, inputs, NULL, NULL, NULL, &system, &user);
+        prompt_compose(t, a, task_prompt, inputs, NULL, ts->guidance_used, NULL, NULL, &system, &user);
         llm_request_t req = {
             .run_id = run->st.run_id, .task_id = t->id, .attempt = ts->attempt,
             .iteration = ts->iteration, .agent = a, .system = system, .prompt = user,

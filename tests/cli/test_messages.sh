@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Guidance posted to a running run (POST /api/v1/runs/{id}/messages): journaled as run.message
+# and added to the next model call of the tasks it names, as the fake OpenAI-compatible server
+# (tests/fakes) sees the request; not to calls already made, nor to other tasks. Bad messages
+# and messages nobody would get are JSON errors.
+source "$(dirname "$0")/lib.sh" "$@"
+
+start_fake --latency-ms 1500   # each answer takes 1.5 s: the run is still going when we post
+export FAKE_KEY="sk-test-secret-value-1234"
+cat > "$WORK/baton.yaml" <<YAML
+providers:
+  paid:
+    type: openai
+    base_url: $URL/v1
+    api_key_env: FAKE_KEY
+    models:
+      gpt-test: {input_per_million: 2, output_per_million: 10}
+tiers:
+  fast: [paid/gpt-test]
+YAML
+serve --config "$WORK/baton.yaml"
+wf='{"name": "Guided", "agents": {"w": {"instructions": "Write a line.", "model": "fast"}, "r": {"instructions": "Review.", "model": "fast"}}, "tasks": [{"id": "a", "agent": "w"}, {"id": "b", "agent": "w", "depends_on": ["a"]}, {"id": "c", "agent": "r", "depends_on": ["b"]}]}'
+get POST /api/v1/runs -d "{\"workflow\": $wf}"
+run=$(json_get "$WORK/out" 'j.run_id')
+
+get POST "/api/v1/runs/$run/messages" -d '{"text": "Use a table.", "task": "b", "from": "lead"}'
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.tasks.join() + " " + j.from')" "201 b lead" "a message for b"
+get POST "/api/v1/runs/$run/messages" -d '{"text": "Be kind.", "agent": "r"}'
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.tasks.join() + " " + j.from')" "201 c api" "a message for agent r"
+get POST "/api/v1/runs/$run/messages" -d '{"text": "Hello?", "agent": "nobody"}'
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "409 conflict" "nobody to tell"
+get POST "/api/v1/runs/$run/messages" -d '{"text": "Hello?", "task": "zzz"}'
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "409 conflict" "no such task"
+get POST "/api/v1/runs/$run/messages" -d '{"task": "b"}'
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "400 bad_request" "no text"
+get POST "/api/v1/runs/$run/messages" -d '{"text": "x", "to": "b"}'
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.message')" "400 unknown field 'to'" "unknown field"
+get POST "/api/v1/runs/r-nope/messages" -d '{"text": "x"}'
+expect_eq "$(cat "$WORK/status")" 404 "unknown run"
+
+for _ in $(seq 1 200); do
+  get GET "/api/v1/runs/$run"
+  [ "$(json_get "$WORK/out" 'j.status')" == completed ] && break
+  sleep 0.1
+done
+expect_eq "$(json_get "$WORK/out" 'j.status')" completed "the guided run completed"
+# what the model was sent: b and c got their guidance, a (already asked) did not
+requests
+said() { json_get "$WORK/req.json" "JSON.stringify(j.filter(r => JSON.stringify(r).includes('Task: $1')).map(r => JSON.stringify(r)))"; }
+[[ "$(said b)" == *"Guidance from lead: Use a table."* ]] || fail "b's request lacks its guidance: $(said b)"
+ok
+[[ "$(said c)" == *"Guidance from api: Be kind."* && "$(said c)" != *"Use a table"* ]] || fail "c's request: $(said c)"
+ok
+[[ "$(said a)" != *"Guidance"* ]] || fail "a's request has guidance: $(said a)"
+ok
+get GET "/api/v1/runs/$run/events"
+expect_eq "$(json_get "$WORK/out" 'j.items.filter(e => e.type == "run.message").map(e => e.data.text + ">" + e.data.tasks).join("|")')" \
+  "Use a table.>b|Be kind.>c" "journaled"
+get POST "/api/v1/runs/$run/messages" -d '{"text": "Too late."}'
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "409 conflict" "a finished run"
+stop_serve
+finish
