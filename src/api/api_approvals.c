@@ -74,6 +74,10 @@ void api_approval_respond(http_req_t *req, api_t *a, char **params) {
     if (!body) return;
     char *run_id = NULL, *task_id = NULL, *err = NULL;
     json_t *row = NULL;
+    /* null for an optional field is as good as leaving it out (clients send both) */
+    const char *optional[] = {"feedback", "edited_output", "answers", "answered_by"};
+    for (size_t k = 0; k < sizeof optional / sizeof *optional; k++)
+        if (json_is_null(json_object_get(body, optional[k]))) json_object_del(body, optional[k]);
     const json_t *decision = json_object_get(body, "decision");
     const char *wrong = !json_is_string(decision) ? "decision must be a string"
                         : json_object_get(body, "feedback") && !json_is_string(json_object_get(body, "feedback")) ? "feedback must be a string"

@@ -1,10 +1,12 @@
 /* cmd_run.c - `baton run FILE`, `baton run --resume RUN_ID` and `baton run --retry RUN_ID`. */
+#include "cli/remote.h"
 #include "cli/run_session.h"
 #include "util/xalloc.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *f) {
     fputs("usage: baton run FILE [options]\n"
@@ -20,8 +22,81 @@ static void usage(FILE *f) {
           "  --llm-mode MODE       live (default), record (store every model answer in the\n"
           "                        recordings) or replay (answer only from them, no network)\n"
           "  --recordings FILE     the recordings file (default DATA_DIR/recordings.json)\n"
+          "  --server URL          run it on a Baton server instead (default $BATON_SERVER): the\n"
+          "                        command waits for the run to stop, as it does here\n"
           "exit: 0 completed, 1 failed or cancelled, 2 invalid workflow or usage, 3 waiting for a human\n",
           f);
+}
+
+/* The run's pending approvals answered as --auto-approve would. false when one could not be. */
+static bool auto_answer_remote(const char *server, const char *run_id, char **err) {
+    json_t *page = remote_call(server, "GET", "/api/v1/approvals", NULL, err);
+    if (!page) return false;
+    bool ok = true;
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(page, "items"), i, a) {
+        if (!ok || strcmp(json_string_value(json_object_get(a, "run_id")), run_id)) continue;
+        json_t *answer = run_session_auto_answer(json_object_get(a, "request"));
+        char *path = xasprintf("/api/v1/approvals/%s/respond", json_string_value(json_object_get(a, "id")));
+        json_t *done = remote_call(server, "POST", path, answer, err);
+        ok = done != NULL;
+        json_decref(done);
+        free(path);
+        json_decref(answer);
+    }
+    json_decref(page);
+    return ok;
+}
+
+/* `baton run FILE --server URL`: the server runs it; this command waits until it stops (polling
+ * its status: a run that needs a person stops the wait, unless --auto-approve answers) and
+ * reports it with the same exit statuses as a run here. */
+static int run_remote(const char *server, const char *path, const json_t *inputs, bool json, bool auto_approve) {
+    char *err = NULL;
+    size_t len;
+    char *text = cli_read_file(path, WF_MAX_DOC_BYTES, &len, &err);
+    json_t *run = NULL, *sum = NULL;
+    int code = EXIT_FAILED;
+    if (!text) {
+        code = EXIT_USAGE;
+        goto out;
+    }
+    json_t *body = json_pack("{s:s, s:O}", "workflow", text, "inputs", inputs);
+    run = remote_call(server, "POST", "/api/v1/runs", body, &err);
+    json_decref(body);
+    if (!run) {
+        code = strstr(err, "HTTP 422") ? EXIT_USAGE : EXIT_FAILED;
+        goto out;
+    }
+    const char *id = json_string_value(json_object_get(run, "run_id"));
+    if (!json) printf("run %s started on %s\n", id, server);
+    char *status_path = xasprintf("/api/v1/runs/%s", id);
+    for (unsigned wait_ms = 50;; wait_ms = wait_ms < 1000 ? wait_ms * 2 : 1000) {
+        json_decref(sum);
+        if (!(sum = remote_call(server, "GET", status_path, NULL, &err))) break;
+        const char *st = json_string_value(json_object_get(sum, "status"));
+        if (!strcmp(st, "waiting_human") && auto_approve) {
+            if (!auto_answer_remote(server, id, &err)) break;
+        } else if (strcmp(st, "running") && strcmp(st, "pending")) {
+            code = cli_exit_for_status(st);
+            if (json) cli_print_json(sum);
+            else printf("%s  %s  $%.4f\n", st, id, json_number_value(json_object_get(sum, "cost_usd")));
+            if (!strcmp(st, "waiting_human") && !json)
+                printf("answer with: baton approvals ls --server %s, then baton approvals respond %s TASK "
+                       "--decision D --server %s\n", server, id, server);
+            break;
+        }
+        usleep(wait_ms * 1000);
+    }
+    free(status_path);
+out:
+    if (err) fprintf(stderr, "baton run: %s\n", err);
+    free(err);
+    free(text);
+    json_decref(run);
+    json_decref(sum);
+    return code;
 }
 
 int cmd_run(int argc, char **argv) {
@@ -30,12 +105,13 @@ int cmd_run(int argc, char **argv) {
         {"data-dir", required_argument, NULL, 'd'}, {"config", required_argument, NULL, 'c'},
         {"auto-approve", no_argument, NULL, 'a'},   {"json", no_argument, NULL, 'j'},
         {"resume", required_argument, NULL, 'r'},  {"durability", required_argument, NULL, 'D'},
-        {"retry", required_argument, NULL, 'T'},
+        {"retry", required_argument, NULL, 'T'},     {"server", required_argument, NULL, 'S'},
         {"llm-mode", required_argument, NULL, 'm'}, {"recordings", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},          {0, 0, 0, 0},
     };
     run_session_opts_t o = {.data_dir = "baton-data"};
     run_session_req_t req = {.kind = SESSION_START};
+    const char *server_flag = NULL;
     json_t *inputs = json_object(), *file_inputs = NULL;
     int code = EXIT_USAGE, c;
     optind = 1;
@@ -71,6 +147,7 @@ int cmd_run(int argc, char **argv) {
         case 'j': o.json = true; break;
         case 'r': req.kind = SESSION_RESUME; req.run_id = optarg; break;
         case 'T': req.kind = SESSION_RETRY; req.run_id = optarg; break;
+        case 'S': server_flag = optarg; break;
         case 'D':
             if (!strcmp(optarg, "full")) o.durability = STORE_DURABILITY_FULL;
             else if (strcmp(optarg, "normal")) {
@@ -97,7 +174,12 @@ int cmd_run(int argc, char **argv) {
         json_object_update_missing(inputs, file_inputs);
     }
     req.inputs = inputs;
-    code = run_session(&o, &req);
+    const char *server = remote_server(server_flag);
+    if (server && req.kind != SESSION_START) {
+        fprintf(stderr, "baton run: --resume and --retry with a server: POST /api/v1/runs/ID/resume or /retry\n");
+        goto out;
+    }
+    code = server ? run_remote(server, req.workflow_path, inputs, o.json, o.auto_approve) : run_session(&o, &req);
 out:
     json_decref(inputs);
     json_decref(file_inputs);

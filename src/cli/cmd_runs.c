@@ -1,4 +1,6 @@
-/* cmd_runs.c - `baton runs ls|show|events`: what the data dir knows about runs. */
+/* cmd_runs.c - `baton runs ls|show|events`: what the data dir (or, with --server, a Baton
+ * server) knows about runs. The same output either way: the server answers with the same JSON. */
+#include "cli/remote.h"
 #include "cli/run_session.h"
 #include "cli/view.h"
 #include "util/xalloc.h"
@@ -9,9 +11,9 @@
 #include <time.h>
 
 static void usage(FILE *f) {
-    fputs("usage: baton runs ls [--status S] [--limit N] [--json] [--data-dir DIR]\n"
-          "       baton runs show RUN_ID [--json] [--data-dir DIR]\n"
-          "       baton runs events RUN_ID [--after SEQ] [--json] [--data-dir DIR]\n"
+    fputs("usage: baton runs ls [--status S] [--limit N] [--json] [--data-dir DIR | --server URL]\n"
+          "       baton runs show RUN_ID [--json] [--data-dir DIR | --server URL]\n"
+          "       baton runs events RUN_ID [--after SEQ] [--json] [--data-dir DIR | --server URL]\n"
           "       baton runs fork RUN_ID --at SEQ [--input K=V]... [--auto-approve] [--json]\n"
           "                       [--config F] [--data-dir DIR]\n", f);
 }
@@ -71,8 +73,7 @@ static void format_time(char *buf, size_t len, json_int_t ms) {
     strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-static int runs_ls(store_t *st, const char *status, int limit, bool json) {
-    json_t *rows = store_runs(st, status, limit);
+static int runs_ls(json_t *rows, bool json) {
     if (json) {
         cli_print_json(rows);
     } else if (!json_array_size(rows)) {
@@ -94,10 +95,15 @@ static int runs_ls(store_t *st, const char *status, int limit, bool json) {
     return EXIT_OK;
 }
 
-static int runs_show(store_t *st, const char *id, bool json) {
-    json_t *sum = store_run_summary(st, id);
-    if (!sum) return EXIT_FAILED;
+/* sum: the run's summary; rows: its tasks rows (started_at/finished_at give durations when
+ * present). Both stolen. */
+static int runs_show(json_t *sum, json_t *rows, const char *id, bool json) {
+    if (!sum) {
+        json_decref(rows);
+        return EXIT_FAILED;
+    }
     if (json) {
+        json_decref(rows);
         cli_print_json(sum);
         json_decref(sum);
         return EXIT_OK;
@@ -113,7 +119,6 @@ static int runs_show(store_t *st, const char *id, bool json) {
     }
     const char *err = json_string_value(json_object_get(sum, "error"));
     if (err) printf("error     %s\n", err);
-    json_t *rows = store_tasks(st, id);
     printf("\n%-28s %-14s %8s %9s  %s\n", "TASK", "STATUS", "ATTEMPTS", "COST", "NOTE");
     size_t i;
     json_t *r;
@@ -168,12 +173,77 @@ static int print_event(void *ud, uint64_t seq, int64_t ts, const char *type, jso
     return 0;
 }
 
+/* The tasks rows a server's summary implies (in workflow order; no start and end times). */
+static json_t *rows_from_summary(const json_t *sum) {
+    json_t *rows = json_array();
+    const char *id;
+    json_t *t;
+    json_object_foreach(json_object_get(sum, "tasks"), id, t) {
+        json_array_append_new(rows, json_pack("{s:s, s:O, s:O, s:O, s:O}", "task_id", id, "status",
+                                              json_object_get(t, "status"), "attempts", json_object_get(t, "attempts"),
+                                              "cost_usd", json_object_get(t, "cost_usd"), "error", json_object_get(t, "error")));
+    }
+    return rows;
+}
+
+/* `baton runs ls|show|events --server URL` */
+static int runs_remote(const char *server, const char *sub, const char *id, const char *status, int limit,
+                       long long after, bool json) {
+    char *err = NULL, *path = NULL;
+    int code = EXIT_FAILED;
+    char *eid = id ? remote_escape(id) : NULL;
+    if (!strcmp(sub, "ls")) {
+        char *es = status ? remote_escape(status) : NULL;
+        path = xasprintf("/api/v1/runs?limit=%d%s%s", limit < 1 ? 1 : limit > 100 ? 100 : limit,
+                         es ? "&status=" : "", es ? es : "");
+        free(es);
+        json_t *page = remote_call(server, "GET", path, NULL, &err);
+        if (page) code = runs_ls(json_incref(json_object_get(page, "items")), json);
+        json_decref(page);
+    } else if (!strcmp(sub, "show")) {
+        path = xasprintf("/api/v1/runs/%s", eid);
+        json_t *sum = remote_call(server, "GET", path, NULL, &err);
+        if (sum) code = runs_show(sum, rows_from_summary(sum), json_string_value(json_object_get(sum, "run_id")), json);
+    } else {
+        events_ctx_t ctx = {json, json_array()};
+        json_t *next = json_integer(after > 0 ? after : 0);
+        code = EXIT_OK;
+        while (json_is_integer(next)) {
+            free(path);
+            path = xasprintf("/api/v1/runs/%s/events?limit=1000&after=%lld", eid, (long long)json_integer_value(next));
+            json_t *page = remote_call(server, "GET", path, NULL, &err);
+            json_decref(next);
+            next = NULL;
+            if (!page) {
+                code = EXIT_FAILED;
+                break;
+            }
+            size_t i;
+            json_t *e;
+            json_array_foreach(json_object_get(page, "items"), i, e)
+                print_event(&ctx, (uint64_t)json_integer_value(json_object_get(e, "seq")),
+                            json_integer_value(json_object_get(e, "ts")), json_string_value(json_object_get(e, "type")),
+                            json_object_get(e, "data"));
+            next = json_incref(json_object_get(page, "next_after"));
+            json_decref(page);
+        }
+        json_decref(next);
+        if (json && code == EXIT_OK) cli_print_json(ctx.all);
+        json_decref(ctx.all);
+    }
+    if (err) fprintf(stderr, "baton runs: %s\n", err);
+    free(err);
+    free(path);
+    free(eid);
+    return code;
+}
+
 int cmd_runs(int argc, char **argv) {
     static const struct option longopts[] = {
         {"data-dir", required_argument, NULL, 'd'}, {"status", required_argument, NULL, 's'},
         {"limit", required_argument, NULL, 'l'},    {"json", no_argument, NULL, 'j'},
         {"after", required_argument, NULL, 'a'},    {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0},
+        {"server", required_argument, NULL, 'S'},   {0, 0, 0, 0},
     };
     if (argc < 2) {
         usage(stderr);
@@ -181,7 +251,7 @@ int cmd_runs(int argc, char **argv) {
     }
     const char *sub = argv[1];
     if (!strcmp(sub, "fork")) return runs_fork(argc, argv);
-    const char *data_dir = "baton-data", *status = NULL;
+    const char *data_dir = "baton-data", *status = NULL, *server_flag = NULL;
     int limit = 50, c;
     long long after = 0;
     bool json = false;
@@ -193,6 +263,7 @@ int cmd_runs(int argc, char **argv) {
         case 'l': limit = atoi(optarg); break;
         case 'a': after = atoll(optarg); break;
         case 'j': json = true; break;
+        case 'S': server_flag = optarg; break;
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -203,6 +274,8 @@ int cmd_runs(int argc, char **argv) {
         usage(stderr);
         return EXIT_USAGE;
     }
+    const char *server = remote_server(server_flag);
+    if (server) return runs_remote(server, sub, needs_id ? argv[optind] : NULL, status, limit, after, json);
     char *err = NULL, *id = NULL;
     bool missing;
     store_t *st = cli_open_existing_store(data_dir, &missing, &err);
@@ -216,12 +289,12 @@ int cmd_runs(int argc, char **argv) {
     }
     if (!st) goto out;
     if (!needs_id) {
-        code = runs_ls(st, status, limit, json);
+        code = runs_ls(store_runs(st, status, limit), json);
         goto out;
     }
     if (store_resolve_run(st, argv[optind], &id, &err) != 0) goto out;
     if (!strcmp(sub, "show")) {
-        code = runs_show(st, id, json);
+        code = runs_show(store_run_summary(st, id), store_tasks(st, id), id, json);
     } else {
         events_ctx_t ctx = {json, json_array()};
         code = store_events(st, id, (uint64_t)(after > 0 ? after : 0), print_event, &ctx) ? EXIT_FAILED : EXIT_OK;

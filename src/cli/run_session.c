@@ -134,7 +134,7 @@ static json_t *prompt_human(const wf_task_t *t, const json_t *req) {
     }
 }
 
-static json_t *auto_answer(const json_t *req) {
+json_t *run_session_auto_answer(const json_t *req) {
     const char *kind = json_string_value(json_object_get(req, "kind"));
     const json_t *options = json_object_get(req, "options");
     if (json_object_get(req, "proposal"))
@@ -156,7 +156,7 @@ static bool answer_humans(session_t *s) {
         const task_state_t *t = &st->tasks[i];
         if (t->status != TS_WAITING_HUMAN || t->answer) continue;
         view_pause(s->view);
-        json_t *answer = s->o->auto_approve ? auto_answer(t->human) : prompt_human(&s->wf->tasks[i], t->human);
+        json_t *answer = s->o->auto_approve ? run_session_auto_answer(t->human) : prompt_human(&s->wf->tasks[i], t->human);
         if (!answer && prompt_interrupted) {
             printf("\n");
             s->interrupted = true;

@@ -35,6 +35,10 @@ typedef struct run_session_req {
     const json_t *answer;       /* RESPOND */
 } run_session_req_t;
 
+/* What --auto-approve answers to a human request (approval.requested data): approve a proposal,
+ * "auto-approved" for an input, else the first option. New reference. */
+json_t *run_session_auto_answer(const json_t *req);
+
 /* Runs and returns the process exit status (cli.h). */
 int run_session(const run_session_opts_t *o, const run_session_req_t *req);
 

@@ -9,7 +9,7 @@ trap 'rm -rf "$WORK"' EXIT
 cd "$ROOT"
 export NO_COLOR=1
 # Hermetic: a developer's real keys must never send a test's calls to a real provider.
-unset OPENAI_API_KEY ANTHROPIC_API_KEY GEMINI_API_KEY OLLAMA_HOST BATON_DEFAULTS
+unset OPENAI_API_KEY ANTHROPIC_API_KEY GEMINI_API_KEY OLLAMA_HOST BATON_DEFAULTS BATON_SERVER
 # `script` runs its command through $SHELL: CI has none set (so /bin/sh, dash, which does not
 # exec the command and dies of a Ctrl-C meant for baton). One shell everywhere, and on_terminal
 # execs, so a key typed on the pseudo-terminal reaches baton alone.
