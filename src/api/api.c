@@ -143,6 +143,8 @@ static const struct route {
     {"POST", "/api/v1/runs/{id}/cancel", api_run_cancel},
     {"POST", "/api/v1/runs/{id}/retry", api_run_retry},
     {"POST", "/api/v1/runs/{id}/messages", api_run_message},
+    {"GET", "/api/v1/runs/{id}/agui", api_agui_watch},
+    {"POST", "/api/v1/agui", api_agui_run},
     {"GET", "/api/v1/approvals", api_approvals_list},
     {"GET", "/api/v1/approvals/{id}", api_approval_get},
     {"POST", "/api/v1/approvals/{id}/respond", api_approval_respond},

@@ -17,6 +17,7 @@
 typedef struct api_waiting api_waiting_t;
 typedef struct api_ws_client api_ws_client_t;
 typedef struct api_gateway_call api_gateway_call_t;
+typedef struct api_agui_stream api_agui_stream_t;
 
 typedef struct api {
     store_t *store;
@@ -28,6 +29,8 @@ typedef struct api {
     api_waiting_t *waiting; /* answers waiting for the journal */
     api_ws_client_t *clients; /* WebSocket clients of /api/v1/ws */
     api_gateway_call_t *gateway_calls; /* /v1 model calls in flight */
+    api_agui_stream_t *agui;           /* AG-UI event streams open */
+    json_t *agui_threads;              /* {AG-UI threadId: run id}, threads started here */
 } api_t;
 
 /* The server's handler; req->server_ud is the api_t. */
@@ -50,7 +53,7 @@ void api_route_at(size_t i, const char **method, const char **path);
 const char *api_openapi_json(size_t *len);
 
 /* Answers what still waits with 503 (the server is stopping): changes waiting for the journal,
- * gateway calls in flight (cancelled). */
+ * gateway calls in flight (cancelled); ends the AG-UI streams. */
 void api_stop(api_t *a);
 
 /* A JSON error answer in DESIGN's shape. */

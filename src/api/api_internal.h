@@ -48,6 +48,17 @@ api_handler_fn api_runs_list, api_run_get, api_run_events, api_run_start, api_ru
     api_run_resume, api_run_cancel, api_run_retry, api_run_message, api_approvals_list, api_approval_get, api_approval_respond,
     api_workflows_validate, api_workflow_templates, api_v1_models, api_v1_chat, api_v1_embeddings;
 
+/* A workflow named in a request (a template's name, a workflow's text, or a workflow object) as
+ * text: *source (and *path, for a template; else NULL), caller frees both. false when it is
+ * none of those. */
+bool api_workflow_text(const api_t *a, const json_t *wf, char **source, size_t *len, char **path);
+
+/* AG-UI (agui.c): streams one committed event to the AG-UI clients of its run; ends every
+ * stream (the server stops). */
+void api_agui_event(api_t *a, const char *run_id, uint64_t seq, const char *type, const json_t *data);
+void api_agui_stop(api_t *a);
+api_handler_fn api_agui_run, api_agui_watch;
+
 /* Cancels the gateway's calls in flight and answers them 503. */
 void api_gateway_stop(api_t *a);
 

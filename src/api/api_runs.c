@@ -118,6 +118,22 @@ static char *template_text(const api_t *a, const char *name, size_t *len, char *
     return text;
 }
 
+bool api_workflow_text(const api_t *a, const json_t *wf, char **source, size_t *len, char **path) {
+    *path = NULL;
+    *source = NULL;
+    if (json_is_string(wf)) {
+        *source = template_text(a, json_string_value(wf), len, path);
+        if (!*source) {
+            *len = json_string_length(wf);
+            *source = xstrndup(json_string_value(wf), *len);
+        }
+    } else if (json_is_object(wf)) {
+        *source = json_dumps(wf, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        *len = *source ? strlen(*source) : 0;
+    }
+    return *source != NULL;
+}
+
 /* 422 invalid_workflow with every located error, as `baton validate --json` lists them. */
 void api_invalid_workflow(http_req_t *req, diag_list_t *dl) {
     diag_sort(dl);
@@ -147,16 +163,7 @@ void api_run_start(http_req_t *req, api_t *a, char **params) {
     }
     char *text = NULL, *path = NULL;
     size_t len = 0;
-    if (json_is_string(wf)) {
-        text = template_text(a, json_string_value(wf), &len, &path);
-        if (!text) {
-            len = json_string_length(wf);
-            text = xstrndup(json_string_value(wf), len);
-        }
-    } else if (json_is_object(wf)) {
-        text = json_dumps(wf, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        len = text ? strlen(text) : 0;
-    } else {
+    if (!api_workflow_text(a, wf, &text, &len, &path)) {
         api_error(req, 400, "bad_request", "workflow is required: a template's name, a workflow's "
                                            "text (YAML or JSON), or a workflow object");
         goto out;

@@ -68,6 +68,7 @@ void api_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const c
     api_t *a = ud;
     const char *id = engine_run_id(run);
     api_ws_publish(a, id, seq, ts, type, data);
+    api_agui_event(a, id, seq, type, data);
     for (api_waiting_t **p = &a->waiting; *p;) {
         api_waiting_t *w = *p;
         if (seq >= w->seq && !strcmp(w->run_id, id)) {
@@ -87,6 +88,7 @@ void api_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const c
 
 void api_stop(api_t *a) {
     api_gateway_stop(a);
+    api_agui_stop(a);
     while (a->waiting) {
         api_waiting_t *w = a->waiting;
         a->waiting = w->next;

@@ -162,7 +162,8 @@ int cmd_serve(int argc, char **argv) {
     cli_load_catalog(&catalog, NULL, &cat_diags); /* a broken catalog file shows in validation */
     diag_list_free(&cat_diags);
     char *templates = cli_templates_dir();
-    api_t api = {.catalog = &catalog, .templates_dir = templates, .started_ms = clock_now_ms_f()};
+    api_t api = {.catalog = &catalog, .templates_dir = templates, .started_ms = clock_now_ms_f(),
+                 .agui_threads = json_object()};
     s.api = &api;
     api.store = cli_open_store(data_dir, STORE_DURABILITY_NORMAL, &err);
     if (api.store) {
@@ -208,6 +209,7 @@ int cmd_serve(int argc, char **argv) {
     host_free(api.host);
     if (api.store) store_close(api.store);
     free(templates);
+    json_decref(api.agui_threads);
     catalog_free(&catalog);
     cli_config_free(&cfg);
     return code;

@@ -22,7 +22,7 @@ struct req_impl {
     http_req_t pub;
     http_server_t *srv;
     struct lws *wsi;      /* NULL once the connection closed */
-    char *method, *path, *query;
+    char *method, *path, *query, *last_event_id;
     char id[24];
     strbuf_t body;
     bool too_large, dispatched, answered;
@@ -31,6 +31,10 @@ struct req_impl {
     char *out;            /* the answer's body */
     size_t out_len, out_sent;
     bool headers_sent;
+    bool streaming;       /* http_stream_begin: the body comes in pieces (chunked, or HTTP/2 frames) */
+    bool ended;           /* http_stream_end was called */
+    strbuf_t stream;      /* streamed bytes not yet written, from stream_off */
+    size_t stream_off;
     double started_ms;
 };
 
@@ -41,7 +45,9 @@ static void req_free(req_impl_t *r) {
     free(r->method);
     free(r->path);
     free(r->query);
+    free(r->last_event_id);
     sb_free(&r->body);
+    sb_free(&r->stream);
     free(r->ctype);
     free(r->out);
     free(r);
@@ -81,6 +87,33 @@ void http_respond(http_req_t *pub, int status, const char *content_type, const c
     lws_callback_on_writable(r->wsi);
 }
 
+void http_stream_begin(http_req_t *pub, int status, const char *content_type) {
+    req_impl_t *r = (req_impl_t *)pub;
+    if (r->answered) return;
+    r->answered = r->streaming = true;
+    r->status = status;
+    r->ctype = xstrdup(content_type);
+    if (!r->wsi) return;
+    lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0); /* a stream may be quiet for a long time */
+    lws_callback_on_writable(r->wsi);
+}
+
+bool http_stream_write(http_req_t *pub, const char *data, size_t len) {
+    req_impl_t *r = (req_impl_t *)pub;
+    if (!r->streaming || r->ended || !r->wsi) return false;
+    sb_append(&r->stream, data, len);
+    lws_callback_on_writable(r->wsi);
+    return true;
+}
+
+void http_stream_end(http_req_t *pub) {
+    req_impl_t *r = (req_impl_t *)pub;
+    if (!r->streaming || r->ended) return;
+    r->ended = true;
+    if (!r->wsi) req_free(r); /* the client left: nothing to finish */
+    else lws_callback_on_writable(r->wsi);
+}
+
 static const struct {
     enum lws_token_indexes token;
     const char *method;
@@ -116,6 +149,8 @@ static req_impl_t *req_new(http_server_t *srv, struct lws *wsi, const char *uri)
         sb_append(&q, frag, (size_t)n);
     }
     r->query = sb_take(&q);
+    char last[64];
+    if (lws_hdr_custom_copy(wsi, last, sizeof last, "last-event-id:", 14) > 0) r->last_event_id = xstrdup(last);
     return r;
 }
 
@@ -126,6 +161,7 @@ static void dispatch(req_impl_t *r) {
     r->dispatched = true;
     r->pub = (http_req_t){.method = r->method, .path = r->path, .query = r->query,
                           .body = sb_str(&r->body), .body_len = r->body.len, .id = r->id,
+                          .last_event_id = r->last_event_id,
                           .server_ud = r->srv->o.ud};
     if (r->too_large) {
         char msg[160];
@@ -137,22 +173,56 @@ static void dispatch(req_impl_t *r) {
     r->srv->o.handler(&r->pub);
 }
 
+/* A streamed body: what has come so far, a piece per writable callback; once ended and all
+ * written, the final (empty) piece. 0: more to come (wait), -1: close, 1: done, finish up. */
+static int write_stream(struct lws *wsi, req_impl_t *r, unsigned char *start) {
+    size_t pending = r->stream.len - r->stream_off;
+    if (pending) {
+        size_t n = pending > WRITE_CHUNK ? WRITE_CHUNK : pending;
+        lws_fileofs_t allow = lws_get_peer_write_allowance(wsi);
+        if (allow == 0) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+        if (allow > 0 && (lws_fileofs_t)n > allow) n = (size_t)allow;
+        memcpy(start, r->stream.buf + r->stream_off, n);
+        if (lws_write(wsi, start, n, LWS_WRITE_HTTP) != (int)n) return -1;
+        r->stream_off += n;
+        if (r->stream_off == r->stream.len) {
+            sb_reset(&r->stream);
+            r->stream_off = 0;
+        }
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (!r->ended) return 0;
+    if (lws_write(wsi, start, 0, LWS_WRITE_HTTP_FINAL) < 0) return -1;
+    return 1;
+}
+
 /* Writes what is due: the headers, then the body in chunks, each when the socket can take it.
  * Returns -1 to close the connection, 0 to keep it. */
 static int write_some(struct lws *wsi, req_impl_t *r) {
     unsigned char buf[LWS_PRE + WRITE_CHUNK];
     unsigned char *start = &buf[LWS_PRE], *p = start, *end = &buf[sizeof buf - 1];
     if (!r->headers_sent) {
-        if (lws_add_http_common_headers(wsi, (unsigned int)r->status, r->ctype, (lws_filepos_t)r->out_len, &p, end) ||
+        lws_filepos_t content_len = r->streaming ? LWS_ILLEGAL_HTTP_CONTENT_LEN : (lws_filepos_t)r->out_len;
+        if (lws_add_http_common_headers(wsi, (unsigned int)r->status, r->ctype, content_len, &p, end) ||
+            (r->streaming && lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                                         (const unsigned char *)"no-cache", 8, &p, end)) ||
             lws_add_http_header_by_name(wsi, (const unsigned char *)"x-request-id:",
                                         (const unsigned char *)r->id, (int)strlen(r->id), &p, end) ||
             lws_finalize_write_http_header(wsi, start, &p, end))
             return -1;
         r->headers_sent = true;
-        if (r->out_len) {
+        if (r->out_len || r->streaming) {
             lws_callback_on_writable(wsi);
             return 0;
         }
+    }
+    if (r->streaming) {
+        int rc = write_stream(wsi, r, start);
+        if (rc != 1) return rc;
     }
     if (r->out_sent < r->out_len) {
         size_t n = r->out_len - r->out_sent;
@@ -225,7 +295,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLOSED_HTTP:
         if (c && c->req) {
             c->req->wsi = NULL;
-            if (c->req->answered) req_free(c->req); /* answered but not written */
+            /* answered but not written; a stream still open is freed by http_stream_end */
+            if (c->req->answered && (!c->req->streaming || c->req->ended)) req_free(c->req);
             c->req = NULL;
         }
         return 0;

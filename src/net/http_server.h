@@ -36,6 +36,7 @@ struct http_req {
     const char *body;     /* NUL-terminated; "" when none */
     size_t body_len;
     const char *id;       /* the request id */
+    const char *last_event_id; /* the Last-Event-ID header (an SSE client resuming), or NULL */
     void *server_ud;      /* the ud given to http_server_start */
 };
 
@@ -80,6 +81,16 @@ void http_server_free(http_server_t *s);
 
 /* The answer: status, content type (NULL: application/json), body (copied). Once per request. */
 void http_respond(http_req_t *req, int status, const char *content_type, const char *body, size_t len);
+
+/* ---- streamed answers (Server-Sent Events) ---- */
+
+/* Starts an answer whose body comes in pieces (HTTP/1.1 chunked, or HTTP/2 frames), instead of
+ * http_respond. Then http_stream_write as the body grows, and http_stream_end once (which the
+ * owner must call, also after the client left: it frees the request then). */
+void http_stream_begin(http_req_t *req, int status, const char *content_type);
+/* false when the client has gone (stop writing, and end the stream). data is copied. */
+bool http_stream_write(http_req_t *req, const char *data, size_t len);
+void http_stream_end(http_req_t *req);
 
 /* ---- WebSocket ---- */
 
