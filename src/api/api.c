@@ -145,11 +145,18 @@ static const struct route {
     {"POST", "/api/v1/runs/{id}/messages", api_run_message},
     {"GET", "/api/v1/runs/{id}/agui", api_agui_watch},
     {"POST", "/api/v1/agui", api_agui_run},
+    {"GET", "/api/v1/runs/{id}/tasks/{task}", api_task_get},
+    {"GET", "/api/v1/runs/{id}/artifacts", api_artifacts_list},
+    {"GET", "/api/v1/runs/{id}/artifacts/{name}", api_artifact_get},
+    {"GET", "/api/v1/runs/{id}/artifacts/{name}/content", api_artifact_content},
+    {"GET", "/api/v1/runs/{id}/artifacts/{name}/diff", api_artifact_diff},
     {"GET", "/api/v1/approvals", api_approvals_list},
     {"GET", "/api/v1/approvals/{id}", api_approval_get},
     {"POST", "/api/v1/approvals/{id}/respond", api_approval_respond},
     {"GET", "/api/v1/workflows/templates", api_workflow_templates},
     {"POST", "/api/v1/workflows/validate", api_workflows_validate},
+    {"GET", "/api/v1/agents", api_agents_list},
+    {"GET", "/api/v1/providers", api_providers_list},
     {"GET", "/api/v1/openapi.json", api_openapi},
     {"GET", "/v1/models", api_v1_models},
     {"POST", "/v1/chat/completions", api_v1_chat},
@@ -184,6 +191,12 @@ static void api_ws_plain_get(http_req_t *req, api_t *a, char **params) {
     (void)a;
     (void)params;
     api_error(req, 426, "upgrade_required", "%s is a WebSocket: connect with a WebSocket client", API_WS_PATH);
+}
+
+void api_free(api_t *a) {
+    json_decref(a->task_agents);
+    json_decref(a->agent_maps);
+    a->task_agents = a->agent_maps = NULL;
 }
 
 static void simple(http_req_t *req, api_t *a, const char *path) {

@@ -2,10 +2,12 @@
  * call the host (engine) or read the store, and answer JSON. docs/api.md says what each route
  * answers.
  *
- * Promises: every answer is JSON; every error has DESIGN's shape {"error": {"code", "message"}}
- * with the right status (400 bad input, 404, 405 a known path with another method, 409 a state
- * conflict, 413, 422 an invalid workflow or inputs). A request that changes a run is answered
- * once the change is in the journal (committed), so what it answers is what a GET then reads. */
+ * Promises: every answer is JSON (but an artifact's bytes, with its own type, and diffs, as
+ * text); every error has DESIGN's shape {"error": {"code", "message"}} with the right status
+ * (400 bad input, 404, 405 a known path with another method, 409 a state conflict, 413, 422 an
+ * invalid workflow or inputs, 500 a damaged artifact blob or an unreadable journal). A request
+ * that changes a run is answered once the change is in the journal (committed), so what it
+ * answers is what a GET then reads. */
 #ifndef BATON_API_API_H
 #define BATON_API_API_H
 
@@ -22,8 +24,9 @@ typedef struct api_agui_stream api_agui_stream_t;
 typedef struct api {
     store_t *store;
     host_t *host;           /* starts and steers runs; its router answers /status */
-    const agent_catalog_t *catalog; /* for validating workflows */
+    const agent_catalog_t *catalog; /* for validating workflows; GET /api/v1/agents lists it */
     const char *templates_dir;      /* the shipped workflows, or NULL */
+    const char *data_dir;   /* where artifacts' blobs are read from */
     http_server_t *server;  /* set once listening: connections in /status */
     double started_ms;      /* wall clock, for uptime_s */
     api_waiting_t *waiting; /* answers waiting for the journal */
@@ -31,6 +34,8 @@ typedef struct api {
     api_gateway_call_t *gateway_calls; /* /v1 model calls in flight */
     api_agui_stream_t *agui;           /* AG-UI event streams open */
     json_t *agui_threads;              /* {AG-UI threadId: run id}, threads started here */
+    json_t *task_agents;    /* {run_id: {task_id: agent id}}: a run's workflow never changes */
+    json_t *agent_maps;     /* the distinct maps of task_agents, which share them */
 } api_t;
 
 /* The server's handler; req->server_ud is the api_t. */
@@ -55,6 +60,9 @@ const char *api_openapi_json(size_t *len);
 /* Answers what still waits with 503 (the server is stopping): changes waiting for the journal,
  * gateway calls in flight (cancelled); ends the AG-UI streams. */
 void api_stop(api_t *a);
+
+/* Releases what the api_t keeps between requests (caches), once the loop has run dry. */
+void api_free(api_t *a);
 
 /* A JSON error answer in DESIGN's shape. */
 void api_error(http_req_t *req, int status, const char *code, const char *fmt, ...)

@@ -45,8 +45,15 @@ void api_ws_publish(api_t *a, const char *run_id, uint64_t seq, int64_t ts, cons
 /* Route handlers: params are the path's {x} values, in order. */
 typedef void api_handler_fn(http_req_t *req, api_t *a, char **params);
 api_handler_fn api_runs_list, api_run_get, api_run_events, api_run_start, api_run_pause,
-    api_run_resume, api_run_cancel, api_run_retry, api_run_message, api_approvals_list, api_approval_get, api_approval_respond,
-    api_workflows_validate, api_workflow_templates, api_v1_models, api_v1_chat, api_v1_embeddings;
+    api_run_resume, api_run_cancel, api_run_retry, api_run_message, api_approvals_list, api_approval_get,
+    api_approval_respond, api_workflows_validate, api_workflow_templates, api_v1_models, api_v1_chat,
+    api_v1_embeddings, api_task_get, api_artifacts_list, api_artifact_get, api_artifact_content,
+    api_artifact_diff, api_agents_list, api_providers_list;
+
+/* {task id: agent id (or null)} of a run's tasks, from its journaled workflow (cached in
+ * a->task_agents); an empty object when the workflow cannot be read back. Borrowed: valid until
+ * the next call. */
+const json_t *api_task_agents(api_t *a, const char *run_id);
 
 /* A workflow named in a request (a template's name, a workflow's text, or a workflow object) as
  * text: *source (and *path, for a template; else NULL), caller frees both. false when it is

@@ -67,8 +67,6 @@ typedef struct cli_config {
  * the engine's daily options (the engine reads each workflow's own spending). */
 engine_daily_t cli_daily_limits(const cli_config_t *cfg, store_t *st);
 
-/* Local midnight today, in milliseconds since the epoch: where "today" starts for spending. */
-int64_t cli_today_start_ms(void);
 /* Deletes the runs past cfg's retention policy (journal, projections, their artifacts folder)
  * and the blobs no artifact references any more; appends the deleted run ids. 0 or -1 + *err. */
 int cli_retention_sweep(store_t *st, const char *data_dir, const cli_config_t *cfg,

@@ -5,8 +5,6 @@
  * recorded before anything is printed: a damaged blob is an error (exit 1) that names it and
  * says what to do, never output that looks valid. */
 #include "cli/cli.h"
-#include "store/blobs.h"
-#include "util/diff.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -16,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 static void usage(FILE *f) {
     fputs("usage: baton artifacts ls RUN_ID [--json] [--verify] [--data-dir DIR]\n"
@@ -45,32 +42,6 @@ static int parse_version(const char *opt, const char *s, long long *out) {
     return 0;
 }
 
-/* The verified bytes of one version (a row of store_artifact_versions). Artifacts written
- * before blobs existed are read from their file, checked against the same recorded hash. */
-static char *read_version(const char *data_dir, const char *run_id, const json_t *row,
-                          size_t *len, char **err) {
-    const char *sha = sget(row, "sha256"), *blob = sget(row, "blob"), *path = sget(row, "path");
-    long long bytes = iget(row, "bytes");
-    char *e = NULL, *data;
-    if (blob || !path) {
-        data = blob_read_verified(data_dir, sha, bytes, len, &e);
-    } else {
-        /* The journal kept the path as the run saw it (relative to its working directory);
-         * from elsewhere the file is still in this data dir's folder for the run. */
-        const char *base = strrchr(path, '/');
-        char *here = xasprintf("%s/artifacts/%s/%s", data_dir, run_id, base ? base + 1 : path);
-        data = blob_read_file_verified(access(path, F_OK) == 0 ? path : here, sha, bytes, data_dir,
-                                       len, &e);
-        free(here);
-    }
-    if (!data) {
-        *err = xasprintf("artifact %s v%lld of run %s: %s", sget(row, "name"), iget(row, "version"),
-                         run_id, e);
-        free(e);
-    }
-    return data;
-}
-
 static void format_time(char *buf, size_t len, long long ms) {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
@@ -94,7 +65,7 @@ static int artifacts_ls(store_t *st, const char *data_dir, const char *id, bool 
         json_array_foreach(rows, i, row) {
             char *err = NULL;
             size_t n;
-            char *data = read_version(data_dir, id, row, &n, &err);
+            char *data = store_artifact_read(data_dir, id, row, &n, &err);
             json_object_set_new(row, "ok", json_boolean(data != NULL));
             if (!data) {
                 bad++;
@@ -182,12 +153,11 @@ static json_t *versions_of(store_t *st, const char *id, const char *name) {
 
 static const json_t *version_row(const json_t *rows, const char *id, const char *name,
                                  long long v) {
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row) if (iget(row, "version") == v) return row;
-    fprintf(stderr, "baton artifacts: artifact '%s' of run %s has no version %lld (it has 1 to %lld)\n",
-            name, id, v, iget(json_array_get(rows, json_array_size(rows) - 1), "version"));
-    return NULL;
+    const json_t *row = store_artifact_version(rows, v);
+    if (!row)
+        fprintf(stderr, "baton artifacts: artifact '%s' of run %s has no version %lld (it has 1 to %lld)\n",
+                name, id, v, iget(store_artifact_version(rows, 0), "version"));
+    return row;
 }
 
 static int artifacts_cat(store_t *st, const char *data_dir, const char *id, const char *name,
@@ -196,11 +166,11 @@ static int artifacts_cat(store_t *st, const char *data_dir, const char *id, cons
     if (!rows) return EXIT_FAILED;
     int code = EXIT_FAILED;
     const json_t *row = version ? version_row(rows, id, name, version)
-                                : json_array_get(rows, json_array_size(rows) - 1);
+                                : store_artifact_version(rows, 0);
     char *err = NULL, *data = NULL;
     size_t n = 0;
     if (!row) goto out;
-    if (!(data = read_version(data_dir, id, row, &n, &err))) {
+    if (!(data = store_artifact_read(data_dir, id, row, &n, &err))) {
         fprintf(stderr, "baton artifacts: %s\n", err);
         goto out;
     }
@@ -221,11 +191,10 @@ static int artifacts_diff(store_t *st, const char *data_dir, const char *id, con
     json_t *rows = versions_of(st, id, name);
     if (!rows) return EXIT_FAILED;
     int code = EXIT_FAILED;
-    long long latest = iget(json_array_get(rows, json_array_size(rows) - 1), "version");
+    long long latest = iget(store_artifact_version(rows, 0), "version");
     if (!to) to = latest;
     if (!from) from = to - 1;
-    char *err = NULL, *a = NULL, *b = NULL;
-    size_t na = 0, nb = 0;
+    char *err = NULL;
     if (from < 1) {
         if (latest == 1)
             fprintf(stderr, "baton artifacts: artifact '%s' of run %s has one version only: "
@@ -237,19 +206,12 @@ static int artifacts_diff(store_t *st, const char *data_dir, const char *id, con
     }
     const json_t *ra = version_row(rows, id, name, from), *rb = ra ? version_row(rows, id, name, to) : NULL;
     if (!ra || !rb) goto out;
-    /* Both sides verified before a line is printed: a diff against damaged bytes would look
-     * like a real change. */
-    if (!(a = read_version(data_dir, id, ra, &na, &err)) ||
-        !(b = read_version(data_dir, id, rb, &nb, &err))) {
+    strbuf_t out = {0};
+    diff_result_t r;
+    if (store_artifact_diff(data_dir, id, ra, rb, &out, &r, &err) != 0) {
         fprintf(stderr, "baton artifacts: %s\n", err);
         goto out;
     }
-    char *la = xasprintf("%s@v%lld", name, from), *lb = xasprintf("%s@v%lld", name, to);
-    strbuf_t out = {0};
-    diff_result_t r;
-    diff_unified(a, na, b, nb, la, lb, NULL, &out, &r);
-    free(la);
-    free(lb);
     if (fwrite(sb_str(&out), 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
         fprintf(stderr, "baton artifacts: cannot write to stdout: %s\n", strerror(errno));
         sb_free(&out);
@@ -261,8 +223,6 @@ static int artifacts_diff(store_t *st, const char *data_dir, const char *id, con
                         "are shown as replaced whole\n");
     code = EXIT_OK;
 out:
-    free(a);
-    free(b);
     free(err);
     json_decref(rows);
     return code;

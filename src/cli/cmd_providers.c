@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "engine/engine.h"
 #include "llm/router.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <getopt.h>
@@ -21,7 +22,7 @@ static json_t *spend_today(const char *data_dir) {
     store_t *st = cli_open_existing_store(data_dir, &missing, &err);
     free(err);
     if (!st) return json_object();
-    json_t *rows = store_llm_spend_since(st, cli_today_start_ms());
+    json_t *rows = store_llm_spend_since(st, clock_today_start_ms());
     store_close(st);
     return rows ? rows : json_object();
 }

@@ -10,6 +10,7 @@
 #include "util/xalloc.h"
 
 #include <getopt.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,11 @@ int cmd_serve(int argc, char **argv) {
                         "proxy in front of it authenticates\n", host);
         return EXIT_USAGE;
     }
+    /* Blobs are hashed: artifacts written by runs, and checked when the API serves them. */
+    if (sodium_init() < 0) {
+        fprintf(stderr, "baton serve: libsodium failed to initialise\n");
+        return EXIT_FAILED;
+    }
     cli_config_t cfg;
     char *err = NULL;
     if (cli_load_config(config, &cfg, &err) != 0) {
@@ -162,8 +168,8 @@ int cmd_serve(int argc, char **argv) {
     cli_load_catalog(&catalog, NULL, &cat_diags); /* a broken catalog file shows in validation */
     diag_list_free(&cat_diags);
     char *templates = cli_templates_dir();
-    api_t api = {.catalog = &catalog, .templates_dir = templates, .started_ms = clock_now_ms_f(),
-                 .agui_threads = json_object()};
+    api_t api = {.catalog = &catalog, .templates_dir = templates, .data_dir = data_dir,
+                 .started_ms = clock_now_ms_f(), .agui_threads = json_object()};
     s.api = &api;
     api.store = cli_open_store(data_dir, STORE_DURABILITY_NORMAL, &err);
     if (api.store) {
@@ -207,6 +213,7 @@ int cmd_serve(int argc, char **argv) {
     uv_run(&s.loop, UV_RUN_DEFAULT);
     uv_loop_close(&s.loop);
     host_free(api.host);
+    api_free(&api);
     if (api.store) store_close(api.store);
     free(templates);
     json_decref(api.agui_threads);

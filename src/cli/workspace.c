@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "core/yaml_tree.h"
 #include "engine/tools.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
 
@@ -14,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 char *cli_read_file(const char *path, size_t max, size_t *len, char **err) {
@@ -145,17 +145,9 @@ static int parse_budgets(const json_t *root, const char *path, cli_config_t *cfg
     return 0;
 }
 
-int64_t cli_today_start_ms(void) {
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    return (int64_t)mktime(&tm) * 1000;
-}
-
 engine_daily_t cli_daily_limits(const cli_config_t *cfg, store_t *st) {
     engine_daily_t d = {.limit_usd = cfg->daily_usd, .workflow_limits = cfg->workflow_daily_usd,
-                        .since_ms = cli_today_start_ms()};
+                        .since_ms = clock_today_start_ms()};
     if (d.limit_usd > 0) d.spent_usd = store_spend_since(st, d.since_ms, NULL);
     return d;
 }

@@ -206,6 +206,15 @@ workflow_t *workflow_load(const char *text, size_t len, const char *file,
                           void *subflow_ud, diag_list_t *diags);
 void workflow_free(workflow_t *wf);
 
+/* journaled.c: the workflow a run started with, from its run.created event's data: the
+ * journaled `source` loaded with the journaled catalog `agents` (as the run saw them, not as the
+ * agents/ folder is today). NULL with diagnostics when it does not load (or has no source). */
+workflow_t *workflow_load_journaled(const json_t *created, wf_exists_fn subflow_exists,
+                                    void *subflow_ud, diag_list_t *diags);
+/* {task id: agent id} for every task: the agent an agent or human task names, null for tasks
+ * with none or several (consensus). New reference. */
+json_t *workflow_task_agents(const workflow_t *wf);
+
 /* Parses one agent definition file (YAML mapping with an `id` or the id given) into the catalog.
  * Returns 0, or -1 with diagnostics. */
 int catalog_add_yaml(agent_catalog_t *cat, const char *text, size_t len, const char *file,

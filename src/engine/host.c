@@ -12,8 +12,6 @@
 typedef struct hosted {
     engine_run_t *run;
     workflow_t *wf;
-    agent_catalog_t catalog;   /* a journaled run's own agents; unused (empty) otherwise */
-    bool own_catalog;
     char *dir;                 /* where its subflows are looked up */
     bool finished;             /* its terminal event was observed: let go at the next sweep */
     struct hosted *next;
@@ -40,7 +38,6 @@ static void on_call(void *ud, const llm_call_record_t *rec) { engine_record_call
 
 static void hosted_free(hosted_t *r) {
     workflow_free(r->wf);
-    if (r->own_catalog) catalog_free(&r->catalog);
     free(r->dir);
     free(r);
 }
@@ -172,65 +169,28 @@ engine_run_t *host_start(host_t *h, const char *text, size_t len, const char *fi
 
 /* ---- runs rebuilt from their journal ----------------------------------------------------- */
 
-typedef struct journaled {
-    char *source, *file;
-    json_t *agents;
-} journaled_t;
-
-static int read_created(void *ud, uint64_t seq, int64_t ts, const char *type, json_t *data) {
-    journaled_t *j = ud;
-    (void)seq;
-    (void)ts;
-    if (strcmp(type, "run.created")) return 1;
-    const char *src = json_string_value(json_object_get(data, "source"));
-    const char *file = json_string_value(json_object_get(data, "file"));
-    j->source = src ? xstrdup(src) : NULL;
-    j->file = file ? xstrdup(file) : NULL;
-    j->agents = json_incref(json_object_get(data, "agents"));
-    return 1;
-}
-
 /* The run's workflow exactly as it started: its journaled text, with its journaled agents. */
 static hosted_t *load_journaled(host_t *h, const char *run_id, char **err) {
-    journaled_t j = {0};
-    store_events(h->o.store, run_id, 0, read_created, &j);
-    hosted_t *r = NULL;
-    if (!j.source) {
-        *err = xasprintf("the journal of run %s has no workflow source", run_id);
-        goto out;
-    }
-    diag_list_t dl = {0};
-    agent_catalog_t cat = {0};
-    arena_init(&cat.arena, 0);
-    const char *id;
-    json_t *a;
-    json_object_foreach(j.agents, id, a) {
-        const char *text = json_string_value(json_object_get(a, "source"));
-        if (text)
-            catalog_add_yaml(&cat, text, strlen(text), json_string_value(json_object_get(a, "file")), &dl);
-    }
-    char *copy = xstrdup(j.file ? j.file : ".");
+    json_t *created = store_run_created(h->o.store, run_id);
+    const char *file = json_string_value(json_object_get(created, "file"));
+    char *copy = xstrdup(file ? file : ".");
     char *dir = xstrdup(dirname(copy));
     free(copy);
-    workflow_t *wf = dl.n ? NULL
-                          : workflow_load(j.source, strlen(j.source), j.file ? j.file : "<journal>",
-                                          &cat, host_subflow_exists, dir, &dl);
-    if (!wf) {
+    diag_list_t dl = {0};
+    workflow_t *wf = created ? workflow_load_journaled(created, host_subflow_exists, dir, &dl) : NULL;
+    hosted_t *r = NULL;
+    if (!created || !json_object_get(created, "source")) {
+        *err = xasprintf("the journal of run %s has no workflow source", run_id);
+    } else if (!wf) {
         diag_sort(&dl);
         *err = xasprintf("run %s: its journaled workflow no longer loads: %s", run_id,
                          dl.n ? dl.items[0].message : "?");
-        catalog_free(&cat);
     } else {
         r = hosted_add(h, wf, dir);
-        r->catalog = cat;
-        r->own_catalog = true;
     }
     free(dir);
     diag_list_free(&dl);
-out:
-    free(j.source);
-    free(j.file);
-    json_decref(j.agents);
+    json_decref(created);
     return r;
 }
 

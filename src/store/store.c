@@ -171,8 +171,8 @@ static json_t *column_value(sqlite3_stmt *s, int i) {
 
 /* Runs a query and returns its rows as objects; columns whose names end in a JSON marker
  * (inputs, outputs, request, response) are parsed. */
-static json_t *query_rows(store_t *st, const char *sql, const char *const *binds, int nbinds,
-                          int limit) {
+json_t *store_query_rows(store_t *st, const char *sql, const char *const *binds, int nbinds,
+                         int limit) {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) return NULL;
     for (int i = 0; i < nbinds; i++) store_bind_text(s, i + 1, binds[i]);
@@ -196,7 +196,7 @@ static json_t *query_rows(store_t *st, const char *sql, const char *const *binds
 
 json_t *store_run(store_t *st, const char *run_id) {
     const char *b[] = {run_id};
-    json_t *rows = query_rows(st, "SELECT * FROM runs WHERE id = ?", b, 1, 0);
+    json_t *rows = store_query_rows(st, "SELECT * FROM runs WHERE id = ?", b, 1, 0);
     json_t *row = json_incref(json_array_get(rows, 0));
     json_decref(rows);
     return row;
@@ -205,9 +205,9 @@ json_t *store_run(store_t *st, const char *run_id) {
 json_t *store_runs(store_t *st, const char *status, int limit) {
     const char *b[] = {status};
     return status
-        ? query_rows(st, "SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+        ? store_query_rows(st, "SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?",
                      b, 1, limit > 0 ? limit : -1)
-        : query_rows(st, "SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT ?", b, 0,
+        : store_query_rows(st, "SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT ?", b, 0,
                      limit > 0 ? limit : -1);
 }
 
@@ -238,12 +238,12 @@ json_t *store_runs_page(store_t *st, const store_runs_query_t *q) {
         b[n++] = q->after_id;
     }
     strcat(sql, " ORDER BY created_at DESC, id DESC LIMIT ?");
-    return query_rows(st, sql, b, n, q->limit > 0 ? q->limit : -1);
+    return store_query_rows(st, sql, b, n, q->limit > 0 ? q->limit : -1);
 }
 
 json_t *store_tasks(store_t *st, const char *run_id) {
     const char *b[] = {run_id};
-    json_t *rows = query_rows(st, "SELECT * FROM tasks WHERE run_id = ? ORDER BY position", b, 1, 0);
+    json_t *rows = store_query_rows(st, "SELECT * FROM tasks WHERE run_id = ? ORDER BY position", b, 1, 0);
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row) {
@@ -255,26 +255,26 @@ json_t *store_tasks(store_t *st, const char *run_id) {
 
 json_t *store_artifacts(store_t *st, const char *run_id) {
     const char *b[] = {run_id};
-    return query_rows(st, "SELECT * FROM artifacts WHERE run_id = ? ORDER BY created_at, name, version",
+    return store_query_rows(st, "SELECT * FROM artifacts WHERE run_id = ? ORDER BY created_at, name, version",
                       b, 1, 0);
 }
 
 json_t *store_approvals(store_t *st, const char *run_id, const char *status) {
     const char *b[] = {run_id, status};
     if (run_id && status)
-        return query_rows(st, "SELECT * FROM approvals WHERE run_id = ? AND status = ? "
+        return store_query_rows(st, "SELECT * FROM approvals WHERE run_id = ? AND status = ? "
                               "ORDER BY requested_at", b, 2, 0);
     if (run_id)
-        return query_rows(st, "SELECT * FROM approvals WHERE run_id = ? ORDER BY requested_at", b, 1, 0);
+        return store_query_rows(st, "SELECT * FROM approvals WHERE run_id = ? ORDER BY requested_at", b, 1, 0);
     b[0] = status;
-    return status ? query_rows(st, "SELECT * FROM approvals WHERE status = ? ORDER BY requested_at",
+    return status ? store_query_rows(st, "SELECT * FROM approvals WHERE status = ? ORDER BY requested_at",
                                b, 1, 0)
-                  : query_rows(st, "SELECT * FROM approvals ORDER BY requested_at", b, 0, 0);
+                  : store_query_rows(st, "SELECT * FROM approvals ORDER BY requested_at", b, 0, 0);
 }
 
 json_t *store_llm_usage(store_t *st, const char *run_id) {
     const char *b[] = {run_id};
-    json_t *rows = query_rows(st, "SELECT count(*) AS calls, "
+    json_t *rows = store_query_rows(st, "SELECT count(*) AS calls, "
                                   "coalesce(sum(status != 'ok'), 0) AS failed, "
                                   "coalesce(sum(input_tokens), 0) AS input_tokens, "
                                   "coalesce(sum(output_tokens), 0) AS output_tokens, "

@@ -12,6 +12,8 @@
 #ifndef BATON_STORE_STORE_H
 #define BATON_STORE_STORE_H
 
+#include "util/diff.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -79,6 +81,36 @@ int store_ping(store_t *st, char **err);
  * name): [{name, version, task_id, agent, path, blob, sha256, bytes, mime, created_at}]. blob is
  * null for artifacts written before blobs. New reference, or NULL on a database error. */
 json_t *store_artifact_versions(store_t *st, const char *run_id, const char *name);
+/* The row of `version` among one name's rows from store_artifact_versions (borrowed); version 0
+ * means the latest. NULL when there is no such version. */
+const json_t *store_artifact_version(const json_t *rows, long long version);
+/* The bytes of one version (a row of store_artifact_versions), read from its blob under
+ * data_dir (or, for artifacts written before blobs, its file) and checked against the size and
+ * SHA-256 the journal recorded: NUL-terminated (caller frees; *len excludes the NUL), or NULL
+ * with *err (caller frees) naming the artifact, the blob, what was expected and found, and what
+ * to do. Damaged bytes are never returned. Needs sodium_init(). */
+char *store_artifact_read(const char *data_dir, const char *run_id, const json_t *row,
+                          size_t *len, char **err);
+/* Appends the unified diff (util/diff.h) turning version `from` into version `to` (rows of one
+ * name) to out, labelled "NAME@vA" and "NAME@vB"; nothing when they are identical. Both sides
+ * are read as store_artifact_read reads them: 0, or -1 with *err when either is damaged (out
+ * untouched). */
+int store_artifact_diff(const char *data_dir, const char *run_id, const json_t *from,
+                        const json_t *to, strbuf_t *out, diff_result_t *result, char **err);
+
+/* task_query.c: the data of the run's run.created event (its workflow's source, agents,
+ * inputs), or NULL when it has none. New reference. */
+json_t *store_run_created(store_t *st, const char *run_id);
+/* A task's model calls (llm_calls rows), in journal order: [{seq, attempt, candidate, status,
+ * error, input_tokens, output_tokens, cached_tokens, cost_usd, cached (true: the response cache
+ * or a recording answered), reference_cost_usd, first_token_ms, total_ms, created_at}]. New
+ * reference, or NULL on a database error. */
+json_t *store_task_calls(store_t *st, const char *run_id, const char *task_id);
+/* Every task of every run that has started (attempts > 0), with its run's status and its model
+ * calls added up: [{run_id, task_id, status, run_status, started_at, finished_at, cost_usd,
+ * calls, failed_calls, input_tokens, output_tokens, call_ms}], by run. New reference, or NULL
+ * on a database error. */
+json_t *store_task_activity(store_t *st);
 
 /* Calls fn for each event of a run with seq > after, in order. Stops early when fn returns
  * non-zero and returns that value; 0 when all were visited; -1 on a database error. */

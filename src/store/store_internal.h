@@ -46,6 +46,12 @@ void store_batch_clear(store_batch_t *b);
 /* Updates the projection tables for one event (inside the caller's transaction). */
 int projection_apply(store_t *st, const store_event_rec_t *ev);
 
+/* Runs a read and returns its rows as objects (NULL when it cannot be prepared); the columns
+ * inputs, outputs, request and response are parsed as JSON. binds are text (NULL: SQL NULL);
+ * limit > 0 binds one more parameter after them. */
+json_t *store_query_rows(store_t *st, const char *sql, const char *const *binds, int nbinds,
+                         int limit);
+
 /* Binds helpers that map a NULL pointer to SQL NULL. */
 void store_bind_text(sqlite3_stmt *s, int i, const char *v);
 

@@ -8,5 +8,8 @@
 int64_t clock_now_ms(void);
 /* The same with a fraction (for durations under a millisecond in logs). */
 double clock_now_ms_f(void);
+/* Local midnight of today, in milliseconds since the epoch: where "today" starts for daily
+ * limits and spend reports. */
+int64_t clock_today_start_ms(void);
 
 #endif
