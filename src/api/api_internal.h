@@ -21,6 +21,14 @@ json_t *api_body_object(http_req_t *req, const char *const *allowed);
 
 /* 422 invalid_workflow with every located error in details (sorted). */
 void api_invalid_workflow(http_req_t *req, diag_list_t *dl);
+/* The body loaded as a workflow, as POST /api/v1/workflows/validate checks it (the caller frees
+ * it); NULL with the answer sent: 400 for no body, 422 with every located error. */
+workflow_t *api_load_body_workflow(http_req_t *req, api_t *a);
+/* The text of the stored workflow a run body names ({workflow_id, version?}: the latest version
+ * when version is left out), with the id (*wf_id, caller frees) and version the run pins; NULL
+ * with the answer sent (400 for a field of the wrong type, 404, 503, 500). Caller frees. */
+char *api_stored_workflow_text(http_req_t *req, api_t *a, const json_t *body, size_t *len,
+                               char **wf_id, int64_t *version);
 
 /* An approval's id for the API: "<run_id>.<task_id>" (run ids have no dot), set on its row. */
 void api_approval_id(json_t *row);
@@ -44,7 +52,9 @@ void api_ws_publish(api_t *a, const char *run_id, uint64_t seq, int64_t ts, cons
 typedef void api_handler_fn(http_req_t *req, api_t *a, char **params);
 api_handler_fn api_runs_list, api_run_get, api_run_events, api_run_start, api_run_pause,
     api_run_resume, api_run_cancel, api_approvals_list, api_approval_get, api_approval_respond,
-    api_workflows_validate, api_workflow_templates, api_v1_models, api_v1_chat, api_v1_embeddings;
+    api_workflows_validate, api_workflow_templates, api_workflows_list, api_workflow_create,
+    api_workflow_get, api_workflow_version, api_workflow_update, api_workflow_delete,
+    api_v1_models, api_v1_chat, api_v1_embeddings;
 
 /* Cancels the gateway's calls in flight and answers them 503. */
 void api_gateway_stop(api_t *a);
