@@ -108,7 +108,7 @@ static double run_scenario(const char *name, char *yaml, int n, bool chain) {
     engine_t *e = engine_new(&o);
     json_t *inputs = json_object();
     double t0 = now_us();
-    engine_run_t *run = engine_start(e, wf, yaml, name, inputs, &err);
+    engine_run_t *run = engine_start(e, wf, yaml, name, NULL, inputs, &err);
     uv_run(&loop, UV_RUN_DEFAULT);
     double total_us = now_us() - t0;
     if (state_run_status(engine_run_state(run)) != RS_COMPLETED || obs.n_done != (size_t)n) {

@@ -424,7 +424,8 @@ void api_agui_run(http_req_t *req, api_t *a, char **params) {
     }
     workflow_free(probe);
     diag_list_free(&dl);
-    run = host_start(a->host, source, len, path ? path : "workflow.yaml", path ? a->templates_dir : NULL, inputs, &dl, &err);
+    run = host_start(a->host, source, len, path ? path : "workflow.yaml", path ? a->templates_dir : NULL, NULL,
+                     inputs, &dl, &err);
     if (!run && dl.n) api_invalid_workflow(req, &dl);
     else if (!run) api_error(req, 422, "invalid_inputs", "%s", err ? err : "the run could not start");
     else {

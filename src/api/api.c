@@ -153,10 +153,16 @@ static const struct route {
     {"GET", "/api/v1/approvals", api_approvals_list},
     {"GET", "/api/v1/approvals/{id}", api_approval_get},
     {"POST", "/api/v1/approvals/{id}/respond", api_approval_respond},
+    {"GET", "/api/v1/workflows", api_workflows_list},
+    {"POST", "/api/v1/workflows", api_workflow_create},
     {"GET", "/api/v1/workflows/templates", api_workflow_templates},
     {"POST", "/api/v1/workflows/validate", api_workflows_validate},
     {"GET", "/api/v1/agents", api_agents_list},
     {"GET", "/api/v1/providers", api_providers_list},
+    {"GET", "/api/v1/workflows/{id}", api_workflow_get},
+    {"PUT", "/api/v1/workflows/{id}", api_workflow_update},
+    {"DELETE", "/api/v1/workflows/{id}", api_workflow_delete},
+    {"GET", "/api/v1/workflows/{id}/versions/{n}", api_workflow_version},
     {"GET", "/api/v1/openapi.json", api_openapi},
     {"GET", "/v1/models", api_v1_models},
     {"POST", "/v1/chat/completions", api_v1_chat},
@@ -205,22 +211,44 @@ static void simple(http_req_t *req, api_t *a, const char *path) {
     else status(req, a);
 }
 
+/* How many "{x}" segments a pattern has. Of the patterns a path fits, those with the fewest
+ * are the path's: a literal segment beats a parameter, so /api/v1/workflows/templates is never
+ * taken for a workflow's id, and DELETE on it is a 405, not a 404 for "no workflow 'templates'". */
+static int params_in(const char *pattern) {
+    int n = 0;
+    for (; *pattern; pattern++) n += *pattern == '{';
+    return n;
+}
+
+/* Whether routes[i] fits path (its parameters, if any, into params: the caller frees them). */
+static bool fits(size_t i, const char *path, char **params) {
+    return route_match(routes[i].path, path, params, 2);
+}
+
 void api_handle(http_req_t *req) {
     api_t *a = req->server_ud;
-    bool path_known = false;
+    int fewest = -1;
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
         char *params[2] = {0};
-        if (!route_match(routes[i].path, req->path, params, 2)) continue;
-        bool same = !strcmp(routes[i].method, req->method);
-        path_known = true;
-        if (same) {
-            if (routes[i].fn) routes[i].fn(req, a, params);
-            else simple(req, a, routes[i].path);
-        }
+        if (!fits(i, req->path, params)) continue;
+        if (fewest < 0 || params_in(routes[i].path) < fewest) fewest = params_in(routes[i].path);
         free(params[0]);
         free(params[1]);
-        if (same) return;
     }
-    if (path_known) api_error(req, 405, "method_not_allowed", "%s is not allowed on %s", req->method, req->path);
-    else api_error(req, 404, "not_found", "no route %s %.200s", req->method, req->path);
+    if (fewest < 0) {
+        api_error(req, 404, "not_found", "no route %s %.200s", req->method, req->path);
+        return;
+    }
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
+        char *params[2] = {0};
+        if (params_in(routes[i].path) != fewest || strcmp(routes[i].method, req->method) ||
+            !fits(i, req->path, params))
+            continue;
+        if (routes[i].fn) routes[i].fn(req, a, params);
+        else simple(req, a, routes[i].path);
+        free(params[0]);
+        free(params[1]);
+        return;
+    }
+    api_error(req, 405, "method_not_allowed", "%s is not allowed on %s", req->method, req->path);
 }

@@ -21,6 +21,14 @@ json_t *api_body_object(http_req_t *req, const char *const *allowed);
 
 /* 422 invalid_workflow with every located error in details (sorted). */
 void api_invalid_workflow(http_req_t *req, diag_list_t *dl);
+/* The body loaded as a workflow, as POST /api/v1/workflows/validate checks it (the caller frees
+ * it); NULL with the answer sent: 400 for no body, 422 with every located error. */
+workflow_t *api_load_body_workflow(http_req_t *req, api_t *a);
+/* The text of the stored workflow a run body names ({workflow_id, version?}: the latest version
+ * when version is left out), with the id (*wf_id, caller frees) and version the run pins; NULL
+ * with the answer sent (400 for a field of the wrong type, 404, 503, 500). Caller frees. */
+char *api_stored_workflow_text(http_req_t *req, api_t *a, const json_t *body, size_t *len,
+                               char **wf_id, int64_t *version);
 
 /* An approval's id for the API: "<run_id>.<task_id>" (run ids have no dot), set on its row. */
 void api_approval_id(json_t *row);
@@ -48,7 +56,8 @@ api_handler_fn api_runs_list, api_run_get, api_run_events, api_run_start, api_ru
     api_run_resume, api_run_cancel, api_run_retry, api_run_message, api_approvals_list, api_approval_get,
     api_approval_respond, api_workflows_validate, api_workflow_templates, api_v1_models, api_v1_chat,
     api_v1_embeddings, api_task_get, api_artifacts_list, api_artifact_get, api_artifact_content,
-    api_artifact_diff, api_agents_list, api_providers_list;
+    api_artifact_diff, api_agents_list, api_providers_list, api_workflows_list, api_workflow_create,
+    api_workflow_get, api_workflow_version, api_workflow_update, api_workflow_delete;
 
 /* {task id: agent id (or null)} of a run's tasks, from its journaled workflow (cached in
  * a->task_agents); an empty object when the workflow cannot be read back. Borrowed: valid until

@@ -149,42 +149,69 @@ void api_invalid_workflow(http_req_t *req, diag_list_t *dl) {
                                  "message", msg, "details", details));
 }
 
-/* POST /api/v1/runs {workflow, inputs}: `workflow` is a shipped template's name, a workflow's
- * text (YAML or JSON), or a workflow as a JSON object. 201 with the run once it is journaled. */
+/* The workflow text a run body names: a template's (with its *path), the text or object given,
+ * or a stored workflow's version (with *wf_id and *version). NULL with the answer sent. */
+static char *run_text(http_req_t *req, api_t *a, const json_t *body, size_t *len, char **path,
+                      char **wf_id, int64_t *version) {
+    const json_t *wf = json_object_get(body, "workflow");
+    if (json_object_get(body, "workflow_id")) {
+        if (wf) {
+            api_error(req, 400, "bad_request", "give workflow or workflow_id, not both");
+            return NULL;
+        }
+        return api_stored_workflow_text(req, a, body, len, wf_id, version);
+    }
+    if (json_object_get(body, "version")) {
+        api_error(req, 400, "bad_request", "version goes with workflow_id (a stored workflow)");
+        return NULL;
+    }
+    char *text = NULL;
+    api_workflow_text(a, wf, &text, len, path);
+    if (!text)
+        api_error(req, 400, "bad_request", "workflow is required: a template's name, a workflow's "
+                                           "text (YAML or JSON), or a workflow object; or "
+                                           "workflow_id, a stored workflow");
+    return text;
+}
+
+/* POST /api/v1/runs {workflow | workflow_id + version, inputs}: `workflow` is a shipped
+ * template's name, a workflow's text (YAML or JSON), or a workflow as a JSON object;
+ * `workflow_id` a stored workflow, whose version (the latest by default) the run is pinned to.
+ * 201 with the run once it is journaled. */
 void api_run_start(http_req_t *req, api_t *a, char **params) {
     (void)params;
-    static const char *const allowed[] = {"workflow", "inputs", NULL};
+    static const char *const allowed[] = {"workflow", "inputs", "workflow_id", "version", NULL};
     json_t *body = api_body_object(req, allowed);
     if (!body) return;
-    const json_t *wf = json_object_get(body, "workflow"), *inputs = json_object_get(body, "inputs");
+    const json_t *inputs = json_object_get(body, "inputs");
     if (inputs && !json_is_object(inputs)) {
         api_error(req, 400, "bad_request", "inputs must be an object {name: value}");
-        goto out;
+        json_decref(body);
+        return;
     }
-    char *text = NULL, *path = NULL;
+    char *path = NULL, *wf_id = NULL, *err = NULL;
+    engine_workflow_ref_t ref = {0};
     size_t len = 0;
-    if (!api_workflow_text(a, wf, &text, &len, &path)) {
-        api_error(req, 400, "bad_request", "workflow is required: a template's name, a workflow's "
-                                           "text (YAML or JSON), or a workflow object");
-        goto out;
-    }
+    char *text = run_text(req, a, body, &len, &path, &wf_id, &ref.version);
+    ref.id = wf_id;
     diag_list_t dl = {0};
-    char *err = NULL;
-    engine_run_t *run = host_start(a->host, text, len, path ? path : "workflow.yaml",
-                                   path ? a->templates_dir : NULL, inputs, &dl, &err);
+    engine_run_t *run = !text ? NULL
+                              : host_start(a->host, text, len, path ? path : "workflow.yaml",
+                                           path ? a->templates_dir : NULL, wf_id ? &ref : NULL,
+                                           inputs, &dl, &err);
     if (run) {
         const run_state_t *st = engine_run_state(run);
         api_wait(a, req, 201, WAIT_RUN, engine_run_id(run), NULL, st->seq);
     } else if (dl.n) {
         api_invalid_workflow(req, &dl);
-    } else {
+    } else if (text) {
         api_error(req, 422, "invalid_inputs", "%s", err ? err : "the run could not start");
     }
     diag_list_free(&dl);
     free(err);
     free(text);
     free(path);
-out:
+    free(wf_id);
     json_decref(body);
 }
 

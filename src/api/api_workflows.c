@@ -1,4 +1,5 @@
-/* api_workflows.c - workflows: validate, templates (see api.h). */
+/* api_workflows.c - workflows: validate, templates (see api.h); stored ones are in
+ * api_workflows_crud.c. */
 #include "api/api_internal.h"
 
 #include "util/fs.h"
@@ -11,26 +12,28 @@
 
 /* ---- workflows --------------------------------------------------------------------------------- */
 
+workflow_t *api_load_body_workflow(http_req_t *req, api_t *a) {
+    if (!req->body_len) {
+        api_error(req, 400, "bad_request", "the body must be a workflow (YAML or JSON)");
+        return NULL;
+    }
+    diag_list_t dl = {0};
+    workflow_t *wf = workflow_load(req->body, req->body_len, "workflow.yaml", a->catalog, NULL, NULL, &dl);
+    if (!wf) api_invalid_workflow(req, &dl);
+    diag_list_free(&dl);
+    return wf;
+}
+
 /* POST /api/v1/workflows/validate, the workflow's YAML (or JSON) as the body: 200 {valid, name,
  * tasks}, or 422 with every located error, as `baton validate --json` lists them. */
 void api_workflows_validate(http_req_t *req, api_t *a, char **params) {
     (void)params;
-    if (!req->body_len) {
-        api_error(req, 400, "bad_request", "the body must be a workflow (YAML or JSON)");
-        return;
-    }
-    diag_list_t dl = {0};
-    workflow_t *wf = workflow_load(req->body, req->body_len, "workflow.yaml", a->catalog, NULL, NULL, &dl);
-    if (wf) {
-        api_json(req, 200, json_pack("{s:b, s:o?, s:I}", "valid", 1, "name",
-                                        wf->name ? api_text(wf->name) : NULL, "tasks",
-                                        (json_int_t)wf->n_tasks));
-        workflow_free(wf);
-        diag_list_free(&dl);
-        return;
-    }
-    api_invalid_workflow(req, &dl);
-    diag_list_free(&dl);
+    workflow_t *wf = api_load_body_workflow(req, a);
+    if (!wf) return;
+    api_json(req, 200, json_pack("{s:b, s:o?, s:I}", "valid", 1, "name",
+                                 wf->name ? api_text(wf->name) : NULL, "tasks",
+                                 (json_int_t)wf->n_tasks));
+    workflow_free(wf);
 }
 
 

@@ -219,7 +219,7 @@ static int start_from_file(session_t *s, const char *path, const json_t *inputs)
     }
     char *copy = xstrdup(path);
     diag_list_t dl = {0};
-    s->run = host_start(s->host, source, len, path, dirname(copy), inputs, &dl, &err);
+    s->run = host_start(s->host, source, len, path, dirname(copy), NULL, inputs, &dl, &err);
     free(copy);
     free(source);
     if (dl.n) {

@@ -722,7 +722,8 @@ static void scope_fill(engine_run_t *run) {
 }
 
 engine_run_t *engine_start(engine_t *e, const workflow_t *wf, const char *source,
-                           const char *file, const json_t *inputs, char **err) {
+                           const char *file, const engine_workflow_ref_t *ref,
+                           const json_t *inputs, char **err) {
     json_t *resolved = inputs_resolve(wf, inputs, err);
     if (!resolved) return NULL;
     engine_run_t *run = run_new(e, wf);
@@ -739,9 +740,14 @@ engine_run_t *engine_start(engine_t *e, const workflow_t *wf, const char *source
             json_object_set_new(agents, a->id, json_pack("{s:s, s:s}", "file", a->file, "source",
                                                          a->source));
     }
-    run_emit(run, "run.created", json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:o, s:o}", "run_id", id,
-                                           "workflow", wf->name, "file", file, "source", source,
-                                           "inputs", resolved, "tasks", ids, "agents", agents));
+    json_t *created = json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:o, s:o}", "run_id", id, "workflow",
+                                wf->name, "file", file, "source", source, "inputs", resolved,
+                                "tasks", ids, "agents", agents);
+    if (ref && ref->id) {
+        json_object_set_new(created, "workflow_id", json_string(ref->id));
+        json_object_set_new(created, "workflow_version", json_integer((json_int_t)ref->version));
+    }
+    run_emit(run, "run.created", created);
     free(id);
     scope_fill(run);
     run_emit(run, "run.started", json_object());

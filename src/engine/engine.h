@@ -62,11 +62,20 @@ engine_t *engine_new(const engine_opts_t *opts);
 /* Cancels nothing: call engine_cancel first if runs must stop. Frees every run. */
 void engine_free(engine_t *e);
 
+/* The stored workflow version a run starts from (store.h, stored workflows): journaled in
+ * run.created as workflow_id and workflow_version, so the run names what it is pinned to. */
+typedef struct engine_workflow_ref {
+    const char *id;  /* "wf-..." */
+    int64_t version; /* 1, 2, ... */
+} engine_workflow_ref_t;
+
 /* Starts a run of wf (borrowed: it must outlive the run). `source` (the workflow text) and
- * `file` are journaled with the run so it can be resumed, inspected or forked later. inputs is
- * borrowed. Returns NULL with *err (caller frees) when the inputs do not fit the declaration. */
+ * `file` are journaled with the run so it can be resumed, inspected or forked later; so is
+ * `ref` (NULL: the workflow is no stored one). inputs is borrowed. Returns NULL with *err
+ * (caller frees) when the inputs do not fit the declaration. */
 engine_run_t *engine_start(engine_t *e, const workflow_t *wf, const char *source,
-                           const char *file, const json_t *inputs, char **err);
+                           const char *file, const engine_workflow_ref_t *ref,
+                           const json_t *inputs, char **err);
 
 /* Rebuilds a run from its journal and carries on: completed tasks stay completed, tasks that
  * were running are dispatched again with the same attempt number, retry timers and human waits

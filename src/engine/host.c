@@ -154,14 +154,14 @@ static void hosted_drop(host_t *h, hosted_t *r) {
 }
 
 engine_run_t *host_start(host_t *h, const char *text, size_t len, const char *file,
-                         const char *subflow_dir, const json_t *inputs, diag_list_t *dl,
-                         char **err) {
+                         const char *subflow_dir, const engine_workflow_ref_t *ref,
+                         const json_t *inputs, diag_list_t *dl, char **err) {
     workflow_t *wf = workflow_load(text, len, file, h->o.catalog, host_subflow_exists,
                                    (void *)subflow_dir, dl);
     if (!wf) return NULL;
     hosted_t *r = hosted_add(h, wf, subflow_dir);
     char *source = xstrndup(text, len);
-    engine_run_t *run = r->run = engine_start(h->engine, wf, source, file, inputs, err);
+    engine_run_t *run = r->run = engine_start(h->engine, wf, source, file, ref, inputs, err);
     free(source);
     if (!run) hosted_drop(h, r);
     return run;

@@ -55,11 +55,12 @@ router_t *host_router(host_t *h);
 recall_t *host_recall(host_t *h);
 
 /* Starts a run of the workflow in text (`file` names it in messages and the journal;
- * subflow_dir, or NULL, is where its subflows are looked up). NULL when the workflow is
- * invalid (located errors in *dl) or the inputs do not fit it (*err, caller frees). */
+ * subflow_dir, or NULL, is where its subflows are looked up; ref, or NULL, the stored workflow
+ * version the text is, journaled with the run). NULL when the workflow is invalid (located
+ * errors in *dl) or the inputs do not fit it (*err, caller frees). */
 engine_run_t *host_start(host_t *h, const char *text, size_t len, const char *file,
-                         const char *subflow_dir, const json_t *inputs, diag_list_t *dl,
-                         char **err);
+                         const char *subflow_dir, const engine_workflow_ref_t *ref,
+                         const json_t *inputs, diag_list_t *dl, char **err);
 
 /* The run with this id or unique prefix, in memory or rebuilt from its journal; NULL with *err
  * and *missing (no such run, as opposed to a journal that cannot be replayed). */

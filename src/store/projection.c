@@ -32,6 +32,11 @@ static int run_created(store_t *st, const store_event_rec_t *e) {
     sqlite3_bind_int64(s, 5, e->ts_ms);
     sqlite3_bind_int64(s, 6, (sqlite3_int64)json_array_size(tasks));
     store_bind_text(s, 7, str(d, "parent_run_id"));
+    /* The stored workflow it started from (engine_workflow_ref_t), when it did. */
+    store_bind_text(s, 8, str(d, "workflow_id"));
+    const json_t *version = json_object_get(d, "workflow_version");
+    if (json_is_integer(version)) sqlite3_bind_int64(s, 9, json_integer_value(version));
+    else sqlite3_bind_null(s, 9);
     int rc = step(s);
     free(inputs);
     size_t i;

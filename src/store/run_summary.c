@@ -53,6 +53,12 @@ json_t *store_run_summary(store_t *st, const char *run_id) {
     if (usage) json_object_set_new(out, "llm", usage);
     json_object_set(out, "created_at", json_object_get(run, "created_at"));
     json_object_set(out, "finished_at", json_object_get(run, "finished_at"));
+    /* Only for a run started from a stored workflow: the version it is pinned to. */
+    const json_t *wf_id = json_object_get(run, "workflow_id");
+    if (json_is_string(wf_id)) {
+        json_object_set(out, "workflow_id", (json_t *)wf_id);
+        json_object_set(out, "workflow_version", json_object_get(run, "workflow_version"));
+    }
     json_decref(run);
     return out;
 }

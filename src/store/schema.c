@@ -51,6 +51,20 @@ static const char *const migrations[] = {
     "CREATE INDEX IF NOT EXISTS llm_cache_created ON llm_cache(created_at);",
     /* 5: spend since a time (daily limits, `providers ls`) without a scan of every call */
     "CREATE INDEX llm_calls_created ON llm_calls(created_at);",
+    /* 6: stored, versioned workflows (store/workflows.c), and the runs that started from one.
+     * Definitions, not projections: no event writes them and a rebuild leaves them alone. A
+     * version is never changed: a change is a new row. */
+    "CREATE TABLE workflows ("
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL, deleted_at INTEGER) WITHOUT ROWID;"
+    "CREATE TABLE workflow_versions ("
+    "  workflow_id TEXT NOT NULL REFERENCES workflows(id),"
+    "  version INTEGER NOT NULL CHECK (version >= 1),"
+    "  source TEXT NOT NULL, format TEXT NOT NULL CHECK (format IN ('yaml', 'json')),"
+    "  sha256 TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (workflow_id, version)) WITHOUT ROWID;"
+    "ALTER TABLE runs ADD COLUMN workflow_id TEXT;"
+    "ALTER TABLE runs ADD COLUMN workflow_version INTEGER;",
 };
 
 int schema_latest(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -11,7 +11,8 @@
 static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_INSERT_EVENT] = "INSERT INTO events(run_id, seq, ts, type, data) VALUES (?,?,?,?,?)",
     [STMT_RUN_INSERT] = "INSERT INTO runs(id, workflow, file, status, inputs, created_at, "
-                        "tasks_total, parent_run_id) VALUES (?,?,?,'pending',?,?,?,?)",
+                        "tasks_total, parent_run_id, workflow_id, workflow_version) "
+                        "VALUES (?,?,?,'pending',?,?,?,?,?,?)",
     [STMT_RUN_STATUS] = "UPDATE runs SET status = ?, error = ? WHERE id = ?",
     [STMT_RUN_START] = "UPDATE runs SET status = 'running', started_at = ? WHERE id = ?",
     [STMT_RUN_FINISH] = "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE id = ?",
@@ -49,6 +50,8 @@ void store_bind_text(sqlite3_stmt *s, int i, const char *v) {
 
 store_t *store_open(const char *path, store_durability_t durability, char **err) {
     store_t *st = xcalloc(1, sizeof *st);
+    st->path = xstrdup(path);
+    st->durability = durability;
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         *err = xasprintf("cannot open database %s: %s", path,
                          st->db ? sqlite3_errmsg(st->db) : "out of memory");
@@ -101,7 +104,9 @@ void store_close(store_t *st) {
     store_batch_clear(&st->batch);
     free(st->batch.recs);
     for (int i = 0; i < STMT_COUNT; i++) sqlite3_finalize(st->stmt[i]);
+    store_workflows_close(st);
     sqlite3_close(st->db);
+    free(st->path);
     free(st);
 }
 

@@ -8,7 +8,8 @@
  * event and its projections in one transaction (group commit). Nothing is visible to readers, or
  * durable, before store_commit returns 0. The engine commits once per loop turn.
  *
- * A store_t is used from one thread at a time. */
+ * A store_t is used from one thread at a time. Stored workflows (below) are definitions kept
+ * beside the journal, in tables of their own. */
 #ifndef BATON_STORE_STORE_H
 #define BATON_STORE_STORE_H
 
@@ -18,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 typedef struct store store_t;
 
@@ -64,7 +65,8 @@ json_t *store_llm_spend_since(store_t *st, int64_t since_ms);
 double store_spend_since(store_t *st, int64_t since_ms, const char *workflow);
 /* run_summary.c: {run_id, workflow, status, cost_usd, error, tasks: {ID: {status, attempts,
  * outputs, error, cost_usd}}, artifacts: [{name, path, sha256, bytes, task, version}] (latest
- * version of each), llm, created_at, finished_at}. New reference, or NULL for an unknown run. */
+ * version of each), llm, created_at, finished_at}, and workflow_id and workflow_version for a
+ * run started from a stored workflow. New reference, or NULL for an unknown run. */
 json_t *store_run_summary(store_t *st, const char *run_id);
 /* The journal of model calls made outside any run (the OpenAI-compatible gateway's): llm.call
  * events only, so priced in llm_calls and counted by the daily limits, with no runs row and no
@@ -129,6 +131,53 @@ int store_fork(store_t *st, const char *parent, uint64_t at, const char *child,
 
 /* Deletes a run's journal and rows in one transaction (a fork that could not start). */
 int store_delete_run(store_t *st, const char *run_id, char **err);
+
+/* ---- stored workflows (workflows.c) ---------------------------------------------------------
+ * A stored workflow is an id ("wf-" + the millisecond clock in base 32 + 6 random characters, so
+ * ids sort by creation time) and its versions 1, 2, ...: each keeps the text exactly as given,
+ * its format and its SHA-256, and is never changed; every change is a new version. Deleting is
+ * soft: the workflow then reads as missing, its rows stay (runs journal their own source and do
+ * not need them).
+ *
+ * These are definitions, not journal events: they are written through a connection of the
+ * store's own, so they are safe while the journal writer thread runs (writer.h). The store keeps
+ * text and checks nothing: callers load the workflow (workflow_load) before they store it.
+ *
+ * Each returns 0, STORE_NOT_FOUND (no such workflow or version, or a deleted one), STORE_BUSY
+ * (the database stayed locked past the busy timeout: try again) or -1, with *err (caller frees)
+ * on anything but 0. */
+#define STORE_NOT_FOUND (-2)
+#define STORE_BUSY (-3)
+
+typedef enum { STORE_WF_YAML, STORE_WF_JSON } store_wf_format_t;
+
+typedef struct store_wf_source {
+    const char *name;          /* the workflow's `name` */
+    const char *text;          /* len bytes, stored as they are */
+    size_t len;
+    store_wf_format_t format;
+} store_wf_source_t;
+
+/* Stores a new workflow whose version 1 is src: *id (caller frees). */
+int store_workflow_create(store_t *st, const store_wf_source_t *src, char **id, char **err);
+/* Adds src as the next version of workflow id, unless it is byte for byte the latest version:
+ * then nothing changes. *version: the latest version after the call; *changed: whether one was
+ * added. */
+int store_workflow_update(store_t *st, const char *id, const store_wf_source_t *src,
+                          int64_t *version, bool *changed, char **err);
+/* Soft-deletes workflow id. */
+int store_workflow_delete(store_t *st, const char *id, char **err);
+/* Workflow id: {id, name, version (the latest), format, sha256, created_at, updated_at,
+ * versions: [{version, format, sha256, created_at}] (oldest first)}, with the latest version's
+ * `source` when with_source. *out: new reference. */
+int store_workflow_get(store_t *st, const char *id, bool with_source, json_t **out, char **err);
+/* One version (0: the latest): {workflow_id, version, format, sha256, created_at, source}.
+ * *out: new reference. */
+int store_workflow_version(store_t *st, const char *id, int64_t version, json_t **out, char **err);
+/* Up to `limit` workflows, newest first, after the workflow after_id (NULL: from the newest):
+ * [{id, name, version, created_at, updated_at}], deleted ones left out. New reference, or NULL
+ * with *err. */
+json_t *store_workflows_page(store_t *st, const char *after_id, int limit, char **err);
 
 /* Finds a run id by unique prefix. 0 and *full (caller frees); -2 with *err when no run has
  * it, -1 with *err when several do (or the database fails). */

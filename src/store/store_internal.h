@@ -36,7 +36,14 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[STMT_COUNT];
     store_batch_t batch;       /* what store_append queued since the last commit or submit */
+    char *path;                /* the database file, for the connections below */
+    store_durability_t durability;
+    sqlite3 *defs;             /* stored workflows' own connection, opened on first use
+                                * (workflows.c says why); NULL until then */
 };
+
+/* Closes the stored workflows' connection (workflows.c). */
+void store_workflows_close(store_t *st);
 
 /* Writes a batch and its projections in one transaction, on the calling thread. 0, or -1 with
  * *err (the batch is left as it was: nothing of it became visible). */

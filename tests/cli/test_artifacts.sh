@@ -149,7 +149,9 @@ if command -v sqlite3 >/dev/null; then
   expect_exit 3 "$BATON" run "$WF" --data-dir "$L"
   lid=$(grep -o 'r-[0-9a-z]*' "$WORK/out" | head -n1)
   sqlite3 "$L/baton.db" "UPDATE events SET data = json_remove(data, '\$.blob');
-    ALTER TABLE artifacts DROP COLUMN blob; DROP TABLE llm_calls; DROP TABLE llm_cache; PRAGMA user_version = 1;"
+    ALTER TABLE artifacts DROP COLUMN blob; DROP TABLE llm_calls; DROP TABLE llm_cache;
+    DROP TABLE workflow_versions; DROP TABLE workflows; ALTER TABLE runs DROP COLUMN workflow_id;
+    ALTER TABLE runs DROP COLUMN workflow_version; PRAGMA user_version = 1;"
   chmod -R u+w "$L/blobs" && rm -rf "$L/blobs"
   expect_exit 0 "$BATON" artifacts cat "$lid" notes.md --version 1 --data-dir "$L"
   expect_eq "$(sha256sum < "$WORK/out" | cut -d' ' -f1)" "$sha1" "legacy cat"

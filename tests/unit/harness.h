@@ -186,7 +186,7 @@ static inline void h_start_with(h_world_t *w, const json_t *inputs, llm_prices_t
     w->eng = engine_new(&o);
     char *err = NULL;
     json_t *in = inputs ? json_incref((json_t *)inputs) : json_object();
-    w->run = engine_start(w->eng, w->wf, "source", "test.yaml", in, &err);
+    w->run = engine_start(w->eng, w->wf, "source", "test.yaml", NULL, in, &err);
     json_decref(in);
     if (!w->run) fprintf(stderr, "engine_start: %s\n", err);
     assert_non_null(w->run);
