@@ -133,6 +133,7 @@ static const struct route {
 } routes[] = {
     {"GET", "/health", NULL},
     {"GET", "/ready", NULL},
+    {"GET", "/metrics", api_metrics},
     {"GET", "/api/v1/status", NULL},
     {"GET", "/api/v1/runs", api_runs_list},
     {"POST", "/api/v1/runs", api_run_start},

@@ -57,7 +57,7 @@ api_handler_fn api_runs_list, api_run_get, api_run_events, api_run_start, api_ru
     api_approval_respond, api_workflows_validate, api_workflow_templates, api_v1_models, api_v1_chat,
     api_v1_embeddings, api_task_get, api_artifacts_list, api_artifact_get, api_artifact_content,
     api_artifact_diff, api_agents_list, api_providers_list, api_workflows_list, api_workflow_create,
-    api_workflow_get, api_workflow_version, api_workflow_update, api_workflow_delete;
+    api_workflow_get, api_workflow_version, api_workflow_update, api_workflow_delete, api_metrics;
 
 /* {task id: agent id (or null)} of a run's tasks, from its journaled workflow (cached in
  * a->task_agents); an empty object when the workflow cannot be read back. Borrowed: valid until

@@ -56,6 +56,7 @@ static void req_free(req_impl_t *r) {
 /* One JSON line per answered request, built by hand: the only text from the client, the path,
  * is escaped byte by byte (anything not printable ASCII as \u00XX) and clipped at 512 bytes. */
 static void log_request(const req_impl_t *r) {
+    r->srv->answered[r->status >= 100 && r->status < 600 ? r->status / 100 : 0]++;
     strbuf_t path = {0};
     for (const char *p = r->path; *p && path.len < 512; p++) {
         unsigned char c = (unsigned char)*p;
@@ -388,6 +389,10 @@ int http_server_port(const http_server_t *s) { return s->port; }
 size_t http_server_connections(const http_server_t *s) { return s->live + s->ws_open; }
 
 size_t http_server_ws_connections(const http_server_t *s) { return s->ws_open; }
+
+uint64_t http_server_answered(const http_server_t *s, int status_class) {
+    return status_class >= 0 && status_class < 6 ? s->answered[status_class] : 0;
+}
 
 void http_server_stop(http_server_t *s) {
     if (!s) return;

@@ -74,6 +74,8 @@ int http_server_port(const http_server_t *s);
 /* Requests in flight (answered or not yet) and open WebSocket connections. */
 size_t http_server_connections(const http_server_t *s);
 size_t http_server_ws_connections(const http_server_t *s);
+/* Answers written so far with a status of this class (2 for 2xx, ... 5 for 5xx). */
+uint64_t http_server_answered(const http_server_t *s, int status_class);
 /* Stops listening and closes every connection (the loop then runs dry); http_server_free,
  * once it has, releases the rest. */
 void http_server_stop(http_server_t *s);

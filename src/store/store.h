@@ -60,6 +60,8 @@ json_t *store_approvals(store_t *st, const char *run_id, const char *status);
 json_t *store_llm_usage(store_t *st, const char *run_id);
 /* Model calls since a time, per candidate: {ID: {calls, failed, cost_usd}}. */
 json_t *store_llm_spend_since(store_t *st, int64_t since_ms);
+/* {status: runs} over every run. */
+json_t *store_run_counts(store_t *st);
 /* What every model call since a time cost, over all runs (workflow NULL) or the runs of one
  * workflow (by name). 0 on a database error. */
 double store_spend_since(store_t *st, int64_t since_ms, const char *workflow);
