@@ -57,6 +57,10 @@ void api_route_at(size_t i, const char **method, const char **path);
 /* The OpenAPI 3.1 document served at /api/v1/openapi.json (NUL-terminated). */
 const char *api_openapi_json(size_t *len);
 
+/* The host's streamed-text observer (ud: the api_t): task.delta to WebSocket clients. */
+void api_on_delta(void *ud, engine_run_t *run, const char *task, int attempt, const char *candidate,
+                  const char *piece);
+
 /* Answers what still waits with 503 (the server is stopping): changes waiting for the journal,
  * gateway calls in flight (cancelled); ends the AG-UI streams. */
 void api_stop(api_t *a);

@@ -97,3 +97,8 @@ void api_stop(api_t *a) {
         waiting_free(w);
     }
 }
+
+void api_on_delta(void *ud, engine_run_t *run, const char *task, int attempt, const char *candidate,
+                  const char *piece) {
+    api_ws_delta(ud, engine_run_id(run), task, attempt, candidate, piece);
+}

@@ -6,7 +6,8 @@
  * topic starts with a snapshot (the run as GET /api/v1/runs/{id} has it, and the seq of the
  * last event it includes) or, given "after", with the journal's events after that seq; a client
  * remembers the last seq it was sent per run topic, so an event that is both replayed from the
- * journal and then observed live is sent once. */
+ * journal and then observed live is sent once. task.delta (an answer's text as it streams in)
+ * goes to run:<id>, agents and * without a seq: it is not journaled, and never replayed. */
 #include "api/api_internal.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
@@ -222,6 +223,33 @@ void api_ws_publish(api_t *a, const char *run_id, uint64_t seq, int64_t ts, cons
         if (!made[pick]) {
             json_t *m = event_msg(topics[pick], run_id, seq, ts, type, data);
             char *text = json_dumps(m, JSON_COMPACT);
+            json_decref(m);
+            if (!text) continue;
+            made[pick] = ws_msg_new(text, strlen(text));
+            free(text);
+        }
+        ws_send(c->ws, made[pick]);
+    }
+    for (int k = 0; k < 3; k++) ws_msg_unref(made[k]);
+}
+
+void api_ws_delta(api_t *a, const char *run_id, const char *task, int attempt, const char *candidate,
+                  const char *piece) {
+    if (!a->clients) return;
+    char run_topic[128];
+    snprintf(run_topic, sizeof run_topic, "run:%s", run_id);
+    const char *topics[3] = {run_topic, "agents", "*"};
+    ws_msg_t *made[3] = {0};
+    int64_t now = clock_now_ms();
+    for (api_ws_client_t *c = a->clients; c; c = c->next) {
+        int pick = find_sub(c, run_topic) ? 0 : find_sub(c, "agents") ? 1 : find_sub(c, "*") ? 2 : -1;
+        if (pick < 0) continue;
+        if (!made[pick]) {
+            /* no seq: a delta is not journaled (the answer is, with task.completed) */
+            json_t *m = json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:i, s:s, s:o}}", "type", "task.delta", "topic",
+                                  topics[pick], "run_id", run_id, "ts", (json_int_t)now, "data", "task", task,
+                                  "attempt", attempt, "candidate", candidate ? candidate : "", "text", api_text(piece));
+            char *text = m ? json_dumps(m, JSON_COMPACT) : NULL;
             json_decref(m);
             if (!text) continue;
             made[pick] = ws_msg_new(text, strlen(text));

@@ -178,7 +178,7 @@ int cmd_serve(int argc, char **argv) {
                           .offline_prices = cfg.offline_prices,
                           .offline_fail_attempts = cfg.offline_fail_attempts,
                           .daily = cli_daily_limits(&cfg, api.store), .catalog = &catalog,
-                          .on_event = api_on_event, .on_event_ud = &api};
+                          .on_event = api_on_event, .on_delta = api_on_delta, .on_event_ud = &api};
         api.host = host_new(&ho, &err);
     }
     if (api.host) {

@@ -52,6 +52,11 @@ typedef struct engine_opts {
     const char *artifacts_dir;  /* <data-dir>/artifacts */
     engine_event_fn on_event;
     void *on_event_ud;
+    /* Optional (ud: on_event_ud): an agent's answer text as it streams in (not journaled: the
+     * answer is, with task.completed). Provisional: a candidate that fails or is rejected had
+     * its text shown. */
+    void (*on_delta)(void *ud, engine_run_t *run, const char *task, int attempt, const char *candidate,
+                     const char *piece);
     uint64_t seed;              /* seeds retry jitter; 0 picks one from the clock */
     engine_daily_t daily;       /* daily spending limits; zero: none */
     const json_t *tools_config; /* the configuration's `tools` section (engine/tools.h), or NULL;

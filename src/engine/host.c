@@ -71,6 +71,12 @@ static void on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, cons
     uv_timer_start(h->sweep, sweep_cb, 0, 0);
 }
 
+static void on_delta(void *ud, engine_run_t *run, const char *task, int attempt, const char *candidate,
+                     const char *piece) {
+    host_t *h = ud;
+    h->o.on_delta(h->o.on_event_ud, run, task, attempt, candidate, piece);
+}
+
 host_t *host_new(const host_opts_t *o, char **err) {
     host_t *h = xcalloc(1, sizeof *h);
     h->o = *o;
@@ -96,6 +102,7 @@ host_t *host_new(const host_opts_t *o, char **err) {
     engine_opts_t eo = {.loop = o->loop, .store = o->store, .provider = recall_provider(h->recall),
                         .prices = o->offline_prices, .prices_for = prices_for, .prices_ud = h->router,
                         .artifacts_dir = h->artifacts_dir, .on_event = on_event, .on_event_ud = h,
+                        .on_delta = o->on_delta ? on_delta : NULL,
                         .daily = o->daily, .tools_config = json_object_get(o->config, "tools")};
     h->engine = engine_new(&eo);
     recall_set_observer(h->recall, on_call, h->engine);

@@ -37,6 +37,9 @@ typedef struct host_opts {
     const agent_catalog_t *catalog;    /* borrowed for the host's life */
     engine_event_fn on_event;
     void *on_event_ud;
+    /* answer text as it streams in (engine_opts_t.on_delta; ud: on_event_ud), or NULL */
+    void (*on_delta)(void *ud, engine_run_t *run, const char *task, int attempt, const char *candidate,
+                     const char *piece);
     bool keep_finished;                /* keep finished runs in memory (a command that reports
                                         * on its run after it finished) */
 } host_opts_t;

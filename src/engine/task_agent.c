@@ -270,6 +270,8 @@ void task_arm_timeout(engine_run_t *run, uint32_t i) {
         task_timer_start(run, i, (uint64_t)(t->timeout_s * 1000.0), timeout_fire);
 }
 
+static void agent_text(void *ud, const char *candidate, const char *piece);
+
 void agent_dispatch(engine_run_t *run, uint32_t i) {
     const wf_task_t *t = &run->wf->tasks[i];
     task_exec_t *x = &run->exec[i];
@@ -312,6 +314,7 @@ void agent_dispatch(engine_run_t *run, uint32_t i) {
         .word_limit = a->word_limit, .max_tokens = a->max_tokens, .temperature = a->temperature,
         .accept = t->quality_threshold > 0 ? quality_accept : NULL, .accept_ud = x,
         .tools = tools, .transcript = x->transcript,
+        .on_text = run->eng->o.on_delta ? agent_text : NULL, .text_ud = x,
     };
     req.cost_capped = run_spend_room(run, &req.max_cost_usd);
     x->call = provider_call(run->eng->o.provider, &req, agent_done, x);
@@ -320,6 +323,14 @@ void agent_dispatch(engine_run_t *run, uint32_t i) {
     free(system);
     free(user);
     free(prompt_text);
+}
+
+/* Streamed text of the call in flight, for observers (engine_opts_t.on_delta). */
+static void agent_text(void *ud, const char *candidate, const char *piece) {
+    task_exec_t *x = ud;
+    engine_run_t *run = x->run;
+    const engine_opts_t *o = &run->eng->o;
+    o->on_delta(o->on_event_ud, run, run->wf->tasks[x->index].id, run->st.tasks[x->index].attempt, candidate, piece);
 }
 
 /* Parses and checks a JSON answer; NULL with a message in err when it does not fit. */

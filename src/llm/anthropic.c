@@ -181,7 +181,7 @@ static void take_event(llm_call_t *c, const char *event, const char *data) {
         const char *bt = json_string_value(json_object_get(block, "type"));
         if (bt && !strcmp(bt, "text")) {
             const char *t = json_string_value(json_object_get(block, "text"));
-            if (t) sb_puts(&c->text, t);
+            http_provider_text(&c->hc, &c->text, t);
         } else if (bt && !strcmp(bt, "tool_use")) {
             const char *name = json_string_value(json_object_get(block, "name"));
             json_t *input = json_object_get(block, "input");
@@ -202,7 +202,7 @@ static void take_event(llm_call_t *c, const char *event, const char *data) {
         const char *dt = json_string_value(json_object_get(delta, "type"));
         if (dt && !strcmp(dt, "text_delta")) {
             const char *t = json_string_value(json_object_get(delta, "text"));
-            if (t) sb_puts(&c->text, t);
+            http_provider_text(&c->hc, &c->text, t);
         } else if (dt && !strcmp(dt, "input_json_delta")) {
             const char *t = json_string_value(json_object_get(delta, "partial_json"));
             if (t && index == c->tool_index) sb_puts(&c->tool_json, t);
@@ -346,6 +346,7 @@ static llm_call_t *anthropic_call(llm_provider_t *base, const llm_request_t *req
     static const char *const extra[] = {"anthropic-version: " ANTHROPIC_VERSION, NULL};
     http_provider_start(p, &c->hc, c, release, done, ud, "/messages", extra, body, on_data,
                         on_done);
+    http_provider_watch(&c->hc, p, req);
     c->hc.answer[0] = &c->text;
     c->hc.answer[1] = &c->tool_json;
     return c;

@@ -474,7 +474,7 @@ static void take_chunk(llm_call_t *c, const char *data) {
     json_array_foreach(json_object_get(json_object_get(cand, "content"), "parts"), i, part) {
         if (json_is_true(json_object_get(part, "thought"))) continue; /* thought summaries */
         const char *t = json_string_value(json_object_get(part, "text"));
-        if (t) sb_puts(&c->text, t);
+        http_provider_text(&c->hc, &c->text, t);
         json_t *fc = json_object_get(part, "functionCall");
         if (json_is_object(fc) && json_array_size(c->calls) < LLM_TOOL_CALLS_MAX) {
             /* Whole in one part (Gemini does not split a call across chunks). */
@@ -588,6 +588,7 @@ static llm_call_t *gemini_call(llm_provider_t *base, const llm_request_t *req, l
     char *path = xasprintf("/models/%s:streamGenerateContent?alt=sse", model);
     http_provider_start(p, &c->hc, c, release, done, ud, path, NULL, build_body(req), on_data,
                         on_done);
+    http_provider_watch(&c->hc, p, req);
     c->hc.answer[0] = &c->text;
     free(path);
     free(model);

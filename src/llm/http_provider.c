@@ -167,3 +167,15 @@ void http_call_cancel(http_call_t *hc) {
         uv_close((uv_handle_t *)&hc->defer, deferred_closed);
     }
 }
+
+void http_provider_watch(http_call_t *hc, const http_provider_t *p, const llm_request_t *req) {
+    hc->on_text = req->on_text;
+    hc->text_ud = req->text_ud;
+    hc->candidate = p->name;
+}
+
+void http_provider_text(http_call_t *hc, strbuf_t *text, const char *piece) {
+    if (!piece || !*piece) return;
+    sb_puts(text, piece);
+    if (hc->on_text) hc->on_text(hc->text_ud, hc->candidate, piece);
+}

@@ -60,7 +60,16 @@ typedef struct http_call {
      * a cancelled call had received (provider->received). Set after http_provider_start. */
     const strbuf_t *answer[2];
     const llm_tool_asm_t *calls; /* tool calls streamed in fragments so far, or NULL */
+    /* who is told of streamed text (llm_request_t.on_text), set by http_provider_watch */
+    void (*on_text)(void *text_ud, const char *candidate, const char *piece);
+    void *text_ud;
+    const char *candidate;       /* the provider's name: lives as long as the provider */
 } http_call_t;
+
+/* Remembers the request's text observer for this call (after http_provider_start). */
+void http_provider_watch(http_call_t *hc, const http_provider_t *p, const llm_request_t *req);
+/* A piece of the answer's text arrived: appended to text, and told to the observer. */
+void http_provider_text(http_call_t *hc, strbuf_t *text, const char *piece);
 
 /* Starts a call: sets up hc for `owner` (freed by `release`, reporting to done(ud)) and POSTs
  * the JSON `body` (taken) to base_url + path with the JSON/SSE headers, the auth header and

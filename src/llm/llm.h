@@ -51,6 +51,12 @@ typedef struct llm_request {
      * it are skipped. */
     bool cost_capped;
     double max_cost_usd;
+    /* Optional: the answer's text as it streams in, piece by piece, on the loop thread, with the
+     * candidate ("provider/model") it comes from. Provisional: a candidate that then fails (the
+     * router moves on) or is rejected had its pieces shown too; the answer is what `done` gets.
+     * A cached answer or one without streaming arrives in one piece, or none. */
+    void (*on_text)(void *text_ud, const char *candidate, const char *piece);
+    void *text_ud;
     const json_t *tools;         /* tool definitions offered to the model, or NULL */
     const json_t *transcript;    /* earlier turns of this attempt (tool calls, results), or NULL */
     /* An embedding request when `texts` is set (llm/embed.h builds them): one vector per text,

@@ -23,6 +23,8 @@ struct llm_call {
     int rc;
     llm_done_fn done;
     void *ud;
+    void (*on_text)(void *text_ud, const char *candidate, const char *piece);
+    void *text_ud;
 };
 
 static void call_free(uv_handle_t *h) { free(h->data); }
@@ -36,6 +38,8 @@ static void call_fire(uv_timer_t *t) {
     if (c->rc == 0) {
         resp = xmalloc(sizeof *resp);
         *resp = c->resp;
+        /* The offline model has its answer at once: it "streams" it as one piece. */
+        if (c->on_text && resp->text && *resp->text) c->on_text(c->text_ud, "offline/offline-1", resp->text);
     } else {
         error = c->resp.text ? xstrdup(c->resp.text) : xstrdup("offline model failed");
         llm_response_free(&c->resp);
@@ -109,6 +113,8 @@ static llm_call_t *offline_call(llm_provider_t *base, const llm_request_t *req, 
     c->p = p;
     c->done = done;
     c->ud = ud;
+    c->on_text = req->on_text;
+    c->text_ud = req->text_ud;
     /* Generate now, while the request's borrowed pointers are valid; deliver later. */
     json_int_t fail = json_integer_value(json_object_get(p->fail_attempts, req->task_id));
     if (req->attempt <= fail) {

@@ -114,7 +114,7 @@ static void take_line(llm_call_t *c, const char *line, size_t len) {
     /* message.thinking (reasoning models) is not part of the answer */
     json_t *message = json_object_get(o, "message");
     const char *t = json_string_value(json_object_get(message, "content"));
-    if (t) sb_puts(&c->text, t);
+    http_provider_text(&c->hc, &c->text, t);
     /* Tool calls come whole (arguments an object), usually in one line before the last. */
     size_t k;
     json_t *tc;
@@ -236,6 +236,7 @@ static llm_call_t *ollama_call(llm_provider_t *base, const llm_request_t *req, l
     c->calls = json_array();
     http_provider_start(p, &c->hc, c, release, done, ud, "/api/chat", NULL, build_body(p, req),
                         on_data, on_done);
+    http_provider_watch(&c->hc, p, req);
     c->hc.answer[0] = &c->text;
     return c;
 }

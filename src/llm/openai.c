@@ -105,7 +105,7 @@ static void take_chunk(llm_call_t *c, const char *data) {
                                       : "error in stream");
     json_t *delta = json_object_get(json_array_get(json_object_get(chunk, "choices"), 0), "delta");
     const char *piece = json_string_value(json_object_get(delta, "content"));
-    if (piece) sb_puts(&c->text, piece);
+    http_provider_text(&c->hc, &c->text, piece);
     /* Tool calls come in fragments: the first of a call has its index, id and name, the rest
      * pieces of the arguments' JSON text under the same index. */
     size_t k;
@@ -219,6 +219,7 @@ static llm_call_t *openai_call(llm_provider_t *base, const llm_request_t *req, l
     json_t *body = build_body(p, req);
     http_provider_start(p, &c->hc, c, release, done, ud, "/chat/completions", NULL, body, on_data,
                         on_done);
+    http_provider_watch(&c->hc, p, req);
     c->hc.answer[0] = &c->text;
     c->hc.calls = &c->calls;
     return c;

@@ -22,6 +22,18 @@ serve --config "$WORK/baton.yaml"
 wf='{"name": "Guided", "agents": {"w": {"instructions": "Write a line.", "model": "fast"}, "r": {"instructions": "Review.", "model": "fast"}}, "tasks": [{"id": "a", "agent": "w"}, {"id": "b", "agent": "w", "depends_on": ["a"]}, {"id": "c", "agent": "r", "depends_on": ["b"]}]}'
 get POST /api/v1/runs -d "{\"workflow\": $wf}"
 run=$(json_get "$WORK/out" 'j.run_id')
+# meanwhile a WebSocket client keeps what streams: task.delta pieces from the provider's SSE
+(cd "$ROOT/tests/integration" && node --input-type=module -e '
+  import WebSocket from "ws";
+  const [url, run, out] = process.argv.slice(1);
+  const ws = new WebSocket(url.replace("http", "ws") + "/api/v1/ws");
+  const got = [];
+  ws.on("open", () => ws.send(JSON.stringify({op: "subscribe", topics: ["run:" + run], after: {["run:" + run]: 0}})));
+  ws.on("message", (m) => { const j = JSON.parse(m); got.push(j);
+    if (j.type === "run.completed") { import("node:fs").then(fs => { fs.writeFileSync(out, JSON.stringify(got)); ws.close(); }); } });
+  setTimeout(() => process.exit(1), 30000).unref();
+' "$API" "$run" "$WORK/ws.json") &
+ws_pid=$!
 
 get POST "/api/v1/runs/$run/messages" -d '{"text": "Use a table.", "task": "b", "from": "lead"}'
 expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.tasks.join() + " " + j.from')" "201 b lead" "a message for b"
@@ -53,6 +65,13 @@ ok
 ok
 [[ "$(said a)" != *"Guidance"* ]] || fail "a's request has guidance: $(said a)"
 ok
+wait $ws_pid || fail "the WebSocket client did not see the run complete"
+# the answers streamed as task.delta from the provider before each task.completed
+expect_eq "$(json_get "$WORK/ws.json" '(() => { const done = j.find(m => m.type === "task.completed" && m.data.task === "a");
+  const text = j.filter(m => m.type === "task.delta" && m.data.task === "a").map(m => m.data.text).join("");
+  const pieces = j.filter(m => m.type === "task.delta" && m.data.task === "a").length;
+  return (text === done.data.output) + " " + (pieces > 1) + " " + j.find(m => m.type === "task.delta").data.candidate; })()')" \
+  "true true paid/gpt-test" "deltas over the WebSocket add up to the answer"
 get GET "/api/v1/runs/$run/events"
 expect_eq "$(json_get "$WORK/out" 'j.items.filter(e => e.type == "run.message").map(e => e.data.text + ">" + e.data.tasks).join("|")')" \
   "Use a table.>b|Be kind.>c" "journaled"

@@ -71,8 +71,9 @@ const BIG = {
 const RUN_STATUSES = ['running', 'waiting_human', 'completed', 'failed', 'cancelled', 'paused'];
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 const RUN_END = new Set(['run.completed', 'run.failed', 'run.cancelled']);
-// Messages that are the server talking about the subscription, not journal events.
-const CONTROL = new Set(['subscribed', 'unsubscribed', 'error']);
+// Messages that are not journal events: the server talking about the subscription, and the
+// answer text streamed while a model call is in flight (task.delta, never journaled).
+const CONTROL = new Set(['subscribed', 'unsubscribed', 'error', 'task.delta']);
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
@@ -348,6 +349,27 @@ async function scenarioStream() {
     assert.deepEqual(client.bad, [], 'frames that are not JSON text');
     const off = client.msgs.filter((m) => m.topic !== topic() || (!CONTROL.has(m.type) && m.run_id !== run.run_id));
     assert.deepEqual(off.map((m) => clip(m, 120)), []);
+  });
+
+  await check('stream: task.delta streams each answer before its task.completed (text, candidate, no seq)', async () => {
+    need(events, 'reading the journal');
+    const msgs = client.msgs;
+    // tasks whose model call ran while subscribed (their task.started was streamed too)
+    const started = new Set(msgs.filter((m) => m.type === 'task.started').map((m) => m.data?.task));
+    const completed = msgs.filter((m) => m.type === 'task.completed' && m.data?.output && started.has(m.data.task));
+    assert.ok(completed.length > 3, `${completed.length} completed tasks streamed`);
+    for (const done of completed) {
+      const at = msgs.indexOf(done);
+      const text = msgs.slice(0, at)
+        .filter((m) => m.type === 'task.delta' && m.data?.task === done.data.task)
+        .map((m) => m.data.text).join('');
+      assert.ok(text.endsWith(done.data.output), `task ${done.data.task}: deltas ${clip(text, 80)} vs output ${clip(done.data.output, 80)}`);
+    }
+    const d = msgs.find((m) => m.type === 'task.delta');
+    assert.equal(d.topic, topic());
+    assert.equal(d.seq, undefined);
+    assert.equal(d.data.candidate, 'offline/offline-1');
+    assert.ok(Number.isInteger(d.data.attempt));
   });
 
   await check('stream: the snapshot agrees with the journal at its seq (architecture waiting iff requested by then)', async () => {
