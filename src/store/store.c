@@ -104,6 +104,10 @@ void store_close(store_t *st) {
     store_batch_clear(&st->batch);
     free(st->batch.recs);
     for (int i = 0; i < STMT_COUNT; i++) sqlite3_finalize(st->stmt[i]);
+    for (int i = 0; i < st->n_cached; i++) {
+        sqlite3_finalize(st->cached[i].s);
+        free(st->cached[i].sql);
+    }
     store_workflows_close(st);
     sqlite3_close(st->db);
     free(st->path);
@@ -174,12 +178,33 @@ static json_t *column_value(sqlite3_stmt *s, int i) {
     }
 }
 
+sqlite3_stmt *store_prepared(store_t *st, const char *sql, bool *kept) {
+    for (int i = 0; i < st->n_cached; i++)
+        if (!strcmp(st->cached[i].sql, sql)) return *kept = true, st->cached[i].s;
+    sqlite3_stmt *s;
+    *kept = st->n_cached < (int)(sizeof st->cached / sizeof *st->cached);
+    if (sqlite3_prepare_v3(st->db, sql, -1, *kept ? SQLITE_PREPARE_PERSISTENT : 0, &s, NULL) != SQLITE_OK)
+        return NULL;
+    if (*kept) st->cached[st->n_cached++] = (struct cached_stmt){xstrdup(sql), s};
+    return s;
+}
+
+void store_done(sqlite3_stmt *s, bool kept) {
+    if (!kept) {
+        sqlite3_finalize(s);
+        return;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
 /* Runs a query and returns its rows as objects; columns whose names end in a JSON marker
  * (inputs, outputs, request, response) are parsed. */
 json_t *store_query_rows(store_t *st, const char *sql, const char *const *binds, int nbinds,
                          int limit) {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) return NULL;
+    bool kept;
+    sqlite3_stmt *s = store_prepared(st, sql, &kept);
+    if (!s) return NULL;
     for (int i = 0; i < nbinds; i++) store_bind_text(s, i + 1, binds[i]);
     if (limit > 0) sqlite3_bind_int(s, nbinds + 1, limit);
     json_t *rows = json_array();
@@ -195,7 +220,7 @@ json_t *store_query_rows(store_t *st, const char *sql, const char *const *binds,
         }
         json_array_append_new(rows, row);
     }
-    sqlite3_finalize(s);
+    store_done(s, kept);
     return rows;
 }
 
