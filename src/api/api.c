@@ -201,6 +201,7 @@ static void api_ws_plain_get(http_req_t *req, api_t *a, char **params) {
 }
 
 void api_free(api_t *a) {
+    api_ws_free(a);
     json_decref(a->task_agents);
     json_decref(a->agent_maps);
     a->task_agents = a->agent_maps = NULL;

@@ -20,6 +20,7 @@ typedef struct api_waiting api_waiting_t;
 typedef struct api_ws_client api_ws_client_t;
 typedef struct api_gateway_call api_gateway_call_t;
 typedef struct api_agui_stream api_agui_stream_t;
+typedef struct api_ws_replay api_ws_replay_t;
 
 typedef struct api {
     store_t *store;
@@ -33,6 +34,7 @@ typedef struct api {
     api_ws_client_t *clients; /* WebSocket clients of /api/v1/ws */
     api_gateway_call_t *gateway_calls; /* /v1 model calls in flight */
     api_agui_stream_t *agui;           /* AG-UI event streams open */
+    api_ws_replay_t *replay;           /* the last run replayed to WebSocket clients (ws_hub.c) */
     json_t *agui_threads;              /* {AG-UI threadId: run id}, threads started here */
     json_t *task_agents;    /* {run_id: {task_id: agent id}}: a run's workflow never changes */
     json_t *agent_maps;     /* the distinct maps of task_agents, which share them */

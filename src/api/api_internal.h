@@ -50,6 +50,9 @@ void api_answer_now(api_t *a, http_req_t *req, int status, api_wait_kind_t kind,
 void api_ws_publish(api_t *a, const char *run_id, uint64_t seq, int64_t ts, const char *type,
                     const json_t *data);
 
+/* Frees the WebSocket replay cache. */
+void api_ws_free(api_t *a);
+
 /* Sends a piece of an answer's streamed text (task.delta, no seq) to the run's subscribers. */
 void api_ws_delta(api_t *a, const char *run_id, const char *task, int attempt, const char *candidate,
                   const char *piece);

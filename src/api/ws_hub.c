@@ -10,6 +10,7 @@
  * goes to run:<id>, agents and * without a seq: it is not journaled, and never replayed. */
 #include "api/api_internal.h"
 #include "util/clock.h"
+#include "util/strbuf.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -85,17 +86,57 @@ static json_t *event_msg(const char *topic, const char *run_id, uint64_t seq, in
                      "seq", (json_int_t)seq, "ts", (json_int_t)ts, "data", data);
 }
 
-typedef struct replay {
-    api_ws_client_t *c;
-    sub_t *sub;
-    const char *run_id;
-} replay_t;
+/* The last run replayed, as messages ready to send (index i: seq i + 1, topic run:<id>): a
+ * thousand clients resuming the same run share one copy of each message (make bench, Server:
+ * replay was parse, pack and dump per client). Extended from the journal when it grew. */
+struct api_ws_replay {
+    char *run_id;
+    ws_msg_t **msgs;
+    size_t n, cap;
+};
 
-static int replay_event(void *ud, uint64_t seq, int64_t ts, const char *type, json_t *data) {
-    replay_t *r = ud;
-    send_json(r->c, event_msg(r->sub->topic, r->run_id, seq, ts, type, data));
-    r->sub->last_seq = seq;
+static void replay_free(api_ws_replay_t *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->n; i++) ws_msg_unref(r->msgs[i]);
+    free(r->msgs);
+    free(r->run_id);
+    free(r);
+}
+
+void api_ws_free(api_t *a) {
+    replay_free(a->replay);
+    a->replay = NULL;
+}
+
+/* A replayed event as the journal stored it: its data is compact JSON text already, so the
+ * message is written around it (no parse). The other fields are a journal event type and an
+ * existing run's id and topic, which need no escaping. */
+static int cache_event(void *ud, uint64_t seq, int64_t ts, const char *type, const char *data, size_t len) {
+    api_ws_replay_t *r = ud;
+    if (seq != r->n + 1) return -1; /* journals are 1..n: anything else is not ours to cache */
+    strbuf_t sb = {0};
+    sb_printf(&sb, "{\"type\":\"%s\",\"topic\":\"run:%s\",\"run_id\":\"%s\",\"seq\":%llu,\"ts\":%lld,\"data\":",
+              type, r->run_id, r->run_id, (unsigned long long)seq, (long long)ts);
+    sb_append(&sb, data, len);
+    sb_putc(&sb, '}');
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 256;
+        r->msgs = xrealloc(r->msgs, r->cap * sizeof *r->msgs);
+    }
+    r->msgs[r->n++] = ws_msg_new(sb.buf, sb.len);
+    sb_free(&sb);
     return 0;
+}
+
+/* The replay of run_id, up to what the journal has committed now. */
+static api_ws_replay_t *replay_of(api_t *a, const char *run_id) {
+    if (a->replay && strcmp(a->replay->run_id, run_id)) api_ws_free(a);
+    if (!a->replay) {
+        a->replay = xcalloc(1, sizeof *a->replay);
+        a->replay->run_id = xstrdup(run_id);
+    }
+    store_events_raw(a->store, run_id, a->replay->n, cache_event, a->replay);
+    return a->replay;
 }
 
 static void subscribe_run(api_t *a, api_ws_client_t *c, const char *topic, const json_t *after) {
@@ -114,8 +155,9 @@ static void subscribe_run(api_t *a, api_ws_client_t *c, const char *topic, const
         sub->last_seq = (uint64_t)json_integer_value(after);
         send_json(c, json_pack("{s:s, s:s, s:I, s:I, s:n}", "type", "subscribed", "topic", topic,
                                "seq", (json_int_t)sub->last_seq, "ts", (json_int_t)clock_now_ms(), "data"));
-        replay_t r = {c, sub, run_id};
-        store_events(a->store, run_id, sub->last_seq, replay_event, &r);
+        api_ws_replay_t *r = replay_of(a, run_id);
+        for (size_t i = sub->last_seq; i < r->n; i++) ws_send(c->ws, r->msgs[i]);
+        if (r->n > sub->last_seq) sub->last_seq = r->n;
         return;
     }
     uint64_t seq;

@@ -378,7 +378,10 @@ double store_spend_since(store_t *st, int64_t since_ms, const char *workflow) {
     return spent;
 }
 
-int store_events(store_t *st, const char *run_id, uint64_t after, store_event_fn fn, void *ud) {
+/* The journal after `after`, row by row; each row to fn as parsed JSON (fn) or as its stored
+ * text (raw). */
+static int events_rows(store_t *st, const char *run_id, uint64_t after, store_event_fn fn,
+                       store_event_raw_fn raw, void *ud) {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db, "SELECT seq, ts, type, data FROM events WHERE run_id = ? "
                                    "AND seq > ? ORDER BY seq", -1, &s, NULL) != SQLITE_OK)
@@ -387,20 +390,35 @@ int store_events(store_t *st, const char *run_id, uint64_t after, store_event_fn
     sqlite3_bind_int64(s, 2, (sqlite3_int64)after);
     int rc = 0, step;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        json_error_t jerr;
-        json_t *data = json_loads((const char *)sqlite3_column_text(s, 3), JSON_DECODE_ANY, &jerr);
-        if (!data) {
-            rc = -1;
-            break;
+        uint64_t seq = (uint64_t)sqlite3_column_int64(s, 0);
+        int64_t ts = sqlite3_column_int64(s, 1);
+        const char *type = (const char *)sqlite3_column_text(s, 2);
+        const char *text = (const char *)sqlite3_column_text(s, 3);
+        if (raw) {
+            rc = raw(ud, seq, ts, type, text ? text : "null", (size_t)sqlite3_column_bytes(s, 3));
+        } else {
+            json_error_t jerr;
+            json_t *data = json_loads(text ? text : "", JSON_DECODE_ANY, &jerr);
+            if (!data) {
+                rc = -1;
+                break;
+            }
+            rc = fn(ud, seq, ts, type, data);
+            json_decref(data);
         }
-        rc = fn(ud, (uint64_t)sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
-                (const char *)sqlite3_column_text(s, 2), data);
-        json_decref(data);
         if (rc) break;
     }
     if (step != SQLITE_ROW && step != SQLITE_DONE) rc = -1;
     sqlite3_finalize(s);
     return rc;
+}
+
+int store_events(store_t *st, const char *run_id, uint64_t after, store_event_fn fn, void *ud) {
+    return events_rows(st, run_id, after, fn, NULL, ud);
+}
+
+int store_events_raw(store_t *st, const char *run_id, uint64_t after, store_event_raw_fn fn, void *ud) {
+    return events_rows(st, run_id, after, NULL, fn, ud);
 }
 
 int store_resolve_run(store_t *st, const char *prefix, char **full, char **err) {

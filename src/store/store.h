@@ -121,6 +121,11 @@ json_t *store_task_activity(store_t *st);
 typedef int (*store_event_fn)(void *ud, uint64_t seq, int64_t ts_ms, const char *type,
                               json_t *data);
 int store_events(store_t *st, const char *run_id, uint64_t after, store_event_fn fn, void *ud);
+/* The same with each event's data as the journal stores it (compact JSON text, not parsed: for
+ * readers that only pass it on, such as a WebSocket replay). */
+typedef int (*store_event_raw_fn)(void *ud, uint64_t seq, int64_t ts_ms, const char *type,
+                                  const char *data, size_t len);
+int store_events_raw(store_t *st, const char *run_id, uint64_t after, store_event_raw_fn fn, void *ud);
 
 /* Drops the queued events without writing them. */
 void store_discard(store_t *st);
