@@ -30,6 +30,7 @@
  *   | mode | clients | messages/client | total messages | seconds | messages/s | failed |
  *   connect s | server CPU % | client CPU % |
  * (server CPU from /proc/$SERVER_PID/stat when SERVER_PID is set; 100% = one core). */
+#include "bench_clock.h"
 #include <uv.h>
 
 #include <stdbool.h>
@@ -84,35 +85,6 @@ static struct {
 
 static char rbuf[256 * 1024]; /* one loop, one read at a time */
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static double cpu_self_s(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-/* utime + stime of another process, from /proc/PID/stat (fields 14 and 15); -1 if unknown. */
-static double cpu_of_pid_s(const char *pid) {
-    if (!pid || !*pid) return -1;
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%s/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')'); /* the command name may hold spaces */
-    unsigned long ut, st;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
 
 typedef struct wreq {
     uv_write_t req;

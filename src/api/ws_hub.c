@@ -243,15 +243,42 @@ static const char *topic_of(const char *type) {
     return NULL;
 }
 
+/* Sends c the message of one topic variant (slot), made once per event: a message's bytes
+ * differ only by its topic, so an event has at most three versions, shared by every client. */
+static void send_made(api_ws_client_t *c, ws_msg_t **slot, json_t *(*make)(const void *ctx, const char *topic),
+                      const void *ctx, const char *topic) {
+    if (!*slot) {
+        json_t *m = make(ctx, topic);
+        char *text = m ? json_dumps(m, JSON_COMPACT) : NULL;
+        json_decref(m);
+        if (!text) return;
+        *slot = ws_msg_new(text, strlen(text));
+        free(text);
+    }
+    ws_send(c->ws, *slot);
+}
+
+typedef struct event_ctx {
+    const char *run_id, *type;
+    uint64_t seq;
+    int64_t ts;
+    const json_t *data;
+} event_ctx_t;
+
+static json_t *make_event(const void *ctx, const char *topic) {
+    const event_ctx_t *e = ctx;
+    return event_msg(topic, e->run_id, e->seq, e->ts, e->type, e->data);
+}
+
 void api_ws_publish(api_t *a, const char *run_id, uint64_t seq, int64_t ts, const char *type,
                     const json_t *data) {
     if (!a->clients) return;
     char run_topic[128];
     snprintf(run_topic, sizeof run_topic, "run:%s", run_id);
     const char *general = topic_of(type);
-    /* The bytes differ only by topic: at most three versions per event, each made once. */
     const char *topics[3] = {run_topic, general, "*"};
     ws_msg_t *made[3] = {0};
+    event_ctx_t ctx = {run_id, type, seq, ts, data};
     for (api_ws_client_t *c = a->clients; c; c = c->next) {
         int pick = -1;
         sub_t *s = find_sub(c, run_topic);
@@ -261,18 +288,23 @@ void api_ws_publish(api_t *a, const char *run_id, uint64_t seq, int64_t ts, cons
             pick = 0;
         } else if (general && find_sub(c, general)) pick = 1;
         else if (find_sub(c, "*")) pick = 2;
-        if (pick < 0) continue;
-        if (!made[pick]) {
-            json_t *m = event_msg(topics[pick], run_id, seq, ts, type, data);
-            char *text = json_dumps(m, JSON_COMPACT);
-            json_decref(m);
-            if (!text) continue;
-            made[pick] = ws_msg_new(text, strlen(text));
-            free(text);
-        }
-        ws_send(c->ws, made[pick]);
+        if (pick >= 0) send_made(c, &made[pick], make_event, &ctx, topics[pick]);
     }
     for (int k = 0; k < 3; k++) ws_msg_unref(made[k]);
+}
+
+typedef struct delta_ctx {
+    const char *run_id, *task, *candidate, *piece;
+    int attempt;
+    int64_t ts;
+} delta_ctx_t;
+
+static json_t *make_delta(const void *ctx, const char *topic) {
+    const delta_ctx_t *d = ctx;
+    /* no seq: a delta is not journaled (the answer is, with task.completed) */
+    return json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:i, s:s, s:o}}", "type", "task.delta", "topic", topic,
+                     "run_id", d->run_id, "ts", (json_int_t)d->ts, "data", "task", d->task, "attempt",
+                     d->attempt, "candidate", d->candidate ? d->candidate : "", "text", api_text(d->piece));
 }
 
 void api_ws_delta(api_t *a, const char *run_id, const char *task, int attempt, const char *candidate,
@@ -282,22 +314,10 @@ void api_ws_delta(api_t *a, const char *run_id, const char *task, int attempt, c
     snprintf(run_topic, sizeof run_topic, "run:%s", run_id);
     const char *topics[3] = {run_topic, "agents", "*"};
     ws_msg_t *made[3] = {0};
-    int64_t now = clock_now_ms();
+    delta_ctx_t ctx = {run_id, task, candidate, piece, attempt, clock_now_ms()};
     for (api_ws_client_t *c = a->clients; c; c = c->next) {
         int pick = find_sub(c, run_topic) ? 0 : find_sub(c, "agents") ? 1 : find_sub(c, "*") ? 2 : -1;
-        if (pick < 0) continue;
-        if (!made[pick]) {
-            /* no seq: a delta is not journaled (the answer is, with task.completed) */
-            json_t *m = json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:i, s:s, s:o}}", "type", "task.delta", "topic",
-                                  topics[pick], "run_id", run_id, "ts", (json_int_t)now, "data", "task", task,
-                                  "attempt", attempt, "candidate", candidate ? candidate : "", "text", api_text(piece));
-            char *text = m ? json_dumps(m, JSON_COMPACT) : NULL;
-            json_decref(m);
-            if (!text) continue;
-            made[pick] = ws_msg_new(text, strlen(text));
-            free(text);
-        }
-        ws_send(c->ws, made[pick]);
+        if (pick >= 0) send_made(c, &made[pick], make_delta, &ctx, topics[pick]);
     }
     for (int k = 0; k < 3; k++) ws_msg_unref(made[k]);
 }

@@ -61,6 +61,19 @@ stop_serve() {
   ok
 }
 
+# until_status ID STATUS : polls GET /api/v1/runs/ID until it reports STATUS (10 s at most)
+until_status() {
+  for _ in $(seq 1 200); do
+    get GET "/api/v1/runs/$1"
+    [ "$(json_get "$WORK/out" 'j.status')" == "$2" ] && { ok; return 0; }
+    sleep 0.05
+  done
+  fail "run $1: expected status $2, got $(json_get "$WORK/out" 'j.status')"
+}
+# the last answer's status code, and its error code
+status_code() { cat "$WORK/status"; }
+err_code() { json_get "$WORK/out" 'j.error.code'; }
+
 # get METHOD PATH [curl args...]: status in $WORK/status, body in $WORK/out, headers in $WORK/hdr
 get() {
   local method=$1 path=$2; shift 2

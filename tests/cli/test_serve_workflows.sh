@@ -7,17 +7,6 @@
 # started again over the same data dir that still has them all.
 source "$(dirname "$0")/lib.sh" "$@"
 
-# until_status ID STATUS : polls GET /api/v1/runs/ID until it reports STATUS (10 s at most)
-until_status() {
-  for _ in $(seq 1 200); do
-    get GET "/api/v1/runs/$1"
-    [ "$(json_get "$WORK/out" 'j.status')" == "$2" ] && { ok; return 0; }
-    sleep 0.05
-  done
-  fail "run $1: expected status $2, got $(json_get "$WORK/out" 'j.status')"
-}
-status_code() { cat "$WORK/status"; }
-err_code() { json_get "$WORK/out" 'j.error.code'; }
 j() { json_get "$WORK/out" "$1"; }
 
 serve
