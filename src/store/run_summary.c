@@ -1,8 +1,57 @@
 /* run_summary.c - one run as `baton run --json`, `baton runs show --json` and the API's
  * GET /api/v1/runs/{id} report it, read from the projections so they agree by construction. */
 #include "store/store_internal.h"
+#include "util/clock.h"
 
 #include <string.h>
+
+static bool finished_status(const char *st) {
+    return st && (!strcmp(st, "completed") || !strcmp(st, "failed") || !strcmp(st, "skipped") ||
+                  !strcmp(st, "cancelled"));
+}
+
+/* How far the run is, from its tasks rows: {progress: {finished, total, percent}, current:
+ * [tasks running or waiting for a person], estimate: {cost_usd, finished_at}} where the
+ * estimate extrapolates from this run's own finished tasks (their mean cost and duration,
+ * counted once per task left, as if one ran at a time: an upper bound for a wide DAG), null
+ * before any task finished, and the actual figures once the run has. */
+static json_t *progress_of(const json_t *run, const json_t *rows) {
+    size_t total = json_array_size(rows), finished = 0, timed = 0, i;
+    double cost = 0, ms = 0;
+    json_t *current = json_array(), *row;
+    json_array_foreach(rows, i, row) {
+        const char *st = json_string_value(json_object_get(row, "status"));
+        if (finished_status(st)) {
+            finished++;
+            cost += json_number_value(json_object_get(row, "cost_usd"));
+            json_int_t s0 = json_integer_value(json_object_get(row, "started_at"));
+            json_int_t s1 = json_integer_value(json_object_get(row, "finished_at"));
+            if (s0 && s1 >= s0) {
+                ms += (double)(s1 - s0);
+                timed++;
+            }
+        } else if (st && (!strcmp(st, "running") || !strcmp(st, "retrying") || !strcmp(st, "waiting_human"))) {
+            json_array_append_new(current, json_pack("{s:O, s:s}", "task", json_object_get(row, "task_id"), "status", st));
+        }
+    }
+    const char *status = json_string_value(json_object_get(run, "status"));
+    bool over = finished_status(status);
+    double run_cost = json_number_value(json_object_get(run, "cost_usd"));
+    json_t *estimate;
+    if (over) {
+        estimate = json_pack("{s:f, s:O}", "cost_usd", run_cost, "finished_at", json_object_get(run, "finished_at"));
+    } else if (finished) {
+        size_t left = total - finished;
+        json_int_t now = (json_int_t)clock_now_ms();
+        estimate = json_pack("{s:f, s:I}", "cost_usd", run_cost + cost / (double)finished * (double)left,
+                             "finished_at", now + (json_int_t)(timed ? ms / (double)timed * (double)left : 0));
+    } else {
+        estimate = json_pack("{s:n, s:n}", "cost_usd", "finished_at");
+    }
+    return json_pack("{s:{s:I, s:I, s:f}, s:o, s:o}", "progress", "finished", (json_int_t)finished, "total",
+                     (json_int_t)total, "percent", total ? 100.0 * (double)finished / (double)total : 100.0,
+                     "current", current, "estimate", estimate);
+}
 
 json_t *store_run_summary(store_t *st, const char *run_id) {
     json_t *run = store_run(st, run_id);
@@ -11,6 +60,7 @@ json_t *store_run_summary(store_t *st, const char *run_id) {
     json_t *rows = store_tasks(st, run_id);
     size_t i;
     json_t *row;
+    json_t *progress = progress_of(run, rows);
     json_array_foreach(rows, i, row) {
         json_t *outputs = json_object_get(row, "outputs");
         json_object_set_new(tasks, json_string_value(json_object_get(row, "task_id")),
@@ -49,6 +99,8 @@ json_t *store_run_summary(store_t *st, const char *run_id) {
                             "cost_usd", json_object_get(run, "cost_usd"),
                             "error", json_object_get(run, "error"),
                             "tasks", tasks, "artifacts", arts);
+    json_object_update(out, progress);
+    json_decref(progress);
     json_t *usage = store_llm_usage(st, run_id);
     if (usage) json_object_set_new(out, "llm", usage);
     json_object_set(out, "created_at", json_object_get(run, "created_at"));

@@ -40,6 +40,8 @@ expect_eq "$(status_code) $(json_get "$WORK/out" 'j.status + " " + j.response.de
 get POST "/api/v1/approvals/$run.architecture/respond" -d '{"decision": "approve"}'
 expect_eq "$(status_code) $(err_code)" "409 conflict" "answered twice"
 until_status "$run" completed
+expect_eq "$(json_get "$WORK/out" '[j.progress.finished, j.progress.total, j.progress.percent, j.current.length, j.estimate.finished_at == j.finished_at, j.estimate.cost_usd == j.cost_usd].join()')" \
+  "11,11,100,0,true,true" "a finished run's progress and estimate are its own figures"
 get GET "/api/v1/approvals?status=pending"
 expect_eq "$(json_get "$WORK/out" 'j.items.length')" 0 "inbox empty"
 get GET "/api/v1/runs?status=sometimes"
@@ -84,6 +86,8 @@ printf "providers:\n  offline:\n    latency_ms: 2000\n" > "$WORK/slow.yaml"
 serve --config "$WORK/slow.yaml"
 get POST /api/v1/runs -d "{\"workflow\": \"$wf\"}"
 slow=$(json_get "$WORK/out" 'j.run_id')
+expect_eq "$(json_get "$WORK/out" '[j.progress.finished, j.progress.total, j.current.map(c => c.task + ":" + c.status).join("+"), j.estimate.cost_usd].join()')" \
+  "0,3,a:running," "a running run: progress, current task, no estimate before a task finished"
 get POST "/api/v1/runs/$slow/resume"
 expect_eq "$(status_code) $(err_code)" "409 conflict" "resume a running run"
 get POST "/api/v1/runs/$slow/pause" -d '{"reason": "lunch"}'
