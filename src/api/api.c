@@ -238,7 +238,7 @@ void api_handle(http_req_t *req) {
         free(params[1]);
     }
     if (fewest < 0) {
-        api_error(req, 404, "not_found", "no route %s %.200s", req->method, req->path);
+        if (!api_static(req, a)) api_error(req, 404, "not_found", "no route %s %.200s", req->method, req->path);
         return;
     }
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {

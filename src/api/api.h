@@ -27,6 +27,7 @@ typedef struct api {
     host_t *host;           /* starts and steers runs; its router answers /status */
     const agent_catalog_t *catalog; /* for validating workflows; GET /api/v1/agents lists it */
     const char *templates_dir;      /* the shipped workflows, or NULL */
+    const char *ui_dir;             /* --ui-dir: files served for GETs no route owns, or NULL */
     const char *data_dir;   /* where artifacts' blobs are read from */
     http_server_t *server;  /* set once listening: connections in /status */
     double started_ms;      /* wall clock, for uptime_s */

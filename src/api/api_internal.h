@@ -50,6 +50,9 @@ void api_answer_now(api_t *a, http_req_t *req, int status, api_wait_kind_t kind,
 void api_ws_publish(api_t *a, const char *run_id, uint64_t seq, int64_t ts, const char *type,
                     const json_t *data);
 
+/* A GET of a path no route owns, served from --ui-dir (static_files.c): true when answered. */
+bool api_static(http_req_t *req, api_t *a);
+
 /* Frees the WebSocket replay cache. */
 void api_ws_free(api_t *a);
 

@@ -21,9 +21,11 @@
 static void usage(FILE *f) {
     fputs("usage: baton serve [--listen HOST:PORT] [--data-dir DIR] [--config FILE] [--insecure]\n"
           "                   [--max-connections N] [--ws-queue-bytes N] [--tls-cert PEM --tls-key PEM]\n"
+          "                   [--ui-dir DIR]\n"
           "  --listen           address to listen on (default 127.0.0.1:8080; port 0: a free one)\n"
           "  --insecure         allow an address other than loopback (no authentication yet)\n"
           "  --tls-cert/--tls-key  serve HTTPS (HTTP/2 and HTTP/1.1) with this certificate\n"
+          "  --ui-dir DIR       serve DIR's files for GETs outside the API (the web console)\n"
           "  --max-connections  WebSocket clients at once (default 1000)\n"
           "  --ws-queue-bytes   bytes waiting for one WebSocket client before it is cut off as\n"
           "                     too slow (default 4194304)\n", f);
@@ -82,12 +84,13 @@ int cmd_serve(int argc, char **argv) {
         {"config", required_argument, NULL, 'c'}, {"insecure", no_argument, NULL, 'i'},
         {"max-connections", required_argument, NULL, 'm'}, {"ws-queue-bytes", required_argument, NULL, 'q'},
         {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
+        {"ui-dir", required_argument, NULL, 'U'},
         {"help", no_argument, NULL, 'h'},         {0, 0, 0, 0},
     };
     size_t max_ws = 1000, ws_queue = 4u << 20;
     const char *listen = "127.0.0.1:8080", *data_dir = "baton-data", *config = NULL;
     bool insecure = false;
-    const char *tls_cert = NULL, *tls_key = NULL;
+    const char *tls_cert = NULL, *tls_key = NULL, *ui_dir = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -98,6 +101,7 @@ int cmd_serve(int argc, char **argv) {
         case 'i': insecure = true; break;
         case 'C': tls_cert = optarg; break;
         case 'K': tls_key = optarg; break;
+        case 'U': ui_dir = optarg; break;
         case 'm':
         case 'q': {
             char *end;
@@ -116,6 +120,10 @@ int cmd_serve(int argc, char **argv) {
     }
     if (optind != argc) {
         usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (ui_dir && access(ui_dir, R_OK | X_OK) != 0) {
+        fprintf(stderr, "baton serve: --ui-dir %s: %s\n", ui_dir, strerror(errno));
         return EXIT_USAGE;
     }
     if (!tls_cert != !tls_key) {
@@ -168,7 +176,7 @@ int cmd_serve(int argc, char **argv) {
     cli_load_catalog(&catalog, NULL, &cat_diags); /* a broken catalog file shows in validation */
     diag_list_free(&cat_diags);
     char *templates = cli_templates_dir();
-    api_t api = {.catalog = &catalog, .templates_dir = templates, .data_dir = data_dir,
+    api_t api = {.catalog = &catalog, .templates_dir = templates, .data_dir = data_dir, .ui_dir = ui_dir,
                  .started_ms = clock_now_ms_f(), .agui_threads = json_object()};
     s.api = &api;
     api.store = cli_open_store(data_dir, STORE_DURABILITY_NORMAL, &err);
