@@ -18,6 +18,7 @@ static void usage(FILE *f) {
           "  embed TEXT...         embedding vectors of texts (--model, --json)\n"
           "  backup FILE | restore FILE  online backup of the database, and back\n"
           "  artifacts ls|cat|diff  versions of what a run wrote: list, print, diff\n"
+          "  workflows ls|show|push|rm  stored, versioned workflows (data dir or --server)\n"
           "  version           print the version\n\n"
           "docs: docs/workflow-language.md, docs/cli.md\n", f);
 }
@@ -38,6 +39,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "embed")) return cmd_embed(argc - 1, argv + 1);
     if (!strcmp(cmd, "backup") || !strcmp(cmd, "restore")) return cmd_backup(argc - 1, argv + 1);
     if (!strcmp(cmd, "artifacts")) return cmd_artifacts(argc - 1, argv + 1);
+    if (!strcmp(cmd, "workflows")) return cmd_workflows(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         puts("baton " BATON_VERSION);
         return EXIT_OK;

@@ -25,6 +25,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 int cmd_backup(int argc, char **argv); /* backup and restore */
 int cmd_artifacts(int argc, char **argv);
+int cmd_workflows(int argc, char **argv);
 
 /* ---- workspace.c: files, data dir, catalog, configuration ---- */
 

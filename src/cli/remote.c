@@ -29,6 +29,14 @@ char *remote_escape(const char *s) {
 
 json_t *remote_call(const char *server, const char *method, const char *path, const json_t *body,
                     char **err) {
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_t *answer = remote_call_text(server, method, path, text, text ? strlen(text) : 0, err);
+    free(text);
+    return answer;
+}
+
+json_t *remote_call_text(const char *server, const char *method, const char *path, const char *text,
+                         size_t text_len, char **err) {
     CURL *c = curl_easy_init();
     if (!c) {
         *err = xstrdup("libcurl failed to initialise");
@@ -37,14 +45,15 @@ json_t *remote_call(const char *server, const char *method, const char *path, co
     size_t n = strlen(server);
     while (n && server[n - 1] == '/') n--;
     char *url = xasprintf("%.*s%s", (int)n, server, path);
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     strbuf_t got = {0};
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-    if (text) curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
-    else if (!strcmp(method, "POST")) curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    if (text) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)text_len);
+    } else if (!strcmp(method, "POST")) curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &got);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
@@ -71,7 +80,6 @@ json_t *remote_call(const char *server, const char *method, const char *path, co
     sb_free(&got);
     curl_slist_free_all(hdr);
     curl_easy_cleanup(c);
-    free(text);
     free(url);
     return answer;
 }

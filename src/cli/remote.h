@@ -17,6 +17,10 @@ const char *remote_server(const char *flag);
 json_t *remote_call(const char *server, const char *method, const char *path, const json_t *body,
                     char **err);
 
+/* The same with a body of text (a workflow's YAML, say) sent as it is. */
+json_t *remote_call_text(const char *server, const char *method, const char *path, const char *text,
+                         size_t text_len, char **err);
+
 /* path with %-escapes for one path segment or query value (caller frees). */
 char *remote_escape(const char *s);
 
