@@ -13,6 +13,7 @@
  * tool transcript; `tools` become the request's tools. A streamed answer is sent as the
  * standard chunks once the router has the whole answer (providers' deltas are not relayed yet). */
 #include "api/api_internal.h"
+#include "api/chat_map.h"
 #include "llm/embed.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -84,130 +85,6 @@ void api_v1_models(http_req_t *req, api_t *a, char **params) {
 }
 
 /* ---- chat completions -------------------------------------------------------------------------- */
-
-/* A message's text: a string, or the text parts of an array of parts. */
-static char *content_text(const json_t *content) {
-    if (json_is_string(content)) return xstrdup(json_string_value(content));
-    strbuf_t sb = {0};
-    size_t i;
-    json_t *part;
-    json_array_foreach(content, i, part) {
-        const char *t = json_string_value(json_object_get(part, "text"));
-        if (t) {
-            if (sb.len) sb_putc(&sb, '\n');
-            sb_append(&sb, t, strlen(t));
-        }
-    }
-    return sb_take(&sb);
-}
-
-typedef struct chat {
-    char *system, *prompt;
-    json_t *transcript, *tools, *model, *schema;
-    output_format_t format;
-    int max_tokens;
-    double temperature;
-} chat_t;
-
-static void chat_free(chat_t *c) {
-    free(c->system);
-    free(c->prompt);
-    json_decref(c->transcript);
-    json_decref(c->tools);
-    json_decref(c->model);
-    json_decref(c->schema);
-}
-
-/* OpenAI's tool calls ([{id, type, function: {name, arguments}}]) in Baton's form. */
-static json_t *calls_from_openai(const json_t *calls) {
-    json_t *out = json_array();
-    size_t i;
-    json_t *c;
-    json_array_foreach(calls, i, c) {
-        const json_t *fn = json_object_get(c, "function");
-        json_array_append_new(out, llm_tool_call(json_string_value(json_object_get(c, "id")),
-                                                 json_string_value(json_object_get(fn, "name")),
-                                                 json_string_value(json_object_get(fn, "arguments")), i));
-    }
-    return out;
-}
-
-/* Reads the request into c; false (and a 400 sent) when it cannot be. */
-static bool read_chat(http_req_t *req, const json_t *body, chat_t *c) {
-    const json_t *messages = json_object_get(body, "messages");
-    if (!json_array_size(messages)) {
-        oai_error(req, 400, "invalid_request_error", NULL, "messages must be a non-empty array");
-        return false;
-    }
-    size_t last_user = (size_t)-1, i;
-    json_t *m;
-    json_array_foreach(messages, i, m) {
-        const char *role = json_string_value(json_object_get(m, "role"));
-        if (!json_is_object(m) || !role) {
-            oai_error(req, 400, "invalid_request_error", NULL, "messages[%zu] needs a role", i);
-            return false;
-        }
-        if (!strcmp(role, "user")) last_user = i;
-    }
-    if (last_user == (size_t)-1) {
-        oai_error(req, 400, "invalid_request_error", NULL, "messages need at least one user message");
-        return false;
-    }
-    strbuf_t sys = {0}, before = {0};
-    c->transcript = json_array();
-    json_array_foreach(messages, i, m) {
-        const char *role = json_string_value(json_object_get(m, "role"));
-        char *text = content_text(json_object_get(m, "content"));
-        if (!strcmp(role, "system") || !strcmp(role, "developer")) {
-            if (sys.len) sb_append(&sys, "\n\n", 2);
-            sb_append(&sys, text, strlen(text));
-        } else if (i < last_user) {
-            sb_printf(&before, "%s: %s\n\n", !strcmp(role, "assistant") ? "Assistant" : !strcmp(role, "user") ? "User" : role, text);
-        } else if (i == last_user) {
-            if (before.len) c->prompt = xasprintf("The conversation so far:\n\n%s\nNow:\n%s", sb_str(&before), text);
-            else c->prompt = xstrdup(text);
-        } else if (!strcmp(role, "assistant")) {
-            json_array_append_new(c->transcript, json_pack("{s:s, s:s, s:o}", "role", "assistant", "text", text,
-                                                           "calls", calls_from_openai(json_object_get(m, "tool_calls"))));
-        } else if (!strcmp(role, "tool")) {
-            json_array_append_new(c->transcript, json_pack("{s:s, s:s, s:s, s:s, s:b}", "role", "tool", "id",
-                                                           json_string_value(json_object_get(m, "tool_call_id")) ?: "",
-                                                           "name", json_string_value(json_object_get(m, "name")) ?: "",
-                                                           "content", text, "is_error", 0));
-        }
-        free(text);
-    }
-    c->system = sb_take(&sys);
-    sb_free(&before);
-    /* tools: [{type: function, function: {name, description, parameters}}] */
-    const json_t *tools = json_object_get(body, "tools");
-    if (json_array_size(tools)) {
-        c->tools = json_array();
-        json_array_foreach(tools, i, m) {
-            const json_t *fn = json_object_get(m, "function");
-            const char *name = json_string_value(json_object_get(fn, "name"));
-            if (!name) {
-                oai_error(req, 400, "invalid_request_error", NULL, "tools[%zu].function.name is required", i);
-                return false;
-            }
-            json_t *params = json_object_get(fn, "parameters");
-            params = params ? json_incref(params) : json_pack("{s:s}", "type", "object");
-            json_array_append_new(c->tools, json_pack("{s:s, s:s, s:o}", "name", name, "description",
-                                                      json_string_value(json_object_get(fn, "description")) ?: "",
-                                                      "parameters", params));
-        }
-    }
-    const json_t *rf = json_object_get(body, "response_format");
-    const char *rft = json_string_value(json_object_get(rf, "type"));
-    c->format = rft && (!strcmp(rft, "json_object") || !strcmp(rft, "json_schema")) ? OUTPUT_JSON : OUTPUT_TEXT;
-    c->schema = json_incref(json_object_get(json_object_get(rf, "json_schema"), "schema"));
-    const json_t *mt = json_object_get(body, "max_completion_tokens");
-    if (!mt) mt = json_object_get(body, "max_tokens");
-    c->max_tokens = json_is_integer(mt) && json_integer_value(mt) > 0 ? (int)json_integer_value(mt) : 1024;
-    const json_t *t = json_object_get(body, "temperature");
-    c->temperature = json_is_number(t) ? json_number_value(t) : 1.0;
-    return true;
-}
 
 /* A call in flight, until its answer is written. */
 struct api_gateway_call {
@@ -335,15 +212,20 @@ void api_v1_chat(http_req_t *req, api_t *a, char **params) {
         json_decref(body);
         return;
     }
-    chat_t c = {0};
-    json_t *inputs = NULL;
-    if (!read_chat(req, body, &c) || !resolve_model(req, a, json_object_get(body, "model"), &c.model)) goto out;
+    chat_map_t c = {0};
+    json_t *inputs = NULL, *model = NULL;
+    char why[256];
+    if (chat_map_read(body, &c, why, sizeof why) != 0) {
+        oai_error(req, 400, "invalid_request_error", NULL, "%s", why);
+        goto out;
+    }
+    if (!resolve_model(req, a, json_object_get(body, "model"), &model)) goto out;
     api_gateway_call_t *g = call_new(a, req, "chatcmpl");
     g->stream = json_is_true(json_object_get(body, "stream"));
     g->include_usage = json_is_true(json_object_get(json_object_get(body, "stream_options"), "include_usage"));
     inputs = json_pack("{s:s}", "message", c.prompt);
     llm_request_t r = {.run_id = ENGINE_GATEWAY_RUN, .task_id = "chat.completions", .attempt = 1, .iteration = 1,
-                       .system = c.system, .prompt = c.prompt, .inputs = inputs, .model = c.model,
+                       .system = c.system, .prompt = c.prompt, .inputs = inputs, .model = model,
                        .format = c.format, .schema = c.schema, .max_tokens = c.max_tokens,
                        .temperature = c.temperature, .tools = c.tools,
                        .transcript = json_array_size(c.transcript) ? c.transcript : NULL};
@@ -351,7 +233,8 @@ void api_v1_chat(http_req_t *req, api_t *a, char **params) {
     g->call = provider_call(recall_provider(host_recall(a->host)), &r, chat_answered, g);
 out:
     json_decref(inputs);
-    chat_free(&c);
+    json_decref(model);
+    chat_map_free(&c);
     json_decref(body);
 }
 
