@@ -128,11 +128,10 @@ uint64_t store_last_seq(store_t *st, const char *run_id) {
 }
 
 json_t *store_run_snapshot(store_t *st, const char *run_id, uint64_t *seq) {
-    /* One read transaction: the writer thread may commit between two statements, and the seq
-     * must be exactly the last event the summary includes. */
-    sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
+    /* The seq first, then the summary: a commit in between can only make the summary newer than
+     * the seq (its events then also arrive after it), never older, so nothing is missed. No
+     * transaction here: the journal writer's thread commits through this same connection, and a
+     * COMMIT issued from this thread would end the writer's transaction half way. */
     *seq = store_last_seq(st, run_id);
-    json_t *sum = store_run_summary(st, run_id);
-    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
-    return sum;
+    return store_run_summary(st, run_id);
 }

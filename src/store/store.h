@@ -77,7 +77,8 @@ json_t *store_run_summary(store_t *st, const char *run_id);
 
 /* The seq of the run's last committed event (0: none). */
 uint64_t store_last_seq(store_t *st, const char *run_id);
-/* The summary with the seq of the last event it includes (read in one transaction). */
+/* The summary, and a seq it includes every event up to (read seq first: the summary may also
+ * include a few events after it, committed in between, never fewer). */
 json_t *store_run_snapshot(store_t *st, const char *run_id, uint64_t *seq);
 /* Whether the database answers and holds this release's schema: 0, or -1 with *err. */
 int store_ping(store_t *st, char **err);

@@ -372,12 +372,14 @@ async function scenarioStream() {
     assert.ok(Number.isInteger(d.data.attempt));
   });
 
-  await check('stream: the snapshot agrees with the journal at its seq (architecture waiting iff requested by then)', async () => {
+  await check('stream: the snapshot includes the journal up to its seq (architecture waiting if requested by then)', async () => {
     need(events, 'reading the journal');
     const requested = events.find((e) => e.type === 'approval.requested' && e.data?.task === 'architecture');
     assert.ok(requested, 'no approval.requested for architecture in the journal');
+    // The snapshot includes every event up to its seq (and perhaps a few committed just after:
+    // those are streamed too). So an approval requested by then must show in it.
     const waiting = sub.data.tasks?.architecture?.status === 'waiting_human';
-    assert.equal(waiting, requested.seq <= sub.seq,
+    if (requested.seq <= sub.seq) assert.ok(waiting,
       `snapshot at seq ${sub.seq} has architecture ${sub.data.tasks?.architecture?.status}; approval.requested is seq ${requested.seq}`);
   });
 
