@@ -4,6 +4,7 @@
 #include "util/xalloc.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 typedef struct job {
@@ -19,6 +20,7 @@ typedef struct queue {
 
 struct store_writer {
     store_t *st;
+    store_t *own;       /* the writer thread's connection (see store_writer_start), or NULL */
     uv_async_t async;
     store_committed_fn fn;
     void *ud;
@@ -66,7 +68,7 @@ static void *writer_main(void *arg) {
         pthread_mutex_unlock(&w->mu);
         /* After a failure nothing more is written: a later batch may depend on the lost one. */
         if (skip) j->err = xstrdup("not written: an earlier batch failed");
-        else if (store_commit_batch(w->st, &j->batch, &j->err) != 0) skip = true;
+        else if (store_commit_batch(w->own ? w->own : w->st, &j->batch, &j->err) != 0) skip = true;
         pthread_mutex_lock(&w->mu);
         if (skip) w->failed = true;
         push(&w->done, j);
@@ -95,6 +97,14 @@ static void on_done(uv_async_t *h) {
 store_writer_t *store_writer_start(store_t *st, uv_loop_t *loop, store_committed_fn fn, void *ud) {
     store_writer_t *w = xcalloc(1, sizeof *w);
     w->st = st;
+    /* The thread commits through a connection of its own: a connection has one transaction, so
+     * reads on the loop thread's connection would otherwise see a batch half written (and a
+     * transaction statement there would interfere with the writer's). Reads now see committed
+     * batches only (WAL). Without a second connection, it shares the store's as before. */
+    char *err = NULL;
+    w->own = st->path ? store_open(st->path, st->durability, &err) : NULL;
+    if (!w->own) fprintf(stderr, "baton: the journal writer shares the store's connection: %s\n", err ? err : "?");
+    free(err);
     w->fn = fn;
     w->ud = ud;
     pthread_mutex_init(&w->mu, NULL);
@@ -142,6 +152,8 @@ void store_writer_stop(store_writer_t *w) {
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
+    store_close(w->own);
+    w->own = NULL;
     job_t *j;
     while ((j = pop(&w->done))) job_free(j);
     uv_close((uv_handle_t *)&w->async, async_closed);

@@ -1,14 +1,15 @@
 /* writer.h - group commit on the store writer thread (DESIGN.md section 2).
  *
  * The loop thread queues events with store_append and, once per loop turn, hands them to the
- * writer as one batch (store_writer_submit). The writer thread owns the write connection while
- * batches are in flight: it commits each batch, with its projections, in one transaction, in
+ * writer as one batch (store_writer_submit). The writer thread commits through a connection of
+ * its own (opened at start): it commits each batch, with its projections, in one transaction, in
  * submission order, and reports back on the loop thread (committed_fn, through uv_async) with
  * the batch's ticket. Effects that depend on a batch start only in that callback, so nothing
  * acts on an event before it is durable, while the loop keeps working on the next batch.
  *
  * Rules: while a writer runs, the loop thread must not commit synchronously (store_commit) nor
- * write through the store in any other way; reads are fine (SQLite serialises them). The async
+ * write through the store in any other way; reads are fine, and see committed batches only (the
+ * store's connection is not the writer's; WAL lets them run side by side). The async
  * handle keeps the loop alive only while batches are in flight. */
 #ifndef BATON_STORE_WRITER_H
 #define BATON_STORE_WRITER_H
