@@ -77,6 +77,12 @@ int cli_retention_sweep(store_t *st, const char *data_dir, const cli_config_t *c
 int cli_load_config(const char *path, cli_config_t *cfg, char **err);
 void cli_config_free(cli_config_t *cfg);
 
+/* Checks the workflow in file `path` as `baton validate` does (the catalog next to it, its
+ * subflows beside it): its text (caller frees; *len) and, when name is not NULL, its name
+ * (caller frees) when it is valid; NULL with every problem, located and sorted, in dl (an
+ * unreadable file too). */
+char *cli_check_workflow_file(const char *path, size_t *len, char **name, diag_list_t *dl);
+
 /* Prints diagnostics as "FILE:LINE:COL: error: MESSAGE" (+ hint) to stderr. */
 void cli_print_diags(const diag_list_t *dl);
 

@@ -1,9 +1,7 @@
 /* cmd_validate.c - `baton validate FILE...`: every error of every file, located. */
 #include "cli/cli.h"
-#include "engine/host.h"
 #include "util/xalloc.h"
 
-#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,25 +25,8 @@ int cmd_validate(int argc, char **argv) {
     for (int i = first; i < argc; i++) {
         const char *path = argv[i];
         diag_list_t dl = {0};
-        agent_catalog_t cat;
-        cli_load_catalog(&cat, path, &dl);
-        char *err = NULL;
         size_t len;
-        char *text = cli_read_file(path, WF_MAX_DOC_BYTES, &len, &err);
-        if (!text) {
-            diag_add(&dl, path, (src_loc_t){0, 0}, err && strstr(err, "limit") ?
-                     "split the workflow, or move large text into artifacts" : NULL, "%s",
-                     err + strlen(path) + 2);
-        } else {
-            char *copy = xstrdup(path);
-            workflow_t *wf = workflow_load(text, len, path, &cat, host_subflow_exists, dirname(copy), &dl);
-            workflow_free(wf);
-            free(copy);
-        }
-        free(text);
-        free(err);
-        catalog_free(&cat);
-        diag_sort(&dl);
+        free(cli_check_workflow_file(path, &len, NULL, &dl));
         if (dl.n) invalid++;
         if (json) {
             for (size_t k = 0; k < dl.n; k++)

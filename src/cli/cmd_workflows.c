@@ -4,11 +4,9 @@
  * workflow or (--id) as the next version of one. */
 #include "cli/cli.h"
 #include "cli/remote.h"
-#include "engine/host.h"
 #include "util/xalloc.h"
 
 #include <getopt.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,32 +49,13 @@ static void print_one(json_t *wf, bool json) {
     else fputs(json_string_value(json_object_get(wf, "source")) ?: "", stdout);
 }
 
-/* The file checked as the server checks it; its text (caller frees) or NULL (errors printed). */
-static char *checked_file(const char *path, size_t *len, const char **name) {
-    char *err = NULL;
-    char *text = cli_read_file(path, WF_MAX_DOC_BYTES, len, &err);
-    if (!text) {
-        fprintf(stderr, "baton workflows: %s\n", err);
-        free(err);
-        return NULL;
-    }
-    agent_catalog_t cat;
+/* The file checked as `baton validate` checks it: its text (caller frees) and name, or NULL with
+ * its errors printed. */
+static char *checked_file(const char *path, size_t *len, char **name) {
     diag_list_t dl = {0};
-    cli_load_catalog(&cat, path, &dl);
-    char *copy = xstrdup(path);
-    workflow_t *wf = dl.n ? NULL : workflow_load(text, *len, path, &cat, host_subflow_exists, dirname(copy), &dl);
-    free(copy);
-    if (!wf) {
-        diag_sort(&dl);
-        cli_print_diags(&dl);
-        free(text);
-        text = NULL;
-    } else {
-        *name = xstrdup(wf->name ? wf->name : "");
-    }
-    workflow_free(wf);
+    char *text = cli_check_workflow_file(path, len, name, &dl);
+    if (!text) cli_print_diags(&dl);
     diag_list_free(&dl);
-    catalog_free(&cat);
     return text;
 }
 
@@ -109,7 +88,7 @@ static int remote(const opts_t *o, const char *sub, const char *arg) {
         if (got) printf("deleted %s\n", arg);
     } else { /* push */
         size_t len;
-        const char *name = NULL;
+        char *name = NULL;
         char *text = checked_file(arg, &len, &name);
         if (!text) {
             free(eid);
@@ -124,7 +103,7 @@ static int remote(const opts_t *o, const char *sub, const char *arg) {
                              json_integer_value(json_object_get(got, "version")), name);
         free(eo);
         free(text);
-        free((char *)name);
+        free(name);
     }
     if (got) code = EXIT_OK;
     if (err) fprintf(stderr, "baton workflows: %s\n", err);
@@ -159,7 +138,7 @@ static int local(const opts_t *o, const char *sub, const char *arg) {
         if (!rc) printf("deleted %s\n", arg);
     } else {
         size_t len;
-        const char *name = NULL;
+        char *name = NULL;
         char *text = checked_file(arg, &len, &name);
         if (!text) {
             store_close(st);
@@ -181,7 +160,7 @@ static int local(const opts_t *o, const char *sub, const char *arg) {
                              json_integer_value(json_object_get(got, "version")), name);
         free(id);
         free(text);
-        free((char *)name);
+        free(name);
     }
     if (rc) fprintf(stderr, "baton workflows: %s\n", err ? err : rc == STORE_NOT_FOUND ? "no such workflow" : "the store failed");
     free(err);

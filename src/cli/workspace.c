@@ -1,6 +1,7 @@
 /* workspace.c - what every subcommand needs from disk: files, the data dir, the agent catalog and
  * the configuration. */
 #include "cli/cli.h"
+#include "engine/host.h"
 #include "core/yaml_tree.h"
 #include "engine/tools.h"
 #include "util/clock.h"
@@ -402,4 +403,30 @@ int cli_exit_for_status(const char *status) {
     if (!strcmp(status, "completed")) return EXIT_OK;
     if (!strcmp(status, "waiting_human")) return EXIT_WAITING;
     return EXIT_FAILED;
+}
+
+char *cli_check_workflow_file(const char *path, size_t *len, char **name, diag_list_t *dl) {
+    agent_catalog_t cat;
+    cli_load_catalog(&cat, path, dl);
+    char *err = NULL;
+    char *text = cli_read_file(path, WF_MAX_DOC_BYTES, len, &err);
+    if (!text) {
+        diag_add(dl, path, (src_loc_t){0, 0}, err && strstr(err, "limit") ?
+                 "split the workflow, or move large text into artifacts" : NULL, "%s",
+                 err + strlen(path) + 2);
+    } else {
+        char *copy = xstrdup(path);
+        workflow_t *wf = workflow_load(text, *len, path, &cat, host_subflow_exists, dirname(copy), dl);
+        if (wf && name) *name = xstrdup(wf->name ? wf->name : "");
+        workflow_free(wf);
+        free(copy);
+    }
+    free(err);
+    catalog_free(&cat);
+    diag_sort(dl);
+    if (dl->n) {
+        free(text);
+        text = NULL;
+    }
+    return text;
 }
