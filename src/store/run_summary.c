@@ -117,12 +117,12 @@ json_t *store_run_summary(store_t *st, const char *run_id) {
 
 uint64_t store_last_seq(store_t *st, const char *run_id) {
     uint64_t seq = 0;
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(seq), 0) FROM events WHERE run_id = ?", -1, &s,
-                           NULL) == SQLITE_OK) {
+    bool kept;
+    sqlite3_stmt *s = store_prepared(st, "SELECT coalesce(max(seq), 0) FROM events WHERE run_id = ?", &kept);
+    if (s) {
         sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
         if (sqlite3_step(s) == SQLITE_ROW) seq = (uint64_t)sqlite3_column_int64(s, 0);
-        sqlite3_finalize(s);
+        store_done(s, kept);
     }
     return seq;
 }

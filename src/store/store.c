@@ -337,13 +337,13 @@ json_t *store_llm_spend_since(store_t *st, int64_t since_ms) {
 }
 
 json_t *store_run_counts(store_t *st) {
-    sqlite3_stmt *s;
+    bool kept;
+    sqlite3_stmt *s = store_prepared(st, "SELECT status, count(*) FROM runs GROUP BY status", &kept);
     json_t *out = json_object();
-    if (sqlite3_prepare_v2(st->db, "SELECT status, count(*) FROM runs GROUP BY status", -1, &s, NULL) != SQLITE_OK)
-        return out;
+    if (!s) return out;
     while (sqlite3_step(s) == SQLITE_ROW)
         json_object_set_new(out, (const char *)sqlite3_column_text(s, 0), json_integer(sqlite3_column_int64(s, 1)));
-    sqlite3_finalize(s);
+    store_done(s, kept);
     return out;
 }
 
