@@ -28,19 +28,23 @@ static double now_us(void) {
     return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-#define AGENT "agents:\n  w: {name: Worker, role: Worker, goal: Do one small step, instructions: Be brief., word_limit: 20}\n"
+#define AGENT                                                                                      \
+    "agents:\n  w: {name: Worker, role: Worker, goal: Do one small step, instructions: Be "        \
+    "brief., word_limit: 20}\n"
 
 static char *chain_yaml(int n) {
     strbuf_t sb = {0};
     sb_printf(&sb, "name: chain\n" AGENT "concurrency: 10\ntasks:\n  - {id: t0, agent: w}\n");
-    for (int i = 1; i < n; i++) sb_printf(&sb, "  - {id: t%d, agent: w, depends_on: [t%d]}\n", i, i - 1);
+    for (int i = 1; i < n; i++)
+        sb_printf(&sb, "  - {id: t%d, agent: w, depends_on: [t%d]}\n", i, i - 1);
     return sb_take(&sb);
 }
 
 static char *fanout_yaml(int n) {
     strbuf_t sb = {0};
     sb_printf(&sb, "name: fanout\n" AGENT "concurrency: %d\ntasks:\n  - {id: root, agent: w}\n", n);
-    for (int i = 1; i < n - 1; i++) sb_printf(&sb, "  - {id: t%d, agent: w, depends_on: [root]}\n", i);
+    for (int i = 1; i < n - 1; i++)
+        sb_printf(&sb, "  - {id: t%d, agent: w, depends_on: [root]}\n", i);
     sb_puts(&sb, "  - id: sink\n    agent: w\n    depends_on: [");
     for (int i = 1; i < n - 1; i++) sb_printf(&sb, "%st%d", i > 1 ? ", " : "", i);
     sb_puts(&sb, "]\n");
@@ -50,11 +54,12 @@ static char *fanout_yaml(int n) {
 static char *journal_lines; /* printed after the table */
 
 typedef struct {
-    double *done_at;   /* completion time of each task, in order of completion */
+    double *done_at; /* completion time of each task, in order of completion */
     size_t n_done;
 } observer_t;
 
-static void on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type, const json_t *data) {
+static void on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type,
+                     const json_t *data) {
     observer_t *o = ud;
     (void)run, (void)seq, (void)data;
     if (!strcmp(type, "task.completed")) o->done_at[o->n_done++] = now_us();
@@ -73,8 +78,13 @@ static double model_us_per_call(const workflow_t *wf, int calls) {
     for (int i = 0; i < calls; i++) {
         char task[16];
         snprintf(task, sizeof task, "t%d", i);
-        llm_request_t req = {.task_id = task, .agent = a, .system = a->instructions, .prompt = "Task: t",
-                             .inputs = inputs, .format = a->format, .word_limit = a->word_limit,
+        llm_request_t req = {.task_id = task,
+                             .agent = a,
+                             .system = a->instructions,
+                             .prompt = "Task: t",
+                             .inputs = inputs,
+                             .format = a->format,
+                             .word_limit = a->word_limit,
                              .max_tokens = a->max_tokens};
         llm_response_t r = {0};
         offline_generate(&req, &r);
@@ -97,14 +107,20 @@ static double run_scenario(const char *name, char *yaml, int n, bool chain) {
     }
     char dir[] = "/tmp/baton-bench-XXXXXX";
     if (!mkdtemp(dir)) exit(1);
-    char *db_path = xasprintf("%s/baton.db", dir), *arts = xasprintf("%s/artifacts", dir), *err = NULL;
+    char *db_path = xasprintf("%s/baton.db", dir), *arts = xasprintf("%s/artifacts", dir),
+         *err = NULL;
     store_t *st = store_open(db_path, STORE_DURABILITY_NORMAL, &err);
     uv_loop_t loop;
     uv_loop_init(&loop);
     llm_provider_t *p = offline_provider_new(&loop, 0, (llm_prices_t){0}, NULL);
     observer_t obs = {xcalloc((size_t)n, sizeof(double)), 0};
-    engine_opts_t o = {.loop = &loop, .store = st, .provider = p, .artifacts_dir = arts,
-                       .on_event = on_event, .on_event_ud = &obs, .seed = 1};
+    engine_opts_t o = {.loop = &loop,
+                       .store = st,
+                       .provider = p,
+                       .artifacts_dir = arts,
+                       .on_event = on_event,
+                       .on_event_ud = &obs,
+                       .seed = 1};
     engine_t *e = engine_new(&o);
     json_t *inputs = json_object();
     double t0 = now_us();
@@ -132,17 +148,22 @@ static double run_scenario(const char *name, char *yaml, int n, bool chain) {
     sqlite3_stmt *q;
     double event_bytes = 0, file_bytes = 0;
     sqlite3_open(db_path, &db);
-    if (sqlite3_prepare_v2(db, "SELECT (SELECT sum(length(data)) FROM events WHERE type != 'run.created'), "
-                               "(SELECT page_count * page_size FROM pragma_page_count, pragma_page_size)",
-                           -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT (SELECT sum(length(data)) FROM events WHERE type != 'run.created'), "
+            "(SELECT page_count * page_size FROM pragma_page_count, pragma_page_size)",
+            -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW) {
         event_bytes = sqlite3_column_double(q, 0) / n;
         file_bytes = sqlite3_column_double(q, 1) / n;
     }
     sqlite3_finalize(q);
     sqlite3_close(db);
     journal_lines = journal_lines ? journal_lines : xstrdup("");
-    char *line = xasprintf("%sjournal, %s: %.0f bytes of event data per task, %.0f bytes of database "
-                           "file per task\n", journal_lines, name, event_bytes, file_bytes);
+    char *line =
+        xasprintf("%sjournal, %s: %.0f bytes of event data per task, %.0f bytes of database "
+                  "file per task\n",
+                  journal_lines, name, event_bytes, file_bytes);
     free(journal_lines);
     journal_lines = line;
     struct rusage ru;
@@ -178,12 +199,15 @@ static void sqlite_reference(double *commit_us, double *batched_us) {
     char *path = xasprintf("%s/ref.db", dir);
     sqlite3 *db;
     sqlite3_open(path, &db);
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                     "CREATE TABLE events(run_id TEXT, seq INTEGER, ts INTEGER, type TEXT, data TEXT,"
-                     " PRIMARY KEY(run_id, seq)) WITHOUT ROWID;", NULL, NULL, NULL);
+    sqlite3_exec(db,
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                 "CREATE TABLE events(run_id TEXT, seq INTEGER, ts INTEGER, type TEXT, data TEXT,"
+                 " PRIMARY KEY(run_id, seq)) WITHOUT ROWID;",
+                 NULL, NULL, NULL);
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(db, "INSERT INTO events VALUES ('r-0123456789abc', ?, 0, 'task.completed',"
-                           " '{\"task\":\"t1\",\"output\":\"a short answer of some forty bytes\"}')",
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO events VALUES ('r-0123456789abc', ?, 0, 'task.completed',"
+                       " '{\"task\":\"t1\",\"output\":\"a short answer of some forty bytes\"}')",
                        -1, &st, NULL);
     int seq = 0;
     double t0 = now_us();
@@ -220,14 +244,17 @@ int main(int argc, char **argv) {
     if (sodium_init() < 0) return 1;
     double commit_us, batched_us;
     sqlite_reference(&commit_us, &batched_us);
-    printf("| scenario | tasks  | total ms  | µs/task   | median µs  | model µs | tasks/s    | load ms | RSS MB |\n");
-    printf("|----------|--------|-----------|-----------|------------|---------|------------|---------|--------|\n");
+    printf("| scenario | tasks  | total ms  | µs/task   | median µs  | model µs | tasks/s    | "
+           "load ms | RSS MB |\n");
+    printf("|----------|--------|-----------|-----------|------------|---------|------------|------"
+           "---|--------|\n");
     double chain_median = run_scenario("chain", chain_yaml(chain_n), chain_n, true);
     double fan_per_task = run_scenario("fanout", fanout_yaml(fan_n), fan_n, false);
     printf("\n%s", journal_lines ? journal_lines : "");
     free(journal_lines);
     printf("\nSame run, bare SQLite (WAL, synchronous=NORMAL): one-event commit %.1f µs; "
-           "per event in batches of 100 %.2f µs\n", commit_us, batched_us);
+           "per event in batches of 100 %.2f µs\n",
+           commit_us, batched_us);
     printf("chain step = %.2f bare commits; fan-out task = %.1f batched events\n",
            chain_median / commit_us, fan_per_task / batched_us);
     return 0;

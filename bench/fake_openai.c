@@ -33,7 +33,7 @@
 #include <time.h>
 
 #define MAX_HEADER_BYTES (64 * 1024) /* request line + headers; more closes the connection */
-#define MAX_PENDING 4096             /* pipelined requests waiting on one connection */
+#define MAX_PENDING      4096        /* pipelined requests waiting on one connection */
 
 typedef struct conn conn_t;
 
@@ -47,15 +47,15 @@ typedef struct req {
 
 struct conn {
     uv_tcp_t tcp;
-    char *buf;            /* unparsed bytes of the current request's head */
+    char *buf; /* unparsed bytes of the current request's head */
     size_t len, cap;
-    size_t scanned;       /* how far buf was searched for the blank line */
-    uint64_t body_left;   /* body bytes still to skip */
+    size_t scanned;        /* how far buf was searched for the blank line */
+    uint64_t body_left;    /* body bytes still to skip */
     bool close_after_body; /* the request whose body is being skipped asked to close */
     bool found_after_body;
     bool closing;
-    bool last_read;       /* no more requests will be read: EOF, or one asked to close */
-    int refs;             /* the tcp handle + each request timer not yet closed */
+    bool last_read; /* no more requests will be read: EOF, or one asked to close */
+    int refs;       /* the tcp handle + each request timer not yet closed */
     int pending;
     req_t *head, *tail;
 };
@@ -184,15 +184,19 @@ static void answer(req_t *r) {
                  "\"model\":\"fake-native\",\"service_tier\":\"default\","
                  "\"system_fingerprint\":\"fp_fake0000\"",
                  id, created);
-        at = (size_t)snprintf(out, sizeof out,
-                              "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
-                              "Transfer-Encoding: chunked\r\nCache-Control: no-cache\r\n"
-                              "x-request-id: req_%s\r\nConnection: %s\r\n\r\n",
-                              id + 9, conn_hdr);
+        at =
+            (size_t)snprintf(out, sizeof out,
+                             "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+                             "Transfer-Encoding: chunked\r\nCache-Control: no-cache\r\n"
+                             "x-request-id: req_%s\r\nConnection: %s\r\n\r\n",
+                             id + 9, conn_hdr);
         static const char *const deltas[] = {
             "{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}",
-            "{\"content\":\"Hello\"}", "{\"content\":\" from\"}", "{\"content\":\" the\"}",
-            "{\"content\":\" native\"}", "{\"content\":\" fake.\"}",
+            "{\"content\":\"Hello\"}",
+            "{\"content\":\" from\"}",
+            "{\"content\":\" the\"}",
+            "{\"content\":\" native\"}",
+            "{\"content\":\" fake.\"}",
         };
         for (size_t i = 0; i < sizeof deltas / sizeof *deltas; i++) {
             snprintf(chunk, sizeof chunk,
@@ -247,8 +251,10 @@ static void flush_ready(conn_t *c) {
 static void stop_reading(conn_t *c) {
     uv_read_stop((uv_stream_t *)&c->tcp);
     c->last_read = true;
-    if (!c->head) conn_close(c);
-    else c->tail->close_after = true;
+    if (!c->head)
+        conn_close(c);
+    else
+        c->tail->close_after = true;
 }
 
 static void on_latency(uv_timer_t *t) {
@@ -266,8 +272,10 @@ static void start_request(conn_t *c, bool found, bool close_after) {
     uv_timer_init(g.loop, &r->timer);
     r->timer.data = r;
     c->refs++;
-    if (c->tail) c->tail->next = r;
-    else c->head = r;
+    if (c->tail)
+        c->tail->next = r;
+    else
+        c->head = r;
     c->tail = r;
     c->pending++;
     g.requests++;
@@ -278,9 +286,7 @@ static void start_request(conn_t *c, bool found, bool close_after) {
 /* ------------------------------------------------------------------------------------------ */
 /* Requests */
 
-static bool is_tchar(int ch) {
-    return isalnum(ch) || (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
+static bool is_tchar(int ch) { return isalnum(ch) || (ch && strchr("!#$%&'*+-.^_`|~", ch)); }
 
 /* Is the comma-separated header value carrying token tok (case-insensitive)? */
 static bool has_token(const char *v, size_t n, const char *tok) {
@@ -354,8 +360,10 @@ static bool parse_head(conn_t *c, const char *head, size_t n, bool *expect_conti
             if (has_token(v, vlen, "close")) close = true;
             if (has_token(v, vlen, "keep-alive")) keep_alive = true;
         } else if (nlen == 6 && !strncasecmp(name, "expect", 6)) {
-            if (vlen == 12 && !strncasecmp(v, "100-continue", 12)) *expect_continue = true;
-            else return false;
+            if (vlen == 12 && !strncasecmp(v, "100-continue", 12))
+                *expect_continue = true;
+            else
+                return false;
         }
         p = eol + 2;
     }

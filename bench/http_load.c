@@ -80,7 +80,6 @@ static struct {
     bool running, done;
 } L;
 
-
 static void finish_if_done(void);
 static void pump(void);
 static void start_connect(conn_t *c);
@@ -140,7 +139,8 @@ static void response_done(conn_t *c) {
     double t = now_ms();
     if ((c->status >= 200 && c->status < 300) || (L.any_status && c->status > 0))
         L.lat[L.ok++] = t - c->sched;
-    else L.errors++;
+    else
+        L.errors++;
     L.last_done = t;
     L.in_flight--;
     set_idle(c);
@@ -256,7 +256,8 @@ static void pump(void) {
 
 static void on_tick(uv_poll_t *h, int status, int events) {
     uint64_t expirations;
-    if (read(L.tfd, &expirations, sizeof expirations) < 0) { /* not yet due: spurious */ }
+    if (read(L.tfd, &expirations, sizeof expirations) < 0) { /* not yet due: spurious */
+    }
     L.armed = 0; /* it fired */
     pump();
 }
@@ -338,12 +339,14 @@ int main(int argc, char **argv) {
     qsort(L.lat, (size_t)L.ok, sizeof *L.lat, cmp_double);
     qsort(L.lag, (size_t)L.n_lag, sizeof *L.lag, cmp_double);
     char srv_pct[32] = "-";
-    if (srv0 >= 0 && srv1 >= 0) snprintf(srv_pct, sizeof srv_pct, "%.0f", (srv1 - srv0) / wall_s * 100);
-    printf("| %s | %.0f | %ld | %ld | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %s | %.0f |\n",
-           path, L.rate, L.total, L.errors, (double)L.ok / wall_s, pct(L.lat, L.ok, 0.5),
-           pct(L.lat, L.ok, 0.9), pct(L.lat, L.ok, 0.99), pct(L.lat, L.ok, 0.999),
-           L.ok ? L.lat[L.ok - 1] : 0.0, pct(L.lag, L.n_lag, 0.99), srv_pct,
-           (cli1 - cli0) / wall_s * 100);
+    if (srv0 >= 0 && srv1 >= 0)
+        snprintf(srv_pct, sizeof srv_pct, "%.0f", (srv1 - srv0) / wall_s * 100);
+    printf(
+        "| %s | %.0f | %ld | %ld | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %s | %.0f |\n",
+        path, L.rate, L.total, L.errors, (double)L.ok / wall_s, pct(L.lat, L.ok, 0.5),
+        pct(L.lat, L.ok, 0.9), pct(L.lat, L.ok, 0.99), pct(L.lat, L.ok, 0.999),
+        L.ok ? L.lat[L.ok - 1] : 0.0, pct(L.lag, L.n_lag, 0.99), srv_pct,
+        (cli1 - cli0) / wall_s * 100);
 
     uv_walk(&loop, close_cb, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);

@@ -25,7 +25,10 @@ static double now_ms(void) {
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-typedef struct { int done, failed; const char *first_error; } tally_t;
+typedef struct {
+    int done, failed;
+    const char *first_error;
+} tally_t;
 
 static void on_done(void *ud, llm_response_t *resp, const llm_error_t *err) {
     tally_t *t = ud;
@@ -51,9 +54,16 @@ static double run_calls(uv_loop_t *loop, llm_provider_t *p, const wf_agent_t *ag
     for (int i = 0; i < n; i++) {
         char task[32];
         snprintf(task, sizeof task, "t%d", i);
-        llm_request_t req = {.run_id = "bench", .task_id = task, .attempt = 1, .iteration = 1,
-                             .agent = agent, .system = "Be brief.", .prompt = "Say hello.",
-                             .inputs = inputs, .model = model, .format = OUTPUT_TEXT,
+        llm_request_t req = {.run_id = "bench",
+                             .task_id = task,
+                             .attempt = 1,
+                             .iteration = 1,
+                             .agent = agent,
+                             .system = "Be brief.",
+                             .prompt = "Say hello.",
+                             .inputs = inputs,
+                             .model = model,
+                             .format = OUTPUT_TEXT,
                              .max_tokens = 16};
         provider_call(p, &req, on_done, t);
     }
@@ -68,12 +78,11 @@ int main(int argc, char **argv) {
     uv_loop_t loop;
     uv_loop_init(&loop);
     char *err = NULL;
-    json_t *config = json_pack("{s:{s:{s:s, s:s, s:s, s:{s:s}, s:{s:{s:f, s:f}}}}, s:{s:[s]}}",
-                               "providers", "fake", "type", "openai", "base_url",
-                               xasprintf("http://127.0.0.1:%d/v1", port), "api_key_env", "BENCH_KEY",
-                               "timeouts", "total", "60s", "models", "bench-model",
-                               "input_per_million", 1.0, "output_per_million", 2.0,
-                               "tiers", "fast", "fake/bench-model");
+    json_t *config = json_pack(
+        "{s:{s:{s:s, s:s, s:s, s:{s:s}, s:{s:{s:f, s:f}}}}, s:{s:[s]}}", "providers", "fake",
+        "type", "openai", "base_url", xasprintf("http://127.0.0.1:%d/v1", port), "api_key_env",
+        "BENCH_KEY", "timeouts", "total", "60s", "models", "bench-model", "input_per_million", 1.0,
+        "output_per_million", 2.0, "tiers", "fast", "fake/bench-model");
     setenv("BENCH_KEY", "bench-key", 1);
     router_t *r = router_new(&loop, config, 0, (llm_prices_t){0}, NULL, &err);
     if (!r) {
@@ -90,15 +99,16 @@ int main(int argc, char **argv) {
         double ms = run_calls(&loop, router_provider(r), &agent, n, tier, &t);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
-        printf("| %d concurrent calls, fake with fixed latency | %d | %.0f | %.1f | %d | %ld |\n", n,
-               n, ms, ms * 1000 / n, t.failed, ru.ru_maxrss / 1024);
+        printf("| %d concurrent calls, fake with fixed latency | %d | %.0f | %.1f | %d | %ld |\n",
+               n, n, ms, ms * 1000 / n, t.failed, ru.ru_maxrss / 1024);
         if (t.first_error) fprintf(stderr, "first error: %s\n", t.first_error);
     }
     tally_t a = {0}, b = {0};
     llm_provider_t *direct = offline_provider_new(&loop, 0, (llm_prices_t){0}, NULL);
     double direct_ms = run_calls(&loop, direct, &agent, n, NULL, &a);
     double routed_ms = run_calls(&loop, router_provider(r), &agent, n, offline, &b);
-    printf("| offline model, direct | %d | %.0f | %.2f | %d | |\n", n, direct_ms, direct_ms * 1000 / n, a.failed);
+    printf("| offline model, direct | %d | %.0f | %.2f | %d | |\n", n, direct_ms,
+           direct_ms * 1000 / n, a.failed);
     printf("| offline model, through the router | %d | %.0f | %.2f | %d | |\n", n, routed_ms,
            routed_ms * 1000 / n, b.failed);
 
@@ -129,10 +139,10 @@ int main(int argc, char **argv) {
             recall_free(on);
         }
         json_decref(cfg);
-        printf("| offline model, through the cache layer (cache off) | %d | %.0f | %.2f | %d | |\n", n,
-               layer_ms, layer_ms * 1000 / n, c.failed);
-        printf("| cache hits (SQLite on the thread pool) | %d | %.0f | %.2f | %d | |\n", hits, hit_ms,
-               hit_ms * 1000 / n, d.failed + (n - hits));
+        printf("| offline model, through the cache layer (cache off) | %d | %.0f | %.2f | %d | |\n",
+               n, layer_ms, layer_ms * 1000 / n, c.failed);
+        printf("| cache hits (SQLite on the thread pool) | %d | %.0f | %.2f | %d | |\n", hits,
+               hit_ms, hit_ms * 1000 / n, d.failed + (n - hits));
         char *rm = xasprintf("rm -rf %s", dir);
         if (system(rm) != 0) fprintf(stderr, "could not remove %s\n", dir);
         free(rm);
@@ -140,7 +150,8 @@ int main(int argc, char **argv) {
     }
     printf("\nrouter overhead per call: %.2f µs\n", (routed_ms - direct_ms) * 1000 / n);
     if (layer_ms > 0)
-        printf("cache layer overhead per call (cache off): %.2f µs\n", (layer_ms - routed_ms) * 1000 / n);
+        printf("cache layer overhead per call (cache off): %.2f µs\n",
+               (layer_ms - routed_ms) * 1000 / n);
     provider_destroy(direct);
     router_free(r);
     json_decref(tier);

@@ -16,7 +16,10 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-typedef struct { uint64_t done; const char *err; } progress_t;
+typedef struct {
+    uint64_t done;
+    const char *err;
+} progress_t;
 
 static void committed(void *ud, uint64_t ticket, const char *err) {
     progress_t *p = ud;
@@ -72,10 +75,17 @@ static double run_case(store_durability_t d, int events, int batch) {
 int main(void) {
     printf("| durability | batch | events | events/s   |\n");
     printf("|------------|-------|--------|------------|\n");
-    const struct { store_durability_t d; const char *name; int events, batch; } cases[] = {
-        {STORE_DURABILITY_NORMAL, "normal", 100000, 1000}, {STORE_DURABILITY_NORMAL, "normal", 50000, 100},
-        {STORE_DURABILITY_NORMAL, "normal", 5000, 1},      {STORE_DURABILITY_FULL, "full", 100000, 1000},
-        {STORE_DURABILITY_FULL, "full", 50000, 100},       {STORE_DURABILITY_FULL, "full", 2000, 1},
+    const struct {
+        store_durability_t d;
+        const char *name;
+        int events, batch;
+    } cases[] = {
+        {STORE_DURABILITY_NORMAL, "normal", 100000, 1000},
+        {STORE_DURABILITY_NORMAL, "normal", 50000, 100},
+        {STORE_DURABILITY_NORMAL, "normal", 5000, 1},
+        {STORE_DURABILITY_FULL, "full", 100000, 1000},
+        {STORE_DURABILITY_FULL, "full", 50000, 100},
+        {STORE_DURABILITY_FULL, "full", 2000, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         printf("| %-10s | %5d | %6d | %10.0f |\n", cases[i].name, cases[i].batch, cases[i].events,

@@ -43,7 +43,7 @@
 #include <unistd.h>
 
 #define DEADLINE_MS 60000
-#define HEAD_MAX 8192
+#define HEAD_MAX    8192
 
 enum mode { REPLAY, LIVE, HOLD };
 enum state { CONNECTING, HANDSHAKE, OPEN, DONE, FAILED };
@@ -84,7 +84,6 @@ static struct {
 } F;
 
 static char rbuf[256 * 1024]; /* one loop, one read at a time */
-
 
 typedef struct wreq {
     uv_write_t req;
@@ -137,8 +136,10 @@ static void client_finished(client_t *c, bool ok, const char *why) {
     }
     F.finished++;
     F.t_last = now_ms();
-    if (F.finished == F.n && F.mode != HOLD) stop();
-    else if (!ok) progress();
+    if (F.finished == F.n && F.mode != HOLD)
+        stop();
+    else if (!ok)
+        progress();
 }
 
 static void start_post(void);
@@ -146,8 +147,9 @@ static void start_post(void);
 static void subscribe_all(void) {
     char msg[512];
     if (F.mode == REPLAY)
-        snprintf(msg, sizeof msg, "{\"op\":\"subscribe\",\"topics\":[\"run:%s\"],\"after\":{\"run:%s\":0}}",
-                 F.arg, F.arg);
+        snprintf(msg, sizeof msg,
+                 "{\"op\":\"subscribe\",\"topics\":[\"run:%s\"],\"after\":{\"run:%s\":0}}", F.arg,
+                 F.arg);
     else
         snprintf(msg, sizeof msg, "{\"op\":\"subscribe\",\"topics\":[\"%s\"]}",
                  F.mode == LIVE ? "*" : "system");
@@ -178,13 +180,17 @@ static void progress(void) {
     if (!F.all_open && F.open + F.failed == F.n) {
         F.all_open = true;
         F.t_open = now_ms();
-        if (F.open) subscribe_all();
-        else stop();
+        if (F.open)
+            subscribe_all();
+        else
+            stop();
     } else if (F.all_open && !F.all_subscribed && F.mode != REPLAY &&
                F.subscribed + F.failed == F.n) {
         F.all_subscribed = true;
-        if (F.subscribed) all_subscribed();
-        else stop();
+        if (F.subscribed)
+            all_subscribed();
+        else
+            stop();
     }
 }
 
@@ -217,8 +223,9 @@ static void on_message(client_t *c, const char *p, size_t n) {
     c->last_seq = seq;
     if (has(p, head, "\"type\":\"run.completed\"")) {
         bool ok = !c->bad_seq && (F.expected <= 0 || c->msgs == F.expected);
-        client_finished(c, ok, c->bad_seq ? "events out of order, missing or repeated"
-                                          : "event count differs from the journal's");
+        client_finished(c, ok,
+                        c->bad_seq ? "events out of order, missing or repeated"
+                                   : "event count differs from the journal's");
     }
 }
 
@@ -268,8 +275,10 @@ static size_t consume(client_t *c, const char *p, size_t n) {
         if (avail - h < len) break;
         const char *payload = (const char *)f + h;
         int opcode = f[0] & 0x0f;
-        if (opcode == 1) on_message(c, payload, (size_t)len); /* continuations: not new messages */
-        else if (opcode == 9) send_frame(c, 10, payload, (size_t)len);
+        if (opcode == 1)
+            on_message(c, payload, (size_t)len); /* continuations: not new messages */
+        else if (opcode == 9)
+            send_frame(c, 10, payload, (size_t)len);
         else if (opcode == 8 && c->state != DONE) {
             if (!F.first_error) /* the first one tells; the count is in the row */
                 fprintf(stderr, "ws_fanout: closed by the server: %.*s\n",
@@ -342,7 +351,8 @@ static void on_post_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
         }
         return;
     }
-    size_t room = sizeof F.post_head - 1 - F.post_len, take = (size_t)nread < room ? (size_t)nread : room;
+    size_t room = sizeof F.post_head - 1 - F.post_len,
+           take = (size_t)nread < room ? (size_t)nread : room;
     bool had = F.post_len >= 12;
     memcpy(F.post_head + F.post_len, buf->base, take);
     F.post_len += take;
@@ -384,10 +394,11 @@ static bool read_body(const char *path) {
     }
     fclose(f);
     F.body = malloc(len + 256);
-    int h = snprintf(F.body, 256,
-                     "POST /api/v1/runs HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                     F.host, F.port, len);
+    int h =
+        snprintf(F.body, 256,
+                 "POST /api/v1/runs HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
+                 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                 F.host, F.port, len);
     memcpy(F.body + h, json, len);
     F.body_len = (size_t)h + len;
     free(json);
@@ -415,11 +426,14 @@ static void print_row(void) {
         if (m > hi) hi = m;
     }
     char per[48], srv[32] = "-";
-    if (lo == hi) snprintf(per, sizeof per, "%ld", lo);
-    else snprintf(per, sizeof per, "%ld-%ld", lo, hi);
+    if (lo == hi)
+        snprintf(per, sizeof per, "%ld", lo);
+    else
+        snprintf(per, sizeof per, "%ld-%ld", lo, hi);
     if (F.srv0 >= 0 && srv1 >= 0) snprintf(srv, sizeof srv, "%.0f", (srv1 - F.srv0) / secs * 100);
-    printf("| %s | %d | %s | %ld | %.3f | %.0f | %d | %.2f | %s | %.0f |\n", mode, F.n, per, total, secs, (double)total / secs,
-           F.failed, (F.t_open - F.t_connect) / 1e3, srv, (cli1 - F.cli0) / secs * 100);
+    printf("| %s | %d | %s | %ld | %.3f | %.0f | %d | %.2f | %s | %.0f |\n", mode, F.n, per, total,
+           secs, (double)total / secs, F.failed, (F.t_open - F.t_connect) / 1e3, srv,
+           (cli1 - F.cli0) / secs * 100);
 }
 
 static void close_cb(uv_handle_t *h, void *arg) {
@@ -471,7 +485,8 @@ int main(int argc, char **argv) {
     }
     uv_run(&loop, UV_RUN_DEFAULT);
     if (F.mode != HOLD) print_row();
-    if (F.first_error) fprintf(stderr, "ws_fanout: %d client(s) failed; first: %s\n", F.failed, F.first_error);
+    if (F.first_error)
+        fprintf(stderr, "ws_fanout: %d client(s) failed; first: %s\n", F.failed, F.first_error);
 
     uv_walk(&loop, close_cb, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);

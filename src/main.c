@@ -20,7 +20,8 @@ static void usage(FILE *f) {
           "  artifacts ls|cat|diff  versions of what a run wrote: list, print, diff\n"
           "  workflows ls|show|push|rm  stored, versioned workflows (data dir or --server)\n"
           "  version           print the version\n\n"
-          "docs: docs/workflow-language.md, docs/cli.md\n", f);
+          "docs: docs/workflow-language.md, docs/cli.md\n",
+          f);
 }
 
 int main(int argc, char **argv) {

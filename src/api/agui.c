@@ -32,14 +32,15 @@ struct api_agui_stream {
     api_t *a;
     http_req_t *req;
     char *run_id, *thread_id, *agui_run_id;
-    uint64_t seq;           /* the last journal event sent (or covered by the snapshot) */
-    bool started;           /* RUN_STARTED and the snapshot went out */
-    json_t *input;          /* echoed in RUN_STARTED */
-    json_t *steps;          /* {task: true} for steps started and not finished */
+    uint64_t seq;  /* the last journal event sent (or covered by the snapshot) */
+    bool started;  /* RUN_STARTED and the snapshot went out */
+    json_t *input; /* echoed in RUN_STARTED */
+    json_t *steps; /* {task: true} for steps started and not finished */
     api_agui_stream_t *next;
 };
 
-/* ---- frames ----------------------------------------------------------------------------------- */
+/* ---- frames -----------------------------------------------------------------------------------
+ */
 
 static void frame(strbuf_t *sb, uint64_t seq, json_t *ev) {
     char *text = json_dumps(ev, JSON_COMPACT);
@@ -50,7 +51,8 @@ static void frame(strbuf_t *sb, uint64_t seq, json_t *ev) {
 }
 
 static void preamble(api_agui_stream_t *s, strbuf_t *sb) {
-    json_t *started = json_pack("{s:s, s:s, s:s}", "type", "RUN_STARTED", "threadId", s->thread_id, "runId", s->agui_run_id);
+    json_t *started = json_pack("{s:s, s:s, s:s}", "type", "RUN_STARTED", "threadId", s->thread_id,
+                                "runId", s->agui_run_id);
     if (s->input) json_object_set(started, "input", s->input);
     frame(sb, 0, started);
     uint64_t seq;
@@ -60,10 +62,14 @@ static void preamble(api_agui_stream_t *s, strbuf_t *sb) {
     json_t *t;
     json_object_foreach(json_object_get(snap, "tasks"), task, t) {
         const char *st = json_string_value(json_object_get(t, "status"));
-        if (st && (!strcmp(st, "running") || !strcmp(st, "retrying"))) json_object_set_new(s->steps, task, json_true());
+        if (st && (!strcmp(st, "running") || !strcmp(st, "retrying")))
+            json_object_set_new(s->steps, task, json_true());
     }
-    frame(sb, seq, json_pack("{s:s, s:o}", "type", "STATE_SNAPSHOT", "snapshot", snap ? snap : json_object()));
-    json_object_foreach(s->steps, task, t) frame(sb, seq, json_pack("{s:s, s:s}", "type", "STEP_STARTED", "stepName", task));
+    frame(
+        sb, seq,
+        json_pack("{s:s, s:o}", "type", "STATE_SNAPSHOT", "snapshot", snap ? snap : json_object()));
+    json_object_foreach(s->steps, task, t)
+        frame(sb, seq, json_pack("{s:s, s:s}", "type", "STEP_STARTED", "stepName", task));
     if (seq > s->seq) s->seq = seq;
     s->started = true;
 }
@@ -71,8 +77,8 @@ static void preamble(api_agui_stream_t *s, strbuf_t *sb) {
 static json_t *status_delta(const char *task, const char *status) {
     char path[300];
     snprintf(path, sizeof path, "/tasks/%s/status", task);
-    return json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "type", "STATE_DELTA", "delta", "op", "replace", "path", path,
-                     "value", status);
+    return json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "type", "STATE_DELTA", "delta", "op", "replace",
+                     "path", path, "value", status);
 }
 
 static void step_finished(api_agui_stream_t *s, strbuf_t *sb, uint64_t seq, const char *task) {
@@ -97,10 +103,12 @@ static json_t *interrupts(api_agui_stream_t *s) {
     json_array_foreach(rows, i, r) {
         const json_t *req = json_object_get(r, "request");
         char *id = xasprintf("%s.%s", s->run_id, json_string_value(json_object_get(r, "task_id")));
-        json_array_append_new(list, json_pack("{s:s, s:s, s:O?, s:{s:O?, s:O?}}", "id", id, "reason",
-                                              json_string_value(json_object_get(req, "kind")) ?: "approval",
-                                              "message", json_object_get(req, "title"), "metadata", "options",
-                                              json_object_get(req, "options"), "proposal", json_object_get(req, "proposal")));
+        json_array_append_new(
+            list, json_pack("{s:s, s:s, s:O?, s:{s:O?, s:O?}}", "id", id, "reason",
+                            json_string_value(json_object_get(req, "kind")) ?: "approval",
+                            "message", json_object_get(req, "title"), "metadata", "options",
+                            json_object_get(req, "options"), "proposal",
+                            json_object_get(req, "proposal")));
         free(id);
     }
     json_decref(rows);
@@ -108,25 +116,31 @@ static json_t *interrupts(api_agui_stream_t *s) {
 }
 
 /* Translates one journal event; true when the AG-UI run is over (the stream ends). */
-static bool translate(api_agui_stream_t *s, strbuf_t *sb, uint64_t seq, const char *type, const json_t *data) {
+static bool translate(api_agui_stream_t *s, strbuf_t *sb, uint64_t seq, const char *type,
+                      const json_t *data) {
     const char *task = json_string_value(json_object_get(data, "task"));
     if (!strcmp(type, "task.started") && task) {
-        if (json_object_get(s->steps, task)) step_finished(s, sb, seq, task); /* a retry: a new step */
+        if (json_object_get(s->steps, task))
+            step_finished(s, sb, seq, task); /* a retry: a new step */
         json_object_set_new(s->steps, task, json_true());
         frame(sb, seq, json_pack("{s:s, s:s}", "type", "STEP_STARTED", "stepName", task));
         frame(sb, seq, status_delta(task, "running"));
     } else if (!strcmp(type, "task.completed") && task) {
         const char *out = json_string_value(json_object_get(data, "output"));
         char *mid = xasprintf("%s.%s.%llu", s->run_id, task, (unsigned long long)seq);
-        frame(sb, seq, json_pack("{s:s, s:s, s:s, s:s}", "type", "TEXT_MESSAGE_START", "messageId", mid, "role",
-                                 "assistant", "name", task));
+        frame(sb, seq,
+              json_pack("{s:s, s:s, s:s, s:s}", "type", "TEXT_MESSAGE_START", "messageId", mid,
+                        "role", "assistant", "name", task));
         if (out && *out)
-            frame(sb, seq, json_pack("{s:s, s:s, s:o}", "type", "TEXT_MESSAGE_CONTENT", "messageId", mid, "delta", api_text(out)));
+            frame(sb, seq,
+                  json_pack("{s:s, s:s, s:o}", "type", "TEXT_MESSAGE_CONTENT", "messageId", mid,
+                            "delta", api_text(out)));
         frame(sb, seq, json_pack("{s:s, s:s}", "type", "TEXT_MESSAGE_END", "messageId", mid));
         free(mid);
         frame(sb, seq, status_delta(task, "completed"));
         step_finished(s, sb, seq, task);
-    } else if (task && (!strcmp(type, "task.failed") || !strcmp(type, "task.skipped") || !strcmp(type, "task.cancelled"))) {
+    } else if (task && (!strcmp(type, "task.failed") || !strcmp(type, "task.skipped") ||
+                        !strcmp(type, "task.cancelled"))) {
         bool retrying = json_object_get(data, "retry_at_ms") != NULL;
         frame(sb, seq, status_delta(task, retrying ? "retrying" : type + 5));
         step_finished(s, sb, seq, task);
@@ -136,9 +150,12 @@ static bool translate(api_agui_stream_t *s, strbuf_t *sb, uint64_t seq, const ch
         json_array_foreach(json_object_get(data, "calls"), i, c) {
             char *args = json_dumps(json_object_get(c, "arguments"), JSON_COMPACT);
             char *id = tool_call_id(data, json_string_value(json_object_get(c, "id")));
-            frame(sb, seq, json_pack("{s:s, s:s, s:O}", "type", "TOOL_CALL_START", "toolCallId", id,
-                                     "toolCallName", json_object_get(c, "name")));
-            frame(sb, seq, json_pack("{s:s, s:s, s:s}", "type", "TOOL_CALL_ARGS", "toolCallId", id, "delta", args ? args : "{}"));
+            frame(sb, seq,
+                  json_pack("{s:s, s:s, s:O}", "type", "TOOL_CALL_START", "toolCallId", id,
+                            "toolCallName", json_object_get(c, "name")));
+            frame(sb, seq,
+                  json_pack("{s:s, s:s, s:s}", "type", "TOOL_CALL_ARGS", "toolCallId", id, "delta",
+                            args ? args : "{}"));
             frame(sb, seq, json_pack("{s:s, s:s}", "type", "TOOL_CALL_END", "toolCallId", id));
             free(id);
             free(args);
@@ -146,8 +163,11 @@ static bool translate(api_agui_stream_t *s, strbuf_t *sb, uint64_t seq, const ch
     } else if (!strcmp(type, "tool.result")) {
         char *mid = xasprintf("%s.tool.%llu", s->run_id, (unsigned long long)seq);
         char *id = tool_call_id(data, json_string_value(json_object_get(data, "id")));
-        frame(sb, seq, json_pack("{s:s, s:s, s:s, s:o, s:s}", "type", "TOOL_CALL_RESULT", "messageId", mid, "toolCallId",
-                                 id, "content", api_text(json_string_value(json_object_get(data, "content")) ?: ""), "role", "tool"));
+        frame(sb, seq,
+              json_pack("{s:s, s:s, s:s, s:o, s:s}", "type", "TOOL_CALL_RESULT", "messageId", mid,
+                        "toolCallId", id, "content",
+                        api_text(json_string_value(json_object_get(data, "content")) ?: ""), "role",
+                        "tool"));
         free(id);
         free(mid);
     } else if (!strcmp(type, "approval.requested")) {
@@ -155,43 +175,57 @@ static bool translate(api_agui_stream_t *s, strbuf_t *sb, uint64_t seq, const ch
         char *id = xasprintf("%s.%s", s->run_id, task ? task : "");
         json_object_set_new(v, "id", json_string(id));
         free(id);
-        frame(sb, seq, json_pack("{s:s, s:s, s:o}", "type", "CUSTOM", "name", "baton.approval_requested", "value", v));
+        frame(sb, seq,
+              json_pack("{s:s, s:s, s:o}", "type", "CUSTOM", "name", "baton.approval_requested",
+                        "value", v));
         frame(sb, seq, status_delta(task ? task : "", "waiting_human"));
     } else if (!strcmp(type, "run.completed")) {
         json_t *sum = store_run_summary(s->a->store, s->run_id);
-        frame(sb, seq, json_pack("{s:s, s:s, s:s, s:{s:s}, s:o}", "type", "RUN_FINISHED", "threadId", s->thread_id,
-                                 "runId", s->agui_run_id, "outcome", "type", "success", "result", sum ? sum : json_object()));
+        frame(sb, seq,
+              json_pack("{s:s, s:s, s:s, s:{s:s}, s:o}", "type", "RUN_FINISHED", "threadId",
+                        s->thread_id, "runId", s->agui_run_id, "outcome", "type", "success",
+                        "result", sum ? sum : json_object()));
         return true;
     } else if (!strcmp(type, "run.cancelled")) {
-        frame(sb, seq, json_pack("{s:s, s:s, s:s, s:{s:s}}", "type", "RUN_FINISHED", "threadId", s->thread_id,
-                                 "runId", s->agui_run_id, "outcome", "type", "cancelled"));
+        frame(sb, seq,
+              json_pack("{s:s, s:s, s:s, s:{s:s}}", "type", "RUN_FINISHED", "threadId",
+                        s->thread_id, "runId", s->agui_run_id, "outcome", "type", "cancelled"));
         return true;
     } else if (!strcmp(type, "run.failed")) {
-        frame(sb, seq, json_pack("{s:s, s:o, s:s}", "type", "RUN_ERROR", "message",
-                                 api_text(json_string_value(json_object_get(data, "error")) ?: "the run failed"), "code", "run_failed"));
+        frame(sb, seq,
+              json_pack(
+                  "{s:s, s:o, s:s}", "type", "RUN_ERROR", "message",
+                  api_text(json_string_value(json_object_get(data, "error")) ?: "the run failed"),
+                  "code", "run_failed"));
         return true;
-    } else if ((!strcmp(type, "run.status") && !strcmp(json_string_value(json_object_get(data, "status")) ?: "", "waiting_human")) ||
+    } else if ((!strcmp(type, "run.status") &&
+                !strcmp(json_string_value(json_object_get(data, "status")) ?: "",
+                        "waiting_human")) ||
                !strcmp(type, "run.paused")) {
         json_t *list = !strcmp(type, "run.paused") ? json_array() : interrupts(s);
         if (!strcmp(type, "run.paused")) {
             char *id = xasprintf("%s.paused", s->run_id);
-            json_array_append_new(list, json_pack("{s:s, s:s, s:O?}", "id", id, "reason", "paused", "message",
-                                                  json_object_get(data, "reason")));
+            json_array_append_new(list, json_pack("{s:s, s:s, s:O?}", "id", id, "reason", "paused",
+                                                  "message", json_object_get(data, "reason")));
             free(id);
         }
         if (!json_array_size(list)) {
             json_decref(list);
             return false;
         }
-        for (const char *k; (k = json_object_iter_key(json_object_iter(s->steps)));) step_finished(s, sb, seq, k);
-        frame(sb, seq, json_pack("{s:s, s:s, s:s, s:{s:s, s:o}}", "type", "RUN_FINISHED", "threadId", s->thread_id,
-                                 "runId", s->agui_run_id, "outcome", "type", "interrupt", "interrupts", list));
+        for (const char *k; (k = json_object_iter_key(json_object_iter(s->steps)));)
+            step_finished(s, sb, seq, k);
+        frame(sb, seq,
+              json_pack("{s:s, s:s, s:s, s:{s:s, s:o}}", "type", "RUN_FINISHED", "threadId",
+                        s->thread_id, "runId", s->agui_run_id, "outcome", "type", "interrupt",
+                        "interrupts", list));
         return true;
     }
     return false;
 }
 
-/* ---- streams ---------------------------------------------------------------------------------- */
+/* ---- streams ----------------------------------------------------------------------------------
+ */
 
 static void stream_free(api_agui_stream_t *s) {
     free(s->run_id);
@@ -242,7 +276,11 @@ static bool stopped_now(api_agui_stream_t *s, strbuf_t *sb) {
     bool over = false;
     if (st && (!strcmp(st, "completed") || !strcmp(st, "cancelled") || !strcmp(st, "failed"))) {
         json_t *d = json_pack("{s:O?}", "error", json_object_get(row, "error"));
-        over = translate(s, sb, s->seq, !strcmp(st, "completed") ? "run.completed" : !strcmp(st, "failed") ? "run.failed" : "run.cancelled", d);
+        over = translate(s, sb, s->seq,
+                         !strcmp(st, "completed") ? "run.completed"
+                         : !strcmp(st, "failed")  ? "run.failed"
+                                                  : "run.cancelled",
+                         d);
         json_decref(d);
     } else if (st && (!strcmp(st, "waiting_human") || !strcmp(st, "paused"))) {
         json_t *d = json_pack("{s:s, s:O?}", "status", st, "reason", json_object_get(row, "error"));
@@ -258,8 +296,8 @@ static bool stopped_now(api_agui_stream_t *s, strbuf_t *sb) {
 static void stream_open(api_t *a, http_req_t *req, const char *run_id, const char *thread_id,
                         const char *agui_run_id, json_t *input, long long after, bool settle) {
     api_agui_stream_t *s = xcalloc(1, sizeof *s);
-    *s = (api_agui_stream_t){a, req, xstrdup(run_id), xstrdup(thread_id), xstrdup(agui_run_id), 0, false,
-                             json_incref(input), json_object(), a->agui};
+    *s = (api_agui_stream_t){a, req,   xstrdup(run_id),    xstrdup(thread_id), xstrdup(agui_run_id),
+                             0, false, json_incref(input), json_object(),      a->agui};
     a->agui = s;
     http_stream_begin(req, 200, "text/event-stream");
     json_t *row = store_run(a->store, run_id);
@@ -269,7 +307,9 @@ static void stream_open(api_t *a, http_req_t *req, const char *run_id, const cha
     strbuf_t sb = {0};
     bool over = false;
     if (after >= 0) {
-        frame(&sb, 0, json_pack("{s:s, s:s, s:s}", "type", "RUN_STARTED", "threadId", s->thread_id, "runId", s->agui_run_id));
+        frame(&sb, 0,
+              json_pack("{s:s, s:s, s:s}", "type", "RUN_STARTED", "threadId", s->thread_id, "runId",
+                        s->agui_run_id));
         s->started = true;
         s->seq = (uint64_t)after;
         replay_t r = {s, &sb, false};
@@ -284,7 +324,8 @@ static void stream_open(api_t *a, http_req_t *req, const char *run_id, const cha
     flush(s, &sb, over);
 }
 
-void api_agui_event(api_t *a, const char *run_id, uint64_t seq, const char *type, const json_t *data) {
+void api_agui_event(api_t *a, const char *run_id, uint64_t seq, const char *type,
+                    const json_t *data) {
     for (api_agui_stream_t *s = a->agui, *next; s; s = next) {
         next = s->next;
         if (strcmp(s->run_id, run_id)) continue;
@@ -303,7 +344,8 @@ void api_agui_stop(api_t *a) {
     while (a->agui) stream_close(a, a->agui);
 }
 
-/* ---- routes ----------------------------------------------------------------------------------- */
+/* ---- routes -----------------------------------------------------------------------------------
+ */
 
 /* thread id -> run id, for threads this process started (a run id is a thread id too) */
 static const char *thread_run(api_t *a, const char *thread) {
@@ -330,11 +372,13 @@ static bool apply_resume(http_req_t *req, api_t *a, engine_run_t *run, const jso
     json_array_foreach(resume, i, r) {
         const char *id = json_string_value(json_object_get(r, "interruptId"));
         const char *dot = id ? strchr(id, '.') : NULL;
-        bool cancelled = !strcmp(json_string_value(json_object_get(r, "status")) ?: "", "cancelled");
+        bool cancelled =
+            !strcmp(json_string_value(json_object_get(r, "status")) ?: "", "cancelled");
         char *err = NULL;
         int rc;
         if (!dot) {
-            api_error(req, 400, "bad_request", "resume[%zu].interruptId is not one this run gave out", i);
+            api_error(req, 400, "bad_request",
+                      "resume[%zu].interruptId is not one this run gave out", i);
             return false;
         }
         if (!strcmp(dot + 1, "paused")) {
@@ -344,8 +388,10 @@ static bool apply_resume(http_req_t *req, api_t *a, engine_run_t *run, const jso
             json_t *payload = json_object_get(r, "payload");
             json_t *answer = json_is_object(payload) ? json_deep_copy(payload) : json_object();
             if (cancelled || !json_object_get(answer, "decision"))
-                json_object_set_new(answer, "decision", json_string(cancelled ? "reject" : "approve"));
-            if (!json_object_get(answer, "answered_by")) json_object_set_new(answer, "answered_by", json_string("ag-ui"));
+                json_object_set_new(answer, "decision",
+                                    json_string(cancelled ? "reject" : "approve"));
+            if (!json_object_get(answer, "answered_by"))
+                json_object_set_new(answer, "answered_by", json_string("ag-ui"));
             rc = engine_respond(host_engine(a->host), run, dot + 1, answer, &err);
             json_decref(answer);
         }
@@ -365,16 +411,19 @@ void api_agui_run(http_req_t *req, api_t *a, char **params) {
     json_t *in = json_loadb(req->body, req->body_len, 0, &jerr);
     const char *thread = json_string_value(json_object_get(in, "threadId"));
     const char *agui_run = json_string_value(json_object_get(in, "runId"));
-    const json_t *messages = json_object_get(in, "messages"), *fwd = json_object_get(in, "forwardedProps");
+    const json_t *messages = json_object_get(in, "messages"),
+                 *fwd = json_object_get(in, "forwardedProps");
     if (!json_is_object(in) || !thread || !agui_run || !json_is_array(messages)) {
-        api_error(req, 400, "bad_request", "the body must be AG-UI's RunAgentInput {threadId, runId, messages, ...}");
+        api_error(req, 400, "bad_request",
+                  "the body must be AG-UI's RunAgentInput {threadId, runId, messages, ...}");
         json_decref(in);
         return;
     }
     bool missing = true;
     char *err = NULL;
     const char *run_id = thread_run(a, thread);
-    engine_run_t *run = !strncmp(run_id, "r-", 2) ? host_run(a->host, run_id, &missing, &err) : NULL;
+    engine_run_t *run =
+        !strncmp(run_id, "r-", 2) ? host_run(a->host, run_id, &missing, &err) : NULL;
     free(err);
     err = NULL;
     if (run) {
@@ -382,21 +431,25 @@ void api_agui_run(http_req_t *req, api_t *a, char **params) {
         const char *text = last_user_text(messages);
         if (!apply_resume(req, a, run, json_object_get(in, "resume"))) goto out;
         if (text && *text && !json_array_size(json_object_get(in, "resume"))) {
-            json_t *ids = engine_message(host_engine(a->host), run, NULL, NULL, text, "ag-ui", &err);
+            json_t *ids =
+                engine_message(host_engine(a->host), run, NULL, NULL, text, "ag-ui", &err);
             json_decref(ids);
             free(err);
             err = NULL;
         }
-        stream_open(a, req, engine_run_id(run), thread, agui_run, in, -1, !json_array_size(json_object_get(in, "resume")));
+        stream_open(a, req, engine_run_id(run), thread, agui_run, in, -1,
+                    !json_array_size(json_object_get(in, "resume")));
         goto out;
     }
     /* A new thread: the workflow in forwardedProps, its inputs given or taken from the message. */
-    json_t *body = json_pack("{s:O*, s:O*}", "workflow", json_object_get(fwd, "workflow"), "inputs", json_object_get(fwd, "inputs"));
+    json_t *body = json_pack("{s:O*, s:O*}", "workflow", json_object_get(fwd, "workflow"), "inputs",
+                             json_object_get(fwd, "inputs"));
     json_t *inputs = json_object_get(body, "inputs");
     const char *text = last_user_text(messages);
     if (!json_object_get(body, "workflow")) {
-        api_error(req, 400, "bad_request", "a new thread needs forwardedProps.workflow (a template's name, a "
-                                           "workflow's text or object)");
+        api_error(req, 400, "bad_request",
+                  "a new thread needs forwardedProps.workflow (a template's name, a "
+                  "workflow's text or object)");
         json_decref(body);
         goto out;
     }
@@ -404,7 +457,8 @@ void api_agui_run(http_req_t *req, api_t *a, char **params) {
     char *source = NULL, *path = NULL;
     size_t len;
     if (!api_workflow_text(a, json_object_get(body, "workflow"), &source, &len, &path)) {
-        api_error(req, 400, "bad_request", "forwardedProps.workflow is a template's name, a workflow's text or object");
+        api_error(req, 400, "bad_request",
+                  "forwardedProps.workflow is a template's name, a workflow's text or object");
         json_decref(body);
         goto out;
     }
@@ -424,10 +478,12 @@ void api_agui_run(http_req_t *req, api_t *a, char **params) {
     }
     workflow_free(probe);
     diag_list_free(&dl);
-    run = host_start(a->host, source, len, path ? path : "workflow.yaml", path ? a->templates_dir : NULL, NULL,
-                     inputs, &dl, &err);
-    if (!run && dl.n) api_invalid_workflow(req, &dl);
-    else if (!run) api_error(req, 422, "invalid_inputs", "%s", err ? err : "the run could not start");
+    run = host_start(a->host, source, len, path ? path : "workflow.yaml",
+                     path ? a->templates_dir : NULL, NULL, inputs, &dl, &err);
+    if (!run && dl.n)
+        api_invalid_workflow(req, &dl);
+    else if (!run)
+        api_error(req, 422, "invalid_inputs", "%s", err ? err : "the run could not start");
     else {
         json_object_set_new(a->agui_threads, thread, json_string(engine_run_id(run)));
         stream_open(a, req, engine_run_id(run), thread, agui_run, in, -1, false);
@@ -455,7 +511,8 @@ void api_agui_watch(http_req_t *req, api_t *a, char **params) {
         char *end;
         after = strtoll(last, &end, 10);
         if (*end || after < 0) {
-            api_error(req, 400, "bad_request", "Last-Event-ID must be an event seq this stream sent");
+            api_error(req, 400, "bad_request",
+                      "Last-Event-ID must be an event seq this stream sent");
             return;
         }
     }

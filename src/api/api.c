@@ -15,7 +15,8 @@
 void api_json(http_req_t *req, int status, json_t *body) {
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     if (!text) { /* a body that could not be built is a bug here, never a crash */
-        static const char fallback[] = "{\"error\":{\"code\":\"internal\",\"message\":\"the answer could not be encoded\"}}";
+        static const char fallback[] =
+            "{\"error\":{\"code\":\"internal\",\"message\":\"the answer could not be encoded\"}}";
         http_respond(req, 500, NULL, fallback, sizeof fallback - 1);
     } else {
         http_respond(req, status, NULL, text, strlen(text));
@@ -39,18 +40,21 @@ void api_error(http_req_t *req, int status, const char *code, const char *fmt, .
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    api_json(req, status, json_pack("{s:{s:s, s:o}}", "error", "code", code, "message", api_text(msg)));
+    api_json(req, status,
+             json_pack("{s:{s:s, s:o}}", "error", "code", code, "message", api_text(msg)));
 }
 
 static void health(http_req_t *req, api_t *a) {
-    api_json(req, 200, json_pack("{s:s, s:s, s:I}", "status", "ok", "version", BATON_VERSION,
-                                    "uptime_s", (json_int_t)((clock_now_ms_f() - a->started_ms) / 1000)));
+    api_json(req, 200,
+             json_pack("{s:s, s:s, s:I}", "status", "ok", "version", BATON_VERSION, "uptime_s",
+                       (json_int_t)((clock_now_ms_f() - a->started_ms) / 1000)));
 }
 
 static void ready(http_req_t *req, api_t *a) {
     char *err = NULL;
     if (store_ping(a->store, &err) != 0) {
-        api_json(req, 503, json_pack("{s:s, s:s}", "status", "unavailable", "reason", err ? err : "?"));
+        api_json(req, 503,
+                 json_pack("{s:s, s:s}", "status", "unavailable", "reason", err ? err : "?"));
         free(err);
         return;
     }
@@ -65,17 +69,18 @@ static void status(http_req_t *req, api_t *a) {
     size_t i;
     json_t *c;
     json_array_foreach(cands, i, c) {
-        json_array_append_new(providers, json_pack("{s:O, s:O, s:O}", "id", json_object_get(c, "id"),
-                                                   "breaker", json_object_get(c, "breaker"), "local",
-                                                   json_object_get(c, "local")));
+        json_array_append_new(providers,
+                              json_pack("{s:O, s:O, s:O}", "id", json_object_get(c, "id"),
+                                        "breaker", json_object_get(c, "breaker"), "local",
+                                        json_object_get(c, "local")));
     }
     json_decref(cands);
-    api_json(req, 200, json_pack("{s:I, s:I, s:o, s:I, s:o}", "active_runs",
-                                    (json_int_t)json_array_size(running), "pending_approvals",
-                                    (json_int_t)json_array_size(pending), "providers", providers,
-                                    "connections",
-                                    (json_int_t)(a->server ? http_server_connections(a->server) : 0),
-                                    "gateway", store_llm_usage(a->store, ENGINE_GATEWAY_RUN)));
+    api_json(req, 200,
+             json_pack("{s:I, s:I, s:o, s:I, s:o}", "active_runs",
+                       (json_int_t)json_array_size(running), "pending_approvals",
+                       (json_int_t)json_array_size(pending), "providers", providers, "connections",
+                       (json_int_t)(a->server ? http_server_connections(a->server) : 0), "gateway",
+                       store_llm_usage(a->store, ENGINE_GATEWAY_RUN)));
     json_decref(running);
     json_decref(pending);
 }
@@ -85,14 +90,15 @@ static void status(http_req_t *req, api_t *a) {
 /* A whole number in [lo, hi] from the query, dflt when absent; false (and a 400 sent) when the
  * value is not one. */
 bool api_query_int(http_req_t *req, const char *key, long long lo, long long hi, long long dflt,
-                      long long *out) {
+                   long long *out) {
     char v[32];
     *out = dflt;
     if (!route_query(req->query, key, v, sizeof v)) return true;
     char *end;
     long long n = strtoll(v, &end, 10);
     if (!*v || *end || n < lo || n > hi) {
-        api_error(req, 400, "bad_request", "%s must be a whole number from %lld to %lld", key, lo, hi);
+        api_error(req, 400, "bad_request", "%s must be a whole number from %lld to %lld", key, lo,
+                  hi);
         return false;
     }
     *out = n;
@@ -103,9 +109,11 @@ json_t *api_body_object(http_req_t *req, const char *const *allowed) {
     json_error_t jerr;
     json_t *body = json_loadb(req->body, req->body_len, 0, &jerr);
     if (!json_is_object(body)) {
-        if (body) api_error(req, 400, "bad_request", "the body must be a JSON object");
-        else api_error(req, 400, "bad_request", "the body is not JSON: %s (line %d, column %d)",
-                       jerr.text, jerr.line, jerr.column);
+        if (body)
+            api_error(req, 400, "bad_request", "the body must be a JSON object");
+        else
+            api_error(req, 400, "bad_request", "the body is not JSON: %s (line %d, column %d)",
+                      jerr.text, jerr.line, jerr.column);
         json_decref(body);
         return NULL;
     }
@@ -123,7 +131,8 @@ json_t *api_body_object(http_req_t *req, const char *const *allowed) {
     return body;
 }
 
-/* ---- routing ------------------------------------------------------------------------------------ */
+/* ---- routing ------------------------------------------------------------------------------------
+ */
 
 static api_handler_fn api_openapi, api_ws_plain_get;
 
@@ -197,7 +206,8 @@ static void api_openapi(http_req_t *req, api_t *a, char **params) {
 static void api_ws_plain_get(http_req_t *req, api_t *a, char **params) {
     (void)a;
     (void)params;
-    api_error(req, 426, "upgrade_required", "%s is a WebSocket: connect with a WebSocket client", API_WS_PATH);
+    api_error(req, 426, "upgrade_required", "%s is a WebSocket: connect with a WebSocket client",
+              API_WS_PATH);
 }
 
 void api_free(api_t *a) {
@@ -208,9 +218,12 @@ void api_free(api_t *a) {
 }
 
 static void simple(http_req_t *req, api_t *a, const char *path) {
-    if (!strcmp(path, "/health")) health(req, a);
-    else if (!strcmp(path, "/ready")) ready(req, a);
-    else status(req, a);
+    if (!strcmp(path, "/health"))
+        health(req, a);
+    else if (!strcmp(path, "/ready"))
+        ready(req, a);
+    else
+        status(req, a);
 }
 
 /* How many "{x}" segments a pattern has. Of the patterns a path fits, those with the fewest
@@ -238,7 +251,8 @@ void api_handle(http_req_t *req) {
         free(params[1]);
     }
     if (fewest < 0) {
-        if (!api_static(req, a)) api_error(req, 404, "not_found", "no route %s %.200s", req->method, req->path);
+        if (!api_static(req, a))
+            api_error(req, 404, "not_found", "no route %s %.200s", req->method, req->path);
         return;
     }
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
@@ -246,8 +260,10 @@ void api_handle(http_req_t *req) {
         if (params_in(routes[i].path) != fewest || strcmp(routes[i].method, req->method) ||
             !fits(i, req->path, params))
             continue;
-        if (routes[i].fn) routes[i].fn(req, a, params);
-        else simple(req, a, routes[i].path);
+        if (routes[i].fn)
+            routes[i].fn(req, a, params);
+        else
+            simple(req, a, routes[i].path);
         free(params[0]);
         free(params[1]);
         return;

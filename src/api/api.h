@@ -24,28 +24,29 @@ typedef struct api_ws_replay api_ws_replay_t;
 
 typedef struct api {
     store_t *store;
-    host_t *host;           /* starts and steers runs; its router answers /status */
-    const agent_catalog_t *catalog; /* for validating workflows; GET /api/v1/agents lists it */
-    const char *templates_dir;      /* the shipped workflows, or NULL */
-    const char *ui_dir;             /* --ui-dir: files served for GETs no route owns, or NULL */
-    const char *data_dir;   /* where artifacts' blobs are read from */
-    http_server_t *server;  /* set once listening: connections in /status */
-    double started_ms;      /* wall clock, for uptime_s */
-    api_waiting_t *waiting; /* answers waiting for the journal */
-    api_ws_client_t *clients; /* WebSocket clients of /api/v1/ws */
+    host_t *host;                      /* starts and steers runs; its router answers /status */
+    const agent_catalog_t *catalog;    /* for validating workflows; GET /api/v1/agents lists it */
+    const char *templates_dir;         /* the shipped workflows, or NULL */
+    const char *ui_dir;                /* --ui-dir: files served for GETs no route owns, or NULL */
+    const char *data_dir;              /* where artifacts' blobs are read from */
+    http_server_t *server;             /* set once listening: connections in /status */
+    double started_ms;                 /* wall clock, for uptime_s */
+    api_waiting_t *waiting;            /* answers waiting for the journal */
+    api_ws_client_t *clients;          /* WebSocket clients of /api/v1/ws */
     api_gateway_call_t *gateway_calls; /* /v1 model calls in flight */
     api_agui_stream_t *agui;           /* AG-UI event streams open */
     api_ws_replay_t *replay;           /* the last run replayed to WebSocket clients (ws_hub.c) */
     json_t *agui_threads;              /* {AG-UI threadId: run id}, threads started here */
-    json_t *task_agents;    /* {run_id: {task_id: agent id}}: a run's workflow never changes */
-    json_t *agent_maps;     /* the distinct maps of task_agents, which share them */
+    json_t *task_agents; /* {run_id: {task_id: agent id}}: a run's workflow never changes */
+    json_t *agent_maps;  /* the distinct maps of task_agents, which share them */
 } api_t;
 
 /* The server's handler; req->server_ud is the api_t. */
 void api_handle(http_req_t *req);
 
 /* The host's event observer (ud: the api_t): sends the answers that waited for this event. */
-void api_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type, const json_t *data);
+void api_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type,
+                  const json_t *data);
 
 /* The WebSocket feed's callbacks (ws_opts_t; ud: the api_t), served at API_WS_PATH. */
 #define API_WS_PATH "/api/v1/ws"

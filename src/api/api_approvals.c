@@ -32,7 +32,8 @@ void api_approvals_list(http_req_t *req, api_t *a, char **params) {
 
 /* The approval {id}: its row (caller decrefs) and its run and task ids (caller frees); NULL (and
  * a 404 sent) when there is none. */
-static json_t *find_approval(http_req_t *req, api_t *a, const char *id, char **run_id, char **task_id) {
+static json_t *find_approval(http_req_t *req, api_t *a, const char *id, char **run_id,
+                             char **task_id) {
     const char *dot = strchr(id, '.');
     json_t *found = NULL;
     if (dot && dot > id && dot[1]) {
@@ -41,7 +42,8 @@ static json_t *find_approval(http_req_t *req, api_t *a, const char *id, char **r
         size_t i;
         json_t *row;
         json_array_foreach(rows, i, row) {
-            if (!strcmp(json_string_value(json_object_get(row, "task_id")), dot + 1)) found = json_incref(row);
+            if (!strcmp(json_string_value(json_object_get(row, "task_id")), dot + 1))
+                found = json_incref(row);
         }
         json_decref(rows);
         if (found) {
@@ -68,8 +70,8 @@ void api_approval_get(http_req_t *req, api_t *a, char **params) {
  * 200 with the answered approval once journaled (the run carries on at once); 409 when it was
  * answered already; 400 for an answer the step does not take. */
 void api_approval_respond(http_req_t *req, api_t *a, char **params) {
-    static const char *const allowed[] = {"decision", "feedback", "edited_output", "answers",
-                                          "answered_by", NULL};
+    static const char *const allowed[] = {"decision", "feedback",    "edited_output",
+                                          "answers",  "answered_by", NULL};
     json_t *body = api_body_object(req, allowed);
     if (!body) return;
     char *run_id = NULL, *task_id = NULL, *err = NULL;
@@ -79,12 +81,19 @@ void api_approval_respond(http_req_t *req, api_t *a, char **params) {
     for (size_t k = 0; k < sizeof optional / sizeof *optional; k++)
         if (json_is_null(json_object_get(body, optional[k]))) json_object_del(body, optional[k]);
     const json_t *decision = json_object_get(body, "decision");
-    const char *wrong = !json_is_string(decision) ? "decision must be a string"
-                        : json_object_get(body, "feedback") && !json_is_string(json_object_get(body, "feedback")) ? "feedback must be a string"
-                        : json_object_get(body, "edited_output") && !json_is_string(json_object_get(body, "edited_output")) ? "edited_output must be a string"
-                        : json_object_get(body, "answered_by") && !json_is_string(json_object_get(body, "answered_by")) ? "answered_by must be a string"
-                        : json_object_get(body, "answers") && !json_is_object(json_object_get(body, "answers")) ? "answers must be an object"
-                        : NULL;
+    const char *wrong =
+        !json_is_string(decision) ? "decision must be a string"
+        : json_object_get(body, "feedback") && !json_is_string(json_object_get(body, "feedback"))
+            ? "feedback must be a string"
+        : json_object_get(body, "edited_output") &&
+                !json_is_string(json_object_get(body, "edited_output"))
+            ? "edited_output must be a string"
+        : json_object_get(body, "answered_by") &&
+                !json_is_string(json_object_get(body, "answered_by"))
+            ? "answered_by must be a string"
+        : json_object_get(body, "answers") && !json_is_object(json_object_get(body, "answers"))
+            ? "answers must be an object"
+            : NULL;
     if (wrong) {
         api_error(req, 400, "bad_request", "%s", wrong);
         goto out;
@@ -100,7 +109,8 @@ void api_approval_respond(http_req_t *req, api_t *a, char **params) {
         api_error(req, 500, "internal", "%s", err ? err : "the run cannot be read");
         goto out;
     }
-    if (!json_object_get(body, "answered_by")) json_object_set_new(body, "answered_by", json_string("api"));
+    if (!json_object_get(body, "answered_by"))
+        json_object_set_new(body, "answered_by", json_string("api"));
     if (engine_respond(host_engine(a->host), run, task_id, body, &err) != 0) {
         /* Waiting and not answered yet: the answer itself is wrong (400). Otherwise the state
          * moved on, perhaps with an answer from another request not yet committed (409). */

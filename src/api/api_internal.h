@@ -41,10 +41,11 @@ typedef enum { WAIT_RUN, WAIT_APPROVAL, WAIT_BODY } api_wait_kind_t;
 void api_wait(api_t *a, http_req_t *req, int status, api_wait_kind_t kind, const char *run_id,
               const char *task_id, uint64_t seq);
 /* Answers req with body (stolen) once run_id's event seq is committed. */
-void api_wait_body(api_t *a, http_req_t *req, int status, const char *run_id, uint64_t seq, json_t *body);
+void api_wait_body(api_t *a, http_req_t *req, int status, const char *run_id, uint64_t seq,
+                   json_t *body);
 /* Sends what a waiting answer sends, now. */
-void api_answer_now(api_t *a, http_req_t *req, int status, api_wait_kind_t kind,
-                    const char *run_id, const char *task_id);
+void api_answer_now(api_t *a, http_req_t *req, int status, api_wait_kind_t kind, const char *run_id,
+                    const char *task_id);
 
 /* Sends one committed event to the WebSocket clients subscribed to it. */
 void api_ws_publish(api_t *a, const char *run_id, uint64_t seq, int64_t ts, const char *type,
@@ -57,17 +58,18 @@ bool api_static(http_req_t *req, api_t *a);
 void api_ws_free(api_t *a);
 
 /* Sends a piece of an answer's streamed text (task.delta, no seq) to the run's subscribers. */
-void api_ws_delta(api_t *a, const char *run_id, const char *task, int attempt, const char *candidate,
-                  const char *piece);
+void api_ws_delta(api_t *a, const char *run_id, const char *task, int attempt,
+                  const char *candidate, const char *piece);
 
 /* Route handlers: params are the path's {x} values, in order. */
 typedef void api_handler_fn(http_req_t *req, api_t *a, char **params);
 api_handler_fn api_runs_list, api_run_get, api_run_events, api_run_start, api_run_pause,
-    api_run_resume, api_run_cancel, api_run_retry, api_run_message, api_approvals_list, api_approval_get,
-    api_approval_respond, api_workflows_validate, api_workflow_templates, api_v1_models, api_v1_chat,
-    api_v1_embeddings, api_task_get, api_artifacts_list, api_artifact_get, api_artifact_content,
-    api_artifact_diff, api_agents_list, api_providers_list, api_workflows_list, api_workflow_create,
-    api_workflow_get, api_workflow_version, api_workflow_update, api_workflow_delete, api_metrics;
+    api_run_resume, api_run_cancel, api_run_retry, api_run_message, api_approvals_list,
+    api_approval_get, api_approval_respond, api_workflows_validate, api_workflow_templates,
+    api_v1_models, api_v1_chat, api_v1_embeddings, api_task_get, api_artifacts_list,
+    api_artifact_get, api_artifact_content, api_artifact_diff, api_agents_list, api_providers_list,
+    api_workflows_list, api_workflow_create, api_workflow_get, api_workflow_version,
+    api_workflow_update, api_workflow_delete, api_metrics;
 
 /* {task id: agent id (or null)} of a run's tasks, from its journaled workflow (cached in
  * a->task_agents); an empty object when the workflow cannot be read back. Borrowed: valid until
@@ -81,7 +83,8 @@ bool api_workflow_text(const api_t *a, const json_t *wf, char **source, size_t *
 
 /* AG-UI (agui.c): streams one committed event to the AG-UI clients of its run; ends every
  * stream (the server stops). */
-void api_agui_event(api_t *a, const char *run_id, uint64_t seq, const char *type, const json_t *data);
+void api_agui_event(api_t *a, const char *run_id, uint64_t seq, const char *type,
+                    const json_t *data);
 void api_agui_stop(api_t *a);
 api_handler_fn api_agui_run, api_agui_watch;
 

@@ -17,13 +17,16 @@
 void api_runs_list(http_req_t *req, api_t *a, char **params) {
     (void)params;
     long long limit, since;
-    if (!api_query_int(req, "limit", 1, 100, 20, &limit) || !api_query_int(req, "since", 0, INT64_MAX, 0, &since)) return;
+    if (!api_query_int(req, "limit", 1, 100, 20, &limit) ||
+        !api_query_int(req, "since", 0, INT64_MAX, 0, &since))
+        return;
     char status[64] = "", workflow[256] = "", cursor[128] = "";
     store_runs_query_t q = {.since_ms = since, .limit = (int)limit + 1};
     if (route_query(req->query, "status", status, sizeof status)) {
         if (run_status_parse(status) < 0) {
-            api_error(req, 400, "bad_request", "status must be one of pending, running, paused, "
-                                               "waiting_human, completed, failed, cancelled");
+            api_error(req, 400, "bad_request",
+                      "status must be one of pending, running, paused, "
+                      "waiting_human, completed, failed, cancelled");
             return;
         }
         q.status = status;
@@ -48,8 +51,9 @@ void api_runs_list(http_req_t *req, api_t *a, char **params) {
     if (json_array_size(rows) > (size_t)limit) {
         json_array_remove(rows, (size_t)limit);
         const json_t *last = json_array_get(rows, (size_t)limit - 1);
-        char *c = xasprintf("%lld.%s", (long long)json_integer_value(json_object_get(last, "created_at")),
-                            json_string_value(json_object_get(last, "id")));
+        char *c =
+            xasprintf("%lld.%s", (long long)json_integer_value(json_object_get(last, "created_at")),
+                      json_string_value(json_object_get(last, "id")));
         next = json_string(c);
         free(c);
     }
@@ -82,7 +86,8 @@ static int collect_event(void *ud, uint64_t seq, int64_t ts_ms, const char *type
  * (1-1000, default 500) at a time; next_after continues it (null at the end). */
 void api_run_events(http_req_t *req, api_t *a, char **params) {
     long long after, limit;
-    if (!api_query_int(req, "after", 0, INT64_MAX, 0, &after) || !api_query_int(req, "limit", 1, 1000, 500, &limit))
+    if (!api_query_int(req, "after", 0, INT64_MAX, 0, &after) ||
+        !api_query_int(req, "limit", 1, 1000, 500, &limit))
         return;
     json_t *run = store_run(a->store, params[0]);
     if (!run) {
@@ -105,7 +110,8 @@ void api_run_events(http_req_t *req, api_t *a, char **params) {
 /* A workflow named by a shipped template: its text, path and folder (caller frees); NULL when
  * `name` is not a template's name. */
 static char *template_text(const api_t *a, const char *name, size_t *len, char **path) {
-    if (!a->templates_dir || !*name || strlen(name) > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(name))
+    if (!a->templates_dir || !*name || strlen(name) > 64 ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(name))
         return NULL;
     *path = xasprintf("%s/%s.yaml", a->templates_dir, name);
     char *err = NULL;
@@ -139,14 +145,15 @@ void api_invalid_workflow(http_req_t *req, diag_list_t *dl) {
     diag_sort(dl);
     json_t *details = json_array();
     for (size_t k = 0; k < dl->n; k++)
-        json_array_append_new(details, json_pack("{s:i, s:i, s:o, s:o?}", "line", dl->items[k].loc.line,
-                                                 "column", dl->items[k].loc.col, "message",
-                                                 api_text(dl->items[k].message), "hint",
-                                                 dl->items[k].hint ? api_text(dl->items[k].hint) : NULL));
+        json_array_append_new(
+            details, json_pack("{s:i, s:i, s:o, s:o?}", "line", dl->items[k].loc.line, "column",
+                               dl->items[k].loc.col, "message", api_text(dl->items[k].message),
+                               "hint", dl->items[k].hint ? api_text(dl->items[k].hint) : NULL));
     char msg[64];
     snprintf(msg, sizeof msg, "the workflow has %zu error%s", dl->n, dl->n == 1 ? "" : "s");
-    api_json(req, 422, json_pack("{s:{s:s, s:s, s:o}}", "error", "code", "invalid_workflow",
-                                 "message", msg, "details", details));
+    api_json(req, 422,
+             json_pack("{s:{s:s, s:s, s:o}}", "error", "code", "invalid_workflow", "message", msg,
+                       "details", details));
 }
 
 /* The workflow text a run body names: a template's (with its *path), the text or object given,
@@ -168,9 +175,10 @@ static char *run_text(http_req_t *req, api_t *a, const json_t *body, size_t *len
     char *text = NULL;
     api_workflow_text(a, wf, &text, len, path);
     if (!text)
-        api_error(req, 400, "bad_request", "workflow is required: a template's name, a workflow's "
-                                           "text (YAML or JSON), or a workflow object; or "
-                                           "workflow_id, a stored workflow");
+        api_error(req, 400, "bad_request",
+                  "workflow is required: a template's name, a workflow's "
+                  "text (YAML or JSON), or a workflow object; or "
+                  "workflow_id, a stored workflow");
     return text;
 }
 
@@ -195,10 +203,10 @@ void api_run_start(http_req_t *req, api_t *a, char **params) {
     char *text = run_text(req, a, body, &len, &path, &wf_id, &ref.version);
     ref.id = wf_id;
     diag_list_t dl = {0};
-    engine_run_t *run = !text ? NULL
-                              : host_start(a->host, text, len, path ? path : "workflow.yaml",
-                                           path ? a->templates_dir : NULL, wf_id ? &ref : NULL,
-                                           inputs, &dl, &err);
+    engine_run_t *run =
+        !text ? NULL
+              : host_start(a->host, text, len, path ? path : "workflow.yaml",
+                           path ? a->templates_dir : NULL, wf_id ? &ref : NULL, inputs, &dl, &err);
     if (run) {
         const run_state_t *st = engine_run_state(run);
         api_wait(a, req, 201, WAIT_RUN, engine_run_id(run), NULL, st->seq);
@@ -221,8 +229,10 @@ static engine_run_t *find_run(http_req_t *req, api_t *a, const char *id) {
     bool missing;
     char *err = NULL;
     engine_run_t *run = host_run(a->host, id, &missing, &err);
-    if (!run && missing) api_error(req, 404, "not_found", "no run '%.100s'", id);
-    else if (!run) api_error(req, 500, "internal", "%s", err ? err : "the run cannot be read");
+    if (!run && missing)
+        api_error(req, 404, "not_found", "no run '%.100s'", id);
+    else if (!run)
+        api_error(req, 500, "internal", "%s", err ? err : "the run cannot be read");
     free(err);
     return run;
 }
@@ -231,8 +241,10 @@ static engine_run_t *find_run(http_req_t *req, api_t *a, const char *id) {
  * at once when it journaled nothing. */
 static void answer_after(http_req_t *req, api_t *a, engine_run_t *run, uint64_t before) {
     uint64_t seq = engine_run_state(run)->seq;
-    if (seq > before) api_wait(a, req, 200, WAIT_RUN, engine_run_id(run), NULL, seq);
-    else api_answer_now(a, req, 200, WAIT_RUN, engine_run_id(run), NULL);
+    if (seq > before)
+        api_wait(a, req, 200, WAIT_RUN, engine_run_id(run), NULL, seq);
+    else
+        api_answer_now(a, req, 200, WAIT_RUN, engine_run_id(run), NULL);
 }
 
 typedef enum { STEER_PAUSE, STEER_RESUME, STEER_CANCEL, STEER_RETRY } steer_t;
@@ -260,10 +272,12 @@ static void steer(http_req_t *req, api_t *a, const char *id, steer_t what) {
     } else if (what == STEER_RESUME) {
         /* A paused run carries on; one that was running when the process stopped was just
          * brought back by find_run, and has carried on already. */
-        if (status == RS_PAUSED) rc = engine_unpause(host_engine(a->host), run, &err);
+        if (status == RS_PAUSED)
+            rc = engine_unpause(host_engine(a->host), run, &err);
         else if (status != RS_RUNNING || was_here) {
             err = xasprintf("run %s is %s: only a paused run (or one a stopped process left "
-                            "running) can be resumed", engine_run_id(run), run_status_name(status));
+                            "running) can be resumed",
+                            engine_run_id(run), run_status_name(status));
             rc = -1;
         }
     } else if (what == STEER_RETRY) {
@@ -274,17 +288,27 @@ static void steer(http_req_t *req, api_t *a, const char *id, steer_t what) {
     } else {
         engine_cancel(host_engine(a->host), run, reason ? reason : "cancelled over the API");
     }
-    if (rc != 0) api_error(req, 409, "conflict", "%s", err);
-    else answer_after(req, a, run, before);
+    if (rc != 0)
+        api_error(req, 409, "conflict", "%s", err);
+    else
+        answer_after(req, a, run, before);
     free(err);
 out:
     json_decref(body);
 }
 
-void api_run_pause(http_req_t *req, api_t *a, char **params) { steer(req, a, params[0], STEER_PAUSE); }
-void api_run_resume(http_req_t *req, api_t *a, char **params) { steer(req, a, params[0], STEER_RESUME); }
-void api_run_cancel(http_req_t *req, api_t *a, char **params) { steer(req, a, params[0], STEER_CANCEL); }
-void api_run_retry(http_req_t *req, api_t *a, char **params) { steer(req, a, params[0], STEER_RETRY); }
+void api_run_pause(http_req_t *req, api_t *a, char **params) {
+    steer(req, a, params[0], STEER_PAUSE);
+}
+void api_run_resume(http_req_t *req, api_t *a, char **params) {
+    steer(req, a, params[0], STEER_RESUME);
+}
+void api_run_cancel(http_req_t *req, api_t *a, char **params) {
+    steer(req, a, params[0], STEER_CANCEL);
+}
+void api_run_retry(http_req_t *req, api_t *a, char **params) {
+    steer(req, a, params[0], STEER_RETRY);
+}
 
 /* POST /api/v1/runs/{id}/messages {text, task, agent, from}: guidance for the next model call
  * of the run's unfinished agent tasks (or of one task, or of one agent's tasks), journaled as
@@ -295,27 +319,35 @@ void api_run_message(http_req_t *req, api_t *a, char **params) {
     json_t *body = api_body_object(req, allowed);
     if (!body) return;
     const json_t *text = json_object_get(body, "text");
-    const char *bad = !json_is_string(text) || !json_string_length(text) ? "text is required: a non-empty string"
-                      : json_object_get(body, "task") && !json_is_string(json_object_get(body, "task")) ? "task must be a string"
-                      : json_object_get(body, "agent") && !json_is_string(json_object_get(body, "agent")) ? "agent must be a string"
-                      : json_object_get(body, "from") && !json_is_string(json_object_get(body, "from")) ? "from must be a string"
-                      : NULL;
+    const char *bad =
+        !json_is_string(text) || !json_string_length(text) ? "text is required: a non-empty string"
+        : json_object_get(body, "task") && !json_is_string(json_object_get(body, "task"))
+            ? "task must be a string"
+        : json_object_get(body, "agent") && !json_is_string(json_object_get(body, "agent"))
+            ? "agent must be a string"
+        : json_object_get(body, "from") && !json_is_string(json_object_get(body, "from"))
+            ? "from must be a string"
+            : NULL;
     engine_run_t *run = NULL;
-    if (bad) api_error(req, 400, "bad_request", "%s", bad);
-    else run = find_run(req, a, params[0]);
+    if (bad)
+        api_error(req, 400, "bad_request", "%s", bad);
+    else
+        run = find_run(req, a, params[0]);
     if (run) {
         char *err = NULL;
         const char *from = json_string_value(json_object_get(body, "from"));
-        json_t *tasks = engine_message(host_engine(a->host), run, json_string_value(json_object_get(body, "task")),
-                                       json_string_value(json_object_get(body, "agent")), json_string_value(text),
-                                       from ? from : "api", &err);
+        json_t *tasks = engine_message(host_engine(a->host), run,
+                                       json_string_value(json_object_get(body, "task")),
+                                       json_string_value(json_object_get(body, "agent")),
+                                       json_string_value(text), from ? from : "api", &err);
         if (!tasks) {
             api_error(req, 409, "conflict", "%s", err);
         } else {
             uint64_t seq = engine_run_state(run)->seq;
             api_wait_body(a, req, 201, engine_run_id(run), seq,
-                          json_pack("{s:s, s:I, s:O, s:s, s:o}", "run_id", engine_run_id(run), "seq", (json_int_t)seq,
-                                    "text", text, "from", from ? from : "api", "tasks", tasks));
+                          json_pack("{s:s, s:I, s:O, s:s, s:o}", "run_id", engine_run_id(run),
+                                    "seq", (json_int_t)seq, "text", text, "from",
+                                    from ? from : "api", "tasks", tasks));
         }
         free(err);
     }

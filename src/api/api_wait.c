@@ -16,20 +16,22 @@ struct api_waiting {
     api_wait_kind_t kind;
     char *run_id, *task_id;
     uint64_t seq;
-    json_t *body;          /* WAIT_BODY: the answer, ready */
+    json_t *body; /* WAIT_BODY: the answer, ready */
     api_waiting_t *next;
 };
 
-void api_answer_now(api_t *a, http_req_t *req, int status, api_wait_kind_t kind,
-                    const char *run_id, const char *task_id) {
+void api_answer_now(api_t *a, http_req_t *req, int status, api_wait_kind_t kind, const char *run_id,
+                    const char *task_id) {
     if (kind == WAIT_BODY) { /* only through api_wait_body, which answers itself */
         api_error(req, 500, "internal", "no answer was prepared");
         return;
     }
     if (kind == WAIT_RUN) {
         json_t *sum = store_run_summary(a->store, run_id);
-        if (sum) api_json(req, status, sum);
-        else api_error(req, 500, "internal", "run %s could not be read back", run_id);
+        if (sum)
+            api_json(req, status, sum);
+        else
+            api_error(req, 500, "internal", "run %s could not be read back", run_id);
         return;
     }
     json_t *rows = store_approvals(a->store, run_id, NULL);
@@ -39,20 +41,24 @@ void api_answer_now(api_t *a, http_req_t *req, int status, api_wait_kind_t kind,
         if (!strcmp(json_string_value(json_object_get(row, "task_id")), task_id)) found = row;
     }
     if (found) api_approval_id(found);
-    if (found) api_json(req, status, json_incref(found));
-    else api_error(req, 500, "internal", "the approval %s.%s could not be read back", run_id, task_id);
+    if (found)
+        api_json(req, status, json_incref(found));
+    else
+        api_error(req, 500, "internal", "the approval %s.%s could not be read back", run_id,
+                  task_id);
     json_decref(rows);
 }
 
 void api_wait(api_t *a, http_req_t *req, int status, api_wait_kind_t kind, const char *run_id,
               const char *task_id, uint64_t seq) {
     api_waiting_t *w = xcalloc(1, sizeof *w);
-    *w = (api_waiting_t){req, status, kind, xstrdup(run_id), task_id ? xstrdup(task_id) : NULL,
-                         seq, NULL, a->waiting};
+    *w = (api_waiting_t){req, status, kind,      xstrdup(run_id), task_id ? xstrdup(task_id) : NULL,
+                         seq, NULL,   a->waiting};
     a->waiting = w;
 }
 
-void api_wait_body(api_t *a, http_req_t *req, int status, const char *run_id, uint64_t seq, json_t *body) {
+void api_wait_body(api_t *a, http_req_t *req, int status, const char *run_id, uint64_t seq,
+                   json_t *body) {
     api_wait(a, req, status, WAIT_BODY, run_id, NULL, seq);
     a->waiting->body = body;
 }
@@ -64,7 +70,8 @@ static void waiting_free(api_waiting_t *w) {
     free(w);
 }
 
-void api_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type, const json_t *data) {
+void api_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type,
+                  const json_t *data) {
     api_t *a = ud;
     const char *id = engine_run_id(run);
     api_ws_publish(a, id, seq, ts, type, data);
@@ -92,8 +99,8 @@ void api_stop(api_t *a) {
     while (a->waiting) {
         api_waiting_t *w = a->waiting;
         a->waiting = w->next;
-        api_error(w->req, 503, "unavailable", "the server is stopping; run %s is journaled as it was",
-                  w->run_id);
+        api_error(w->req, 503, "unavailable",
+                  "the server is stopping; run %s is journaled as it was", w->run_id);
         waiting_free(w);
     }
 }

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- workflows --------------------------------------------------------------------------------- */
+/* ---- workflows ---------------------------------------------------------------------------------
+ */
 
 workflow_t *api_load_body_workflow(http_req_t *req, api_t *a) {
     if (!req->body_len) {
@@ -18,7 +19,8 @@ workflow_t *api_load_body_workflow(http_req_t *req, api_t *a) {
         return NULL;
     }
     diag_list_t dl = {0};
-    workflow_t *wf = workflow_load(req->body, req->body_len, "workflow.yaml", a->catalog, NULL, NULL, &dl);
+    workflow_t *wf =
+        workflow_load(req->body, req->body_len, "workflow.yaml", a->catalog, NULL, NULL, &dl);
     if (!wf) api_invalid_workflow(req, &dl);
     diag_list_free(&dl);
     return wf;
@@ -30,12 +32,11 @@ void api_workflows_validate(http_req_t *req, api_t *a, char **params) {
     (void)params;
     workflow_t *wf = api_load_body_workflow(req, a);
     if (!wf) return;
-    api_json(req, 200, json_pack("{s:b, s:o?, s:I}", "valid", 1, "name",
-                                 wf->name ? api_text(wf->name) : NULL, "tasks",
-                                 (json_int_t)wf->n_tasks));
+    api_json(req, 200,
+             json_pack("{s:b, s:o?, s:I}", "valid", 1, "name", wf->name ? api_text(wf->name) : NULL,
+                       "tasks", (json_int_t)wf->n_tasks));
     workflow_free(wf);
 }
-
 
 /* GET /api/v1/workflows/templates: the shipped workflows, by name (POST /api/v1/runs takes the
  * name): {items: [{name, title, description, tasks, inputs}]}. */
@@ -54,13 +55,15 @@ void api_workflow_templates(http_req_t *req, api_t *a, char **params) {
             char *text = fs_read_file(path, WF_MAX_DOC_BYTES, &len, &err);
             diag_list_t dl = {0};
             workflow_t *wf = text ? workflow_load(text, len, path, a->catalog, host_subflow_exists,
-                                                  (void *)a->templates_dir, &dl) : NULL;
+                                                  (void *)a->templates_dir, &dl)
+                                  : NULL;
             if (wf) {
                 json_t *inputs = wf->inputs ? json_deep_copy(wf->inputs) : json_object();
-                json_array_append_new(items, json_pack("{s:s#, s:o?, s:o?, s:I, s:o}", "name", nm, (int)(l - 5),
-                                                       "title", wf->name ? api_text(wf->name) : NULL,
-                                                       "description", wf->description ? api_text(wf->description) : NULL,
-                                                       "tasks", (json_int_t)wf->n_tasks, "inputs", inputs));
+                json_array_append_new(
+                    items, json_pack("{s:s#, s:o?, s:o?, s:I, s:o}", "name", nm, (int)(l - 5),
+                                     "title", wf->name ? api_text(wf->name) : NULL, "description",
+                                     wf->description ? api_text(wf->description) : NULL, "tasks",
+                                     (json_int_t)wf->n_tasks, "inputs", inputs));
                 workflow_free(wf);
             }
             diag_list_free(&dl);

@@ -15,9 +15,12 @@
 /* Answers a store error: 404 for a missing workflow or version, 503 when the database stayed
  * locked, 500 otherwise. */
 static void store_error(http_req_t *req, int rc, const char *err) {
-    if (rc == STORE_NOT_FOUND) api_error(req, 404, "not_found", "%s", err ? err : "not found");
-    else if (rc == STORE_BUSY) api_error(req, 503, "unavailable", "%s", err ? err : "busy");
-    else api_error(req, 500, "internal", "%s", err ? err : "the workflows could not be read");
+    if (rc == STORE_NOT_FOUND)
+        api_error(req, 404, "not_found", "%s", err ? err : "not found");
+    else if (rc == STORE_BUSY)
+        api_error(req, 503, "unavailable", "%s", err ? err : "busy");
+    else
+        api_error(req, 500, "internal", "%s", err ? err : "the workflows could not be read");
 }
 
 /* The body as a workflow to store: checked as validate checks it (a NULL result has sent the
@@ -28,7 +31,8 @@ static workflow_t *body_source(http_req_t *req, api_t *a, store_wf_source_t *src
     /* JSON is YAML too, and the loader took either; the format is what the text was written
      * in, so a client gets back the kind of text it sent. */
     json_t *j = json_loadb(req->body, req->body_len, 0, NULL);
-    *src = (store_wf_source_t){.name = wf->name ? wf->name : "", .text = req->body,
+    *src = (store_wf_source_t){.name = wf->name ? wf->name : "",
+                               .text = req->body,
                                .len = req->body_len,
                                .format = json_is_object(j) ? STORE_WF_JSON : STORE_WF_YAML};
     json_decref(j);
@@ -40,7 +44,8 @@ static void answer_workflow(http_req_t *req, api_t *a, int status, const char *i
     json_t *out;
     char *err = NULL;
     int rc = store_workflow_get(a->store, id, false, &out, &err);
-    if (rc) store_error(req, rc, err);
+    if (rc)
+        store_error(req, rc, err);
     else {
         if (extra) json_object_update(out, extra);
         api_json(req, status, out);
@@ -58,8 +63,10 @@ void api_workflow_create(http_req_t *req, api_t *a, char **params) {
     if (!wf) return;
     char *id = NULL, *err = NULL;
     int rc = store_workflow_create(a->store, &src, &id, &err);
-    if (rc) store_error(req, rc, err);
-    else answer_workflow(req, a, 201, id, NULL);
+    if (rc)
+        store_error(req, rc, err);
+    else
+        answer_workflow(req, a, 201, id, NULL);
     workflow_free(wf);
     free(id);
     free(err);
@@ -75,8 +82,10 @@ void api_workflow_update(http_req_t *req, api_t *a, char **params) {
     bool changed;
     char *err = NULL;
     int rc = store_workflow_update(a->store, params[0], &src, &version, &changed, &err);
-    if (rc) store_error(req, rc, err);
-    else answer_workflow(req, a, 200, params[0], json_pack("{s:b}", "changed", changed));
+    if (rc)
+        store_error(req, rc, err);
+    else
+        answer_workflow(req, a, 200, params[0], json_pack("{s:b}", "changed", changed));
     workflow_free(wf);
     free(err);
 }
@@ -86,8 +95,10 @@ void api_workflow_get(http_req_t *req, api_t *a, char **params) {
     json_t *out;
     char *err = NULL;
     int rc = store_workflow_get(a->store, params[0], true, &out, &err);
-    if (rc) store_error(req, rc, err);
-    else api_json(req, 200, out);
+    if (rc)
+        store_error(req, rc, err);
+    else
+        api_json(req, 200, out);
     free(err);
 }
 
@@ -110,8 +121,10 @@ void api_workflow_version(http_req_t *req, api_t *a, char **params) {
     json_t *out;
     char *err = NULL;
     int rc = store_workflow_version(a->store, params[0], n, &out, &err);
-    if (rc) store_error(req, rc, err);
-    else api_json(req, 200, out);
+    if (rc)
+        store_error(req, rc, err);
+    else
+        api_json(req, 200, out);
     free(err);
 }
 
@@ -120,8 +133,10 @@ void api_workflow_version(http_req_t *req, api_t *a, char **params) {
 void api_workflow_delete(http_req_t *req, api_t *a, char **params) {
     char *err = NULL;
     int rc = store_workflow_delete(a->store, params[0], &err);
-    if (rc) store_error(req, rc, err);
-    else api_json(req, 200, json_pack("{s:o, s:b}", "id", api_text(params[0]), "deleted", 1));
+    if (rc)
+        store_error(req, rc, err);
+    else
+        api_json(req, 200, json_pack("{s:o, s:b}", "id", api_text(params[0]), "deleted", 1));
     free(err);
 }
 
@@ -163,8 +178,9 @@ char *api_stored_workflow_text(http_req_t *req, api_t *a, const json_t *body, si
         return NULL;
     }
     if (v && (!json_is_integer(v) || json_integer_value(v) < 1)) {
-        api_error(req, 400, "bad_request", "version must be a whole number from 1 (leave it out "
-                                           "for the latest)");
+        api_error(req, 400, "bad_request",
+                  "version must be a whole number from 1 (leave it out "
+                  "for the latest)");
         return NULL;
     }
     json_t *row;

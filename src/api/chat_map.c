@@ -41,9 +41,10 @@ static json_t *calls_from_openai(const json_t *calls) {
     json_t *c;
     json_array_foreach(calls, i, c) {
         const json_t *fn = json_object_get(c, "function");
-        json_array_append_new(out, llm_tool_call(json_string_value(json_object_get(c, "id")),
-                                                 json_string_value(json_object_get(fn, "name")),
-                                                 json_string_value(json_object_get(fn, "arguments")), i));
+        json_array_append_new(
+            out, llm_tool_call(json_string_value(json_object_get(c, "id")),
+                               json_string_value(json_object_get(fn, "name")),
+                               json_string_value(json_object_get(fn, "arguments")), i));
     }
     return out;
 }
@@ -78,18 +79,29 @@ int chat_map_read(const json_t *body, chat_map_t *c, char *err, size_t errlen) {
             if (sys.len) sb_append(&sys, "\n\n", 2);
             sb_append(&sys, text, strlen(text));
         } else if (i < last_user) {
-            sb_printf(&before, "%s: %s\n\n", !strcmp(role, "assistant") ? "Assistant" : !strcmp(role, "user") ? "User" : role, text);
+            sb_printf(&before, "%s: %s\n\n",
+                      !strcmp(role, "assistant") ? "Assistant"
+                      : !strcmp(role, "user")    ? "User"
+                                                 : role,
+                      text);
         } else if (i == last_user) {
-            if (before.len) c->prompt = xasprintf("The conversation so far:\n\n%s\nNow:\n%s", sb_str(&before), text);
-            else c->prompt = xstrdup(text);
+            if (before.len)
+                c->prompt =
+                    xasprintf("The conversation so far:\n\n%s\nNow:\n%s", sb_str(&before), text);
+            else
+                c->prompt = xstrdup(text);
         } else if (!strcmp(role, "assistant")) {
-            json_array_append_new(c->transcript, json_pack("{s:s, s:s, s:o}", "role", "assistant", "text", text,
-                                                           "calls", calls_from_openai(json_object_get(m, "tool_calls"))));
+            json_array_append_new(c->transcript,
+                                  json_pack("{s:s, s:s, s:o}", "role", "assistant", "text", text,
+                                            "calls",
+                                            calls_from_openai(json_object_get(m, "tool_calls"))));
         } else if (!strcmp(role, "tool")) {
-            json_array_append_new(c->transcript, json_pack("{s:s, s:s, s:s, s:s, s:b}", "role", "tool", "id",
-                                                           json_string_value(json_object_get(m, "tool_call_id")) ?: "",
-                                                           "name", json_string_value(json_object_get(m, "name")) ?: "",
-                                                           "content", text, "is_error", 0));
+            json_array_append_new(
+                c->transcript,
+                json_pack("{s:s, s:s, s:s, s:s, s:b}", "role", "tool", "id",
+                          json_string_value(json_object_get(m, "tool_call_id")) ?: "", "name",
+                          json_string_value(json_object_get(m, "name")) ?: "", "content", text,
+                          "is_error", 0));
         }
         free(text);
     }
@@ -108,20 +120,22 @@ int chat_map_read(const json_t *body, chat_map_t *c, char *err, size_t errlen) {
             }
             json_t *params = json_object_get(fn, "parameters");
             params = params ? json_incref(params) : json_pack("{s:s}", "type", "object");
-            json_array_append_new(c->tools, json_pack("{s:s, s:s, s:o}", "name", name, "description",
-                                                      json_string_value(json_object_get(fn, "description")) ?: "",
-                                                      "parameters", params));
+            json_array_append_new(
+                c->tools, json_pack("{s:s, s:s, s:o}", "name", name, "description",
+                                    json_string_value(json_object_get(fn, "description")) ?: "",
+                                    "parameters", params));
         }
     }
     const json_t *rf = json_object_get(body, "response_format");
     const char *rft = json_string_value(json_object_get(rf, "type"));
-    c->format = rft && (!strcmp(rft, "json_object") || !strcmp(rft, "json_schema")) ? OUTPUT_JSON : OUTPUT_TEXT;
+    c->format = rft && (!strcmp(rft, "json_object") || !strcmp(rft, "json_schema")) ? OUTPUT_JSON
+                                                                                    : OUTPUT_TEXT;
     c->schema = json_incref(json_object_get(json_object_get(rf, "json_schema"), "schema"));
     const json_t *mt = json_object_get(body, "max_completion_tokens");
     if (!mt) mt = json_object_get(body, "max_tokens");
-    c->max_tokens = json_is_integer(mt) && json_integer_value(mt) > 0 ? (int)json_integer_value(mt) : 1024;
+    c->max_tokens =
+        json_is_integer(mt) && json_integer_value(mt) > 0 ? (int)json_integer_value(mt) : 1024;
     const json_t *t = json_object_get(body, "temperature");
     c->temperature = json_is_number(t) ? json_number_value(t) : 1.0;
     return 0;
 }
-

@@ -13,10 +13,10 @@
 #include <stddef.h>
 
 typedef struct chat_map {
-    char *system, *prompt;      /* never NULL after a successful read */
-    json_t *transcript;         /* an array (maybe empty) */
-    json_t *tools;              /* [{name, description, parameters}] or NULL */
-    json_t *schema;             /* response_format.json_schema.schema, or NULL */
+    char *system, *prompt; /* never NULL after a successful read */
+    json_t *transcript;    /* an array (maybe empty) */
+    json_t *tools;         /* [{name, description, parameters}] or NULL */
+    json_t *schema;        /* response_format.json_schema.schema, or NULL */
     output_format_t format;
     int max_tokens;
     double temperature;

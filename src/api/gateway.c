@@ -27,17 +27,19 @@
 
 /* ---- answers -------------------------------------------------------------------------------- */
 
-static void oai_error(http_req_t *req, int status, const char *type, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+static void oai_error(http_req_t *req, int status, const char *type, const char *code,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void oai_error(http_req_t *req, int status, const char *type, const char *code, const char *fmt, ...) {
+static void oai_error(http_req_t *req, int status, const char *type, const char *code,
+                      const char *fmt, ...) {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    api_json(req, status, json_pack("{s:{s:o, s:s, s:n, s:s?}}", "error", "message", api_text(msg),
-                                    "type", type, "param", "code", code));
+    api_json(req, status,
+             json_pack("{s:{s:o, s:s, s:n, s:s?}}", "error", "message", api_text(msg), "type", type,
+                       "param", "code", code));
 }
 
 /* The model a request names: a tier (its name), a configured candidate (a list of one), NULL
@@ -51,11 +53,14 @@ static bool resolve_model(http_req_t *req, api_t *a, const json_t *model, json_t
         return false;
     }
     router_t *r = host_router(a->host);
-    if (name && router_tier(r, name)) *out = json_string(name);
-    else if (name && router_candidate(r, name)) *out = json_pack("[s]", name);
+    if (name && router_tier(r, name))
+        *out = json_string(name);
+    else if (name && router_candidate(r, name))
+        *out = json_pack("[s]", name);
     if (*out) return true;
     oai_error(req, 404, "invalid_request_error", "model_not_found",
-              "the model '%.100s' does not exist here: GET /v1/models lists tiers and models", name);
+              "the model '%.100s' does not exist here: GET /v1/models lists tiers and models",
+              name);
     return false;
 }
 
@@ -84,7 +89,8 @@ void api_v1_models(http_req_t *req, api_t *a, char **params) {
     api_json(req, 200, json_pack("{s:s, s:o}", "object", "list", "data", data));
 }
 
-/* ---- chat completions -------------------------------------------------------------------------- */
+/* ---- chat completions --------------------------------------------------------------------------
+ */
 
 /* A call in flight, until its answer is written. */
 struct api_gateway_call {
@@ -95,8 +101,8 @@ struct api_gateway_call {
     bool stream, include_usage;
     char id[40];
     long long created;
-    size_t n_inputs;             /* embeddings: how many texts */
-    bool base64;                 /* embeddings: encoding_format base64 */
+    size_t n_inputs; /* embeddings: how many texts */
+    bool base64;     /* embeddings: encoding_format base64 */
     api_gateway_call_t *next;
 };
 
@@ -105,7 +111,8 @@ static api_gateway_call_t *call_new(api_t *a, http_req_t *req, const char *prefi
     g->a = a;
     g->req = req;
     g->created = (long long)time(NULL);
-    snprintf(g->id, sizeof g->id, "%s-%08x%08x", prefix, randombytes_random(), randombytes_random());
+    snprintf(g->id, sizeof g->id, "%s-%08x%08x", prefix, randombytes_random(),
+             randombytes_random());
     g->next = a->gateway_calls;
     a->gateway_calls = g;
     return g;
@@ -127,12 +134,14 @@ static void answer_failure(http_req_t *req, const llm_error_t *err) {
         oai_error(req, 429, "insufficient_quota", "insufficient_quota", "%s", msg);
     else if (err && err->kind == LLM_ERR_RATE_LIMIT)
         oai_error(req, 429, "rate_limit_error", "rate_limit_exceeded", "%s", msg);
-    else oai_error(req, 502, "api_error", NULL, "every model candidate failed: %s", msg);
+    else
+        oai_error(req, 502, "api_error", NULL, "every model candidate failed: %s", msg);
 }
 
 static json_t *usage_of(const llm_response_t *r) {
-    return json_pack("{s:I, s:I, s:I}", "prompt_tokens", (json_int_t)r->input_tokens, "completion_tokens",
-                     (json_int_t)r->output_tokens, "total_tokens", (json_int_t)(r->input_tokens + r->output_tokens));
+    return json_pack("{s:I, s:I, s:I}", "prompt_tokens", (json_int_t)r->input_tokens,
+                     "completion_tokens", (json_int_t)r->output_tokens, "total_tokens",
+                     (json_int_t)(r->input_tokens + r->output_tokens));
 }
 
 /* Baton's tool calls in OpenAI's form; index set for stream deltas. */
@@ -142,8 +151,9 @@ static json_t *calls_to_openai(const json_t *calls, bool with_index) {
     json_t *c;
     json_array_foreach(calls, i, c) {
         char *args = json_dumps(json_object_get(c, "arguments"), JSON_COMPACT);
-        json_t *o = json_pack("{s:O, s:s, s:{s:O, s:s}}", "id", json_object_get(c, "id"), "type", "function",
-                              "function", "name", json_object_get(c, "name"), "arguments", args ? args : "{}");
+        json_t *o = json_pack("{s:O, s:s, s:{s:O, s:s}}", "id", json_object_get(c, "id"), "type",
+                              "function", "function", "name", json_object_get(c, "name"),
+                              "arguments", args ? args : "{}");
         if (with_index) json_object_set_new(o, "index", json_integer((json_int_t)i));
         json_array_append_new(out, o);
         free(args);
@@ -151,9 +161,11 @@ static json_t *calls_to_openai(const json_t *calls, bool with_index) {
     return out;
 }
 
-static void sse_chunk(strbuf_t *sb, api_gateway_call_t *g, const char *model, json_t *choices, json_t *usage) {
-    json_t *chunk = json_pack("{s:s, s:s, s:I, s:s, s:o}", "id", g->id, "object", "chat.completion.chunk",
-                              "created", (json_int_t)g->created, "model", model, "choices", choices);
+static void sse_chunk(strbuf_t *sb, api_gateway_call_t *g, const char *model, json_t *choices,
+                      json_t *usage) {
+    json_t *chunk =
+        json_pack("{s:s, s:s, s:I, s:s, s:o}", "id", g->id, "object", "chat.completion.chunk",
+                  "created", (json_int_t)g->created, "model", model, "choices", choices);
     if (usage) json_object_set_new(chunk, "usage", usage);
     char *text = json_dumps(chunk, JSON_COMPACT);
     sb_printf(sb, "data: %s\n\n", text ? text : "{}");
@@ -168,28 +180,38 @@ static void chat_answered(void *ud, llm_response_t *resp, const llm_error_t *err
         call_done(g);
         return;
     }
-    char *model = xasprintf("%s/%s", resp->provider ? resp->provider : "?", resp->model ? resp->model : "?");
+    char *model =
+        xasprintf("%s/%s", resp->provider ? resp->provider : "?", resp->model ? resp->model : "?");
     bool tools = json_array_size(resp->tool_calls) > 0;
     const char *finish = tools ? "tool_calls" : "stop";
     if (!g->stream) {
         json_t *msg = json_pack("{s:s, s:o}", "role", "assistant", "content",
                                 tools && !*resp->text ? json_null() : api_text(resp->text));
         if (tools) json_object_set_new(msg, "tool_calls", calls_to_openai(resp->tool_calls, false));
-        api_json(g->req, 200, json_pack("{s:s, s:s, s:I, s:s, s:[{s:i, s:o, s:s}], s:o}", "id", g->id, "object",
-                                        "chat.completion", "created", (json_int_t)g->created, "model", model,
-                                        "choices", "index", 0, "message", msg, "finish_reason", finish,
-                                        "usage", usage_of(resp)));
+        api_json(g->req, 200,
+                 json_pack("{s:s, s:s, s:I, s:s, s:[{s:i, s:o, s:s}], s:o}", "id", g->id, "object",
+                           "chat.completion", "created", (json_int_t)g->created, "model", model,
+                           "choices", "index", 0, "message", msg, "finish_reason", finish, "usage",
+                           usage_of(resp)));
     } else {
         strbuf_t sb = {0};
-        sse_chunk(&sb, g, model, json_pack("[{s:i, s:{s:s, s:s}, s:n}]", "index", 0, "delta", "role", "assistant",
-                                           "content", "", "finish_reason"), NULL);
+        sse_chunk(&sb, g, model,
+                  json_pack("[{s:i, s:{s:s, s:s}, s:n}]", "index", 0, "delta", "role", "assistant",
+                            "content", "", "finish_reason"),
+                  NULL);
         if (*resp->text)
-            sse_chunk(&sb, g, model, json_pack("[{s:i, s:{s:o}, s:n}]", "index", 0, "delta", "content",
-                                               api_text(resp->text), "finish_reason"), NULL);
+            sse_chunk(&sb, g, model,
+                      json_pack("[{s:i, s:{s:o}, s:n}]", "index", 0, "delta", "content",
+                                api_text(resp->text), "finish_reason"),
+                      NULL);
         if (tools)
-            sse_chunk(&sb, g, model, json_pack("[{s:i, s:{s:o}, s:n}]", "index", 0, "delta", "tool_calls",
-                                               calls_to_openai(resp->tool_calls, true), "finish_reason"), NULL);
-        sse_chunk(&sb, g, model, json_pack("[{s:i, s:{}, s:s}]", "index", 0, "delta", "finish_reason", finish), NULL);
+            sse_chunk(&sb, g, model,
+                      json_pack("[{s:i, s:{s:o}, s:n}]", "index", 0, "delta", "tool_calls",
+                                calls_to_openai(resp->tool_calls, true), "finish_reason"),
+                      NULL);
+        sse_chunk(&sb, g, model,
+                  json_pack("[{s:i, s:{}, s:s}]", "index", 0, "delta", "finish_reason", finish),
+                  NULL);
         if (g->include_usage) sse_chunk(&sb, g, model, json_array(), usage_of(resp));
         sb_append(&sb, "data: [DONE]\n\n", 14);
         http_respond(g->req, 200, "text/event-stream", sb_str(&sb), sb.len);
@@ -222,12 +244,22 @@ void api_v1_chat(http_req_t *req, api_t *a, char **params) {
     if (!resolve_model(req, a, json_object_get(body, "model"), &model)) goto out;
     api_gateway_call_t *g = call_new(a, req, "chatcmpl");
     g->stream = json_is_true(json_object_get(body, "stream"));
-    g->include_usage = json_is_true(json_object_get(json_object_get(body, "stream_options"), "include_usage"));
+    g->include_usage =
+        json_is_true(json_object_get(json_object_get(body, "stream_options"), "include_usage"));
     inputs = json_pack("{s:s}", "message", c.prompt);
-    llm_request_t r = {.run_id = ENGINE_GATEWAY_RUN, .task_id = "chat.completions", .attempt = 1, .iteration = 1,
-                       .system = c.system, .prompt = c.prompt, .inputs = inputs, .model = model,
-                       .format = c.format, .schema = c.schema, .max_tokens = c.max_tokens,
-                       .temperature = c.temperature, .tools = c.tools,
+    llm_request_t r = {.run_id = ENGINE_GATEWAY_RUN,
+                       .task_id = "chat.completions",
+                       .attempt = 1,
+                       .iteration = 1,
+                       .system = c.system,
+                       .prompt = c.prompt,
+                       .inputs = inputs,
+                       .model = model,
+                       .format = c.format,
+                       .schema = c.schema,
+                       .max_tokens = c.max_tokens,
+                       .temperature = c.temperature,
+                       .tools = c.tools,
                        .transcript = json_array_size(c.transcript) ? c.transcript : NULL};
     r.cost_capped = engine_daily_room(host_engine(a->host), &r.max_cost_usd);
     g->call = provider_call(recall_provider(host_recall(a->host)), &r, chat_answered, g);
@@ -238,7 +270,8 @@ out:
     json_decref(body);
 }
 
-/* ---- embeddings ---------------------------------------------------------------------------------- */
+/* ---- embeddings
+ * ---------------------------------------------------------------------------------- */
 
 static void embed_answered(void *ud, llm_response_t *resp, const llm_error_t *err) {
     api_gateway_call_t *g = ud;
@@ -255,20 +288,24 @@ static void embed_answered(void *ud, llm_response_t *resp, const llm_error_t *er
             size_t bytes = resp->dimensions * sizeof(float);
             size_t b64len = sodium_base64_ENCODED_LEN(bytes, sodium_base64_VARIANT_ORIGINAL);
             char *b64 = xmalloc(b64len);
-            sodium_bin2base64(b64, b64len, (const unsigned char *)v, bytes, sodium_base64_VARIANT_ORIGINAL);
+            sodium_bin2base64(b64, b64len, (const unsigned char *)v, bytes,
+                              sodium_base64_VARIANT_ORIGINAL);
             emb = json_string(b64);
             free(b64);
         } else {
             emb = json_array();
-            for (size_t k = 0; k < resp->dimensions; k++) json_array_append_new(emb, json_real(v[k]));
+            for (size_t k = 0; k < resp->dimensions; k++)
+                json_array_append_new(emb, json_real(v[k]));
         }
-        json_array_append_new(data, json_pack("{s:s, s:I, s:o}", "object", "embedding", "index", (json_int_t)i,
-                                              "embedding", emb));
+        json_array_append_new(data, json_pack("{s:s, s:I, s:o}", "object", "embedding", "index",
+                                              (json_int_t)i, "embedding", emb));
     }
-    char *model = xasprintf("%s/%s", resp->provider ? resp->provider : "?", resp->model ? resp->model : "?");
-    api_json(g->req, 200, json_pack("{s:s, s:o, s:s, s:{s:I, s:I}}", "object", "list", "data", data, "model", model,
-                                    "usage", "prompt_tokens", (json_int_t)resp->input_tokens, "total_tokens",
-                                    (json_int_t)resp->input_tokens));
+    char *model =
+        xasprintf("%s/%s", resp->provider ? resp->provider : "?", resp->model ? resp->model : "?");
+    api_json(g->req, 200,
+             json_pack("{s:s, s:o, s:s, s:{s:I, s:I}}", "object", "list", "data", data, "model",
+                       model, "usage", "prompt_tokens", (json_int_t)resp->input_tokens,
+                       "total_tokens", (json_int_t)resp->input_tokens));
     free(model);
     llm_response_free(resp);
     free(resp);
@@ -288,30 +325,39 @@ void api_v1_embeddings(http_req_t *req, api_t *a, char **params) {
     const char **texts = xcalloc(n ? n : 1, sizeof *texts);
     bool ok = json_is_object(body) && n > 0;
     if (json_is_string(input)) texts[0] = json_string_value(input);
-    for (size_t i = 0; ok && json_is_array(input) && i < n; i++) ok = (texts[i] = json_string_value(json_array_get(input, i))) != NULL;
+    for (size_t i = 0; ok && json_is_array(input) && i < n; i++)
+        ok = (texts[i] = json_string_value(json_array_get(input, i))) != NULL;
     if (!ok) {
-        oai_error(req, 400, "invalid_request_error", NULL, "input must be a string or a non-empty array of strings");
+        oai_error(req, 400, "invalid_request_error", NULL,
+                  "input must be a string or a non-empty array of strings");
         goto out;
     }
     if (enc && strcmp(enc, "float") && strcmp(enc, "base64")) {
-        oai_error(req, 400, "invalid_request_error", NULL, "encoding_format must be float or base64");
+        oai_error(req, 400, "invalid_request_error", NULL,
+                  "encoding_format must be float or base64");
         goto out;
     }
     if (dims && (!json_is_integer(dims) || json_integer_value(dims) <= 0)) {
-        oai_error(req, 400, "invalid_request_error", NULL, "dimensions must be a whole number above 0");
+        oai_error(req, 400, "invalid_request_error", NULL,
+                  "dimensions must be a whole number above 0");
         goto out;
     }
     const json_t *m = json_object_get(body, "model");
     if (!resolve_model(req, a, m, &model)) goto out;
     api_gateway_call_t *g = call_new(a, req, "emb");
     g->base64 = enc && !strcmp(enc, "base64");
-    llm_embed_request_t er = {.run_id = ENGINE_GATEWAY_RUN, .task_id = "embeddings", .attempt = 1,
-                              .model = model, .texts = texts, .n_texts = n,
+    llm_embed_request_t er = {.run_id = ENGINE_GATEWAY_RUN,
+                              .task_id = "embeddings",
+                              .attempt = 1,
+                              .model = model,
+                              .texts = texts,
+                              .n_texts = n,
                               .dimensions = dims ? (int)json_integer_value(dims) : 0};
     char *err = NULL;
     g->embed = llm_embed(host_router(a->host), &er, embed_answered, g, &err);
     if (!g->embed) {
-        oai_error(req, 400, "invalid_request_error", NULL, "%s", err ? err : "the embedding cannot be made");
+        oai_error(req, 400, "invalid_request_error", NULL, "%s",
+                  err ? err : "the embedding cannot be made");
         call_done(g);
     }
     free(err);

@@ -11,9 +11,12 @@
 /* A label value escaped as the format wants (backslash, quote, newline). */
 static void label(strbuf_t *sb, const char *v) {
     for (const char *p = v ? v : ""; *p; p++) {
-        if (*p == '\\' || *p == '"') sb_printf(sb, "\\%c", *p);
-        else if (*p == '\n') sb_puts(sb, "\\n");
-        else sb_putc(sb, *p);
+        if (*p == '\\' || *p == '"')
+            sb_printf(sb, "\\%c", *p);
+        else if (*p == '\n')
+            sb_puts(sb, "\\n");
+        else
+            sb_putc(sb, *p);
     }
 }
 
@@ -35,7 +38,8 @@ void api_metrics(http_req_t *req, api_t *a, char **params) {
         sb_printf(&sb, "baton_http_responses_total{code=\"%s\"} %llu\n", classes[c],
                   (unsigned long long)(a->server ? http_server_answered(a->server, c) : 0));
     family(&sb, "baton_websocket_clients", "gauge", "WebSocket clients connected to /api/v1/ws.");
-    sb_printf(&sb, "baton_websocket_clients %zu\n", a->server ? http_server_ws_connections(a->server) : 0);
+    sb_printf(&sb, "baton_websocket_clients %zu\n",
+              a->server ? http_server_ws_connections(a->server) : 0);
 
     family(&sb, "baton_runs", "gauge", "Runs in the data dir, by status.");
     json_t *runs = store_run_counts(a->store);
@@ -54,19 +58,22 @@ void api_metrics(http_req_t *req, api_t *a, char **params) {
 
     /* Model calls, by candidate: every physical call, failed ones and the gateway's included. */
     json_t *spend = store_llm_spend_since(a->store, 0);
-    family(&sb, "baton_llm_calls_total", "counter", "Model calls made, by candidate (provider/model).");
+    family(&sb, "baton_llm_calls_total", "counter",
+           "Model calls made, by candidate (provider/model).");
     json_object_foreach(spend, k, v) {
         sb_puts(&sb, "baton_llm_calls_total{candidate=\"");
         label(&sb, k);
         sb_printf(&sb, "\"} %lld\n", (long long)json_integer_value(json_object_get(v, "calls")));
     }
-    family(&sb, "baton_llm_failed_calls_total", "counter", "Model calls that failed, by candidate.");
+    family(&sb, "baton_llm_failed_calls_total", "counter",
+           "Model calls that failed, by candidate.");
     json_object_foreach(spend, k, v) {
         sb_puts(&sb, "baton_llm_failed_calls_total{candidate=\"");
         label(&sb, k);
         sb_printf(&sb, "\"} %lld\n", (long long)json_integer_value(json_object_get(v, "failed")));
     }
-    family(&sb, "baton_llm_cost_usd_total", "counter", "What model calls cost, in USD, by candidate.");
+    family(&sb, "baton_llm_cost_usd_total", "counter",
+           "What model calls cost, in USD, by candidate.");
     json_object_foreach(spend, k, v) {
         sb_puts(&sb, "baton_llm_cost_usd_total{candidate=\"");
         label(&sb, k);

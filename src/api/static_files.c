@@ -10,12 +10,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct { const char *ext, *type; } types[] = {
-    {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-    {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-    {".json", "application/json"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
-    {".jpg", "image/jpeg"}, {".ico", "image/x-icon"}, {".woff2", "font/woff2"},
-    {".txt", "text/plain; charset=utf-8"}, {".map", "application/json"}, {".wasm", "application/wasm"},
+static const struct {
+    const char *ext, *type;
+} types[] = {
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".mjs", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".json", "application/json"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".jpg", "image/jpeg"},
+    {".ico", "image/x-icon"},
+    {".woff2", "font/woff2"},
+    {".txt", "text/plain; charset=utf-8"},
+    {".map", "application/json"},
+    {".wasm", "application/wasm"},
 };
 
 static const char *type_of(const char *path) {
@@ -34,14 +44,16 @@ static bool safe_path(const char *p) {
 }
 
 bool api_static(http_req_t *req, api_t *a) {
-    if (!a->ui_dir || strcmp(req->method, "GET") || !strncmp(req->path, "/api/", 5) || !strncmp(req->path, "/v1/", 4))
+    if (!a->ui_dir || strcmp(req->method, "GET") || !strncmp(req->path, "/api/", 5) ||
+        !strncmp(req->path, "/v1/", 4))
         return false;
     if (!safe_path(req->path)) {
         api_error(req, 400, "bad_request", "not a file path");
         return true;
     }
     const char *type = type_of(req->path);
-    char *file = type ? xasprintf("%s%s", a->ui_dir, req->path) : xasprintf("%s/index.html", a->ui_dir);
+    char *file =
+        type ? xasprintf("%s%s", a->ui_dir, req->path) : xasprintf("%s/index.html", a->ui_dir);
     if (!type) type = "text/html; charset=utf-8";
     char real[PATH_MAX], root[PATH_MAX];
     size_t len = 0;
@@ -49,8 +61,10 @@ bool api_static(http_req_t *req, api_t *a) {
     if (realpath(file, real) && realpath(a->ui_dir, root) && !strncmp(real, root, strlen(root)) &&
         (real[strlen(root)] == '/' || !real[strlen(root)]))
         body = fs_read_file(real, 64u << 20, &len, &err);
-    if (body) http_respond(req, 200, type, body, len);
-    else api_error(req, 404, "not_found", "no file %.200s", req->path);
+    if (body)
+        http_respond(req, 200, type, body, len);
+    else
+        api_error(req, 404, "not_found", "no file %.200s", req->path);
     free(body);
     free(err);
     free(file);

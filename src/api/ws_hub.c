@@ -18,7 +18,7 @@
 
 typedef struct sub {
     char *topic;
-    uint64_t last_seq;     /* run topics: the last seq sent (the snapshot's, at first) */
+    uint64_t last_seq; /* run topics: the last seq sent (the snapshot's, at first) */
 } sub_t;
 
 struct api_ws_client {
@@ -56,8 +56,10 @@ void api_ws_close(ws_conn_t *ws, void *ud) {
     api_t *a = ud;
     api_ws_client_t *c = ws_data(ws);
     if (!c) return;
-    if (c->prev) c->prev->next = c->next;
-    else a->clients = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        a->clients = c->next;
     if (c->next) c->next->prev = c->prev;
     for (size_t i = 0; i < c->n_subs; i++) free(c->subs[i].topic);
     free(c->subs);
@@ -82,8 +84,8 @@ static sub_t *add_sub(api_ws_client_t *c, const char *topic) {
 /* One journaled event as the feed sends it. */
 static json_t *event_msg(const char *topic, const char *run_id, uint64_t seq, int64_t ts,
                          const char *type, const json_t *data) {
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:O}", "type", type, "topic", topic, "run_id", run_id,
-                     "seq", (json_int_t)seq, "ts", (json_int_t)ts, "data", data);
+    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:O}", "type", type, "topic", topic, "run_id",
+                     run_id, "seq", (json_int_t)seq, "ts", (json_int_t)ts, "data", data);
 }
 
 /* The last run replayed, as messages ready to send (index i: seq i + 1, topic run:<id>): a
@@ -111,11 +113,14 @@ void api_ws_free(api_t *a) {
 /* A replayed event as the journal stored it: its data is compact JSON text already, so the
  * message is written around it (no parse). The other fields are a journal event type and an
  * existing run's id and topic, which need no escaping. */
-static int cache_event(void *ud, uint64_t seq, int64_t ts, const char *type, const char *data, size_t len) {
+static int cache_event(void *ud, uint64_t seq, int64_t ts, const char *type, const char *data,
+                       size_t len) {
     api_ws_replay_t *r = ud;
     if (seq != r->n + 1) return -1; /* journals are 1..n: anything else is not ours to cache */
     strbuf_t sb = {0};
-    sb_printf(&sb, "{\"type\":\"%s\",\"topic\":\"run:%s\",\"run_id\":\"%s\",\"seq\":%llu,\"ts\":%lld,\"data\":",
+    sb_printf(&sb,
+              "{\"type\":\"%s\",\"topic\":\"run:%s\",\"run_id\":\"%s\",\"seq\":%llu,\"ts\":%lld,"
+              "\"data\":",
               type, r->run_id, r->run_id, (unsigned long long)seq, (long long)ts);
     sb_append(&sb, data, len);
     sb_putc(&sb, '}');
@@ -154,7 +159,8 @@ static void subscribe_run(api_t *a, api_ws_client_t *c, const char *topic, const
         /* Resume: what the journal has after the client's last seq, then live events. */
         sub->last_seq = (uint64_t)json_integer_value(after);
         send_json(c, json_pack("{s:s, s:s, s:I, s:I, s:n}", "type", "subscribed", "topic", topic,
-                               "seq", (json_int_t)sub->last_seq, "ts", (json_int_t)clock_now_ms(), "data"));
+                               "seq", (json_int_t)sub->last_seq, "ts", (json_int_t)clock_now_ms(),
+                               "data"));
         api_ws_replay_t *r = replay_of(a, run_id);
         for (size_t i = sub->last_seq; i < r->n; i++) ws_send(c->ws, r->msgs[i]);
         if (r->n > sub->last_seq) sub->last_seq = r->n;
@@ -203,11 +209,14 @@ void api_ws_message(ws_conn_t *ws, const char *text, size_t len, void *ud) {
     size_t i;
     json_t *t;
     json_array_foreach(topics, i, t) topics_ok &= json_is_string(t);
-    if (!json_is_object(msg)) send_error(c, "bad_request", "a message is a JSON object {\"op\", ...}");
+    if (!json_is_object(msg))
+        send_error(c, "bad_request", "a message is a JSON object {\"op\", ...}");
     else if (!op || (strcmp(op, "subscribe") && strcmp(op, "unsubscribe")))
         send_error(c, "bad_request", "op must be subscribe or unsubscribe");
-    else if (!topics_ok) send_error(c, "bad_request", "topics must be an array of strings");
-    else if (after && !json_is_object(after)) send_error(c, "bad_request", "after must be an object {topic: seq}");
+    else if (!topics_ok)
+        send_error(c, "bad_request", "topics must be an array of strings");
+    else if (after && !json_is_object(after))
+        send_error(c, "bad_request", "after must be an object {topic: seq}");
     else {
         json_array_foreach(topics, i, t) {
             const char *topic = json_string_value(t);
@@ -218,7 +227,8 @@ void api_ws_message(ws_conn_t *ws, const char *text, size_t len, void *ud) {
                     free(s->topic);
                     *s = c->subs[--c->n_subs];
                 }
-                send_json(c, json_pack("{s:s, s:o}", "type", "unsubscribed", "topic", api_text(topic)));
+                send_json(
+                    c, json_pack("{s:s, s:o}", "type", "unsubscribed", "topic", api_text(topic)));
             } else if (from && (!json_is_integer(from) || json_integer_value(from) < 0)) {
                 send_error(c, "bad_request", "after values are event seqs (whole numbers from 0)");
             } else if (!strncmp(topic, "run:", 4) && topic[4]) {
@@ -227,7 +237,8 @@ void api_ws_message(ws_conn_t *ws, const char *text, size_t len, void *ud) {
                 subscribe_general(a, c, topic);
             } else {
                 char m[240];
-                snprintf(m, sizeof m, "unknown topic '%.100s' (run:<id>, approvals, agents, system, *)", topic);
+                snprintf(m, sizeof m,
+                         "unknown topic '%.100s' (run:<id>, approvals, agents, system, *)", topic);
                 send_error(c, "bad_request", m);
             }
         }
@@ -245,8 +256,9 @@ static const char *topic_of(const char *type) {
 
 /* Sends c the message of one topic variant (slot), made once per event: a message's bytes
  * differ only by its topic, so an event has at most three versions, shared by every client. */
-static void send_made(api_ws_client_t *c, ws_msg_t **slot, json_t *(*make)(const void *ctx, const char *topic),
-                      const void *ctx, const char *topic) {
+static void send_made(api_ws_client_t *c, ws_msg_t **slot,
+                      json_t *(*make)(const void *ctx, const char *topic), const void *ctx,
+                      const char *topic) {
     if (!*slot) {
         json_t *m = make(ctx, topic);
         char *text = m ? json_dumps(m, JSON_COMPACT) : NULL;
@@ -286,8 +298,10 @@ void api_ws_publish(api_t *a, const char *run_id, uint64_t seq, int64_t ts, cons
             if (seq <= s->last_seq) continue; /* sent already (replayed from the journal) */
             s->last_seq = seq;
             pick = 0;
-        } else if (general && find_sub(c, general)) pick = 1;
-        else if (find_sub(c, "*")) pick = 2;
+        } else if (general && find_sub(c, general))
+            pick = 1;
+        else if (find_sub(c, "*"))
+            pick = 2;
         if (pick >= 0) send_made(c, &made[pick], make_event, &ctx, topics[pick]);
     }
     for (int k = 0; k < 3; k++) ws_msg_unref(made[k]);
@@ -302,13 +316,14 @@ typedef struct delta_ctx {
 static json_t *make_delta(const void *ctx, const char *topic) {
     const delta_ctx_t *d = ctx;
     /* no seq: a delta is not journaled (the answer is, with task.completed) */
-    return json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:i, s:s, s:o}}", "type", "task.delta", "topic", topic,
-                     "run_id", d->run_id, "ts", (json_int_t)d->ts, "data", "task", d->task, "attempt",
-                     d->attempt, "candidate", d->candidate ? d->candidate : "", "text", api_text(d->piece));
+    return json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:i, s:s, s:o}}", "type", "task.delta", "topic",
+                     topic, "run_id", d->run_id, "ts", (json_int_t)d->ts, "data", "task", d->task,
+                     "attempt", d->attempt, "candidate", d->candidate ? d->candidate : "", "text",
+                     api_text(d->piece));
 }
 
-void api_ws_delta(api_t *a, const char *run_id, const char *task, int attempt, const char *candidate,
-                  const char *piece) {
+void api_ws_delta(api_t *a, const char *run_id, const char *task, int attempt,
+                  const char *candidate, const char *piece) {
     if (!a->clients) return;
     char run_topic[128];
     snprintf(run_topic, sizeof run_topic, "run:%s", run_id);
@@ -316,7 +331,10 @@ void api_ws_delta(api_t *a, const char *run_id, const char *task, int attempt, c
     ws_msg_t *made[3] = {0};
     delta_ctx_t ctx = {run_id, task, candidate, piece, attempt, clock_now_ms()};
     for (api_ws_client_t *c = a->clients; c; c = c->next) {
-        int pick = find_sub(c, run_topic) ? 0 : find_sub(c, "agents") ? 1 : find_sub(c, "*") ? 2 : -1;
+        int pick = find_sub(c, run_topic)  ? 0
+                   : find_sub(c, "agents") ? 1
+                   : find_sub(c, "*")      ? 2
+                                           : -1;
         if (pick >= 0) send_made(c, &made[pick], make_delta, &ctx, topics[pick]);
     }
     for (int k = 0; k < 3; k++) ws_msg_unref(made[k]);

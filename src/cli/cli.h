@@ -39,7 +39,6 @@ char *cli_read_file(const char *path, size_t max, size_t *len, char **err);
  * inline agents are known). */
 int cli_load_catalog(agent_catalog_t *cat, const char *workflow_path, diag_list_t *diags);
 
-
 /* The shipped workflow templates' folder, found as the catalog is ($BATON_WORKFLOWS_DIR,
  * ./workflows, the binary's ../workflows, ../share/baton/workflows); NULL if none. Caller frees. */
 char *cli_templates_dir(void);
@@ -61,7 +60,7 @@ typedef struct cli_config {
     json_t *root;                  /* the whole configuration (providers, tiers, routing) */
     /* budgets: {daily_usd: N, workflows: {NAME: {daily_usd: N}}}: 0 = no limit */
     double daily_usd;
-    json_t *workflow_daily_usd;    /* {NAME: N}, or NULL */
+    json_t *workflow_daily_usd; /* {NAME: N}, or NULL */
 } cli_config_t;
 
 /* The daily limits, with what every run spent today (since local midnight) read from the store:
@@ -70,8 +69,8 @@ engine_daily_t cli_daily_limits(const cli_config_t *cfg, store_t *st);
 
 /* Deletes the runs past cfg's retention policy (journal, projections, their artifacts folder)
  * and the blobs no artifact references any more; appends the deleted run ids. 0 or -1 + *err. */
-int cli_retention_sweep(store_t *st, const char *data_dir, const cli_config_t *cfg,
-                        json_t *deleted, char **err);
+int cli_retention_sweep(store_t *st, const char *data_dir, const cli_config_t *cfg, json_t *deleted,
+                        char **err);
 
 /* Reads --config (NULL: defaults). 0, or -1 with *err. cli_config_free releases it. */
 int cli_load_config(const char *path, cli_config_t *cfg, char **err);

@@ -12,11 +12,14 @@
 #include <string.h>
 
 static void usage(FILE *f) {
-    fputs("usage: baton admin rebuild [--data-dir DIR]   rebuild the projection tables from the journal\n"
-          "       baton admin check [--json] [--data-dir DIR]   check the database and every journal\n"
+    fputs("usage: baton admin rebuild [--data-dir DIR]   rebuild the projection tables from the "
+          "journal\n"
+          "       baton admin check [--json] [--data-dir DIR]   check the database and every "
+          "journal\n"
           "       baton admin sweep [--config F] [--data-dir DIR]   apply the retention policy\n"
           "       baton backup FILE [--data-dir DIR]   online backup of the database\n"
-          "       baton restore FILE [--data-dir DIR]  replace the database with a backup\n", f);
+          "       baton restore FILE [--data-dir DIR]  replace the database with a backup\n",
+          f);
 }
 
 typedef struct admin_opts {
@@ -27,8 +30,10 @@ typedef struct admin_opts {
 /* Parses the shared options; returns the index of the first operand, or -1. */
 static int parse(int argc, char **argv, int first, admin_opts_t *o) {
     static const struct option longopts[] = {
-        {"data-dir", required_argument, NULL, 'd'}, {"config", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, 'j'},           {"help", no_argument, NULL, 'h'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     *o = (admin_opts_t){.data_dir = "baton-data"};
@@ -36,10 +41,17 @@ static int parse(int argc, char **argv, int first, admin_opts_t *o) {
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'd': o->data_dir = optarg; break;
-        case 'c': o->config = optarg; break;
-        case 'j': o->json = true; break;
-        default: return -1;
+        case 'd':
+            o->data_dir = optarg;
+            break;
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'j':
+            o->json = true;
+            break;
+        default:
+            return -1;
         }
     }
     return optind;
@@ -71,8 +83,8 @@ static int admin_rebuild(store_t *st) {
     json_t *after = store_projection_dump(st);
     bool same = json_equal(before, after);
     printf("rebuilt runs, tasks, artifacts and approvals from %llu events: %s\n",
-           (unsigned long long)n, same ? "identical to the live tables"
-                                       : "the live tables differed and were replaced");
+           (unsigned long long)n,
+           same ? "identical to the live tables" : "the live tables differed and were replaced");
     json_decref(before);
     json_decref(after);
     return EXIT_OK;
@@ -112,9 +124,11 @@ static int admin_sweep(store_t *st, const admin_opts_t *o) {
     }
     json_t *deleted = json_array();
     int code = cli_retention_sweep(st, o->data_dir, &cfg, deleted, &err) ? EXIT_FAILED : EXIT_OK;
-    if (code) fprintf(stderr, "baton admin sweep: %s\n", err);
-    else printf("deleted %zu run%s past the retention policy\n", json_array_size(deleted),
-                json_array_size(deleted) == 1 ? "" : "s");
+    if (code)
+        fprintf(stderr, "baton admin sweep: %s\n", err);
+    else
+        printf("deleted %zu run%s past the retention policy\n", json_array_size(deleted),
+               json_array_size(deleted) == 1 ? "" : "s");
     free(err);
     json_decref(deleted);
     cli_config_free(&cfg);
@@ -141,7 +155,7 @@ int cmd_admin(int argc, char **argv) {
     store_t *st = open_store(&o, false);
     if (!st) return EXIT_FAILED;
     int code = !strcmp(sub, "rebuild") ? admin_rebuild(st)
-             : !strcmp(sub, "check")   ? admin_check(st, o.data_dir, o.json)
+               : !strcmp(sub, "check") ? admin_check(st, o.data_dir, o.json)
                                        : admin_sweep(st, &o);
     store_close(st);
     return code;
@@ -162,8 +176,11 @@ int cmd_backup(int argc, char **argv) {
     char *err = NULL;
     int rc = restore ? store_restore(st, argv[first], o.data_dir, &err)
                      : store_backup(st, argv[first], o.data_dir, &err);
-    if (rc) fprintf(stderr, "baton %s: %s\n", argv[0], err);
-    else printf("%s %s %s\n", restore ? "restored" : "backed up", restore ? "from" : "to", argv[first]);
+    if (rc)
+        fprintf(stderr, "baton %s: %s\n", argv[0], err);
+    else
+        printf("%s %s %s\n", restore ? "restored" : "backed up", restore ? "from" : "to",
+               argv[first]);
     free(err);
     store_close(st);
     return rc ? EXIT_FAILED : EXIT_OK;

@@ -13,7 +13,8 @@ static void usage(FILE *f) {
     fputs("usage: baton approvals ls [--all] [--json] [--data-dir DIR | --server URL]\n"
           "       baton approvals respond RUN_ID TASK_ID --decision D [--feedback TEXT]\n"
           "                               [--edited-output-file F] [--auto-approve] [--json]\n"
-          "                               [--data-dir DIR] [--config F] [--server URL]\n", f);
+          "                               [--data-dir DIR] [--config F] [--server URL]\n",
+          f);
 }
 
 static void print_approvals(json_t *rows, bool json) {
@@ -42,8 +43,10 @@ static int approvals_ls(const char *data_dir, bool all, bool json) {
     store_t *st = cli_open_existing_store(data_dir, &missing, &err);
     if (!st && missing) {
         free(err);
-        if (json) puts("[]");
-        else printf("nothing is waiting for a human\n");
+        if (json)
+            puts("[]");
+        else
+            printf("nothing is waiting for a human\n");
         return EXIT_OK;
     }
     if (!st) {
@@ -59,18 +62,19 @@ static int approvals_ls(const char *data_dir, bool all, bool json) {
 }
 
 /* --server: the server's approvals; an answer goes to it, and it carries the run on. */
-static int approvals_remote(const char *server, const char *sub, const char *run_id, const char *task_id,
-                            bool all, bool json, json_t *answer) {
+static int approvals_remote(const char *server, const char *sub, const char *run_id,
+                            const char *task_id, bool all, bool json, json_t *answer) {
     char *err = NULL;
     int code = EXIT_FAILED;
     if (!strcmp(sub, "ls")) {
-        json_t *page = remote_call(server, "GET", all ? "/api/v1/approvals?status=all" : "/api/v1/approvals",
-                                   NULL, &err);
+        json_t *page = remote_call(
+            server, "GET", all ? "/api/v1/approvals?status=all" : "/api/v1/approvals", NULL, &err);
         if (page) {
             json_t *items = json_object_get(page, "items");
             size_t i;
             json_t *r;
-            json_array_foreach(items, i, r) json_object_del(r, "id"); /* the data dir's rows have none */
+            json_array_foreach(items, i, r)
+                json_object_del(r, "id"); /* the data dir's rows have none */
             print_approvals(items, json);
             code = EXIT_OK;
         }
@@ -81,9 +85,11 @@ static int approvals_remote(const char *server, const char *sub, const char *run
         char *path = xasprintf("/api/v1/approvals/%s/respond", eid);
         json_t *done = remote_call(server, "POST", path, answer, &err);
         if (done) {
-            if (json) cli_print_json(done);
-            else printf("answered %s: %s (the server carries the run on)\n", id,
-                        json_string_value(json_object_get(answer, "decision")));
+            if (json)
+                cli_print_json(done);
+            else
+                printf("answered %s: %s (the server carries the run on)\n", id,
+                       json_string_value(json_object_get(answer, "decision")));
             code = EXIT_OK;
         }
         json_decref(done);
@@ -98,11 +104,16 @@ static int approvals_remote(const char *server, const char *sub, const char *run
 
 int cmd_approvals(int argc, char **argv) {
     static const struct option longopts[] = {
-        {"data-dir", required_argument, NULL, 'd'}, {"all", no_argument, NULL, 'A'},
-        {"json", no_argument, NULL, 'j'},           {"decision", required_argument, NULL, 'D'},
-        {"feedback", required_argument, NULL, 'f'}, {"edited-output-file", required_argument, NULL, 'e'},
-        {"auto-approve", no_argument, NULL, 'a'},   {"config", required_argument, NULL, 'c'},
-        {"server", required_argument, NULL, 'S'},   {"help", no_argument, NULL, 'h'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"all", no_argument, NULL, 'A'},
+        {"json", no_argument, NULL, 'j'},
+        {"decision", required_argument, NULL, 'D'},
+        {"feedback", required_argument, NULL, 'f'},
+        {"edited-output-file", required_argument, NULL, 'e'},
+        {"auto-approve", no_argument, NULL, 'a'},
+        {"config", required_argument, NULL, 'c'},
+        {"server", required_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     if (argc < 2) {
@@ -116,22 +127,45 @@ int cmd_approvals(int argc, char **argv) {
     optind = 2;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'd': o.data_dir = optarg; break;
-        case 'A': all = true; break;
-        case 'j': o.json = true; break;
-        case 'D': decision = optarg; break;
-        case 'f': feedback = optarg; break;
-        case 'e': edited_path = optarg; break;
-        case 'a': o.auto_approve = true; break;
-        case 'c': o.config_path = optarg; break;
-        case 'S': server_flag = optarg; break;
-        case 'h': usage(stdout); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
+        case 'd':
+            o.data_dir = optarg;
+            break;
+        case 'A':
+            all = true;
+            break;
+        case 'j':
+            o.json = true;
+            break;
+        case 'D':
+            decision = optarg;
+            break;
+        case 'f':
+            feedback = optarg;
+            break;
+        case 'e':
+            edited_path = optarg;
+            break;
+        case 'a':
+            o.auto_approve = true;
+            break;
+        case 'c':
+            o.config_path = optarg;
+            break;
+        case 'S':
+            server_flag = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
         }
     }
     const char *server = remote_server(server_flag);
     if (!strcmp(argv[1], "ls") && optind == argc)
-        return server ? approvals_remote(server, "ls", NULL, NULL, all, o.json, NULL) : approvals_ls(o.data_dir, all, o.json);
+        return server ? approvals_remote(server, "ls", NULL, NULL, all, o.json, NULL)
+                      : approvals_ls(o.data_dir, all, o.json);
     if (strcmp(argv[1], "respond") || optind != argc - 2 || !decision) {
         usage(stderr);
         return EXIT_USAGE;
@@ -143,12 +177,16 @@ int cmd_approvals(int argc, char **argv) {
         return EXIT_USAGE;
     }
     const char *user = getenv("USER");
-    json_t *answer = json_pack("{s:s, s:s?, s:s?, s:s}", "decision", decision, "feedback", feedback,
-                               "edited_output", edited, "answered_by", user && *user ? user : "cli");
+    json_t *answer =
+        json_pack("{s:s, s:s?, s:s?, s:s}", "decision", decision, "feedback", feedback,
+                  "edited_output", edited, "answered_by", user && *user ? user : "cli");
     free(edited);
-    run_session_req_t req = {.kind = SESSION_RESPOND, .run_id = argv[optind],
-                             .task_id = argv[optind + 1], .answer = answer};
-    int code = server ? approvals_remote(server, "respond", argv[optind], argv[optind + 1], false, o.json, answer)
+    run_session_req_t req = {.kind = SESSION_RESPOND,
+                             .run_id = argv[optind],
+                             .task_id = argv[optind + 1],
+                             .answer = answer};
+    int code = server ? approvals_remote(server, "respond", argv[optind], argv[optind + 1], false,
+                                         o.json, answer)
                       : run_session(&o, &req);
     json_decref(answer);
     return code;

@@ -18,7 +18,8 @@
 static void usage(FILE *f) {
     fputs("usage: baton artifacts ls RUN_ID [--json] [--verify] [--data-dir DIR]\n"
           "       baton artifacts cat RUN_ID NAME [--version V] [--data-dir DIR]\n"
-          "       baton artifacts diff RUN_ID NAME [--from V] [--to V] [--data-dir DIR]\n", f);
+          "       baton artifacts diff RUN_ID NAME [--from V] [--to V] [--data-dir DIR]\n",
+          f);
 }
 
 static const char *sget(const json_t *o, const char *k) {
@@ -35,7 +36,8 @@ static int parse_version(const char *opt, const char *s, long long *out) {
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (errno || end == s || *end || v < 1) {
-        fprintf(stderr, "baton artifacts: %s wants a version number (1, 2, ...), not '%s'\n", opt, s);
+        fprintf(stderr, "baton artifacts: %s wants a version number (1, 2, ...), not '%s'\n", opt,
+                s);
         return -1;
     }
     *out = v;
@@ -49,8 +51,7 @@ static void format_time(char *buf, size_t len, long long ms) {
     strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-static int artifacts_ls(store_t *st, const char *data_dir, const char *id, bool json,
-                        bool verify) {
+static int artifacts_ls(store_t *st, const char *data_dir, const char *id, bool json, bool verify) {
     json_t *rows = store_artifact_versions(st, id, NULL);
     if (!rows) {
         fprintf(stderr, "baton artifacts: cannot read the artifacts of run %s\n", id);
@@ -83,16 +84,13 @@ static int artifacts_ls(store_t *st, const char *data_dir, const char *id, bool 
                 cur = json_pack("{s:s, s:[]}", "name", name, "versions");
                 json_array_append_new(out, cur);
             }
-            json_t *v = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
-                                  "version", json_object_get(row, "version"),
-                                  "bytes", json_object_get(row, "bytes"),
-                                  "sha256", json_object_get(row, "sha256"),
-                                  "task", json_object_get(row, "task_id"),
-                                  "agent", json_object_get(row, "agent"),
-                                  "mime", json_object_get(row, "mime"),
-                                  "created_at", json_object_get(row, "created_at"),
-                                  "blob", json_object_get(row, "blob"),
-                                  "path", json_object_get(row, "path"));
+            json_t *v = json_pack(
+                "{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "version",
+                json_object_get(row, "version"), "bytes", json_object_get(row, "bytes"), "sha256",
+                json_object_get(row, "sha256"), "task", json_object_get(row, "task_id"), "agent",
+                json_object_get(row, "agent"), "mime", json_object_get(row, "mime"), "created_at",
+                json_object_get(row, "created_at"), "blob", json_object_get(row, "blob"), "path",
+                json_object_get(row, "path"));
             if (verify) json_object_set(v, "ok", json_object_get(row, "ok"));
             json_array_append_new(json_object_get(cur, "versions"), v);
         }
@@ -101,8 +99,8 @@ static int artifacts_ls(store_t *st, const char *data_dir, const char *id, bool 
     } else if (!json_array_size(rows)) {
         printf("run %s wrote no artifacts\n", id);
     } else {
-        printf("%-32s %7s %9s  %-16s  %-20s %-16s %-16s %s\n", "NAME", "VERSION", "BYTES",
-               "SHA256", "TASK", "AGENT", "MIME", verify ? "WRITTEN              CHECK" : "WRITTEN");
+        printf("%-32s %7s %9s  %-16s  %-20s %-16s %-16s %s\n", "NAME", "VERSION", "BYTES", "SHA256",
+               "TASK", "AGENT", "MIME", verify ? "WRITTEN              CHECK" : "WRITTEN");
         const char *last = NULL;
         json_array_foreach(rows, i, row) {
             const char *name = sget(row, "name");
@@ -110,13 +108,17 @@ static int artifacts_ls(store_t *st, const char *data_dir, const char *id, bool 
             format_time(when, sizeof when, iget(row, "created_at"));
             printf("%-32s %7lld %9lld  %.16s  %-20s %-16s %-16s %-19s%s\n",
                    last && !strcmp(last, name) ? "" : name, iget(row, "version"),
-                   iget(row, "bytes"), sget(row, "sha256"), sget(row, "task_id") ? sget(row, "task_id") : "-",
+                   iget(row, "bytes"), sget(row, "sha256"),
+                   sget(row, "task_id") ? sget(row, "task_id") : "-",
                    sget(row, "agent") ? sget(row, "agent") : "-", sget(row, "mime"), when,
-                   !verify ? "" : json_is_true(json_object_get(row, "ok")) ? "  ok" : "  DAMAGED");
+                   !verify                                    ? ""
+                   : json_is_true(json_object_get(row, "ok")) ? "  ok"
+                                                              : "  DAMAGED");
             last = name;
         }
     }
-    json_array_foreach(problems, i, row) fprintf(stderr, "baton artifacts: %s\n", json_string_value(row));
+    json_array_foreach(problems, i, row)
+        fprintf(stderr, "baton artifacts: %s\n", json_string_value(row));
     json_decref(problems);
     json_decref(rows);
     return bad ? EXIT_FAILED : EXIT_OK;
@@ -155,7 +157,8 @@ static const json_t *version_row(const json_t *rows, const char *id, const char 
                                  long long v) {
     const json_t *row = store_artifact_version(rows, v);
     if (!row)
-        fprintf(stderr, "baton artifacts: artifact '%s' of run %s has no version %lld (it has 1 to %lld)\n",
+        fprintf(stderr,
+                "baton artifacts: artifact '%s' of run %s has no version %lld (it has 1 to %lld)\n",
                 name, id, v, iget(store_artifact_version(rows, 0), "version"));
     return row;
 }
@@ -165,8 +168,8 @@ static int artifacts_cat(store_t *st, const char *data_dir, const char *id, cons
     json_t *rows = versions_of(st, id, name);
     if (!rows) return EXIT_FAILED;
     int code = EXIT_FAILED;
-    const json_t *row = version ? version_row(rows, id, name, version)
-                                : store_artifact_version(rows, 0);
+    const json_t *row =
+        version ? version_row(rows, id, name, version) : store_artifact_version(rows, 0);
     char *err = NULL, *data = NULL;
     size_t n = 0;
     if (!row) goto out;
@@ -197,14 +200,19 @@ static int artifacts_diff(store_t *st, const char *data_dir, const char *id, con
     char *err = NULL;
     if (from < 1) {
         if (latest == 1)
-            fprintf(stderr, "baton artifacts: artifact '%s' of run %s has one version only: "
-                            "nothing to compare it with\n", name, id);
+            fprintf(stderr,
+                    "baton artifacts: artifact '%s' of run %s has one version only: "
+                    "nothing to compare it with\n",
+                    name, id);
         else
-            fprintf(stderr, "baton artifacts: version 1 of '%s' has no version before it (--from "
-                            "and --to pick the two versions to compare)\n", name);
+            fprintf(stderr,
+                    "baton artifacts: version 1 of '%s' has no version before it (--from "
+                    "and --to pick the two versions to compare)\n",
+                    name);
         goto out;
     }
-    const json_t *ra = version_row(rows, id, name, from), *rb = ra ? version_row(rows, id, name, to) : NULL;
+    const json_t *ra = version_row(rows, id, name, from),
+                 *rb = ra ? version_row(rows, id, name, to) : NULL;
     if (!ra || !rb) goto out;
     strbuf_t out = {0};
     diff_result_t r;
@@ -250,14 +258,30 @@ int cmd_artifacts(int argc, char **argv) {
     optind = 2;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'd': data_dir = optarg; break;
-        case 'j': json = true; break;
-        case 'V': verify = true; break;
-        case 'v': if (parse_version("--version", optarg, &version)) return EXIT_USAGE; break;
-        case 'f': if (parse_version("--from", optarg, &from)) return EXIT_USAGE; break;
-        case 't': if (parse_version("--to", optarg, &to)) return EXIT_USAGE; break;
-        case 'h': usage(stdout); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'V':
+            verify = true;
+            break;
+        case 'v':
+            if (parse_version("--version", optarg, &version)) return EXIT_USAGE;
+            break;
+        case 'f':
+            if (parse_version("--from", optarg, &from)) return EXIT_USAGE;
+            break;
+        case 't':
+            if (parse_version("--to", optarg, &to)) return EXIT_USAGE;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
         }
     }
     bool ls = !strcmp(sub, "ls"), cat = !strcmp(sub, "cat"), diff = !strcmp(sub, "diff");
@@ -278,9 +302,12 @@ int cmd_artifacts(int argc, char **argv) {
     store_t *st = cli_open_existing_store(data_dir, &missing, &err);
     if (!st || store_resolve_run(st, argv[optind], &id, &err) != 0) goto out;
     const char *name = want == 2 ? argv[optind + 1] : NULL;
-    if (ls) code = artifacts_ls(st, data_dir, id, json, verify);
-    else if (cat) code = artifacts_cat(st, data_dir, id, name, version);
-    else code = artifacts_diff(st, data_dir, id, name, from, to);
+    if (ls)
+        code = artifacts_ls(st, data_dir, id, json, verify);
+    else if (cat)
+        code = artifacts_cat(st, data_dir, id, name, version);
+    else
+        code = artifacts_diff(st, data_dir, id, name, from, to);
 out:
     if (err) fprintf(stderr, "baton artifacts: %s\n", err);
     free(err);

@@ -12,7 +12,8 @@
 
 static void usage(FILE *f) {
     fputs("usage: baton embed [--model M] [--dimensions N] [--config F] [--json] TEXT...\n"
-          "  M: a tier (default: embedding), a provider/model, or a comma-separated list\n", f);
+          "  M: a tier (default: embedding), a provider/model, or a comma-separated list\n",
+          f);
 }
 
 typedef struct embed_wait {
@@ -92,22 +93,34 @@ int cmd_embed(int argc, char **argv) {
     optind = 1;
     while ((c = getopt_long(argc, argv, "hm:", longopts, NULL)) != -1) {
         switch (c) {
-        case 'm': model = optarg; break;
-        case 'c': config = optarg; break;
-        case 'j': json = true; break;
+        case 'm':
+            model = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
         case 'n': {
             char *end;
             errno = 0;
             dimensions = strtol(optarg, &end, 10);
             if (errno || end == optarg || *end || dimensions < 1 || dimensions > 65536) {
-                fprintf(stderr, "baton embed: --dimensions wants a whole number from 1 to 65536, "
-                                "not '%s'\n", optarg);
+                fprintf(stderr,
+                        "baton embed: --dimensions wants a whole number from 1 to 65536, "
+                        "not '%s'\n",
+                        optarg);
                 return EXIT_USAGE;
             }
             break;
         }
-        case 'h': usage(stdout); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
         }
     }
     if (optind >= argc) {
@@ -131,7 +144,8 @@ int cmd_embed(int argc, char **argv) {
     if (!r) {
         fprintf(stderr, "baton embed: %s\n", err);
     } else {
-        llm_embed_request_t req = {.model = m, .texts = (const char *const *)argv + optind,
+        llm_embed_request_t req = {.model = m,
+                                   .texts = (const char *const *)argv + optind,
                                    .n_texts = (size_t)(argc - optind),
                                    .dimensions = (int)dimensions};
         embed_wait_t w = {0};

@@ -12,7 +12,8 @@
 
 static void usage(FILE *f) {
     fputs("usage: baton providers ls [--config F] [--data-dir DIR] [--json]\n"
-          "       baton providers test PROVIDER/MODEL [--config F] [--json]\n", f);
+          "       baton providers test PROVIDER/MODEL [--config F] [--json]\n",
+          f);
 }
 
 /* Calls recorded today (local time) per candidate, from the data dir's llm_calls. */
@@ -34,14 +35,16 @@ static int providers_ls(router_t *r, const char *data_dir, bool json) {
     json_t *c;
     json_array_foreach(list, i, c) {
         json_t *s = json_object_get(spend, json_string_value(json_object_get(c, "id")));
-        json_object_set_new(c, "today", s ? json_incref(s) : json_pack("{s:i, s:i, s:f}", "calls", 0,
-                                                                        "failed", 0, "cost_usd", 0.0));
+        json_object_set_new(
+            c, "today",
+            s ? json_incref(s)
+              : json_pack("{s:i, s:i, s:f}", "calls", 0, "failed", 0, "cost_usd", 0.0));
     }
     if (json) {
         cli_print_json(list);
     } else {
-        printf("%-32s %-6s %-10s %12s %12s %7s %7s %10s\n", "MODEL", "LOCAL", "BREAKER",
-               "IN $/M", "OUT $/M", "CALLS", "FAILED", "SPENT");
+        printf("%-32s %-6s %-10s %12s %12s %7s %7s %10s\n", "MODEL", "LOCAL", "BREAKER", "IN $/M",
+               "OUT $/M", "CALLS", "FAILED", "SPENT");
         json_array_foreach(list, i, c) {
             json_t *p = json_object_get(c, "prices"), *t = json_object_get(c, "today");
             printf("%-32s %-6s %-10s %12.4f %12.4f %7lld %7lld %10.4f\n",
@@ -78,15 +81,23 @@ static void probe_done(void *ud, llm_response_t *resp, const llm_error_t *err) {
 static int providers_test(uv_loop_t *loop, router_t *r, const char *id, bool json) {
     llm_provider_t *p = router_candidate(r, id);
     if (!p) {
-        fprintf(stderr, "baton providers test: no candidate '%s' in the configuration (see baton "
-                        "providers ls)\n", id);
+        fprintf(stderr,
+                "baton providers test: no candidate '%s' in the configuration (see baton "
+                "providers ls)\n",
+                id);
         return EXIT_USAGE;
     }
     wf_agent_t agent = {.id = "providers_test", .name = "Connectivity check", .max_tokens = 16};
     json_t *inputs = json_object();
-    llm_request_t req = {.run_id = "providers-test", .task_id = "providers_test", .attempt = 1,
-                         .iteration = 1, .agent = &agent, .system = "Answer in one word.",
-                         .prompt = "Reply with OK.", .inputs = inputs, .format = OUTPUT_TEXT,
+    llm_request_t req = {.run_id = "providers-test",
+                         .task_id = "providers_test",
+                         .attempt = 1,
+                         .iteration = 1,
+                         .agent = &agent,
+                         .system = "Answer in one word.",
+                         .prompt = "Reply with OK.",
+                         .inputs = inputs,
+                         .format = OUTPUT_TEXT,
                          .max_tokens = 16};
     probe_t pr = {.started = engine_now_ms()};
     provider_call(p, &req, probe_done, &pr);
@@ -95,14 +106,14 @@ static int providers_test(uv_loop_t *loop, router_t *r, const char *id, bool jso
     int64_t ms = engine_now_ms() - pr.started;
     int code = pr.resp ? EXIT_OK : EXIT_FAILED;
     if (json) {
-        json_t *o = pr.resp ? json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f, s:I}", "id", id, "status",
-                                        "ok", "answer", pr.resp->text, "input_tokens",
+        json_t *o = pr.resp ? json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f, s:I}", "id", id,
+                                        "status", "ok", "answer", pr.resp->text, "input_tokens",
                                         (json_int_t)pr.resp->input_tokens, "output_tokens",
                                         (json_int_t)pr.resp->output_tokens, "first_token_ms",
                                         (json_int_t)pr.resp->first_token_ms, "cost_usd",
                                         pr.resp->cost_usd, "total_ms", (json_int_t)ms)
-                            : json_pack("{s:s, s:s, s:s, s:I}", "id", id, "status", "error", "error",
-                                        pr.error, "total_ms", (json_int_t)ms);
+                            : json_pack("{s:s, s:s, s:s, s:I}", "id", id, "status", "error",
+                                        "error", pr.error, "total_ms", (json_int_t)ms);
         cli_print_json(o);
         json_decref(o);
     } else if (pr.resp) {
@@ -122,8 +133,10 @@ static int providers_test(uv_loop_t *loop, router_t *r, const char *id, bool jso
 
 int cmd_providers(int argc, char **argv) {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"data-dir", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     const char *config = NULL, *data_dir = "baton-data";
@@ -132,11 +145,21 @@ int cmd_providers(int argc, char **argv) {
     optind = 2;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': config = optarg; break;
-        case 'd': data_dir = optarg; break;
-        case 'j': json = true; break;
-        case 'h': usage(stdout); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
+        case 'c':
+            config = optarg;
+            break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
         }
     }
     bool ls = argc >= 2 && !strcmp(argv[1], "ls") && optind == argc;

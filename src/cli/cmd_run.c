@@ -11,7 +11,8 @@
 static void usage(FILE *f) {
     fputs("usage: baton run FILE [options]\n"
           "       baton run --resume RUN_ID [options]   carry on (after a crash, or a paused run)\n"
-          "       baton run --retry RUN_ID [options]    a failed or cancelled run, from its failed tasks\n"
+          "       baton run --retry RUN_ID [options]    a failed or cancelled run, from its failed "
+          "tasks\n"
           "  --input KEY=VALUE     a run input (repeatable)\n"
           "  --inputs-file FILE    run inputs from a JSON object\n"
           "  --data-dir DIR        where baton.db and artifacts/ live (default ./baton-data)\n"
@@ -24,7 +25,8 @@ static void usage(FILE *f) {
           "  --recordings FILE     the recordings file (default DATA_DIR/recordings.json)\n"
           "  --server URL          run it on a Baton server instead (default $BATON_SERVER): the\n"
           "                        command waits for the run to stop, as it does here\n"
-          "exit: 0 completed, 1 failed or cancelled, 2 invalid workflow or usage, 3 waiting for a human\n",
+          "exit: 0 completed, 1 failed or cancelled, 2 invalid workflow or usage, 3 waiting for a "
+          "human\n",
           f);
 }
 
@@ -38,7 +40,8 @@ static bool auto_answer_remote(const char *server, const char *run_id, char **er
     json_array_foreach(json_object_get(page, "items"), i, a) {
         if (!ok || strcmp(json_string_value(json_object_get(a, "run_id")), run_id)) continue;
         json_t *answer = run_session_auto_answer(json_object_get(a, "request"));
-        char *path = xasprintf("/api/v1/approvals/%s/respond", json_string_value(json_object_get(a, "id")));
+        char *path =
+            xasprintf("/api/v1/approvals/%s/respond", json_string_value(json_object_get(a, "id")));
         json_t *done = remote_call(server, "POST", path, answer, err);
         ok = done != NULL;
         json_decref(done);
@@ -52,7 +55,8 @@ static bool auto_answer_remote(const char *server, const char *run_id, char **er
 /* `baton run FILE --server URL`: the server runs it; this command waits until it stops (polling
  * its status: a run that needs a person stops the wait, unless --auto-approve answers) and
  * reports it with the same exit statuses as a run here. */
-static int run_remote(const char *server, const char *path, const json_t *inputs, bool json, bool auto_approve) {
+static int run_remote(const char *server, const char *path, const json_t *inputs, bool json,
+                      bool auto_approve) {
     char *err = NULL;
     size_t len;
     char *text = cli_read_file(path, WF_MAX_DOC_BYTES, &len, &err);
@@ -80,11 +84,16 @@ static int run_remote(const char *server, const char *path, const json_t *inputs
             if (!auto_answer_remote(server, id, &err)) break;
         } else if (strcmp(st, "running") && strcmp(st, "pending")) {
             code = cli_exit_for_status(st);
-            if (json) cli_print_json(sum);
-            else printf("%s  %s  $%.4f\n", st, id, json_number_value(json_object_get(sum, "cost_usd")));
+            if (json)
+                cli_print_json(sum);
+            else
+                printf("%s  %s  $%.4f\n", st, id,
+                       json_number_value(json_object_get(sum, "cost_usd")));
             if (!strcmp(st, "waiting_human") && !json)
-                printf("answer with: baton approvals ls --server %s, then baton approvals respond %s TASK "
-                       "--decision D --server %s\n", server, id, server);
+                printf("answer with: baton approvals ls --server %s, then baton approvals respond "
+                       "%s TASK "
+                       "--decision D --server %s\n",
+                       server, id, server);
             break;
         }
         usleep(wait_ms * 1000);
@@ -101,13 +110,13 @@ out:
 
 int cmd_run(int argc, char **argv) {
     static const struct option longopts[] = {
-        {"input", required_argument, NULL, 'i'},   {"inputs-file", required_argument, NULL, 'f'},
+        {"input", required_argument, NULL, 'i'},    {"inputs-file", required_argument, NULL, 'f'},
         {"data-dir", required_argument, NULL, 'd'}, {"config", required_argument, NULL, 'c'},
         {"auto-approve", no_argument, NULL, 'a'},   {"json", no_argument, NULL, 'j'},
-        {"resume", required_argument, NULL, 'r'},  {"durability", required_argument, NULL, 'D'},
-        {"retry", required_argument, NULL, 'T'},     {"server", required_argument, NULL, 'S'},
+        {"resume", required_argument, NULL, 'r'},   {"durability", required_argument, NULL, 'D'},
+        {"retry", required_argument, NULL, 'T'},    {"server", required_argument, NULL, 'S'},
         {"llm-mode", required_argument, NULL, 'm'}, {"recordings", required_argument, NULL, 'R'},
-        {"help", no_argument, NULL, 'h'},          {0, 0, 0, 0},
+        {"help", no_argument, NULL, 'h'},           {0, 0, 0, 0},
     };
     run_session_opts_t o = {.data_dir = "baton-data"};
     run_session_req_t req = {.kind = SESSION_START};
@@ -139,24 +148,50 @@ int cmd_run(int argc, char **argv) {
             }
             break;
         }
-        case 'd': o.data_dir = optarg; break;
-        case 'c': o.config_path = optarg; break;
-        case 'a': o.auto_approve = true; break;
-        case 'm': o.llm_mode = optarg; break;
-        case 'R': o.recordings = optarg; break;
-        case 'j': o.json = true; break;
-        case 'r': req.kind = SESSION_RESUME; req.run_id = optarg; break;
-        case 'T': req.kind = SESSION_RETRY; req.run_id = optarg; break;
-        case 'S': server_flag = optarg; break;
+        case 'd':
+            o.data_dir = optarg;
+            break;
+        case 'c':
+            o.config_path = optarg;
+            break;
+        case 'a':
+            o.auto_approve = true;
+            break;
+        case 'm':
+            o.llm_mode = optarg;
+            break;
+        case 'R':
+            o.recordings = optarg;
+            break;
+        case 'j':
+            o.json = true;
+            break;
+        case 'r':
+            req.kind = SESSION_RESUME;
+            req.run_id = optarg;
+            break;
+        case 'T':
+            req.kind = SESSION_RETRY;
+            req.run_id = optarg;
+            break;
+        case 'S':
+            server_flag = optarg;
+            break;
         case 'D':
-            if (!strcmp(optarg, "full")) o.durability = STORE_DURABILITY_FULL;
+            if (!strcmp(optarg, "full"))
+                o.durability = STORE_DURABILITY_FULL;
             else if (strcmp(optarg, "normal")) {
                 fprintf(stderr, "baton run: --durability is normal or full, not '%s'\n", optarg);
                 goto out;
             }
             break;
-        case 'h': usage(stdout); code = EXIT_OK; goto out;
-        default: usage(stderr); goto out;
+        case 'h':
+            usage(stdout);
+            code = EXIT_OK;
+            goto out;
+        default:
+            usage(stderr);
+            goto out;
         }
     }
     if (req.kind == SESSION_START) {
@@ -176,10 +211,12 @@ int cmd_run(int argc, char **argv) {
     req.inputs = inputs;
     const char *server = remote_server(server_flag);
     if (server && req.kind != SESSION_START) {
-        fprintf(stderr, "baton run: --resume and --retry with a server: POST /api/v1/runs/ID/resume or /retry\n");
+        fprintf(stderr, "baton run: --resume and --retry with a server: POST "
+                        "/api/v1/runs/ID/resume or /retry\n");
         goto out;
     }
-    code = server ? run_remote(server, req.workflow_path, inputs, o.json, o.auto_approve) : run_session(&o, &req);
+    code = server ? run_remote(server, req.workflow_path, inputs, o.json, o.auto_approve)
+                  : run_session(&o, &req);
 out:
     json_decref(inputs);
     json_decref(file_inputs);

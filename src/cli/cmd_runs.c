@@ -15,15 +15,19 @@ static void usage(FILE *f) {
           "       baton runs show RUN_ID [--json] [--data-dir DIR | --server URL]\n"
           "       baton runs events RUN_ID [--after SEQ] [--json] [--data-dir DIR | --server URL]\n"
           "       baton runs fork RUN_ID --at SEQ [--input K=V]... [--auto-approve] [--json]\n"
-          "                       [--config F] [--data-dir DIR]\n", f);
+          "                       [--config F] [--data-dir DIR]\n",
+          f);
 }
 
 /* `baton runs fork`: a new run with the parent's history up to --at, carried on here. */
 static int runs_fork(int argc, char **argv) {
     static const struct option longopts[] = {
-        {"data-dir", required_argument, NULL, 'd'}, {"at", required_argument, NULL, 'a'},
-        {"input", required_argument, NULL, 'i'},    {"auto-approve", no_argument, NULL, 'y'},
-        {"json", no_argument, NULL, 'j'},           {"config", required_argument, NULL, 'c'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"at", required_argument, NULL, 'a'},
+        {"input", required_argument, NULL, 'i'},
+        {"auto-approve", no_argument, NULL, 'y'},
+        {"json", no_argument, NULL, 'j'},
+        {"config", required_argument, NULL, 'c'},
         {0, 0, 0, 0},
     };
     run_session_opts_t o = {.data_dir = "baton-data"};
@@ -34,11 +38,21 @@ static int runs_fork(int argc, char **argv) {
     optind = 2;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 'd': o.data_dir = optarg; break;
-        case 'a': at = atoll(optarg); break;
-        case 'y': o.auto_approve = true; break;
-        case 'j': o.json = true; break;
-        case 'c': o.config_path = optarg; break;
+        case 'd':
+            o.data_dir = optarg;
+            break;
+        case 'a':
+            at = atoll(optarg);
+            break;
+        case 'y':
+            o.auto_approve = true;
+            break;
+        case 'j':
+            o.json = true;
+            break;
+        case 'c':
+            o.config_path = optarg;
+            break;
         case 'i': {
             const char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg) {
@@ -50,7 +64,9 @@ static int runs_fork(int argc, char **argv) {
             free(key);
             break;
         }
-        default: usage(stderr); goto out;
+        default:
+            usage(stderr);
+            goto out;
         }
     }
     if (optind != argc - 1 || at < 1) {
@@ -128,7 +144,8 @@ static int runs_show(json_t *sum, json_t *rows, const char *id, bool json) {
         char dur[32] = "";
         if (s && f) view_format_duration(dur, sizeof dur, f - s);
         const char *e = json_string_value(json_object_get(r, "error"));
-        printf("%-28s %-14s %8lld %9.4f  %s%s%s\n", json_string_value(json_object_get(r, "task_id")),
+        printf("%-28s %-14s %8lld %9.4f  %s%s%s\n",
+               json_string_value(json_object_get(r, "task_id")),
                json_string_value(json_object_get(r, "status")),
                json_integer_value(json_object_get(r, "attempts")),
                json_number_value(json_object_get(r, "cost_usd")), dur, e && *dur ? "  " : "",
@@ -148,7 +165,10 @@ static int runs_show(json_t *sum, json_t *rows, const char *id, bool json) {
     return EXIT_OK;
 }
 
-typedef struct { bool json; json_t *all; } events_ctx_t;
+typedef struct {
+    bool json;
+    json_t *all;
+} events_ctx_t;
 
 static int print_event(void *ud, uint64_t seq, int64_t ts, const char *type, json_t *data) {
     events_ctx_t *c = ud;
@@ -167,7 +187,8 @@ static int print_event(void *ud, uint64_t seq, int64_t ts, const char *type, jso
     json_object_del(brief, "outputs");
     json_object_del(brief, "proposal");
     char *d = json_dumps(brief, JSON_COMPACT);
-    printf("%6llu  %s.%03lld  %-20s %s\n", (unsigned long long)seq, when, (long long)(ts % 1000), type, d);
+    printf("%6llu  %s.%03lld  %-20s %s\n", (unsigned long long)seq, when, (long long)(ts % 1000),
+           type, d);
     free(d);
     json_decref(brief);
     return 0;
@@ -180,21 +201,26 @@ static json_t *rows_from_summary(const json_t *sum) {
     json_t *t;
     json_object_foreach(json_object_get(sum, "tasks"), id, t) {
         json_array_append_new(rows, json_pack("{s:s, s:O, s:O, s:O, s:O}", "task_id", id, "status",
-                                              json_object_get(t, "status"), "attempts", json_object_get(t, "attempts"),
-                                              "cost_usd", json_object_get(t, "cost_usd"), "error", json_object_get(t, "error")));
+                                              json_object_get(t, "status"), "attempts",
+                                              json_object_get(t, "attempts"), "cost_usd",
+                                              json_object_get(t, "cost_usd"), "error",
+                                              json_object_get(t, "error")));
     }
     return rows;
 }
 
 /* `baton runs ls|show|events --server URL` */
-static int runs_remote(const char *server, const char *sub, const char *id, const char *status, int limit,
-                       long long after, bool json) {
+static int runs_remote(const char *server, const char *sub, const char *id, const char *status,
+                       int limit, long long after, bool json) {
     char *err = NULL, *path = NULL;
     int code = EXIT_FAILED;
     char *eid = id ? remote_escape(id) : NULL;
     if (!strcmp(sub, "ls")) {
         char *es = status ? remote_escape(status) : NULL;
-        path = xasprintf("/api/v1/runs?limit=%d%s%s", limit < 1 ? 1 : limit > 100 ? 100 : limit,
+        path = xasprintf("/api/v1/runs?limit=%d%s%s",
+                         limit < 1     ? 1
+                         : limit > 100 ? 100
+                                       : limit,
                          es ? "&status=" : "", es ? es : "");
         free(es);
         json_t *page = remote_call(server, "GET", path, NULL, &err);
@@ -203,14 +229,17 @@ static int runs_remote(const char *server, const char *sub, const char *id, cons
     } else if (!strcmp(sub, "show")) {
         path = xasprintf("/api/v1/runs/%s", eid);
         json_t *sum = remote_call(server, "GET", path, NULL, &err);
-        if (sum) code = runs_show(sum, rows_from_summary(sum), json_string_value(json_object_get(sum, "run_id")), json);
+        if (sum)
+            code = runs_show(sum, rows_from_summary(sum),
+                             json_string_value(json_object_get(sum, "run_id")), json);
     } else {
         events_ctx_t ctx = {json, json_array()};
         json_t *next = json_integer(after > 0 ? after : 0);
         code = EXIT_OK;
         while (json_is_integer(next)) {
             free(path);
-            path = xasprintf("/api/v1/runs/%s/events?limit=1000&after=%lld", eid, (long long)json_integer_value(next));
+            path = xasprintf("/api/v1/runs/%s/events?limit=1000&after=%lld", eid,
+                             (long long)json_integer_value(next));
             json_t *page = remote_call(server, "GET", path, NULL, &err);
             json_decref(next);
             next = NULL;
@@ -220,10 +249,10 @@ static int runs_remote(const char *server, const char *sub, const char *id, cons
             }
             size_t i;
             json_t *e;
-            json_array_foreach(json_object_get(page, "items"), i, e)
-                print_event(&ctx, (uint64_t)json_integer_value(json_object_get(e, "seq")),
-                            json_integer_value(json_object_get(e, "ts")), json_string_value(json_object_get(e, "type")),
-                            json_object_get(e, "data"));
+            json_array_foreach(json_object_get(page, "items"), i, e) print_event(
+                &ctx, (uint64_t)json_integer_value(json_object_get(e, "seq")),
+                json_integer_value(json_object_get(e, "ts")),
+                json_string_value(json_object_get(e, "type")), json_object_get(e, "data"));
             next = json_incref(json_object_get(page, "next_after"));
             json_decref(page);
         }
@@ -258,14 +287,30 @@ int cmd_runs(int argc, char **argv) {
     optind = 2;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'd': data_dir = optarg; break;
-        case 's': status = optarg; break;
-        case 'l': limit = atoi(optarg); break;
-        case 'a': after = atoll(optarg); break;
-        case 'j': json = true; break;
-        case 'S': server_flag = optarg; break;
-        case 'h': usage(stdout); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 's':
+            status = optarg;
+            break;
+        case 'l':
+            limit = atoi(optarg);
+            break;
+        case 'a':
+            after = atoll(optarg);
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'S':
+            server_flag = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
         }
     }
     bool needs_id = !strcmp(sub, "show") || !strcmp(sub, "events");
@@ -275,7 +320,8 @@ int cmd_runs(int argc, char **argv) {
         return EXIT_USAGE;
     }
     const char *server = remote_server(server_flag);
-    if (server) return runs_remote(server, sub, needs_id ? argv[optind] : NULL, status, limit, after, json);
+    if (server)
+        return runs_remote(server, sub, needs_id ? argv[optind] : NULL, status, limit, after, json);
     char *err = NULL, *id = NULL;
     bool missing;
     store_t *st = cli_open_existing_store(data_dir, &missing, &err);
@@ -283,8 +329,10 @@ int cmd_runs(int argc, char **argv) {
     if (!st && missing && !needs_id) { /* nothing has run here: an empty list, not an error */
         free(err);
         err = NULL;
-        if (json) puts("[]");
-        else printf("no runs yet (start one with `baton run FILE`)\n");
+        if (json)
+            puts("[]");
+        else
+            printf("no runs yet (start one with `baton run FILE`)\n");
         return EXIT_OK;
     }
     if (!st) goto out;
@@ -297,7 +345,9 @@ int cmd_runs(int argc, char **argv) {
         code = runs_show(store_run_summary(st, id), store_tasks(st, id), id, json);
     } else {
         events_ctx_t ctx = {json, json_array()};
-        code = store_events(st, id, (uint64_t)(after > 0 ? after : 0), print_event, &ctx) ? EXIT_FAILED : EXIT_OK;
+        code = store_events(st, id, (uint64_t)(after > 0 ? after : 0), print_event, &ctx)
+                   ? EXIT_FAILED
+                   : EXIT_OK;
         if (json) cli_print_json(ctx.all);
         json_decref(ctx.all);
     }

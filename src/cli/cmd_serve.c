@@ -20,7 +20,8 @@
 
 static void usage(FILE *f) {
     fputs("usage: baton serve [--listen HOST:PORT] [--data-dir DIR] [--config FILE] [--insecure]\n"
-          "                   [--max-connections N] [--ws-queue-bytes N] [--tls-cert PEM --tls-key PEM]\n"
+          "                   [--max-connections N] [--ws-queue-bytes N] [--tls-cert PEM --tls-key "
+          "PEM]\n"
           "                   [--ui-dir DIR]\n"
           "  --listen           address to listen on (default 127.0.0.1:8080; port 0: a free one)\n"
           "  --insecure         allow an address other than loopback (no authentication yet)\n"
@@ -28,7 +29,8 @@ static void usage(FILE *f) {
           "  --ui-dir DIR       serve DIR's files for GETs outside the API (the web console)\n"
           "  --max-connections  WebSocket clients at once (default 1000)\n"
           "  --ws-queue-bytes   bytes waiting for one WebSocket client before it is cut off as\n"
-          "                     too slow (default 4194304)\n", f);
+          "                     too slow (default 4194304)\n",
+          f);
 }
 
 /* "host:port", "[v6]:port", or ":port" (loopback). false when malformed. */
@@ -42,8 +44,10 @@ static bool parse_listen(const char *s, char *host, size_t hostlen, int *port) {
         hl -= 2;
     }
     if (hl >= hostlen) return false;
-    if (hl == 0) snprintf(host, hostlen, "127.0.0.1");
-    else snprintf(host, hostlen, "%.*s", (int)hl, h);
+    if (hl == 0)
+        snprintf(host, hostlen, "127.0.0.1");
+    else
+        snprintf(host, hostlen, "%.*s", (int)hl, h);
     char *end;
     long p = strtol(colon + 1, &end, 10);
     if (*end || end == colon + 1 || p < 0 || p > 65535) return false;
@@ -80,12 +84,17 @@ static void on_signal(uv_signal_t *h, int signum) {
 
 int cmd_serve(int argc, char **argv) {
     static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'l'}, {"data-dir", required_argument, NULL, 'd'},
-        {"config", required_argument, NULL, 'c'}, {"insecure", no_argument, NULL, 'i'},
-        {"max-connections", required_argument, NULL, 'm'}, {"ws-queue-bytes", required_argument, NULL, 'q'},
-        {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
+        {"listen", required_argument, NULL, 'l'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
+        {"insecure", no_argument, NULL, 'i'},
+        {"max-connections", required_argument, NULL, 'm'},
+        {"ws-queue-bytes", required_argument, NULL, 'q'},
+        {"tls-cert", required_argument, NULL, 'C'},
+        {"tls-key", required_argument, NULL, 'K'},
         {"ui-dir", required_argument, NULL, 'U'},
-        {"help", no_argument, NULL, 'h'},         {0, 0, 0, 0},
+        {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0},
     };
     size_t max_ws = 1000, ws_queue = 4u << 20;
     const char *listen = "127.0.0.1:8080", *data_dir = "baton-data", *config = NULL;
@@ -95,13 +104,27 @@ int cmd_serve(int argc, char **argv) {
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'l': listen = optarg; break;
-        case 'd': data_dir = optarg; break;
-        case 'c': config = optarg; break;
-        case 'i': insecure = true; break;
-        case 'C': tls_cert = optarg; break;
-        case 'K': tls_key = optarg; break;
-        case 'U': ui_dir = optarg; break;
+        case 'l':
+            listen = optarg;
+            break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'i':
+            insecure = true;
+            break;
+        case 'C':
+            tls_cert = optarg;
+            break;
+        case 'K':
+            tls_key = optarg;
+            break;
+        case 'U':
+            ui_dir = optarg;
+            break;
         case 'm':
         case 'q': {
             char *end;
@@ -114,8 +137,12 @@ int cmd_serve(int argc, char **argv) {
             *(c == 'm' ? &max_ws : &ws_queue) = (size_t)v;
             break;
         }
-        case 'h': usage(stdout); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
         }
     }
     if (optind != argc) {
@@ -130,7 +157,8 @@ int cmd_serve(int argc, char **argv) {
         fprintf(stderr, "baton serve: --tls-cert and --tls-key go together\n");
         return EXIT_USAGE;
     }
-    for (const char *const *f = (const char *const[]){tls_cert, tls_key, NULL}; tls_cert && *f; f++) {
+    for (const char *const *f = (const char *const[]){tls_cert, tls_key, NULL}; tls_cert && *f;
+         f++) {
         if (access(*f, R_OK) != 0) {
             fprintf(stderr, "baton serve: cannot read %s: %s\n", *f, strerror(errno));
             return EXIT_USAGE;
@@ -139,14 +167,17 @@ int cmd_serve(int argc, char **argv) {
     char host[256];
     int port;
     if (!parse_listen(listen, host, sizeof host, &port)) {
-        fprintf(stderr, "baton serve: --listen '%s' is not HOST:PORT (e.g. 127.0.0.1:8080)\n", listen);
+        fprintf(stderr, "baton serve: --listen '%s' is not HOST:PORT (e.g. 127.0.0.1:8080)\n",
+                listen);
         return EXIT_USAGE;
     }
     if (!loopback(host) && !insecure) {
-        fprintf(stderr, "baton serve: refusing to listen on %s: this release has no "
-                        "authentication, so anyone who can reach the address could start runs and "
-                        "spend your providers' money; use a loopback address, or --insecure if a "
-                        "proxy in front of it authenticates\n", host);
+        fprintf(stderr,
+                "baton serve: refusing to listen on %s: this release has no "
+                "authentication, so anyone who can reach the address could start runs and "
+                "spend your providers' money; use a loopback address, or --insecure if a "
+                "proxy in front of it authenticates\n",
+                host);
         return EXIT_USAGE;
     }
     /* Blobs are hashed: artifacts written by runs, and checked when the API serves them. */
@@ -176,25 +207,42 @@ int cmd_serve(int argc, char **argv) {
     cli_load_catalog(&catalog, NULL, &cat_diags); /* a broken catalog file shows in validation */
     diag_list_free(&cat_diags);
     char *templates = cli_templates_dir();
-    api_t api = {.catalog = &catalog, .templates_dir = templates, .data_dir = data_dir, .ui_dir = ui_dir,
-                 .started_ms = clock_now_ms_f(), .agui_threads = json_object()};
+    api_t api = {.catalog = &catalog,
+                 .templates_dir = templates,
+                 .data_dir = data_dir,
+                 .ui_dir = ui_dir,
+                 .started_ms = clock_now_ms_f(),
+                 .agui_threads = json_object()};
     s.api = &api;
     api.store = cli_open_store(data_dir, STORE_DURABILITY_NORMAL, &err);
     if (api.store) {
-        host_opts_t ho = {.loop = &s.loop, .store = api.store, .data_dir = data_dir, .config = cfg.root,
+        host_opts_t ho = {.loop = &s.loop,
+                          .store = api.store,
+                          .data_dir = data_dir,
+                          .config = cfg.root,
                           .offline_latency_ms = cfg.offline_latency_ms,
                           .offline_prices = cfg.offline_prices,
                           .offline_fail_attempts = cfg.offline_fail_attempts,
-                          .daily = cli_daily_limits(&cfg, api.store), .catalog = &catalog,
-                          .on_event = api_on_event, .on_delta = api_on_delta, .on_event_ud = &api};
+                          .daily = cli_daily_limits(&cfg, api.store),
+                          .catalog = &catalog,
+                          .on_event = api_on_event,
+                          .on_delta = api_on_delta,
+                          .on_event_ud = &api};
         api.host = host_new(&ho, &err);
     }
     if (api.host) {
-        http_server_opts_t o = {.host = host, .port = port, .handler = api_handle, .ud = &api,
-                                .tls_cert = tls_cert, .tls_key = tls_key,
-                                .ws = {.path = API_WS_PATH, .max_connections = max_ws,
-                                       .max_queue = ws_queue, .on_open = api_ws_open,
-                                       .on_message = api_ws_message, .on_close = api_ws_close}};
+        http_server_opts_t o = {.host = host,
+                                .port = port,
+                                .handler = api_handle,
+                                .ud = &api,
+                                .tls_cert = tls_cert,
+                                .tls_key = tls_key,
+                                .ws = {.path = API_WS_PATH,
+                                       .max_connections = max_ws,
+                                       .max_queue = ws_queue,
+                                       .on_open = api_ws_open,
+                                       .on_message = api_ws_message,
+                                       .on_close = api_ws_close}};
         s.server = api.server = http_server_start(&s.loop, &o, &err);
     }
     if (!s.server) {
@@ -209,15 +257,16 @@ int cmd_serve(int argc, char **argv) {
         uv_signal_start(&s.sigterm, on_signal, SIGTERM);
         uv_signal_start(&s.sigint, on_signal, SIGINT);
         /* The first line on stdout says where (scripts and tests read the port from it). */
-        printf("{\"listening\":\"%s://%s%s%s:%d\",\"data_dir\":\"%s\"}\n", tls_cert ? "https" : "http",
-               strchr(host, ':') ? "[" : "",
-               host, strchr(host, ':') ? "]" : "", http_server_port(s.server), data_dir);
+        printf("{\"listening\":\"%s://%s%s%s:%d\",\"data_dir\":\"%s\"}\n",
+               tls_cert ? "https" : "http", strchr(host, ':') ? "[" : "", host,
+               strchr(host, ':') ? "]" : "", http_server_port(s.server), data_dir);
         fflush(stdout);
         uv_run(&s.loop, UV_RUN_DEFAULT);
         code = EXIT_OK;
     }
-    uv_run(&s.loop, UV_RUN_DEFAULT); /* the engine's, the router's and libwebsockets' handles close */
-    http_server_free(s.server);      /* what libwebsockets keeps until its handles are closed */
+    uv_run(&s.loop,
+           UV_RUN_DEFAULT);     /* the engine's, the router's and libwebsockets' handles close */
+    http_server_free(s.server); /* what libwebsockets keeps until its handles are closed */
     uv_run(&s.loop, UV_RUN_DEFAULT);
     uv_loop_close(&s.loop);
     host_free(api.host);

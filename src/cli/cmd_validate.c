@@ -9,9 +9,12 @@ int cmd_validate(int argc, char **argv) {
     bool json = false;
     int first = 1;
     for (; first < argc && argv[first][0] == '-'; first++) {
-        if (!strcmp(argv[first], "--json")) json = true;
-        else if (!strcmp(argv[first], "--")) { first++; break; }
-        else {
+        if (!strcmp(argv[first], "--json"))
+            json = true;
+        else if (!strcmp(argv[first], "--")) {
+            first++;
+            break;
+        } else {
             fprintf(stderr, "usage: baton validate [--json] FILE...\n");
             return EXIT_USAGE;
         }
@@ -30,10 +33,10 @@ int cmd_validate(int argc, char **argv) {
         if (dl.n) invalid++;
         if (json) {
             for (size_t k = 0; k < dl.n; k++)
-                json_array_append_new(all, json_pack("{s:s, s:i, s:i, s:s, s:s?}", "file",
-                                                     dl.items[k].file, "line", dl.items[k].loc.line,
-                                                     "column", dl.items[k].loc.col, "message",
-                                                     dl.items[k].message, "hint", dl.items[k].hint));
+                json_array_append_new(
+                    all, json_pack("{s:s, s:i, s:i, s:s, s:s?}", "file", dl.items[k].file, "line",
+                                   dl.items[k].loc.line, "column", dl.items[k].loc.col, "message",
+                                   dl.items[k].message, "hint", dl.items[k].hint));
         } else if (dl.n) {
             cli_print_diags(&dl);
         } else {

@@ -12,12 +12,14 @@
 #include <string.h>
 
 static void usage(FILE *f) {
-    fputs("usage: baton workflows ls [--json] [--data-dir DIR | --server URL]\n"
-          "       baton workflows show ID [--version N] [--json] [--data-dir DIR | --server URL]\n"
-          "       baton workflows push FILE [--id ID] [--json] [--data-dir DIR | --server URL]\n"
-          "       baton workflows rm ID [--data-dir DIR | --server URL]\n"
-          "  show prints the source (the latest version, or --version N); push stores FILE as a new\n"
-          "  workflow, or with --id as the next version of that one (the same bytes make none)\n", f);
+    fputs(
+        "usage: baton workflows ls [--json] [--data-dir DIR | --server URL]\n"
+        "       baton workflows show ID [--version N] [--json] [--data-dir DIR | --server URL]\n"
+        "       baton workflows push FILE [--id ID] [--json] [--data-dir DIR | --server URL]\n"
+        "       baton workflows rm ID [--data-dir DIR | --server URL]\n"
+        "  show prints the source (the latest version, or --version N); push stores FILE as a new\n"
+        "  workflow, or with --id as the next version of that one (the same bytes make none)\n",
+        f);
 }
 
 typedef struct opts {
@@ -40,13 +42,16 @@ static void print_list(json_t *rows, bool json) {
     json_t *r;
     json_array_foreach(rows, i, r)
         printf("%-18s %7lld  %s\n", json_string_value(json_object_get(r, "id")),
-               json_integer_value(json_object_get(r, "version")), json_string_value(json_object_get(r, "name")));
+               json_integer_value(json_object_get(r, "version")),
+               json_string_value(json_object_get(r, "name")));
 }
 
 /* A workflow (or one version) as `show` prints it: the JSON, or its source. */
 static void print_one(json_t *wf, bool json) {
-    if (json) cli_print_json(wf);
-    else fputs(json_string_value(json_object_get(wf, "source")) ?: "", stdout);
+    if (json)
+        cli_print_json(wf);
+    else
+        fputs(json_string_value(json_object_get(wf, "source")) ?: "", stdout);
 }
 
 /* The file checked as `baton validate` checks it: its text (caller frees) and name, or NULL with
@@ -97,10 +102,12 @@ static int remote(const opts_t *o, const char *sub, const char *arg) {
         char *eo = o->id ? remote_escape(o->id) : NULL;
         path = o->id ? xasprintf("/api/v1/workflows/%s", eo) : xstrdup("/api/v1/workflows");
         got = remote_call_text(o->server, o->id ? "PUT" : "POST", path, text, len, &err);
-        if (got && o->json) cli_print_json(got);
-        else if (got) printf("%s %s version %lld (%s)\n", o->id ? "updated" : "stored",
-                             json_string_value(json_object_get(got, "id")),
-                             json_integer_value(json_object_get(got, "version")), name);
+        if (got && o->json)
+            cli_print_json(got);
+        else if (got)
+            printf("%s %s version %lld (%s)\n", o->id ? "updated" : "stored",
+                   json_string_value(json_object_get(got, "id")),
+                   json_integer_value(json_object_get(got, "version")), name);
         free(eo);
         free(text);
         free(name);
@@ -128,8 +135,10 @@ static int local(const opts_t *o, const char *sub, const char *arg) {
     int rc = 0;
     if (!strcmp(sub, "ls")) {
         got = store_workflows_page(st, NULL, 100, &err);
-        if (got) print_list(got, o->json);
-        else rc = -1;
+        if (got)
+            print_list(got, o->json);
+        else
+            rc = -1;
     } else if (!strcmp(sub, "show")) {
         rc = store_workflow_version(st, arg, o->version, &got, &err);
         if (!rc) print_one(got, o->json);
@@ -146,7 +155,9 @@ static int local(const opts_t *o, const char *sub, const char *arg) {
         }
         json_error_t jerr;
         json_t *j = json_loadb(text, len, 0, &jerr);
-        store_wf_source_t src = {.name = name, .text = text, .len = len,
+        store_wf_source_t src = {.name = name,
+                                 .text = text,
+                                 .len = len,
                                  .format = json_is_object(j) ? STORE_WF_JSON : STORE_WF_YAML};
         json_decref(j);
         char *id = NULL;
@@ -155,14 +166,20 @@ static int local(const opts_t *o, const char *sub, const char *arg) {
         rc = o->id ? store_workflow_update(st, o->id, &src, &version, &changed, &err)
                    : store_workflow_create(st, &src, &id, &err);
         if (!rc) rc = store_workflow_get(st, o->id ? o->id : id, false, &got, &err);
-        if (!rc && o->json) cli_print_json(got);
-        else if (!rc) printf("%s %s version %lld (%s)\n", o->id ? "updated" : "stored", o->id ? o->id : id,
-                             json_integer_value(json_object_get(got, "version")), name);
+        if (!rc && o->json)
+            cli_print_json(got);
+        else if (!rc)
+            printf("%s %s version %lld (%s)\n", o->id ? "updated" : "stored", o->id ? o->id : id,
+                   json_integer_value(json_object_get(got, "version")), name);
         free(id);
         free(text);
         free(name);
     }
-    if (rc) fprintf(stderr, "baton workflows: %s\n", err ? err : rc == STORE_NOT_FOUND ? "no such workflow" : "the store failed");
+    if (rc)
+        fprintf(stderr, "baton workflows: %s\n",
+                err                     ? err
+                : rc == STORE_NOT_FOUND ? "no such workflow"
+                                        : "the store failed");
     free(err);
     json_decref(got);
     store_close(st);
@@ -171,9 +188,12 @@ static int local(const opts_t *o, const char *sub, const char *arg) {
 
 int cmd_workflows(int argc, char **argv) {
     static const struct option longopts[] = {
-        {"data-dir", required_argument, NULL, 'd'}, {"server", required_argument, NULL, 'S'},
-        {"version", required_argument, NULL, 'v'},  {"id", required_argument, NULL, 'i'},
-        {"json", no_argument, NULL, 'j'},           {"help", no_argument, NULL, 'h'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"server", required_argument, NULL, 'S'},
+        {"version", required_argument, NULL, 'v'},
+        {"id", required_argument, NULL, 'i'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     if (argc < 2) {
@@ -186,17 +206,32 @@ int cmd_workflows(int argc, char **argv) {
     optind = 2;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'd': o.data_dir = optarg; break;
-        case 'S': server_flag = optarg; break;
-        case 'v': o.version = atoll(optarg); break;
-        case 'i': o.id = optarg; break;
-        case 'j': o.json = true; break;
-        case 'h': usage(stdout); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
+        case 'd':
+            o.data_dir = optarg;
+            break;
+        case 'S':
+            server_flag = optarg;
+            break;
+        case 'v':
+            o.version = atoll(optarg);
+            break;
+        case 'i':
+            o.id = optarg;
+            break;
+        case 'j':
+            o.json = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
         }
     }
     bool takes_arg = !strcmp(sub, "show") || !strcmp(sub, "push") || !strcmp(sub, "rm");
-    if ((!takes_arg && strcmp(sub, "ls")) || optind != argc - (takes_arg ? 1 : 0) || o.version < 0) {
+    if ((!takes_arg && strcmp(sub, "ls")) || optind != argc - (takes_arg ? 1 : 0) ||
+        o.version < 0) {
         usage(stderr);
         return EXIT_USAGE;
     }

@@ -53,7 +53,8 @@ json_t *remote_call_text(const char *server, const char *method, const char *pat
     if (text) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)text_len);
-    } else if (!strcmp(method, "POST")) curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    } else if (!strcmp(method, "POST"))
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &got);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
@@ -65,12 +66,14 @@ json_t *remote_call_text(const char *server, const char *method, const char *pat
     json_t *answer = NULL;
     if (rc != CURLE_OK) {
         *err = xasprintf("cannot reach the Baton server at %.*s: %s (is `baton serve` running? "
-                         "--server or BATON_SERVER say where)", (int)n, server, curl_easy_strerror(rc));
+                         "--server or BATON_SERVER say where)",
+                         (int)n, server, curl_easy_strerror(rc));
     } else {
         json_error_t jerr;
         answer = json_loadb(got.buf ? got.buf : "", got.len, JSON_DECODE_ANY, &jerr);
         if (status < 200 || status > 299 || !answer) {
-            const char *msg = json_string_value(json_object_get(json_object_get(answer, "error"), "message"));
+            const char *msg =
+                json_string_value(json_object_get(json_object_get(answer, "error"), "message"));
             *err = msg ? xasprintf("%s (HTTP %ld)", msg, status)
                        : xasprintf("the server answered HTTP %ld to %s %s", status, method, path);
             json_decref(answer);

@@ -51,17 +51,20 @@ static size_t collect_blobs(store_t *st, const char *data_dir) {
     return collected;
 }
 
-int cli_retention_sweep(store_t *st, const char *data_dir, const cli_config_t *cfg,
-                        json_t *deleted, char **err) {
+int cli_retention_sweep(store_t *st, const char *data_dir, const cli_config_t *cfg, json_t *deleted,
+                        char **err) {
     int64_t now = engine_now_ms();
-    int64_t done_cut = cfg->retention_runs_s > 0 ? now - (int64_t)(cfg->retention_runs_s * 1000) : 0;
-    int64_t failed_cut = cfg->retention_failed_s > 0 ? now - (int64_t)(cfg->retention_failed_s * 1000) : 0;
+    int64_t done_cut =
+        cfg->retention_runs_s > 0 ? now - (int64_t)(cfg->retention_runs_s * 1000) : 0;
+    int64_t failed_cut =
+        cfg->retention_failed_s > 0 ? now - (int64_t)(cfg->retention_failed_s * 1000) : 0;
     size_t before = json_array_size(deleted);
     if (store_sweep(st, done_cut, failed_cut, deleted, err) != 0) return -1;
     /* The journal is committed first: a crash here leaves files without rows, which the next
      * sweep of blobs or a person can remove, never rows pointing at missing files. */
     for (size_t i = before; i < json_array_size(deleted); i++) {
-        char *dir = xasprintf("%s/artifacts/%s", data_dir, json_string_value(json_array_get(deleted, i)));
+        char *dir =
+            xasprintf("%s/artifacts/%s", data_dir, json_string_value(json_array_get(deleted, i)));
         nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
         free(dir);
     }

@@ -17,13 +17,13 @@ typedef struct session {
     const run_session_opts_t *o;
     uv_loop_t loop;
     store_t *store;
-    host_t *host;               /* router, cache and recordings, engine */
+    host_t *host; /* router, cache and recordings, engine */
     engine_t *engine;
     engine_run_t *run;
-    const workflow_t *wf;       /* the run's */
+    const workflow_t *wf; /* the run's */
     view_t *view;
     uv_signal_t sigint;
-    agent_catalog_t catalog;    /* for a new run: the catalog next to its file */
+    agent_catalog_t catalog; /* for a new run: the catalog next to its file */
     bool interrupted;
 } session_t;
 
@@ -59,11 +59,13 @@ static char *read_line(const char *prompt) {
 static json_t *answer(const char *decision, const char *feedback) {
     const char *u = getenv("USER");
     return json_pack("{s:s, s:s?, s:s}", "decision", decision, "feedback",
-                     feedback && *feedback ? feedback : NULL, "answered_by", u && *u ? u : "terminal");
+                     feedback && *feedback ? feedback : NULL, "answered_by",
+                     u && *u ? u : "terminal");
 }
 
 static void show_proposal(const json_t *req) {
-    const char *text = json_string_value(json_object_get(json_object_get(req, "proposal"), "output"));
+    const char *text =
+        json_string_value(json_object_get(json_object_get(req, "proposal"), "output"));
     if (!text) return;
     int shown = 0;
     const char *p = text;
@@ -143,7 +145,8 @@ json_t *run_session_auto_answer(const json_t *req) {
         return json_pack("{s:s, s:s, s:s}", "decision", "submitted", "feedback", "auto-approved",
                          "answered_by", "auto-approve");
     const char *first = json_string_value(json_array_get(options, 0));
-    return json_pack("{s:s, s:s}", "decision", first ? first : "approve", "answered_by", "auto-approve");
+    return json_pack("{s:s, s:s}", "decision", first ? first : "approve", "answered_by",
+                     "auto-approve");
 }
 
 /* Answers every pending human step; false when nobody here can (no terminal and no
@@ -156,7 +159,8 @@ static bool answer_humans(session_t *s) {
         const task_state_t *t = &st->tasks[i];
         if (t->status != TS_WAITING_HUMAN || t->answer) continue;
         view_pause(s->view);
-        json_t *answer = s->o->auto_approve ? run_session_auto_answer(t->human) : prompt_human(&s->wf->tasks[i], t->human);
+        json_t *answer = s->o->auto_approve ? run_session_auto_answer(t->human)
+                                            : prompt_human(&s->wf->tasks[i], t->human);
         if (!answer && prompt_interrupted) {
             printf("\n");
             s->interrupted = true;
@@ -197,7 +201,8 @@ static void print_instructions(session_t *s) {
     }
 }
 
-/* ---- set-up ----------------------------------------------------------------------------------- */
+/* ---- set-up -----------------------------------------------------------------------------------
+ */
 
 static void on_sigint(uv_signal_t *h, int signum) {
     session_t *s = h->data;
@@ -250,7 +255,8 @@ static void print_summary(session_t *s, json_t *sum) {
     if (st->error && strcmp(status, "completed")) printf("  %s\n", st->error);
     for (uint32_t i = 0; i < s->wf->n_tasks; i++)
         if (st->tasks[i].status == TS_FAILED)
-            printf("  ✗ %s: %s\n", s->wf->tasks[i].id, st->tasks[i].error ? st->tasks[i].error : "?");
+            printf("  ✗ %s: %s\n", s->wf->tasks[i].id,
+                   st->tasks[i].error ? st->tasks[i].error : "?");
     json_t *arts = json_object_get(sum, "artifacts");
     if (json_array_size(arts)) {
         printf("Artifacts:\n");
@@ -292,8 +298,10 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
     uv_loop_init(&s.loop);
     /* A new run reads the catalog next to its file; one from the journal has its own agents. */
     diag_list_t cat_diags = {0};
-    if (req->kind == SESSION_START) cli_load_catalog(&s.catalog, req->workflow_path, &cat_diags);
-    else arena_init(&s.catalog.arena, 0);
+    if (req->kind == SESSION_START)
+        cli_load_catalog(&s.catalog, req->workflow_path, &cat_diags);
+    else
+        arena_init(&s.catalog.arena, 0);
     if (cat_diags.n) {
         cli_print_diags(&cat_diags);
         diag_list_free(&cat_diags);
@@ -308,12 +316,20 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
     }
     view_mode_t mode = o->json ? VIEW_QUIET : isatty(STDOUT_FILENO) ? VIEW_LIVE : VIEW_LOG;
     s.view = view_new(&s.loop, stdout, mode, cli_use_color(STDOUT_FILENO));
-    host_opts_t ho = {.loop = &s.loop, .store = s.store, .data_dir = o->data_dir, .config = cfg.root,
-                      .offline_latency_ms = cfg.offline_latency_ms, .offline_prices = cfg.offline_prices,
+    host_opts_t ho = {.loop = &s.loop,
+                      .store = s.store,
+                      .data_dir = o->data_dir,
+                      .config = cfg.root,
+                      .offline_latency_ms = cfg.offline_latency_ms,
+                      .offline_prices = cfg.offline_prices,
                       .offline_fail_attempts = cfg.offline_fail_attempts,
-                      .daily = cli_daily_limits(&cfg, s.store), .llm_mode = o->llm_mode,
-                      .recordings = o->recordings, .catalog = &s.catalog, .on_event = view_on_event,
-                      .on_event_ud = s.view, .keep_finished = true};
+                      .daily = cli_daily_limits(&cfg, s.store),
+                      .llm_mode = o->llm_mode,
+                      .recordings = o->recordings,
+                      .catalog = &s.catalog,
+                      .on_event = view_on_event,
+                      .on_event_ud = s.view,
+                      .keep_finished = true};
     s.host = host_new(&ho, &err);
     if (!s.host) {
         fprintf(stderr, "baton: %s\n", err);
@@ -325,8 +341,9 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
     if (req->kind == SESSION_START) {
         if ((code = start_from_file(&s, req->workflow_path, req->inputs))) goto out;
     } else {
-        s.run = req->kind == SESSION_FORK ? host_fork(s.host, req->run_id, req->fork_at, req->inputs, &err)
-                                          : host_run(s.host, req->run_id, &missing, &err);
+        s.run = req->kind == SESSION_FORK
+                    ? host_fork(s.host, req->run_id, req->fork_at, req->inputs, &err)
+                    : host_run(s.host, req->run_id, &missing, &err);
         if (!s.run) {
             fprintf(stderr, "baton: %s\n", err);
             code = EXIT_USAGE;
@@ -337,9 +354,12 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
     view_attach(s.view, s.run);
     const run_state_t *now = engine_run_state(s.run);
     int rc = 0;
-    if (req->kind == SESSION_RESUME && now->status == RS_PAUSED) rc = engine_unpause(s.engine, s.run, &err);
-    else if (req->kind == SESSION_RETRY) rc = engine_retry(s.engine, s.run, &err);
-    else if (req->kind == SESSION_RESPOND) rc = engine_respond(s.engine, s.run, req->task_id, req->answer, &err);
+    if (req->kind == SESSION_RESUME && now->status == RS_PAUSED)
+        rc = engine_unpause(s.engine, s.run, &err);
+    else if (req->kind == SESSION_RETRY)
+        rc = engine_retry(s.engine, s.run, &err);
+    else if (req->kind == SESSION_RESPOND)
+        rc = engine_respond(s.engine, s.run, req->task_id, req->answer, &err);
     if (rc != 0) {
         fprintf(stderr, "baton: %s\n", err);
         code = EXIT_USAGE;
@@ -382,8 +402,9 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
     json_decref(sum);
     code = engine_error(s.engine) ? EXIT_FAILED : cli_exit_for_status(run_status_name(rs));
     if (recs_failed) code = EXIT_FAILED;
-    if (rs == RS_PAUSED) fprintf(stderr, "baton: run %s is paused: %s\n", engine_run_id(s.run),
-                                 engine_run_state(s.run)->error ? engine_run_state(s.run)->error : "");
+    if (rs == RS_PAUSED)
+        fprintf(stderr, "baton: run %s is paused: %s\n", engine_run_id(s.run),
+                engine_run_state(s.run)->error ? engine_run_state(s.run)->error : "");
 out:
     free(err);
     free(run_id);

@@ -17,22 +17,28 @@ typedef struct run_session_opts {
     store_durability_t durability;
     bool auto_approve;
     bool json;
-    const char *llm_mode;       /* --llm-mode: live, record or replay (NULL: routing.mode) */
-    const char *recordings;     /* --recordings FILE (NULL: routing.recordings, else
-                                 * <data_dir>/recordings.json) */
+    const char *llm_mode;   /* --llm-mode: live, record or replay (NULL: routing.mode) */
+    const char *recordings; /* --recordings FILE (NULL: routing.recordings, else
+                             * <data_dir>/recordings.json) */
 } run_session_opts_t;
 
-typedef enum { SESSION_START, SESSION_RESUME, SESSION_RESPOND, SESSION_FORK, SESSION_RETRY } session_kind_t;
+typedef enum {
+    SESSION_START,
+    SESSION_RESUME,
+    SESSION_RESPOND,
+    SESSION_FORK,
+    SESSION_RETRY
+} session_kind_t;
 
 typedef struct run_session_req {
     session_kind_t kind;
-    const char *workflow_path;  /* SESSION_START */
-    const json_t *inputs;       /* SESSION_START; SESSION_FORK: inputs that replace the parent's */
-    const char *run_id;         /* RESUME / RESPOND / RETRY / FORK's parent (a unique prefix is
-                                 * enough) */
-    uint64_t fork_at;           /* SESSION_FORK: the last event of the parent the fork keeps */
-    const char *task_id;        /* RESPOND */
-    const json_t *answer;       /* RESPOND */
+    const char *workflow_path; /* SESSION_START */
+    const json_t *inputs;      /* SESSION_START; SESSION_FORK: inputs that replace the parent's */
+    const char *run_id;        /* RESUME / RESPOND / RETRY / FORK's parent (a unique prefix is
+                                * enough) */
+    uint64_t fork_at;          /* SESSION_FORK: the last event of the parent the fork keeps */
+    const char *task_id;       /* RESPOND */
+    const json_t *answer;      /* RESPOND */
 } run_session_req_t;
 
 /* What --auto-approve answers to a human request (approval.requested data): approve a proposal,

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 void cli_print_savings(FILE *out, const json_t *sum) {
     const json_t *llm = json_object_get(sum, "llm");
     const json_t *ref = json_object_get(llm, "reference_cost_usd");
@@ -12,7 +11,8 @@ void cli_print_savings(FILE *out, const json_t *sum) {
     if (json_is_number(ref))
         fprintf(out, "reference $%.4f  savings $%.4f", json_number_value(ref),
                 json_number_value(json_object_get(llm, "savings_usd")));
-    if (cached) fprintf(out, "%s%lld cached call%s", json_is_number(ref) ? "  " : "",
-                        (long long)cached, cached == 1 ? "" : "s");
+    if (cached)
+        fprintf(out, "%s%lld cached call%s", json_is_number(ref) ? "  " : "", (long long)cached,
+                cached == 1 ? "" : "s");
     if (json_is_number(ref) || cached) fputc('\n', out);
 }

@@ -22,42 +22,58 @@ struct view {
 };
 
 #define C(v, code) ((v)->color ? (code) : "")
-#define RESET "\033[0m"
-#define DIM "\033[2m"
-#define BOLD "\033[1m"
-#define RED "\033[31m"
-#define GREEN "\033[32m"
-#define YELLOW "\033[33m"
-#define CYAN "\033[36m"
+#define RESET      "\033[0m"
+#define DIM        "\033[2m"
+#define BOLD       "\033[1m"
+#define RED        "\033[31m"
+#define GREEN      "\033[32m"
+#define YELLOW     "\033[33m"
+#define CYAN       "\033[36m"
 
 void view_format_duration(char *buf, size_t len, int64_t ms) {
     if (ms < 0) ms = 0;
-    if (ms < 60000) snprintf(buf, len, "%.1fs", (double)ms / 1000.0);
-    else snprintf(buf, len, "%lldm%02llds", (long long)(ms / 60000), (long long)(ms / 1000 % 60));
+    if (ms < 60000)
+        snprintf(buf, len, "%.1fs", (double)ms / 1000.0);
+    else
+        snprintf(buf, len, "%lldm%02llds", (long long)(ms / 60000), (long long)(ms / 1000 % 60));
 }
 
 static const char *const spinner[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
 
 static const char *mark(const view_t *v, task_status_t st) {
     switch (st) {
-    case TS_COMPLETED: return "✓";
-    case TS_FAILED: return "✗";
-    case TS_SKIPPED: return "↷";
-    case TS_CANCELLED: return "■";
-    case TS_WAITING_HUMAN: return "?";
-    case TS_RETRYING: return "↻";
-    case TS_RUNNING: return spinner[v->frame % 10];
-    default: return "·";
+    case TS_COMPLETED:
+        return "✓";
+    case TS_FAILED:
+        return "✗";
+    case TS_SKIPPED:
+        return "↷";
+    case TS_CANCELLED:
+        return "■";
+    case TS_WAITING_HUMAN:
+        return "?";
+    case TS_RETRYING:
+        return "↻";
+    case TS_RUNNING:
+        return spinner[v->frame % 10];
+    default:
+        return "·";
     }
 }
 
 static const char *tone(const view_t *v, task_status_t st) {
     switch (st) {
-    case TS_COMPLETED: return C(v, GREEN);
-    case TS_FAILED: return C(v, RED);
-    case TS_WAITING_HUMAN: case TS_RETRYING: return C(v, YELLOW);
-    case TS_RUNNING: return C(v, CYAN);
-    default: return C(v, DIM);
+    case TS_COMPLETED:
+        return C(v, GREEN);
+    case TS_FAILED:
+        return C(v, RED);
+    case TS_WAITING_HUMAN:
+    case TS_RETRYING:
+        return C(v, YELLOW);
+    case TS_RUNNING:
+        return C(v, CYAN);
+    default:
+        return C(v, DIM);
     }
 }
 
@@ -74,7 +90,8 @@ static void task_line(view_t *v, strbuf_t *sb, uint32_t i, int idw) {
               C(v, RESET), idw, wt->id, tone(v, t->status), task_status_name(t->status),
               C(v, RESET), dur, t->cost_usd);
     if (t->attempt > 1) sb_printf(sb, "  attempt %d", t->attempt);
-    if ((t->status == TS_FAILED || t->status == TS_RETRYING || t->status == TS_SKIPPED) && t->error) {
+    if ((t->status == TS_FAILED || t->status == TS_RETRYING || t->status == TS_SKIPPED) &&
+        t->error) {
         char short_err[72];
         snprintf(short_err, sizeof short_err, "%s", t->error);
         sb_printf(sb, "  %s%s%s", C(v, DIM), short_err, C(v, RESET));
@@ -120,7 +137,8 @@ static void draw(view_t *v) {
         lines++;
         for (uint32_t i = 0; i < wf->n_tasks && lines < room; i++) {
             task_status_t st = s->tasks[i].status;
-            if (st != TS_RUNNING && st != TS_WAITING_HUMAN && st != TS_RETRYING && st != TS_FAILED) continue;
+            if (st != TS_RUNNING && st != TS_WAITING_HUMAN && st != TS_RETRYING && st != TS_FAILED)
+                continue;
             sb_puts(&sb, "\033[2K");
             task_line(v, &sb, i, idw);
             lines++;
@@ -189,7 +207,8 @@ static void log_line(view_t *v, const run_state_t *s, const char *task, const ch
             task ? task : "", msg);
 }
 
-void view_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type, const json_t *data) {
+void view_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type,
+                   const json_t *data) {
     view_t *v = ud;
     (void)seq;
     if (v->mode == VIEW_LIVE) return; /* the live view redraws from state on its tick */
@@ -197,27 +216,32 @@ void view_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const 
     const run_state_t *s = engine_run_state(run);
     const char *task = json_string_value(json_object_get(data, "task"));
     const char *err = json_string_value(json_object_get(data, "error"));
-    if (!strcmp(type, "run.started")) log_line(v, s, NULL, "run %s started", engine_run_id(run));
+    if (!strcmp(type, "run.started"))
+        log_line(v, s, NULL, "run %s started", engine_run_id(run));
     else if (!strcmp(type, "task.started"))
-        log_line(v, s, task, "started (attempt %lld)", json_integer_value(json_object_get(data, "attempt")));
+        log_line(v, s, task, "started (attempt %lld)",
+                 json_integer_value(json_object_get(data, "attempt")));
     else if (!strcmp(type, "task.completed"))
-        log_line(v, s, task, "completed  $%.4f", json_number_value(json_object_get(data, "cost_usd")));
+        log_line(v, s, task, "completed  $%.4f",
+                 json_number_value(json_object_get(data, "cost_usd")));
     else if (!strcmp(type, "task.failed"))
-        log_line(v, s, task, "%s: %s", json_object_get(data, "retry_in_ms") ? "will retry" : "failed",
-                 err ? err : "?");
+        log_line(v, s, task, "%s: %s",
+                 json_object_get(data, "retry_in_ms") ? "will retry" : "failed", err ? err : "?");
     else if (!strcmp(type, "task.skipped"))
         log_line(v, s, task, "skipped (%s)", json_string_value(json_object_get(data, "reason")));
     else if (!strcmp(type, "task.iterated"))
         log_line(v, s, task, "iteration %lld done, running again",
                  json_integer_value(json_object_get(data, "iteration")));
     else if (!strcmp(type, "approval.requested"))
-        log_line(v, s, task, "waiting for a human: %s", json_string_value(json_object_get(data, "title")));
+        log_line(v, s, task, "waiting for a human: %s",
+                 json_string_value(json_object_get(data, "title")));
     else if (!strcmp(type, "approval.responded"))
         log_line(v, s, task, "answered: %s", json_string_value(json_object_get(data, "decision")));
     else if (!strcmp(type, "artifact.written"))
         log_line(v, s, task, "wrote %s", json_string_value(json_object_get(data, "path")));
     else if (!strcmp(type, "tool.result"))
-        log_line(v, s, task, "tool %s %s (%lld ms)", json_string_value(json_object_get(data, "name")),
+        log_line(v, s, task, "tool %s %s (%lld ms)",
+                 json_string_value(json_object_get(data, "name")),
                  json_is_true(json_object_get(data, "is_error")) ? "returned an error" : "returned",
                  json_integer_value(json_object_get(data, "ms")));
     else if (!strcmp(type, "budget.exceeded"))

@@ -19,7 +19,8 @@ typedef struct view view_t;
 view_t *view_new(uv_loop_t *loop, FILE *out, view_mode_t mode, bool color);
 void view_attach(view_t *v, engine_run_t *run);
 /* engine observer (engine_event_fn) */
-void view_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type, const json_t *data);
+void view_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type,
+                   const json_t *data);
 /* Draws the final frame and stops redrawing (before a prompt, or at the end). */
 void view_pause(view_t *v);
 void view_resume(view_t *v);

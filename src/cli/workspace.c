@@ -40,8 +40,10 @@ static int load_catalog_dir(agent_catalog_t *cat, const char *dir, diag_list_t *
             char *err = NULL;
             size_t len;
             char *text = cli_read_file(path, WF_MAX_DOC_BYTES, &len, &err);
-            if (text) catalog_add_yaml(cat, text, len, path, diags);
-            else diag_add(diags, path, (src_loc_t){0, 0}, NULL, "%s", err);
+            if (text)
+                catalog_add_yaml(cat, text, len, path, diags);
+            else
+                diag_add(diags, path, (src_loc_t){0, 0}, NULL, "%s", err);
             free(text);
             free(err);
             free(path);
@@ -81,8 +83,10 @@ static char *find_shared_dir(const char *env_var, const char *name, const char *
     }
     char *found = NULL;
     for (int i = 0; i < n; i++) {
-        if (!found && is_dir(candidates[i])) found = candidates[i];
-        else free(candidates[i]);
+        if (!found && is_dir(candidates[i]))
+            found = candidates[i];
+        else
+            free(candidates[i]);
     }
     return found;
 }
@@ -103,7 +107,8 @@ store_t *cli_open_existing_store(const char *data_dir, bool *missing, char **err
     *missing = access(db, F_OK) != 0;
     free(db);
     if (*missing) {
-        *err = xasprintf("no Baton data dir at %s (nothing has run there; see --data-dir)", data_dir);
+        *err =
+            xasprintf("no Baton data dir at %s (nothing has run there; see --data-dir)", data_dir);
         return NULL;
     }
     return cli_open_store(data_dir, STORE_DURABILITY_FULL, err);
@@ -127,7 +132,8 @@ store_t *cli_open_store(const char *data_dir, store_durability_t d, char **err) 
 static int parse_budgets(const json_t *root, const char *path, cli_config_t *cfg, char **err) {
     const json_t *b = json_object_get(root, "budgets");
     const json_t *daily = json_object_get(b, "daily_usd"), *wfs = json_object_get(b, "workflows");
-    bool ok = (!b || json_is_object(b)) && (!daily || (json_is_number(daily) && json_number_value(daily) >= 0)) &&
+    bool ok = (!b || json_is_object(b)) &&
+              (!daily || (json_is_number(daily) && json_number_value(daily) >= 0)) &&
               (!wfs || json_is_object(wfs));
     cfg->workflow_daily_usd = json_object();
     const char *name;
@@ -138,8 +144,10 @@ static int parse_budgets(const json_t *root, const char *path, cli_config_t *cfg
         if (ok) json_object_set_new(cfg->workflow_daily_usd, name, json_real(json_number_value(d)));
     }
     if (!ok) {
-        *err = xasprintf("%s: budgets is a mapping {daily_usd: N, workflows: {NAME: {daily_usd: N}}} "
-                         "with amounts in USD, 0 or more", path);
+        *err =
+            xasprintf("%s: budgets is a mapping {daily_usd: N, workflows: {NAME: {daily_usd: N}}} "
+                      "with amounts in USD, 0 or more",
+                      path);
         return -1;
     }
     cfg->daily_usd = json_number_value(daily);
@@ -147,7 +155,8 @@ static int parse_budgets(const json_t *root, const char *path, cli_config_t *cfg
 }
 
 engine_daily_t cli_daily_limits(const cli_config_t *cfg, store_t *st) {
-    engine_daily_t d = {.limit_usd = cfg->daily_usd, .workflow_limits = cfg->workflow_daily_usd,
+    engine_daily_t d = {.limit_usd = cfg->daily_usd,
+                        .workflow_limits = cfg->workflow_daily_usd,
                         .since_ms = clock_today_start_ms()};
     if (d.limit_usd > 0) d.spent_usd = store_spend_since(st, d.since_ms, NULL);
     return d;
@@ -204,7 +213,8 @@ static int apply_env_overrides(json_t *root, char **err) {
             json_object_set_new(at, seg, v ? v : json_string(eq + 1));
         } else {
             *err = xasprintf("%.*s: not a configuration path (BATON__SECTION__KEY, each part a "
-                             "key of a mapping)", (int)(eq - *e), *e);
+                             "key of a mapping)",
+                             (int)(eq - *e), *e);
         }
         free(path);
         failed = rc;
@@ -267,7 +277,8 @@ read:;
     if ((lat && !json_is_number(lat)) || (price && !json_is_object(price)) || !faults_ok) {
         *err = xasprintf("%s: providers.offline: latency_ms is a number, price a mapping "
                          "{input_per_million, output_per_million}, fail_attempts a mapping "
-                         "{TASK_ID: N}", path);
+                         "{TASK_ID: N}",
+                         path);
         json_decref(root);
         return -1;
     }
@@ -277,18 +288,22 @@ read:;
     const char *rk;
     json_t *rv;
     json_object_foreach(ret, rk, rv) {
-        double secs = json_is_number(rv) ? json_number_value(rv)
-                    : json_is_string(rv) ? wf_parse_duration(json_string_value(rv)) : -1;
+        double secs = json_is_number(rv)   ? json_number_value(rv)
+                      : json_is_string(rv) ? wf_parse_duration(json_string_value(rv))
+                                           : -1;
         bool known = !strcmp(rk, "runs") || !strcmp(rk, "keep_failed");
         if (!known || secs <= 0) {
             *err = xasprintf("%s: retention takes runs and keep_failed, each a duration such as "
-                             "30d (got %s)", path, rk);
+                             "30d (got %s)",
+                             path, rk);
             json_decref(root);
             cli_config_free(cfg);
             return -1;
         }
-        if (!strcmp(rk, "runs")) cfg->retention_runs_s = secs;
-        else cfg->retention_failed_s = secs;
+        if (!strcmp(rk, "runs"))
+            cfg->retention_runs_s = secs;
+        else
+            cfg->retention_failed_s = secs;
     }
     if (ret && !json_is_object(ret)) {
         *err = xasprintf("%s: retention is a mapping {runs: 30d, keep_failed: 90d}", path);
@@ -302,8 +317,10 @@ read:;
         return -1;
     }
     cfg->offline_latency_ms = lat ? (uint64_t)json_number_value(lat) : 0;
-    cfg->offline_prices.input_per_million = json_number_value(json_object_get(price, "input_per_million"));
-    cfg->offline_prices.output_per_million = json_number_value(json_object_get(price, "output_per_million"));
+    cfg->offline_prices.input_per_million =
+        json_number_value(json_object_get(price, "input_per_million"));
+    cfg->offline_prices.output_per_million =
+        json_number_value(json_object_get(price, "output_per_million"));
     char *terr = NULL;
     if (tools_config_check(json_object_get(root, "tools"), &terr) != 0) {
         *err = xasprintf("%s: %s", path, terr);
@@ -358,7 +375,8 @@ int cli_load_config(const char *path, cli_config_t *cfg, char **err) {
         if (d) {
             if (!cfg->root) cfg->root = json_object();
             json_object_set(cfg->root, "providers", json_object_get(d, "providers"));
-            if (!json_object_get(cfg->root, "tiers")) json_object_set(cfg->root, "tiers", json_object_get(d, "tiers"));
+            if (!json_object_get(cfg->root, "tiers"))
+                json_object_set(cfg->root, "tiers", json_object_get(d, "tiers"));
             if (!json_object_get(cfg->root, "routing"))
                 json_object_set(cfg->root, "routing", json_object_get(d, "routing"));
             json_decref(d);
@@ -411,12 +429,15 @@ char *cli_check_workflow_file(const char *path, size_t *len, char **name, diag_l
     char *err = NULL;
     char *text = cli_read_file(path, WF_MAX_DOC_BYTES, len, &err);
     if (!text) {
-        diag_add(dl, path, (src_loc_t){0, 0}, err && strstr(err, "limit") ?
-                 "split the workflow, or move large text into artifacts" : NULL, "%s",
-                 err + strlen(path) + 2);
+        diag_add(dl, path, (src_loc_t){0, 0},
+                 err && strstr(err, "limit")
+                     ? "split the workflow, or move large text into artifacts"
+                     : NULL,
+                 "%s", err + strlen(path) + 2);
     } else {
         char *copy = xstrdup(path);
-        workflow_t *wf = workflow_load(text, *len, path, &cat, host_subflow_exists, dirname(copy), dl);
+        workflow_t *wf =
+            workflow_load(text, *len, path, &cat, host_subflow_exists, dirname(copy), dl);
         if (wf && name) *name = xstrdup(wf->name ? wf->name : "");
         workflow_free(wf);
         free(copy);

@@ -11,7 +11,11 @@
 static void utf8_repair(char *s) {
     unsigned char *p = (unsigned char *)s;
     while (*p) {
-        size_t len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+        size_t len = *p < 0x80         ? 1
+                     : (*p >> 5) == 6  ? 2
+                     : (*p >> 4) == 14 ? 3
+                     : (*p >> 3) == 30 ? 4
+                                       : 0;
         size_t k = 1;
         while (len && k < len && (p[k] & 0xC0) == 0x80) k++;
         if (!len || k < len) {
@@ -22,8 +26,8 @@ static void utf8_repair(char *s) {
     }
 }
 
-void diag_add(diag_list_t *dl, const char *file, src_loc_t loc, const char *hint,
-              const char *fmt, ...) {
+void diag_add(diag_list_t *dl, const char *file, src_loc_t loc, const char *hint, const char *fmt,
+              ...) {
     if (dl->n == dl->cap) {
         dl->cap = dl->cap ? dl->cap * 2 : 8;
         dl->items = xrealloc(dl->items, dl->cap * sizeof *dl->items);
@@ -55,9 +59,10 @@ void diag_sort(diag_list_t *dl) {
         while (j > 0) {
             diag_t *p = &copy[j - 1];
             int c = strcmp(p->file, d.file);
-            if (!c) c = p->loc.line != d.loc.line ? (p->loc.line < d.loc.line ? -1 : 1)
-                      : p->loc.col != d.loc.col   ? (p->loc.col < d.loc.col ? -1 : 1)
-                                                  : 0;
+            if (!c)
+                c = p->loc.line != d.loc.line ? (p->loc.line < d.loc.line ? -1 : 1)
+                    : p->loc.col != d.loc.col ? (p->loc.col < d.loc.col ? -1 : 1)
+                                              : 0;
             if (c <= 0) break;
             copy[j] = copy[j - 1];
             j--;

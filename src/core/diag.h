@@ -25,9 +25,9 @@ typedef struct diag_list {
     size_t n, cap;
 } diag_list_t;
 
-void diag_add(diag_list_t *dl, const char *file, src_loc_t loc, const char *hint,
-              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-void diag_sort(diag_list_t *dl);     /* by file, line, column; stable */
+void diag_add(diag_list_t *dl, const char *file, src_loc_t loc, const char *hint, const char *fmt,
+              ...) __attribute__((format(printf, 5, 6)));
+void diag_sort(diag_list_t *dl); /* by file, line, column; stable */
 void diag_list_free(diag_list_t *dl);
 
 /* The candidate closest to `word` by edit distance, or NULL when none is close enough to be a

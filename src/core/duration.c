@@ -50,7 +50,8 @@ double wf_parse_duration(const char *s) {
 }
 
 long wf_duration_ms(const json_t *v, long dflt) {
-    double s = json_is_number(v) ? json_number_value(v)
-             : json_is_string(v) ? wf_parse_duration(json_string_value(v)) : -1;
+    double s = json_is_number(v)   ? json_number_value(v)
+               : json_is_string(v) ? wf_parse_duration(json_string_value(v))
+                                   : -1;
     return s >= 0 ? (long)(s * 1000) : dflt;
 }

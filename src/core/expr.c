@@ -46,11 +46,36 @@
 /* Tokens                                                                                    */
 
 typedef enum tok_kind {
-    T_EOF, T_ERR, T_INT, T_REAL, T_STR, T_NAME,
-    T_LPAREN, T_RPAREN, T_LBRACK, T_RBRACK, T_DOT, T_COMMA,
-    T_PLUS, T_MINUS, T_STAR, T_SLASH, T_PERCENT,
-    T_LT, T_LE, T_GT, T_GE, T_EQ, T_NE, T_IN, T_AND, T_OR, T_NOT,
-    T_TRUE, T_FALSE, T_NULL,
+    T_EOF,
+    T_ERR,
+    T_INT,
+    T_REAL,
+    T_STR,
+    T_NAME,
+    T_LPAREN,
+    T_RPAREN,
+    T_LBRACK,
+    T_RBRACK,
+    T_DOT,
+    T_COMMA,
+    T_PLUS,
+    T_MINUS,
+    T_STAR,
+    T_SLASH,
+    T_PERCENT,
+    T_LT,
+    T_LE,
+    T_GT,
+    T_GE,
+    T_EQ,
+    T_NE,
+    T_IN,
+    T_AND,
+    T_OR,
+    T_NOT,
+    T_TRUE,
+    T_FALSE,
+    T_NULL,
 } tok_kind_t;
 
 typedef struct token {
@@ -71,14 +96,14 @@ static const struct {
     const char *name;
     size_t arity;
 } fn_table[] = {
-    [F_LEN] = {"len", 1},         [F_LOWER] = {"lower", 1},     [F_UPPER] = {"upper", 1},
+    [F_LEN] = {"len", 1},           [F_LOWER] = {"lower", 1},     [F_UPPER] = {"upper", 1},
     [F_CONTAINS] = {"contains", 2}, [F_DEFAULT] = {"default", 2}, [F_JSON] = {"json", 1},
     [F_TRIM] = {"trim", 1},
 };
 #define FN_COUNT (sizeof fn_table / sizeof fn_table[0])
 
 typedef struct step {
-    char *key;     /* .member, NUL-terminated; NULL for an [index] step */
+    char *key; /* .member, NUL-terminated; NULL for an [index] step */
     expr_t *index;
 } step_t;
 
@@ -91,17 +116,17 @@ typedef struct link {
 /* One flat struct for every kind keeps construction and freeing simple; ASTs are small. */
 struct expr {
     node_kind_t kind;
-    size_t off;      /* absolute offset (base already added) */
-    json_t *lit;     /* N_LIT: a scalar */
-    char *root;      /* N_PATH: root name, or NULL when the path starts at `sub` */
-    expr_t *sub;     /* N_PATH without root: the base; N_NOT/N_NEG: the operand */
-    step_t *steps;   /* N_PATH */
+    size_t off;    /* absolute offset (base already added) */
+    json_t *lit;   /* N_LIT: a scalar */
+    char *root;    /* N_PATH: root name, or NULL when the path starts at `sub` */
+    expr_t *sub;   /* N_PATH without root: the base; N_NOT/N_NEG: the operand */
+    step_t *steps; /* N_PATH */
     size_t nsteps, capsteps;
-    expr_t **kids;   /* N_LIST items, N_CALL arguments */
+    expr_t **kids; /* N_LIST items, N_CALL arguments */
     size_t nkids, capkids;
-    link_t *links;   /* N_CHAIN operands, at least two */
+    link_t *links; /* N_CHAIN operands, at least two */
     size_t nlinks, caplinks;
-    fn_id_t fn;      /* N_CALL */
+    fn_id_t fn; /* N_CALL */
 };
 
 static expr_t *node_new(node_kind_t kind, size_t off) {
@@ -151,7 +176,7 @@ typedef struct parser {
     const char *src;
     size_t len, base, pos; /* pos: first byte after the current token */
     token_t tok;
-    strbuf_t sval;         /* decoded text of the current T_STR token */
+    strbuf_t sval; /* decoded text of the current T_STR token */
     int depth;
     bool failed;
     expr_error_t *err;
@@ -216,7 +241,7 @@ static tok_kind_t keyword(const char *s, size_t n) {
     static const struct {
         const char *word;
         tok_kind_t kind;
-    } words[] = {{"and", T_AND},   {"or", T_OR},       {"not", T_NOT}, {"in", T_IN},
+    } words[] = {{"and", T_AND},   {"or", T_OR},       {"not", T_NOT},  {"in", T_IN},
                  {"true", T_TRUE}, {"false", T_FALSE}, {"null", T_NULL}};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (strlen(words[i].word) == n && !memcmp(words[i].word, s, n)) return words[i].kind;
@@ -269,13 +294,20 @@ static void lex_number(parser_t *p, size_t i) {
 
 static int escape_char(char c) {
     switch (c) {
-    case 'n': return '\n';
-    case 't': return '\t';
-    case 'r': return '\r';
-    case '\\': return '\\';
-    case '\'': return '\'';
-    case '"': return '"';
-    default: return -1;
+    case 'n':
+        return '\n';
+    case 't':
+        return '\t';
+    case 'r':
+        return '\r';
+    case '\\':
+        return '\\';
+    case '\'':
+        return '\'';
+    case '"':
+        return '"';
+    default:
+        return -1;
     }
 }
 
@@ -326,11 +358,10 @@ static bool lex_punct(parser_t *p, size_t i) {
     static const struct {
         const char *text;
         tok_kind_t kind;
-    } ops[] = {{"<=", T_LE}, {">=", T_GE}, {"==", T_EQ}, {"!=", T_NE}, {"&&", T_AND},
-               {"||", T_OR}, {"(", T_LPAREN}, {")", T_RPAREN}, {"[", T_LBRACK},
-               {"]", T_RBRACK}, {".", T_DOT}, {",", T_COMMA}, {"+", T_PLUS}, {"-", T_MINUS},
-               {"*", T_STAR}, {"/", T_SLASH}, {"%", T_PERCENT}, {"<", T_LT}, {">", T_GT},
-               {"!", T_NOT}};
+    } ops[] = {{"<=", T_LE},   {">=", T_GE},     {"==", T_EQ},    {"!=", T_NE},    {"&&", T_AND},
+               {"||", T_OR},   {"(", T_LPAREN},  {")", T_RPAREN}, {"[", T_LBRACK}, {"]", T_RBRACK},
+               {".", T_DOT},   {",", T_COMMA},   {"+", T_PLUS},   {"-", T_MINUS},  {"*", T_STAR},
+               {"/", T_SLASH}, {"%", T_PERCENT}, {"<", T_LT},     {">", T_GT},     {"!", T_NOT}};
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
         size_t n = strlen(ops[k].text);
         if (p->len - i >= n && !memcmp(p->src + i, ops[k].text, n)) {
@@ -425,12 +456,24 @@ static bool enter(parser_t *p) {
 static expr_t *parse_literal(parser_t *p) {
     json_t *v;
     switch (p->tok.kind) {
-    case T_INT: v = json_integer(p->tok.ival); break;
-    case T_REAL: v = json_real(p->tok.rval); break;
-    case T_STR: v = json_stringn(sb_str(&p->sval), p->sval.len); break;
-    case T_TRUE: v = json_true(); break;
-    case T_FALSE: v = json_false(); break;
-    default: v = json_null(); break;
+    case T_INT:
+        v = json_integer(p->tok.ival);
+        break;
+    case T_REAL:
+        v = json_real(p->tok.rval);
+        break;
+    case T_STR:
+        v = json_stringn(sb_str(&p->sval), p->sval.len);
+        break;
+    case T_TRUE:
+        v = json_true();
+        break;
+    case T_FALSE:
+        v = json_false();
+        break;
+    default:
+        v = json_null();
+        break;
     }
     if (!v) { /* unreachable: the lexer validated the literal; OOM would abort elsewhere */
         perr(p, p->tok.off, "invalid literal");
@@ -514,9 +557,12 @@ static expr_t *parse_primary(parser_t *p) {
     case T_STR:
     case T_TRUE:
     case T_FALSE:
-    case T_NULL: return parse_literal(p);
-    case T_NAME: return parse_name(p);
-    case T_LBRACK: return parse_list(p);
+    case T_NULL:
+        return parse_literal(p);
+    case T_NAME:
+        return parse_name(p);
+    case T_LBRACK:
+        return parse_list(p);
     case T_LPAREN: {
         advance(p);
         expr_t *e = parse_expr(p);
@@ -526,7 +572,9 @@ static expr_t *parse_primary(parser_t *p) {
         }
         return e;
     }
-    default: err_unexpected(p); return NULL;
+    default:
+        err_unexpected(p);
+        return NULL;
     }
 }
 
@@ -583,7 +631,12 @@ static expr_t *parse_unary(parser_t *p) {
 
 /* Binary precedence levels, loosest first. */
 static const tok_kind_t levels[][4] = {
-    {T_OR}, {T_AND}, {T_IN}, {T_EQ, T_NE}, {T_LT, T_LE, T_GT, T_GE}, {T_PLUS, T_MINUS},
+    {T_OR},
+    {T_AND},
+    {T_IN},
+    {T_EQ, T_NE},
+    {T_LT, T_LE, T_GT, T_GE},
+    {T_PLUS, T_MINUS},
     {T_STAR, T_SLASH, T_PERCENT},
 };
 #define LEVEL_COUNT (sizeof levels / sizeof levels[0])
@@ -630,8 +683,8 @@ static expr_t *parse_expr(parser_t *p) {
 
 expr_t *expr_parse_at(const char *src, size_t len, size_t base, expr_error_t *err) {
     expr_error_t scratch;
-    parser_t p = {.src = src ? src : "", .len = src ? len : 0, .base = base,
-                  .err = err ? err : &scratch};
+    parser_t p = {
+        .src = src ? src : "", .len = src ? len : 0, .base = base, .err = err ? err : &scratch};
     p.err->offset = base;
     p.err->message[0] = '\0';
     p.tok.kind = T_EOF;
@@ -661,25 +714,38 @@ expr_t *expr_parse(const char *src, size_t len, expr_error_t *err) {
 const char *expr_type_name(const json_t *v) {
     switch (v ? json_typeof(v) : JSON_NULL) {
     case JSON_TRUE:
-    case JSON_FALSE: return "bool";
+    case JSON_FALSE:
+        return "bool";
     case JSON_INTEGER:
-    case JSON_REAL: return "number";
-    case JSON_STRING: return "string";
-    case JSON_ARRAY: return "list";
-    case JSON_OBJECT: return "object";
-    default: return "null";
+    case JSON_REAL:
+        return "number";
+    case JSON_STRING:
+        return "string";
+    case JSON_ARRAY:
+        return "list";
+    case JSON_OBJECT:
+        return "object";
+    default:
+        return "null";
     }
 }
 
 bool expr_truthy(const json_t *v) {
     switch (v ? json_typeof(v) : JSON_NULL) {
-    case JSON_TRUE: return true;
-    case JSON_INTEGER: return json_integer_value(v) != 0;
-    case JSON_REAL: return json_real_value(v) != 0.0;
-    case JSON_STRING: return json_string_length(v) > 0;
-    case JSON_ARRAY: return json_array_size(v) > 0;
-    case JSON_OBJECT: return json_object_size(v) > 0;
-    default: return false;
+    case JSON_TRUE:
+        return true;
+    case JSON_INTEGER:
+        return json_integer_value(v) != 0;
+    case JSON_REAL:
+        return json_real_value(v) != 0.0;
+    case JSON_STRING:
+        return json_string_length(v) > 0;
+    case JSON_ARRAY:
+        return json_array_size(v) > 0;
+    case JSON_OBJECT:
+        return json_object_size(v) > 0;
+    default:
+        return false;
     }
 }
 
@@ -712,13 +778,27 @@ static void encode_string(strbuf_t *sb, const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         switch (c) {
-        case '"': sb_puts(sb, "\\\""); break;
-        case '\\': sb_puts(sb, "\\\\"); break;
-        case '\b': sb_puts(sb, "\\b"); break;
-        case '\f': sb_puts(sb, "\\f"); break;
-        case '\n': sb_puts(sb, "\\n"); break;
-        case '\r': sb_puts(sb, "\\r"); break;
-        case '\t': sb_puts(sb, "\\t"); break;
+        case '"':
+            sb_puts(sb, "\\\"");
+            break;
+        case '\\':
+            sb_puts(sb, "\\\\");
+            break;
+        case '\b':
+            sb_puts(sb, "\\b");
+            break;
+        case '\f':
+            sb_puts(sb, "\\f");
+            break;
+        case '\n':
+            sb_puts(sb, "\\n");
+            break;
+        case '\r':
+            sb_puts(sb, "\\r");
+            break;
+        case '\t':
+            sb_puts(sb, "\\t");
+            break;
         default:
             if (c < 0x20)
                 sb_printf(sb, "\\u%04x", c);
@@ -761,12 +841,24 @@ static void encode(strbuf_t *sb, const json_t *v, int depth) {
         }
         sb_putc(sb, ']');
         break;
-    case JSON_STRING: encode_string(sb, json_string_value(v), json_string_length(v)); break;
-    case JSON_INTEGER: sb_printf(sb, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
-    case JSON_REAL: format_real(sb, json_real_value(v)); break;
-    case JSON_TRUE: sb_puts(sb, "true"); break;
-    case JSON_FALSE: sb_puts(sb, "false"); break;
-    default: sb_puts(sb, "null"); break;
+    case JSON_STRING:
+        encode_string(sb, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        sb_printf(sb, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        format_real(sb, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        sb_puts(sb, "true");
+        break;
+    case JSON_FALSE:
+        sb_puts(sb, "false");
+        break;
+    default:
+        sb_puts(sb, "null");
+        break;
     }
 }
 
@@ -800,12 +892,12 @@ static bool values_equal(const json_t *a, const json_t *b, int depth) {
     if (json_typeof(a) != json_typeof(b)) return false;
     if (depth > VALUE_MAX_DEPTH) return false;
     switch (json_typeof(a)) {
-    case JSON_STRING: return cmp_strings(a, b) == 0;
+    case JSON_STRING:
+        return cmp_strings(a, b) == 0;
     case JSON_ARRAY:
         if (json_array_size(a) != json_array_size(b)) return false;
         for (size_t i = 0; i < json_array_size(a); i++)
-            if (!values_equal(json_array_get(a, i), json_array_get(b, i), depth + 1))
-                return false;
+            if (!values_equal(json_array_get(a, i), json_array_get(b, i), depth + 1)) return false;
         return true;
     case JSON_OBJECT: {
         if (json_object_size(a) != json_object_size(b)) return false;
@@ -818,7 +910,8 @@ static bool values_equal(const json_t *a, const json_t *b, int depth) {
         }
         return true;
     }
-    default: return true; /* null, true, false: the type is the value */
+    default:
+        return true; /* null, true, false: the type is the value */
     }
 }
 
@@ -838,8 +931,8 @@ typedef struct ectx {
 } ectx_t;
 
 /* Fills the error and returns NULL so callers can `return fail(...)`. */
-__attribute__((format(printf, 3, 4))) static json_t *fail(ectx_t *cx, size_t off,
-                                                          const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static json_t *fail(ectx_t *cx, size_t off, const char *fmt,
+                                                          ...) {
     /* The suffix is written first and kept whole, so truncation never eats the position. */
     char suffix[48];
     int sn = snprintf(suffix, sizeof suffix, " at offset %zu", off);
@@ -866,21 +959,36 @@ static json_t *make_real(ectx_t *cx, size_t off, const char *op, double d) {
 
 static const char *op_text(tok_kind_t op) {
     switch (op) {
-    case T_PLUS: return "+";
-    case T_MINUS: return "-";
-    case T_STAR: return "*";
-    case T_SLASH: return "/";
-    case T_PERCENT: return "%";
-    case T_LT: return "<";
-    case T_LE: return "<=";
-    case T_GT: return ">";
-    case T_GE: return ">=";
-    case T_EQ: return "==";
-    case T_NE: return "!=";
-    case T_IN: return "in";
-    case T_AND: return "and";
-    case T_OR: return "or";
-    default: return "?";
+    case T_PLUS:
+        return "+";
+    case T_MINUS:
+        return "-";
+    case T_STAR:
+        return "*";
+    case T_SLASH:
+        return "/";
+    case T_PERCENT:
+        return "%";
+    case T_LT:
+        return "<";
+    case T_LE:
+        return "<=";
+    case T_GT:
+        return ">";
+    case T_GE:
+        return ">=";
+    case T_EQ:
+        return "==";
+    case T_NE:
+        return "!=";
+    case T_IN:
+        return "in";
+    case T_AND:
+        return "and";
+    case T_OR:
+        return "or";
+    default:
+        return "?";
     }
 }
 
@@ -1004,9 +1112,12 @@ static json_t *arith(ectx_t *cx, tok_kind_t op, size_t off, const json_t *a, con
         return arith_int(cx, op, off, json_integer_value(a), json_integer_value(b));
     double x = json_number_value(a), y = json_number_value(b);
     switch (op) {
-    case T_PLUS: return make_real(cx, off, "+", x + y);
-    case T_MINUS: return make_real(cx, off, "-", x - y);
-    case T_STAR: return make_real(cx, off, "*", x * y);
+    case T_PLUS:
+        return make_real(cx, off, "+", x + y);
+    case T_MINUS:
+        return make_real(cx, off, "-", x - y);
+    case T_STAR:
+        return make_real(cx, off, "*", x * y);
     case T_SLASH:
         if (y == 0.0) return fail(cx, off, "division by zero");
         return make_real(cx, off, "/", x / y);
@@ -1037,8 +1148,7 @@ static json_t *op_plus(ectx_t *cx, size_t off, const json_t *a, const json_t *b)
     return fail(cx, off, "cannot apply '+' to %s and %s", expr_type_name(a), expr_type_name(b));
 }
 
-static json_t *op_order(ectx_t *cx, tok_kind_t op, size_t off, const json_t *a,
-                        const json_t *b) {
+static json_t *op_order(ectx_t *cx, tok_kind_t op, size_t off, const json_t *a, const json_t *b) {
     int c;
     if (json_is_null(a) || json_is_null(b)) return json_false();
     if (json_is_number(a) && json_is_number(b))
@@ -1073,7 +1183,8 @@ static json_t *op_in(ectx_t *cx, const char *what, size_t off, const json_t *nee
 
 static json_t *binop(ectx_t *cx, tok_kind_t op, size_t off, const json_t *a, const json_t *b) {
     switch (op) {
-    case T_PLUS: return op_plus(cx, off, a, b);
+    case T_PLUS:
+        return op_plus(cx, off, a, b);
     case T_MINUS:
     case T_STAR:
     case T_SLASH:
@@ -1084,10 +1195,14 @@ static json_t *binop(ectx_t *cx, tok_kind_t op, size_t off, const json_t *a, con
     case T_LT:
     case T_LE:
     case T_GT:
-    case T_GE: return op_order(cx, op, off, a, b);
-    case T_EQ: return json_boolean(values_equal(a, b, 0));
-    case T_NE: return json_boolean(!values_equal(a, b, 0));
-    default: return op_in(cx, "in", off, a, b);
+    case T_GE:
+        return op_order(cx, op, off, a, b);
+    case T_EQ:
+        return json_boolean(values_equal(a, b, 0));
+    case T_NE:
+        return json_boolean(!values_equal(a, b, 0));
+    default:
+        return op_in(cx, "in", off, a, b);
     }
 }
 
@@ -1135,8 +1250,7 @@ static json_t *fn_len(ectx_t *cx, size_t off, const json_t *v) {
 static json_t *fn_string(ectx_t *cx, fn_id_t fn, size_t off, const json_t *v) {
     if (json_is_null(v)) return json_null();
     if (!json_is_string(v))
-        return fail(cx, off, "%s() expects a string, got %s", fn_table[fn].name,
-                    expr_type_name(v));
+        return fail(cx, off, "%s() expects a string, got %s", fn_table[fn].name, expr_type_name(v));
     const char *s = json_string_value(v);
     size_t n = json_string_length(v);
     if (fn == F_TRIM) {
@@ -1169,11 +1283,17 @@ static json_t *eval_call(const expr_t *e, ectx_t *cx) {
     if (!a) return NULL;
     json_t *r = NULL, *b;
     switch (e->fn) {
-    case F_LEN: r = fn_len(cx, e->off, a); break;
+    case F_LEN:
+        r = fn_len(cx, e->off, a);
+        break;
     case F_LOWER:
     case F_UPPER:
-    case F_TRIM: r = fn_string(cx, e->fn, e->off, a); break;
-    case F_JSON: r = fn_json(cx, e->off, a); break;
+    case F_TRIM:
+        r = fn_string(cx, e->fn, e->off, a);
+        break;
+    case F_JSON:
+        r = fn_json(cx, e->off, a);
+        break;
     case F_DEFAULT: /* the fallback is only evaluated when needed */
         if (!json_is_null(a)) return a;
         r = eval(e->kids[1], cx);
@@ -1191,12 +1311,18 @@ static json_t *eval_call(const expr_t *e, ectx_t *cx) {
 
 static json_t *eval(const expr_t *e, ectx_t *cx) {
     switch (e->kind) {
-    case N_LIT: return json_incref(e->lit);
-    case N_PATH: return eval_path(e, cx);
-    case N_LIST: return eval_list(e, cx);
-    case N_CALL: return eval_call(e, cx);
-    case N_NEG: return eval_neg(e, cx);
-    case N_CHAIN: return eval_chain(e, cx);
+    case N_LIT:
+        return json_incref(e->lit);
+    case N_PATH:
+        return eval_path(e, cx);
+    case N_LIST:
+        return eval_list(e, cx);
+    case N_CALL:
+        return eval_call(e, cx);
+    case N_NEG:
+        return eval_neg(e, cx);
+    case N_CHAIN:
+        return eval_chain(e, cx);
     case N_NOT: {
         json_t *v = eval(e->sub, cx);
         if (!v) return NULL;
@@ -1214,8 +1340,10 @@ int expr_eval(const expr_t *e, const expr_scope_t *scope, json_t **out, expr_err
     cx.err->offset = 0;
     cx.err->message[0] = '\0';
     json_t *v = e ? eval(e, &cx) : fail(&cx, 0, "no expression");
-    if (out) *out = v;
-    else json_decref(v);
+    if (out)
+        *out = v;
+    else
+        json_decref(v);
     return v ? 0 : -1;
 }
 

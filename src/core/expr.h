@@ -23,7 +23,7 @@
 typedef struct expr expr_t; /* opaque, immutable after parse */
 
 typedef struct expr_error {
-    size_t offset;      /* byte offset into the parsed source where the problem is */
+    size_t offset; /* byte offset into the parsed source where the problem is */
     char message[256];
 } expr_error_t;
 

@@ -22,7 +22,7 @@
 typedef struct ctx {
     char path[512];
     size_t len;
-    int truncated;     /* segments that did not fit; printed as one "/…" */
+    int truncated; /* segments that did not fit; printed as one "/…" */
     char *err;
     size_t errlen;
 } ctx_t;
@@ -103,8 +103,8 @@ static int fail(ctx_t *c, const char *fmt, ...) {
         plen = keep;
         cut = true;
     }
-    snprintf(c->err, c->errlen, "%.*s%s: %s", (int)plen, c->path,
-             cut ? "/…" : (plen ? "" : "/"), msg);
+    snprintf(c->err, c->errlen, "%.*s%s: %s", (int)plen, c->path, cut ? "/…" : (plen ? "" : "/"),
+             msg);
     utf8_trim_tail(c->err, strlen(c->err));
     return -1;
 }
@@ -153,7 +153,8 @@ static int num_cmp(num_t a, num_t b) {
     return a.d < b.d ? -1 : a.d > b.d;
 }
 
-/* The shortest of %.15g/%.17g that reads back exactly: 0.1 prints as 0.1, not 0.10000000000000001. */
+/* The shortest of %.15g/%.17g that reads back exactly: 0.1 prints as 0.1, not 0.10000000000000001.
+ */
 static void fmt_num(num_t n, char *buf, size_t len) {
     if (n.is_int) {
         snprintf(buf, len, "%" JSON_INTEGER_FORMAT, n.i);
@@ -203,14 +204,21 @@ static void preview(const json_t *v, char *out, size_t cap) {
 
 static const char *type_of(const json_t *v) {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER: return "integer";
-    case JSON_REAL: return "number";
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
+    case JSON_INTEGER:
+        return "integer";
+    case JSON_REAL:
+        return "number";
     case JSON_TRUE:
-    case JSON_FALSE: return "boolean";
-    case JSON_NULL: return "null";
+    case JSON_FALSE:
+        return "boolean";
+    case JSON_NULL:
+        return "null";
     }
     return "unknown";
 }
@@ -240,7 +248,8 @@ static bool values_equal(const json_t *a, const json_t *b, int depth) {
         }
         return true;
     }
-    default: return true; /* true, false, null: same type is same value */
+    default:
+        return true; /* true, false, null: same type is same value */
     }
 }
 
@@ -267,8 +276,8 @@ static bool get_count(const json_t *v, json_int_t *out) {
     return false;
 }
 
-static const char *const TYPE_NAMES[] = {"null", "boolean", "integer", "number",
-                                         "string", "array", "object"};
+static const char *const TYPE_NAMES[] = {"null",   "boolean", "integer", "number",
+                                         "string", "array",   "object"};
 
 static bool is_type_name(const char *s) {
     for (size_t i = 0; i < sizeof TYPE_NAMES / sizeof *TYPE_NAMES; i++)
@@ -318,7 +327,8 @@ static int v_type(ctx_t *c, const json_t *t, const json_t *v) {
         return 0;
     }
     utf8_trim_tail(want, strlen(want));
-    if (json_is_object(v) || json_is_array(v)) return fail(c, "expected %s, got %s", want, type_of(v));
+    if (json_is_object(v) || json_is_array(v))
+        return fail(c, "expected %s, got %s", want, type_of(v));
     char pv[128];
     preview(v, pv, sizeof pv);
     return fail(c, "expected %s, got %s %s", want, type_of(v), pv);
@@ -480,10 +490,30 @@ int jsonschema_validate(const json_t *schema, const json_t *value, char *err, si
  * Accepting them silently would let outputs through that the author meant to reject, so they
  * are errors at load time instead. (pattern is the documented exception: ignored.) */
 static const char *const UNSUPPORTED[] = {
-    "$ref", "allOf", "anyOf", "oneOf", "not", "if", "then", "else", "patternProperties",
-    "propertyNames", "dependencies", "dependentRequired", "dependentSchemas", "prefixItems",
-    "additionalItems", "contains", "minContains", "maxContains", "uniqueItems", "minProperties",
-    "maxProperties", "multipleOf", "unevaluatedProperties", "unevaluatedItems",
+    "$ref",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "if",
+    "then",
+    "else",
+    "patternProperties",
+    "propertyNames",
+    "dependencies",
+    "dependentRequired",
+    "dependentSchemas",
+    "prefixItems",
+    "additionalItems",
+    "contains",
+    "minContains",
+    "maxContains",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
+    "multipleOf",
+    "unevaluatedProperties",
+    "unevaluatedItems",
 };
 
 static int c_schema(ctx_t *c, const json_t *s, int depth);
@@ -563,7 +593,8 @@ static int c_required(ctx_t *c, const json_t *req) {
 }
 
 static int c_items(ctx_t *c, const json_t *v, int depth) {
-    if (json_is_array(v)) return fail(c, "the array form of items is not supported; use one schema");
+    if (json_is_array(v))
+        return fail(c, "the array form of items is not supported; use one schema");
     return c_schema(c, v, depth + 1);
 }
 
@@ -574,9 +605,9 @@ static int c_enum(ctx_t *c, const json_t *v) {
 /* Pairs of bounds that no value can satisfy are almost always typos; say so at load time. */
 static int c_bounds(ctx_t *c, const json_t *s) {
     static const char *const pairs[][2] = {
-        {"minLength", "maxLength"}, {"minItems", "maxItems"}, {"minimum", "maximum"},
-        {"exclusiveMinimum", "maximum"}, {"minimum", "exclusiveMaximum"},
-        {"exclusiveMinimum", "exclusiveMaximum"},
+        {"minLength", "maxLength"},      {"minItems", "maxItems"},
+        {"minimum", "maximum"},          {"exclusiveMinimum", "maximum"},
+        {"minimum", "exclusiveMaximum"}, {"exclusiveMinimum", "exclusiveMaximum"},
     };
     for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
         num_t lo, hi;
@@ -585,15 +616,17 @@ static int c_bounds(ctx_t *c, const json_t *s) {
             continue;
         bool strict = !strcmp(pairs[i][0], "exclusiveMinimum") ||
                       !strcmp(pairs[i][1], "exclusiveMaximum") ||
-                      (!strcmp(pairs[i][0], "minimum") && json_is_true(json_object_get(s, "exclusiveMinimum"))) ||
-                      (!strcmp(pairs[i][1], "maximum") && json_is_true(json_object_get(s, "exclusiveMaximum")));
+                      (!strcmp(pairs[i][0], "minimum") &&
+                       json_is_true(json_object_get(s, "exclusiveMinimum"))) ||
+                      (!strcmp(pairs[i][1], "maximum") &&
+                       json_is_true(json_object_get(s, "exclusiveMaximum")));
         int r = num_cmp(lo, hi);
         if (r > 0 || (strict && r == 0)) {
             char a[64], b[64];
             fmt_num(lo, a, sizeof a);
             fmt_num(hi, b, sizeof b);
-            AT_KEY(pairs[i][0], fail(c, "%s %s leaves no room under %s %s", pairs[i][0], a,
-                                     pairs[i][1], b));
+            AT_KEY(pairs[i][0],
+                   fail(c, "%s %s leaves no room under %s %s", pairs[i][0], a, pairs[i][1], b));
         }
     }
     /* A required property that additionalProperties: false forbids can never be present. */
@@ -607,7 +640,9 @@ static int c_bounds(ctx_t *c, const json_t *s) {
             if (name && !json_object_get(props, name)) {
                 size_t s1 = path_push(c, "required");
                 size_t s2 = path_push_index(c, i);
-                fail(c, "required property \"%s\" is not in properties and additionalProperties is false",
+                fail(c,
+                     "required property \"%s\" is not in properties and additionalProperties is "
+                     "false",
                      name);
                 path_pop(c, s2);
                 path_pop(c, s1);
@@ -620,32 +655,58 @@ static int c_bounds(ctx_t *c, const json_t *s) {
 
 /* Keywords accepted with any value: annotations, and const (any JSON value is a valid const). */
 static const char *const ANNOTATIONS[] = {
-    "title", "description", "default", "examples", "$schema", "$id", "$comment", "deprecated",
-    "readOnly", "writeOnly", "const",
+    "title",    "description", "default",  "examples",  "$schema", "$id",
+    "$comment", "deprecated",  "readOnly", "writeOnly", "const",
 };
 /* Every keyword this validator knows, for "did you mean". */
 static const char *const KNOWN[] = {
-    "type", "properties", "required", "additionalProperties", "items", "enum", "const",
-    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
-    "minItems", "maxItems", "pattern", "format", "title", "description", "default", "examples",
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "enum",
+    "const",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "pattern",
+    "format",
+    "title",
+    "description",
+    "default",
+    "examples",
 };
 
 static int c_schema(ctx_t *c, const json_t *s, int depth) {
     if (depth > JSONSCHEMA_MAX_DEPTH)
         return fail(c, "schema nesting deeper than %d levels", JSONSCHEMA_MAX_DEPTH);
     if (json_is_boolean(s)) return 0;
-    if (!json_is_object(s)) return fail(c, "a schema must be an object or a boolean, got %s", type_of(s));
+    if (!json_is_object(s))
+        return fail(c, "a schema must be an object or a boolean, got %s", type_of(s));
 
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)s, k, v) {
-        if (!strcmp(k, "type")) AT_KEY(k, c_type(c, v));
-        else if (!strcmp(k, "properties")) AT_KEY(k, c_properties(c, v, depth));
-        else if (!strcmp(k, "required")) AT_KEY(k, c_required(c, v));
-        else if (!strcmp(k, "additionalProperties")) AT_KEY(k, c_schema(c, v, depth + 1));
-        else if (!strcmp(k, "items")) AT_KEY(k, c_items(c, v, depth));
-        else if (!strcmp(k, "enum")) AT_KEY(k, c_enum(c, v));
-        else if (!strcmp(k, "minimum") || !strcmp(k, "maximum")) AT_KEY(k, c_number(c, v, false));
+        if (!strcmp(k, "type"))
+            AT_KEY(k, c_type(c, v));
+        else if (!strcmp(k, "properties"))
+            AT_KEY(k, c_properties(c, v, depth));
+        else if (!strcmp(k, "required"))
+            AT_KEY(k, c_required(c, v));
+        else if (!strcmp(k, "additionalProperties"))
+            AT_KEY(k, c_schema(c, v, depth + 1));
+        else if (!strcmp(k, "items"))
+            AT_KEY(k, c_items(c, v, depth));
+        else if (!strcmp(k, "enum"))
+            AT_KEY(k, c_enum(c, v));
+        else if (!strcmp(k, "minimum") || !strcmp(k, "maximum"))
+            AT_KEY(k, c_number(c, v, false));
         else if (!strcmp(k, "exclusiveMinimum") || !strcmp(k, "exclusiveMaximum"))
             AT_KEY(k, c_number(c, v, true));
         else if (!strcmp(k, "minLength") || !strcmp(k, "maxLength") || !strcmp(k, "minItems") ||

@@ -37,8 +37,8 @@ void wf_err(wf_ctx_t *c, src_loc_t loc, const char *hint, const char *fmt, ...) 
     diag_add(c->dl, c->file, loc, hint, "%s", msg);
 }
 
-const char *wf_hint(wf_ctx_t *c, char *buf, size_t len, const char *word,
-                    const char *const *cands, size_t n) {
+const char *wf_hint(wf_ctx_t *c, char *buf, size_t len, const char *word, const char *const *cands,
+                    size_t n) {
     if (!word || c->suggest_budget < (long)n) return NULL;
     c->suggest_budget -= (long)n;
     return diag_did_you_mean(buf, len, word, cands, n);
@@ -372,13 +372,37 @@ static void check_tool(wf_ctx_t *c, const char *name, src_loc_t loc) {
 /* ---- agents (catalog files and inline definitions share this) ---- */
 
 enum {
-    AK_ID, AK_NAME, AK_ROLE, AK_GOAL, AK_INSTRUCTIONS, AK_MODEL, AK_TEMPERATURE, AK_MAX_TOKENS,
-    AK_WORD_LIMIT, AK_TOOLS, AK_OUTPUT, AK_QUALITY, AK_MAX_TOOL_ITERATIONS, AK_COUNT,
-    AK_FORMAT = AK_COUNT, AK_SCHEMA, AK_ARTIFACT
+    AK_ID,
+    AK_NAME,
+    AK_ROLE,
+    AK_GOAL,
+    AK_INSTRUCTIONS,
+    AK_MODEL,
+    AK_TEMPERATURE,
+    AK_MAX_TOKENS,
+    AK_WORD_LIMIT,
+    AK_TOOLS,
+    AK_OUTPUT,
+    AK_QUALITY,
+    AK_MAX_TOOL_ITERATIONS,
+    AK_COUNT,
+    AK_FORMAT = AK_COUNT,
+    AK_SCHEMA,
+    AK_ARTIFACT
 };
-static const char *const AGENT_KEYS[] = {"id", "name", "role", "goal", "instructions", "model",
-                                         "temperature", "max_tokens", "word_limit", "tools",
-                                         "output", "quality_threshold", "max_tool_iterations"};
+static const char *const AGENT_KEYS[] = {"id",
+                                         "name",
+                                         "role",
+                                         "goal",
+                                         "instructions",
+                                         "model",
+                                         "temperature",
+                                         "max_tokens",
+                                         "word_limit",
+                                         "tools",
+                                         "output",
+                                         "quality_threshold",
+                                         "max_tool_iterations"};
 static const char *const OUTPUT_KEYS[] = {"format", "schema", "artifact"};
 static const char *const FORMATS[] = {"markdown", "text", "json"};
 
@@ -403,9 +427,13 @@ static void parse_agent(wf_ctx_t *c, const yt_node_t *m, wf_agent_t *a, unsigned
             wf_err(c, v[AK_ID]->loc, NULL, "agent id '%.64s' does not match its key '%.64s'", id,
                    a->id);
     }
-    struct { int k; const char **dst; } strs[] = {{AK_NAME, &a->name}, {AK_ROLE, &a->role},
-                                                  {AK_GOAL, &a->goal},
-                                                  {AK_INSTRUCTIONS, &a->instructions}};
+    struct {
+        int k;
+        const char **dst;
+    } strs[] = {{AK_NAME, &a->name},
+                {AK_ROLE, &a->role},
+                {AK_GOAL, &a->goal},
+                {AK_INSTRUCTIONS, &a->instructions}};
     for (size_t i = 0; i < COUNT(strs); i++)
         if (v[strs[i].k] && get_str(c, v[strs[i].k], AGENT_KEYS[strs[i].k], strs[i].dst) > 0)
             *set |= 1u << strs[i].k;
@@ -422,9 +450,8 @@ static void parse_agent(wf_ctx_t *c, const yt_node_t *m, wf_agent_t *a, unsigned
     if (v[AK_QUALITY] &&
         get_num(c, v[AK_QUALITY], "quality_threshold", 0, 1, &a->quality_threshold) > 0)
         *set |= 1u << AK_QUALITY;
-    if (v[AK_MAX_TOOL_ITERATIONS] &&
-        get_int(c, v[AK_MAX_TOOL_ITERATIONS], "max_tool_iterations", 1, 100,
-                &a->max_tool_iterations) > 0)
+    if (v[AK_MAX_TOOL_ITERATIONS] && get_int(c, v[AK_MAX_TOOL_ITERATIONS], "max_tool_iterations", 1,
+                                             100, &a->max_tool_iterations) > 0)
         *set |= 1u << AK_MAX_TOOL_ITERATIONS;
     if (v[AK_TOOLS]) {
         src_loc_t *locs = NULL;
@@ -484,7 +511,7 @@ static void copy_agent(arena_t *ar, wf_agent_t *dst, const wf_agent_t *src) {
 static void merge_agent(arena_t *ar, wf_agent_t *a, unsigned set, const wf_agent_t *base) {
     wf_agent_t b;
     copy_agent(ar, &b, base);
-#define TAKE(bit, field)                                                                          \
+#define TAKE(bit, field)                                                                           \
     if (!(set & (1u << (bit)))) a->field = b.field;
     TAKE(AK_NAME, name)
     TAKE(AK_ROLE, role)
@@ -524,15 +551,20 @@ const wf_agent_t *catalog_agent(const agent_catalog_t *cat, const char *id) {
 int catalog_add_yaml(agent_catalog_t *cat, const char *text, size_t len, const char *file,
                      diag_list_t *diags) {
     if (!cat->arena.block_size) arena_init(&cat->arena, 16 << 10);
-    wf_ctx_t c = {.file = file, .dl = diags, .diag_start = diags->n, .arena = &cat->arena,
+    wf_ctx_t c = {.file = file,
+                  .dl = diags,
+                  .diag_start = diags->n,
+                  .arena = &cat->arena,
                   .suggest_budget = WF_SUGGEST_BUDGET};
     yaml_tree_t tree;
     int rc = yaml_tree_parse(&tree, text, len, file, diags);
     c.tree = &tree;
     const yt_node_t *root = tree.root;
     if (rc == 0 && (!root || root->kind != YT_MAP)) {
-        wf_err(&c, root ? root->loc : (src_loc_t){0, 0}, "an agent file is a mapping: id, name, "
-               "role, instructions, ...", "expected a mapping for the agent, got %s",
+        wf_err(&c, root ? root->loc : (src_loc_t){0, 0},
+               "an agent file is a mapping: id, name, "
+               "role, instructions, ...",
+               "expected a mapping for the agent, got %s",
                root ? yaml_tree_describe(root) : "an empty document");
         rc = -1;
     }
@@ -545,9 +577,12 @@ int catalog_add_yaml(agent_catalog_t *cat, const char *text, size_t len, const c
             const char *base = file ? strrchr(file, '/') : NULL;
             base = base ? base + 1 : file ? file : "";
             size_t bl = strlen(base);
-            if (bl > 5 && !strcmp(base + bl - 5, ".yaml")) bl -= 5;
-            else if (bl > 4 && !strcmp(base + bl - 4, ".yml")) bl -= 4;
-            else if (bl > 5 && !strcmp(base + bl - 5, ".json")) bl -= 5;
+            if (bl > 5 && !strcmp(base + bl - 5, ".yaml"))
+                bl -= 5;
+            else if (bl > 4 && !strcmp(base + bl - 4, ".yml"))
+                bl -= 4;
+            else if (bl > 5 && !strcmp(base + bl - 5, ".json"))
+                bl -= 5;
             id = arena_strndup(&cat->arena, base, bl);
         }
         check_id(&c, id, idloc, "agent");
@@ -603,8 +638,10 @@ static void parse_inline_agents(wf_ctx_t *c, const yt_node_t *m) {
         unsigned set = 0;
         const yt_node_t *schema_node = NULL;
         if (!is_null(v)) {
-            if (v->kind != YT_MAP) type_err(c, v, a->id, "a mapping");
-            else parse_agent(c, v, a, &set, &schema_node);
+            if (v->kind != YT_MAP)
+                type_err(c, v, a->id, "a mapping");
+            else
+                parse_agent(c, v, a, &set, &schema_node);
         }
         const wf_agent_t *base = catalog_agent(c->cat, a->id);
         if (base) merge_agent(c->arena, a, set, base);
@@ -632,7 +669,12 @@ static void parse_backoff(wf_ctx_t *c, const yt_node_t *v, wf_backoff_t *b) {
     if (f[2]) get_duration(c, f[2], "max", true, &b->max_s);
     if (f[3]) get_bool(c, f[3], "jitter", &b->jitter);
     if (b->max_s < b->initial_s)
-        wf_err(c, (f[2] ? f[2] : f[0] ? f[0] : m)->loc, "raise 'max' or lower 'initial'",
+        wf_err(c,
+               (f[2]   ? f[2]
+                : f[0] ? f[0]
+                       : m)
+                   ->loc,
+               "raise 'max' or lower 'initial'",
                "retry_backoff 'max' (%gs) is below 'initial' (%gs)", b->max_s, b->initial_s);
 }
 
@@ -659,25 +701,33 @@ static void parse_budget(wf_ctx_t *c, const yt_node_t *v) {
     const yt_node_t *f[2];
     read_keys(c, m, BUDGET_KEYS, 2, "in budget", f, NULL);
     int e;
-    if (f[0]) get_num(c, f[0], "max_cost_usd", 0, 1e9, &c->wf->budget_usd);
-    else wf_err(c, m->loc, "e.g. budget: {max_cost_usd: 5.00, on_exceed: fail}",
-                "budget needs 'max_cost_usd'");
+    if (f[0])
+        get_num(c, f[0], "max_cost_usd", 0, 1e9, &c->wf->budget_usd);
+    else
+        wf_err(c, m->loc, "e.g. budget: {max_cost_usd: 5.00, on_exceed: fail}",
+               "budget needs 'max_cost_usd'");
     if (f[1] && get_enum(c, f[1], "on_exceed", ON_EXCEED, 3, &e) > 0)
         c->wf->on_exceed = (budget_action_t)e;
 }
 
 static const char *const INPUT_KEYS[] = {"type", "required", "default", "description"};
-static const char *const INPUT_TYPES[] = {"string", "integer", "number", "boolean", "object",
-                                          "array"};
+static const char *const INPUT_TYPES[] = {"string",  "integer", "number",
+                                          "boolean", "object",  "array"};
 
 static bool json_is(const json_t *j, int type) {
     switch (type) {
-    case 0: return json_is_string(j);
-    case 1: return json_is_integer(j);
-    case 2: return json_is_number(j);
-    case 3: return json_is_boolean(j);
-    case 4: return json_is_object(j);
-    default: return json_is_array(j);
+    case 0:
+        return json_is_string(j);
+    case 1:
+        return json_is_integer(j);
+    case 2:
+        return json_is_number(j);
+    case 3:
+        return json_is_boolean(j);
+    case 4:
+        return json_is_object(j);
+    default:
+        return json_is_array(j);
     }
 }
 
@@ -744,10 +794,9 @@ static int cron_value(const char *s, size_t n, int field) {
 /* NULL when valid, else what is wrong (possibly written into why[len]). */
 static const char *cron_problem(const char *expr, char *why, size_t len) {
     static const char *const macros[] = {"@yearly", "@annually", "@monthly", "@weekly",
-                                         "@daily", "@midnight", "@hourly"};
+                                         "@daily",  "@midnight", "@hourly"};
     static const int lo[] = {0, 0, 1, 1, 0}, hi[] = {59, 23, 31, 12, 7};
-    static const char *const fname[] = {"minute", "hour", "day of month", "month",
-                                        "day of week"};
+    static const char *const fname[] = {"minute", "hour", "day of month", "month", "day of week"};
     for (size_t i = 0; i < COUNT(macros); i++)
         if (!strcmp(expr, macros[i])) return NULL;
     int field = 0;
@@ -776,8 +825,10 @@ static const char *cron_problem(const char *expr, char *why, size_t len) {
                 ok = st >= 1;
             }
             if (!ok) {
-                snprintf(why, len, "the %s field is not valid (%d-%d, *, lists, ranges, "
-                         "steps)", fname[field], lo[field], hi[field]);
+                snprintf(why, len,
+                         "the %s field is not valid (%d-%d, *, lists, ranges, "
+                         "steps)",
+                         fname[field], lo[field], hi[field]);
                 return why;
             }
             it = ie < end ? ie + 1 : ie;
@@ -838,34 +889,93 @@ static void parse_triggers(wf_ctx_t *c, const yt_node_t *v) {
 /* ---- tasks ---- */
 
 enum {
-    TK_ID, TK_NAME, TK_TYPE, TK_DESCRIPTION, TK_DEPENDS_ON, TK_CONDITIONS, TK_TIMEOUT,
-    TK_MAX_RETRIES, TK_RETRY_BACKOFF, TK_ON_FAILURE, TK_ESTIMATED_COST, TK_LOOP,
-    TK_REQUIRES_APPROVAL, TK_APPROVAL, TK_ARTIFACT, TK_AGENT, TK_PROMPT, TK_INPUTS, TK_MODEL,
-    TK_QUALITY, TK_KIND, TK_TITLE, TK_OPTIONS, TK_ON_TIMEOUT, TK_AGENTS, TK_QUESTION, TK_METHOD,
-    TK_DEADLINE, TK_ON_NO_CONSENSUS, TK_OVER, TK_CONCURRENCY, TK_TASK, TK_TOOL, TK_ARGS,
-    TK_WORKFLOW, TK_COUNT
+    TK_ID,
+    TK_NAME,
+    TK_TYPE,
+    TK_DESCRIPTION,
+    TK_DEPENDS_ON,
+    TK_CONDITIONS,
+    TK_TIMEOUT,
+    TK_MAX_RETRIES,
+    TK_RETRY_BACKOFF,
+    TK_ON_FAILURE,
+    TK_ESTIMATED_COST,
+    TK_LOOP,
+    TK_REQUIRES_APPROVAL,
+    TK_APPROVAL,
+    TK_ARTIFACT,
+    TK_AGENT,
+    TK_PROMPT,
+    TK_INPUTS,
+    TK_MODEL,
+    TK_QUALITY,
+    TK_KIND,
+    TK_TITLE,
+    TK_OPTIONS,
+    TK_ON_TIMEOUT,
+    TK_AGENTS,
+    TK_QUESTION,
+    TK_METHOD,
+    TK_DEADLINE,
+    TK_ON_NO_CONSENSUS,
+    TK_OVER,
+    TK_CONCURRENCY,
+    TK_TASK,
+    TK_TOOL,
+    TK_ARGS,
+    TK_WORKFLOW,
+    TK_COUNT
 };
-static const char *const TASK_KEYS[] = {
-    "id", "name", "type", "description", "depends_on", "conditions", "timeout", "max_retries",
-    "retry_backoff", "on_failure", "estimated_cost", "loop", "requires_approval", "approval",
-    "artifact", "agent", "prompt", "inputs", "model", "quality_threshold", "kind", "title",
-    "options", "on_timeout", "agents", "question", "method", "deadline", "on_no_consensus", "over",
-    "concurrency", "task", "tool", "args", "workflow"};
+static const char *const TASK_KEYS[] = {"id",
+                                        "name",
+                                        "type",
+                                        "description",
+                                        "depends_on",
+                                        "conditions",
+                                        "timeout",
+                                        "max_retries",
+                                        "retry_backoff",
+                                        "on_failure",
+                                        "estimated_cost",
+                                        "loop",
+                                        "requires_approval",
+                                        "approval",
+                                        "artifact",
+                                        "agent",
+                                        "prompt",
+                                        "inputs",
+                                        "model",
+                                        "quality_threshold",
+                                        "kind",
+                                        "title",
+                                        "options",
+                                        "on_timeout",
+                                        "agents",
+                                        "question",
+                                        "method",
+                                        "deadline",
+                                        "on_no_consensus",
+                                        "over",
+                                        "concurrency",
+                                        "task",
+                                        "tool",
+                                        "args",
+                                        "workflow"};
 static const char *const TYPE_NAMES[] = {"agent", "human", "consensus", "map", "tool", "subflow"};
 
 #define B(k) (1ull << (k))
-static const uint64_t COMMON_KEYS =
-    B(TK_ID) | B(TK_NAME) | B(TK_TYPE) | B(TK_DESCRIPTION) | B(TK_DEPENDS_ON) | B(TK_CONDITIONS) |
-    B(TK_TIMEOUT) | B(TK_MAX_RETRIES) | B(TK_RETRY_BACKOFF) | B(TK_ON_FAILURE) |
-    B(TK_ESTIMATED_COST) | B(TK_LOOP);
+static const uint64_t COMMON_KEYS = B(TK_ID) | B(TK_NAME) | B(TK_TYPE) | B(TK_DESCRIPTION) |
+                                    B(TK_DEPENDS_ON) | B(TK_CONDITIONS) | B(TK_TIMEOUT) |
+                                    B(TK_MAX_RETRIES) | B(TK_RETRY_BACKOFF) | B(TK_ON_FAILURE) |
+                                    B(TK_ESTIMATED_COST) | B(TK_LOOP);
 /* A human task is itself the approval, so only machine steps take requires_approval. */
 static const uint64_t MACHINE_KEYS = B(TK_REQUIRES_APPROVAL) | B(TK_APPROVAL) | B(TK_ARTIFACT);
 static const uint64_t TYPE_KEYS[] = {
     [TASK_AGENT] = B(TK_AGENT) | B(TK_PROMPT) | B(TK_INPUTS) | B(TK_MODEL) | B(TK_QUALITY),
     [TASK_HUMAN] = B(TK_AGENT) | B(TK_KIND) | B(TK_TITLE) | B(TK_OPTIONS) | B(TK_ON_TIMEOUT),
     /* inputs: the material every voter sees beside the question */
-    [TASK_CONSENSUS] = B(TK_AGENTS) | B(TK_QUESTION) | B(TK_OPTIONS) | B(TK_METHOD) |
-                       B(TK_INPUTS) | B(TK_DEADLINE) | B(TK_ON_NO_CONSENSUS),
+    [TASK_CONSENSUS] = B(TK_AGENTS) | B(TK_QUESTION) | B(TK_OPTIONS) | B(TK_METHOD) | B(TK_INPUTS) |
+                       B(TK_DEADLINE) | B(TK_ON_NO_CONSENSUS),
     [TASK_MAP] = B(TK_OVER) | B(TK_CONCURRENCY) | B(TK_TASK),
     [TASK_TOOL] = B(TK_TOOL) | B(TK_ARGS),
     [TASK_SUBFLOW] = B(TK_WORKFLOW) | B(TK_INPUTS),
@@ -969,9 +1079,11 @@ static void key_not_for_type(wf_ctx_t *c, const yt_node_t *k, int key, task_type
             last = t;
         }
     char hint[160];
-    if (n == 1) snprintf(hint, sizeof hint, "set 'type: %s' if this is a %s task", TYPE_NAMES[last],
-                         TYPE_NAMES[last]);
-    else snprintf(hint, sizeof hint, "'%s' is used by %s tasks", TASK_KEYS[key], owners);
+    if (n == 1)
+        snprintf(hint, sizeof hint, "set 'type: %s' if this is a %s task", TYPE_NAMES[last],
+                 TYPE_NAMES[last]);
+    else
+        snprintf(hint, sizeof hint, "'%s' is used by %s tasks", TASK_KEYS[key], owners);
     wf_err(c, k->loc, hint, "'%s' is not used by %s tasks (task '%.64s')", TASK_KEYS[key],
            TYPE_NAMES[ty], label);
 }
@@ -990,10 +1102,12 @@ static void parse_task(wf_ctx_t *c, const yt_node_t *m, wf_task_t *t, const wf_t
     /* The id first, so that messages about the other keys can name the task. */
     const yt_node_t *idv = yaml_tree_get(m, "id");
     char label[80];
-    if (parent) snprintf(label, sizeof label, "%.64s", parent->id ? parent->id : "?");
+    if (parent)
+        snprintf(label, sizeof label, "%.64s", parent->id ? parent->id : "?");
     else if (idv && idv->kind == YT_SCALAR && !is_null(idv))
         snprintf(label, sizeof label, "%.64s", S(idv));
-    else snprintf(label, sizeof label, "#%zu", (size_t)(t - wf->tasks) + 1);
+    else
+        snprintf(label, sizeof label, "#%zu", (size_t)(t - wf->tasks) + 1);
     char where[112];
     snprintf(where, sizeof where, parent ? "in the body of map task '%s'" : "in task '%s'", label);
 
@@ -1006,14 +1120,14 @@ static void parse_task(wf_ctx_t *c, const yt_node_t *m, wf_task_t *t, const wf_t
         if (parent && (k == TK_ID || k == TK_DEPENDS_ON))
             wf_err(c, kn[k]->loc, "put it on the map task itself",
                    "'%s' is not used in the body of map task '%s'", TASK_KEYS[k], label);
-        else key_not_for_type(c, kn[k], k, t->type, label);
+        else
+            key_not_for_type(c, kn[k], k, t->type, label);
         v[k] = NULL;
     }
 
     if (v[TK_ID] && get_str(c, v[TK_ID], "id", &t->id) > 0)
         check_id(c, t->id, v[TK_ID]->loc, "task");
-    if (!parent && !t->id)
-        wf_err(c, m->loc, "e.g. - id: build", "task %s needs an 'id'", label);
+    if (!parent && !t->id) wf_err(c, m->loc, "e.g. - id: build", "task %s needs an 'id'", label);
     if (v[TK_NAME]) get_str(c, v[TK_NAME], "name", &t->name);
     if (v[TK_DESCRIPTION]) get_text(c, v[TK_DESCRIPTION], "description", &t->description);
     if (v[TK_DEPENDS_ON])
@@ -1111,8 +1225,10 @@ static void parse_task(wf_ctx_t *c, const yt_node_t *m, wf_task_t *t, const wf_t
         wf_err(c, m->loc, "name a catalog or inline agent, e.g. agent: analyst, or set 'type'",
                "task '%s' of type agent needs an 'agent'", label);
     } else if (t->type == TASK_HUMAN && t->human_kind == HUMAN_DECISION && !t->options) {
-        wf_err(c, m->loc, "e.g. options: [ship, hold]", "human task '%s' of kind decision needs "
-               "'options'", label);
+        wf_err(c, m->loc, "e.g. options: [ship, hold]",
+               "human task '%s' of kind decision needs "
+               "'options'",
+               label);
     } else if (t->type == TASK_CONSENSUS) {
         bool bad_agents = v[TK_AGENTS] && v[TK_AGENTS]->kind != YT_SEQ && !is_null(v[TK_AGENTS]);
         bool bad_options = v[TK_OPTIONS] && !t->options && !is_null(v[TK_OPTIONS]);
@@ -1120,8 +1236,10 @@ static void parse_task(wf_ctx_t *c, const yt_node_t *m, wf_task_t *t, const wf_t
             wf_err(c, v[TK_AGENTS] ? v[TK_AGENTS]->loc : m->loc, "e.g. agents: [a, b, c]",
                    "%s task '%s' needs at least 2 'agents'", type, label);
         if (!t->question.src)
-            wf_err(c, m->loc, "e.g. question: Publish this piece?", "%s task '%s' needs a "
-                   "'question'", type, label);
+            wf_err(c, m->loc, "e.g. question: Publish this piece?",
+                   "%s task '%s' needs a "
+                   "'question'",
+                   type, label);
         if (!bad_options && (!t->options || json_array_size(t->options) < 2))
             wf_err(c, v[TK_OPTIONS] ? v[TK_OPTIONS]->loc : m->loc, "e.g. options: [publish, hold]",
                    "%s task '%s' needs at least 2 'options'", type, label);
@@ -1188,8 +1306,10 @@ static void resolve_task_agents(agent_res_t *r, wf_task_t *t, const yt_node_t *m
     workflow_t *wf = r->c->wf;
     if (t->agent_id && (t->type == TASK_AGENT || t->type == TASK_HUMAN)) {
         const yt_node_t *an = task_value(m, "agent");
-        if (t->type == TASK_HUMAN) t->agent = find_agent(r, t->agent_id); /* optional */
-        else t->agent = resolve_agent(r, t->agent_id, an ? an->loc : t->loc);
+        if (t->type == TASK_HUMAN)
+            t->agent = find_agent(r, t->agent_id); /* optional */
+        else
+            t->agent = resolve_agent(r, t->agent_id, an ? an->loc : t->loc);
     }
     if (t->n_consensus_agents) {
         const yt_node_t *list = task_value(m, "agents");
@@ -1237,12 +1357,22 @@ static void resolve_agents(wf_ctx_t *c) {
 /* ---- the workflow ---- */
 
 enum {
-    WK_NAME, WK_DESCRIPTION, WK_VERSION, WK_INPUTS, WK_VARIABLES, WK_TRIGGERS, WK_DEFAULTS,
-    WK_CONCURRENCY, WK_BUDGET, WK_AGENTS, WK_TASKS, WK_COUNT
+    WK_NAME,
+    WK_DESCRIPTION,
+    WK_VERSION,
+    WK_INPUTS,
+    WK_VARIABLES,
+    WK_TRIGGERS,
+    WK_DEFAULTS,
+    WK_CONCURRENCY,
+    WK_BUDGET,
+    WK_AGENTS,
+    WK_TASKS,
+    WK_COUNT
 };
-static const char *const TOP_KEYS[] = {"name", "description", "version", "inputs", "variables",
-                                       "triggers", "defaults", "concurrency", "budget", "agents",
-                                       "tasks"};
+static const char *const TOP_KEYS[] = {"name",      "description", "version",  "inputs",
+                                       "variables", "triggers",    "defaults", "concurrency",
+                                       "budget",    "agents",      "tasks"};
 
 static size_t utf8_chars(const char *s) {
     size_t n = 0;
@@ -1296,7 +1426,8 @@ static void parse_tasks(wf_ctx_t *c, const yt_node_t *v, const yt_node_t *root) 
             wf_err(c, idv->loc, "task ids are unique within a workflow",
                    "duplicate task id '%.64s' (first defined at line %u)", t->id,
                    c->id_locs[first].line);
-        else c->ids[c->n_ids++] = t->id;
+        else
+            c->ids[c->n_ids++] = t->id;
     }
 }
 
@@ -1315,9 +1446,15 @@ workflow_t *workflow_load(const char *text, size_t len, const char *file,
     wf->inputs = json_object();
     wf->variables = json_object();
 
-    wf_ctx_t c = {.file = wf->file, .dl = diags, .diag_start = diags->n, .arena = &wf->arena,
-                  .suggest_budget = WF_SUGGEST_BUDGET, .wf = wf, .cat = catalog,
-                  .subflow_exists = subflow_exists, .subflow_ud = subflow_ud};
+    wf_ctx_t c = {.file = wf->file,
+                  .dl = diags,
+                  .diag_start = diags->n,
+                  .arena = &wf->arena,
+                  .suggest_budget = WF_SUGGEST_BUDGET,
+                  .wf = wf,
+                  .cat = catalog,
+                  .subflow_exists = subflow_exists,
+                  .subflow_ud = subflow_ud};
     yaml_tree_t tree;
     int rc = yaml_tree_parse(&tree, text, len, wf->file, diags);
     c.tree = &tree;

@@ -74,9 +74,9 @@ static inline void wf_strmap_free(wf_strmap_t *m) {
 typedef struct wf_ctx {
     const char *file;
     diag_list_t *dl;
-    size_t diag_start;      /* diagnostics before this index belong to the caller */
+    size_t diag_start; /* diagnostics before this index belong to the caller */
     yaml_tree_t *tree;
-    arena_t *arena;         /* where model strings go (workflow's or catalog's) */
+    arena_t *arena; /* where model strings go (workflow's or catalog's) */
     long suggest_budget;
     bool capped;
 
@@ -90,7 +90,7 @@ typedef struct wf_ctx {
     wf_strmap_t task_ids;         /* id -> index of its first definition */
     const char **ids;             /* the distinct task ids, for hints */
     size_t n_ids;
-    bool has_inputs_decl;         /* the workflow has an `inputs` block */
+    bool has_inputs_decl; /* the workflow has an `inputs` block */
 } wf_ctx_t;
 
 /* Adds an error unless it repeats one already reported at the same place (aliases can make the
@@ -99,8 +99,8 @@ void wf_err(wf_ctx_t *c, src_loc_t loc, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* "did you mean 'X'?" in buf, or NULL (no close candidate, or the hint budget is spent). */
-const char *wf_hint(wf_ctx_t *c, char *buf, size_t len, const char *word,
-                    const char *const *cands, size_t n);
+const char *wf_hint(wf_ctx_t *c, char *buf, size_t len, const char *word, const char *const *cands,
+                    size_t n);
 
 /* A printable name for task i (its id, or "#N" when it has none). */
 const char *wf_task_label(const wf_ctx_t *c, size_t i, char *buf, size_t len);

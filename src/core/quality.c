@@ -18,8 +18,8 @@ size_t quality_word_count(const char *text) {
 
 static bool is_refusal(const char *text) {
     static const char *const openings[] = {
-        "i cannot", "i can't", "i can not", "i'm sorry", "i am sorry", "as an ai", "i'm unable",
-        "i am unable", "i won't",
+        "i cannot", "i can't",    "i can not",   "i'm sorry", "i am sorry",
+        "as an ai", "i'm unable", "i am unable", "i won't",
     };
     while (*text && isspace((unsigned char)*text)) text++;
     for (size_t i = 0; i < sizeof openings / sizeof *openings; i++)
@@ -52,17 +52,17 @@ static bool is_repetitive(const char *text) {
     return lines >= 4 && best * 2 > lines;
 }
 
-double quality_score(const char *text, output_format_t format, const json_t *schema,
-                     int word_limit, char *why, size_t whylen) {
+double quality_score(const char *text, output_format_t format, const json_t *schema, int word_limit,
+                     char *why, size_t whylen) {
     double score = 1.0;
     size_t used = 0;
     why[0] = '\0';
-#define FAIL(cost, msg)                                                                  \
-    do {                                                                                 \
-        score -= (cost);                                                                 \
-        used += (size_t)snprintf(why + used, used < whylen ? whylen - used : 0, "%s%s", \
-                                 used ? "; " : "", (msg));                               \
-        if (used >= whylen) used = whylen - 1;                                           \
+#define FAIL(cost, msg)                                                                            \
+    do {                                                                                           \
+        score -= (cost);                                                                           \
+        used += (size_t)snprintf(why + used, used < whylen ? whylen - used : 0, "%s%s",            \
+                                 used ? "; " : "", (msg));                                         \
+        if (used >= whylen) used = whylen - 1;                                                     \
     } while (0)
     if (!text || !*text || quality_word_count(text) == 0) {
         snprintf(why, whylen, "empty output");
@@ -71,11 +71,14 @@ double quality_score(const char *text, output_format_t format, const json_t *sch
     if (format == OUTPUT_JSON) {
         json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
         char err[256];
-        if (!v) FAIL(0.5, "not valid JSON");
-        else if (schema && jsonschema_validate(schema, v, err, sizeof err) != 0) FAIL(0.4, err);
+        if (!v)
+            FAIL(0.5, "not valid JSON");
+        else if (schema && jsonschema_validate(schema, v, err, sizeof err) != 0)
+            FAIL(0.4, err);
         json_decref(v);
     }
-    if (word_limit > 0 && quality_word_count(text) > (size_t)word_limit) FAIL(0.2, "over the word limit");
+    if (word_limit > 0 && quality_word_count(text) > (size_t)word_limit)
+        FAIL(0.2, "over the word limit");
     if (is_refusal(text)) FAIL(0.6, "reads as a refusal");
     if (is_repetitive(text)) FAIL(0.3, "repetitive");
 #undef FAIL

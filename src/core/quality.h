@@ -9,8 +9,8 @@
 
 #include "core/workflow.h"
 
-double quality_score(const char *text, output_format_t format, const json_t *schema,
-                     int word_limit, char *why, size_t whylen);
+double quality_score(const char *text, output_format_t format, const json_t *schema, int word_limit,
+                     char *why, size_t whylen);
 
 /* Whitespace-separated words. */
 size_t quality_word_count(const char *text);

@@ -36,7 +36,7 @@
 #include <string.h>
 
 static const char *const task_status_names[] = {
-    "pending", "ready", "running", "retrying", "waiting_human",
+    "pending",   "ready",  "running", "retrying",  "waiting_human",
     "completed", "failed", "skipped", "cancelled",
 };
 static const char *const run_status_names[] = {
@@ -53,7 +53,8 @@ static int name_index(const char *const *names, size_t n, const char *name) {
 }
 
 int task_status_parse(const char *name) {
-    return name_index(task_status_names, sizeof task_status_names / sizeof *task_status_names, name);
+    return name_index(task_status_names, sizeof task_status_names / sizeof *task_status_names,
+                      name);
 }
 int run_status_parse(const char *name) {
     return name_index(run_status_names, sizeof run_status_names / sizeof *run_status_names, name);
@@ -77,10 +78,12 @@ void state_init(run_state_t *s, const workflow_t *wf) {
      * O(edges) for the whole run instead of a scan of every task per event. */
     for (size_t i = 0; i < n; i++) {
         s->tasks[i].deps_left = (uint32_t)wf->tasks[i].n_deps;
-        for (size_t d = 0; d < wf->tasks[i].n_deps; d++) s->n_dependents[wf->tasks[i].dep_index[d]]++;
+        for (size_t d = 0; d < wf->tasks[i].n_deps; d++)
+            s->n_dependents[wf->tasks[i].dep_index[d]]++;
     }
     for (size_t i = 0; i < n; i++) {
-        s->dependents[i] = s->n_dependents[i] ? xmalloc(s->n_dependents[i] * sizeof(uint32_t)) : NULL;
+        s->dependents[i] =
+            s->n_dependents[i] ? xmalloc(s->n_dependents[i] * sizeof(uint32_t)) : NULL;
         s->n_dependents[i] = 0;
     }
     for (size_t i = 0; i < n; i++)
@@ -143,15 +146,19 @@ static void make_ready(run_state_t *s, uint32_t i) {
 }
 
 static void leave_status(run_state_t *s, task_state_t *t) {
-    if (t->status == TS_RUNNING) s->n_running--;
-    else if (t->status == TS_WAITING_HUMAN) s->n_waiting--;
+    if (t->status == TS_RUNNING)
+        s->n_running--;
+    else if (t->status == TS_WAITING_HUMAN)
+        s->n_waiting--;
 }
 
 static void enter_status(run_state_t *s, task_state_t *t, task_status_t st) {
     leave_status(s, t);
     t->status = st;
-    if (st == TS_RUNNING) s->n_running++;
-    else if (st == TS_WAITING_HUMAN) s->n_waiting++;
+    if (st == TS_RUNNING)
+        s->n_running++;
+    else if (st == TS_WAITING_HUMAN)
+        s->n_waiting++;
 }
 
 /* A task reached a terminal status: tell its dependents. */
@@ -196,12 +203,14 @@ static int apply_message(run_state_t *s, const json_t *data, char *err, size_t e
     json_t *v;
     json_array_foreach(json_object_get(data, "tasks"), k, v) {
         if (workflow_task_index(s->wf, json_string_value(v) ? json_string_value(v) : "") < 0)
-            return fail_event(err, errlen, "run.message: unknown task '%s'%s", json_string_value(v) ?: "?", "");
+            return fail_event(err, errlen, "run.message: unknown task '%s'%s",
+                              json_string_value(v) ?: "?", "");
     }
     json_array_foreach(json_object_get(data, "tasks"), k, v) {
         task_state_t *t = &s->tasks[workflow_task_index(s->wf, json_string_value(v))];
         if (!t->guidance) t->guidance = json_array();
-        json_array_append_new(t->guidance, json_pack("{s:s, s:O?}", "text", text, "from", json_object_get(data, "from")));
+        json_array_append_new(t->guidance, json_pack("{s:s, s:O?}", "text", text, "from",
+                                                     json_object_get(data, "from")));
     }
     return 0;
 }
@@ -218,9 +227,12 @@ static int apply_retried(run_state_t *s, const json_t *data, char *err, size_t e
     json_t *v;
     json_array_foreach(ids, k, v) {
         int i = workflow_task_index(s->wf, json_string_value(v) ? json_string_value(v) : "");
-        if (i < 0) return fail_event(err, errlen, "run.retried: unknown task '%s'%s", json_string_value(v) ?: "?", "");
+        if (i < 0)
+            return fail_event(err, errlen, "run.retried: unknown task '%s'%s",
+                              json_string_value(v) ?: "?", "");
         if (!state_task_blocked(s, (uint32_t)i))
-            return fail_event(err, errlen, "run.retried: task '%s' is %s, not failed, blocked or cancelled",
+            return fail_event(err, errlen,
+                              "run.retried: task '%s' is %s, not failed, blocked or cancelled",
                               s->wf->tasks[i].id, task_status_name(s->tasks[i].status));
     }
     /* Every queued entry is spent (the run had ended): start the queues afresh. */
@@ -242,7 +254,8 @@ static int apply_retried(run_state_t *s, const json_t *data, char *err, size_t e
     s->status = RS_RUNNING;
     s->finished_ms = 0;
     set_str(&s->error, NULL);
-    json_array_foreach(ids, k, v) make_ready(s, (uint32_t)workflow_task_index(s->wf, json_string_value(v)));
+    json_array_foreach(ids, k, v)
+        make_ready(s, (uint32_t)workflow_task_index(s->wf, json_string_value(v)));
     return 0;
 }
 
@@ -288,13 +301,14 @@ static int apply_run_event(run_state_t *s, int64_t ts, const char *type, const j
                   !strcmp(type, "run.cancelled");
     if (!is_end) return 0; /* run.status and other informational run events */
     run_status_t end = !strcmp(type, "run.completed") ? RS_COMPLETED
-                     : !strcmp(type, "run.failed")    ? RS_FAILED
+                       : !strcmp(type, "run.failed")  ? RS_FAILED
                                                       : RS_CANCELLED;
     if (s->status == RS_COMPLETED || s->status == RS_FAILED || s->status == RS_CANCELLED)
         return fail_event(err, errlen, "%s: run already %s", type, run_status_name(s->status));
     s->status = end;
     s->finished_ms = ts;
-    const char *why = json_string_value(json_object_get(data, end == RS_FAILED ? "error" : "reason"));
+    const char *why =
+        json_string_value(json_object_get(data, end == RS_FAILED ? "error" : "reason"));
     if (why) set_str(&s->error, why);
     return 0;
 }
@@ -379,8 +393,7 @@ static int apply_task_event(run_state_t *s, uint32_t i, int64_t ts, const char *
         return 0;
     }
     if (!strcmp(type, "approval.requested")) {
-        if (t->status != TS_RUNNING)
-            return fail_event(err, errlen, "%s: task is %s", type, now);
+        if (t->status != TS_RUNNING) return fail_event(err, errlen, "%s: task is %s", type, now);
         set_json(&t->human, (json_t *)data);
         set_json(&t->proposal, json_object_get(data, "proposal"));
         enter_status(s, t, TS_WAITING_HUMAN);
@@ -410,8 +423,8 @@ static int apply_task_event(run_state_t *s, uint32_t i, int64_t ts, const char *
     return 0; /* informational task events (artifact.written, tool.requested, ...) */
 }
 
-int state_apply(run_state_t *s, uint64_t seq, int64_t ts_ms, const char *type,
-                const json_t *data, char *err, size_t errlen) {
+int state_apply(run_state_t *s, uint64_t seq, int64_t ts_ms, const char *type, const json_t *data,
+                char *err, size_t errlen) {
     if (seq && seq != s->seq + 1) {
         snprintf(err, errlen, "event %llu follows %llu: the journal has a gap",
                  (unsigned long long)seq, (unsigned long long)s->seq);
@@ -486,7 +499,6 @@ json_t *state_event_outputs(const json_t *data) {
 
 json_t *state_task_view(const run_state_t *s, uint32_t i) {
     const task_state_t *t = &s->tasks[i];
-    return json_pack("{s:s, s:s?, s:O?, s:f, s:i}", "status", task_status_name(t->status),
-                     "output", t->output, "outputs", t->outputs, "cost", t->cost_usd,
-                     "attempts", t->attempt);
+    return json_pack("{s:s, s:s?, s:O?, s:f, s:i}", "status", task_status_name(t->status), "output",
+                     t->output, "outputs", t->outputs, "cost", t->cost_usd, "attempts", t->attempt);
 }

@@ -16,14 +16,14 @@
 #include <string.h>
 
 typedef struct part {
-    json_t *text;  /* literal text as a json string, or NULL for a hole */
-    expr_t *expr;  /* the hole's expression, or NULL for text */
+    json_t *text; /* literal text as a json string, or NULL for a hole */
+    expr_t *expr; /* the hole's expression, or NULL for text */
 } part_t;
 
 struct tmpl {
     part_t *parts;
     size_t n, cap;
-    bool single;   /* the whole string is one hole: rendering keeps the value's type */
+    bool single; /* the whole string is one hole: rendering keeps the value's type */
 };
 
 static void set_err(expr_error_t *err, size_t off, const char *msg) {
@@ -158,8 +158,8 @@ int tmpl_render(const tmpl_t *t, const expr_scope_t *scope, json_t **out, expr_e
         set_err(err, 0, "no template");
         return -1;
     }
-    int rc = t->single ? expr_eval(t->parts[0].expr, scope, out, err)
-                       : render_mixed(t, scope, out, err);
+    int rc =
+        t->single ? expr_eval(t->parts[0].expr, scope, out, err) : render_mixed(t, scope, out, err);
     json_decref(scratch);
     return rc;
 }
@@ -168,8 +168,7 @@ void tmpl_visit_refs(const tmpl_t *t, expr_ref_fn fn, void *ud) {
     for (size_t i = 0; t && i < t->n; i++) expr_visit_refs(t->parts[i].expr, fn, ud);
 }
 
-int tmpl_render_str(const char *src, const expr_scope_t *scope, json_t **out,
-                    expr_error_t *err) {
+int tmpl_render_str(const char *src, const expr_scope_t *scope, json_t **out, expr_error_t *err) {
     if (out) *out = NULL;
     tmpl_t *t = tmpl_parse(src, src ? strlen(src) : 0, err);
     if (!t) return -1;
@@ -213,7 +212,8 @@ static json_t *render_deep(const json_t *in, const expr_scope_t *scope, expr_err
         }
         return r;
     }
-    default: return json_incref((json_t *)in);
+    default:
+        return json_incref((json_t *)in);
     }
 }
 
@@ -221,8 +221,10 @@ int tmpl_render_value(const json_t *in, const expr_scope_t *scope, json_t **out,
                       expr_error_t *err) {
     json_t *r = in ? render_deep(in, scope, err) : NULL;
     if (!in) set_err(err, 0, "no value");
-    if (out) *out = r;
-    else json_decref(r);
+    if (out)
+        *out = r;
+    else
+        json_decref(r);
     return r ? 0 : -1;
 }
 

@@ -31,8 +31,7 @@ void tmpl_visit_refs(const tmpl_t *t, expr_ref_fn fn, void *ud);
 int tmpl_render_str(const char *src, const expr_scope_t *scope, json_t **out, expr_error_t *err);
 
 /* Renders every string inside `in` (deep). 0 and a new reference in *out, or -1 with err. */
-int tmpl_render_value(const json_t *in, const expr_scope_t *scope, json_t **out,
-                      expr_error_t *err);
+int tmpl_render_value(const json_t *in, const expr_scope_t *scope, json_t **out, expr_error_t *err);
 
 /* Parses every string inside `in` (deep) and calls check for each parse result: used by the
  * validator. For a string that fails to parse, t is NULL and err is set. */

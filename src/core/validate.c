@@ -56,7 +56,10 @@ static size_t find_sccs(const workflow_t *wf, uint32_t *comp) {
     uint32_t *index = xmalloc(n * sizeof *index), *low = xmalloc(n * sizeof *low);
     uint32_t *stack = xmalloc(n * sizeof *stack);
     bool *on = xcalloc(n, sizeof *on);
-    struct call { uint32_t v; size_t edge; } *calls = xmalloc(n * sizeof *calls);
+    struct call {
+        uint32_t v;
+        size_t edge;
+    } *calls = xmalloc(n * sizeof *calls);
     for (size_t i = 0; i < n; i++) index[i] = UINT32_MAX;
     for (size_t root = 0; root < n; root++) {
         if (index[root] != UINT32_MAX) continue;
@@ -164,8 +167,10 @@ static bool report_cycles(wf_ctx_t *c, uint32_t *comp) {
         src_loc_t loc = ts->loc;
         for (size_t j = 0; j < ts->n_deps; j++)
             if (ts->dep_index[j] == d1) loc = ts->depends_on_loc[j];
-        wf_err(c, loc, "a task runs after its dependencies; remove one depends_on entry of this "
-               "cycle", "dependency cycle: %s", sb_str(&sb));
+        wf_err(c, loc,
+               "a task runs after its dependencies; remove one depends_on entry of this "
+               "cycle",
+               "dependency cycle: %s", sb_str(&sb));
         sb_free(&sb);
         free(path);
     }
@@ -180,11 +185,11 @@ static bool report_cycles(wf_ctx_t *c, uint32_t *comp) {
 
 typedef struct graph {
     wf_ctx_t *c;
-    uint32_t *comp;      /* SCC per task */
+    uint32_t *comp; /* SCC per task */
     bool cyclic;
-    uint64_t *closure;   /* n x words bits: closure[t] = every task upstream of t; lazily built */
+    uint64_t *closure; /* n x words bits: closure[t] = every task upstream of t; lazily built */
     size_t words;
-    bool *has_closure;   /* false for tasks in or after a cycle: their errors are the cycle */
+    bool *has_closure; /* false for tasks in or after a cycle: their errors are the cycle */
 } graph_t;
 
 static void build_closure(graph_t *g) {
@@ -249,14 +254,14 @@ static int is_upstream(graph_t *g, size_t self, size_t other) {
 
 /* ---- templates ---- */
 
-static const char *const ROOTS[] = {"inputs", "variables", "tasks", "run", "item",
-                                    "index", "iteration", "previous", "artifacts"};
+static const char *const ROOTS[] = {"inputs", "variables", "tasks",    "run",      "item",
+                                    "index",  "iteration", "previous", "artifacts"};
 static const char *const RUN_FIELDS[] = {"id", "started_at"};
 
 typedef struct tctx {
     wf_ctx_t *c;
     graph_t *g;
-    size_t self;          /* the task (for a map body: the map task) */
+    size_t self; /* the task (for a map body: the map task) */
     bool in_map, has_loop, in_until;
     const yt_node_t *str; /* the string being checked */
 } tctx_t;
@@ -298,25 +303,29 @@ static void check_ref(void *ud, const char *root, const char *member, size_t off
     if (!root) return;
     if (!strcmp(root, "tasks")) {
         if (!member) {
-            wf_err(c, loc, "e.g. tasks.build.outputs.result", "'tasks' must be followed by a "
+            wf_err(c, loc, "e.g. tasks.build.outputs.result",
+                   "'tasks' must be followed by a "
                    "task id");
             return;
         }
         long k = wf_strmap_get(&c->task_ids, member);
         if (k < 0) {
             const char *h = wf_hint(c, hb, sizeof hb, member, c->ids, c->n_ids);
-            wf_err(c, loc, h ? h : "tasks.ID names a task of this workflow",
-                   "unknown task '%.64s'", member);
+            wf_err(c, loc, h ? h : "tasks.ID names a task of this workflow", "unknown task '%.64s'",
+                   member);
         } else if ((size_t)k == x->self) {
             if (!x->in_until)
-                wf_err(c, loc, x->has_loop ? "use 'previous' for the last iteration's output"
-                                           : "a task can only read the tasks it depends on",
+                wf_err(c, loc,
+                       x->has_loop ? "use 'previous' for the last iteration's output"
+                                   : "a task can only read the tasks it depends on",
                        "task '%s' reads its own result (tasks.%s); only its loop.until may", self,
                        member);
         } else if (!is_upstream(x->g, x->self, (size_t)k)) {
             snprintf(hb, sizeof hb, "add '%.64s' to depends_on of task '%s'", member, self);
-            wf_err(c, loc, hb, "task '%s' reads tasks.%s but %s is not upstream of it; add it to "
-                   "depends_on", self, member, member);
+            wf_err(c, loc, hb,
+                   "task '%s' reads tasks.%s but %s is not upstream of it; add it to "
+                   "depends_on",
+                   self, member, member);
         }
     } else if (!strcmp(root, "item") || !strcmp(root, "index")) {
         if (!x->in_map)
@@ -343,8 +352,11 @@ static void check_ref(void *ud, const char *root, const char *member, size_t off
         }
     } else if (strcmp(root, "artifacts")) {
         const char *h = wf_hint(c, hb, sizeof hb, root, ROOTS, sizeof ROOTS / sizeof *ROOTS);
-        wf_err(c, loc, h ? h : "names start with inputs, variables, tasks, run, item, index, "
-               "iteration, previous or artifacts", "unknown name '%.64s'", root);
+        wf_err(c, loc,
+               h ? h
+                 : "names start with inputs, variables, tasks, run, item, index, "
+                   "iteration, previous or artifacts",
+               "unknown name '%.64s'", root);
     }
 }
 
@@ -352,8 +364,8 @@ static void check_ref(void *ud, const char *root, const char *member, size_t off
  * expression, since a literal there would be a constant that is always true. */
 static void check_string(tctx_t *x, const yt_node_t *s, const char *key, bool expr_only) {
     if (!s || s->kind != YT_SCALAR || yaml_tree_resolve(s, NULL, NULL, NULL) != YT_STR) {
-        yt_scalar_type_t ty = s && s->kind == YT_SCALAR ? yaml_tree_resolve(s, NULL, NULL, NULL)
-                                                        : YT_NULL;
+        yt_scalar_type_t ty =
+            s && s->kind == YT_SCALAR ? yaml_tree_resolve(s, NULL, NULL, NULL) : YT_NULL;
         if (expr_only && ty != YT_NULL)
             wf_err(x->c, s->loc, "write it as an expression, e.g. \"{{ true }}\"",
                    "'%s' must be a {{ expression }}", key);
@@ -379,7 +391,8 @@ static void check_string(tctx_t *x, const yt_node_t *s, const char *key, bool ex
 /* Every string inside a value (not the keys). Depth is bounded by the YAML depth limit. */
 static void check_deep(tctx_t *x, const yt_node_t *n, const char *key) {
     if (!n) return;
-    if (n->kind == YT_SCALAR) check_string(x, n, key, false);
+    if (n->kind == YT_SCALAR)
+        check_string(x, n, key, false);
     else if (n->kind == YT_SEQ)
         for (size_t i = 0; i < n->seq.n; i++) check_deep(x, n->seq.items[i], key);
     else

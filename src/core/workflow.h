@@ -21,14 +21,21 @@
 #include <stdint.h>
 
 /* Limits of spec section 8, enforced by the loader before memory is spent. */
-#define WF_MAX_DOC_BYTES   (1u << 20)   /* 1 MiB */
+#define WF_MAX_DOC_BYTES   (1u << 20) /* 1 MiB */
 #define WF_MAX_DEPTH       64
 #define WF_MAX_TASKS       10000
 #define WF_MAX_ALIAS_NODES 10000        /* nodes that aliases may expand to */
 #define WF_MAX_STRING      (256u << 10) /* 256 KiB */
 #define WF_MAX_CONCURRENCY 100000
 
-typedef enum { TASK_AGENT, TASK_HUMAN, TASK_CONSENSUS, TASK_MAP, TASK_TOOL, TASK_SUBFLOW } task_type_t;
+typedef enum {
+    TASK_AGENT,
+    TASK_HUMAN,
+    TASK_CONSENSUS,
+    TASK_MAP,
+    TASK_TOOL,
+    TASK_SUBFLOW
+} task_type_t;
 typedef enum { COND_EXECUTE, COND_SKIP, COND_FAIL } cond_action_t;
 typedef enum { ON_FAILURE_FAIL_RUN, ON_FAILURE_CONTINUE } on_failure_t;
 typedef enum { OUTPUT_MARKDOWN, OUTPUT_TEXT, OUTPUT_JSON } output_format_t;
@@ -39,41 +46,41 @@ typedef enum { CONSENSUS_MAJORITY, CONSENSUS_UNANIMOUS, CONSENSUS_WEIGHTED } con
 typedef enum { NO_CONSENSUS_HUMAN, NO_CONSENSUS_FAIL, NO_CONSENSUS_CONTINUE } no_consensus_t;
 
 typedef struct wf_backoff {
-    double initial_s;   /* default 2 */
-    double factor;      /* default 2 */
-    double max_s;       /* default 60 */
-    bool jitter;        /* default true */
+    double initial_s; /* default 2 */
+    double factor;    /* default 2 */
+    double max_s;     /* default 60 */
+    bool jitter;      /* default true */
 } wf_backoff_t;
 
 /* A string that may hold templates, with where it came from so errors can be located. */
 typedef struct wf_text {
-    const char *src;    /* NULL when absent */
+    const char *src; /* NULL when absent */
     src_loc_t loc;
 } wf_text_t;
 
 typedef struct wf_agent {
     const char *id;
     const char *name, *role, *goal, *instructions;
-    json_t *model;             /* tier string or array of "provider/model"; NULL = task/default */
-    double temperature;        /* default 0.2 */
-    int max_tokens;            /* default 1500 */
-    int word_limit;            /* 0 = none */
+    json_t *model;      /* tier string or array of "provider/model"; NULL = task/default */
+    double temperature; /* default 0.2 */
+    int max_tokens;     /* default 1500 */
+    int word_limit;     /* 0 = none */
     const char **tools;
     size_t n_tools;
-    int max_tool_iterations;   /* tool-call rounds per attempt; 0 = the default (8) */
-    output_format_t format;    /* default markdown */
-    json_t *schema;            /* JSON Schema when format is json, else NULL */
-    const char *artifact;      /* output.artifact, or NULL */
-    double quality_threshold;  /* default 0 */
-    bool is_human;             /* the human_review agent */
-    const char *file;          /* where it was defined (catalog file or the workflow) */
-    const char *source;        /* a catalog agent's file text (NULL for inline agents): runs
-                                * journal it, so a resume uses the agent the run started with */
+    int max_tool_iterations;  /* tool-call rounds per attempt; 0 = the default (8) */
+    output_format_t format;   /* default markdown */
+    json_t *schema;           /* JSON Schema when format is json, else NULL */
+    const char *artifact;     /* output.artifact, or NULL */
+    double quality_threshold; /* default 0 */
+    bool is_human;            /* the human_review agent */
+    const char *file;         /* where it was defined (catalog file or the workflow) */
+    const char *source;       /* a catalog agent's file text (NULL for inline agents): runs
+                               * journal it, so a resume uses the agent the run started with */
     src_loc_t loc;
 } wf_agent_t;
 
 typedef struct wf_condition {
-    wf_text_t when;            /* the `if` template */
+    wf_text_t when; /* the `if` template */
     cond_action_t then_action;
     cond_action_t else_action; /* default skip */
     src_loc_t loc;
@@ -87,29 +94,29 @@ struct wf_task {
     src_loc_t loc;
 
     /* agent */
-    const char *agent_id;      /* as written; NULL for types without an agent */
-    const wf_agent_t *agent;   /* resolved (catalog or inline) */
+    const char *agent_id;    /* as written; NULL for types without an agent */
+    const wf_agent_t *agent; /* resolved (catalog or inline) */
     wf_text_t prompt;
-    json_t *inputs;            /* object (may be empty); strings may hold templates */
-    json_t *model;             /* task override, else the agent's, else defaults.model, else NULL */
-    double quality_threshold;  /* task override or the agent's */
+    json_t *inputs;           /* object (may be empty); strings may hold templates */
+    json_t *model;            /* task override, else the agent's, else defaults.model, else NULL */
+    double quality_threshold; /* task override or the agent's */
 
     /* graph */
     const char **depends_on;
     src_loc_t *depends_on_loc;
     size_t n_deps;
-    uint32_t *dep_index;       /* indices into workflow_t.tasks, resolved */
+    uint32_t *dep_index; /* indices into workflow_t.tasks, resolved */
 
     wf_condition_t *conditions;
     size_t n_conditions;
 
     /* execution policy */
-    double timeout_s;          /* default 300 */
-    int max_retries;           /* default 3 */
+    double timeout_s; /* default 300 */
+    int max_retries;  /* default 3 */
     wf_backoff_t backoff;
     on_failure_t on_failure;
-    double estimated_cost;     /* USD, 0 if unknown */
-    const char *artifact;      /* task.artifact, else agent output.artifact, else NULL */
+    double estimated_cost; /* USD, 0 if unknown */
+    const char *artifact;  /* task.artifact, else agent output.artifact, else NULL */
 
     bool requires_approval;
     const char **approvers;
@@ -117,14 +124,14 @@ struct wf_task {
     double approval_timeout_s; /* 0 = none */
     human_timeout_t approval_on_timeout;
 
-    wf_text_t loop_until;      /* src NULL = no loop */
-    int loop_max_iterations;   /* default 3 when loop is given */
+    wf_text_t loop_until;    /* src NULL = no loop */
+    int loop_max_iterations; /* default 3 when loop is given */
 
     /* human */
-    human_kind_t human_kind;   /* default approval */
+    human_kind_t human_kind; /* default approval */
     wf_text_t title, description;
-    json_t *options;           /* array of strings or NULL */
-    double human_timeout_s;    /* 0 = none */
+    json_t *options;        /* array of strings or NULL */
+    double human_timeout_s; /* 0 = none */
     human_timeout_t human_on_timeout;
 
     /* consensus */
@@ -138,8 +145,8 @@ struct wf_task {
 
     /* map */
     wf_text_t over;
-    int map_concurrency;       /* default 10 */
-    wf_task_t *map_task;       /* the per-item task template (id = parent id) */
+    int map_concurrency; /* default 10 */
+    wf_task_t *map_task; /* the per-item task template (id = parent id) */
 
     /* tool */
     const char *tool;
@@ -150,22 +157,22 @@ struct wf_task {
 };
 
 typedef struct workflow {
-    const char *file;          /* as given to the loader, used in diagnostics */
+    const char *file; /* as given to the loader, used in diagnostics */
     const char *name, *description, *version;
-    json_t *inputs;            /* object: name -> {type, required, default, description} */
-    json_t *variables;         /* object */
-    json_t *triggers;          /* object or NULL; validated, executed by the scheduler later */
+    json_t *inputs;    /* object: name -> {type, required, default, description} */
+    json_t *variables; /* object */
+    json_t *triggers;  /* object or NULL; validated, executed by the scheduler later */
 
     double default_timeout_s;
     int default_max_retries;
     wf_backoff_t default_backoff;
-    json_t *default_model;     /* NULL when not set */
+    json_t *default_model; /* NULL when not set */
 
     int concurrency;           /* default 10 */
     double budget_usd;         /* < 0: no budget */
     budget_action_t on_exceed; /* default fail */
 
-    wf_agent_t *agents;        /* inline agents (overrides of the catalog) */
+    wf_agent_t *agents; /* inline agents (overrides of the catalog) */
     size_t n_agents;
     /* Copies of the catalog agents that tasks use (tasks point into these or into `agents`), so
      * a loaded workflow does not depend on the catalog staying alive or unchanged. */

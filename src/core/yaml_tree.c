@@ -69,7 +69,7 @@ typedef struct frame {
     yt_node_t *node;
     yt_node_t **kids; /* for a mapping: key, value, key, value, ... */
     size_t n, cap;
-    char *anchor;     /* registered when the node is complete, so aliases cannot form cycles */
+    char *anchor; /* registered when the node is complete, so aliases cannot form cycles */
 } frame_t;
 
 typedef struct pctx {
@@ -79,7 +79,7 @@ typedef struct pctx {
     frame_t frames[WF_MAX_DEPTH];
     int depth;
     anchor_map_t anchors;
-    size_t soft;      /* problems reported that do not stop the parse */
+    size_t soft; /* problems reported that do not stop the parse */
     bool fatal;
 } pctx_t;
 
@@ -140,9 +140,7 @@ static void add_child(pctx_t *c, yt_node_t *n) {
     f->kids[f->n++] = n;
 }
 
-static uint32_t sat_add(uint32_t a, uint32_t b) {
-    return a > UINT32_MAX - b ? UINT32_MAX : a + b;
-}
+static uint32_t sat_add(uint32_t a, uint32_t b) { return a > UINT32_MAX - b ? UINT32_MAX : a + b; }
 
 static bool key_equal(const yt_node_t *a, const yt_node_t *b) {
     return a->scalar.len == b->scalar.len && !memcmp(a->scalar.str, b->scalar.str, a->scalar.len);
@@ -160,8 +158,10 @@ static size_t dedupe_pairs(pctx_t *c, yt_pair_t *p, size_t n) {
         for (size_t i = 0; i < n; i++) {
             size_t j = 0;
             while (j < out && !key_equal(p[j].key, p[i].key)) j++;
-            if (j < out) report_dup(c, p[j].key, p[i].key);
-            else p[out++] = p[i];
+            if (j < out)
+                report_dup(c, p[j].key, p[i].key);
+            else
+                p[out++] = p[i];
         }
         return out;
     }
@@ -202,8 +202,7 @@ static bool check_key(pctx_t *c, const yt_node_t *map, const yt_node_t *k) {
         return false;
     }
     if (k->style == YT_PLAIN && !k->tag && !strcmp(k->scalar.str, "<<")) {
-        soft_diag(c, k->loc,
-                  "repeat the keys, or use an alias (*name) for the whole value",
+        soft_diag(c, k->loc, "repeat the keys, or use an alias (*name) for the whole value",
                   "YAML merge keys ('<<') are not supported");
         return false;
     }
@@ -249,10 +248,10 @@ static void start_collection(pctx_t *c, yt_kind_t kind, const yaml_event_t *ev) 
         c->fatal = true;
         return;
     }
-    const yaml_char_t *anchor = kind == YT_SEQ ? ev->data.sequence_start.anchor
-                                               : ev->data.mapping_start.anchor;
-    const yaml_char_t *tag = kind == YT_SEQ ? ev->data.sequence_start.tag
-                                            : ev->data.mapping_start.tag;
+    const yaml_char_t *anchor =
+        kind == YT_SEQ ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor;
+    const yaml_char_t *tag =
+        kind == YT_SEQ ? ev->data.sequence_start.tag : ev->data.mapping_start.tag;
     yt_node_t *n = arena_alloc(&c->t->arena, sizeof *n);
     n->kind = (uint8_t)kind;
     n->loc = loc;
@@ -277,11 +276,21 @@ static void add_scalar(pctx_t *c, const yaml_event_t *ev) {
     n->count = 1;
     n->loc = loc;
     switch (ev->data.scalar.style) {
-    case YAML_SINGLE_QUOTED_SCALAR_STYLE: n->style = YT_SINGLE_QUOTED; break;
-    case YAML_DOUBLE_QUOTED_SCALAR_STYLE: n->style = YT_DOUBLE_QUOTED; break;
-    case YAML_LITERAL_SCALAR_STYLE: n->style = YT_LITERAL; break;
-    case YAML_FOLDED_SCALAR_STYLE: n->style = YT_FOLDED; break;
-    default: n->style = YT_PLAIN; break;
+    case YAML_SINGLE_QUOTED_SCALAR_STYLE:
+        n->style = YT_SINGLE_QUOTED;
+        break;
+    case YAML_DOUBLE_QUOTED_SCALAR_STYLE:
+        n->style = YT_DOUBLE_QUOTED;
+        break;
+    case YAML_LITERAL_SCALAR_STYLE:
+        n->style = YT_LITERAL;
+        break;
+    case YAML_FOLDED_SCALAR_STYLE:
+        n->style = YT_FOLDED;
+        break;
+    default:
+        n->style = YT_PLAIN;
+        break;
     }
     n->tag = check_tag(c, (const char *)ev->data.scalar.tag, YT_SCALAR, loc);
     n->scalar.str = arena_strndup(&c->t->arena, (const char *)ev->data.scalar.value, len);
@@ -344,9 +353,12 @@ static void build_lines(yaml_tree_t *t) {
     ls[n++] = (uint32_t)i;
     while (i < len) {
         size_t w = 0;
-        if (s[i] == '\r') w = (i + 1 < len && s[i + 1] == '\n') ? 2 : 1;
-        else if (s[i] == '\n') w = 1;
-        else if (!is_unicode_break(s + i, len - i, &w)) w = 0;
+        if (s[i] == '\r')
+            w = (i + 1 < len && s[i + 1] == '\n') ? 2 : 1;
+        else if (s[i] == '\n')
+            w = 1;
+        else if (!is_unicode_break(s + i, len - i, &w))
+            w = 0;
         if (!w) {
             i++;
             continue;
@@ -377,8 +389,10 @@ static src_loc_t byte_to_loc(yaml_tree_t *t, size_t off) {
     size_t lo = 0, hi = t->n_lines; /* last line whose start <= off */
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
-        if (t->line_starts[mid] <= off) lo = mid;
-        else hi = mid;
+        if (t->line_starts[mid] <= off)
+            lo = mid;
+        else
+            hi = mid;
     }
     uint32_t col = 1;
     for (size_t p = t->line_starts[lo]; p < off && p < t->len; p++)
@@ -397,9 +411,7 @@ static void step(const char *text, size_t len, size_t *s, src_loc_t *at) {
     (*s)++;
 }
 
-static size_t utf8_width(unsigned char b) {
-    return b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
-}
+static size_t utf8_width(unsigned char b) { return b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4; }
 
 src_loc_t yaml_tree_offset_loc(yaml_tree_t *t, const yt_node_t *n, size_t offset) {
     if (n->kind != YT_SCALAR || !t->text) return n->loc;
@@ -551,7 +563,9 @@ int yaml_tree_parse(yaml_tree_t *t, const char *text, size_t len, const char *fi
             break;
         }
         switch (ev.type) {
-        case YAML_STREAM_END_EVENT: done = true; break;
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
         case YAML_DOCUMENT_START_EVENT:
             if (++docs > 1) {
                 diag_add(dl, file, mark_loc(ev.start_mark),
@@ -560,15 +574,24 @@ int yaml_tree_parse(yaml_tree_t *t, const char *text, size_t len, const char *fi
                 done = true; /* the first document is still checked */
             }
             break;
-        case YAML_SCALAR_EVENT: add_scalar(c, &ev); break;
-        case YAML_SEQUENCE_START_EVENT: start_collection(c, YT_SEQ, &ev); break;
-        case YAML_MAPPING_START_EVENT: start_collection(c, YT_MAP, &ev); break;
+        case YAML_SCALAR_EVENT:
+            add_scalar(c, &ev);
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+            start_collection(c, YT_SEQ, &ev);
+            break;
+        case YAML_MAPPING_START_EVENT:
+            start_collection(c, YT_MAP, &ev);
+            break;
         case YAML_SEQUENCE_END_EVENT:
         case YAML_MAPPING_END_EVENT:
             if (c->depth > 0) finish_collection(c);
             break;
-        case YAML_ALIAS_EVENT: add_alias(c, &ev); break;
-        default: break;
+        case YAML_ALIAS_EVENT:
+            add_alias(c, &ev);
+            break;
+        default:
+            break;
         }
         yaml_event_delete(&ev);
     }
@@ -606,9 +629,9 @@ static bool all_digits(const char *s, const char *end, int base) {
     if (s == end) return false;
     for (; s < end; s++) {
         int ch = (unsigned char)*s;
-        bool ok = base == 16 ? (ch >= '0' && ch <= '9') || ((ch | 32) >= 'a' && (ch | 32) <= 'f')
-                : base == 8  ? ch >= '0' && ch <= '7'
-                             : ch >= '0' && ch <= '9';
+        bool ok = base == 16  ? (ch >= '0' && ch <= '9') || ((ch | 32) >= 'a' && (ch | 32) <= 'f')
+                  : base == 8 ? ch >= '0' && ch <= '7'
+                              : ch >= '0' && ch <= '9';
         if (!ok) return false;
     }
     return true;
@@ -657,9 +680,12 @@ yt_scalar_type_t yaml_tree_resolve(const yt_node_t *n, long long *iv, double *dv
     int base = 0;
     const char *digits = s;
     bool prefixed = len > 2 && s[0] == '0';
-    if (prefixed && s[1] == 'x' && all_digits(s + 2, end, 16)) base = 16, digits += 2;
-    else if (prefixed && s[1] == 'o' && all_digits(s + 2, end, 8)) base = 8, digits += 2;
-    else if (all_digits(s + (*s == '-' || *s == '+'), end, 10)) base = 10;
+    if (prefixed && s[1] == 'x' && all_digits(s + 2, end, 16))
+        base = 16, digits += 2;
+    else if (prefixed && s[1] == 'o' && all_digits(s + 2, end, 8))
+        base = 8, digits += 2;
+    else if (all_digits(s + (*s == '-' || *s == '+'), end, 10))
+        base = 10;
     if (base) {
         errno = 0;
         long long v = strtoll(digits, NULL, base);
@@ -684,11 +710,15 @@ const char *yaml_tree_describe(const yt_node_t *n) {
     if (n->kind == YT_MAP) return "a mapping";
     if (n->kind == YT_SEQ) return "a list";
     switch (yaml_tree_resolve(n, NULL, NULL, NULL)) {
-    case YT_NULL: return "null";
-    case YT_BOOL: return "a boolean";
+    case YT_NULL:
+        return "null";
+    case YT_BOOL:
+        return "a boolean";
     case YT_INT:
-    case YT_FLOAT: return "a number";
-    default: return "a string";
+    case YT_FLOAT:
+        return "a number";
+    default:
+        return "a string";
     }
 }
 
@@ -712,10 +742,14 @@ json_t *yaml_tree_to_json(const yt_node_t *n) {
     double dv = 0;
     bool bv = false;
     switch (yaml_tree_resolve(n, &iv, &dv, &bv)) {
-    case YT_NULL: return json_null();
-    case YT_BOOL: return json_boolean(bv);
-    case YT_INT: return json_integer(iv);
-    case YT_FLOAT: return json_real(dv);
+    case YT_NULL:
+        return json_null();
+    case YT_BOOL:
+        return json_boolean(bv);
+    case YT_INT:
+        return json_integer(iv);
+    case YT_FLOAT:
+        return json_real(dv);
     default: {
         /* libyaml hands out valid UTF-8, so this cannot fail; null keeps callers total anyway. */
         json_t *s = json_stringn(n->scalar.str, n->scalar.len);

@@ -41,12 +41,12 @@ typedef struct yt_pair {
 } yt_pair_t;
 
 struct yt_node {
-    uint8_t kind;       /* yt_kind_t */
-    uint8_t style;      /* yt_style_t, scalars only */
-    uint16_t height;    /* 0 for a scalar, 1 + the highest child for a collection */
-    uint32_t count;     /* nodes in this subtree, aliases expanded (keys count too) */
-    src_loc_t loc;      /* where the node starts (the quote or `|` for such scalars) */
-    const char *tag;    /* as resolved by libyaml, or NULL */
+    uint8_t kind;    /* yt_kind_t */
+    uint8_t style;   /* yt_style_t, scalars only */
+    uint16_t height; /* 0 for a scalar, 1 + the highest child for a collection */
+    uint32_t count;  /* nodes in this subtree, aliases expanded (keys count too) */
+    src_loc_t loc;   /* where the node starts (the quote or `|` for such scalars) */
+    const char *tag; /* as resolved by libyaml, or NULL */
     union {
         struct {
             const char *str; /* NUL-terminated; may hold NULs of its own ("\0" escape) */
@@ -64,10 +64,10 @@ struct yt_node {
 };
 
 typedef struct yaml_tree {
-    yt_node_t *root;       /* NULL for a text without a document */
-    const char *text;      /* borrowed: must outlive the tree for yaml_tree_offset_loc */
+    yt_node_t *root;  /* NULL for a text without a document */
+    const char *text; /* borrowed: must outlive the tree for yaml_tree_offset_loc */
     size_t len;
-    size_t expanded;       /* nodes added by aliases */
+    size_t expanded; /* nodes added by aliases */
     arena_t arena;
     /* Lazily built on the first location query, so well-formed files never pay for it. */
     uint32_t *line_starts;
@@ -76,7 +76,7 @@ typedef struct yaml_tree {
         const yt_node_t *node;
         size_t v, s;
         src_loc_t at;
-    } walk_cache;          /* makes several queries into one long scalar linear, not quadratic */
+    } walk_cache; /* makes several queries into one long scalar linear, not quadratic */
 } yaml_tree_t;
 
 /* Parses text into *t (which it initialises). Returns 0 when a tree was built: diagnostics may

@@ -41,10 +41,12 @@ char *artifact_sanitize_name(const char *name) {
 const char *artifact_mime(const char *name) {
     const char *dot = strrchr(name, '.');
     if (!dot) return "text/plain";
-    static const struct { const char *ext, *mime; } types[] = {
-        {".md", "text/markdown"}, {".markdown", "text/markdown"}, {".txt", "text/plain"},
-        {".json", "application/json"}, {".yaml", "application/yaml"}, {".yml", "application/yaml"},
-        {".html", "text/html"}, {".csv", "text/csv"}, {".xml", "application/xml"},
+    static const struct {
+        const char *ext, *mime;
+    } types[] = {
+        {".md", "text/markdown"},      {".markdown", "text/markdown"}, {".txt", "text/plain"},
+        {".json", "application/json"}, {".yaml", "application/yaml"},  {".yml", "application/yaml"},
+        {".html", "text/html"},        {".csv", "text/csv"},           {".xml", "application/xml"},
     };
     for (size_t i = 0; i < sizeof types / sizeof *types; i++)
         if (!strcasecmp(dot, types[i].ext)) return types[i].mime;
@@ -122,9 +124,9 @@ json_t *artifact_write(const char *dir, const char *run_id, const char *task_id,
         goto out;
     }
     if (place_run_file(blob, path, content, len, err) != 0) goto out;
-    out = json_pack("{s:s, s:s, s:i, s:s?, s:s, s:s, s:s, s:I, s:s}", "task", task_id, "name",
-                    safe, "version", version, "agent", agent_id, "path", path, "blob", rel,
-                    "sha256", sha, "bytes", (json_int_t)len, "mime", artifact_mime(safe));
+    out = json_pack("{s:s, s:s, s:i, s:s?, s:s, s:s, s:s, s:I, s:s}", "task", task_id, "name", safe,
+                    "version", version, "agent", agent_id, "path", path, "blob", rel, "sha256", sha,
+                    "bytes", (json_int_t)len, "mime", artifact_mime(safe));
 out:
     free(safe);
     free(folder);

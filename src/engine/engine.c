@@ -116,14 +116,13 @@ void engine_free(engine_t *e) {
 
 /* An llm.call event's data: what the call was and cost. */
 static json_t *call_event_data(const llm_call_record_t *rec) {
-    json_t *data = json_pack("{s:s, s:i, s:s, s:s, s:s?, s:I, s:I, s:I, s:f, s:I, s:I}", "task",
-                             rec->task_id ? rec->task_id : "", "attempt", rec->attempt, "candidate",
-                             rec->candidate, "status", rec->status, "error", rec->error,
-                             "input_tokens", (json_int_t)rec->input_tokens, "output_tokens",
-                             (json_int_t)rec->output_tokens, "cached_tokens",
-                             (json_int_t)rec->cached_tokens, "call_cost_usd", rec->cost_usd,
-                             "first_token_ms", (json_int_t)rec->first_token_ms, "total_ms",
-                             (json_int_t)rec->total_ms);
+    json_t *data = json_pack(
+        "{s:s, s:i, s:s, s:s, s:s?, s:I, s:I, s:I, s:f, s:I, s:I}", "task",
+        rec->task_id ? rec->task_id : "", "attempt", rec->attempt, "candidate", rec->candidate,
+        "status", rec->status, "error", rec->error, "input_tokens", (json_int_t)rec->input_tokens,
+        "output_tokens", (json_int_t)rec->output_tokens, "cached_tokens",
+        (json_int_t)rec->cached_tokens, "call_cost_usd", rec->cost_usd, "first_token_ms",
+        (json_int_t)rec->first_token_ms, "total_ms", (json_int_t)rec->total_ms);
     if (!data) return NULL;
     if (rec->cached) json_object_set_new(data, "cached", json_true());
     if (rec->has_reference)
@@ -146,7 +145,8 @@ static void record_gateway_call(engine_t *e, const llm_call_record_t *rec) {
     if (!data) return;
     if (!e->gateway_seq) e->gateway_seq = store_last_seq(e->o.store, ENGINE_GATEWAY_RUN);
     e->daily.spent_usd += rec->cost_usd;
-    store_append(e->o.store, ENGINE_GATEWAY_RUN, ++e->gateway_seq, engine_now_ms(), "llm.call", data);
+    store_append(e->o.store, ENGINE_GATEWAY_RUN, ++e->gateway_seq, engine_now_ms(), "llm.call",
+                 data);
     json_decref(data);
     engine_touch(e);
 }
@@ -240,7 +240,8 @@ void run_emit(engine_run_t *run, const char *type, json_t *data) {
         /* json_pack failed (text that is not UTF-8 reached an event): journaling the event
          * without its data would lose what it says, so the engine stops and says why. */
         engine_fatal(e, xasprintf("internal error in run %s: the data of a %s event could not be "
-                                  "built (text that is not UTF-8?)", run->st.run_id, type));
+                                  "built (text that is not UTF-8?)",
+                                  run->st.run_id, type));
         return;
     }
     if (state_apply(&run->st, seq, now, type, data, err, sizeof err) != 0) {
@@ -284,7 +285,8 @@ void run_defer_dispatch(engine_run_t *run, uint32_t i) {
 static json_t *failed_task_list(const engine_run_t *run) {
     json_t *ids = json_array();
     for (size_t i = 0; i < run->wf->n_tasks; i++)
-        if (run->st.tasks[i].status == TS_FAILED && run->wf->tasks[i].on_failure != ON_FAILURE_CONTINUE)
+        if (run->st.tasks[i].status == TS_FAILED &&
+            run->wf->tasks[i].on_failure != ON_FAILURE_CONTINUE)
             json_array_append_new(ids, json_string(run->wf->tasks[i].id));
     return ids;
 }
@@ -333,8 +335,9 @@ static int evaluate_conditions(engine_run_t *run, uint32_t i) {
         }
     }
     if (action == COND_SKIP) {
-        run_emit(run, "task.skipped", json_pack("{s:s, s:s, s:s}", "task", t->id, "reason",
-                                                "condition", "condition", decided->when.src));
+        run_emit(run, "task.skipped",
+                 json_pack("{s:s, s:s, s:s}", "task", t->id, "reason", "condition", "condition",
+                           decided->when.src));
         rc = 1;
     } else if (action == COND_FAIL) {
         char *msg = xasprintf("condition failed: %s", decided->when.src);
@@ -355,7 +358,9 @@ static void run_stop(engine_run_t *run, const char *final_type, const char *why)
 static double estimate_call_cost(const engine_run_t *run, const wf_agent_t *a, const json_t *inputs,
                                  const json_t *model, const json_t *extra) {
     const engine_opts_t *o = &run->eng->o;
-    llm_prices_t prices = o->prices_for ? o->prices_for(o->prices_ud, model ? model : a ? a->model : NULL)
+    llm_prices_t prices = o->prices_for ? o->prices_for(o->prices_ud, model ? model
+                                                                      : a   ? a->model
+                                                                            : NULL)
                                         : o->prices;
     const llm_prices_t *p = &prices;
     if (p->input_per_million == 0 && p->output_per_million == 0) return 0;
@@ -413,24 +418,30 @@ static bool tightest_limit(const engine_run_t *run, spend_limit_t *out) {
     const engine_daily_t *d = &run->eng->daily;
     spend_limit_t c[3];
     size_t n = 0;
-    if (run->wf->budget_usd >= 0) c[n++] = (spend_limit_t){"run", run->wf->budget_usd, run->st.cost_usd};
+    if (run->wf->budget_usd >= 0)
+        c[n++] = (spend_limit_t){"run", run->wf->budget_usd, run->st.cost_usd};
     if (d->limit_usd > 0) c[n++] = (spend_limit_t){"daily", d->limit_usd, d->spent_usd};
-    double wf_limit = run->wf->name ? json_number_value(json_object_get(d->workflow_limits, run->wf->name)) : 0;
-    const json_t *wf_spent = run->wf->name ? json_object_get(run->eng->workflow_spent, run->wf->name) : NULL;
-    if (wf_limit > 0 && wf_spent) c[n++] = (spend_limit_t){"workflow_daily", wf_limit, json_real_value(wf_spent)};
+    double wf_limit =
+        run->wf->name ? json_number_value(json_object_get(d->workflow_limits, run->wf->name)) : 0;
+    const json_t *wf_spent =
+        run->wf->name ? json_object_get(run->eng->workflow_spent, run->wf->name) : NULL;
+    if (wf_limit > 0 && wf_spent)
+        c[n++] = (spend_limit_t){"workflow_daily", wf_limit, json_real_value(wf_spent)};
     for (size_t k = 0; k < n; k++)
-        if (k == 0 || c[k].limit_usd - c[k].spent_usd < out->limit_usd - out->spent_usd) *out = c[k];
+        if (k == 0 || c[k].limit_usd - c[k].spent_usd < out->limit_usd - out->spent_usd)
+            *out = c[k];
     return n > 0;
 }
 
 static char *limit_message(const engine_run_t *run, const spend_limit_t *l, const char *task,
                            double estimate) {
     if (!strcmp(l->kind, "run"))
-        return xasprintf("budget of $%.4f would be exceeded: $%.4f spent, task '%s' may cost up to $%.4f",
-                         l->limit_usd, l->spent_usd, task, estimate);
+        return xasprintf(
+            "budget of $%.4f would be exceeded: $%.4f spent, task '%s' may cost up to $%.4f",
+            l->limit_usd, l->spent_usd, task, estimate);
     return xasprintf("the daily limit of $%.4f for %s%s%s would be exceeded: $%.4f spent today, "
-                     "task '%s' may cost up to $%.4f", l->limit_usd,
-                     !strcmp(l->kind, "daily") ? "all runs" : "workflow '",
+                     "task '%s' may cost up to $%.4f",
+                     l->limit_usd, !strcmp(l->kind, "daily") ? "all runs" : "workflow '",
                      !strcmp(l->kind, "daily") ? "" : run->wf->name,
                      !strcmp(l->kind, "daily") ? "" : "'", l->spent_usd, task, estimate);
 }
@@ -450,21 +461,22 @@ static int budget_exceeded(engine_run_t *run, uint32_t i, const spend_limit_t *l
     const wf_task_t *t = &wf->tasks[i];
     spend_limit_t lim = *l;
     char *msg = limit_message(run, &lim, t->id, estimate);
-    run_emit(run, "budget.exceeded", json_pack("{s:s, s:s, s:f, s:f, s:f, s:s, s:s?}", "task", t->id,
-                                               "limit", lim.kind, "budget_usd", lim.limit_usd,
-                                               "spent_usd", lim.spent_usd, "estimate_usd",
-                                               estimate, "message", msg, "detail", detail));
+    run_emit(run, "budget.exceeded",
+             json_pack("{s:s, s:s, s:f, s:f, s:f, s:s, s:s?}", "task", t->id, "limit", lim.kind,
+                       "budget_usd", lim.limit_usd, "spent_usd", lim.spent_usd, "estimate_usd",
+                       estimate, "message", msg, "detail", detail));
     if (wf->on_exceed == BUDGET_FAIL) {
         run_stop(run, "run.failed", msg);
         free(msg);
         return 1;
     }
     const char *tier = wf->on_exceed == BUDGET_DOWNGRADE
-                           ? cheaper_tier(run, i, lim.limit_usd - lim.spent_usd) : NULL;
+                           ? cheaper_tier(run, i, lim.limit_usd - lim.spent_usd)
+                           : NULL;
     if (tier) {
         json_t *from = (json_t *)run_task_model(run, i);
-        run_emit(run, "budget.downgraded", json_pack("{s:s, s:O?, s:s}", "task", t->id, "from",
-                                                     from, "model", tier));
+        run_emit(run, "budget.downgraded",
+                 json_pack("{s:s, s:O?, s:s}", "task", t->id, "from", from, "model", tier));
         free(msg);
         return 0;
     }
@@ -477,7 +489,8 @@ static int budget_exceeded(engine_run_t *run, uint32_t i, const spend_limit_t *l
 int run_check_budget(engine_run_t *run, uint32_t i) {
     const wf_task_t *t = &run->wf->tasks[i];
     spend_limit_t lim;
-    if ((t->type != TASK_AGENT && t->type != TASK_CONSENSUS) || !tightest_limit(run, &lim)) return 0;
+    if ((t->type != TASK_AGENT && t->type != TASK_CONSENSUS) || !tightest_limit(run, &lim))
+        return 0;
     double estimate = estimate_task_cost(run, i, run_task_model(run, i));
     if (lim.spent_usd + estimate <= lim.limit_usd) return 0;
     return budget_exceeded(run, i, &lim, estimate, NULL);
@@ -558,8 +571,9 @@ static void pump(engine_run_t *run) {
         progress = start_due_attempts(run);
         int i;
         while ((i = state_next_doomed(s)) >= 0) {
-            run_emit(run, "task.skipped", json_pack("{s:s, s:s}", "task", run->wf->tasks[i].id,
-                                                    "reason", "upstream_failed"));
+            run_emit(
+                run, "task.skipped",
+                json_pack("{s:s, s:s}", "task", run->wf->tasks[i].id, "reason", "upstream_failed"));
             progress = true;
         }
         while (s->status == RS_RUNNING && (int)s->n_running < run->wf->concurrency &&
@@ -581,7 +595,8 @@ static void deliver(engine_t *e, effects_t *fx) {
     for (size_t k = 0; k < fx->n_dispatch; k++) {
         task_exec_t *x = fx->dispatch[k];
         x->dispatch_queued = false;
-        if (!e->error && x->run->st.tasks[x->index].status == TS_RUNNING) task_dispatch(x->run, x->index);
+        if (!e->error && x->run->st.tasks[x->index].status == TS_RUNNING)
+            task_dispatch(x->run, x->index);
     }
     fx->n_dispatch = 0; /* dispatched: effects_free must not touch their flags again */
     effects_free(fx);
@@ -717,28 +732,29 @@ static void scope_fill(engine_run_t *run) {
     json_object_update(vars, run->st.inputs);
     json_object_set(run->scope, "inputs", run->st.inputs);
     json_object_set_new(run->scope, "variables", vars);
-    json_object_set_new(run->scope, "run", json_pack("{s:s, s:I}", "id", run->st.run_id,
-                                                     "started_at", (json_int_t)run->st.created_ms));
+    json_object_set_new(run->scope, "run",
+                        json_pack("{s:s, s:I}", "id", run->st.run_id, "started_at",
+                                  (json_int_t)run->st.created_ms));
 }
 
-engine_run_t *engine_start(engine_t *e, const workflow_t *wf, const char *source,
-                           const char *file, const engine_workflow_ref_t *ref,
-                           const json_t *inputs, char **err) {
+engine_run_t *engine_start(engine_t *e, const workflow_t *wf, const char *source, const char *file,
+                           const engine_workflow_ref_t *ref, const json_t *inputs, char **err) {
     json_t *resolved = inputs_resolve(wf, inputs, err);
     if (!resolved) return NULL;
     engine_run_t *run = run_new(e, wf);
     char *id = engine_new_run_id();
     run->rng = e->o.seed ^ (uint64_t)engine_now_ms();
     json_t *ids = json_array();
-    for (size_t i = 0; i < wf->n_tasks; i++) json_array_append_new(ids, json_string(wf->tasks[i].id));
+    for (size_t i = 0; i < wf->n_tasks; i++)
+        json_array_append_new(ids, json_string(wf->tasks[i].id));
     /* The catalog agents this run uses, as their files read: a resume or a fork runs with the
      * agents the run started with, whatever the catalog on disk says by then. */
     json_t *agents = json_object();
     for (size_t i = 0; i < wf->n_catalog_copies; i++) {
         const wf_agent_t *a = &wf->catalog_copies[i];
         if (a->source)
-            json_object_set_new(agents, a->id, json_pack("{s:s, s:s}", "file", a->file, "source",
-                                                         a->source));
+            json_object_set_new(agents, a->id,
+                                json_pack("{s:s, s:s}", "file", a->file, "source", a->source));
     }
     json_t *created = json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:o, s:o}", "run_id", id, "workflow",
                                 wf->name, "file", file, "source", source, "inputs", resolved,
@@ -785,7 +801,8 @@ static int replay_event(void *ud, uint64_t seq, int64_t ts, const char *type, js
         if (name) json_object_set(run->artifact_versions, name, json_object_get(data, "version"));
     }
     if (!strcmp(type, "run.status"))
-        run->reported = (run_status_t)run_status_parse(json_string_value(json_object_get(data, "status")));
+        run->reported =
+            (run_status_t)run_status_parse(json_string_value(json_object_get(data, "status")));
     else if (!strcmp(type, "run.started") || !strcmp(type, "run.resumed"))
         run->reported = RS_RUNNING;
     else if (!strncmp(type, "run.", 4))
@@ -883,7 +900,8 @@ int engine_respond(engine_t *e, engine_run_t *run, const char *task_id, const js
         bool ok = false;
         size_t k;
         json_t *o;
-        json_array_foreach(options, k, o) if (decision && !strcmp(json_string_value(o), decision)) ok = true;
+        json_array_foreach(options, k, o) if (decision && !strcmp(json_string_value(o), decision))
+            ok = true;
         if (!ok) {
             char *list = json_dumps(options, JSON_COMPACT);
             *err = xasprintf("decision '%s' is not one of %s", decision ? decision : "", list);
@@ -910,7 +928,8 @@ int engine_respond(engine_t *e, engine_run_t *run, const char *task_id, const js
     json_object_set_new(data, "task", json_string(task_id));
     if (!json_object_get(data, "answered_at"))
         json_object_set_new(data, "answered_at", json_integer(engine_now_ms()));
-    if (!json_object_get(data, "answered_by")) json_object_set_new(data, "answered_by", json_string("cli"));
+    if (!json_object_get(data, "answered_by"))
+        json_object_set_new(data, "answered_by", json_string("cli"));
     task_stop_effects(run, (uint32_t)i); /* the deadline timer */
     run_emit(run, "approval.responded", data);
     human_apply_answer(run, (uint32_t)i);
@@ -926,8 +945,8 @@ static void run_stop(engine_run_t *run, const char *final_type, const char *why)
     for (uint32_t i = 0; i < run->wf->n_tasks; i++) {
         if (task_status_terminal(s->tasks[i].status)) continue;
         task_stop_effects(run, i);
-        run_emit(run, "task.cancelled", json_pack("{s:s, s:s}", "task", run->wf->tasks[i].id,
-                                                  "reason", why));
+        run_emit(run, "task.cancelled",
+                 json_pack("{s:s, s:s}", "task", run->wf->tasks[i].id, "reason", why));
     }
     bool failed = !strcmp(final_type, "run.failed");
     run_emit(run, final_type, json_pack("{s:s}", failed ? "error" : "reason", why));
@@ -985,7 +1004,8 @@ json_t *engine_message(engine_t *e, engine_run_t *run, const char *task, const c
     (void)e;
     const run_state_t *s = &run->st;
     if (s->status == RS_COMPLETED || s->status == RS_FAILED || s->status == RS_CANCELLED) {
-        *err = xasprintf("run %s is %s: there is no next call to guide", s->run_id, run_status_name(s->status));
+        *err = xasprintf("run %s is %s: there is no next call to guide", s->run_id,
+                         run_status_name(s->status));
         return NULL;
     }
     if (task && workflow_task_index(run->wf, task) < 0) {
@@ -997,24 +1017,28 @@ json_t *engine_message(engine_t *e, engine_run_t *run, const char *task, const c
         const wf_task_t *t = &run->wf->tasks[i];
         if (task_status_terminal(s->tasks[i].status) || (task && strcmp(t->id, task))) continue;
         bool agent_task = t->type == TASK_AGENT || t->type == TASK_CONSENSUS;
-        if (!agent_task || (agent && !(t->agent && t->agent->id && !strcmp(t->agent->id, agent)))) continue;
+        if (!agent_task || (agent && !(t->agent && t->agent->id && !strcmp(t->agent->id, agent))))
+            continue;
         json_array_append_new(ids, json_string(t->id));
     }
     if (!json_array_size(ids)) {
         json_decref(ids);
         *err = agent ? xasprintf("no unfinished task of agent '%s' in run %s", agent, s->run_id)
-                     : xasprintf("no unfinished agent task%s%s in run %s", task ? " " : "", task ? task : "", s->run_id);
+                     : xasprintf("no unfinished agent task%s%s in run %s", task ? " " : "",
+                                 task ? task : "", s->run_id);
         return NULL;
     }
-    run_emit(run, "run.message", json_pack("{s:s, s:s?, s:s?, s:s?, s:O}", "text", text, "from", from,
-                                           "task", task, "agent", agent, "tasks", ids));
+    run_emit(run, "run.message",
+             json_pack("{s:s, s:s?, s:s?, s:s?, s:O}", "text", text, "from", from, "task", task,
+                       "agent", agent, "tasks", ids));
     return ids;
 }
 
 int engine_pause(engine_t *e, engine_run_t *run, const char *reason, char **err) {
     (void)e;
     if (run->st.status != RS_RUNNING) {
-        *err = xasprintf("run %s is %s, not running", run->st.run_id, run_status_name(run->st.status));
+        *err =
+            xasprintf("run %s is %s, not running", run->st.run_id, run_status_name(run->st.status));
         return -1;
     }
     run_emit(run, "run.paused", json_pack("{s:s}", "reason", reason ? reason : "paused"));
@@ -1024,7 +1048,8 @@ int engine_pause(engine_t *e, engine_run_t *run, const char *reason, char **err)
 int engine_unpause(engine_t *e, engine_run_t *run, char **err) {
     (void)e;
     if (run->st.status != RS_PAUSED) {
-        *err = xasprintf("run %s is %s, not paused", run->st.run_id, run_status_name(run->st.status));
+        *err =
+            xasprintf("run %s is %s, not paused", run->st.run_id, run_status_name(run->st.status));
         return -1;
     }
     run_emit(run, "run.resumed", json_object());
@@ -1032,7 +1057,8 @@ int engine_unpause(engine_t *e, engine_run_t *run, char **err) {
     int64_t now = engine_now_ms();
     for (uint32_t i = 0; i < run->wf->n_tasks; i++) {
         const task_state_t *t = &run->st.tasks[i];
-        if (t->status != TS_RETRYING || (run->exec[i].timer_ready && uv_is_active((uv_handle_t *)&run->exec[i].timer)))
+        if (t->status != TS_RETRYING ||
+            (run->exec[i].timer_ready && uv_is_active((uv_handle_t *)&run->exec[i].timer)))
             continue;
         int64_t wait = t->retry_at_ms - now;
         task_schedule_retry(run, i, wait > 0 ? (uint64_t)wait : 0);

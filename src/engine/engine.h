@@ -25,8 +25,8 @@ typedef struct engine engine_t;
 typedef struct engine_run engine_run_t;
 
 /* Called after each committed event, in journal order. data is borrowed. */
-typedef void (*engine_event_fn)(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type,
-                                const json_t *data);
+typedef void (*engine_event_fn)(void *ud, engine_run_t *run, uint64_t seq, int64_t ts,
+                                const char *type, const json_t *data);
 
 /* Daily spending limits (budgets.daily_usd and budgets.workflows.NAME.daily_usd in the
  * configuration), checked with the run's own budget before every call. What every run spent
@@ -45,18 +45,18 @@ typedef struct engine_opts {
     uv_loop_t *loop;
     store_t *store;
     llm_provider_t *provider;
-    llm_prices_t prices;        /* used for budget estimates before a call... */
+    llm_prices_t prices; /* used for budget estimates before a call... */
     /* ...unless the router can say what a model costs (its first candidate's prices). */
     llm_prices_t (*prices_for)(void *ud, const json_t *model);
     void *prices_ud;
-    const char *artifacts_dir;  /* <data-dir>/artifacts */
+    const char *artifacts_dir; /* <data-dir>/artifacts */
     engine_event_fn on_event;
     void *on_event_ud;
     /* Optional (ud: on_event_ud): an agent's answer text as it streams in (not journaled: the
      * answer is, with task.completed). Provisional: a candidate that fails or is rejected had
      * its text shown. */
-    void (*on_delta)(void *ud, engine_run_t *run, const char *task, int attempt, const char *candidate,
-                     const char *piece);
+    void (*on_delta)(void *ud, engine_run_t *run, const char *task, int attempt,
+                     const char *candidate, const char *piece);
     uint64_t seed;              /* seeds retry jitter; 0 picks one from the clock */
     engine_daily_t daily;       /* daily spending limits; zero: none */
     const json_t *tools_config; /* the configuration's `tools` section (engine/tools.h), or NULL;
@@ -78,9 +78,8 @@ typedef struct engine_workflow_ref {
  * `file` are journaled with the run so it can be resumed, inspected or forked later; so is
  * `ref` (NULL: the workflow is no stored one). inputs is borrowed. Returns NULL with *err
  * (caller frees) when the inputs do not fit the declaration. */
-engine_run_t *engine_start(engine_t *e, const workflow_t *wf, const char *source,
-                           const char *file, const engine_workflow_ref_t *ref,
-                           const json_t *inputs, char **err);
+engine_run_t *engine_start(engine_t *e, const workflow_t *wf, const char *source, const char *file,
+                           const engine_workflow_ref_t *ref, const json_t *inputs, char **err);
 
 /* Rebuilds a run from its journal and carries on: completed tasks stay completed, tasks that
  * were running are dispatched again with the same attempt number, retry timers and human waits

@@ -19,29 +19,29 @@ typedef struct task_exec task_exec_t;
 struct task_exec {
     engine_run_t *run;
     uint32_t index;
-    uv_timer_t timer;          /* timeout while running, backoff while retrying, human deadline */
-    bool timer_ready;          /* uv_timer_init done (lazily: most tasks of a big run need none) */
-    llm_call_t *call;          /* in-flight agent call */
-    int repairs;               /* schema repair round trips in this attempt */
-    char *repair_note;         /* validator message for the next repair call */
-    json_t *inputs;            /* rendered inputs of the attempt in flight */
+    uv_timer_t timer;  /* timeout while running, backoff while retrying, human deadline */
+    bool timer_ready;  /* uv_timer_init done (lazily: most tasks of a big run need none) */
+    llm_call_t *call;  /* in-flight agent call */
+    int repairs;       /* schema repair round trips in this attempt */
+    char *repair_note; /* validator message for the next repair call */
+    json_t *inputs;    /* rendered inputs of the attempt in flight */
     /* consensus */
     llm_call_t **vote_calls;   /* one per agent; NULL once answered */
     struct vote_ctx *vote_ctx; /* one per agent: what each answer belongs to */
     json_t *votes;             /* array, one slot per agent (null = not yet / abstained) */
     size_t votes_pending;
     bool dispatch_queued;
-    int64_t retry_after_ms;    /* the last failed call's Retry-After (0 or -1: none) */
-    bool due_queued;           /* an attempt of this task waits in the run's due list */
-    bool timer_is_deadline;    /* consensus: the timer is the vote deadline, not the timeout */
-    char *question;            /* consensus: the rendered question */
-    double spend_refused_usd;  /* consensus: estimates of the votes the spending limits refused */
-    char *spend_note;          /* consensus: the router's reason for the first of them */
+    int64_t retry_after_ms;   /* the last failed call's Retry-After (0 or -1: none) */
+    bool due_queued;          /* an attempt of this task waits in the run's due list */
+    bool timer_is_deadline;   /* consensus: the timer is the vote deadline, not the timeout */
+    char *question;           /* consensus: the rendered question */
+    double spend_refused_usd; /* consensus: estimates of the votes the spending limits refused */
+    char *spend_note;         /* consensus: the router's reason for the first of them */
     /* tools */
-    json_t *transcript;        /* this attempt's tool turns (llm.h), folded from its tool.*
-                                * events (tool_loop_observe), so a resume rebuilds it */
+    json_t *transcript; /* this attempt's tool turns (llm.h), folded from its tool.*
+                         * events (tool_loop_observe), so a resume rebuilds it */
     int transcript_attempt, transcript_iteration; /* whose turns they are */
-    struct tool_fetch *fetch;  /* the http_fetch in flight, or NULL */
+    struct tool_fetch *fetch;                     /* the http_fetch in flight, or NULL */
 };
 
 /* An attempt waiting to start: a retry whose backoff is over, a re-run asked for by a reviewer,
@@ -57,47 +57,56 @@ struct engine_run {
     const workflow_t *wf;
     run_state_t st;
     task_exec_t *exec;
-    json_t *scope;             /* root names for templates: inputs, variables, tasks, run, artifacts */
-    json_t *scope_tasks;       /* scope["tasks"]: id -> {status, output, outputs, cost} */
+    json_t *scope;       /* root names for templates: inputs, variables, tasks, run, artifacts */
+    json_t *scope_tasks; /* scope["tasks"]: id -> {status, output, outputs, cost} */
     json_t *scope_artifacts;
     json_t *artifact_versions; /* name -> versions written so far in this run */
     json_t *artifact_owner;    /* name -> the task that wrote its newest version */
     due_attempt_t *due;
     size_t n_due, cap_due;
-    run_status_t reported;     /* the status last journaled (run.status), to journal changes */
-    uint64_t rng;              /* jitter */
-    bool dirty;                /* has work for the next pump */
+    run_status_t reported; /* the status last journaled (run.status), to journal changes */
+    uint64_t rng;          /* jitter */
+    bool dirty;            /* has work for the next pump */
     bool freed;
-    engine_run_t *next;        /* engine's list */
-    uint32_t open_handles;     /* timers not yet closed; the run is freed when it reaches 0 */
+    engine_run_t *next;    /* engine's list */
+    uint32_t open_handles; /* timers not yet closed; the run is freed when it reaches 0 */
 };
 
 /* What a batch of events announces: notifications for observers, and effects (model calls,
  * human requests) to start once the batch is durable. */
 typedef struct effects {
-    struct pending_event { engine_run_t *run; uint64_t seq; int64_t ts; char *type; json_t *data; } *notes;
+    struct pending_event {
+        engine_run_t *run;
+        uint64_t seq;
+        int64_t ts;
+        char *type;
+        json_t *data;
+    } * notes;
     size_t n_notes, cap_notes;
     task_exec_t **dispatch;
     size_t n_dispatch, cap_dispatch;
-    bool results;              /* the batch carries results effects may read (is_result_event) */
+    bool results; /* the batch carries results effects may read (is_result_event) */
 } effects_t;
 
 struct engine {
     engine_opts_t o;
-    uv_idle_t flush;           /* runs the pump + group commit once per loop turn when dirty */
+    uv_idle_t flush; /* runs the pump + group commit once per loop turn when dirty */
     bool flush_active;
     engine_run_t *runs;
-    store_writer_t *writer;    /* commits each turn's batch on the writer thread */
-    effects_t next;            /* what this loop turn's events announce, not yet handed over */
+    store_writer_t *writer; /* commits each turn's batch on the writer thread */
+    effects_t next;         /* what this loop turn's events announce, not yet handed over */
     /* Batches handed to the writer, oldest first: their effects wait for their commit. */
-    struct in_flight { uint64_t ticket; effects_t fx; } *flying;
+    struct in_flight {
+        uint64_t ticket;
+        effects_t fx;
+    } * flying;
     size_t n_flying, cap_flying;
     char *error;
-    bool closing;              /* engine_free is under way: nothing is journaled any more */
-    engine_daily_t daily;      /* the daily limits, and today's spending kept up to date */
-    json_t *workflow_spent;    /* {NAME: USD} spent today, for the workflows with a daily limit */
-    uint64_t gateway_seq;      /* the last seq of the gateway's ledger (0: not read yet) */
-    http_client_t *http;       /* http_fetch's client, made on first use */
+    bool closing;           /* engine_free is under way: nothing is journaled any more */
+    engine_daily_t daily;   /* the daily limits, and today's spending kept up to date */
+    json_t *workflow_spent; /* {NAME: USD} spent today, for the workflows with a daily limit */
+    uint64_t gateway_seq;   /* the last seq of the gateway's ledger (0: not read yet) */
+    http_client_t *http;    /* http_fetch's client, made on first use */
 };
 
 /* Journals one event for run: applies it to the run state (the reducer must accept it: the
@@ -229,8 +238,8 @@ typedef enum {
  * goes on; a `type: tool` task ends with it. */
 typedef void (*tool_done_fn)(engine_run_t *run, uint32_t i, const json_t *call, const char *content,
                              bool is_error, int64_t ms);
-/* The definitions the agent of task i is offered ([{name, description, parameters}]), NULL without tools.
- * New reference. */
+/* The definitions the agent of task i is offered ([{name, description, parameters}]), NULL without
+ * tools. New reference. */
 json_t *tools_definitions(engine_run_t *run, uint32_t task);
 /* Runs one call ({id, name, arguments}) of agent task i. Unknown tools, tools the agent does
  * not have and bad arguments are results with is_error, never failures of the task. */

@@ -12,8 +12,8 @@
 typedef struct hosted {
     engine_run_t *run;
     workflow_t *wf;
-    char *dir;                 /* where its subflows are looked up */
-    bool finished;             /* its terminal event was observed: let go at the next sweep */
+    char *dir;     /* where its subflows are looked up */
+    bool finished; /* its terminal event was observed: let go at the next sweep */
     struct hosted *next;
 } hosted_t;
 
@@ -23,9 +23,9 @@ struct host {
     recall_t *recall;
     engine_t *engine;
     hosted_t *runs;
-    char *artifacts_dir;       /* the engine borrows it */
-    uv_timer_t *sweep;         /* lets finished runs go, after the event that finished them;
-                                * its own allocation, as libuv closes it after the host is gone */
+    char *artifacts_dir; /* the engine borrows it */
+    uv_timer_t *sweep;   /* lets finished runs go, after the event that finished them;
+                          * its own allocation, as libuv closes it after the host is gone */
 };
 
 engine_t *host_engine(host_t *h) { return h->engine; }
@@ -49,7 +49,8 @@ static void sweep_cb(uv_timer_t *t) {
     for (hosted_t **p = &h->runs; *p;) {
         hosted_t *r = *p;
         run_status_t st = engine_run_state(r->run)->status;
-        if (st != RS_COMPLETED && st != RS_FAILED && st != RS_CANCELLED) r->finished = false; /* retried */
+        if (st != RS_COMPLETED && st != RS_FAILED && st != RS_CANCELLED)
+            r->finished = false; /* retried */
         if (r->finished && engine_forget(h->engine, r->run)) {
             *p = r->next;
             hosted_free(r);
@@ -61,18 +62,20 @@ static void sweep_cb(uv_timer_t *t) {
     if (again) uv_timer_start(h->sweep, sweep_cb, 50, 0);
 }
 
-static void on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type, const json_t *data) {
+static void on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type,
+                     const json_t *data) {
     host_t *h = ud;
     if (h->o.on_event) h->o.on_event(h->o.on_event_ud, run, seq, ts, type, data);
-    if (strcmp(type, "run.completed") && strcmp(type, "run.failed") && strcmp(type, "run.cancelled"))
+    if (strcmp(type, "run.completed") && strcmp(type, "run.failed") &&
+        strcmp(type, "run.cancelled"))
         return;
     for (hosted_t *r = h->runs; r; r = r->next)
         if (r->run == run) r->finished = true;
     uv_timer_start(h->sweep, sweep_cb, 0, 0);
 }
 
-static void on_delta(void *ud, engine_run_t *run, const char *task, int attempt, const char *candidate,
-                     const char *piece) {
+static void on_delta(void *ud, engine_run_t *run, const char *task, int attempt,
+                     const char *candidate, const char *piece) {
     host_t *h = ud;
     h->o.on_delta(h->o.on_event_ud, run, task, attempt, candidate, piece);
 }
@@ -88,8 +91,11 @@ host_t *host_new(const host_opts_t *o, char **err) {
     }
     char *db = xasprintf("%s/baton.db", o->data_dir);
     char *dflt_recs = xasprintf("%s/recordings.json", o->data_dir);
-    recall_opts_t ro = {.config = o->config, .db_path = db, .mode = o->llm_mode,
-                        .recordings = o->recordings, .default_recordings = dflt_recs};
+    recall_opts_t ro = {.config = o->config,
+                        .db_path = db,
+                        .mode = o->llm_mode,
+                        .recordings = o->recordings,
+                        .default_recordings = dflt_recs};
     h->recall = recall_new(o->loop, h->router, &ro, err);
     free(db);
     free(dflt_recs);
@@ -99,11 +105,18 @@ host_t *host_new(const host_opts_t *o, char **err) {
         return NULL;
     }
     h->artifacts_dir = xasprintf("%s/artifacts", o->data_dir);
-    engine_opts_t eo = {.loop = o->loop, .store = o->store, .provider = recall_provider(h->recall),
-                        .prices = o->offline_prices, .prices_for = prices_for, .prices_ud = h->router,
-                        .artifacts_dir = h->artifacts_dir, .on_event = on_event, .on_event_ud = h,
+    engine_opts_t eo = {.loop = o->loop,
+                        .store = o->store,
+                        .provider = recall_provider(h->recall),
+                        .prices = o->offline_prices,
+                        .prices_for = prices_for,
+                        .prices_ud = h->router,
+                        .artifacts_dir = h->artifacts_dir,
+                        .on_event = on_event,
+                        .on_event_ud = h,
                         .on_delta = o->on_delta ? on_delta : NULL,
-                        .daily = o->daily, .tools_config = json_object_get(o->config, "tools")};
+                        .daily = o->daily,
+                        .tools_config = json_object_get(o->config, "tools")};
     h->engine = engine_new(&eo);
     recall_set_observer(h->recall, on_call, h->engine);
     h->sweep = xcalloc(1, sizeof *h->sweep);
@@ -163,8 +176,8 @@ static void hosted_drop(host_t *h, hosted_t *r) {
 engine_run_t *host_start(host_t *h, const char *text, size_t len, const char *file,
                          const char *subflow_dir, const engine_workflow_ref_t *ref,
                          const json_t *inputs, diag_list_t *dl, char **err) {
-    workflow_t *wf = workflow_load(text, len, file, h->o.catalog, host_subflow_exists,
-                                   (void *)subflow_dir, dl);
+    workflow_t *wf =
+        workflow_load(text, len, file, h->o.catalog, host_subflow_exists, (void *)subflow_dir, dl);
     if (!wf) return NULL;
     hosted_t *r = hosted_add(h, wf, subflow_dir);
     char *source = xstrndup(text, len);
@@ -184,7 +197,8 @@ static hosted_t *load_journaled(host_t *h, const char *run_id, char **err) {
     char *dir = xstrdup(dirname(copy));
     free(copy);
     diag_list_t dl = {0};
-    workflow_t *wf = created ? workflow_load_journaled(created, host_subflow_exists, dir, &dl) : NULL;
+    workflow_t *wf =
+        created ? workflow_load_journaled(created, host_subflow_exists, dir, &dl) : NULL;
     hosted_t *r = NULL;
     if (!created || !json_object_get(created, "source")) {
         *err = xasprintf("the journal of run %s has no workflow source", run_id);
@@ -224,8 +238,10 @@ engine_run_t *host_run(host_t *h, const char *id, bool *missing, char **err) {
         hosted_t *r = load_journaled(h, full, err);
         if (r) {
             r->run = engine_resume(h->engine, r->wf, full, err);
-            if (!r->run) hosted_drop(h, r);
-            else run = r->run;
+            if (!r->run)
+                hosted_drop(h, r);
+            else
+                run = r->run;
         }
         run_status_t st = run ? engine_run_state(run)->status : RS_PENDING;
         if (st == RS_COMPLETED || st == RS_FAILED || st == RS_CANCELLED) {
@@ -247,8 +263,10 @@ engine_run_t *host_fork(host_t *h, const char *parent, uint64_t at, const json_t
     engine_run_t *run = NULL;
     if (r) {
         r->run = engine_fork(h->engine, r->wf, pid, at, inputs, err);
-        if (!r->run) hosted_drop(h, r);
-        else run = r->run;
+        if (!r->run)
+            hosted_drop(h, r);
+        else
+            run = r->run;
     }
     free(pid);
     return run;

@@ -26,22 +26,22 @@ typedef struct host host_t;
 typedef struct host_opts {
     uv_loop_t *loop;
     store_t *store;
-    const char *data_dir;              /* artifacts under it; recordings.json by default */
-    const json_t *config;              /* the configuration (providers, tiers, routing, tools) */
-    uint64_t offline_latency_ms;       /* the offline model's settings (llm/offline.h) */
+    const char *data_dir;        /* artifacts under it; recordings.json by default */
+    const json_t *config;        /* the configuration (providers, tiers, routing, tools) */
+    uint64_t offline_latency_ms; /* the offline model's settings (llm/offline.h) */
     llm_prices_t offline_prices;
     const json_t *offline_fail_attempts;
     engine_daily_t daily;
-    const char *llm_mode;              /* live, record or replay (NULL: routing.mode) */
-    const char *recordings;            /* NULL: routing.recordings, else data_dir/recordings.json */
-    const agent_catalog_t *catalog;    /* borrowed for the host's life */
+    const char *llm_mode;           /* live, record or replay (NULL: routing.mode) */
+    const char *recordings;         /* NULL: routing.recordings, else data_dir/recordings.json */
+    const agent_catalog_t *catalog; /* borrowed for the host's life */
     engine_event_fn on_event;
     void *on_event_ud;
     /* answer text as it streams in (engine_opts_t.on_delta; ud: on_event_ud), or NULL */
-    void (*on_delta)(void *ud, engine_run_t *run, const char *task, int attempt, const char *candidate,
-                     const char *piece);
-    bool keep_finished;                /* keep finished runs in memory (a command that reports
-                                        * on its run after it finished) */
+    void (*on_delta)(void *ud, engine_run_t *run, const char *task, int attempt,
+                     const char *candidate, const char *piece);
+    bool keep_finished; /* keep finished runs in memory (a command that reports
+                         * on its run after it finished) */
 } host_opts_t;
 
 /* NULL with *err (caller frees) when the router or the recordings cannot be set up. */

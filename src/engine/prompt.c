@@ -8,9 +8,12 @@
 
 static const char *format_rule(output_format_t f) {
     switch (f) {
-    case OUTPUT_JSON: return "Answer with one JSON value only, no prose and no code fences.";
-    case OUTPUT_TEXT: return "Answer in plain text.";
-    default: return "Answer in well-structured Markdown.";
+    case OUTPUT_JSON:
+        return "Answer with one JSON value only, no prose and no code fences.";
+    case OUTPUT_TEXT:
+        return "Answer in plain text.";
+    default:
+        return "Answer in well-structured Markdown.";
     }
 }
 
@@ -57,8 +60,10 @@ void prompt_compose(const wf_task_t *task, const wf_agent_t *agent, const char *
                   json_string_value(json_object_get(g, "text")));
     }
     if (repair)
-        sb_printf(&u, "\n\nYour previous answer was not valid: %s. Answer again with JSON that "
-                  "matches the schema.", repair);
+        sb_printf(&u,
+                  "\n\nYour previous answer was not valid: %s. Answer again with JSON that "
+                  "matches the schema.",
+                  repair);
     *system = sb_take(&s);
     *user = sb_take(&u);
 }

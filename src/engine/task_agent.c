@@ -53,24 +53,35 @@ void task_begin_attempt(engine_run_t *run, uint32_t i, int attempt, int iteratio
     x->repairs = 0;
     free(x->repair_note);
     x->repair_note = NULL;
-    run_emit(run, "task.started", json_pack("{s:s, s:i, s:i}", "task", run->wf->tasks[i].id,
-                                            "attempt", attempt, "iteration", iteration));
+    run_emit(run, "task.started",
+             json_pack("{s:s, s:i, s:i}", "task", run->wf->tasks[i].id, "attempt", attempt,
+                       "iteration", iteration));
     run_defer_dispatch(run, i);
 }
 
 void task_dispatch(engine_run_t *run, uint32_t i) {
     const wf_task_t *t = &run->wf->tasks[i];
     switch (t->type) {
-    case TASK_AGENT: agent_dispatch(run, i); return;
-    case TASK_HUMAN: human_dispatch(run, i); return;
-    case TASK_CONSENSUS: consensus_dispatch(run, i); return;
-    case TASK_TOOL: tool_task_dispatch(run, i); return;
-    default: break;
+    case TASK_AGENT:
+        agent_dispatch(run, i);
+        return;
+    case TASK_HUMAN:
+        human_dispatch(run, i);
+        return;
+    case TASK_CONSENSUS:
+        consensus_dispatch(run, i);
+        return;
+    case TASK_TOOL:
+        tool_task_dispatch(run, i);
+        return;
+    default:
+        break;
     }
     /* Honest about what this version does: these types load and validate, and are refused here
      * with a message rather than pretending to have run. */
     char *msg = xasprintf("tasks of type '%s' are validated but not executed by this version of "
-                          "Baton (see docs/workflow-language.md)", task_type_name(t->type));
+                          "Baton (see docs/workflow-language.md)",
+                          task_type_name(t->type));
     task_attempt_failed(run, i, msg, false, 0);
     free(msg);
 }
@@ -103,8 +114,8 @@ void task_attempt_failed(engine_run_t *run, uint32_t i, const char *error, bool 
     const task_state_t *ts = &run->st.tasks[i];
     task_stop_effects(run, i);
     int n = ts->failures + 1; /* this failure */
-    json_t *data = json_pack("{s:s, s:i, s:s, s:f}", "task", t->id, "attempt", ts->attempt,
-                             "error", error, "cost_usd", cost_usd);
+    json_t *data = json_pack("{s:s, s:i, s:s, s:f}", "task", t->id, "attempt", ts->attempt, "error",
+                             error, "cost_usd", cost_usd);
     if (retryable && n <= t->max_retries) {
         uint64_t delay = backoff_ms(run, &t->backoff, n);
         int64_t after = run->exec[i].retry_after_ms;
@@ -168,9 +179,9 @@ static int loop_again(engine_run_t *run, uint32_t i, const char *output, json_t 
     task_scope_init(&sc, run, i);
     /* The task's own result is what `until` judges: tasks.<self> and previous show it. */
     json_t *tasks = json_deep_copy(run->scope_tasks);
-    json_object_set_new(tasks, t->id, json_pack("{s:s, s:s?, s:O, s:i}", "status", "running",
-                                                "output", output, "outputs", outputs,
-                                                "attempts", ts->attempt));
+    json_object_set_new(tasks, t->id,
+                        json_pack("{s:s, s:s?, s:O, s:i}", "status", "running", "output", output,
+                                  "outputs", outputs, "attempts", ts->attempt));
     json_object_set_new(sc.locals, "tasks", tasks);
     json_object_set(sc.locals, "previous", outputs);
     json_t *v = NULL;
@@ -195,12 +206,10 @@ void task_attempt_succeeded(engine_run_t *run, uint32_t i, const char *output, j
     const task_state_t *ts = &run->st.tasks[i];
     if (run->exec[i].timer_ready) uv_timer_stop(&run->exec[i].timer); /* the attempt's timeout */
     if (t->requires_approval && !skip_approval) {
-        json_t *req = json_pack("{s:s, s:s, s:s?, s:[sss], s:{s:s?, s:O}, s:f}",
-                                "kind", "approval", "title", t->name,
-                                "description", t->agent ? t->agent->goal : NULL,
-                                "options", "approve", "reject", "modify",
-                                "proposal", "output", output, "outputs", outputs,
-                                "cost_usd", cost_usd);
+        json_t *req = json_pack("{s:s, s:s, s:s?, s:[sss], s:{s:s?, s:O}, s:f}", "kind", "approval",
+                                "title", t->name, "description", t->agent ? t->agent->goal : NULL,
+                                "options", "approve", "reject", "modify", "proposal", "output",
+                                output, "outputs", outputs, "cost_usd", cost_usd);
         json_object_set_new(req, "timeout_s", json_real(t->approval_timeout_s));
         json_decref(outputs);
         human_request(run, i, req);
@@ -255,9 +264,11 @@ static bool quality_accept(void *ud, const llm_response_t *resp, char *why, size
         if (!v) return true;
         json_decref(v);
     }
-    double q = quality_score(resp->text, a->format, a->schema, a->word_limit, reason, sizeof reason);
+    double q =
+        quality_score(resp->text, a->format, a->schema, a->word_limit, reason, sizeof reason);
     if (q >= t->quality_threshold) return true;
-    snprintf(why, whylen, "quality %.2f is below the threshold %.2f: %s", q, t->quality_threshold, reason);
+    snprintf(why, whylen, "quality %.2f is below the threshold %.2f: %s", q, t->quality_threshold,
+             reason);
     return false;
 }
 
@@ -302,19 +313,32 @@ void agent_dispatch(engine_run_t *run, uint32_t i) {
     char *prompt_text = prompt ? expr_format(prompt) : NULL;
     json_decref(prompt);
     char *system = NULL, *user = NULL;
-    prompt_compose(t, t->agent, prompt_text, inputs, ts->feedback, ts->guidance_used, x->repair_note,
-                   ts->iteration > 1 ? ts->previous : NULL, &system, &user);
+    prompt_compose(t, t->agent, prompt_text, inputs, ts->feedback, ts->guidance_used,
+                   x->repair_note, ts->iteration > 1 ? ts->previous : NULL, &system, &user);
     const wf_agent_t *a = t->agent;
     json_t *tools = tools_definitions(run, i);
     llm_request_t req = {
-        .run_id = run->st.run_id, .task_id = t->id, .attempt = ts->attempt,
-        .iteration = ts->iteration, .agent = a, .system = system, .prompt = user,
-        .inputs = inputs, .feedback = x->repair_note ? x->repair_note : ts->feedback,
-        .model = run_task_model(run, i), .format = a->format, .schema = a->schema,
-        .word_limit = a->word_limit, .max_tokens = a->max_tokens, .temperature = a->temperature,
-        .accept = t->quality_threshold > 0 ? quality_accept : NULL, .accept_ud = x,
-        .tools = tools, .transcript = x->transcript,
-        .on_text = run->eng->o.on_delta ? agent_text : NULL, .text_ud = x,
+        .run_id = run->st.run_id,
+        .task_id = t->id,
+        .attempt = ts->attempt,
+        .iteration = ts->iteration,
+        .agent = a,
+        .system = system,
+        .prompt = user,
+        .inputs = inputs,
+        .feedback = x->repair_note ? x->repair_note : ts->feedback,
+        .model = run_task_model(run, i),
+        .format = a->format,
+        .schema = a->schema,
+        .word_limit = a->word_limit,
+        .max_tokens = a->max_tokens,
+        .temperature = a->temperature,
+        .accept = t->quality_threshold > 0 ? quality_accept : NULL,
+        .accept_ud = x,
+        .tools = tools,
+        .transcript = x->transcript,
+        .on_text = run->eng->o.on_delta ? agent_text : NULL,
+        .text_ud = x,
     };
     req.cost_capped = run_spend_room(run, &req.max_cost_usd);
     x->call = provider_call(run->eng->o.provider, &req, agent_done, x);
@@ -330,7 +354,8 @@ static void agent_text(void *ud, const char *candidate, const char *piece) {
     task_exec_t *x = ud;
     engine_run_t *run = x->run;
     const engine_opts_t *o = &run->eng->o;
-    o->on_delta(o->on_event_ud, run, run->wf->tasks[x->index].id, run->st.tasks[x->index].attempt, candidate, piece);
+    o->on_delta(o->on_event_ud, run, run->wf->tasks[x->index].id, run->st.tasks[x->index].attempt,
+                candidate, piece);
 }
 
 /* Parses and checks a JSON answer; NULL with a message in err when it does not fit. */
@@ -399,7 +424,8 @@ static void agent_done(void *ud, llm_response_t *resp, const llm_error_t *error)
                      * over (same number, still holding its slot) when the run resumes. */
                     if (run->st.status == RS_PAUSED) {
                         uv_timer_stop(&x->timer); /* no timeout while nothing is in flight */
-                        run_queue_attempt(run, i, run->st.tasks[i].attempt, run->st.tasks[i].iteration);
+                        run_queue_attempt(run, i, run->st.tasks[i].attempt,
+                                          run->st.tasks[i].iteration);
                     }
                     return;
                 }

@@ -6,7 +6,8 @@
  *   majority  - the option with the most votes wins if it has more than half of the votes cast;
  *   unanimous - every vote cast names the same option;
  *   weighted  - votes weigh their confidence; the top option wins with more than half the weight.
- * Votes missing at the deadline, and failed calls, are abstentions. Ties go to the earliest option. */
+ * Votes missing at the deadline, and failed calls, are abstentions. Ties go to the earliest option.
+ */
 #include "core/jsonschema.h"
 #include "core/template.h"
 #include "engine/engine_internal.h"
@@ -22,11 +23,10 @@ typedef struct vote_ctx {
 } vote_ctx_t;
 
 static json_t *vote_schema(const json_t *options) {
-    return json_pack("{s:s, s:[sss], s:{s:{s:s, s:O}, s:{s:s, s:i, s:i}, s:{s:s, s:i}}}",
-                     "type", "object", "required", "decision", "confidence", "rationale",
-                     "properties", "decision", "type", "string", "enum", options,
-                     "confidence", "type", "number", "minimum", 0, "maximum", 1,
-                     "rationale", "type", "string", "minLength", 1);
+    return json_pack("{s:s, s:[sss], s:{s:{s:s, s:O}, s:{s:s, s:i, s:i}, s:{s:s, s:i}}}", "type",
+                     "object", "required", "decision", "confidence", "rationale", "properties",
+                     "decision", "type", "string", "enum", options, "confidence", "type", "number",
+                     "minimum", 0, "maximum", 1, "rationale", "type", "string", "minLength", 1);
 }
 
 static void tally(engine_run_t *run, uint32_t i);
@@ -121,9 +121,10 @@ void consensus_dispatch(engine_run_t *run, uint32_t i) {
     free(x->question);
     x->question = xstrdup(q);
     char *options = json_dumps(t->options, JSON_COMPACT);
-    char *task_prompt = xasprintf("Vote on this question: %s\nChoose exactly one of the options "
-                                  "%s. Answer with JSON {decision, confidence (0 to 1), rationale}.",
-                                  q, options);
+    char *task_prompt =
+        xasprintf("Vote on this question: %s\nChoose exactly one of the options "
+                  "%s. Answer with JSON {decision, confidence (0 to 1), rationale}.",
+                  q, options);
     json_t *schema = vote_schema(t->options);
 
     size_t n = t->n_consensus_agents;
@@ -142,19 +143,31 @@ void consensus_dispatch(engine_run_t *run, uint32_t i) {
         const wf_agent_t *a = t->consensus_agent_refs[k];
         ctx[k] = (vote_ctx_t){x, k, 0};
         char *system = NULL, *user = NULL;
-        prompt_compose(t, a, task_prompt, inputs, NULL, ts->guidance_used, NULL, NULL, &system, &user);
+        prompt_compose(t, a, task_prompt, inputs, NULL, ts->guidance_used, NULL, NULL, &system,
+                       &user);
         llm_request_t req = {
-            .run_id = run->st.run_id, .task_id = t->id, .attempt = ts->attempt,
-            .iteration = ts->iteration, .agent = a, .system = system, .prompt = user,
-            .inputs = inputs, .model = model ? model : a->model, .format = OUTPUT_JSON,
-            .schema = schema, .max_tokens = a->max_tokens, .temperature = a->temperature,
-            .cost_capped = capped, .max_cost_usd = room / (double)n,
+            .run_id = run->st.run_id,
+            .task_id = t->id,
+            .attempt = ts->attempt,
+            .iteration = ts->iteration,
+            .agent = a,
+            .system = system,
+            .prompt = user,
+            .inputs = inputs,
+            .model = model ? model : a->model,
+            .format = OUTPUT_JSON,
+            .schema = schema,
+            .max_tokens = a->max_tokens,
+            .temperature = a->temperature,
+            .cost_capped = capped,
+            .max_cost_usd = room / (double)n,
         };
         x->vote_calls[k] = provider_call(run->eng->o.provider, &req, vote_done, &ctx[k]);
         free(system);
         free(user);
     }
-    x->timer_is_deadline = t->deadline_s > 0 && (t->timeout_s <= 0 || t->deadline_s <= t->timeout_s);
+    x->timer_is_deadline =
+        t->deadline_s > 0 && (t->timeout_s <= 0 || t->deadline_s <= t->timeout_s);
     double wait_s = x->timer_is_deadline ? t->deadline_s : t->timeout_s;
     if (wait_s > 0) task_timer_start(run, i, (uint64_t)(wait_s * 1000.0), timer_fire);
     json_decref(schema);
@@ -175,10 +188,12 @@ static void tally(engine_run_t *run, uint32_t i) {
          * informational event carries their cost to the run), and on_exceed decides: fail or
          * pause the run, or ask again on a cheaper tier. */
         if (cost > 0)
-            run_emit(run, "consensus.discarded", json_pack("{s:s, s:f, s:s}", "task", t->id,
-                                                           "cost_usd", cost, "reason", x->spend_note));
+            run_emit(run, "consensus.discarded",
+                     json_pack("{s:s, s:f, s:s}", "task", t->id, "cost_usd", cost, "reason",
+                               x->spend_note));
         int stopped = run_budget_refused(run, i, x->spend_refused_usd, x->spend_note);
-        if (!stopped) consensus_dispatch(run, i);
+        if (!stopped)
+            consensus_dispatch(run, i);
         else if (run->st.status == RS_PAUSED)
             run_queue_attempt(run, i, run->st.tasks[i].attempt, run->st.tasks[i].iteration);
         return;
@@ -206,25 +221,32 @@ static void tally(engine_run_t *run, uint32_t i) {
     /* Strictly greater keeps the earliest option on ties. */
     size_t best = 0;
     for (size_t o = 1; o < n_opt; o++) {
-        bool better = t->method == CONSENSUS_WEIGHTED ? weight[o] > weight[best] : count[o] > count[best];
+        bool better =
+            t->method == CONSENSUS_WEIGHTED ? weight[o] > weight[best] : count[o] > count[best];
         if (better) best = o;
     }
     bool reached = false;
     double confidence = 0;
     if (cast > 0) {
         switch (t->method) {
-        case CONSENSUS_MAJORITY: reached = count[best] * 2 > cast; break;
-        case CONSENSUS_UNANIMOUS: reached = count[best] == cast; break;
-        case CONSENSUS_WEIGHTED: reached = total > 0 && weight[best] * 2 > total; break;
+        case CONSENSUS_MAJORITY:
+            reached = count[best] * 2 > cast;
+            break;
+        case CONSENSUS_UNANIMOUS:
+            reached = count[best] == cast;
+            break;
+        case CONSENSUS_WEIGHTED:
+            reached = total > 0 && weight[best] * 2 > total;
+            break;
         }
         confidence = t->method == CONSENSUS_WEIGHTED ? (total > 0 ? weight[best] / total : 0)
                                                      : (double)count[best] / (double)cast;
     }
     const char *decision = cast ? json_string_value(json_array_get(t->options, best)) : NULL;
-    json_t *outputs = json_pack("{s:b, s:s?, s:f, s:O, s:i, s:i}", "consensus", reached,
-                                "decision", reached ? decision : NULL, "confidence", confidence,
-                                "votes", x->votes, "votes_cast", (int)cast, "abstentions",
-                                (int)(t->n_consensus_agents - cast));
+    json_t *outputs =
+        json_pack("{s:b, s:s?, s:f, s:O, s:i, s:i}", "consensus", reached, "decision",
+                  reached ? decision : NULL, "confidence", confidence, "votes", x->votes,
+                  "votes_cast", (int)cast, "abstentions", (int)(t->n_consensus_agents - cast));
     free(weight);
     free(count);
     if (reached) {
@@ -237,7 +259,8 @@ static void tally(engine_run_t *run, uint32_t i) {
         return;
     case NO_CONSENSUS_FAIL: {
         json_decref(outputs);
-        char *msg = xasprintf("no consensus among %zu votes (%zu cast)", t->n_consensus_agents, cast);
+        char *msg =
+            xasprintf("no consensus among %zu votes (%zu cast)", t->n_consensus_agents, cast);
         task_attempt_failed(run, i, msg, false, cost);
         free(msg);
         return;

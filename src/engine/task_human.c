@@ -92,7 +92,8 @@ void human_dispatch(engine_run_t *run, uint32_t i) {
     expr_error_t err;
     int rc = 0;
     if (t->title.src) rc = tmpl_render_str(t->title.src, &sc.local, &title, &err);
-    if (!rc && t->description.src) rc = tmpl_render_str(t->description.src, &sc.local, &description, &err);
+    if (!rc && t->description.src)
+        rc = tmpl_render_str(t->description.src, &sc.local, &description, &err);
     task_scope_free(&sc);
     if (rc) {
         char *msg = xasprintf("template: %s", err.message);
@@ -106,9 +107,9 @@ void human_dispatch(engine_run_t *run, uint32_t i) {
     char *desc_s = description ? expr_format(description) : NULL;
     json_decref(title);
     json_decref(description);
-    json_t *options = t->options ? json_incref(t->options)
-                    : t->human_kind == HUMAN_APPROVAL ? json_pack("[ss]", "approve", "reject")
-                                                      : NULL;
+    json_t *options = t->options                        ? json_incref(t->options)
+                      : t->human_kind == HUMAN_APPROVAL ? json_pack("[ss]", "approve", "reject")
+                                                        : NULL;
     json_t *req = json_pack("{s:s, s:s, s:s?, s:o?, s:f}", "kind", human_kind_names[t->human_kind],
                             "title", title_s, "description", desc_s, "options", options,
                             "timeout_s", t->human_timeout_s);
@@ -120,7 +121,8 @@ void human_dispatch(engine_run_t *run, uint32_t i) {
 /* The outputs of a human step (spec section 7): {decision, feedback, answered_by, answered_at}. */
 static json_t *human_outputs(const json_t *answer) {
     json_t *o = json_object();
-    static const char *const keys[] = {"decision", "feedback", "answered_by", "answered_at", "answers"};
+    static const char *const keys[] = {"decision", "feedback", "answered_by", "answered_at",
+                                       "answers"};
     for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
         json_t *v = json_object_get(answer, keys[k]);
         json_object_set(o, keys[k], v ? v : json_null());
@@ -133,8 +135,9 @@ static void fail_rejected(engine_run_t *run, uint32_t i, const json_t *answer) {
     const char *fb = json_string_value(json_object_get(answer, "feedback"));
     char *msg = xasprintf("rejected by %s%s%s", who ? who : "a reviewer", fb && *fb ? ": " : "",
                           fb && *fb ? fb : "");
-    run_emit(run, "task.failed", json_pack("{s:s, s:s, s:s}", "task", run->wf->tasks[i].id,
-                                           "error", msg, "reason", "rejected"));
+    run_emit(run, "task.failed",
+             json_pack("{s:s, s:s, s:s}", "task", run->wf->tasks[i].id, "error", msg, "reason",
+                       "rejected"));
     free(msg);
 }
 
@@ -161,9 +164,9 @@ static void apply_output_approval(engine_run_t *run, uint32_t i, const json_t *a
             run_queue_attempt(run, i, ts->attempt, ts->iteration);
         }
     } else if (!strcmp(decision, "timeout")) {
-        run_emit(run, "task.failed", json_pack("{s:s, s:s, s:s}", "task", t->id, "error",
-                                               "no answer before the approval deadline", "reason",
-                                               "timeout"));
+        run_emit(run, "task.failed",
+                 json_pack("{s:s, s:s, s:s}", "task", t->id, "error",
+                           "no answer before the approval deadline", "reason", "timeout"));
     } else {
         fail_rejected(run, i, answer);
     }
@@ -184,8 +187,9 @@ void human_apply_answer(engine_run_t *run, uint32_t i) {
         return;
     }
     if (!strcmp(decision, "timeout")) {
-        run_emit(run, "task.failed", json_pack("{s:s, s:s, s:s}", "task", t->id, "error",
-                                               "no answer before the deadline", "reason", "timeout"));
+        run_emit(run, "task.failed",
+                 json_pack("{s:s, s:s, s:s}", "task", t->id, "error",
+                           "no answer before the deadline", "reason", "timeout"));
         return;
     }
     json_t *outputs;

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void tool_task_finished(engine_run_t *run, uint32_t i, const json_t *call,
-                               const char *raw, bool is_error, int64_t ms) {
+static void tool_task_finished(engine_run_t *run, uint32_t i, const json_t *call, const char *raw,
+                               bool is_error, int64_t ms) {
     (void)ms;
     const char *name = json_string_value(json_object_get(call, "name"));
     /* It is journaled as a JSON string (an error message may quote arguments cut mid-character) */
@@ -32,8 +32,8 @@ static void tool_task_finished(engine_run_t *run, uint32_t i, const json_t *call
     json_t *outputs = NULL;
     long status;
     int body_at = 0;
-    if (name && !strcmp(name, "http_fetch") && sscanf(content, "HTTP %ld\n\n%n", &status, &body_at) == 1 &&
-        body_at > 0)
+    if (name && !strcmp(name, "http_fetch") &&
+        sscanf(content, "HTTP %ld\n\n%n", &status, &body_at) == 1 && body_at > 0)
         outputs = json_pack("{s:i, s:s}", "status", (int)status, "body", content + body_at);
     if (!outputs) outputs = json_pack("{s:s}", "text", content);
     task_attempt_succeeded(run, i, content, outputs, 0, false);
@@ -43,8 +43,10 @@ static void tool_task_finished(engine_run_t *run, uint32_t i, const json_t *call
 void tool_task_dispatch(engine_run_t *run, uint32_t i) {
     const wf_task_t *t = &run->wf->tasks[i];
     if (!strcmp(t->tool, "ask_human")) {
-        task_attempt_failed(run, i, "ask_human is for agents; a question for a person is a "
-                                    "`type: human` task with `kind: input`", false, 0);
+        task_attempt_failed(run, i,
+                            "ask_human is for agents; a question for a person is a "
+                            "`type: human` task with `kind: input`",
+                            false, 0);
         return;
     }
     task_scope_t sc;

@@ -58,10 +58,10 @@ bool tools_address_public(const struct sockaddr *a) {
         static const unsigned char v4map[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
         if (memcmp(s6, v4map, 12)) {
             static const unsigned char zero[15] = {0};
-            if (!memcmp(s6, zero, 15) && s6[15] <= 1) return false; /* :: and ::1 */
-            if ((s6[0] & 0xfe) == 0xfc) return false;                /* fc00::/7 unique local */
+            if (!memcmp(s6, zero, 15) && s6[15] <= 1) return false;    /* :: and ::1 */
+            if ((s6[0] & 0xfe) == 0xfc) return false;                  /* fc00::/7 unique local */
             if (s6[0] == 0xfe && (s6[1] & 0xc0) == 0x80) return false; /* fe80::/10 link-local */
-            if (s6[0] == 0xff) return false;                          /* multicast */
+            if (s6[0] == 0xff) return false;                           /* multicast */
             return true;
         }
         memcpy(mapped, s6 + 12, 4); /* ::ffff:a.b.c.d is a.b.c.d */
@@ -106,18 +106,22 @@ bool tools_url_check(const json_t *allow_hosts, const char *url, bool *by_name, 
     size_t i;
     json_t *h;
     json_array_foreach(allow_hosts, i, h) {
-        if (json_is_string(h) && entry_matches(json_string_value(h), host, pn, default_port, &name_entry)) {
+        if (json_is_string(h) &&
+            entry_matches(json_string_value(h), host, pn, default_port, &name_entry)) {
             ok = true;
             if (by_name) *by_name = name_entry;
             goto out;
         }
     }
     if (!json_array_size(allow_hosts))
-        snprintf(why, whylen, "http_fetch is not allowed to fetch anything: the configuration's "
-                              "tools.http_fetch.allow_hosts is empty");
+        snprintf(why, whylen,
+                 "http_fetch is not allowed to fetch anything: the configuration's "
+                 "tools.http_fetch.allow_hosts is empty");
     else
-        snprintf(why, whylen, "host '%.100s' port %ld is not in tools.http_fetch.allow_hosts (an "
-                 "entry without a port allows only %ld)", host, pn, default_port);
+        snprintf(why, whylen,
+                 "host '%.100s' port %ld is not in tools.http_fetch.allow_hosts (an "
+                 "entry without a port allows only %ld)",
+                 host, pn, default_port);
 out:
     curl_free(scheme);
     curl_free(host);
@@ -138,7 +142,7 @@ struct tool_fetch {
     size_t max;
     bool cut;
     int64_t started_ms;
-    bool public_only;       /* the host was allowed by name: only public addresses */
+    bool public_only;               /* the host was allowed by name: only public addresses */
     char refused[INET6_ADDRSTRLEN]; /* the address refused for that, if one was */
 };
 
@@ -148,7 +152,8 @@ static bool fetch_address_ok(void *ud, const struct sockaddr *a) {
     const void *raw = a->sa_family == AF_INET6
                           ? (const void *)&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr
                           : (const void *)&((const struct sockaddr_in *)(const void *)a)->sin_addr;
-    if (!inet_ntop(a->sa_family, raw, f->refused, sizeof f->refused)) snprintf(f->refused, sizeof f->refused, "?");
+    if (!inet_ntop(a->sa_family, raw, f->refused, sizeof f->refused))
+        snprintf(f->refused, sizeof f->refused, "?");
     return false;
 }
 
@@ -181,17 +186,19 @@ static void fetch_done(void *ud, const http_result_t *res) {
     char *content;
     bool error = false;
     if (res->error && f->refused[0]) {
-        content = xasprintf("refused: the host resolved to %s, which is not a public address (allow "
-                            "the address itself in tools.http_fetch.allow_hosts, or set allow_private)",
-                            f->refused);
+        content =
+            xasprintf("refused: the host resolved to %s, which is not a public address (allow "
+                      "the address itself in tools.http_fetch.allow_hosts, or set allow_private)",
+                      f->refused);
         error = true;
     } else if (res->error && !f->cut) {
         content = xasprintf("fetch failed: %s", res->error);
         error = true;
     } else {
         char *text = body_text(&f->body);
-        content = xasprintf("HTTP %ld\n\n%s%s", res->status, text,
-                            f->cut ? "\n[cut: the body is longer than tools.http_fetch.max_bytes]" : "");
+        content =
+            xasprintf("HTTP %ld\n\n%s%s", res->status, text,
+                      f->cut ? "\n[cut: the body is longer than tools.http_fetch.max_bytes]" : "");
         free(text);
     }
     json_t *call = json_incref(f->call);
@@ -240,10 +247,15 @@ tool_status_t tool_http_fetch(engine_run_t *run, uint32_t i, const json_t *call,
     static const char *const headers[] = {"Accept: text/*, application/json;q=0.9, */*;q=0.5",
                                           "User-Agent: baton-http-fetch", NULL};
     long total = wf_duration_ms(json_object_get(cfg, "timeout"), TOOLS_DEFAULT_TIMEOUT_MS);
-    http_req_opts_t o = {.method = "GET", .url = url, .headers = headers,
+    http_req_opts_t o = {.method = "GET",
+                         .url = url,
+                         .headers = headers,
                          .connect_timeout_ms = total < 10000 ? total : 10000,
-                         .total_timeout_ms = total, .on_data = fetch_data, .on_done = fetch_done,
-                         .ud = f, .allow_address = fetch_address_ok};
+                         .total_timeout_ms = total,
+                         .on_data = fetch_data,
+                         .on_done = fetch_done,
+                         .ud = f,
+                         .allow_address = fetch_address_ok};
     f->req = http_request_start(e->http, &o);
     if (!f->req) {
         fetch_free(f);

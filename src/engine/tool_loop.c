@@ -31,7 +31,8 @@ void tool_loop_observe(engine_run_t *run, const char *type, const json_t *data) 
         if (name && json_is_string(task)) json_object_set(run->artifact_owner, name, task);
         return;
     }
-    if (strncmp(type, "tool.", 5) && strcmp(type, "task.started") && strcmp(type, "approval.responded"))
+    if (strncmp(type, "tool.", 5) && strcmp(type, "task.started") &&
+        strcmp(type, "approval.responded"))
         return;
     int i = task_of(run, data);
     if (i < 0) return;
@@ -57,13 +58,14 @@ void tool_loop_observe(engine_run_t *run, const char *type, const json_t *data) 
         x->transcript_attempt = attempt;
         x->transcript_iteration = iteration;
     } else if (!strcmp(type, "tool.requested")) {
-        append(x, json_pack("{s:s, s:O?, s:O}", "role", "assistant", "text",
-                            json_object_get(data, "text"), "calls", json_object_get(data, "calls")));
+        append(x,
+               json_pack("{s:s, s:O?, s:O}", "role", "assistant", "text",
+                         json_object_get(data, "text"), "calls", json_object_get(data, "calls")));
     } else if (!strcmp(type, "tool.result")) {
-        append(x, json_pack("{s:s, s:O, s:O, s:O, s:b}", "role", "tool", "id", json_object_get(data, "id"),
-                            "name", json_object_get(data, "name"), "content",
-                            json_object_get(data, "content"),
-                            "is_error", json_is_true(json_object_get(data, "is_error"))));
+        append(x, json_pack("{s:s, s:O, s:O, s:O, s:b}", "role", "tool", "id",
+                            json_object_get(data, "id"), "name", json_object_get(data, "name"),
+                            "content", json_object_get(data, "content"), "is_error",
+                            json_is_true(json_object_get(data, "is_error"))));
     }
 }
 
@@ -82,7 +84,8 @@ static const json_t *next_pending(const task_exec_t *x) {
     size_t n = json_array_size(x->transcript);
     size_t last = n;
     for (size_t k = n; k-- > 0;) {
-        const char *role = json_string_value(json_object_get(json_array_get(x->transcript, k), "role"));
+        const char *role =
+            json_string_value(json_object_get(json_array_get(x->transcript, k), "role"));
         if (role && !strcmp(role, "assistant")) {
             last = k;
             break;
@@ -95,7 +98,8 @@ static const json_t *next_pending(const task_exec_t *x) {
         const char *id = json_string_value(json_object_get(call, "id"));
         bool answered = false;
         for (size_t k = last + 1; k < n && !answered; k++) {
-            const char *rid = json_string_value(json_object_get(json_array_get(x->transcript, k), "id"));
+            const char *rid =
+                json_string_value(json_object_get(json_array_get(x->transcript, k), "id"));
             answered = id && rid && !strcmp(id, rid);
         }
         if (!answered) return call;
@@ -103,7 +107,9 @@ static const json_t *next_pending(const task_exec_t *x) {
     return NULL;
 }
 
-bool tool_loop_pending(engine_run_t *run, uint32_t i) { return next_pending(&run->exec[i]) != NULL; }
+bool tool_loop_pending(engine_run_t *run, uint32_t i) {
+    return next_pending(&run->exec[i]) != NULL;
+}
 
 void tool_loop_result(engine_run_t *run, uint32_t i, const json_t *call, const char *content,
                       bool is_error, int64_t ms) {
@@ -114,8 +120,8 @@ void tool_loop_result(engine_run_t *run, uint32_t i, const json_t *call, const c
     run_emit(run, "tool.result",
              json_pack("{s:s, s:i, s:O, s:O, s:s, s:b, s:I}", "task", run->wf->tasks[i].id,
                        "attempt", ts->attempt, "id", json_object_get(call, "id"), "name",
-                       json_object_get(call, "name"), "content", text, "is_error", is_error,
-                       "ms", (json_int_t)ms));
+                       json_object_get(call, "name"), "content", text, "is_error", is_error, "ms",
+                       (json_int_t)ms));
     free(text);
 }
 
@@ -205,8 +211,8 @@ bool tool_loop_requested(engine_run_t *run, uint32_t i, llm_response_t *resp) {
     const char *text = resp->text && *resp->text ? resp->text : NULL;
     run_emit(run, "tool.requested",
              json_pack("{s:s, s:i, s:i, s:s*, s:o, s:s*, s:f}", "task", t->id, "attempt",
-                       run->st.tasks[i].attempt, "turn", (int)turns + 1, "text", text, "calls", calls,
-                       "model", resp->provider, "cost_usd", cost));
+                       run->st.tasks[i].attempt, "turn", (int)turns + 1, "text", text, "calls",
+                       calls, "model", resp->provider, "cost_usd", cost));
     llm_response_free(resp);
     free(resp);
     /* The calls run once their request is durable (tool.requested carries results). */
@@ -223,8 +229,8 @@ void tool_loop_answer(engine_run_t *run, uint32_t i) {
     const char *decision = json_string_value(json_object_get(answer, "decision"));
     const char *who = json_string_value(json_object_get(answer, "answered_by"));
     char *text = fb && *fb ? xstrdup(fb)
-               : answers ? json_dumps(answers, JSON_COMPACT | JSON_ENCODE_ANY)
-                         : xstrdup(decision ? decision : "");
+                 : answers ? json_dumps(answers, JSON_COMPACT | JSON_ENCODE_ANY)
+                           : xstrdup(decision ? decision : "");
     char *content = xasprintf("%s%s%s", text, who ? "\n(answered by " : "", who ? who : "");
     if (who) {
         char *closed = xasprintf("%s)", content);

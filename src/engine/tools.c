@@ -81,8 +81,10 @@ static json_t *params_read_artifact(engine_run_t *run, uint32_t i) {
     json_t *names = json_array();
     for (size_t j = 0; j < n; j++) json_array_append_new(names, json_string(list[j]));
     free(list);
-    if (json_array_size(names)) json_object_set_new(name, "enum", names);
-    else json_decref(names);
+    if (json_array_size(names))
+        json_object_set_new(name, "enum", names);
+    else
+        json_decref(names);
     return json_pack("{s:s, s:{s:o}, s:[s], s:b}", "type", "object", "properties", "name", name,
                      "required", "name", "additionalProperties", 0);
 }
@@ -122,12 +124,18 @@ typedef struct tool_spec {
 static const tool_spec_t TOOLS[] = {
     {"read_artifact", "Read an artifact (a file written earlier in this run) by its name.",
      params_read_artifact},
-    {"write_artifact", "Write a text file as an artifact of this run (a new version if the name "
-                       "exists). Returns the name and version written.", params_write_artifact},
-    {"http_fetch", "Fetch a URL with HTTP GET and return the status and the body (text, possibly "
-                   "cut). Only hosts the operator allowed can be fetched.", params_http_fetch},
-    {"ask_human", "Ask a person a question and wait for the answer. Use only when the task "
-                  "cannot be done without it.", params_ask_human},
+    {"write_artifact",
+     "Write a text file as an artifact of this run (a new version if the name "
+     "exists). Returns the name and version written.",
+     params_write_artifact},
+    {"http_fetch",
+     "Fetch a URL with HTTP GET and return the status and the body (text, possibly "
+     "cut). Only hosts the operator allowed can be fetched.",
+     params_http_fetch},
+    {"ask_human",
+     "Ask a person a question and wait for the answer. Use only when the task "
+     "cannot be done without it.",
+     params_ask_human},
 };
 
 static const tool_spec_t *find_tool(const char *name) {
@@ -171,31 +179,35 @@ static tool_status_t read_artifact(engine_run_t *run, uint32_t i, const json_t *
                                    char **content, bool *is_error) {
     (void)i;
     const char *name = arg_str(call, "name");
-    if (!name) return done(content, is_error, true, xstrdup("read_artifact needs {\"name\": \"FILE\"}"));
+    if (!name)
+        return done(content, is_error, true, xstrdup("read_artifact needs {\"name\": \"FILE\"}"));
     if (!tools_artifact_name_ok(name))
         return done(content, is_error, true,
                     xasprintf("'%.200s' is not an artifact name: names are letters, digits, '.', "
-                              "'_' or '-' (no folders, no leading dot)", name));
+                              "'_' or '-' (no folders, no leading dot)",
+                              name));
     json_t *text = json_object_get(run->scope_artifacts, name);
     if (!json_is_string(text)) {
         strbuf_t list = {0};
         const char *k;
         json_t *v;
-        json_object_foreach(run->scope_artifacts, k, v) sb_printf(&list, "%s%s", list.len ? ", " : "", k);
+        json_object_foreach(run->scope_artifacts, k, v)
+            sb_printf(&list, "%s%s", list.len ? ", " : "", k);
         char *msg = xasprintf("this run has no artifact '%s' (it has: %s)", name,
                               list.len ? sb_str(&list) : "none yet");
         sb_free(&list);
         return done(content, is_error, true, msg);
     }
     size_t len = json_string_length(text);
-    if (len <= READ_ARTIFACT_MAX) return done(content, is_error, false, xstrdup(json_string_value(text)));
+    if (len <= READ_ARTIFACT_MAX)
+        return done(content, is_error, false, xstrdup(json_string_value(text)));
     /* Cut on a UTF-8 boundary: the result is journaled as a JSON string. */
     size_t n = READ_ARTIFACT_MAX;
     const char *s = json_string_value(text);
     while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
     return done(content, is_error, false,
-                xasprintf("%.*s\n[cut: the artifact has %zu bytes, this is the first %zu]", (int)n, s,
-                          len, n));
+                xasprintf("%.*s\n[cut: the artifact has %zu bytes, this is the first %zu]", (int)n,
+                          s, len, n));
 }
 
 static tool_status_t write_artifact(engine_run_t *run, uint32_t i, const json_t *call,
@@ -208,35 +220,40 @@ static tool_status_t write_artifact(engine_run_t *run, uint32_t i, const json_t 
     if (!tools_artifact_name_ok(name))
         return done(content, is_error, true,
                     xasprintf("'%.200s' is not an artifact name: use letters, digits, '.', '_' or "
-                              "'-' (no folders, no leading dot), e.g. notes.md", name));
+                              "'-' (no folders, no leading dot), e.g. notes.md",
+                              name));
     const wf_task_t *t = &run->wf->tasks[i];
     int version = (int)json_integer_value(json_object_get(run->artifact_versions, name)) + 1;
     char *err = NULL;
     json_t *art = artifact_write(run->eng->o.artifacts_dir, run->st.run_id, t->id,
                                  t->agent ? t->agent->id : NULL, name, version,
                                  json_string_value(text), json_string_length(text), &err);
-    if (!art) return done(content, is_error, true, xasprintf("could not write %s: %s", name, err ? err : "?"));
+    if (!art)
+        return done(content, is_error, true,
+                    xasprintf("could not write %s: %s", name, err ? err : "?"));
     free(err);
     json_object_set(run->scope_artifacts, name, (json_t *)text);
     json_object_set_new(run->artifact_versions, name, json_integer(version));
     run_emit(run, "artifact.written", art);
-    return done(content, is_error, false,
-                xasprintf("wrote %s (version %d, %zu bytes)", name, version, json_string_length(text)));
+    return done(
+        content, is_error, false,
+        xasprintf("wrote %s (version %d, %zu bytes)", name, version, json_string_length(text)));
 }
 
 static tool_status_t ask_human(engine_run_t *run, uint32_t i, const json_t *call, char **content,
                                bool *is_error) {
     const char *q = arg_str(call, "question");
-    if (!q || !*q) return done(content, is_error, true, xstrdup("ask_human needs {\"question\": \"...\"}"));
+    if (!q || !*q)
+        return done(content, is_error, true, xstrdup("ask_human needs {\"question\": \"...\"}"));
     const wf_task_t *t = &run->wf->tasks[i];
-    char *desc = xasprintf("Asked by agent %s in task %s (ask_human).", t->agent ? t->agent->id : "?",
-                           t->id);
+    char *desc = xasprintf("Asked by agent %s in task %s (ask_human).",
+                           t->agent ? t->agent->id : "?", t->id);
     /* An input step like any other: the terminal prompts for it, `baton approvals respond`
      * answers it (--feedback is the answer). It has no deadline: the agent waits. */
     run_emit(run, "approval.requested",
-             json_pack("{s:s, s:s, s:s, s:s, s:f, s:{s:O, s:O}, s:I}", "task", t->id, "kind", "input",
-                       "title", q, "description", desc, "timeout_s", 0.0, "tool_call", "id",
-                       json_object_get(call, "id"), "name", json_object_get(call, "name"),
+             json_pack("{s:s, s:s, s:s, s:s, s:f, s:{s:O, s:O}, s:I}", "task", t->id, "kind",
+                       "input", "title", q, "description", desc, "timeout_s", 0.0, "tool_call",
+                       "id", json_object_get(call, "id"), "name", json_object_get(call, "name"),
                        "requested_at", (json_int_t)engine_now_ms()));
     free(desc);
     return TOOL_HUMAN;
@@ -254,7 +271,8 @@ tool_status_t tools_run(engine_run_t *run, uint32_t i, const json_t *call, tool_
     const char *name = json_string_value(json_object_get(call, "name"));
     const char *bad = json_string_value(json_object_get(call, "invalid_arguments"));
     if (!find_tool(name))
-        return done(content, is_error, true, xasprintf("there is no tool '%.100s'", name ? name : ""));
+        return done(content, is_error, true,
+                    xasprintf("there is no tool '%.100s'", name ? name : ""));
     if (bad)
         return done(content, is_error, true,
                     xasprintf("the arguments of %s must be a JSON object; got: %s", name, bad));
@@ -270,9 +288,10 @@ tool_status_t tools_start(engine_run_t *run, uint32_t i, const json_t *call, cha
     const char *name = json_string_value(json_object_get(call, "name"));
     if (!agent_has(a, name)) {
         strbuf_t list = {0};
-        for (size_t k = 0; a && k < a->n_tools; k++) sb_printf(&list, "%s%s", k ? ", " : "", a->tools[k]);
-        char *msg = xasprintf("there is no tool '%.100s' here; this agent can use: %s", name ? name : "",
-                              list.len ? sb_str(&list) : "none");
+        for (size_t k = 0; a && k < a->n_tools; k++)
+            sb_printf(&list, "%s%s", k ? ", " : "", a->tools[k]);
+        char *msg = xasprintf("there is no tool '%.100s' here; this agent can use: %s",
+                              name ? name : "", list.len ? sb_str(&list) : "none");
         sb_free(&list);
         return done(content, is_error, true, msg);
     }
@@ -284,7 +303,8 @@ tool_status_t tools_start(engine_run_t *run, uint32_t i, const json_t *call, cha
 int tools_config_check(const json_t *tools, char **err) {
     if (!tools || json_is_null(tools)) return 0;
     if (!json_is_object(tools)) {
-        *err = xstrdup("tools is a mapping, e.g. tools: {http_fetch: {allow_hosts: [example.com]}}");
+        *err =
+            xstrdup("tools is a mapping, e.g. tools: {http_fetch: {allow_hosts: [example.com]}}");
         return -1;
     }
     const char *k;
@@ -292,7 +312,8 @@ int tools_config_check(const json_t *tools, char **err) {
     json_object_foreach((json_t *)tools, k, v) {
         if (strcmp(k, "http_fetch")) {
             *err = xasprintf("tools.%s: only http_fetch is configured here (the other tools need "
-                             "no settings)", k);
+                             "no settings)",
+                             k);
             return -1;
         }
         if (!json_is_object(v)) {
@@ -317,15 +338,19 @@ int tools_config_check(const json_t *tools, char **err) {
                 ok = (json_is_number(hv) && json_number_value(hv) > 0) ||
                      (json_is_string(hv) && wf_parse_duration(json_string_value(hv)) > 0);
             } else {
-                *err = xasprintf("tools.http_fetch.%s: unknown key (allow_hosts, allow_private, max_bytes, timeout)", hk);
+                *err = xasprintf("tools.http_fetch.%s: unknown key (allow_hosts, allow_private, "
+                                 "max_bytes, timeout)",
+                                 hk);
                 return -1;
             }
             if (!ok) {
                 *err = xasprintf("tools.http_fetch.%s: expected %s", hk,
-                                 !strcmp(hk, "allow_hosts") ? "a list of host names, e.g. [example.com, \"*.example.org\"]"
-                                 : !strcmp(hk, "max_bytes") ? "a whole number of bytes from 1 to 67108864"
+                                 !strcmp(hk, "allow_hosts")
+                                     ? "a list of host names, e.g. [example.com, \"*.example.org\"]"
+                                 : !strcmp(hk, "max_bytes")
+                                     ? "a whole number of bytes from 1 to 67108864"
                                  : !strcmp(hk, "allow_private") ? "true or false"
-                                                            : "a duration such as 10s");
+                                                                : "a duration such as 10s");
                 return -1;
             }
         }

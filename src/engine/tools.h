@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TOOLS_DEFAULT_MAX_BYTES (256 * 1024)
+#define TOOLS_DEFAULT_MAX_BYTES  (256 * 1024)
 #define TOOLS_DEFAULT_TIMEOUT_MS 10000
 /* How many tool-call rounds one attempt may take before it fails (agent max_tool_iterations). */
 #define TOOLS_DEFAULT_MAX_ITERATIONS 8
@@ -49,8 +49,8 @@ bool tools_url_check(const json_t *allow_hosts, const char *url, bool *by_name, 
 bool tools_address_public(const struct sockaddr *a);
 
 /* Whether `name` may name an artifact a tool reads or writes: 1 to 128 of [A-Za-z0-9._-], not
- * starting with '.', so it can never leave the run's folder; not NAME.vN.EXT nor NAME.tmp, the names
- * Baton gives later versions and files being written. */
+ * starting with '.', so it can never leave the run's folder; not NAME.vN.EXT nor NAME.tmp, the
+ * names Baton gives later versions and files being written. */
 bool tools_artifact_name_ok(const char *name);
 
 #endif

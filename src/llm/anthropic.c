@@ -10,7 +10,7 @@
 #include <string.h>
 
 #define ANTHROPIC_VERSION "2023-06-01"
-#define OUTPUT_TOOL "output"
+#define OUTPUT_TOOL       "output"
 
 /* Anthropic bills a prompt-cache write at 1.25 times the model's input price (5-minute cache;
  * https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching#pricing). The configuration
@@ -19,19 +19,19 @@
 
 struct llm_call {
     http_provider_t *p;
-    http_call_t hc;     /* the request, or its deferred refusal */
+    http_call_t hc; /* the request, or its deferred refusal */
     output_format_t format;
-    bool forced_tool;   /* the answer is the input of the forced `output` tool */
-    bool wrapped;       /* ... under "value" (the schema's root is not an object) */
-    strbuf_t raw;       /* every byte received, CRs dropped (error bodies are plain JSON) */
-    size_t parsed;      /* how much of raw the SSE parser consumed */
-    strbuf_t text;      /* the text blocks, assembled */
-    strbuf_t tool_json; /* the forced tool's input, from input_json_delta */
-    char *tool_start;   /* the tool's input as content_block_start gave it (compact JSON) */
-    long tool_index;    /* the content block carrying the tool's input, -1 before it starts */
+    bool forced_tool;     /* the answer is the input of the forced `output` tool */
+    bool wrapped;         /* ... under "value" (the schema's root is not an object) */
+    strbuf_t raw;         /* every byte received, CRs dropped (error bodies are plain JSON) */
+    size_t parsed;        /* how much of raw the SSE parser consumed */
+    strbuf_t text;        /* the text blocks, assembled */
+    strbuf_t tool_json;   /* the forced tool's input, from input_json_delta */
+    char *tool_start;     /* the tool's input as content_block_start gave it (compact JSON) */
+    long tool_index;      /* the content block carrying the tool's input, -1 before it starts */
     llm_tool_asm_t calls; /* tool_use blocks of the agent's own tools, by block index */
     int64_t in_tokens, out_tokens, cache_read, cache_write;
-    bool finished;      /* message_stop seen */
+    bool finished; /* message_stop seen */
     char *stream_error;
     llm_error_kind_t stream_error_kind;
 };
@@ -41,13 +41,15 @@ struct llm_call {
 static json_t *tool_schema(const json_t *schema, bool *wrapped) {
     const char *type = json_string_value(json_object_get(schema, "type"));
     if ((type && !strcmp(type, "object")) ||
-        (!json_object_get(schema, "type") && json_is_object(json_object_get(schema, "properties")))) {
+        (!json_object_get(schema, "type") &&
+         json_is_object(json_object_get(schema, "properties")))) {
         *wrapped = false;
         return json_deep_copy(schema);
     }
     *wrapped = true;
     json_t *inner = json_deep_copy(schema);
-    json_t *out = json_pack("{s:s, s:{}, s:[s]}", "type", "object", "properties", "required", "value");
+    json_t *out =
+        json_pack("{s:s, s:{}, s:[s]}", "type", "object", "properties", "required", "value");
     static const char *const hoist[] = {"$defs", "definitions"};
     for (size_t i = 0; i < sizeof hoist / sizeof *hoist; i++) {
         json_t *d = json_object_get(inner, hoist[i]);
@@ -72,23 +74,28 @@ static void add_transcript(json_t *messages, const json_t *transcript) {
             results = NULL;
             json_t *blocks = json_array();
             const char *text = json_string_value(json_object_get(turn, "text"));
-            if (text && *text) json_array_append_new(blocks, json_pack("{s:s, s:s}", "type", "text", "text", text));
+            if (text && *text)
+                json_array_append_new(blocks,
+                                      json_pack("{s:s, s:s}", "type", "text", "text", text));
             size_t k;
             const json_t *c;
-            json_array_foreach(json_object_get(turn, "calls"), k, c)
-                json_array_append_new(blocks, json_pack("{s:s, s:O, s:O, s:O}", "type", "tool_use",
-                                                        "id", json_object_get(c, "id"), "name",
-                                                        json_object_get(c, "name"), "input",
-                                                        json_object_get(c, "arguments")));
-            json_array_append_new(messages, json_pack("{s:s, s:o}", "role", "assistant", "content", blocks));
+            json_array_foreach(json_object_get(turn, "calls"), k, c) json_array_append_new(
+                blocks, json_pack("{s:s, s:O, s:O, s:O}", "type", "tool_use", "id",
+                                  json_object_get(c, "id"), "name", json_object_get(c, "name"),
+                                  "input", json_object_get(c, "arguments")));
+            json_array_append_new(messages,
+                                  json_pack("{s:s, s:o}", "role", "assistant", "content", blocks));
         } else if (role && !strcmp(role, "tool")) {
             if (!results) {
                 results = json_array();
-                json_array_append_new(messages, json_pack("{s:s, s:o}", "role", "user", "content", results));
+                json_array_append_new(messages,
+                                      json_pack("{s:s, s:o}", "role", "user", "content", results));
             }
-            json_t *b = json_pack("{s:s, s:O, s:s}", "type", "tool_result", "tool_use_id",
-                                  json_object_get(turn, "id"), "content", llm_tool_result_text(turn));
-            if (json_is_true(json_object_get(turn, "is_error"))) json_object_set_new(b, "is_error", json_true());
+            json_t *b =
+                json_pack("{s:s, s:O, s:s}", "type", "tool_result", "tool_use_id",
+                          json_object_get(turn, "id"), "content", llm_tool_result_text(turn));
+            if (json_is_true(json_object_get(turn, "is_error")))
+                json_object_set_new(b, "is_error", json_true());
             json_array_append_new(results, b);
         }
     }
@@ -97,7 +104,8 @@ static void add_transcript(json_t *messages, const json_t *transcript) {
 static json_t *build_body(const http_provider_t *p, const llm_request_t *req, llm_call_t *c) {
     /* Anthropic's temperature runs 0..1 (OpenAI's 0..2, which a workflow may use). */
     double temp = req->temperature < 0 ? 0 : req->temperature > 1 ? 1 : req->temperature;
-    json_t *messages = json_pack("[{s:s, s:s}]", "role", "user", "content", req->prompt ? req->prompt : "");
+    json_t *messages =
+        json_pack("[{s:s, s:s}]", "role", "user", "content", req->prompt ? req->prompt : "");
     add_transcript(messages, req->transcript);
     json_t *body = json_pack("{s:s, s:o, s:i, s:f, s:b}", "model", p->model, "messages", messages,
                              "max_tokens", req->max_tokens > 0 ? req->max_tokens : 1024,
@@ -106,26 +114,30 @@ static json_t *build_body(const http_provider_t *p, const llm_request_t *req, ll
     json_t *tools = json_array();
     size_t i;
     const json_t *t;
-    json_array_foreach(req->tools, i, t)
-        json_array_append_new(tools, json_pack("{s:O, s:O, s:O}", "name", json_object_get(t, "name"),
-                                               "description", json_object_get(t, "description"),
-                                               "input_schema", json_object_get(t, "parameters")));
+    json_array_foreach(req->tools, i, t) json_array_append_new(
+        tools, json_pack("{s:O, s:O, s:O}", "name", json_object_get(t, "name"), "description",
+                         json_object_get(t, "description"), "input_schema",
+                         json_object_get(t, "parameters")));
     bool own_tools = json_array_size(tools) > 0;
     /* Without a schema the system prompt already asks for JSON only (engine/prompt.c). */
     if (req->format == OUTPUT_JSON && json_is_object(req->schema)) {
         c->forced_tool = true;
         json_t *schema = tool_schema(req->schema, &c->wrapped);
-        json_array_append_new(tools, json_pack("{s:s, s:s, s:o}", "name", OUTPUT_TOOL, "description",
-                                               "Give the answer: its input is the whole output.",
-                                               "input_schema", schema));
+        json_array_append_new(tools,
+                              json_pack("{s:s, s:s, s:o}", "name", OUTPUT_TOOL, "description",
+                                        "Give the answer: its input is the whole output.",
+                                        "input_schema", schema));
         /* With the agent's own tools too, the model must call one of them: a tool it needs, or
          * `output` once it can answer. */
-        json_object_set_new(body, "tool_choice", own_tools ? json_pack("{s:s}", "type", "any")
-                                                           : json_pack("{s:s, s:s}", "type", "tool",
-                                                                       "name", OUTPUT_TOOL));
+        json_object_set_new(body, "tool_choice",
+                            own_tools
+                                ? json_pack("{s:s}", "type", "any")
+                                : json_pack("{s:s, s:s}", "type", "tool", "name", OUTPUT_TOOL));
     }
-    if (json_array_size(tools)) json_object_set_new(body, "tools", tools);
-    else json_decref(tools);
+    if (json_array_size(tools))
+        json_object_set_new(body, "tools", tools);
+    else
+        json_decref(tools);
     return body;
 }
 
@@ -146,12 +158,14 @@ static llm_error_kind_t classify(long status, const char *type, const char *mess
 /* message_start's message.usage and message_delta's usage: every count present is cumulative. */
 static void take_usage(llm_call_t *c, const json_t *usage) {
     json_t *v;
-    if ((v = json_object_get(usage, "input_tokens")) && json_is_integer(v)) c->in_tokens = json_integer_value(v);
+    if ((v = json_object_get(usage, "input_tokens")) && json_is_integer(v))
+        c->in_tokens = json_integer_value(v);
     if ((v = json_object_get(usage, "cache_read_input_tokens")) && json_is_integer(v))
         c->cache_read = json_integer_value(v);
     if ((v = json_object_get(usage, "cache_creation_input_tokens")) && json_is_integer(v))
         c->cache_write = json_integer_value(v);
-    if ((v = json_object_get(usage, "output_tokens")) && json_is_integer(v)) c->out_tokens = json_integer_value(v);
+    if ((v = json_object_get(usage, "output_tokens")) && json_is_integer(v))
+        c->out_tokens = json_integer_value(v);
 }
 
 static void stream_fail(llm_call_t *c, llm_error_kind_t kind, char *msg) {
@@ -186,7 +200,8 @@ static void take_event(llm_call_t *c, const char *event, const char *data) {
             const char *name = json_string_value(json_object_get(block, "name"));
             json_t *input = json_object_get(block, "input");
             char *start = json_is_object(input) && json_object_size(input)
-                              ? json_dumps(input, JSON_COMPACT) : NULL;
+                              ? json_dumps(input, JSON_COMPACT)
+                              : NULL;
             if (c->forced_tool && c->tool_index < 0 && name && !strcmp(name, OUTPUT_TOOL)) {
                 c->tool_index = index;
                 c->tool_start = start;
@@ -205,11 +220,13 @@ static void take_event(llm_call_t *c, const char *event, const char *data) {
             http_provider_text(&c->hc, &c->text, t);
         } else if (dt && !strcmp(dt, "input_json_delta")) {
             const char *t = json_string_value(json_object_get(delta, "partial_json"));
-            if (t && index == c->tool_index) sb_puts(&c->tool_json, t);
+            if (t && index == c->tool_index)
+                sb_puts(&c->tool_json, t);
             else if (t) {
                 /* only to a block that started as a tool_use of the agent's tools */
                 for (size_t k = 0; k < c->calls.n; k++)
-                    if (c->calls.parts[k].index == index) llm_tool_asm_add(&c->calls, index, NULL, NULL, t);
+                    if (c->calls.parts[k].index == index)
+                        llm_tool_asm_add(&c->calls, index, NULL, NULL, t);
             }
         }
         /* thinking_delta, signature_delta, citations: not part of the answer */
@@ -225,14 +242,17 @@ static void take_event(llm_call_t *c, const char *event, const char *data) {
         /* A stream that broke for a reason we do not know: another model may well answer. */
         if (kind == LLM_ERR_OTHER && !(etype && !strcmp(etype, "invalid_request_error")))
             kind = LLM_ERR_MALFORMED;
-        stream_fail(c, kind, xasprintf("error in stream%s%s%s%s%s", etype ? " (" : "", etype ? etype : "",
-                                       etype ? ")" : "", emsg ? ": " : "", emsg ? emsg : ""));
+        stream_fail(c, kind,
+                    xasprintf("error in stream%s%s%s%s%s", etype ? " (" : "", etype ? etype : "",
+                              etype ? ")" : "", emsg ? ": " : "", emsg ? emsg : ""));
     }
     /* ping, content_block_stop and event types added later: nothing to do */
     json_decref(ev);
 }
 
-static void sse_event(void *ud, const char *event, const char *data) { take_event(ud, event, data); }
+static void sse_event(void *ud, const char *event, const char *data) {
+    take_event(ud, event, data);
+}
 
 static int on_data(void *ud, const char *data, size_t len) {
     llm_call_t *c = ud;
@@ -257,7 +277,9 @@ static int64_t received_tokens(const llm_call_t *c) {
 /* The answer of a forced tool: its input as compact JSON, unwrapped from "value" when the schema
  * was. Input that does not parse is handed on as it came: the engine's validator says why. */
 static void tool_answer(llm_call_t *c, llm_response_t *r) {
-    const char *src = c->tool_json.len ? sb_str(&c->tool_json) : c->tool_start ? c->tool_start : "{}";
+    const char *src = c->tool_json.len ? sb_str(&c->tool_json)
+                      : c->tool_start  ? c->tool_start
+                                       : "{}";
     json_t *input = json_loads(src, 0, NULL);
     json_t *v = input;
     if (input && c->wrapped) v = json_object_get(input, "value");
@@ -302,8 +324,9 @@ static void on_done(void *ud, const http_result_t *res) {
         /* A 200 whose stream stopped short: the connection closed (curl's error says how) or
          * ended cleanly without the last event. */
         err.kind = LLM_ERR_MALFORMED;
-        msg = xasprintf("%s: the stream ended before message_stop%s%s%s", p->name,
-                        res->error ? " (" : "", res->error ? res->error : "", res->error ? ")" : "");
+        msg =
+            xasprintf("%s: the stream ended before message_stop%s%s%s", p->name,
+                      res->error ? " (" : "", res->error ? res->error : "", res->error ? ")" : "");
     }
     if (msg) {
         http_provider_fail(&c->hc, &err, msg, received_tokens(c), res);
@@ -314,18 +337,20 @@ static void on_done(void *ud, const http_result_t *res) {
      * plus what was read from the cache, plus what was written to it. Writes are charged at the
      * input price by the shared rule; their premium on top of it is this protocol's own item. */
     int64_t out = c->out_tokens ? c->out_tokens : received_tokens(c);
-    double premium = (double)c->cache_write * p->prices.input_per_million *
-                     (CACHE_WRITE_PREMIUM - 1.0) / 1e6;
+    double premium =
+        (double)c->cache_write * p->prices.input_per_million * (CACHE_WRITE_PREMIUM - 1.0) / 1e6;
     /* A forced tool's input is the answer (already parsed, unwrapped); otherwise the text. */
     llm_response_t answer = {0};
     bool tool = c->forced_tool && c->tool_index >= 0;
     json_t *calls = tool ? NULL : llm_tool_asm_finish(&c->calls);
     bool asks = json_array_size(calls) > 0; /* the model wants the agent's tools */
-    if (tool) tool_answer(c, &answer);
-    else answer.text = sb_take(&c->text);
-    llm_response_t *r = http_provider_response(p, answer.text, tool || asks ? OUTPUT_TEXT : c->format,
-                                               c->in_tokens + c->cache_read + c->cache_write, out,
-                                               c->cache_read, premium, res);
+    if (tool)
+        tool_answer(c, &answer);
+    else
+        answer.text = sb_take(&c->text);
+    llm_response_t *r = http_provider_response(
+        p, answer.text, tool || asks ? OUTPUT_TEXT : c->format,
+        c->in_tokens + c->cache_read + c->cache_write, out, c->cache_read, premium, res);
     if (tool) r->json = answer.json;
     if (asks) r->tool_calls = json_incref(calls);
     json_decref(calls);

@@ -12,7 +12,7 @@
 struct llm_embed_call {
     router_t *r;
     llm_call_t *inner;
-    char **texts;        /* owned: the router reads them when it starts each candidate */
+    char **texts; /* owned: the router reads them when it starts each candidate */
     size_t n_texts;
     llm_done_fn done;
     void *ud;
@@ -27,8 +27,10 @@ static json_t *usable(router_t *r, const json_t *ids, const char **refused) {
     const json_t *id;
     json_array_foreach(ids, i, id) {
         llm_provider_t *p = router_candidate(r, json_string_value(id));
-        if (provider_embeds(p)) json_array_append(out, (json_t *)id);
-        else if (p && !*refused) *refused = json_string_value(id);
+        if (provider_embeds(p))
+            json_array_append(out, (json_t *)id);
+        else if (p && !*refused)
+            *refused = json_string_value(id);
     }
     return out;
 }
@@ -48,8 +50,8 @@ static json_t *candidates(router_t *r, const json_t *model, char **err) {
         } else if (strchr(name, '/')) {
             ids = json_pack("[s]", name);
         } else {
-            *err = xasprintf("model '%s' is neither a configured tier nor a provider/model id",
-                             name);
+            *err =
+                xasprintf("model '%s' is neither a configured tier nor a provider/model id", name);
             return NULL;
         }
     } else if (json_is_array(model)) {
@@ -115,10 +117,14 @@ llm_embed_call_t *llm_embed(router_t *r, const llm_embed_request_t *req, llm_don
     c->n_texts = req->n_texts;
     c->texts = xcalloc(req->n_texts, sizeof *c->texts);
     for (size_t i = 0; i < req->n_texts; i++) c->texts[i] = xstrdup(req->texts[i]);
-    llm_request_t lr = {.run_id = req->run_id, .task_id = req->task_id,
-                        .attempt = req->attempt > 0 ? req->attempt : 1, .iteration = 1,
-                        .model = ids, .format = OUTPUT_TEXT,
-                        .texts = (const char *const *)c->texts, .n_texts = c->n_texts,
+    llm_request_t lr = {.run_id = req->run_id,
+                        .task_id = req->task_id,
+                        .attempt = req->attempt > 0 ? req->attempt : 1,
+                        .iteration = 1,
+                        .model = ids,
+                        .format = OUTPUT_TEXT,
+                        .texts = (const char *const *)c->texts,
+                        .n_texts = c->n_texts,
                         .dimensions = req->dimensions};
     c->inner = provider_call(router_provider(r), &lr, on_done, c);
     json_decref(ids); /* the router keeps its own reference */

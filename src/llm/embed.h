@@ -28,7 +28,7 @@ typedef struct llm_embed_request {
     const json_t *model;          /* see above */
     const char *const *texts;     /* n_texts non-empty strings; copied */
     size_t n_texts;
-    int dimensions;               /* 0: the model's own size */
+    int dimensions; /* 0: the model's own size */
 } llm_embed_request_t;
 
 typedef struct llm_embed_call llm_embed_call_t;

@@ -6,13 +6,13 @@
 #include <string.h>
 
 struct llm_call {
-    http_provider_t *p;  /* the layout http_provider.h's cancel relies on: p, then hc */
+    http_provider_t *p; /* the layout http_provider.h's cancel relies on: p, then hc */
     http_call_t hc;
     embed_wire_t wire;
     http_status_error_fn status_error;
     size_t n_texts;
     int dimensions;
-    int64_t estimate;    /* tokens of the texts, for servers that report none */
+    int64_t estimate; /* tokens of the texts, for servers that report none */
 };
 
 static void release(void *owner) { free(owner); }

@@ -102,9 +102,8 @@ static json_t *vectors_of(embed_wire_t w, const json_t *body, size_t expected, c
     if (!json_is_array(arr) || json_array_size(arr) != expected) goto count;
     size_t i;
     const json_t *item;
-    json_array_foreach(arr, i, item)
-        json_array_append(list, w == EMBED_WIRE_GEMINI ? json_object_get(item, "values")
-                                                       : (json_t *)item);
+    json_array_foreach(arr, i, item) json_array_append(
+        list, w == EMBED_WIRE_GEMINI ? json_object_get(item, "values") : (json_t *)item);
     /* json_array_append of NULL fails: a missing `values` shows up as a short list */
     if (json_array_size(list) != expected) {
         *err = xasprintf("embeddings[%zu] has no values", json_array_size(list));
@@ -139,7 +138,8 @@ int embed_wire_parse(embed_wire_t w, const char *body, size_t len, size_t expect
     json_decref(list);
     if (rc == 0) {
         const json_t *count =
-            w == EMBED_WIRE_OPENAI ? json_object_get(json_object_get(root, "usage"), "prompt_tokens")
+            w == EMBED_WIRE_OPENAI
+                ? json_object_get(json_object_get(root, "usage"), "prompt_tokens")
             : w == EMBED_WIRE_OLLAMA
                 ? json_object_get(root, "prompt_eval_count")
                 : json_object_get(json_object_get(root, "usageMetadata"), "promptTokenCount");

@@ -31,9 +31,9 @@ json_t *embed_wire_body(embed_wire_t w, const char *model, const char *const *te
                         int dimensions);
 
 typedef struct embed_parsed {
-    float *vectors;      /* n * dims values, row after row (malloc'd; the caller frees) */
+    float *vectors; /* n * dims values, row after row (malloc'd; the caller frees) */
     size_t n, dims;
-    int64_t tokens;      /* input tokens the server reported, -1 when it reports none */
+    int64_t tokens; /* input tokens the server reported, -1 when it reports none */
 } embed_parsed_t;
 
 /* Reads a 200 answer of `len` bytes for `expected` texts. 0 and *out filled, or -1 with *err

@@ -12,14 +12,14 @@
 
 struct llm_call {
     http_provider_t *p;
-    http_call_t hc;     /* the request, or its deferred refusal */
+    http_call_t hc; /* the request, or its deferred refusal */
     output_format_t format;
-    strbuf_t raw;       /* every byte received, CRs dropped (error bodies are plain JSON) */
-    size_t parsed;      /* how much of raw the SSE parser consumed */
-    strbuf_t text;      /* the answer's text parts, assembled */
-    json_t *calls;      /* functionCall parts, normalised (llm.h), in order */
+    strbuf_t raw;  /* every byte received, CRs dropped (error bodies are plain JSON) */
+    size_t parsed; /* how much of raw the SSE parser consumed */
+    strbuf_t text; /* the answer's text parts, assembled */
+    json_t *calls; /* functionCall parts, normalised (llm.h), in order */
     int64_t prompt_tokens, candidate_tokens, thought_tokens, cached_tokens;
-    bool finished;      /* a chunk carried finishReason */
+    bool finished; /* a chunk carried finishReason */
     char *finish_reason;
     char *stream_error;
     llm_error_kind_t stream_error_kind;
@@ -65,9 +65,12 @@ static const json_t *resolve_ref(const json_t *root, const char *ref) {
                 sb_putc(&tok, p[i]);
             }
         }
-        if (json_is_object(at)) at = json_object_get(at, sb_str(&tok));
-        else if (json_is_array(at)) at = json_array_get(at, strtoul(sb_str(&tok), NULL, 10));
-        else at = NULL;
+        if (json_is_object(at))
+            at = json_object_get(at, sb_str(&tok));
+        else if (json_is_array(at))
+            at = json_array_get(at, strtoul(sb_str(&tok), NULL, 10));
+        else
+            at = NULL;
         sb_free(&tok);
         p += n;
     }
@@ -75,9 +78,9 @@ static const json_t *resolve_ref(const json_t *root, const char *ref) {
 }
 
 static const char *gemini_type(const char *t) {
-    static const char *const map[][2] = {{"string", "STRING"}, {"number", "NUMBER"},
+    static const char *const map[][2] = {{"string", "STRING"},   {"number", "NUMBER"},
                                          {"integer", "INTEGER"}, {"boolean", "BOOLEAN"},
-                                         {"array", "ARRAY"}, {"object", "OBJECT"}};
+                                         {"array", "ARRAY"},     {"object", "OBJECT"}};
     for (size_t i = 0; t && i < sizeof map / sizeof *map; i++)
         if (!strcmp(map[i][0], t)) return map[i][1];
     return NULL;
@@ -178,9 +181,12 @@ static json_t *to_gemini(conv_t *cv, const json_t *s, int depth) {
     const json_t *en = json_object_get(s, "enum");
     const json_t *cst = json_object_get(s, "const");
     if (!type) {
-        if (json_is_object(json_object_get(s, "properties"))) type = "object";
-        else if (json_object_get(s, "items")) type = "array";
-        else if (json_is_string(cst) || (json_is_array(en) && json_is_string(json_array_get(en, 0))))
+        if (json_is_object(json_object_get(s, "properties")))
+            type = "object";
+        else if (json_object_get(s, "items"))
+            type = "array";
+        else if (json_is_string(cst) ||
+                 (json_is_array(en) && json_is_string(json_array_get(en, 0))))
             type = "string";
     }
     const char *gt = gemini_type(type);
@@ -201,10 +207,14 @@ static json_t *to_gemini(conv_t *cv, const json_t *s, int depth) {
         size_t i;
         const json_t *v;
         json_array_foreach(en, i, v) strings = strings && json_is_string(v);
-        if (strings) json_object_set(out, "enum", (json_t *)en);
-        else if (json_is_string(cst)) json_object_set_new(out, "enum", json_pack("[O]", cst));
-        if (json_object_get(out, "enum")) json_object_set_new(out, "format", json_string("enum"));
-        else if (fmt && !strcmp(fmt, "date-time")) json_object_set_new(out, "format", json_string(fmt));
+        if (strings)
+            json_object_set(out, "enum", (json_t *)en);
+        else if (json_is_string(cst))
+            json_object_set_new(out, "enum", json_pack("[O]", cst));
+        if (json_object_get(out, "enum"))
+            json_object_set_new(out, "format", json_string("enum"));
+        else if (fmt && !strcmp(fmt, "date-time"))
+            json_object_set_new(out, "format", json_string(fmt));
     } else if (!strcmp(gt, "NUMBER") || !strcmp(gt, "INTEGER")) {
         copy_if(out, s, "minimum", is_number);
         copy_if(out, s, "maximum", is_number);
@@ -239,13 +249,15 @@ static json_t *to_gemini(conv_t *cv, const json_t *s, int depth) {
         }
         size_t i;
         const json_t *r;
-        json_array_foreach(json_object_get(s, "required"), i, r)
-            if (json_is_string(r) && json_object_get(gp, json_string_value(r)))
-                json_array_append(req, (json_t *)r);
+        json_array_foreach(json_object_get(s, "required"), i,
+                           r) if (json_is_string(r) && json_object_get(gp, json_string_value(r)))
+            json_array_append(req, (json_t *)r);
         json_object_set_new(out, "properties", gp);
         json_object_set_new(out, "propertyOrdering", order);
-        if (json_array_size(req)) json_object_set_new(out, "required", req);
-        else json_decref(req);
+        if (json_array_size(req))
+            json_object_set_new(out, "required", req);
+        else
+            json_decref(req);
         copy_if(out, s, "minProperties", is_count);
         copy_if(out, s, "maxProperties", is_count);
     }
@@ -286,18 +298,20 @@ static void add_transcript(json_t *contents, const json_t *transcript) {
             size_t k;
             const json_t *c;
             json_array_foreach(json_object_get(turn, "calls"), k, c) {
-                json_t *part = json_pack("{s:{s:O, s:O, s:O}}", "functionCall", "id",
-                                         json_object_get(c, "id"), "name", json_object_get(c, "name"),
-                                         "args", json_object_get(c, "arguments"));
+                json_t *part = json_pack(
+                    "{s:{s:O, s:O, s:O}}", "functionCall", "id", json_object_get(c, "id"), "name",
+                    json_object_get(c, "name"), "args", json_object_get(c, "arguments"));
                 json_t *sig = json_object_get(c, "signature");
                 if (json_is_string(sig)) json_object_set(part, "thoughtSignature", sig);
                 json_array_append_new(parts, part);
             }
-            json_array_append_new(contents, json_pack("{s:s, s:o}", "role", "model", "parts", parts));
+            json_array_append_new(contents,
+                                  json_pack("{s:s, s:o}", "role", "model", "parts", parts));
         } else if (role && !strcmp(role, "tool")) {
             if (!results) {
                 results = json_array();
-                json_array_append_new(contents, json_pack("{s:s, s:o}", "role", "user", "parts", results));
+                json_array_append_new(contents,
+                                      json_pack("{s:s, s:o}", "role", "user", "parts", results));
             }
             bool error = json_is_true(json_object_get(turn, "is_error"));
             json_array_append_new(results, json_pack("{s:{s:O, s:O, s:{s:s}}}", "functionResponse",
@@ -330,11 +344,10 @@ static json_t *build_body(const llm_request_t *req) {
         json_t *decls = json_array();
         size_t i;
         const json_t *t;
-        json_array_foreach(req->tools, i, t)
-            json_array_append_new(decls, json_pack("{s:O, s:O, s:O}", "name", json_object_get(t, "name"),
-                                                   "description", json_object_get(t, "description"),
-                                                   "parametersJsonSchema",
-                                                   json_object_get(t, "parameters")));
+        json_array_foreach(req->tools, i, t) json_array_append_new(
+            decls, json_pack("{s:O, s:O, s:O}", "name", json_object_get(t, "name"), "description",
+                             json_object_get(t, "description"), "parametersJsonSchema",
+                             json_object_get(t, "parameters")));
         json_object_set_new(body, "tools", json_pack("[{s:o}]", "functionDeclarations", decls));
     }
     return body;
@@ -376,8 +389,9 @@ static llm_error_kind_t classify(long code, const char *status, const json_t *de
     if (code == 429 || streq(status, "RESOURCE_EXHAUSTED"))
         /* A quota that waiting will not refill (a daily or billing limit) comes without RetryInfo:
          * a budget refusal, not a rate limit. */
-        return detail(details, "QuotaFailure") && !detail(details, "RetryInfo") ? LLM_ERR_BUDGET
-                                                                                : LLM_ERR_RATE_LIMIT;
+        return detail(details, "QuotaFailure") && !detail(details, "RetryInfo")
+                   ? LLM_ERR_BUDGET
+                   : LLM_ERR_RATE_LIMIT;
     if (code == 503 || streq(status, "UNAVAILABLE")) return LLM_ERR_OVERLOADED;
     if (code >= 500 || streq(status, "INTERNAL") || streq(status, "DEADLINE_EXCEEDED"))
         return LLM_ERR_SERVER;
@@ -437,7 +451,8 @@ static void stream_fail(llm_call_t *c, llm_error_kind_t kind, char *msg) {
 
 static void take_usage(llm_call_t *c, const json_t *u) {
     json_t *v;
-    if ((v = json_object_get(u, "promptTokenCount")) && json_is_integer(v)) c->prompt_tokens = json_integer_value(v);
+    if ((v = json_object_get(u, "promptTokenCount")) && json_is_integer(v))
+        c->prompt_tokens = json_integer_value(v);
     if ((v = json_object_get(u, "candidatesTokenCount")) && json_is_integer(v))
         c->candidate_tokens = json_integer_value(v);
     if ((v = json_object_get(u, "thoughtsTokenCount")) && json_is_integer(v))
@@ -458,8 +473,8 @@ static void take_chunk(llm_call_t *c, const char *data) {
     if (e) {
         const char *status = json_string_value(json_object_get(e, "status"));
         const char *msg = json_string_value(json_object_get(e, "message"));
-        llm_error_kind_t kind = classify((long)json_integer_value(json_object_get(e, "code")), status,
-                                         json_object_get(e, "details"), msg);
+        llm_error_kind_t kind = classify((long)json_integer_value(json_object_get(e, "code")),
+                                         status, json_object_get(e, "details"), msg);
         /* A stream that broke for a reason we do not know: another model may well answer. */
         if (kind == LLM_ERR_OTHER && !streq(status, "INVALID_ARGUMENT")) kind = LLM_ERR_MALFORMED;
         stream_fail(c, kind, error_text("error in stream", status, msg));
@@ -467,7 +482,8 @@ static void take_chunk(llm_call_t *c, const char *data) {
     const char *blocked =
         json_string_value(json_object_get(json_object_get(chunk, "promptFeedback"), "blockReason"));
     if (blocked)
-        stream_fail(c, LLM_ERR_OTHER, xasprintf("the prompt was blocked (blockReason %s)", blocked));
+        stream_fail(c, LLM_ERR_OTHER,
+                    xasprintf("the prompt was blocked (blockReason %s)", blocked));
     json_t *cand = json_array_get(json_object_get(chunk, "candidates"), 0);
     size_t i;
     json_t *part;
@@ -522,8 +538,9 @@ static void call_free(llm_call_t *c) {
 
 /* A finishReason that means the answer was withheld, not finished. */
 static bool withheld(const char *reason) {
-    static const char *const blocked[] = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT",
-                                          "SPII", "LANGUAGE", "IMAGE_SAFETY"};
+    static const char *const blocked[] = {
+        "SAFETY", "RECITATION", "BLOCKLIST",   "PROHIBITED_CONTENT",
+        "SPII",   "LANGUAGE",   "IMAGE_SAFETY"};
     for (size_t i = 0; reason && i < sizeof blocked / sizeof *blocked; i++)
         if (!strcmp(reason, blocked[i])) return true;
     return false;
@@ -555,8 +572,9 @@ static void on_done(void *ud, const http_result_t *res) {
     } else {
         /* A 200 whose stream stopped short: no chunk carried finishReason. */
         err.kind = LLM_ERR_MALFORMED;
-        msg = xasprintf("%s: the stream ended before a finishReason%s%s%s", p->name,
-                        res->error ? " (" : "", res->error ? res->error : "", res->error ? ")" : "");
+        msg =
+            xasprintf("%s: the stream ended before a finishReason%s%s%s", p->name,
+                      res->error ? " (" : "", res->error ? res->error : "", res->error ? ")" : "");
     }
     if (msg) {
         http_provider_fail(&c->hc, &err, msg,
@@ -567,9 +585,9 @@ static void on_done(void *ud, const http_result_t *res) {
     /* promptTokenCount includes the cached part; thinking tokens are billed as output. */
     int64_t cached = c->cached_tokens < c->prompt_tokens ? c->cached_tokens : c->prompt_tokens;
     bool asks = json_array_size(c->calls) > 0;
-    llm_response_t *r = http_provider_response(p, sb_take(&c->text), asks ? OUTPUT_TEXT : c->format,
-                                               c->prompt_tokens,
-                                               c->candidate_tokens + c->thought_tokens, cached, 0, res);
+    llm_response_t *r = http_provider_response(
+        p, sb_take(&c->text), asks ? OUTPUT_TEXT : c->format, c->prompt_tokens,
+        c->candidate_tokens + c->thought_tokens, cached, 0, res);
     if (asks) r->tool_calls = json_incref(c->calls);
     http_provider_succeed(&c->hc, r);
     call_free(c);

@@ -20,8 +20,8 @@
 struct http_client {
     uv_loop_t *loop;
     CURLM *multi;
-    uv_timer_t timer;       /* curl's timeout */
-    uv_async_t keepalive;   /* ref'd while requests are in flight; never sent */
+    uv_timer_t timer;     /* curl's timeout */
+    uv_async_t keepalive; /* ref'd while requests are in flight; never sent */
     size_t active;
     http_request_t *requests; /* in flight, for http_client_free */
     int closed;               /* handles closed by http_client_free */
@@ -101,7 +101,8 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int action, void *userp, void
         uv_unref((uv_handle_t *)&s->poll);
         curl_multi_assign(c->multi, fd, s);
     }
-    int events = (action & CURL_POLL_IN ? UV_READABLE : 0) | (action & CURL_POLL_OUT ? UV_WRITABLE : 0);
+    int events =
+        (action & CURL_POLL_IN ? UV_READABLE : 0) | (action & CURL_POLL_OUT ? UV_WRITABLE : 0);
     uv_poll_start(&s->poll, events, poll_cb);
     return 0;
 }
@@ -116,8 +117,10 @@ static void timer_fire(uv_timer_t *t) {
 static int timer_cb(CURLM *multi, long timeout_ms, void *userp) {
     (void)multi;
     http_client_t *c = userp;
-    if (timeout_ms < 0) uv_timer_stop(&c->timer);
-    else uv_timer_start(&c->timer, timer_fire, (uint64_t)timeout_ms, 0);
+    if (timeout_ms < 0)
+        uv_timer_stop(&c->timer);
+    else
+        uv_timer_start(&c->timer, timer_fire, (uint64_t)timeout_ms, 0);
     return 0;
 }
 
@@ -136,8 +139,10 @@ static void req_release(http_request_t *r) {
     curl_multi_remove_handle(c->multi, r->easy);
     curl_easy_cleanup(r->easy);
     curl_slist_free_all(r->headers);
-    if (r->prev) r->prev->next = r->next;
-    else c->requests = r->next;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        c->requests = r->next;
     if (r->next) r->next->prev = r->prev;
     if (--c->active == 0) uv_unref((uv_handle_t *)&c->keepalive);
     uv_timer_stop(&r->first_byte);
@@ -145,7 +150,8 @@ static void req_release(http_request_t *r) {
 }
 
 static void finish(http_request_t *r, const char *error) {
-    http_result_t res = {.retry_after_ms = r->retry_after_ms, .error = error,
+    http_result_t res = {.retry_after_ms = r->retry_after_ms,
+                         .error = error,
                          .first_byte_ms = r->first_byte_ms,
                          .total_ms = now_ms() - r->started_ms};
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &res.status);
@@ -200,7 +206,8 @@ static size_t header_cb(char *data, size_t size, size_t n, void *ud) {
         value[vl] = '\0';
         char *end;
         double secs = strtod(value, &end);
-        if (end != value && secs >= 0 && secs <= 86400.0) { /* a day at most: anything else is noise */
+        if (end != value && secs >= 0 &&
+            secs <= 86400.0) { /* a day at most: anything else is noise */
             r->retry_after_ms = (int64_t)(secs * 1000.0);
         } else {
             time_t when = curl_getdate(value, NULL);
@@ -238,7 +245,8 @@ http_request_t *http_request_start(http_client_t *c, const http_req_opts_t *o) {
         free(r);
         return NULL;
     }
-    for (const char *const *h = o->headers; h && *h; h++) r->headers = curl_slist_append(r->headers, *h);
+    for (const char *const *h = o->headers; h && *h; h++)
+        r->headers = curl_slist_append(r->headers, *h);
     /* curl would add "Expect: 100-continue" to large POSTs: a round trip for nothing here. */
     r->headers = curl_slist_append(r->headers, "Expect:");
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
@@ -255,7 +263,8 @@ http_request_t *http_request_start(http_client_t *c, const http_req_opts_t *o) {
     curl_easy_setopt(e, CURLOPT_PRIVATE, r);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms ? o->connect_timeout_ms : 10000L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     o->connect_timeout_ms ? o->connect_timeout_ms : 10000L);
     if (o->total_timeout_ms) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->total_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     if (o->allow_address) {

@@ -25,12 +25,12 @@ typedef struct http_client http_client_t;
 typedef struct http_request http_request_t;
 
 typedef struct http_result {
-    long status;             /* 0 when no response came (connection error, timeout) */
-    int64_t retry_after_ms;  /* -1 when absent */
-    const char *error;       /* NULL on a completed exchange (whatever the status) */
-    const char *body;        /* the whole body when not streamed (on_data NULL), else NULL */
+    long status;            /* 0 when no response came (connection error, timeout) */
+    int64_t retry_after_ms; /* -1 when absent */
+    const char *error;      /* NULL on a completed exchange (whatever the status) */
+    const char *body;       /* the whole body when not streamed (on_data NULL), else NULL */
     size_t body_len;
-    int64_t first_byte_ms;   /* from start to the first body byte, -1 if none */
+    int64_t first_byte_ms; /* from start to the first body byte, -1 if none */
     int64_t total_ms;
 } http_result_t;
 
@@ -39,15 +39,15 @@ typedef int (*http_data_fn)(void *ud, const char *data, size_t len);
 typedef void (*http_done_fn)(void *ud, const http_result_t *res);
 
 typedef struct http_req_opts {
-    const char *method;            /* "POST" (default when body), "GET" */
+    const char *method; /* "POST" (default when body), "GET" */
     const char *url;
-    const char *const *headers;    /* "Name: value" strings, NULL-terminated; may be NULL */
+    const char *const *headers; /* "Name: value" strings, NULL-terminated; may be NULL */
     const char *body;
     size_t body_len;
-    long connect_timeout_ms;       /* 0 = 10 s */
-    long first_byte_timeout_ms;    /* 0 = none */
-    long total_timeout_ms;         /* 0 = none */
-    http_data_fn on_data;          /* NULL: the body is collected and given to on_done */
+    long connect_timeout_ms;    /* 0 = 10 s */
+    long first_byte_timeout_ms; /* 0 = none */
+    long total_timeout_ms;      /* 0 = none */
+    http_data_fn on_data;       /* NULL: the body is collected and given to on_done */
     http_done_fn on_done;
     void *ud;
     /* Asked for every address the request would connect to, after name resolution; false

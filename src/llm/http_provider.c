@@ -10,7 +10,9 @@ typedef struct call_head {
     http_call_t hc;
 } call_head_t;
 
-static void provider_cancel_call(llm_call_t *c) { http_call_cancel(&((call_head_t *)(void *)c)->hc); }
+static void provider_cancel_call(llm_call_t *c) {
+    http_call_cancel(&((call_head_t *)(void *)c)->hc);
+}
 
 static int64_t provider_received(llm_call_t *c) {
     const http_call_t *hc = &((call_head_t *)(void *)c)->hc;
@@ -29,8 +31,8 @@ static void provider_destroy_impl(llm_provider_t *base) {
     free(base);
 }
 
-static void http_provider_init(http_provider_t *p, http_client_t *http, const http_provider_opts_t *o,
-                               const char *auth_format) {
+static void http_provider_init(http_provider_t *p, http_client_t *http,
+                               const http_provider_opts_t *o, const char *auth_format) {
     p->http = http;
     p->name = xstrdup(o->name);
     p->base.name = p->name;
@@ -90,7 +92,8 @@ static void deferred_closed(uv_handle_t *h) {
 
 static void refuse_fire(uv_timer_t *t) {
     http_call_t *hc = t->data;
-    llm_error_t err = {.retry_after_ms = -1, .message = "the provider's base_url is not a usable URL"};
+    llm_error_t err = {.retry_after_ms = -1,
+                       .message = "the provider's base_url is not a usable URL"};
     hc->done(hc->done_ud, NULL, &err);
     uv_close((uv_handle_t *)&hc->defer, deferred_closed);
 }
@@ -117,9 +120,15 @@ static void post(http_provider_t *p, http_call_t *hc, void *owner, void (*releas
     for (size_t i = 0; extra && extra[i] && n < 7; i++) headers[n++] = extra[i];
     headers[n] = NULL;
     char *url = xasprintf("%s%s", p->base_url, path);
-    http_req_opts_t o = {.url = url, .headers = headers, .body = body, .body_len = strlen(body),
-                         .connect_timeout_ms = p->connect_ms, .first_byte_timeout_ms = p->first_byte_ms,
-                         .total_timeout_ms = p->total_ms, .on_data = on_data, .on_done = on_done,
+    http_req_opts_t o = {.url = url,
+                         .headers = headers,
+                         .body = body,
+                         .body_len = strlen(body),
+                         .connect_timeout_ms = p->connect_ms,
+                         .first_byte_timeout_ms = p->first_byte_ms,
+                         .total_timeout_ms = p->total_ms,
+                         .on_data = on_data,
+                         .on_done = on_done,
                          .ud = hc->owner};
     hc->req = http_request_start(p->http, &o);
     free(url);
@@ -132,7 +141,9 @@ static void post(http_provider_t *p, http_call_t *hc, void *owner, void (*releas
     }
 }
 
-void http_provider_succeed(http_call_t *hc, llm_response_t *resp) { hc->done(hc->done_ud, resp, NULL); }
+void http_provider_succeed(http_call_t *hc, llm_response_t *resp) {
+    hc->done(hc->done_ud, resp, NULL);
+}
 
 void http_provider_start(http_provider_t *p, http_call_t *hc, void *owner,
                          void (*release)(void *owner), llm_done_fn done, void *ud, const char *path,
@@ -153,7 +164,8 @@ char *http_provider_transport_error(const http_provider_t *p, const http_result_
                                     llm_error_t *err) {
     const char *e = res->error;
     err->kind = strstr(e, "timeout") || strstr(e, "Timeout") || strstr(e, "timed out")
-                    ? LLM_ERR_TIMEOUT : LLM_ERR_CONNECTION;
+                    ? LLM_ERR_TIMEOUT
+                    : LLM_ERR_CONNECTION;
     return xasprintf("%s: %s", p->name, e);
 }
 

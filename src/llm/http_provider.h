@@ -11,19 +11,19 @@
 #include "util/strbuf.h"
 
 typedef struct http_provider_opts {
-    const char *name;         /* "provider/model" as configured (journaled with every call) */
-    const char *base_url;     /* e.g. https://api.openai.com/v1; trailing slashes are dropped */
-    const char *api_key;      /* NULL for servers without one; never logged */
-    const char *model;        /* the model id sent to the server */
+    const char *name;     /* "provider/model" as configured (journaled with every call) */
+    const char *base_url; /* e.g. https://api.openai.com/v1; trailing slashes are dropped */
+    const char *api_key;  /* NULL for servers without one; never logged */
+    const char *model;    /* the model id sent to the server */
     llm_prices_t prices;
     long connect_timeout_ms, first_byte_timeout_ms, total_timeout_ms;
 } http_provider_opts_t;
 
 typedef struct http_provider {
     llm_provider_t base;
-    http_client_t *http;      /* borrowed: shared by every provider of a loop */
+    http_client_t *http; /* borrowed: shared by every provider of a loop */
     char *name, *base_url, *model;
-    char *auth;               /* the whole auth header line, or NULL without a key */
+    char *auth; /* the whole auth header line, or NULL without a key */
     llm_prices_t prices;
     long connect_ms, first_byte_ms, total_ms;
 } http_provider_t;
@@ -63,7 +63,7 @@ typedef struct http_call {
     /* who is told of streamed text (llm_request_t.on_text), set by http_provider_watch */
     void (*on_text)(void *text_ud, const char *candidate, const char *piece);
     void *text_ud;
-    const char *candidate;       /* the provider's name: lives as long as the provider */
+    const char *candidate; /* the provider's name: lives as long as the provider */
 } http_call_t;
 
 /* Remembers the request's text observer for this call (after http_provider_start). */

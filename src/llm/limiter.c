@@ -26,7 +26,9 @@ static void bucket_refill(bucket_t *b, uint64_t now) {
 }
 
 /* What must be in the bucket before a charge of `cost`: all of it, or a full bucket. */
-static double bucket_needs(const bucket_t *b, double cost) { return cost < b->capacity ? cost : b->capacity; }
+static double bucket_needs(const bucket_t *b, double cost) {
+    return cost < b->capacity ? cost : b->capacity;
+}
 
 static bool bucket_ready(const bucket_t *b, double cost) {
     return b->per_minute <= 0 || b->level >= bucket_needs(b, cost);
@@ -57,7 +59,7 @@ typedef struct waiter {
 
 struct limiter {
     uv_loop_t *loop;
-    uv_timer_t timer;       /* runs while someone waits: refills, grants, expires */
+    uv_timer_t timer; /* runs while someone waits: refills, grants, expires */
     int max_concurrency, in_flight;
     bucket_t requests, tokens;
     uint64_t queue_timeout_ms;
@@ -118,7 +120,8 @@ static void pump(limiter_t *l) {
     uv_timer_start(&l->timer, timer_cb, wait, 0);
 }
 
-limiter_t *limiter_new(uv_loop_t *loop, limiter_limits_t limits, limiter_fn grant, limiter_fn expire) {
+limiter_t *limiter_new(uv_loop_t *loop, limiter_limits_t limits, limiter_fn grant,
+                       limiter_fn expire) {
     limiter_t *l = xcalloc(1, sizeof *l);
     l->loop = loop;
     l->max_concurrency = limits.concurrency;
@@ -161,8 +164,10 @@ void limiter_wait(limiter_t *l, void *who, int64_t tokens) {
     w->who = who;
     w->tokens = tokens;
     w->deadline = uv_now(l->loop) + l->queue_timeout_ms;
-    if (l->tail) l->tail->next = w;
-    else l->head = w;
+    if (l->tail)
+        l->tail->next = w;
+    else
+        l->head = w;
     l->tail = w;
     l->queued++;
     pump_soon(l);

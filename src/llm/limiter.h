@@ -33,12 +33,13 @@ typedef struct limiter_limits {
 
 /* `grant` is called when a queued waiter gets its slot (it holds it until limiter_release),
  * `expire` when its wait passed the queue timeout (it holds nothing). */
-limiter_t *limiter_new(uv_loop_t *loop, limiter_limits_t limits, limiter_fn grant, limiter_fn expire);
+limiter_t *limiter_new(uv_loop_t *loop, limiter_limits_t limits, limiter_fn grant,
+                       limiter_fn expire);
 void limiter_free(limiter_t *l);
 
-bool limiter_try(limiter_t *l, int64_t tokens);              /* takes a slot now if one is free */
+bool limiter_try(limiter_t *l, int64_t tokens);                /* takes a slot now if one is free */
 void limiter_wait(limiter_t *l, void *waiter, int64_t tokens); /* queues for a slot */
-void limiter_forget(limiter_t *l, void *waiter);            /* a queued waiter that gave up */
+void limiter_forget(limiter_t *l, void *waiter);               /* a queued waiter that gave up */
 /* A call that held a slot finished: `charged` is what it was admitted with, `used` what it
  * really consumed (< 0: unknown, the charge stands). */
 void limiter_release(limiter_t *l, int64_t charged, int64_t used);

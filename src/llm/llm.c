@@ -99,8 +99,10 @@ json_t *llm_tool_call(const char *id, const char *name, const char *arguments,
     /* Some servers send "" (or nothing) for a call without parameters. */
     const char *p = arguments ? arguments : "";
     while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') p++;
-    if (*p) args = json_loads(arguments, JSON_REJECT_DUPLICATES, NULL);
-    else args = json_object();
+    if (*p)
+        args = json_loads(arguments, JSON_REJECT_DUPLICATES, NULL);
+    else
+        args = json_object();
     if (!json_is_object(args)) {
         json_decref(args);
         args = json_object();

@@ -28,17 +28,17 @@ typedef struct llm_response llm_response_t;
 
 typedef struct llm_request {
     const char *run_id, *task_id;
-    int attempt;                 /* 1-based */
-    int iteration;               /* loop iteration, 1-based */
-    const wf_agent_t *agent;     /* role, goal, instructions, format, schema, word_limit */
-    const char *system;          /* the full system prompt the engine composed */
-    const char *prompt;          /* the user message the engine composed (inputs, task prompt) */
-    const json_t *inputs;        /* the task's rendered inputs (object) */
-    const char *feedback;        /* human feedback ("modify") or a validator message, or NULL */
-    const json_t *model;         /* tier string or candidate list, or NULL */
+    int attempt;             /* 1-based */
+    int iteration;           /* loop iteration, 1-based */
+    const wf_agent_t *agent; /* role, goal, instructions, format, schema, word_limit */
+    const char *system;      /* the full system prompt the engine composed */
+    const char *prompt;      /* the user message the engine composed (inputs, task prompt) */
+    const json_t *inputs;    /* the task's rendered inputs (object) */
+    const char *feedback;    /* human feedback ("modify") or a validator message, or NULL */
+    const json_t *model;     /* tier string or candidate list, or NULL */
     output_format_t format;
-    const json_t *schema;        /* for OUTPUT_JSON, else NULL */
-    int word_limit;              /* 0 = none */
+    const json_t *schema; /* for OUTPUT_JSON, else NULL */
+    int word_limit;       /* 0 = none */
     int max_tokens;
     double temperature;
     /* Optional judge of an answer (the task's quality_threshold, spec 6): false, with a reason
@@ -57,8 +57,8 @@ typedef struct llm_request {
      * A cached answer or one without streaming arrives in one piece, or none. */
     void (*on_text)(void *text_ud, const char *candidate, const char *piece);
     void *text_ud;
-    const json_t *tools;         /* tool definitions offered to the model, or NULL */
-    const json_t *transcript;    /* earlier turns of this attempt (tool calls, results), or NULL */
+    const json_t *tools;      /* tool definitions offered to the model, or NULL */
+    const json_t *transcript; /* earlier turns of this attempt (tool calls, results), or NULL */
     /* An embedding request when `texts` is set (llm/embed.h builds them): one vector per text,
      * of `dimensions` values when > 0 (else the model's own size). Chat fields are then unused. */
     const char *const *texts;
@@ -67,14 +67,14 @@ typedef struct llm_request {
 } llm_request_t;
 
 struct llm_response {
-    char *text;                  /* the raw output text (malloc'd) */
-    json_t *json;                /* parsed output for OUTPUT_JSON (owned), else NULL */
-    char *provider, *model;      /* malloc'd */
+    char *text;             /* the raw output text (malloc'd) */
+    json_t *json;           /* parsed output for OUTPUT_JSON (owned), else NULL */
+    char *provider, *model; /* malloc'd */
     int64_t input_tokens, output_tokens, cached_tokens;
     double cost_usd;
-    int64_t latency_ms;          /* start to the end of the answer */
-    int64_t first_token_ms;      /* start to the first byte of the answer, -1 if unknown */
-    json_t *tool_calls;          /* the tools the model asks for (non-empty array), or NULL */
+    int64_t latency_ms;     /* start to the end of the answer */
+    int64_t first_token_ms; /* start to the first byte of the answer, -1 if unknown */
+    json_t *tool_calls;     /* the tools the model asks for (non-empty array), or NULL */
     /* An embedding answer: n_vectors vectors of `dimensions` floats, row after row (malloc'd);
      * text is "" and output_tokens 0. NULL for a chat answer. */
     float *vectors;
@@ -102,11 +102,16 @@ json_t *llm_tool_call(const char *id, const char *name, const char *arguments,
  * first fragment, the arguments as pieces of JSON text. Bounded: at most LLM_TOOL_CALLS_MAX
  * calls and LLM_TOOL_ARGS_MAX bytes of arguments each (more is dropped and flagged). */
 #define LLM_TOOL_CALLS_MAX 64
-#define LLM_TOOL_ARGS_MAX (1u << 20)
+#define LLM_TOOL_ARGS_MAX  (1u << 20)
 typedef struct llm_tool_asm {
-    struct llm_tool_part { long index; char *id, *name, *args; size_t len; bool overflow; } *parts;
+    struct llm_tool_part {
+        long index;
+        char *id, *name, *args;
+        size_t len;
+        bool overflow;
+    } * parts;
     size_t n;
-    bool dropped;                /* calls past LLM_TOOL_CALLS_MAX were seen */
+    bool dropped; /* calls past LLM_TOOL_CALLS_MAX were seen */
 } llm_tool_asm_t;
 /* Adds a fragment: id, name and args may each be NULL. A fragment whose index is new starts a
  * call; an id or name given again replaces the earlier one only when that one was empty. */

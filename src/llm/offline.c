@@ -25,7 +25,9 @@ uint32_t offline_rng_below(offline_rng_t *r, uint32_t n) {
     return n ? (uint32_t)(((offline_rng_next(r) >> 32) * (uint64_t)n) >> 32) : 0;
 }
 
-double offline_rng_unit(offline_rng_t *r) { return (double)(offline_rng_next(r) >> 11) * 0x1.0p-53; }
+double offline_rng_unit(offline_rng_t *r) {
+    return (double)(offline_rng_next(r) >> 11) * 0x1.0p-53;
+}
 
 /* FNV-1a, 64-bit: stable across platforms and releases, unlike a library hash. */
 static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
@@ -48,8 +50,9 @@ static uint64_t seed_of(const llm_request_t *req) {
     uint64_t h = 0xCBF29CE484222325ull;
     h = mix_field(h, req->agent ? req->agent->id : NULL);
     h = mix_field(h, req->task_id);
-    char *canon = req->inputs ? json_dumps(req->inputs, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY)
-                              : NULL;
+    char *canon = req->inputs
+                      ? json_dumps(req->inputs, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY)
+                      : NULL;
     h = mix_field(h, canon);
     free(canon);
     h = mix_field(h, req->prompt);

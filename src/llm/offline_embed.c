@@ -112,7 +112,8 @@ static void call_fire(uv_timer_t *t) {
     llm_call_t *c = t->data;
     llm_response_t *resp = c->resp;
     c->resp = NULL;
-    llm_error_t err = {.kind = LLM_ERR_OTHER, .retry_after_ms = -1,
+    llm_error_t err = {.kind = LLM_ERR_OTHER,
+                       .retry_after_ms = -1,
                        .message = "offline/offline-embed-1 is an embedding model: it cannot answer "
                                   "a chat request (use offline/offline-1)"};
     c->done(c->ud, resp, resp ? NULL : &err);

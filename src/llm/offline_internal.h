@@ -21,7 +21,7 @@ typedef struct offline_rng {
 
 uint64_t offline_rng_next(offline_rng_t *r);
 uint32_t offline_rng_below(offline_rng_t *r, uint32_t n); /* 0..n-1; 0 when n == 0 */
-double offline_rng_unit(offline_rng_t *r);                 /* [0, 1) */
+double offline_rng_unit(offline_rng_t *r);                /* [0, 1) */
 
 /* ---- text helpers (offline_text.c) ---- */
 
@@ -41,10 +41,10 @@ char *offline_humanize(const char *id);
 
 /* What a long upstream text is about, without copying it: its headings or first sentence. */
 typedef struct offline_digest {
-    char *title;          /* first heading, or NULL */
-    char *headings[4];    /* the next headings */
+    char *title;       /* first heading, or NULL */
+    char *headings[4]; /* the next headings */
     size_t n_headings;
-    char *lead;           /* the first sentence when there are no headings, or NULL */
+    char *lead; /* the first sentence when there are no headings, or NULL */
     size_t words;
 } offline_digest_t;
 
@@ -70,8 +70,8 @@ typedef struct offline_section_tpl {
 } offline_section_tpl_t;
 
 typedef struct offline_profile {
-    const char *match;                  /* '|'-separated substrings of agent id / role / name */
-    const char *doc_noun;               /* "architecture document" */
+    const char *match;    /* '|'-separated substrings of agent id / role / name */
+    const char *doc_noun; /* "architecture document" */
     offline_section_tpl_t sections[3];
 } offline_profile_t;
 

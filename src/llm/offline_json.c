@@ -24,7 +24,7 @@ typedef struct gen {
     offline_rng_t *rng;
     const char *subj;
     size_t nodes, bytes;
-    uint32_t salt;     /* per array, so items of one array differ from each other */
+    uint32_t salt;      /* per array, so items of one array differ from each other */
     const char *parent; /* the property holding the current object: "findings" for a finding */
     char *err;
     size_t errlen;
@@ -98,36 +98,40 @@ static const char *pick_str(gen_t *g, int index, const char *const *list, size_t
 
 static void put_sentence(strbuf_t *out, const char *tmpl, const char *subj) {
     offline_put_template(out, tmpl, subj);
-    if (out->buf && islower((unsigned char)out->buf[0])) out->buf[0] = (char)toupper((unsigned char)out->buf[0]);
+    if (out->buf && islower((unsigned char)out->buf[0]))
+        out->buf[0] = (char)toupper((unsigned char)out->buf[0]);
 }
 
 /* Sentences that fit what a name is about (a reason, an action, an issue, a test). */
 static bool sentence_for(gen_t *g, const char *n, int index, strbuf_t *out) {
     const char *subj = g->subj;
     if (HAS(n, "rationale", "reason", "justification", "explanation"))
-        put_sentence(out, PICK(g, index,
-            "The evidence on {s} is consistent and the main risks are understood.",
-            "The work on {s} meets the stated goal; remaining issues are minor.",
-            "Strong inputs and a clear plan for {s}; confidence is reasonably high.",
-            "The benefits for {s} outweigh the costs, and the decision is reversible."), subj);
+        put_sentence(
+            out,
+            PICK(g, index, "The evidence on {s} is consistent and the main risks are understood.",
+                 "The work on {s} meets the stated goal; remaining issues are minor.",
+                 "Strong inputs and a clear plan for {s}; confidence is reasonably high.",
+                 "The benefits for {s} outweigh the costs, and the decision is reversible."),
+            subj);
     else if (HAS(n, "recommend", "suggest", "action", "step", "fix", "improve", "todo"))
-        put_sentence(out, PICK(g, index,
-            "Add input validation at the boundaries of {s}.",
-            "Cover the error paths of {s} with tests.",
-            "Document the main decisions about {s}.",
-            "Review the open issues of {s} with the owner."), subj);
+        put_sentence(out,
+                     PICK(g, index, "Add input validation at the boundaries of {s}.",
+                          "Cover the error paths of {s} with tests.",
+                          "Document the main decisions about {s}.",
+                          "Review the open issues of {s} with the owner."),
+                     subj);
     else if (HAS(n, "issue", "finding", "problem", "vulnerab", "risk", "bug", "error", "warning"))
-        put_sentence(out, PICK(g, index,
-            "Some inputs to {s} are not validated.",
-            "Error handling in {s} is inconsistent.",
-            "One dependency of {s} is outdated.",
-            "Logging in {s} may expose sensitive data."), subj);
+        put_sentence(out,
+                     PICK(g, index, "Some inputs to {s} are not validated.",
+                          "Error handling in {s} is inconsistent.",
+                          "One dependency of {s} is outdated.",
+                          "Logging in {s} may expose sensitive data."),
+                     subj);
     else if (HAS(n, "test", "case", "scenario"))
-        put_sentence(out, PICK(g, index,
-            "{s} handles empty input",
-            "{s} rejects malformed data",
-            "{s} recovers after a restart",
-            "{s} works under concurrent use"), subj);
+        put_sentence(out,
+                     PICK(g, index, "{s} handles empty input", "{s} rejects malformed data",
+                          "{s} recovers after a restart", "{s} works under concurrent use"),
+                     subj);
     else
         return false;
     return true;
@@ -146,19 +150,23 @@ static bool shaped_for(gen_t *g, const json_t *s, const char *n, int index, strb
         sb_puts(out, PICK(g, index, "team@example.com", "review@example.com", "ops@example.com"));
     } else if ((format && (!strcmp(format, "uri") || !strcmp(format, "url"))) ||
                HAS(n, "url", "link", "href", "website")) {
-        sb_printf(out, "https://example.com/%s", PICK(g, index, "guide", "report", "docs", "blog/update", "research"));
+        sb_printf(out, "https://example.com/%s",
+                  PICK(g, index, "guide", "report", "docs", "blog/update", "research"));
     } else if ((format && !strcmp(format, "uuid")) || HAS(n, "uuid", "guid")) {
         uint64_t a = offline_rng_next(g->rng), b = offline_rng_next(g->rng);
-        sb_printf(out, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xFFFF,
-                  (unsigned)a & 0xFFF, 0x8000u | ((unsigned)(b >> 48) & 0x3FFF),
+        sb_printf(out, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
+                  (unsigned)(a >> 16) & 0xFFFF, (unsigned)a & 0xFFF,
+                  0x8000u | ((unsigned)(b >> 48) & 0x3FFF),
                   (unsigned long long)(b & 0xFFFFFFFFFFFFull));
     } else if (HAS(n, "file", "path", "module")) {
         sb_puts(out, HAS(n, "test")
-                         ? PICK(g, index, "tests/test_core.c", "tests/test_api.c", "tests/test_store.c", "tests/test_auth.c")
-                         : PICK(g, index, "src/core/model.c", "src/api/routes.c", "src/store/db.c", "src/auth/session.c",
-                                "src/util/config.c", "README.md"));
+                         ? PICK(g, index, "tests/test_core.c", "tests/test_api.c",
+                                "tests/test_store.c", "tests/test_auth.c")
+                         : PICK(g, index, "src/core/model.c", "src/api/routes.c", "src/store/db.c",
+                                "src/auth/session.c", "src/util/config.c", "README.md"));
     } else if (!strcmp(n, "id") || ends_with(n, "_id")) {
-        sb_printf(out, "%s-%u", PICK(g, index, "item", "task", "ref"), 100 + offline_rng_below(g->rng, 900));
+        sb_printf(out, "%s-%u", PICK(g, index, "item", "task", "ref"),
+                  100 + offline_rng_below(g->rng, 900));
     } else if (HAS(n, "severity", "priority", "impact", "risk_level", "level")) {
         sb_puts(out, PICK(g, index, "medium", "low", "high"));
     } else if (HAS(n, "status", "state")) {
@@ -170,10 +178,13 @@ static bool shaped_for(gen_t *g, const json_t *s, const char *n, int index, strb
     } else if (HAS(n, "language")) {
         sb_puts(out, "en");
     } else if (HAS(n, "tag", "keyword", "label", "categor")) {
-        sb_puts(out, PICK(g, index, "guide", "analysis", "best-practices", "overview", "case-study"));
+        sb_puts(out,
+                PICK(g, index, "guide", "analysis", "best-practices", "overview", "case-study"));
     } else if (HAS(n, "title", "headline", "topic", "subject", "name")) {
-        put_sentence(out, PICK(g, index, "{s}", "Getting started with {s}", "{s} in practice",
-                               "Lessons learned from {s}", "What is next for {s}"), g->subj);
+        put_sentence(out,
+                     PICK(g, index, "{s}", "Getting started with {s}", "{s} in practice",
+                          "Lessons learned from {s}", "What is next for {s}"),
+                     g->subj);
     } else {
         return false;
     }
@@ -192,17 +203,22 @@ static void string_for(gen_t *g, const json_t *s, const char *name, int index, s
         return;
     if (HAS(own, "summary", "description", "overview", "abstract", "content", "text", "body",
             "detail", "message", "feedback", "note", "comment", "analysis", "answer", "output")) {
-        put_sentence(out, PICK(g, index,
-            "A concise review of {s}: the core is sound and the next steps are clear.",
-            "{s} is on track; the main risks are known and have owners.",
-            "The work on {s} covers the essentials and leaves room to iterate.",
-            "Overall, {s} is ready for the next stage with minor follow-ups."), g->subj);
+        put_sentence(
+            out,
+            PICK(g, index,
+                 "A concise review of {s}: the core is sound and the next steps are clear.",
+                 "{s} is on track; the main risks are known and have owners.",
+                 "The work on {s} covers the essentials and leaves room to iterate.",
+                 "Overall, {s} is ready for the next stage with minor follow-ups."),
+            g->subj);
         return;
     }
     char *h = offline_humanize(name && *name ? name : "item");
     if (h[0] && islower((unsigned char)h[0])) h[0] = (char)toupper((unsigned char)h[0]);
-    if (index >= 0) sb_printf(out, "%s %d for %s", h, index + 1, g->subj);
-    else sb_printf(out, "%s for %s", h, g->subj);
+    if (index >= 0)
+        sb_printf(out, "%s %d for %s", h, index + 1, g->subj);
+    else
+        sb_printf(out, "%s for %s", h, g->subj);
     free(h);
 }
 
@@ -212,7 +228,8 @@ static bool get_count(const json_t *v, size_t *out) {
         *out = (size_t)(i > (json_int_t)(SIZE_MAX / 2) ? (json_int_t)(SIZE_MAX / 2) : i);
         return true;
     }
-    if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) == floor(json_real_value(v))) {
+    if (json_is_real(v) && json_real_value(v) >= 0 &&
+        json_real_value(v) == floor(json_real_value(v))) {
         double d = json_real_value(v);
         *out = d > 1e15 ? (size_t)1e15 : (size_t)d;
         return true;
@@ -244,7 +261,8 @@ static json_t *gen_string(gen_t *g, const json_t *s, const char *name, int index
         /* End on a whole word when that still leaves enough text. */
         size_t word = cut;
         while (word > 0 && sb.buf[cut] != ' ' && sb.buf[word - 1] != ' ') word--;
-        if (word > 0 && word < cut && cps_len(sb.buf, word - 1) >= (minl ? minl : 1)) cut = word - 1;
+        if (word > 0 && word < cut && cps_len(sb.buf, word - 1) >= (minl ? minl : 1))
+            cut = word - 1;
         while (cut > 0 && sb.buf[cut - 1] == ' ' && cps_len(sb.buf, cut - 1) >= minl) cut--;
         sb.len = cut;
         sb.buf[cut] = '\0';
@@ -365,9 +383,12 @@ static json_t *gen_number(gen_t *g, const char *n, range_t r) {
     bool below = r.has_lo && (v < r.lo || (r.lo_ex && v <= r.lo));
     bool above = r.has_hi && (v > r.hi || (r.hi_ex && v >= r.hi));
     if (below || above) {
-        if (r.has_lo && r.has_hi) v = r.lo / 2 + r.hi / 2; /* no overflow at +-DBL_MAX */
-        else if (r.has_lo) v = r.lo_ex ? r.lo + fmax(1, fabs(r.lo) * 1e-9) : r.lo;
-        else v = r.hi_ex ? r.hi - fmax(1, fabs(r.hi) * 1e-9) : r.hi;
+        if (r.has_lo && r.has_hi)
+            v = r.lo / 2 + r.hi / 2; /* no overflow at +-DBL_MAX */
+        else if (r.has_lo)
+            v = r.lo_ex ? r.lo + fmax(1, fabs(r.lo) * 1e-9) : r.lo;
+        else
+            v = r.hi_ex ? r.hi - fmax(1, fabs(r.hi) * 1e-9) : r.hi;
     }
     if (!isfinite(v)) return gen_fail(g, "no number the offline model can write fits the bounds");
     return json_real(v);
@@ -431,7 +452,8 @@ static json_t *gen_array(gen_t *g, const json_t *s, const char *name, int depth)
     get_count(json_object_get(s, "minItems"), &min);
     bool has_max = get_count(json_object_get(s, "maxItems"), &max);
     if (has_max && max < min) return gen_fail(g, "maxItems is smaller than minItems");
-    if (min > MAX_ITEMS) return gen_fail(g, "minItems %zu is more than the offline model writes", min);
+    if (min > MAX_ITEMS)
+        return gen_fail(g, "minItems %zu is more than the offline model writes", min);
     size_t n = 1 + offline_rng_below(g->rng, 3);
     if (n < min) n = min;
     if (has_max && n > max) n = max;
@@ -476,7 +498,8 @@ static const char *implied_type(const json_t *s, const char *name) {
     if (json_object_get(s, "properties") || json_object_get(s, "required") ||
         json_object_get(s, "additionalProperties"))
         return "object";
-    if (json_object_get(s, "items") || json_object_get(s, "minItems") || json_object_get(s, "maxItems"))
+    if (json_object_get(s, "items") || json_object_get(s, "minItems") ||
+        json_object_get(s, "maxItems"))
         return "array";
     if (json_object_get(s, "minimum") || json_object_get(s, "maximum") ||
         json_is_number(json_object_get(s, "exclusiveMinimum")) ||
@@ -499,7 +522,8 @@ static json_t *from_inputs(gen_t *g, const json_t *s, const char *name) {
 static json_t *gen_value(gen_t *g, const json_t *s, const char *name, int index, int depth) {
     if (depth > JSONSCHEMA_MAX_DEPTH)
         return gen_fail(g, "schema nesting deeper than %d levels", JSONSCHEMA_MAX_DEPTH);
-    if (++g->nodes > MAX_NODES) return gen_fail(g, "the schema asks for a value larger than the offline model writes");
+    if (++g->nodes > MAX_NODES)
+        return gen_fail(g, "the schema asks for a value larger than the offline model writes");
     if (json_is_false(s)) return gen_fail(g, "the schema false accepts no value");
     if (s && !json_is_object(s) && !json_is_true(s)) return gen_fail(g, "malformed schema");
     const json_t *sch = json_is_object(s) ? s : NULL; /* NULL: anything goes */
@@ -519,7 +543,8 @@ static json_t *gen_value(gen_t *g, const json_t *s, const char *name, int index,
             if (chosen == SIZE_MAX || (roll && fits <= want)) chosen = i;
             fits++;
         }
-        if (chosen == SIZE_MAX) return gen_fail(g, "no value of the enum fits the rest of its schema");
+        if (chosen == SIZE_MAX)
+            return gen_fail(g, "no value of the enum fits the rest of its schema");
         return json_deep_copy(json_array_get(en, chosen));
     }
     const json_t *def = sch ? json_object_get(sch, "default") : NULL;
@@ -553,7 +578,8 @@ json_t *offline_json_value(const llm_request_t *req, offline_rng_t *rng, char *e
         /* No schema: a small, useful object rather than a bare string. */
         own = json_pack("{s:s, s:{s:{s:s}, s:{s:s, s:{s:s}, s:i}}, s:[s,s]}", "type", "object",
                         "properties", "summary", "type", "string", "key_points", "type", "array",
-                        "items", "type", "string", "minItems", 3, "required", "summary", "key_points");
+                        "items", "type", "string", "minItems", 3, "required", "summary",
+                        "key_points");
         schema = own;
     }
     json_t *v = gen_value(&g, schema, NULL, NO_INDEX, 0);

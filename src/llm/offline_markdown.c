@@ -19,8 +19,8 @@ typedef enum { LINE_PARA, LINE_BULLET, LINE_NUMBER } line_kind_t;
 
 typedef struct line {
     line_kind_t kind;
-    int prio;     /* 0: never dropped, only shortened; the higher, the sooner it goes */
-    char *label;  /* "**label**:" before the body in markdown, "label:" in text; or NULL */
+    int prio;    /* 0: never dropped, only shortened; the higher, the sooner it goes */
+    char *label; /* "**label**:" before the body in markdown, "label:" in text; or NULL */
     char *body;
     bool dropped;
 } line_t;
@@ -93,9 +93,12 @@ static char *make_title(const char *goal, const offline_profile_t *prof, const c
     const char *into = goal ? strcasestr(goal, " into ") : NULL;
     if (into) {
         const char *p = into + 6;
-        if (!strncasecmp(p, "a ", 2)) p += 2;
-        else if (!strncasecmp(p, "an ", 3)) p += 3;
-        else if (!strncasecmp(p, "the ", 4)) p += 4;
+        if (!strncasecmp(p, "a ", 2))
+            p += 2;
+        else if (!strncasecmp(p, "an ", 3))
+            p += 3;
+        else if (!strncasecmp(p, "the ", 4))
+            p += 4;
         t = offline_clean_dup(p, strlen(p), 6, 80);
         strip_end_punct(t);
         if (t && !*t) {
@@ -122,8 +125,12 @@ static char *fill(const char *tmpl, const char *n, const char *r, const char *s,
     strbuf_t sb = {0};
     for (const char *p = tmpl; *p; p++) {
         if (p[0] == '{' && p[1] && p[2] == '}') {
-            const char *v = p[1] == 'n' ? n : p[1] == 'r' ? r : p[1] == 's' ? s : p[1] == 'g' ? g
-                          : p[1] == 'd' ? dn : NULL;
+            const char *v = p[1] == 'n'   ? n
+                            : p[1] == 'r' ? r
+                            : p[1] == 's' ? s
+                            : p[1] == 'g' ? g
+                            : p[1] == 'd' ? dn
+                                          : NULL;
             if (v) {
                 sb_puts(&sb, v);
                 p += 2;
@@ -184,7 +191,9 @@ static char *describe_input(const json_t *v, offline_digest_t *dg) {
             put_quoted(&sb, dg->title, strlen(dg->title), 10);
             sb_printf(&sb, " (%zu words)", dg->words);
             for (size_t i = 0; i < dg->n_headings && i < 3; i++) {
-                sb_puts(&sb, i == 0 ? " covering " : (i + 1 == dg->n_headings || i == 2) ? " and " : ", ");
+                sb_puts(&sb, i == 0                                ? " covering "
+                             : (i + 1 == dg->n_headings || i == 2) ? " and "
+                                                                   : ", ");
                 put_quoted(&sb, dg->headings[i], strlen(dg->headings[i]), 8);
             }
         } else {
@@ -194,10 +203,18 @@ static char *describe_input(const json_t *v, offline_digest_t *dg) {
         break;
     }
     case JSON_INTEGER:
-    case JSON_REAL: put_number(&sb, v); break;
-    case JSON_TRUE: sb_puts(&sb, "true"); break;
-    case JSON_FALSE: sb_puts(&sb, "false"); break;
-    case JSON_NULL: sb_puts(&sb, "none"); break;
+    case JSON_REAL:
+        put_number(&sb, v);
+        break;
+    case JSON_TRUE:
+        sb_puts(&sb, "true");
+        break;
+    case JSON_FALSE:
+        sb_puts(&sb, "false");
+        break;
+    case JSON_NULL:
+        sb_puts(&sb, "none");
+        break;
     case JSON_ARRAY: {
         size_t n = json_array_size(v);
         sb_printf(&sb, "%zu item%s", n, n == 1 ? "" : "s");
@@ -210,9 +227,15 @@ static char *describe_input(const json_t *v, offline_digest_t *dg) {
         for (size_t i = 0; i < n && i < 3; i++) {
             const json_t *e = json_array_get(v, i);
             sb_puts(&sb, i == 0 ? ": " : ", ");
-            if (json_is_string(e)) put_quoted(&sb, json_string_value(e), json_string_length(e), 8);
-            else if (json_is_number(e)) put_number(&sb, e);
-            else sb_puts(&sb, json_is_array(e) ? "a list" : json_is_null(e) ? "none" : json_is_true(e) ? "true" : "false");
+            if (json_is_string(e))
+                put_quoted(&sb, json_string_value(e), json_string_length(e), 8);
+            else if (json_is_number(e))
+                put_number(&sb, e);
+            else
+                sb_puts(&sb, json_is_array(e)  ? "a list"
+                             : json_is_null(e) ? "none"
+                             : json_is_true(e) ? "true"
+                                               : "false");
         }
         if (n > 3) sb_puts(&sb, ", …");
         break;
@@ -229,7 +252,9 @@ static char *describe_input(const json_t *v, offline_digest_t *dg) {
     return from_sb(&sb);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 /* Sorted keys, so the output does not depend on the order the inputs were inserted in. */
 static const char **sorted_keys(const json_t *obj, size_t *n) {
@@ -307,8 +332,10 @@ static void add_revisions(doc_t *d, const char *feedback, const char *where, off
         p += n;
         if (*p) p++;
     }
-    add_line(s, LINE_BULLET, 3, NULL,
-             xstrdup("The other sections were checked against this feedback and updated where it applied."));
+    add_line(
+        s, LINE_BULLET, 3, NULL,
+        xstrdup(
+            "The other sections were checked against this feedback and updated where it applied."));
 }
 
 /* Adds the Context section; lines that refer back to upstream documents by their headings are
@@ -373,8 +400,10 @@ static void insert_line(section_t *s, size_t at, line_t l) {
 /* Rendering and fitting */
 
 static void put_line(strbuf_t *sb, const doc_t *d, const line_t *l, int number) {
-    if (l->kind == LINE_BULLET) sb_puts(sb, "- ");
-    else if (l->kind == LINE_NUMBER) sb_printf(sb, "%d. ", number);
+    if (l->kind == LINE_BULLET)
+        sb_puts(sb, "- ");
+    else if (l->kind == LINE_NUMBER)
+        sb_printf(sb, "%d. ", number);
     if (l->label) sb_printf(sb, d->markdown ? "**%s**: " : "%s: ", l->label);
     sb_puts(sb, l->body);
 }
@@ -384,8 +413,8 @@ static size_t line_words(const doc_t *d, const line_t *l) {
      * marker ("-", "N.") is one word, "**label**:" as many as the label, the body itself. A label
      * with spaces at its ends would join or split words differently, so render that one. */
     size_t ll = l->label ? strlen(l->label) : 0;
-    if (!l->label || (ll && !isspace((unsigned char)l->label[0]) &&
-                      !isspace((unsigned char)l->label[ll - 1]))) {
+    if (!l->label ||
+        (ll && !isspace((unsigned char)l->label[0]) && !isspace((unsigned char)l->label[ll - 1]))) {
         size_t n = l->kind == LINE_BULLET || l->kind == LINE_NUMBER ? 1 : 0;
         if (l->label) {
             size_t lw = offline_count_words(l->label);
@@ -571,7 +600,8 @@ char *offline_document(const llm_request_t *req, offline_rng_t *rng) {
     }
     bool has_feedback = req->feedback && *req->feedback;
     if (has_feedback)
-        add_line(sum, LINE_PARA, 3, NULL, xstrdup("This revision answers the feedback on the previous draft."));
+        add_line(sum, LINE_PARA, 3, NULL,
+                 xstrdup("This revision answers the feedback on the previous draft."));
 
     /* Profile sections: two or three of the three, three or four points each. */
     size_t nsec = 2 + offline_rng_below(rng, 2);
@@ -598,14 +628,22 @@ char *offline_document(const llm_request_t *req, offline_rng_t *rng) {
         /* What upstream documents decided is carried into the first section, after its lead. */
         for (size_t r = 0; i == 0 && r < n_refs; r++) {
             line_t l = {.kind = LINE_BULLET, .prio = 2, .body = refs[r]};
-            if (d.n > before) insert_line(&d.sec[before], 1 + r, l);
-            else free(refs[r]);
+            if (d.n > before)
+                insert_line(&d.sec[before], 1 + r, l);
+            else
+                free(refs[r]);
         }
     }
 
     switch (offline_rng_below(rng, 3)) {
-    case 0: add_template_section(&d, &offline_risks, 2 + offline_rng_below(rng, 2), LINE_BULLET, 2, subj, rng); break;
-    case 1: add_template_section(&d, &offline_questions, 2 + offline_rng_below(rng, 2), LINE_BULLET, 2, subj, rng); break;
+    case 0:
+        add_template_section(&d, &offline_risks, 2 + offline_rng_below(rng, 2), LINE_BULLET, 2,
+                             subj, rng);
+        break;
+    case 1:
+        add_template_section(&d, &offline_questions, 2 + offline_rng_below(rng, 2), LINE_BULLET, 2,
+                             subj, rng);
+        break;
     default:
         add_template_section(&d, &offline_risks, 2, LINE_BULLET, 2, subj, rng);
         add_template_section(&d, &offline_questions, 2, LINE_BULLET, 3, subj, rng);

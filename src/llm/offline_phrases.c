@@ -39,8 +39,7 @@ static const offline_profile_t PROFILES[] = {
        {"An anonymous attacker probing the public endpoints of {s}.",
         "A signed-in user trying to read another user's data.",
         "A compromised dependency running code at build time.",
-        "Credential stuffing against the login form.",
-        "An insider with read access to backups."}},
+        "Credential stuffing against the login form.", "An insider with read access to backups."}},
       {"Recommendations",
        {"Validate every input of {s} at the boundary, with limits on size.",
         "Expire sessions after inactivity and rotate tokens on login.",
@@ -150,8 +149,7 @@ static const offline_profile_t PROFILES[] = {
     {"coordinat|decision|consensus",
      "decision memo",
      {{"Options",
-       {"Proceed with {s} as proposed.",
-        "Proceed after the open issues are resolved.",
+       {"Proceed with {s} as proposed.", "Proceed after the open issues are resolved.",
         "Pause and gather more information first.",
         "Reduce the scope to the parts with the clearest value.",
         "Stop and reallocate the effort elsewhere."}},
@@ -193,8 +191,7 @@ static const offline_profile_t PROFILES[] = {
        {"Overall, {s} is in good shape and close to ready.",
         "Structure and naming are consistent and easy to follow.",
         "The main flow is solid; edge cases need more attention.",
-        "Documentation matches the behaviour in most places.",
-        "Quality score: 8 out of 10."}},
+        "Documentation matches the behaviour in most places.", "Quality score: 8 out of 10."}},
       {"Strengths",
        {"Clear separation of concerns in {s}.",
         "Errors are handled and reported with useful messages.",
@@ -203,8 +200,7 @@ static const offline_profile_t PROFILES[] = {
         "Consistent style makes review fast."}},
       {"Issues found",
        {"Some inputs to {s} are not validated at the boundary.",
-        "A few functions are long and mix several responsibilities.",
-        "Error paths lack tests.",
+        "A few functions are long and mix several responsibilities.", "Error paths lack tests.",
         "Two sources are cited without dates.",
         "Minor inconsistencies in terminology between sections."}}}},
     {"architect|design",
@@ -253,8 +249,7 @@ static const offline_profile_t PROFILES[] = {
        {"Users can create, review and update {s} without training.",
         "Every change is recorded with who made it and when.",
         "The first release covers the core flow end to end before any extras.",
-        "Common screens respond in under 200 ms.",
-        "Data can be exported so nobody is locked in."}},
+        "Common screens respond in under 200 ms.", "Data can be exported so nobody is locked in."}},
       {"User stories",
        {"As a new user, I want to get started with {s} in under a minute.",
         "As a returning user, I want my work exactly where I left it.",
@@ -263,8 +258,7 @@ static const offline_profile_t PROFILES[] = {
         "As a mobile user, I want the main flow to work on a small screen."}},
       {"Acceptance criteria",
        {"Each story about {s} has a testable definition of done.",
-        "Error messages name the field and the fix.",
-        "The main flow works with a keyboard only.",
+        "Error messages name the field and the fix.", "The main flow works with a keyboard only.",
         "No data is lost when the network drops mid-operation.",
         "Performance targets are met with realistic data volumes."}}}},
 };
@@ -287,8 +281,7 @@ static const offline_profile_t GENERIC = {
        "Write down decisions with their reasons."}},
      {"Decisions",
       {"Proceed with {s} as scoped in the inputs.",
-       "Defer nice-to-have items to a later iteration.",
-       "Use the conventions already in place.",
+       "Defer nice-to-have items to a later iteration.", "Use the conventions already in place.",
        "Review the result with the requester before closing.",
        "Record open questions rather than guessing."}}},
 };
@@ -303,10 +296,8 @@ const offline_section_tpl_t offline_risks = {
 
 const offline_section_tpl_t offline_questions = {
     "Open questions",
-    {"Who signs off on {s}, and by when?",
-     "Which constraints are hard, and which are preferences?",
-     "What does success look like, in numbers?",
-     "Are there existing assets that must be reused?",
+    {"Who signs off on {s}, and by when?", "Which constraints are hard, and which are preferences?",
+     "What does success look like, in numbers?", "Are there existing assets that must be reused?",
      "What is explicitly out of scope?"}};
 
 const offline_section_tpl_t offline_next_steps = {
@@ -314,8 +305,7 @@ const offline_section_tpl_t offline_next_steps = {
     {"Review this document with the team and record the decisions.",
      "Hand the agreed items for {s} to the next stage.",
      "Track each open question with an owner until it is closed.",
-     "Revisit the plan after the first milestone.",
-     "Share the summary with the stakeholders."}};
+     "Revisit the plan after the first milestone.", "Share the summary with the stakeholders."}};
 
 /* {n} name, {r} role, {s} subject, {g} goal: filled by offline_markdown.c. */
 const char *const offline_summary_tpl[4] = {

@@ -39,14 +39,16 @@ static void call_fire(uv_timer_t *t) {
         resp = xmalloc(sizeof *resp);
         *resp = c->resp;
         /* The offline model has its answer at once: it "streams" it as one piece. */
-        if (c->on_text && resp->text && *resp->text) c->on_text(c->text_ud, "offline/offline-1", resp->text);
+        if (c->on_text && resp->text && *resp->text)
+            c->on_text(c->text_ud, "offline/offline-1", resp->text);
     } else {
         error = c->resp.text ? xstrdup(c->resp.text) : xstrdup("offline model failed");
         llm_response_free(&c->resp);
     }
     uv_close((uv_handle_t *)&c->timer, call_free);
     /* An injected fault looks like what it stands for: a provider outage (HTTP 503). */
-    llm_error_t err = {.kind = LLM_ERR_SERVER, .status = 503, .retry_after_ms = -1, .message = error};
+    llm_error_t err = {
+        .kind = LLM_ERR_SERVER, .status = 503, .retry_after_ms = -1, .message = error};
     done(ud, resp, resp ? NULL : &err);
     free(error);
 }
@@ -69,9 +71,11 @@ static json_t *offline_tool_call(const llm_request_t *req) {
     json_array_foreach(req->tools, i, t) {
         const char *name = json_string_value(json_object_get(t, "name"));
         const json_t *names = json_object_get(
-            json_object_get(json_object_get(json_object_get(t, "parameters"), "properties"), "name"),
+            json_object_get(json_object_get(json_object_get(t, "parameters"), "properties"),
+                            "name"),
             "enum");
-        if (!name || strcmp(name, "read_artifact") || !json_is_string(json_array_get(names, 0))) continue;
+        if (!name || strcmp(name, "read_artifact") || !json_is_string(json_array_get(names, 0)))
+            continue;
         return json_pack("[{s:s, s:s, s:{s:O}}]", "id", "offline_call_1", "name", name, "arguments",
                          "name", json_array_get(names, 0));
     }
@@ -120,7 +124,8 @@ static llm_call_t *offline_call(llm_provider_t *base, const llm_request_t *req, 
     if (req->attempt <= fail) {
         c->rc = -1;
         c->resp.text = xasprintf("offline provider: injected failure of task '%s' attempt %d "
-                                 "(providers.offline.fail_attempts)", req->task_id, req->attempt);
+                                 "(providers.offline.fail_attempts)",
+                                 req->task_id, req->attempt);
     } else if ((c->resp.tool_calls = offline_tool_call(req))) {
         c->resp.text = xstrdup("");
         c->resp.provider = xstrdup("offline");
@@ -168,6 +173,6 @@ llm_provider_t *offline_provider_new(uv_loop_t *loop, uint64_t latency_ms, llm_p
 
 double llm_cost(const llm_prices_t *p, int64_t input_tokens, int64_t output_tokens) {
     return ((double)input_tokens * p->input_per_million +
-            (double)output_tokens * p->output_per_million) / 1e6;
+            (double)output_tokens * p->output_per_million) /
+           1e6;
 }
-

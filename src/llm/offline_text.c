@@ -112,9 +112,9 @@ char *offline_clean_dup(const char *s, size_t n, size_t max_words, size_t max_by
 }
 
 static bool generic_heading(const char *h) {
-    static const char *const generic[] = {"summary", "context", "overview", "introduction",
-                                          "revisions", "risks", "open questions", "next steps",
-                                          "conclusion", "references", "appendix"};
+    static const char *const generic[] = {
+        "summary",        "context",    "overview",   "introduction", "revisions", "risks",
+        "open questions", "next steps", "conclusion", "references",   "appendix"};
     for (size_t i = 0; i < sizeof generic / sizeof *generic; i++)
         if (!strcasecmp(h, generic[i])) return true;
     return false;
@@ -140,9 +140,12 @@ void offline_digest(const char *s, size_t n, offline_digest_t *d) {
                 free(h);
                 h = NULL;
             }
-            if (h && !d->title) d->title = h;
-            else if (h && d->n_headings < 4) d->headings[d->n_headings++] = h;
-            else free(h);
+            if (h && !d->title)
+                d->title = h;
+            else if (h && d->n_headings < 4)
+                d->headings[d->n_headings++] = h;
+            else
+                free(h);
             if (d->n_headings == 4) break;
         }
         i = end + 1;
@@ -170,9 +173,9 @@ void offline_digest_free(offline_digest_t *d) {
 }
 
 /* Input names that usually hold what the work is about, best first. */
-static const char *const SUBJECT_KEYS[] = {"topic", "subject", "title", "brief", "project",
-                                           "domain", "product", "feature", "query", "question",
-                                           "goal", "name", "description", "request"};
+static const char *const SUBJECT_KEYS[] = {"topic",  "subject", "title",       "brief",  "project",
+                                           "domain", "product", "feature",     "query",  "question",
+                                           "goal",   "name",    "description", "request"};
 
 static bool short_value(const json_t *v) {
     if (!json_is_string(v)) return false;
@@ -183,7 +186,8 @@ static bool short_value(const json_t *v) {
 
 /* "A todo app" reads as "a todo app" inside a sentence; "API gateway" stays as it is. */
 static void lower_article(char *s) {
-    if (!strncmp(s, "A ", 2) || !strncmp(s, "An ", 3) || !strncmp(s, "The ", 4)) s[0] = (char)tolower((unsigned char)s[0]);
+    if (!strncmp(s, "A ", 2) || !strncmp(s, "An ", 3) || !strncmp(s, "The ", 4))
+        s[0] = (char)tolower((unsigned char)s[0]);
 }
 
 static char *subject_from(const json_t *v) {
@@ -199,7 +203,9 @@ static char *subject_from(const json_t *v) {
     return s;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 char *offline_subject(const json_t *inputs, const char *task_id, bool *from_inputs) {
     size_t n = json_is_object(inputs) ? json_object_size(inputs) : 0;

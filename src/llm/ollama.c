@@ -12,14 +12,14 @@
 
 struct llm_call {
     http_provider_t *p;
-    http_call_t hc;     /* the request, or its deferred refusal */
+    http_call_t hc; /* the request, or its deferred refusal */
     output_format_t format;
-    strbuf_t raw;       /* every byte received (error bodies are one JSON object, or plain text) */
-    size_t parsed;      /* how much of raw the line parser consumed */
-    strbuf_t text;      /* the answer, assembled */
-    json_t *calls;      /* message.tool_calls, normalised (llm.h), in order */
+    strbuf_t raw;  /* every byte received (error bodies are one JSON object, or plain text) */
+    size_t parsed; /* how much of raw the line parser consumed */
+    strbuf_t text; /* the answer, assembled */
+    json_t *calls; /* message.tool_calls, normalised (llm.h), in order */
     int64_t in_tokens, out_tokens;
-    bool finished;      /* a line with done: true */
+    bool finished; /* a line with done: true */
     char *stream_error;
     llm_error_kind_t stream_error_kind;
 };
@@ -27,7 +27,8 @@ struct llm_call {
 static json_t *build_body(const http_provider_t *p, const llm_request_t *req) {
     json_t *messages = json_array();
     if (req->system && *req->system)
-        json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "system", "content", req->system));
+        json_array_append_new(messages,
+                              json_pack("{s:s, s:s}", "role", "system", "content", req->system));
     json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "user", "content",
                                               req->prompt ? req->prompt : ""));
     /* The transcript: an assistant message with tool_calls (arguments as an object), then one
@@ -40,13 +41,13 @@ static json_t *build_body(const http_provider_t *p, const llm_request_t *req) {
             json_t *calls = json_array();
             size_t k;
             const json_t *c;
-            json_array_foreach(json_object_get(turn, "calls"), k, c)
-                json_array_append_new(calls, json_pack("{s:{s:O, s:O}}", "function", "name",
-                                                       json_object_get(c, "name"), "arguments",
-                                                       json_object_get(c, "arguments")));
+            json_array_foreach(json_object_get(turn, "calls"), k, c) json_array_append_new(
+                calls, json_pack("{s:{s:O, s:O}}", "function", "name", json_object_get(c, "name"),
+                                 "arguments", json_object_get(c, "arguments")));
             const char *text = json_string_value(json_object_get(turn, "text"));
-            json_array_append_new(messages, json_pack("{s:s, s:s, s:o}", "role", "assistant",
-                                                      "content", text ? text : "", "tool_calls", calls));
+            json_array_append_new(messages,
+                                  json_pack("{s:s, s:s, s:o}", "role", "assistant", "content",
+                                            text ? text : "", "tool_calls", calls));
         } else if (role && !strcmp(role, "tool")) {
             json_array_append_new(messages, json_pack("{s:s, s:s, s:O}", "role", "tool", "content",
                                                       llm_tool_result_text(turn), "tool_name",
@@ -54,9 +55,9 @@ static json_t *build_body(const http_provider_t *p, const llm_request_t *req) {
         }
     }
     /* num_predict always: Ollama's default (-1) lets a looping local model run to the timeout. */
-    json_t *body = json_pack("{s:s, s:o, s:b, s:{s:f, s:i}}", "model", p->model, "messages", messages,
-                             "stream", 1, "options", "temperature", req->temperature, "num_predict",
-                             req->max_tokens > 0 ? req->max_tokens : 1024);
+    json_t *body = json_pack("{s:s, s:o, s:b, s:{s:f, s:i}}", "model", p->model, "messages",
+                             messages, "stream", 1, "options", "temperature", req->temperature,
+                             "num_predict", req->max_tokens > 0 ? req->max_tokens : 1024);
     bool tools = json_array_size(req->tools) > 0;
     if (tools) {
         json_t *list = json_array();
@@ -72,7 +73,8 @@ static json_t *build_body(const http_provider_t *p, const llm_request_t *req) {
      * grammar would also rule out tool calls: with tools the prompt alone asks for JSON, and the
      * engine validates (and repairs) the answer. */
     if (req->format == OUTPUT_JSON && !tools)
-        json_object_set_new(body, "format", req->schema ? json_deep_copy(req->schema) : json_string("json"));
+        json_object_set_new(body, "format",
+                            req->schema ? json_deep_copy(req->schema) : json_string("json"));
     return body;
 }
 
@@ -103,14 +105,16 @@ static void take_line(llm_call_t *c, const char *line, size_t len) {
     json_error_t jerr;
     json_t *o = json_loadb(line, len, 0, &jerr);
     if (!json_is_object(o)) {
-        stream_fail(c, LLM_ERR_MALFORMED, xasprintf("malformed stream line (%s)", o ? "not an object" : jerr.text));
+        stream_fail(c, LLM_ERR_MALFORMED,
+                    xasprintf("malformed stream line (%s)", o ? "not an object" : jerr.text));
         json_decref(o);
         return;
     }
     json_t *e = json_object_get(o, "error");
     if (e)
-        stream_fail(c, LLM_ERR_SERVER, xasprintf("error in stream: %s", json_is_string(e) ? json_string_value(e)
-                                                                                       : "(no message)"));
+        stream_fail(c, LLM_ERR_SERVER,
+                    xasprintf("error in stream: %s",
+                              json_is_string(e) ? json_string_value(e) : "(no message)"));
     /* message.thinking (reasoning models) is not part of the answer */
     json_t *message = json_object_get(o, "message");
     const char *t = json_string_value(json_object_get(message, "content"));
@@ -124,17 +128,21 @@ static void take_line(llm_call_t *c, const char *line, size_t len) {
         json_t *args = json_object_get(fn, "arguments");
         /* some models' arguments arrive as a JSON string rather than an object */
         char *text = json_is_string(args) ? xstrdup(json_string_value(args))
-                   : args ? json_dumps(args, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-        json_array_append_new(c->calls, llm_tool_call(json_string_value(json_object_get(tc, "id")),
-                                                      json_string_value(json_object_get(fn, "name")),
-                                                      text, json_array_size(c->calls)));
+                     : args               ? json_dumps(args, JSON_COMPACT | JSON_ENCODE_ANY)
+                                          : NULL;
+        json_array_append_new(c->calls,
+                              llm_tool_call(json_string_value(json_object_get(tc, "id")),
+                                            json_string_value(json_object_get(fn, "name")), text,
+                                            json_array_size(c->calls)));
         free(text);
     }
     if (json_is_true(json_object_get(o, "done"))) {
         c->finished = true;
         json_t *v;
-        if ((v = json_object_get(o, "prompt_eval_count")) && json_is_integer(v)) c->in_tokens = json_integer_value(v);
-        if ((v = json_object_get(o, "eval_count")) && json_is_integer(v)) c->out_tokens = json_integer_value(v);
+        if ((v = json_object_get(o, "prompt_eval_count")) && json_is_integer(v))
+            c->in_tokens = json_integer_value(v);
+        if ((v = json_object_get(o, "eval_count")) && json_is_integer(v))
+            c->out_tokens = json_integer_value(v);
     }
     json_decref(o);
 }

@@ -12,14 +12,14 @@
 
 struct llm_call {
     http_provider_t *p;
-    http_call_t hc;     /* the request, or its deferred refusal */
+    http_call_t hc; /* the request, or its deferred refusal */
     output_format_t format;
-    strbuf_t raw;      /* every byte received (error bodies are plain JSON, not SSE) */
-    size_t parsed;     /* how much of raw the SSE parser consumed */
-    strbuf_t text;     /* the assembled answer */
+    strbuf_t raw;         /* every byte received (error bodies are plain JSON, not SSE) */
+    size_t parsed;        /* how much of raw the SSE parser consumed */
+    strbuf_t text;        /* the assembled answer */
     llm_tool_asm_t calls; /* tool calls, from delta.tool_calls fragments */
     int64_t in_tokens, out_tokens, cached_tokens;
-    bool finished;     /* data: [DONE] seen */
+    bool finished; /* data: [DONE] seen */
     char *stream_error;
 };
 
@@ -36,16 +36,16 @@ static void add_transcript(json_t *messages, const json_t *transcript) {
             const json_t *c;
             json_array_foreach(json_object_get(turn, "calls"), k, c) {
                 char *args = json_dumps(json_object_get(c, "arguments"), JSON_COMPACT);
-                json_array_append_new(calls, json_pack("{s:O, s:s, s:{s:O, s:s}}", "id",
-                                                       json_object_get(c, "id"), "type", "function",
-                                                       "function", "name", json_object_get(c, "name"),
-                                                       "arguments", args ? args : "{}"));
+                json_array_append_new(
+                    calls, json_pack("{s:O, s:s, s:{s:O, s:s}}", "id", json_object_get(c, "id"),
+                                     "type", "function", "function", "name",
+                                     json_object_get(c, "name"), "arguments", args ? args : "{}"));
                 free(args);
             }
             const char *text = json_string_value(json_object_get(turn, "text"));
-            json_array_append_new(messages, json_pack("{s:s, s:s?, s:o}", "role", "assistant",
-                                                      "content", text && *text ? text : NULL,
-                                                      "tool_calls", calls));
+            json_array_append_new(messages,
+                                  json_pack("{s:s, s:s?, s:o}", "role", "assistant", "content",
+                                            text && *text ? text : NULL, "tool_calls", calls));
         } else if (role && !strcmp(role, "tool")) {
             json_array_append_new(messages, json_pack("{s:s, s:O, s:s}", "role", "tool",
                                                       "tool_call_id", json_object_get(turn, "id"),
@@ -58,11 +58,10 @@ static json_t *build_tools(const json_t *tools) {
     json_t *out = json_array();
     size_t i;
     const json_t *t;
-    json_array_foreach(tools, i, t)
-        json_array_append_new(out, json_pack("{s:s, s:{s:O, s:O, s:O}}", "type", "function",
-                                             "function", "name", json_object_get(t, "name"),
-                                             "description", json_object_get(t, "description"),
-                                             "parameters", json_object_get(t, "parameters")));
+    json_array_foreach(tools, i, t) json_array_append_new(
+        out, json_pack("{s:s, s:{s:O, s:O, s:O}}", "type", "function", "function", "name",
+                       json_object_get(t, "name"), "description", json_object_get(t, "description"),
+                       "parameters", json_object_get(t, "parameters")));
     return out;
 }
 
@@ -76,10 +75,9 @@ static json_t *build_body(const http_provider_t *p, const llm_request_t *req) {
                              req->max_tokens > 0 ? req->max_tokens : 1024, "stream", 1,
                              "stream_options", "include_usage", 1);
     if (req->format == OUTPUT_JSON) {
-        json_t *rf = req->schema
-            ? json_pack("{s:s, s:{s:s, s:O}}", "type", "json_schema", "json_schema", "name",
-                        "output", "schema", req->schema)
-            : json_pack("{s:s}", "type", "json_object");
+        json_t *rf = req->schema ? json_pack("{s:s, s:{s:s, s:O}}", "type", "json_schema",
+                                             "json_schema", "name", "output", "schema", req->schema)
+                                 : json_pack("{s:s}", "type", "json_object");
         json_object_set_new(body, "response_format", rf);
     }
     if (json_array_size(req->tools)) json_object_set_new(body, "tools", build_tools(req->tools));
@@ -159,8 +157,8 @@ static char *status_error(const http_provider_t *p, const http_result_t *res, co
     const char *code = json_string_value(json_object_get(e, "code"));
     const char *text = json_string_value(json_object_get(e, "message"));
     err->kind = classify(res->status, code ? code : type);
-    char *msg = xasprintf("%s: HTTP %ld%s%s", p->name, res->status, text ? ": " : "",
-                          text ? text : "");
+    char *msg =
+        xasprintf("%s: HTTP %ld%s%s", p->name, res->status, text ? ": " : "", text ? text : "");
     json_decref(body);
     return msg;
 }
@@ -182,14 +180,15 @@ static void on_done(void *ud, const http_result_t *res) {
     if (res->error) {
         err.kind = strstr(res->error, "timeout") || strstr(res->error, "Timeout") ||
                            strstr(res->error, "timed out")
-                       ? LLM_ERR_TIMEOUT : LLM_ERR_CONNECTION;
+                       ? LLM_ERR_TIMEOUT
+                       : LLM_ERR_CONNECTION;
         msg = xasprintf("%s: %s", p->name, res->error);
     } else if (res->status != 200) {
         msg = status_error(p, res, c->raw.buf, c->raw.len, &err);
     } else if (c->stream_error || !c->finished) {
         err.kind = LLM_ERR_MALFORMED;
-        msg = xasprintf("%s: %s", p->name, c->stream_error ? c->stream_error
-                                                           : "the stream ended before [DONE]");
+        msg = xasprintf("%s: %s", p->name,
+                        c->stream_error ? c->stream_error : "the stream ended before [DONE]");
     }
     if (msg) {
         http_provider_fail(&c->hc, &err, msg,
@@ -200,8 +199,9 @@ static void on_done(void *ud, const http_result_t *res) {
     /* prompt_tokens includes the cached part (prompt_tokens_details.cached_tokens) */
     json_t *calls = llm_tool_asm_finish(&c->calls);
     bool tools = json_array_size(calls) > 0;
-    llm_response_t *r = http_provider_response(p, sb_take(&c->text), tools ? OUTPUT_TEXT : c->format,
-                                               c->in_tokens, c->out_tokens, c->cached_tokens, 0, res);
+    llm_response_t *r =
+        http_provider_response(p, sb_take(&c->text), tools ? OUTPUT_TEXT : c->format, c->in_tokens,
+                               c->out_tokens, c->cached_tokens, 0, res);
     if (tools) r->tool_calls = json_incref(calls);
     json_decref(calls);
     http_provider_succeed(&c->hc, r);

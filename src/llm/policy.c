@@ -21,22 +21,29 @@ const char *policy_names(void) { return "local-first, ordered, cost, latency, sc
 double policy_score(const policy_view_t *v, size_t n, size_t i) {
     double fastest = -1, dearest = 0;
     for (size_t k = 0; k < n; k++) {
-        if (v[k].latency_ms > 0 && (fastest < 0 || v[k].latency_ms < fastest)) fastest = v[k].latency_ms;
+        if (v[k].latency_ms > 0 && (fastest < 0 || v[k].latency_ms < fastest))
+            fastest = v[k].latency_ms;
         if (v[k].cost_usd > dearest) dearest = v[k].cost_usd;
     }
     double latency_score = v[i].latency_ms > 0 && fastest > 0 ? fastest / v[i].latency_ms : 1.0;
     double relative_cost = dearest > 0 ? v[i].cost_usd / dearest : 0.0;
-    return 0.5 * v[i].success * latency_score + 0.3 * (1.0 - relative_cost) + 0.2 * v[i].availability;
+    return 0.5 * v[i].success * latency_score + 0.3 * (1.0 - relative_cost) +
+           0.2 * v[i].availability;
 }
 
 /* The sort key: smaller goes first. */
 static double key(policy_t p, const policy_view_t *v, size_t n, size_t i) {
     switch (p) {
-    case POLICY_LOCAL_FIRST: return v[i].local ? 0 : 1;
-    case POLICY_COST: return v[i].cost_usd;
-    case POLICY_LATENCY: return v[i].latency_ms < 0 ? -1 : v[i].latency_ms;
-    case POLICY_SCORE: return -policy_score(v, n, i);
-    case POLICY_ORDERED: break;
+    case POLICY_LOCAL_FIRST:
+        return v[i].local ? 0 : 1;
+    case POLICY_COST:
+        return v[i].cost_usd;
+    case POLICY_LATENCY:
+        return v[i].latency_ms < 0 ? -1 : v[i].latency_ms;
+    case POLICY_SCORE:
+        return -policy_score(v, n, i);
+    case POLICY_ORDERED:
+        break;
     }
     return 0;
 }

@@ -17,14 +17,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef enum { POLICY_LOCAL_FIRST, POLICY_ORDERED, POLICY_COST, POLICY_LATENCY, POLICY_SCORE } policy_t;
+typedef enum {
+    POLICY_LOCAL_FIRST,
+    POLICY_ORDERED,
+    POLICY_COST,
+    POLICY_LATENCY,
+    POLICY_SCORE
+} policy_t;
 
 typedef struct policy_view {
     bool local;
-    double cost_usd;      /* this request's estimated cost on the candidate */
-    double latency_ms;    /* recent mean latency, < 0 when never measured */
-    double success;       /* recent success rate in [0,1] */
-    double availability;  /* 1 closed, 0.5 half-open, 0 open */
+    double cost_usd;     /* this request's estimated cost on the candidate */
+    double latency_ms;   /* recent mean latency, < 0 when never measured */
+    double success;      /* recent success rate in [0,1] */
+    double availability; /* 1 closed, 0.5 half-open, 0 open */
 } policy_view_t;
 
 /* Parses a routing.policy name; returns false for an unknown one. */

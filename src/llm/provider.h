@@ -40,23 +40,23 @@ typedef struct llm_error {
     const char *message;    /* for people: what failed, never a key */
     int64_t output_tokens;  /* what a cut stream delivered before it broke (0: none) */
     int64_t total_ms;
-    double estimate_usd;    /* LLM_ERR_SPEND_LIMIT: the cheapest candidate's estimate */
+    double estimate_usd; /* LLM_ERR_SPEND_LIMIT: the cheapest candidate's estimate */
 } llm_error_t;
 
 /* One physical call, as `llm.call` journals it: every call, answered, failed or cancelled. */
 typedef struct llm_call_record {
     const char *run_id, *task_id;
     int attempt;
-    const char *candidate;   /* "provider/model" */
-    const char *status;      /* "ok", "error", "cancelled", "rejected" (below the quality
-                              * threshold: the router moved on) */
-    const char *error;       /* NULL when ok */
+    const char *candidate; /* "provider/model" */
+    const char *status;    /* "ok", "error", "cancelled", "rejected" (below the quality
+                            * threshold: the router moved on) */
+    const char *error;     /* NULL when ok */
     int64_t input_tokens, output_tokens, cached_tokens;
     double cost_usd;
     int64_t first_token_ms, total_ms;
-    bool cached;                /* answered from the response cache or a recording: cost 0 */
-    bool has_reference;         /* a reference model is configured (routing.reference_model) */
-    double reference_cost_usd;  /* what the same tokens would have cost on it */
+    bool cached;               /* answered from the response cache or a recording: cost 0 */
+    bool has_reference;        /* a reference model is configured (routing.reference_model) */
+    double reference_cost_usd; /* what the same tokens would have cost on it */
 } llm_call_record_t;
 
 /* Whether the next candidate should be tried after this error. */
@@ -89,7 +89,9 @@ static inline llm_call_t *provider_call(llm_provider_t *p, const llm_request_t *
 }
 static inline bool provider_embeds(const llm_provider_t *p) { return p && p->embed; }
 static inline void provider_cancel(llm_provider_t *p, llm_call_t *c) { p->cancel(c); }
-static inline void provider_destroy(llm_provider_t *p) { if (p) p->destroy(p); }
+static inline void provider_destroy(llm_provider_t *p) {
+    if (p) p->destroy(p);
+}
 
 /* Prices in USD per million tokens, from the configuration (never from code). */
 typedef struct llm_prices {

@@ -18,34 +18,34 @@ struct recall {
     llm_provider_t base;
     uv_loop_t *loop;
     router_t *router;
-    json_t *tiers;              /* to expand tiers in keys */
+    json_t *tiers; /* to expand tiers in keys */
     recall_mode_t mode;
-    respcache_t *cache;         /* NULL: no cache */
+    respcache_t *cache; /* NULL: no cache */
     bool cache_any_temperature;
-    recordings_t *recs;         /* record and replay */
+    recordings_t *recs; /* record and replay */
     char *recs_path;
-    size_t recorded;            /* answers added this session */
+    size_t recorded; /* answers added this session */
     bool has_ref;
     llm_prices_t ref;
     router_call_fn observe;
     void *observe_ud;
-    char last_ok[256];          /* candidate of the router's latest answered call (see live_done) */
+    char last_ok[256]; /* candidate of the router's latest answered call (see live_done) */
 };
 
 struct llm_call {
     recall_t *r;
     llm_done_fn done;
     void *ud;
-    llm_request_t req;          /* kept (llm_request_keep): a cache miss calls the router on a
-                                 * later turn */
+    llm_request_t req; /* kept (llm_request_keep): a cache miss calls the router on a
+                        * later turn */
     char key[REQKEY_HEX_LEN + 1];
     bool cacheable;
-    uint64_t started;           /* loop time */
-    respcache_get_t *get;       /* cache lookup in flight */
-    llm_call_t *inner;          /* router call in flight */
-    uv_timer_t timer;           /* replay answers on the next turn */
-    llm_response_t *answer;     /* replay: the recorded answer, or NULL for a miss */
-    char *candidate;            /* who gave `answer` */
+    uint64_t started;       /* loop time */
+    respcache_get_t *get;   /* cache lookup in flight */
+    llm_call_t *inner;      /* router call in flight */
+    uv_timer_t timer;       /* replay answers on the next turn */
+    llm_response_t *answer; /* replay: the recorded answer, or NULL for a miss */
+    char *candidate;        /* who gave `answer` */
 };
 
 /* ---- reporting ---------------------------------------------------------------------------- */
@@ -60,7 +60,8 @@ static void observe(recall_t *r, llm_call_record_t rec) {
         double cp = r->ref.cached_input_per_million > 0 ? r->ref.cached_input_per_million
                                                         : r->ref.input_per_million;
         rec.has_reference = true;
-        rec.reference_cost_usd = llm_cost(&r->ref, uncached, rec.output_tokens) + (double)cached * cp / 1e6;
+        rec.reference_cost_usd =
+            llm_cost(&r->ref, uncached, rec.output_tokens) + (double)cached * cp / 1e6;
     }
     r->observe(r->observe_ud, &rec);
 }
@@ -90,7 +91,8 @@ static void call_free(llm_call_t *c) { uv_close((uv_handle_t *)&c->timer, call_c
  * serve the same mistake to the next run. (Recordings keep it: a replay must retrace the run.) */
 static bool fits_schema(const llm_call_t *c, const llm_response_t *resp) {
     if (c->req.format != OUTPUT_JSON) return true;
-    json_t *v = resp->json ? json_incref(resp->json) : json_loads(resp->text ? resp->text : "", JSON_DECODE_ANY, NULL);
+    json_t *v = resp->json ? json_incref(resp->json)
+                           : json_loads(resp->text ? resp->text : "", JSON_DECODE_ANY, NULL);
     char why[256];
     bool ok = v && (!c->req.schema || jsonschema_validate(c->req.schema, v, why, sizeof why) == 0);
     json_decref(v);
@@ -99,7 +101,8 @@ static bool fits_schema(const llm_call_t *c, const llm_response_t *resp) {
 
 static void remember(llm_call_t *c, const char *candidate, const llm_response_t *resp) {
     recall_t *r = c->r;
-    bool to_cache = r->cache && c->cacheable && fits_schema(c, resp), to_record = r->mode == MODE_RECORD;
+    bool to_cache = r->cache && c->cacheable && fits_schema(c, resp),
+         to_record = r->mode == MODE_RECORD;
     if (!to_cache && !to_record) return;
     json_t *j = llm_response_to_json(resp);
     if (to_cache) respcache_put(r->cache, c->key, candidate, j);
@@ -118,11 +121,17 @@ static void answer_stored(llm_call_t *c, llm_response_t *resp, const char *candi
     resp->cost_usd = 0;
     resp->latency_ms = took;
     resp->first_token_ms = took;
-    observe(c->r, (llm_call_record_t){
-                      .run_id = c->req.run_id, .task_id = c->req.task_id, .attempt = c->req.attempt,
-                      .candidate = candidate, .status = "ok", .input_tokens = resp->input_tokens,
-                      .output_tokens = resp->output_tokens, .cached_tokens = resp->cached_tokens,
-                      .first_token_ms = took, .total_ms = took, .cached = true});
+    observe(c->r, (llm_call_record_t){.run_id = c->req.run_id,
+                                      .task_id = c->req.task_id,
+                                      .attempt = c->req.attempt,
+                                      .candidate = candidate,
+                                      .status = "ok",
+                                      .input_tokens = resp->input_tokens,
+                                      .output_tokens = resp->output_tokens,
+                                      .cached_tokens = resp->cached_tokens,
+                                      .first_token_ms = took,
+                                      .total_ms = took,
+                                      .cached = true});
     if (c->r->mode == MODE_RECORD) remember(c, candidate, resp);
     c->done(c->ud, resp, NULL);
     call_free(c);
@@ -132,7 +141,8 @@ static void live_done(void *ud, llm_response_t *resp, const llm_error_t *err) {
     llm_call_t *c = ud;
     c->inner = NULL;
     /* The router reports a call's answer to the observer just before handing it here. */
-    if (resp) remember(c, c->r->last_ok[0] ? c->r->last_ok : resp->provider ? resp->provider : "?", resp);
+    if (resp)
+        remember(c, c->r->last_ok[0] ? c->r->last_ok : resp->provider ? resp->provider : "?", resp);
     c->done(c->ud, resp, err);
     call_free(c);
 }
@@ -146,7 +156,8 @@ static void cache_answered(void *ud, json_t *entry) {
     llm_call_t *c = ud;
     c->get = NULL;
     char *why = NULL;
-    llm_response_t *resp = entry ? llm_response_from_json(json_object_get(entry, "response"), &why) : NULL;
+    llm_response_t *resp =
+        entry ? llm_response_from_json(json_object_get(entry, "response"), &why) : NULL;
     free(why);
     /* The request's judge (a quality threshold) sees a stored answer as it would a live one: a
      * task with a higher bar than the one that cached it asks a model instead. */
@@ -177,10 +188,15 @@ static void replay_fire(uv_timer_t *t) {
     }
     char *msg = xasprintf("replay: no recording for task '%s' (request key %s) in %s; the "
                           "request differs from every recorded one: record it again with "
-                          "--llm-mode record", c->req.task_id, c->key, c->r->recs_path);
-    observe(c->r, (llm_call_record_t){.run_id = c->req.run_id, .task_id = c->req.task_id,
-                                      .attempt = c->req.attempt, .candidate = "replay",
-                                      .status = "error", .error = msg, .first_token_ms = -1});
+                          "--llm-mode record",
+                          c->req.task_id, c->key, c->r->recs_path);
+    observe(c->r, (llm_call_record_t){.run_id = c->req.run_id,
+                                      .task_id = c->req.task_id,
+                                      .attempt = c->req.attempt,
+                                      .candidate = "replay",
+                                      .status = "error",
+                                      .error = msg,
+                                      .first_token_ms = -1});
     llm_error_t err = {.kind = LLM_ERR_OTHER, .retry_after_ms = -1, .message = msg};
     c->done(c->ud, NULL, &err);
     free(msg);
@@ -211,8 +227,10 @@ static llm_call_t *recall_call(llm_provider_t *base, const llm_request_t *req, l
         return c;
     }
     c->cacheable = r->cache && (req->temperature == 0 || r->cache_any_temperature);
-    if (c->cacheable) c->get = respcache_get(r->cache, c->key, cache_answered, c);
-    else go_live(c);
+    if (c->cacheable)
+        c->get = respcache_get(r->cache, c->key, cache_answered, c);
+    else
+        go_live(c);
     return c;
 }
 
@@ -236,7 +254,8 @@ static double seconds(const json_t *v) {
 static int read_cache(recall_t *r, const json_t *cc, const char *db_path, char **err) {
     if (!cc) return 0;
     if (!json_is_object(cc)) {
-        *err = xstrdup("cache is a mapping {enabled, ttl, include_nonzero_temperature, max_entries}");
+        *err =
+            xstrdup("cache is a mapping {enabled, ttl, include_nonzero_temperature, max_entries}");
         return -1;
     }
     const char *k;
@@ -250,7 +269,8 @@ static int read_cache(recall_t *r, const json_t *cc, const char *db_path, char *
         if (!ok) {
             *err = xasprintf("cache.%s: expected enabled (true/false), ttl (a duration such as "
                              "24h), include_nonzero_temperature (true/false) or max_entries (a "
-                             "positive number)", k);
+                             "positive number)",
+                             k);
             return -1;
         }
     }
@@ -270,21 +290,25 @@ static int read_reference(recall_t *r, const json_t *config, const json_t *ref, 
     if (json_is_string(ref)) {
         const char *id = json_string_value(ref), *slash = strchr(id, '/');
         char *prov = slash ? xstrndup(id, (size_t)(slash - id)) : NULL;
-        m = slash ? json_object_get(json_object_get(json_object_get(json_object_get(config, "providers"), prov),
-                                                    "models"), slash + 1)
+        m = slash ? json_object_get(
+                        json_object_get(json_object_get(json_object_get(config, "providers"), prov),
+                                        "models"),
+                        slash + 1)
                   : NULL;
         free(prov);
         if (!json_is_object(m)) {
             *err = xasprintf("routing.reference_model '%s' is not a model under providers (give "
                              "provider/model, or its prices: {input_per_million, "
-                             "output_per_million})", id);
+                             "output_per_million})",
+                             id);
             return -1;
         }
     }
     const json_t *in = json_object_get(m, "input_per_million");
     const json_t *out = json_object_get(m, "output_per_million");
     const json_t *ci = json_object_get(m, "cached_input_per_million");
-    if (!json_is_object(m) || !json_is_number(in) || !json_is_number(out) || (ci && !json_is_number(ci))) {
+    if (!json_is_object(m) || !json_is_number(in) || !json_is_number(out) ||
+        (ci && !json_is_number(ci))) {
         *err = xstrdup("routing.reference_model needs prices: input_per_million and "
                        "output_per_million (numbers, USD per million tokens)");
         return -1;
@@ -302,8 +326,10 @@ static int read_mode(recall_t *r, const json_t *routing, const recall_opts_t *o,
         return -1;
     }
     if (!mode || !strcmp(mode, "live")) return 0;
-    if (!strcmp(mode, "record")) r->mode = MODE_RECORD;
-    else if (!strcmp(mode, "replay")) r->mode = MODE_REPLAY;
+    if (!strcmp(mode, "record"))
+        r->mode = MODE_RECORD;
+    else if (!strcmp(mode, "replay"))
+        r->mode = MODE_REPLAY;
     else {
         *err = xasprintf("%s '%s' is not a mode: live, record or replay",
                          o->mode ? "--llm-mode" : "routing.mode", mode);
@@ -314,7 +340,9 @@ static int read_mode(recall_t *r, const json_t *routing, const recall_opts_t *o,
         *err = xstrdup("routing.recordings is a file name");
         return -1;
     }
-    const char *path = o->recordings ? o->recordings : pv ? json_string_value(pv) : o->default_recordings;
+    const char *path = o->recordings ? o->recordings
+                       : pv          ? json_string_value(pv)
+                                     : o->default_recordings;
     r->recs_path = xstrdup(path ? path : "recordings.json");
     r->recs = recordings_load(r->recs_path, r->mode == MODE_RECORD, err);
     return r->recs ? 0 : -1;
@@ -330,8 +358,10 @@ recall_t *recall_new(uv_loop_t *loop, router_t *router, const recall_opts_t *o, 
     r->router = router;
     const json_t *routing = json_object_get(o->config, "routing");
     r->tiers = json_incref(json_object_get(o->config, "tiers"));
-    if (read_mode(r, routing, o, err) || read_reference(r, o->config, json_object_get(routing, "reference_model"), err) ||
-        (r->mode != MODE_REPLAY && read_cache(r, json_object_get(o->config, "cache"), o->db_path, err))) {
+    if (read_mode(r, routing, o, err) ||
+        read_reference(r, o->config, json_object_get(routing, "reference_model"), err) ||
+        (r->mode != MODE_REPLAY &&
+         read_cache(r, json_object_get(o->config, "cache"), o->db_path, err))) {
         recall_free(r);
         return NULL;
     }

@@ -24,10 +24,10 @@
 typedef struct recall recall_t;
 
 typedef struct recall_opts {
-    const json_t *config;        /* the whole configuration, or NULL */
-    const char *db_path;         /* baton.db, for the cache table */
-    const char *mode;            /* "live", "record", "replay": overrides routing.mode; or NULL */
-    const char *recordings;      /* overrides routing.recordings; or NULL */
+    const json_t *config;   /* the whole configuration, or NULL */
+    const char *db_path;    /* baton.db, for the cache table */
+    const char *mode;       /* "live", "record", "replay": overrides routing.mode; or NULL */
+    const char *recordings; /* overrides routing.recordings; or NULL */
     const char *default_recordings; /* used when neither names a file */
 } recall_opts_t;
 

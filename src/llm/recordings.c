@@ -30,7 +30,8 @@ static bool tool_calls_ok(const json_t *calls) {
     size_t i;
     const json_t *c;
     json_array_foreach(calls, i, c) {
-        if (!json_is_string(json_object_get(c, "id")) || !json_is_string(json_object_get(c, "name")) ||
+        if (!json_is_string(json_object_get(c, "id")) ||
+            !json_is_string(json_object_get(c, "name")) ||
             !json_is_object(json_object_get(c, "arguments")))
             return false;
     }
@@ -90,7 +91,8 @@ recordings_t *recordings_parse(const char *text, size_t len, const char *name, c
     json_t *entries = json_object_get(root, "entries");
     if (!json_is_object(root) || !json_is_integer(version) || !json_is_object(entries)) {
         *err = xasprintf("%s: not a baton recordings file (expected {\"baton_recordings\": 1, "
-                         "\"entries\": {...}})", name);
+                         "\"entries\": {...}})",
+                         name);
         json_decref(root);
         return NULL;
     }
@@ -105,16 +107,17 @@ recordings_t *recordings_parse(const char *text, size_t len, const char *name, c
     json_object_foreach(entries, key, e) {
         const json_t *task = json_object_get(e, "task"), *cand = json_object_get(e, "candidate");
         char *why = NULL;
-        llm_response_t *r = json_is_object(e) ? llm_response_from_json(json_object_get(e, "response"), &why)
-                                              : NULL;
+        llm_response_t *r =
+            json_is_object(e) ? llm_response_from_json(json_object_get(e, "response"), &why) : NULL;
         bool ok = r && json_is_string(task) && json_is_string(cand) && strlen(key) == 64 &&
                   strspn(key, "0123456789abcdef") == 64;
         llm_response_free(r);
         free(r);
         if (!ok) {
             *err = xasprintf("%s: entry '%.80s': %s", name, key,
-                             why ? why : "needs a 64-digit hex key, a string task and candidate, "
-                                         "and a response");
+                             why ? why
+                                 : "needs a 64-digit hex key, a string task and candidate, "
+                                   "and a response");
             free(why);
             json_decref(root);
             return NULL;
@@ -147,8 +150,10 @@ recordings_t *recordings_load(const char *path, bool missing_ok, char **err) {
     bool bad = ferror(f);
     fclose(f);
     recordings_t *r = NULL;
-    if (bad) *err = xasprintf("cannot read recordings %s: %s", path, strerror(errno));
-    else r = recordings_parse(buf, len, path, err);
+    if (bad)
+        *err = xasprintf("cannot read recordings %s: %s", path, strerror(errno));
+    else
+        r = recordings_parse(buf, len, path, err);
     free(buf);
     return r;
 }
@@ -167,8 +172,8 @@ void recordings_put(recordings_t *r, const char *key, const char *task, const ch
 size_t recordings_count(const recordings_t *r) { return json_object_size(r->entries); }
 
 int recordings_save(const recordings_t *r, const char *path, char **err) {
-    json_t *root = json_pack("{s:i, s:O}", "baton_recordings", RECORDINGS_VERSION, "entries",
-                             r->entries);
+    json_t *root =
+        json_pack("{s:i, s:O}", "baton_recordings", RECORDINGS_VERSION, "entries", r->entries);
     char *tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
     /* Sorted and indented: a re-recording shows as a readable diff in the user's repository. */
     int rc = json_dump_file(root, tmp, JSON_INDENT(1) | JSON_SORT_KEYS);

@@ -16,13 +16,16 @@ json_t *reqkey_model_ids(const llm_request_t *req, const json_t *tiers) {
     json_t *ids = json_array();
     if (json_is_string(model)) {
         const json_t *tier = json_object_get(tiers, json_string_value(model));
-        if (json_is_array(tier)) model = tier;
-        else json_array_append(ids, (json_t *)model);
+        if (json_is_array(tier))
+            model = tier;
+        else
+            json_array_append(ids, (json_t *)model);
     }
     if (json_is_array(model)) {
         size_t i;
         json_t *id;
-        json_array_foreach((json_t *)model, i, id) if (json_is_string(id)) json_array_append(ids, id);
+        json_array_foreach((json_t *)model, i, id) if (json_is_string(id))
+            json_array_append(ids, id);
     }
     return ids;
 }
@@ -34,14 +37,13 @@ static const char *format_name(output_format_t f) {
 json_t *reqkey_canonical(const llm_request_t *req, const json_t *tiers) {
     /* tools and the transcript of this attempt's tool rounds: the same prompt after a different
      * tool result is a different question */
-    return json_pack("{s:i, s:o, s:s?, s:s?, s:s?, s:s, s:O?, s:i, s:f, s:i, s:O?, s:O?}",
-                     "v", REQKEY_VERSION, "model", reqkey_model_ids(req, tiers),
-                     "system", req->system, "prompt", req->prompt, "feedback", req->feedback,
-                     "format", format_name(req->format),
-                     "schema", req->format == OUTPUT_JSON ? req->schema : NULL,
-                     "max_tokens", req->max_tokens, "temperature", req->temperature,
-                     "word_limit", req->word_limit, "tools", req->tools, "transcript",
-                     req->transcript);
+    return json_pack("{s:i, s:o, s:s?, s:s?, s:s?, s:s, s:O?, s:i, s:f, s:i, s:O?, s:O?}", "v",
+                     REQKEY_VERSION, "model", reqkey_model_ids(req, tiers), "system", req->system,
+                     "prompt", req->prompt, "feedback", req->feedback, "format",
+                     format_name(req->format), "schema",
+                     req->format == OUTPUT_JSON ? req->schema : NULL, "max_tokens", req->max_tokens,
+                     "temperature", req->temperature, "word_limit", req->word_limit, "tools",
+                     req->tools, "transcript", req->transcript);
 }
 
 void reqkey_hash(const llm_request_t *req, const json_t *tiers, char out[REQKEY_HEX_LEN + 1]) {

@@ -14,20 +14,20 @@
 typedef enum { BREAKER_CLOSED, BREAKER_OPEN, BREAKER_HALF_OPEN } breaker_state_t;
 
 typedef struct candidate {
-    char *id;               /* "provider/model" */
-    llm_provider_t *p;      /* one provider instance per provider/model */
+    char *id;          /* "provider/model" */
+    llm_provider_t *p; /* one provider instance per provider/model */
     llm_prices_t prices;
     bool local;
     /* circuit breaker: after `failures` consecutive failures the candidate is skipped for
      * `cooldown`, then one probe call decides whether it closes again */
     breaker_state_t breaker;
     int consecutive_failures;
-    uint64_t open_until;    /* loop time (ms) */
-    bool probing;           /* the half-open probe is in flight */
-    limiter_t *lim;         /* the provider's limits (shared by its models), or NULL */
+    uint64_t open_until; /* loop time (ms) */
+    bool probing;        /* the half-open probe is in flight */
+    limiter_t *lim;      /* the provider's limits (shared by its models), or NULL */
     /* what the latency and score policies learn from answered calls (moving averages) */
-    double latency_ms;      /* < 0: never answered */
-    double success;         /* in [0,1], starts at 1 */
+    double latency_ms; /* < 0: never answered */
+    double success;    /* in [0,1], starts at 1 */
 } candidate_t;
 
 /* Weight of the newest call in the moving averages: about the last ten calls count. */
@@ -38,20 +38,20 @@ struct router {
     http_client_t *http;
     candidate_t *cands;
     size_t n;
-    json_t *tiers;          /* tier -> [ids] */
+    json_t *tiers; /* tier -> [ids] */
     policy_t policy;
     router_call_fn observe;
     void *observe_ud;
     uv_loop_t *loop;
-    int breaker_failures;   /* routing.breaker.failures, default 5 */
+    int breaker_failures;         /* routing.breaker.failures, default 5 */
     uint64_t breaker_cooldown_ms; /* routing.breaker.cooldown, default 30 s */
-    limiter_t **limiters;   /* one per provider with limits; owned */
+    limiter_t **limiters;         /* one per provider with limits; owned */
     size_t n_limiters;
 };
 
 struct llm_call {
     router_t *r;
-    size_t *order;          /* candidate indices to try, in policy order */
+    size_t *order; /* candidate indices to try, in policy order */
     size_t n_order, next;
     llm_call_t *inner;
     llm_done_fn done;
@@ -59,13 +59,13 @@ struct llm_call {
     /* the request, kept (llm_request_keep): the next candidate needs it after the caller's
      * copy is gone */
     llm_request_t req;
-    int64_t prompt_tokens;  /* the prompt's estimate, tools and tool rounds included */
-    int64_t tokens;         /* what the limiters charge for it: prompt estimate + max_tokens */
-    double over_limit_usd;  /* the cheapest estimate of a candidate skipped for the spending
-                             * limit (req.max_cost_usd), 0 when none was */
-    bool waiting;           /* queued at the current candidate's limiter */
-    bool probe;             /* this call is its candidate's half-open probe */
-    uv_timer_t kick;        /* starts the first try on the next loop turn (see route) */
+    int64_t prompt_tokens; /* the prompt's estimate, tools and tool rounds included */
+    int64_t tokens;        /* what the limiters charge for it: prompt estimate + max_tokens */
+    double over_limit_usd; /* the cheapest estimate of a candidate skipped for the spending
+                            * limit (req.max_cost_usd), 0 when none was */
+    bool waiting;          /* queued at the current candidate's limiter */
+    bool probe;            /* this call is its candidate's half-open probe */
+    uv_timer_t kick;       /* starts the first try on the next loop turn (see route) */
 };
 
 static const candidate_t *find(const router_t *r, const char *id) {
@@ -92,7 +92,8 @@ static json_t *model_ids(const router_t *r, const json_t *model) {
     } else if (json_is_array(model)) {
         size_t k;
         json_t *id;
-        json_array_foreach((json_t *)model, k, id) if (json_is_string(id)) json_array_append(ids, id);
+        json_array_foreach((json_t *)model, k, id) if (json_is_string(id))
+            json_array_append(ids, id);
     }
     if (!json_array_size(ids)) json_array_append_new(ids, json_string("offline/offline-1"));
     return ids;
@@ -132,8 +133,10 @@ static void plan(router_t *r, llm_call_t *c) {
     static const double availability[] = {1.0, 0.0, 0.5};
     for (size_t k = 0; k < n; k++) {
         const candidate_t *cand = &r->cands[idx[k]];
-        views[k] = (policy_view_t){.local = cand->local, .cost_usd = request_cost(cand, c),
-                                   .latency_ms = cand->latency_ms, .success = cand->success,
+        views[k] = (policy_view_t){.local = cand->local,
+                                   .cost_usd = request_cost(cand, c),
+                                   .latency_ms = cand->latency_ms,
+                                   .success = cand->success,
                                    .availability = availability[cand->breaker]};
     }
     c->order = xcalloc(n + 1, sizeof *c->order);
@@ -149,7 +152,8 @@ static void learn_stats(candidate_t *cand, const llm_response_t *resp, const llm
     cand->success = (1 - EWMA_ALPHA) * cand->success + EWMA_ALPHA * (resp ? 1.0 : 0.0);
     if (resp && resp->latency_ms >= 0)
         cand->latency_ms = cand->latency_ms < 0 ? (double)resp->latency_ms
-                           : (1 - EWMA_ALPHA) * cand->latency_ms + EWMA_ALPHA * (double)resp->latency_ms;
+                                                : (1 - EWMA_ALPHA) * cand->latency_ms +
+                                                      EWMA_ALPHA * (double)resp->latency_ms;
 }
 
 static void call_closed(uv_handle_t *h);
@@ -174,10 +178,16 @@ static void record(llm_call_t *c, const char *status, const llm_response_t *resp
     if (!r->observe) return;
     const candidate_t *cand = &r->cands[c->order[c->next - 1]];
     llm_call_record_t rec = {
-        .run_id = c->req.run_id, .task_id = c->req.task_id, .attempt = c->req.attempt,
-        .candidate = cand->id, .status = status, .error = err ? err->message : NULL,
+        .run_id = c->req.run_id,
+        .task_id = c->req.task_id,
+        .attempt = c->req.attempt,
+        .candidate = cand->id,
+        .status = status,
+        .error = err ? err->message : NULL,
         .first_token_ms = resp ? resp->first_token_ms : -1,
-        .total_ms = resp ? resp->latency_ms : err ? err->total_ms : 0,
+        .total_ms = resp  ? resp->latency_ms
+                    : err ? err->total_ms
+                          : 0,
     };
     if (resp) {
         rec.input_tokens = resp->input_tokens;
@@ -305,18 +315,21 @@ static void try_next(llm_call_t *c, const llm_error_t *last) {
         /* An affordable candidate failed in a way that may pass (a timeout, a 429, a 5xx): the
          * attempt fails with that error, so the task's retries try it again after their
          * backoff, rather than the budget's on_exceed acting on a passing outage. */
-        snprintf(msg, sizeof msg, "%.400s (the other candidates were not tried: each may cost more "
-                 "than the $%.4f the spending limits leave)", last->message ? last->message : "failed",
-                 c->req.max_cost_usd);
+        snprintf(msg, sizeof msg,
+                 "%.400s (the other candidates were not tried: each may cost more "
+                 "than the $%.4f the spending limits leave)",
+                 last->message ? last->message : "failed", c->req.max_cost_usd);
         skipped = *last;
         skipped.message = msg;
         last = &skipped;
     } else if (c->over_limit_usd > 0) {
         /* Nothing was tried, or nothing that could pass: the spending limits are why the walk
          * ends here, and the run's on_exceed decides what happens next. */
-        snprintf(msg, sizeof msg, "every candidate left may cost more than the $%.4f the spending "
-                 "limits leave (the cheapest up to $%.4f)%s%.300s", c->req.max_cost_usd,
-                 c->over_limit_usd, last ? "; the last one tried failed: " : "",
+        snprintf(msg, sizeof msg,
+                 "every candidate left may cost more than the $%.4f the spending "
+                 "limits leave (the cheapest up to $%.4f)%s%.300s",
+                 c->req.max_cost_usd, c->over_limit_usd,
+                 last ? "; the last one tried failed: " : "",
                  last && last->message ? last->message : "");
         skipped.kind = LLM_ERR_SPEND_LIMIT;
         skipped.estimate_usd = c->over_limit_usd;
@@ -326,7 +339,8 @@ static void try_next(llm_call_t *c, const llm_error_t *last) {
          * until the first breaker may let a probe through. */
         uint64_t now = uv_now(r->loop);
         skipped.retry_after_ms = soonest > now ? (int64_t)(soonest - now) : 0;
-        snprintf(msg, sizeof msg, "every candidate's circuit breaker is open (next probe in %lld ms)",
+        snprintf(msg, sizeof msg,
+                 "every candidate's circuit breaker is open (next probe in %lld ms)",
                  (long long)skipped.retry_after_ms);
         last = &skipped;
     } else if (!last) {
@@ -360,7 +374,8 @@ static void limit_expired(void *waiter) {
 
 static void kick_fire(uv_timer_t *t) { try_next(t->data, NULL); }
 
-static llm_call_t *route(llm_provider_t *base, const llm_request_t *req, llm_done_fn done, void *ud) {
+static llm_call_t *route(llm_provider_t *base, const llm_request_t *req, llm_done_fn done,
+                         void *ud) {
     router_t *r = (router_t *)base;
     llm_call_t *c = xcalloc(1, sizeof *c);
     c->r = r;
@@ -406,8 +421,12 @@ static void route_destroy(llm_provider_t *base) { (void)base; }
 
 static void add(router_t *r, const char *id, llm_provider_t *p, llm_prices_t prices, bool local) {
     r->cands = xrealloc(r->cands, (r->n + 1) * sizeof *r->cands);
-    r->cands[r->n++] = (candidate_t){.id = xstrdup(id), .p = p, .prices = prices, .local = local,
-                                     .latency_ms = -1, .success = 1};
+    r->cands[r->n++] = (candidate_t){.id = xstrdup(id),
+                                     .p = p,
+                                     .prices = prices,
+                                     .local = local,
+                                     .latency_ms = -1,
+                                     .success = 1};
 }
 
 static llm_prices_t prices_of(const json_t *m) {
@@ -421,8 +440,8 @@ static int add_provider(router_t *r, const char *name, const json_t *pc, char **
     provider_ctor_fn ctor = provider_ctor(type);
     bool optional = json_is_true(json_object_get(pc, "optional"));
     if (!ctor && !optional) {
-        *err = xasprintf("providers.%s: type '%s' is not supported (this release speaks: %s)",
-                         name, type ? type : "", provider_types());
+        *err = xasprintf("providers.%s: type '%s' is not supported (this release speaks: %s)", name,
+                         type ? type : "", provider_types());
         return -1;
     }
     const char *base = json_string_value(json_object_get(pc, "base_url"));
@@ -437,14 +456,17 @@ static int add_provider(router_t *r, const char *name, const json_t *pc, char **
     const char *key = key_env ? getenv(key_env) : NULL;
     const char *url_env = json_string_value(json_object_get(pc, "base_url_env"));
     const char *url = url_env ? getenv(url_env) : NULL;
-    const char *missing = key_env && (!key || !*key) ? key_env : url_env && (!url || !*url) ? url_env : NULL;
+    const char *missing = key_env && (!key || !*key)   ? key_env
+                          : url_env && (!url || !*url) ? url_env
+                                                       : NULL;
     if (missing) {
-        if (!optional) fprintf(stderr, "baton: provider '%s' is disabled: %s is not set\n", name, missing);
+        if (!optional)
+            fprintf(stderr, "baton: provider '%s' is disabled: %s is not set\n", name, missing);
         return 0;
     }
     if (!ctor) { /* an optional provider of a type this build lacks only matters once enabled */
-        *err = xasprintf("providers.%s: type '%s' is not supported (this release speaks: %s)",
-                         name, type ? type : "", provider_types());
+        *err = xasprintf("providers.%s: type '%s' is not supported (this release speaks: %s)", name,
+                         type ? type : "", provider_types());
         return -1;
     }
     char *from_env = NULL;
@@ -461,7 +483,8 @@ static int add_provider(router_t *r, const char *name, const json_t *pc, char **
             .concurrency = (int)json_integer_value(json_object_get(lc, "concurrency")),
             .requests_per_minute = json_number_value(json_object_get(lc, "requests_per_minute")),
             .tokens_per_minute = json_number_value(json_object_get(lc, "tokens_per_minute")),
-            .queue_timeout_ms = (uint64_t)wf_duration_ms(json_object_get(lc, "queue_timeout"), 60000)};
+            .queue_timeout_ms =
+                (uint64_t)wf_duration_ms(json_object_get(lc, "queue_timeout"), 60000)};
         lim = limiter_new(r->loop, ll, limit_granted, limit_expired);
         r->limiters = xrealloc(r->limiters, (r->n_limiters + 1) * sizeof *r->limiters);
         r->limiters[r->n_limiters++] = lim;
@@ -470,11 +493,15 @@ static int add_provider(router_t *r, const char *name, const json_t *pc, char **
     json_t *mc;
     json_object_foreach((json_t *)json_object_get(pc, "models"), model, mc) {
         char *id = xasprintf("%s/%s", name, model);
-        http_provider_opts_t o = {.name = id, .base_url = base, .api_key = key, .model = model,
-                                  .prices = prices_of(mc),
-                                  .connect_timeout_ms = wf_duration_ms(json_object_get(t, "connect"), 10000),
-                                  .first_byte_timeout_ms = wf_duration_ms(json_object_get(t, "first_byte"), 60000),
-                                  .total_timeout_ms = wf_duration_ms(json_object_get(t, "total"), 600000)};
+        http_provider_opts_t o = {
+            .name = id,
+            .base_url = base,
+            .api_key = key,
+            .model = model,
+            .prices = prices_of(mc),
+            .connect_timeout_ms = wf_duration_ms(json_object_get(t, "connect"), 10000),
+            .first_byte_timeout_ms = wf_duration_ms(json_object_get(t, "first_byte"), 60000),
+            .total_timeout_ms = wf_duration_ms(json_object_get(t, "total"), 600000)};
         add(r, id, ctor(r->http, &o), o.prices, local);
         r->cands[r->n - 1].lim = lim;
         free(id);
@@ -509,7 +536,8 @@ router_t *router_new(uv_loop_t *loop, const json_t *config, uint64_t offline_lat
     }
     r->tiers = json_deep_copy(json_object_get(config, "tiers"));
     if (!r->tiers) r->tiers = json_object();
-    const char *policy = json_string_value(json_object_get(json_object_get(config, "routing"), "policy"));
+    const char *policy =
+        json_string_value(json_object_get(json_object_get(config, "routing"), "policy"));
     r->policy = POLICY_LOCAL_FIRST;
     if (policy && !policy_parse(policy, &r->policy)) {
         *err = xasprintf("routing.policy '%s' is not one of: %s", policy, policy_names());
@@ -530,17 +558,16 @@ json_t *router_describe(router_t *r) {
     json_t *list = json_array();
     for (size_t i = 0; i < r->n; i++) {
         const candidate_t *c = &r->cands[i];
-        json_array_append_new(list, json_pack("{s:s, s:b, s:{s:f, s:f, s:f}, s:s, s:i, s:o?, s:o, s:f}", "id", c->id,
-                                              "local", c->local, "prices", "input_per_million",
-                                              c->prices.input_per_million, "output_per_million",
-                                              c->prices.output_per_million, "cached_input_per_million",
-                                              c->prices.cached_input_per_million, "breaker",
-                                              states[c->breaker], "consecutive_failures",
-                                              c->consecutive_failures, "limits",
-                                              c->lim ? limiter_describe(c->lim) : NULL,
-                                              "latency_ms", c->latency_ms < 0 ? json_null()
-                                                            : json_real(c->latency_ms),
-                                              "success_rate", c->success));
+        json_array_append_new(
+            list,
+            json_pack("{s:s, s:b, s:{s:f, s:f, s:f}, s:s, s:i, s:o?, s:o, s:f}", "id", c->id,
+                      "local", c->local, "prices", "input_per_million", c->prices.input_per_million,
+                      "output_per_million", c->prices.output_per_million,
+                      "cached_input_per_million", c->prices.cached_input_per_million, "breaker",
+                      states[c->breaker], "consecutive_failures", c->consecutive_failures, "limits",
+                      c->lim ? limiter_describe(c->lim) : NULL, "latency_ms",
+                      c->latency_ms < 0 ? json_null() : json_real(c->latency_ms), "success_rate",
+                      c->success));
     }
     return list;
 }

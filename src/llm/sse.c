@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sse_feed(strbuf_t *raw, size_t *parsed, const char *data, size_t len, sse_event_fn fn, void *ud) {
+void sse_feed(strbuf_t *raw, size_t *parsed, const char *data, size_t len, sse_event_fn fn,
+              void *ud) {
     for (const char *s = data, *end = data + len; s < end;) {
         const char *cr = memchr(s, '\r', (size_t)(end - s));
         size_t n = cr ? (size_t)(cr - s) : (size_t)(end - s);
@@ -24,8 +25,10 @@ void sse_feed(strbuf_t *raw, size_t *parsed, const char *data, size_t len, sse_e
             const char *nl = memchr(line, '\n', (size_t)(end - line));
             if (!nl) nl = end;
             const char *v = NULL;
-            if (!strncmp(line, "data:", 5)) v = line + 5;
-            else if (!strncmp(line, "event:", 6)) v = line + 6;
+            if (!strncmp(line, "data:", 5))
+                v = line + 5;
+            else if (!strncmp(line, "event:", 6))
+                v = line + 6;
             if (v && v < nl && *v == ' ') v++; /* one space after the colon is not part of it */
             if (v && line[0] == 'd') {
                 if (has_data) sb_putc(&value, '\n');

@@ -12,6 +12,7 @@ typedef void (*sse_event_fn)(void *ud, const char *event, const char *data);
 
 /* raw: what was received so far; parsed: how much of it is consumed (both owned by the
  * caller, zero-initialised at the start). Events without data are skipped. */
-void sse_feed(strbuf_t *raw, size_t *parsed, const char *data, size_t len, sse_event_fn fn, void *ud);
+void sse_feed(strbuf_t *raw, size_t *parsed, const char *data, size_t len, sse_event_fn fn,
+              void *ud);
 
 #endif

@@ -13,31 +13,29 @@
 #include <unistd.h>
 
 #define DEFAULT_MAX_BODY (1024 * 1024)
-#define WRITE_CHUNK 16384
-
+#define WRITE_CHUNK      16384
 
 /* A request lives on the heap, not in libwebsockets' per-connection memory: an answer may come
  * after the client has gone, and must then find a request marked gone rather than freed memory. */
 struct req_impl {
     http_req_t pub;
     http_server_t *srv;
-    struct lws *wsi;      /* NULL once the connection closed */
+    struct lws *wsi; /* NULL once the connection closed */
     char *method, *path, *query, *last_event_id;
     char id[24];
     strbuf_t body;
     bool too_large, dispatched, answered;
     int status;
     char *ctype;
-    char *out;            /* the answer's body */
+    char *out; /* the answer's body */
     size_t out_len, out_sent;
     bool headers_sent;
-    bool streaming;       /* http_stream_begin: the body comes in pieces (chunked, or HTTP/2 frames) */
-    bool ended;           /* http_stream_end was called */
-    strbuf_t stream;      /* streamed bytes not yet written, from stream_off */
+    bool streaming;  /* http_stream_begin: the body comes in pieces (chunked, or HTTP/2 frames) */
+    bool ended;      /* http_stream_end was called */
+    strbuf_t stream; /* streamed bytes not yet written, from stream_off */
     size_t stream_off;
     double started_ms;
 };
-
 
 static void req_free(req_impl_t *r) {
     http_server_t *srv = r->srv;
@@ -60,18 +58,23 @@ static void log_request(const req_impl_t *r) {
     strbuf_t path = {0};
     for (const char *p = r->path; *p && path.len < 512; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\') sb_printf(&path, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f) sb_printf(&path, "\\u%04x", c);
-        else sb_putc(&path, (char)c);
+        if (c == '"' || c == '\\')
+            sb_printf(&path, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7f)
+            sb_printf(&path, "\\u%04x", c);
+        else
+            sb_putc(&path, (char)c);
     }
     fprintf(stderr,
             "{\"ts\":%.0f,\"level\":\"info\",\"msg\":\"request\",\"id\":\"%s\",\"method\":\"%s\","
             "\"path\":\"%s\",\"status\":%d,\"ms\":%.1f}\n",
-            clock_now_ms_f(), r->id, r->method, sb_str(&path), r->status, clock_now_ms_f() - r->started_ms);
+            clock_now_ms_f(), r->id, r->method, sb_str(&path), r->status,
+            clock_now_ms_f() - r->started_ms);
     sb_free(&path);
 }
 
-void http_respond(http_req_t *pub, int status, const char *content_type, const char *body, size_t len) {
+void http_respond(http_req_t *pub, int status, const char *content_type, const char *body,
+                  size_t len) {
     req_impl_t *r = (req_impl_t *)pub;
     if (r->answered) return;
     r->answered = true;
@@ -111,16 +114,19 @@ void http_stream_end(http_req_t *pub) {
     req_impl_t *r = (req_impl_t *)pub;
     if (!r->streaming || r->ended) return;
     r->ended = true;
-    if (!r->wsi) req_free(r); /* the client left: nothing to finish */
-    else lws_callback_on_writable(r->wsi);
+    if (!r->wsi)
+        req_free(r); /* the client left: nothing to finish */
+    else
+        lws_callback_on_writable(r->wsi);
 }
 
 static const struct {
     enum lws_token_indexes token;
     const char *method;
 } methods[] = {
-    {WSI_TOKEN_GET_URI, "GET"},     {WSI_TOKEN_POST_URI, "POST"},   {WSI_TOKEN_PUT_URI, "PUT"},
-    {WSI_TOKEN_PATCH_URI, "PATCH"}, {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+    {WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},
+    {WSI_TOKEN_PUT_URI, "PUT"},       {WSI_TOKEN_PATCH_URI, "PATCH"},
+    {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
     {WSI_TOKEN_HEAD_URI, "HEAD"},
 };
 
@@ -151,7 +157,8 @@ static req_impl_t *req_new(http_server_t *srv, struct lws *wsi, const char *uri)
     }
     r->query = sb_take(&q);
     char last[64];
-    if (lws_hdr_custom_copy(wsi, last, sizeof last, "last-event-id:", 14) > 0) r->last_event_id = xstrdup(last);
+    if (lws_hdr_custom_copy(wsi, last, sizeof last, "last-event-id:", 14) > 0)
+        r->last_event_id = xstrdup(last);
     return r;
 }
 
@@ -160,14 +167,20 @@ static void dispatch(req_impl_t *r) {
      * libwebsockets still reports the (empty) body complete after. */
     if (r->dispatched) return;
     r->dispatched = true;
-    r->pub = (http_req_t){.method = r->method, .path = r->path, .query = r->query,
-                          .body = sb_str(&r->body), .body_len = r->body.len, .id = r->id,
+    r->pub = (http_req_t){.method = r->method,
+                          .path = r->path,
+                          .query = r->query,
+                          .body = sb_str(&r->body),
+                          .body_len = r->body.len,
+                          .id = r->id,
                           .last_event_id = r->last_event_id,
                           .server_ud = r->srv->o.ud};
     if (r->too_large) {
         char msg[160];
-        int n = snprintf(msg, sizeof msg, "{\"error\":{\"code\":\"payload_too_large\",\"message\":"
-                         "\"the body is larger than %zu bytes\"}}", r->srv->o.max_body);
+        int n = snprintf(msg, sizeof msg,
+                         "{\"error\":{\"code\":\"payload_too_large\",\"message\":"
+                         "\"the body is larger than %zu bytes\"}}",
+                         r->srv->o.max_body);
         http_respond(&r->pub, 413, NULL, msg, (size_t)n);
         return;
     }
@@ -207,12 +220,16 @@ static int write_some(struct lws *wsi, req_impl_t *r) {
     unsigned char buf[LWS_PRE + WRITE_CHUNK];
     unsigned char *start = &buf[LWS_PRE], *p = start, *end = &buf[sizeof buf - 1];
     if (!r->headers_sent) {
-        lws_filepos_t content_len = r->streaming ? LWS_ILLEGAL_HTTP_CONTENT_LEN : (lws_filepos_t)r->out_len;
-        if (lws_add_http_common_headers(wsi, (unsigned int)r->status, r->ctype, content_len, &p, end) ||
-            (r->streaming && lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                                         (const unsigned char *)"no-cache", 8, &p, end)) ||
-            lws_add_http_header_by_name(wsi, (const unsigned char *)"x-request-id:",
-                                        (const unsigned char *)r->id, (int)strlen(r->id), &p, end) ||
+        lws_filepos_t content_len =
+            r->streaming ? LWS_ILLEGAL_HTTP_CONTENT_LEN : (lws_filepos_t)r->out_len;
+        if (lws_add_http_common_headers(wsi, (unsigned int)r->status, r->ctype, content_len, &p,
+                                        end) ||
+            (r->streaming &&
+             lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                         (const unsigned char *)"no-cache", 8, &p, end)) ||
+            lws_add_http_header_by_name(
+                wsi, (const unsigned char *)"x-request-id:", (const unsigned char *)r->id,
+                (int)strlen(r->id), &p, end) ||
             lws_finalize_write_http_header(wsi, start, &p, end))
             return -1;
         r->headers_sent = true;
@@ -237,7 +254,8 @@ static int write_some(struct lws *wsi, req_impl_t *r) {
         if (allow > 0 && (lws_fileofs_t)n > allow) n = (size_t)allow;
         bool last = r->out_sent + n == r->out_len;
         memcpy(start, r->out + r->out_sent, n);
-        if (lws_write(wsi, start, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n) return -1;
+        if (lws_write(wsi, start, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+            return -1;
         r->out_sent += n;
         if (!last) {
             lws_callback_on_writable(wsi);
@@ -260,7 +278,8 @@ static int write_some(struct lws *wsi, req_impl_t *r) {
     return 0;
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len) {
     conn_t *c = user;
     http_server_t *srv = lws_context_user(lws_get_context(wsi));
     int ws = ws_callback(srv, wsi, reason, c, in, len);
@@ -283,8 +302,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
     case LWS_CALLBACK_HTTP_BODY:
         if (c && c->req && !c->req->too_large) {
-            if (c->req->body.len + len > srv->o.max_body) c->req->too_large = true;
-            else sb_append(&c->req->body, in, len);
+            if (c->req->body.len + len > srv->o.max_body)
+                c->req->too_large = true;
+            else
+                sb_append(&c->req->body, in, len);
         }
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
@@ -317,7 +338,8 @@ static struct lws_protocols protocols[] = {
  * foreign loop from here (its handles need the loop to run, and the caller's loop may never run
  * dry). A port taken between this check and the bind is still reported, at that cost. */
 static bool can_bind(const char *host, int port) {
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_PASSIVE}, *ai;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_PASSIVE},
+                    *ai;
     char service[16];
     snprintf(service, sizeof service, "%d", port);
     if (getaddrinfo(host, service, &hints, &ai) != 0) return false;
@@ -353,7 +375,8 @@ http_server_t *http_server_start(uv_loop_t *loop, const http_server_opts_t *o, c
     info.iface = o->host;
     info.protocols = protocols;
     info.user = s;
-    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+    info.options =
+        LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
     if (o->tls_cert && o->tls_key) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         info.ssl_cert_filepath = o->tls_cert;
@@ -405,6 +428,8 @@ void http_server_free(http_server_t *s) {
      * handles, and once the loop has run their close callbacks, a second call frees the rest
      * (without it the context and its per-thread buffers, ~330 KB, were lost: valgrind). */
     if (s->ctx) lws_context_destroy(s->ctx);
-    if (!s->live) free(s);
-    else s->released = true; /* a handler still holds a request: freed with it */
+    if (!s->live)
+        free(s);
+    else
+        s->released = true; /* a handler still holds a request: freed with it */
 }

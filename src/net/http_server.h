@@ -30,14 +30,14 @@ typedef struct http_server http_server_t;
 typedef struct http_req http_req_t;
 
 struct http_req {
-    const char *method;   /* "GET", "POST", "PUT", "PATCH", "DELETE", ... */
-    const char *path;     /* without the query */
-    const char *query;    /* after '?', "" when none */
-    const char *body;     /* NUL-terminated; "" when none */
+    const char *method; /* "GET", "POST", "PUT", "PATCH", "DELETE", ... */
+    const char *path;   /* without the query */
+    const char *query;  /* after '?', "" when none */
+    const char *body;   /* NUL-terminated; "" when none */
     size_t body_len;
-    const char *id;       /* the request id */
+    const char *id;            /* the request id */
     const char *last_event_id; /* the Last-Event-ID header (an SSE client resuming), or NULL */
-    void *server_ud;      /* the ud given to http_server_start */
+    void *server_ud;           /* the ud given to http_server_start */
 };
 
 /* Called once per request, on the loop thread. */
@@ -48,19 +48,19 @@ typedef struct ws_conn ws_conn_t;
 typedef struct ws_msg ws_msg_t;
 
 typedef struct ws_opts {
-    const char *path;           /* the upgrade path, e.g. "/api/v1/ws"; NULL: no WebSocket */
-    size_t max_connections;     /* 0 = 1000 */
-    size_t max_message;         /* bytes in one client message; 0 = 1 MiB */
-    size_t max_queue;           /* bytes waiting to be sent to one client; 0 = 4 MiB */
+    const char *path;       /* the upgrade path, e.g. "/api/v1/ws"; NULL: no WebSocket */
+    size_t max_connections; /* 0 = 1000 */
+    size_t max_message;     /* bytes in one client message; 0 = 1 MiB */
+    size_t max_queue;       /* bytes waiting to be sent to one client; 0 = 4 MiB */
     void (*on_open)(ws_conn_t *c, void *ud);
     void (*on_message)(ws_conn_t *c, const char *text, size_t len, void *ud);
     void (*on_close)(ws_conn_t *c, void *ud); /* c is freed after it returns */
 } ws_opts_t;
 
 typedef struct http_server_opts {
-    const char *host;     /* an address to bind, e.g. "127.0.0.1" */
-    int port;             /* 0: a free port (see http_server_port) */
-    size_t max_body;      /* bytes; 0 = 1 MiB */
+    const char *host; /* an address to bind, e.g. "127.0.0.1" */
+    int port;         /* 0: a free port (see http_server_port) */
+    size_t max_body;  /* bytes; 0 = 1 MiB */
     http_handler_fn handler;
     void *ud;
     ws_opts_t ws;
@@ -82,7 +82,8 @@ void http_server_stop(http_server_t *s);
 void http_server_free(http_server_t *s);
 
 /* The answer: status, content type (NULL: application/json), body (copied). Once per request. */
-void http_respond(http_req_t *req, int status, const char *content_type, const char *body, size_t len);
+void http_respond(http_req_t *req, int status, const char *content_type, const char *body,
+                  size_t len);
 
 /* ---- streamed answers (Server-Sent Events) ---- */
 

@@ -11,8 +11,8 @@ struct http_server {
     struct lws_context *ctx;
     http_server_opts_t o;
     int port;
-    size_t live;          /* requests not yet freed */
-    size_t ws_open;       /* WebSocket connections open */
+    size_t live;    /* requests not yet freed */
+    size_t ws_open; /* WebSocket connections open */
     uint64_t next_id;
     uint64_t answered[6]; /* answers written, by status class (1xx..5xx; [0]: other) */
     bool released;        /* http_server_free was called: freed with its last request */

@@ -29,8 +29,8 @@ struct ws_conn {
     void *data;
     queued_t *head, *tail;
     size_t queued_bytes;
-    strbuf_t rx;          /* a message arriving in fragments */
-    int close_code;       /* set: close with it at the next write */
+    strbuf_t rx;    /* a message arriving in fragments */
+    int close_code; /* set: close with it at the next write */
     char close_reason[96];
 };
 
@@ -73,8 +73,10 @@ static void close_soon(ws_conn_t *c, int code, const char *reason) {
 bool ws_send(ws_conn_t *c, ws_msg_t *m) {
     if (c->close_code) return false;
     if (c->queued_bytes + m->len > c->srv->o.ws.max_queue) {
-        fprintf(stderr, "{\"ts\":%.0f,\"level\":\"warn\",\"msg\":\"ws_dropped\",\"reason\":\"slow "
-                        "client: %zu bytes waiting\"}\n", clock_now_ms_f(), c->queued_bytes);
+        fprintf(stderr,
+                "{\"ts\":%.0f,\"level\":\"warn\",\"msg\":\"ws_dropped\",\"reason\":\"slow "
+                "client: %zu bytes waiting\"}\n",
+                clock_now_ms_f(), c->queued_bytes);
         queue_clear(c);
         close_soon(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "slow client: send queue full");
         return false;
@@ -83,8 +85,10 @@ bool ws_send(ws_conn_t *c, ws_msg_t *m) {
     q->msg = m;
     q->next = NULL;
     m->refs++;
-    if (c->tail) c->tail->next = q;
-    else c->head = q;
+    if (c->tail)
+        c->tail->next = q;
+    else
+        c->head = q;
     c->tail = q;
     c->queued_bytes += m->len;
     lws_callback_on_writable(c->wsi);

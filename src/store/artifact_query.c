@@ -13,20 +13,24 @@
 
 static json_t *column(sqlite3_stmt *s, int i) {
     switch (sqlite3_column_type(s, i)) {
-    case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(s, i));
-    case SQLITE_TEXT: return json_string((const char *)sqlite3_column_text(s, i));
-    default: return json_null();
+    case SQLITE_INTEGER:
+        return json_integer(sqlite3_column_int64(s, i));
+    case SQLITE_TEXT:
+        return json_string((const char *)sqlite3_column_text(s, i));
+    default:
+        return json_null();
     }
 }
 
 json_t *store_artifact_versions(store_t *st, const char *run_id, const char *name) {
     sqlite3_stmt *s;
     /* ?2 IS NULL: one statement for "every name" and "this name". */
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT name, version, task_id, agent, path, blob, sha256, bytes, mime, "
-                           "created_at FROM artifacts WHERE run_id = ?1 AND (?2 IS NULL OR name = ?2) "
-                           "ORDER BY name, version",
-                           -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            st->db,
+            "SELECT name, version, task_id, agent, path, blob, sha256, bytes, mime, "
+            "created_at FROM artifacts WHERE run_id = ?1 AND (?2 IS NULL OR name = ?2) "
+            "ORDER BY name, version",
+            -1, &s, NULL) != SQLITE_OK)
         return NULL;
     store_bind_text(s, 1, run_id);
     store_bind_text(s, 2, name);
@@ -58,8 +62,8 @@ const json_t *store_artifact_version(const json_t *rows, long long version) {
     return NULL;
 }
 
-char *store_artifact_read(const char *data_dir, const char *run_id, const json_t *row,
-                          size_t *len, char **err) {
+char *store_artifact_read(const char *data_dir, const char *run_id, const json_t *row, size_t *len,
+                          char **err) {
     const char *sha = json_string_value(json_object_get(row, "sha256"));
     const char *blob = json_string_value(json_object_get(row, "blob"));
     const char *path = json_string_value(json_object_get(row, "path"));
@@ -78,8 +82,9 @@ char *store_artifact_read(const char *data_dir, const char *run_id, const json_t
         free(here);
     }
     if (!data) {
-        *err = xasprintf("artifact %s v%lld of run %s: %s",
-                         json_string_value(json_object_get(row, "name")), version_of(row), run_id, e);
+        *err =
+            xasprintf("artifact %s v%lld of run %s: %s",
+                      json_string_value(json_object_get(row, "name")), version_of(row), run_id, e);
         free(e);
     }
     return data;

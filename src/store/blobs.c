@@ -128,15 +128,16 @@ char *blob_read_file_verified(const char *path, const char *sha, long long bytes
     /* A size that differs says enough, and a file grown huge is not worth reading. */
     if (bytes >= 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size != bytes) {
         *err = xasprintf("%s %s is damaged: it has %lld bytes, the journal recorded %lld "
-                         "(sha256 %s); %s", kind, path, (long long)sb.st_size, bytes, sha, what);
+                         "(sha256 %s); %s",
+                         kind, path, (long long)sb.st_size, bytes, sha, what);
         goto out;
     }
     data = fs_read_file(path, bytes >= 0 ? (size_t)bytes : BLOB_READ_MAX, &n, &why);
     if (!data) {
         /* fs_read_file's message starts with the path, which this one names already. */
         size_t pl = strlen(path);
-        const char *reason = !strncmp(why, path, pl) && !strncmp(why + pl, ": ", 2) ? why + pl + 2
-                                                                                    : why;
+        const char *reason =
+            !strncmp(why, path, pl) && !strncmp(why + pl, ": ", 2) ? why + pl + 2 : why;
         *err = xasprintf("%s %s cannot be read (%s): expected sha256 %s; %s", kind, path, reason,
                          sha, what);
         goto out;

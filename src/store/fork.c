@@ -20,8 +20,8 @@ static int collect(void *ud, uint64_t seq, int64_t ts, const char *type, json_t 
         return 1;
     }
     c->seen = seq;
-    json_array_append_new(c->events, json_pack("{s:I, s:I, s:s, s:O}", "seq", (json_int_t)seq,
-                                               "ts", (json_int_t)ts, "type", type, "data", data));
+    json_array_append_new(c->events, json_pack("{s:I, s:I, s:s, s:O}", "seq", (json_int_t)seq, "ts",
+                                               (json_int_t)ts, "type", type, "data", data));
     return 0;
 }
 
@@ -40,20 +40,22 @@ int store_fork(store_t *st, const char *parent, uint64_t at, const char *child,
     int rc = store_events(st, parent, 0, collect, &c);
     if (rc < 0 || c.gap || c.seen < at) {
         *err = rc < 0 ? xasprintf("cannot read the journal of %s", parent)
-             : c.gap ? xasprintf("the journal of %s has a gap after event %llu: fork at %llu or "
-                                 "earlier (see baton admin check)", parent,
-                                 (unsigned long long)c.seen, (unsigned long long)c.seen)
-                     : xasprintf("run %s has %llu events; --at %llu is past its end (see baton "
-                                 "runs events %s)", parent, (unsigned long long)c.seen,
-                                 (unsigned long long)at, parent);
+               : c.gap
+                   ? xasprintf("the journal of %s has a gap after event %llu: fork at %llu or "
+                               "earlier (see baton admin check)",
+                               parent, (unsigned long long)c.seen, (unsigned long long)c.seen)
+                   : xasprintf("run %s has %llu events; --at %llu is past its end (see baton "
+                               "runs events %s)",
+                               parent, (unsigned long long)c.seen, (unsigned long long)at, parent);
         json_decref(c.events);
         return -1;
     }
     /* An artifact.written whose task.completed lies past the fork point belongs to an attempt
      * the fork will run again: keeping it would count its version twice. */
     size_t n = json_array_size(c.events);
-    while (n > 1 && !strcmp(json_string_value(json_object_get(json_array_get(c.events, n - 1), "type")),
-                            "artifact.written"))
+    while (n > 1 &&
+           !strcmp(json_string_value(json_object_get(json_array_get(c.events, n - 1), "type")),
+                   "artifact.written"))
         n--;
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_array_get(c.events, i);

@@ -31,8 +31,10 @@ int store_rebuild(store_t *st, uint64_t *events, char **err) {
         if (rc) goto fail;
     }
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "SELECT run_id, seq, ts, type, data FROM events "
-                                   "ORDER BY run_id, seq", -1, &s, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT run_id, seq, ts, type, data FROM events "
+                           "ORDER BY run_id, seq",
+                           -1, &s, NULL) != SQLITE_OK) {
         *err = xasprintf("%s", sqlite3_errmsg(st->db));
         goto fail;
     }
@@ -52,8 +54,8 @@ int store_rebuild(store_t *st, uint64_t *events, char **err) {
             *err = e.json ? xasprintf("run %s event %llu (%s): %s", e.run_id,
                                       (unsigned long long)e.seq, e.type, sqlite3_errmsg(st->db))
                           : xasprintf("run %s event %llu is not JSON (%s): the journal is damaged; "
-                                      "restore a backup (baton restore)", e.run_id,
-                                      (unsigned long long)e.seq, jerr.text);
+                                      "restore a backup (baton restore)",
+                                      e.run_id, (unsigned long long)e.seq, jerr.text);
             json_decref(e.json);
             sqlite3_finalize(s);
             goto fail;
@@ -90,21 +92,24 @@ static json_t *dump_table(store_t *st, const char *sql) {
 }
 
 json_t *store_projection_dump(store_t *st) {
-    return json_pack("{s:o, s:o, s:o, s:o, s:o}",
-                     "llm_calls", dump_table(st, "SELECT * FROM llm_calls ORDER BY run_id, seq"),
-                     "runs", dump_table(st, "SELECT * FROM runs ORDER BY id"),
-                     "tasks", dump_table(st, "SELECT * FROM tasks ORDER BY run_id, task_id"),
-                     "artifacts", dump_table(st, "SELECT * FROM artifacts ORDER BY run_id, name, version"),
-                     "approvals", dump_table(st, "SELECT * FROM approvals ORDER BY run_id, task_id"));
+    return json_pack("{s:o, s:o, s:o, s:o, s:o}", "llm_calls",
+                     dump_table(st, "SELECT * FROM llm_calls ORDER BY run_id, seq"), "runs",
+                     dump_table(st, "SELECT * FROM runs ORDER BY id"), "tasks",
+                     dump_table(st, "SELECT * FROM tasks ORDER BY run_id, task_id"), "artifacts",
+                     dump_table(st, "SELECT * FROM artifacts ORDER BY run_id, name, version"),
+                     "approvals",
+                     dump_table(st, "SELECT * FROM approvals ORDER BY run_id, task_id"));
 }
 
 /* The last seq before the first missing one, i.e. how much of a damaged journal is intact. */
 static sqlite3_int64 last_contiguous(store_t *st, const char *run) {
     sqlite3_stmt *s;
     sqlite3_int64 seq = 0;
-    if (sqlite3_prepare_v2(st->db, "SELECT seq FROM events e WHERE run_id = ?1 AND NOT EXISTS "
-                                   "(SELECT 1 FROM events n WHERE n.run_id = ?1 AND n.seq = e.seq + 1) "
-                                   "ORDER BY seq LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT seq FROM events e WHERE run_id = ?1 AND NOT EXISTS "
+                           "(SELECT 1 FROM events n WHERE n.run_id = ?1 AND n.seq = e.seq + 1) "
+                           "ORDER BY seq LIMIT 1",
+                           -1, &s, NULL) != SQLITE_OK)
         return 0;
     sqlite3_bind_text(s, 1, run, -1, SQLITE_STATIC);
     if (sqlite3_step(s) == SQLITE_ROW) seq = sqlite3_column_int64(s, 0);
@@ -120,7 +125,8 @@ int store_check(store_t *st, json_t *problems) {
             const char *r = (const char *)sqlite3_column_text(s, 0);
             if (r && strcmp(r, "ok")) {
                 json_array_append_new(problems, json_sprintf("database: %s: the file is damaged; "
-                                                             "restore a backup (baton restore)", r));
+                                                             "restore a backup (baton restore)",
+                                                             r));
                 found++;
             }
         }
@@ -139,14 +145,21 @@ int store_check(store_t *st, json_t *problems) {
             const char *first = (const char *)sqlite3_column_text(s, 4);
             if (lo != 1 || hi != n) {
                 sqlite3_int64 good = lo == 1 ? last_contiguous(st, run) : 0;
-                json_array_append_new(problems, json_sprintf(
-                    "run %s: the journal has a gap (%lld events, seq %lld..%lld; intact up to "
-                    "%lld): restore a backup (baton restore), or fork what is intact (baton runs "
-                    "fork %s --at %lld)", run, n, lo, hi, good, run, good));
+                json_array_append_new(
+                    problems,
+                    json_sprintf(
+                        "run %s: the journal has a gap (%lld events, seq %lld..%lld; intact up to "
+                        "%lld): restore a backup (baton restore), or fork what is intact (baton "
+                        "runs "
+                        "fork %s --at %lld)",
+                        run, n, lo, hi, good, run, good));
                 found++;
             } else if (strcmp(run, STORE_LEDGER_RUN) && (!first || strcmp(first, "run.created"))) {
-                json_array_append_new(problems, json_sprintf(
-                    "run %s: the journal does not start with run.created; restore a backup", run));
+                json_array_append_new(
+                    problems,
+                    json_sprintf(
+                        "run %s: the journal does not start with run.created; restore a backup",
+                        run));
                 found++;
             }
         }
@@ -157,9 +170,11 @@ int store_check(store_t *st, json_t *problems) {
 
 /* Packs the blobs the artifacts reference into the backup, verified. */
 static int pack_blobs(sqlite3 *dst, const char *data_dir, char **err) {
-    if (sqlite3_exec(dst, "DROP TABLE IF EXISTS backup_blobs; "
-                          "CREATE TABLE backup_blobs (sha TEXT PRIMARY KEY, data BLOB NOT NULL) "
-                          "WITHOUT ROWID; BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+    if (sqlite3_exec(dst,
+                     "DROP TABLE IF EXISTS backup_blobs; "
+                     "CREATE TABLE backup_blobs (sha TEXT PRIMARY KEY, data BLOB NOT NULL) "
+                     "WITHOUT ROWID; BEGIN",
+                     NULL, NULL, NULL) != SQLITE_OK) {
         *err = xasprintf("backup: %s", sqlite3_errmsg(dst));
         return -1;
     }
@@ -167,9 +182,12 @@ static int pack_blobs(sqlite3 *dst, const char *data_dir, char **err) {
     int rc = 0;
     /* The blobs of the snapshot that was copied, not of the live database (a sweep may have
      * run since). */
-    if (sqlite3_prepare_v2(dst, "SELECT sha256, max(bytes) FROM artifacts WHERE blob IS NOT NULL "
-                                "GROUP BY sha256", -1, &q, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(dst, "INSERT INTO backup_blobs VALUES (?, ?)", -1, &ins, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(dst,
+                           "SELECT sha256, max(bytes) FROM artifacts WHERE blob IS NOT NULL "
+                           "GROUP BY sha256",
+                           -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(dst, "INSERT INTO backup_blobs VALUES (?, ?)", -1, &ins, NULL) !=
+            SQLITE_OK) {
         *err = xasprintf("backup: %s", sqlite3_errmsg(dst));
         rc = -1;
     }
@@ -251,7 +269,8 @@ static int unpack_blobs(sqlite3 *src, const char *data_dir, char **err) {
                      err) != 0)
             rc = -1;
         else if (strcmp(got, sha)) {
-            *err = xasprintf("the backup's copy of blob %s is damaged (its bytes hash to %s)", sha, got);
+            *err = xasprintf("the backup's copy of blob %s is damaged (its bytes hash to %s)", sha,
+                             got);
             rc = -1;
         }
     }
@@ -273,8 +292,10 @@ int store_restore(store_t *st, const char *path, const char *data_dir, char **er
         if (sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
         sqlite3_finalize(s);
     }
-    if (sqlite3_prepare_v2(src, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-                                "name IN ('events', 'runs', 'tasks')", -1, &s, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(src,
+                           "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                           "name IN ('events', 'runs', 'tasks')",
+                           -1, &s, NULL) == SQLITE_OK) {
         if (sqlite3_step(s) == SQLITE_ROW) tables = sqlite3_column_int(s, 0);
         sqlite3_finalize(s);
     }
@@ -285,8 +306,10 @@ int store_restore(store_t *st, const char *path, const char *data_dir, char **er
         return -1;
     }
     if (version > schema_latest()) {
-        *err = xasprintf("%s comes from a newer Baton (schema %d, this one knows %d): upgrade baton "
-                         "to restore it", path, version, schema_latest());
+        *err =
+            xasprintf("%s comes from a newer Baton (schema %d, this one knows %d): upgrade baton "
+                      "to restore it",
+                      path, version, schema_latest());
         sqlite3_close(src);
         return -1;
     }
@@ -369,8 +392,10 @@ json_t *store_referenced_blobs(store_t *st) {
 int store_check_blobs(store_t *st, const char *data_dir, json_t *problems) {
     sqlite3_stmt *q;
     int found = 0;
-    if (sqlite3_prepare_v2(st->db, "SELECT sha256, max(bytes), min(run_id), min(name) FROM artifacts "
-                                   "WHERE blob IS NOT NULL GROUP BY sha256", -1, &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT sha256, max(bytes), min(run_id), min(name) FROM artifacts "
+                           "WHERE blob IS NOT NULL GROUP BY sha256",
+                           -1, &q, NULL) != SQLITE_OK)
         return 0;
     while (sqlite3_step(q) == SQLITE_ROW) {
         const char *sha = (const char *)sqlite3_column_text(q, 0);

@@ -35,8 +35,10 @@ static int run_created(store_t *st, const store_event_rec_t *e) {
     /* The stored workflow it started from (engine_workflow_ref_t), when it did. */
     store_bind_text(s, 8, str(d, "workflow_id"));
     const json_t *version = json_object_get(d, "workflow_version");
-    if (json_is_integer(version)) sqlite3_bind_int64(s, 9, json_integer_value(version));
-    else sqlite3_bind_null(s, 9);
+    if (json_is_integer(version))
+        sqlite3_bind_int64(s, 9, json_integer_value(version));
+    else
+        sqlite3_bind_null(s, 9);
     int rc = step(s);
     free(inputs);
     size_t i;
@@ -100,10 +102,14 @@ static int task_status(store_t *st, const store_event_rec_t *e, const char *task
 static int run_retried(store_t *st, const store_event_rec_t *e) {
     sqlite3_stmt *r = NULL, *t = NULL;
     int rc = -1;
-    if (sqlite3_prepare_v2(st->db, "UPDATE runs SET status = 'running', finished_at = NULL, error = NULL "
-                                   "WHERE id = ?", -1, &r, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(st->db, "UPDATE tasks SET status = 'pending', error = NULL, finished_at = NULL "
-                                   "WHERE run_id = ? AND task_id = ?", -1, &t, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st->db,
+                           "UPDATE runs SET status = 'running', finished_at = NULL, error = NULL "
+                           "WHERE id = ?",
+                           -1, &r, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(st->db,
+                           "UPDATE tasks SET status = 'pending', error = NULL, finished_at = NULL "
+                           "WHERE run_id = ? AND task_id = ?",
+                           -1, &t, NULL) != SQLITE_OK)
         goto out;
     store_bind_text(r, 1, e->run_id);
     if (step(r)) goto out;
@@ -155,8 +161,10 @@ static int artifact_blob(store_t *st, const store_event_rec_t *e, const json_t *
     const char *blob = str(d, "blob");
     if (!blob) return 0;
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "UPDATE artifacts SET blob = ? WHERE run_id = ? AND name = ? "
-                                   "AND version = ?", -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st->db,
+                           "UPDATE artifacts SET blob = ? WHERE run_id = ? AND name = ? "
+                           "AND version = ?",
+                           -1, &s, NULL) != SQLITE_OK)
         return -1;
     store_bind_text(s, 1, blob);
     store_bind_text(s, 2, e->run_id);
@@ -182,10 +190,11 @@ static int task_event(store_t *st, const store_event_rec_t *e, const char *task)
     if (!strcmp(t, "task.completed")) return task_finished(st, e, task, "completed", NULL);
     if (!strcmp(t, "task.failed"))
         return json_object_get(d, "retry_at_ms")
-            ? task_status(st, e, task, "retrying", str(d, "error"))
-            : task_finished(st, e, task, "failed", str(d, "error"));
+                   ? task_status(st, e, task, "retrying", str(d, "error"))
+                   : task_finished(st, e, task, "failed", str(d, "error"));
     if (!strcmp(t, "task.skipped")) return task_finished(st, e, task, "skipped", str(d, "reason"));
-    if (!strcmp(t, "task.cancelled")) return task_finished(st, e, task, "cancelled", str(d, "reason"));
+    if (!strcmp(t, "task.cancelled"))
+        return task_finished(st, e, task, "cancelled", str(d, "reason"));
     if (!strcmp(t, "approval.requested")) {
         sqlite3_stmt *s = st->stmt[STMT_APPROVAL_UPSERT];
         store_bind_text(s, 1, e->run_id);
@@ -224,8 +233,10 @@ static int task_event(store_t *st, const store_event_rec_t *e, const char *task)
         sqlite3_bind_int(s, 15, json_is_true(json_object_get(d, "cached")));
         /* NULL when the run had no reference model: "no savings known", not "saved nothing". */
         const json_t *ref = json_object_get(d, "reference_cost_usd");
-        if (json_is_number(ref)) sqlite3_bind_double(s, 16, json_number_value(ref));
-        else sqlite3_bind_null(s, 16);
+        if (json_is_number(ref))
+            sqlite3_bind_double(s, 16, json_number_value(ref));
+        else
+            sqlite3_bind_null(s, 16);
         return step(s);
     }
     if (!strcmp(t, "artifact.written")) {
@@ -262,8 +273,10 @@ static int add_cost(store_t *st, const store_event_rec_t *e, const char *task, d
 int projection_apply(store_t *st, const store_event_rec_t *e) {
     const char *task = str(e->json, "task");
     int rc = 0;
-    if (!strncmp(e->type, "run.", 4)) rc = run_event(st, e);
-    else if (task) rc = task_event(st, e, task);
+    if (!strncmp(e->type, "run.", 4))
+        rc = run_event(st, e);
+    else if (task)
+        rc = task_event(st, e, task);
     double cost = json_number_value(json_object_get(e->json, "cost_usd"));
     if (!rc && cost != 0) rc = add_cost(st, e, task, cost);
     return rc;

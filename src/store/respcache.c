@@ -11,9 +11,9 @@
 
 struct respcache {
     uv_loop_t *loop;
-    sqlite3 *db;          /* serialised mode: any pool thread may use it */
+    sqlite3 *db; /* serialised mode: any pool thread may use it */
     int64_t ttl_ms, max_entries;
-    int in_flight;        /* work items queued or running */
+    int in_flight; /* work items queued or running */
     bool closing;
 };
 
@@ -26,7 +26,7 @@ struct respcache_get {
     char *key, *candidate, *response;
     int64_t now;
     bool cancelled;
-    json_t *entry;        /* JOB_GET's result */
+    json_t *entry; /* JOB_GET's result */
     respcache_get_fn fn;
     void *ud;
 };
@@ -42,8 +42,10 @@ static void release(respcache_t *c) {
 
 static void do_get(respcache_get_t *j) {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(j->c->db, "SELECT candidate, response FROM llm_cache "
-                                     "WHERE key = ? AND created_at > ?", -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(j->c->db,
+                           "SELECT candidate, response FROM llm_cache "
+                           "WHERE key = ? AND created_at > ?",
+                           -1, &s, NULL) != SQLITE_OK)
         return;
     sqlite3_bind_text(s, 1, j->key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, j->now - j->c->ttl_ms);
@@ -52,15 +54,18 @@ static void do_get(respcache_get_t *j) {
         if (json_is_object(resp))
             j->entry = json_pack("{s:s, s:o}", "candidate", (const char *)sqlite3_column_text(s, 0),
                                  "response", resp);
-        else json_decref(resp);
+        else
+            json_decref(resp);
     }
     sqlite3_finalize(s);
 }
 
 static void do_put(respcache_get_t *j) {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(j->c->db, "INSERT OR REPLACE INTO llm_cache(key, candidate, response, "
-                                     "created_at) VALUES (?,?,?,?)", -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(j->c->db,
+                           "INSERT OR REPLACE INTO llm_cache(key, candidate, response, "
+                           "created_at) VALUES (?,?,?,?)",
+                           -1, &s, NULL) != SQLITE_OK)
         return;
     sqlite3_bind_text(s, 1, j->key, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, j->candidate, -1, SQLITE_STATIC);
@@ -78,8 +83,9 @@ static void do_sweep(respcache_get_t *j) {
         sqlite3_step(s);
         sqlite3_finalize(s);
     }
-    if (sqlite3_prepare_v2(j->c->db, "DELETE FROM llm_cache WHERE key IN (SELECT key FROM "
-                                     "llm_cache ORDER BY created_at DESC LIMIT -1 OFFSET ?)",
+    if (sqlite3_prepare_v2(j->c->db,
+                           "DELETE FROM llm_cache WHERE key IN (SELECT key FROM "
+                           "llm_cache ORDER BY created_at DESC LIMIT -1 OFFSET ?)",
                            -1, &s, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(s, 1, j->c->max_entries);
         sqlite3_step(s);
@@ -98,9 +104,12 @@ static void do_put_and_sweep(respcache_get_t *j) {
 static void work(uv_work_t *w) {
     respcache_get_t *j = w->data;
     /* `cancelled` is the loop thread's: a cancelled lookup still reads, and after() drops it. */
-    if (j->kind == JOB_GET) do_get(j);
-    else if (j->kind == JOB_PUT) do_put_and_sweep(j);
-    else do_sweep(j);
+    if (j->kind == JOB_GET)
+        do_get(j);
+    else if (j->kind == JOB_PUT)
+        do_put_and_sweep(j);
+    else
+        do_sweep(j);
 }
 
 static void after(uv_work_t *w, int status) {

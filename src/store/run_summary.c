@@ -30,8 +30,11 @@ static json_t *progress_of(const json_t *run, const json_t *rows) {
                 ms += (double)(s1 - s0);
                 timed++;
             }
-        } else if (st && (!strcmp(st, "running") || !strcmp(st, "retrying") || !strcmp(st, "waiting_human"))) {
-            json_array_append_new(current, json_pack("{s:O, s:s}", "task", json_object_get(row, "task_id"), "status", st));
+        } else if (st && (!strcmp(st, "running") || !strcmp(st, "retrying") ||
+                          !strcmp(st, "waiting_human"))) {
+            json_array_append_new(
+                current,
+                json_pack("{s:O, s:s}", "task", json_object_get(row, "task_id"), "status", st));
         }
     }
     const char *status = json_string_value(json_object_get(run, "status"));
@@ -39,18 +42,21 @@ static json_t *progress_of(const json_t *run, const json_t *rows) {
     double run_cost = json_number_value(json_object_get(run, "cost_usd"));
     json_t *estimate;
     if (over) {
-        estimate = json_pack("{s:f, s:O}", "cost_usd", run_cost, "finished_at", json_object_get(run, "finished_at"));
+        estimate = json_pack("{s:f, s:O}", "cost_usd", run_cost, "finished_at",
+                             json_object_get(run, "finished_at"));
     } else if (finished) {
         size_t left = total - finished;
         json_int_t now = (json_int_t)clock_now_ms();
-        estimate = json_pack("{s:f, s:I}", "cost_usd", run_cost + cost / (double)finished * (double)left,
-                             "finished_at", now + (json_int_t)(timed ? ms / (double)timed * (double)left : 0));
+        estimate = json_pack("{s:f, s:I}", "cost_usd",
+                             run_cost + cost / (double)finished * (double)left, "finished_at",
+                             now + (json_int_t)(timed ? ms / (double)timed * (double)left : 0));
     } else {
         estimate = json_pack("{s:n, s:n}", "cost_usd", "finished_at");
     }
-    return json_pack("{s:{s:I, s:I, s:f}, s:o, s:o}", "progress", "finished", (json_int_t)finished, "total",
-                     (json_int_t)total, "percent", total ? 100.0 * (double)finished / (double)total : 100.0,
-                     "current", current, "estimate", estimate);
+    return json_pack("{s:{s:I, s:I, s:f}, s:o, s:o}", "progress", "finished", (json_int_t)finished,
+                     "total", (json_int_t)total, "percent",
+                     total ? 100.0 * (double)finished / (double)total : 100.0, "current", current,
+                     "estimate", estimate);
 }
 
 json_t *store_run_summary(store_t *st, const char *run_id) {
@@ -63,13 +69,12 @@ json_t *store_run_summary(store_t *st, const char *run_id) {
     json_t *progress = progress_of(run, rows);
     json_array_foreach(rows, i, row) {
         json_t *outputs = json_object_get(row, "outputs");
-        json_object_set_new(tasks, json_string_value(json_object_get(row, "task_id")),
-                            json_pack("{s:O, s:O, s:O, s:O, s:O}",
-                                      "status", json_object_get(row, "status"),
-                                      "attempts", json_object_get(row, "attempts"),
-                                      "outputs", outputs ? outputs : json_null(),
-                                      "error", json_object_get(row, "error"),
-                                      "cost_usd", json_object_get(row, "cost_usd")));
+        json_object_set_new(
+            tasks, json_string_value(json_object_get(row, "task_id")),
+            json_pack("{s:O, s:O, s:O, s:O, s:O}", "status", json_object_get(row, "status"),
+                      "attempts", json_object_get(row, "attempts"), "outputs",
+                      outputs ? outputs : json_null(), "error", json_object_get(row, "error"),
+                      "cost_usd", json_object_get(row, "cost_usd")));
     }
     json_decref(rows);
 
@@ -77,14 +82,13 @@ json_t *store_run_summary(store_t *st, const char *run_id) {
     json_t *arts = json_array(), *latest = json_object();
     rows = store_artifacts(st, run_id);
     json_array_foreach(rows, i, row) {
-        json_object_set_new(latest, json_string_value(json_object_get(row, "name")),
-                            json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}",
-                                      "name", json_object_get(row, "name"),
-                                      "path", json_object_get(row, "path"),
-                                      "sha256", json_object_get(row, "sha256"),
-                                      "bytes", json_object_get(row, "bytes"),
-                                      "task", json_object_get(row, "task_id"),
-                                      "version", json_object_get(row, "version")));
+        json_object_set_new(
+            latest, json_string_value(json_object_get(row, "name")),
+            json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "name", json_object_get(row, "name"),
+                      "path", json_object_get(row, "path"), "sha256",
+                      json_object_get(row, "sha256"), "bytes", json_object_get(row, "bytes"),
+                      "task", json_object_get(row, "task_id"), "version",
+                      json_object_get(row, "version")));
     }
     json_decref(rows);
     const char *k;
@@ -92,13 +96,11 @@ json_t *store_run_summary(store_t *st, const char *run_id) {
     json_object_foreach(latest, k, v) json_array_append(arts, v);
     json_decref(latest);
 
-    json_t *out = json_pack("{s:O, s:O, s:O, s:O, s:O, s:o, s:o}",
-                            "run_id", json_object_get(run, "id"),
-                            "workflow", json_object_get(run, "workflow"),
-                            "status", json_object_get(run, "status"),
-                            "cost_usd", json_object_get(run, "cost_usd"),
-                            "error", json_object_get(run, "error"),
-                            "tasks", tasks, "artifacts", arts);
+    json_t *out =
+        json_pack("{s:O, s:O, s:O, s:O, s:O, s:o, s:o}", "run_id", json_object_get(run, "id"),
+                  "workflow", json_object_get(run, "workflow"), "status",
+                  json_object_get(run, "status"), "cost_usd", json_object_get(run, "cost_usd"),
+                  "error", json_object_get(run, "error"), "tasks", tasks, "artifacts", arts);
     json_object_update(out, progress);
     json_decref(progress);
     json_t *usage = store_llm_usage(st, run_id);
@@ -118,7 +120,8 @@ json_t *store_run_summary(store_t *st, const char *run_id) {
 uint64_t store_last_seq(store_t *st, const char *run_id) {
     uint64_t seq = 0;
     bool kept;
-    sqlite3_stmt *s = store_prepared(st, "SELECT coalesce(max(seq), 0) FROM events WHERE run_id = ?", &kept);
+    sqlite3_stmt *s =
+        store_prepared(st, "SELECT coalesce(max(seq), 0) FROM events WHERE run_id = ?", &kept);
     if (s) {
         sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
         if (sqlite3_step(s) == SQLITE_ROW) seq = (uint64_t)sqlite3_column_int64(s, 0);

@@ -19,7 +19,8 @@ static const char *const migrations[] = {
     "CREATE INDEX runs_created ON runs(created_at);"
     "CREATE TABLE tasks ("
     "  run_id TEXT NOT NULL, task_id TEXT NOT NULL, position INTEGER NOT NULL,"
-    "  status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, iteration INTEGER NOT NULL DEFAULT 0,"
+    "  status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, iteration INTEGER NOT NULL "
+    "DEFAULT 0,"
     "  cost_usd REAL NOT NULL DEFAULT 0, error TEXT, output TEXT, outputs TEXT,"
     "  started_at INTEGER, finished_at INTEGER,"
     "  PRIMARY KEY (run_id, task_id)) WITHOUT ROWID;"
@@ -38,8 +39,10 @@ static const char *const migrations[] = {
     "CREATE TABLE llm_calls ("
     "  run_id TEXT NOT NULL, seq INTEGER NOT NULL, task_id TEXT NOT NULL, attempt INTEGER NOT NULL,"
     "  candidate TEXT NOT NULL, status TEXT NOT NULL, error TEXT,"
-    "  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL,"
-    "  cost_usd REAL NOT NULL, first_token_ms INTEGER, total_ms INTEGER, created_at INTEGER NOT NULL,"
+    "  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT "
+    "NULL,"
+    "  cost_usd REAL NOT NULL, first_token_ms INTEGER, total_ms INTEGER, created_at INTEGER NOT "
+    "NULL,"
     "  PRIMARY KEY (run_id, seq)) WITHOUT ROWID;",
     /* 4: cache hits and reference prices on every call; the response cache (store/respcache.h).
      * The cache table is no projection: it belongs to no run and no rebuild touches it. */
@@ -79,7 +82,8 @@ int schema_migrate(sqlite3 *db, char **err) {
     int latest = (int)(sizeof migrations / sizeof *migrations);
     if (version > latest) {
         *err = xasprintf("the database has schema version %d, newer than this baton understands "
-                         "(%d): upgrade baton, or point --data-dir elsewhere", version, latest);
+                         "(%d): upgrade baton, or point --data-dir elsewhere",
+                         version, latest);
         return -1;
     }
     for (int v = version; v < latest; v++) {

@@ -29,30 +29,35 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_TASK_COST] = "UPDATE tasks SET cost_usd = cost_usd + ? WHERE run_id = ? AND task_id = ?",
     [STMT_ARTIFACT_INSERT] = "INSERT INTO artifacts(run_id, name, version, task_id, agent, path, "
                              "sha256, bytes, mime, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-    [STMT_APPROVAL_UPSERT] = "INSERT INTO approvals(run_id, task_id, status, request, requested_at) "
-                             "VALUES (?,?,'pending',?,?) ON CONFLICT(run_id, task_id) DO UPDATE "
-                             "SET status = 'pending', request = excluded.request, response = NULL, "
-                             "requested_at = excluded.requested_at, answered_at = NULL",
+    [STMT_APPROVAL_UPSERT] =
+        "INSERT INTO approvals(run_id, task_id, status, request, requested_at) "
+        "VALUES (?,?,'pending',?,?) ON CONFLICT(run_id, task_id) DO UPDATE "
+        "SET status = 'pending', request = excluded.request, response = NULL, "
+        "requested_at = excluded.requested_at, answered_at = NULL",
     [STMT_APPROVAL_CLOSE] = "UPDATE approvals SET status = 'closed' WHERE run_id = ? AND "
                             "task_id = ? AND status = 'pending'",
-    [STMT_LLM_CALL_INSERT] = "INSERT INTO llm_calls(run_id, seq, task_id, attempt, candidate, status, "
-                             "error, input_tokens, output_tokens, cached_tokens, cost_usd, "
-                             "first_token_ms, total_ms, created_at, cached, reference_cost_usd) "
-                             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [STMT_LLM_CALL_INSERT] =
+        "INSERT INTO llm_calls(run_id, seq, task_id, attempt, candidate, status, "
+        "error, input_tokens, output_tokens, cached_tokens, cost_usd, "
+        "first_token_ms, total_ms, created_at, cached, reference_cost_usd) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [STMT_APPROVAL_ANSWER] = "UPDATE approvals SET status = 'answered', response = ?, "
                              "answered_at = ? WHERE run_id = ? AND task_id = ?",
 };
 
 void store_bind_text(sqlite3_stmt *s, int i, const char *v) {
-    if (v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-    else sqlite3_bind_null(s, i);
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
 }
 
 store_t *store_open(const char *path, store_durability_t durability, char **err) {
     store_t *st = xcalloc(1, sizeof *st);
     st->path = xstrdup(path);
     st->durability = durability;
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
         *err = xasprintf("cannot open database %s: %s", path,
                          st->db ? sqlite3_errmsg(st->db) : "out of memory");
         store_close(st);
@@ -61,14 +66,15 @@ store_t *store_open(const char *path, store_durability_t durability, char **err)
     sqlite3_busy_timeout(st->db, 5000);
     /* WAL + synchronous=NORMAL survives a killed process (the WAL is fsynced at checkpoints);
      * FULL also survives a power cut at the price of an fsync per commit. */
-    const char *pragmas = durability == STORE_DURABILITY_FULL
-        ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-        : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
+    const char *pragmas =
+        durability == STORE_DURABILITY_FULL
+            ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+            : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
     char *msg = NULL;
     if (sqlite3_exec(st->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         *err = xasprintf("%s is not a usable Baton database: %s. Move it aside and restore a "
-                         "backup (baton restore FILE), or point --data-dir elsewhere", path,
-                         msg ? msg : "?");
+                         "backup (baton restore FILE), or point --data-dir elsewhere",
+                         path, msg ? msg : "?");
         sqlite3_free(msg);
         store_close(st);
         return NULL;
@@ -171,10 +177,14 @@ int store_commit(store_t *st, char **err) { return store_commit_batch(st, &st->b
 
 static json_t *column_value(sqlite3_stmt *s, int i) {
     switch (sqlite3_column_type(s, i)) {
-    case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(s, i));
-    case SQLITE_FLOAT: return json_real(sqlite3_column_double(s, i));
-    case SQLITE_TEXT: return json_string((const char *)sqlite3_column_text(s, i));
-    default: return json_null();
+    case SQLITE_INTEGER:
+        return json_integer(sqlite3_column_int64(s, i));
+    case SQLITE_FLOAT:
+        return json_real(sqlite3_column_double(s, i));
+    case SQLITE_TEXT:
+        return json_string((const char *)sqlite3_column_text(s, i));
+    default:
+        return json_null();
     }
 }
 
@@ -183,7 +193,8 @@ sqlite3_stmt *store_prepared(store_t *st, const char *sql, bool *kept) {
         if (!strcmp(st->cached[i].sql, sql)) return *kept = true, st->cached[i].s;
     sqlite3_stmt *s;
     *kept = st->n_cached < (int)(sizeof st->cached / sizeof *st->cached);
-    if (sqlite3_prepare_v3(st->db, sql, -1, *kept ? SQLITE_PREPARE_PERSISTENT : 0, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v3(st->db, sql, -1, *kept ? SQLITE_PREPARE_PERSISTENT : 0, &s, NULL) !=
+        SQLITE_OK)
         return NULL;
     if (*kept) st->cached[st->n_cached++] = (struct cached_stmt){xstrdup(sql), s};
     return s;
@@ -214,7 +225,8 @@ json_t *store_query_rows(store_t *st, const char *sql, const char *const *binds,
             const char *name = sqlite3_column_name(s, c);
             json_t *v = NULL;
             if ((!strcmp(name, "inputs") || !strcmp(name, "outputs") || !strcmp(name, "request") ||
-                 !strcmp(name, "response")) && sqlite3_column_type(s, c) == SQLITE_TEXT)
+                 !strcmp(name, "response")) &&
+                sqlite3_column_type(s, c) == SQLITE_TEXT)
                 v = json_loads((const char *)sqlite3_column_text(s, c), JSON_DECODE_ANY, NULL);
             json_object_set_new(row, name, v ? v : column_value(s, c));
         }
@@ -234,11 +246,13 @@ json_t *store_run(store_t *st, const char *run_id) {
 
 json_t *store_runs(store_t *st, const char *status, int limit) {
     const char *b[] = {status};
-    return status
-        ? store_query_rows(st, "SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-                     b, 1, limit > 0 ? limit : -1)
-        : store_query_rows(st, "SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT ?", b, 0,
-                     limit > 0 ? limit : -1);
+    return status ? store_query_rows(st,
+                                     "SELECT * FROM runs WHERE status = ? ORDER BY created_at "
+                                     "DESC, id DESC LIMIT ?",
+                                     b, 1, limit > 0 ? limit : -1)
+                  : store_query_rows(st,
+                                     "SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT ?",
+                                     b, 0, limit > 0 ? limit : -1);
 }
 
 json_t *store_runs_page(store_t *st, const store_runs_query_t *q) {
@@ -273,7 +287,8 @@ json_t *store_runs_page(store_t *st, const store_runs_query_t *q) {
 
 json_t *store_tasks(store_t *st, const char *run_id) {
     const char *b[] = {run_id};
-    json_t *rows = store_query_rows(st, "SELECT * FROM tasks WHERE run_id = ? ORDER BY position", b, 1, 0);
+    json_t *rows =
+        store_query_rows(st, "SELECT * FROM tasks WHERE run_id = ? ORDER BY position", b, 1, 0);
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row) {
@@ -285,35 +300,41 @@ json_t *store_tasks(store_t *st, const char *run_id) {
 
 json_t *store_artifacts(store_t *st, const char *run_id) {
     const char *b[] = {run_id};
-    return store_query_rows(st, "SELECT * FROM artifacts WHERE run_id = ? ORDER BY created_at, name, version",
-                      b, 1, 0);
+    return store_query_rows(
+        st, "SELECT * FROM artifacts WHERE run_id = ? ORDER BY created_at, name, version", b, 1, 0);
 }
 
 json_t *store_approvals(store_t *st, const char *run_id, const char *status) {
     const char *b[] = {run_id, status};
     if (run_id && status)
-        return store_query_rows(st, "SELECT * FROM approvals WHERE run_id = ? AND status = ? "
-                              "ORDER BY requested_at", b, 2, 0);
+        return store_query_rows(st,
+                                "SELECT * FROM approvals WHERE run_id = ? AND status = ? "
+                                "ORDER BY requested_at",
+                                b, 2, 0);
     if (run_id)
-        return store_query_rows(st, "SELECT * FROM approvals WHERE run_id = ? ORDER BY requested_at", b, 1, 0);
+        return store_query_rows(
+            st, "SELECT * FROM approvals WHERE run_id = ? ORDER BY requested_at", b, 1, 0);
     b[0] = status;
-    return status ? store_query_rows(st, "SELECT * FROM approvals WHERE status = ? ORDER BY requested_at",
-                               b, 1, 0)
-                  : store_query_rows(st, "SELECT * FROM approvals ORDER BY requested_at", b, 0, 0);
+    return status
+               ? store_query_rows(
+                     st, "SELECT * FROM approvals WHERE status = ? ORDER BY requested_at", b, 1, 0)
+               : store_query_rows(st, "SELECT * FROM approvals ORDER BY requested_at", b, 0, 0);
 }
 
 json_t *store_llm_usage(store_t *st, const char *run_id) {
     const char *b[] = {run_id};
-    json_t *rows = store_query_rows(st, "SELECT count(*) AS calls, "
-                                  "coalesce(sum(status != 'ok'), 0) AS failed, "
-                                  "coalesce(sum(input_tokens), 0) AS input_tokens, "
-                                  "coalesce(sum(output_tokens), 0) AS output_tokens, "
-                                  "coalesce(sum(cached_tokens), 0) AS cached_tokens, "
-                                  "coalesce(sum(cost_usd), 0.0) AS cost_usd, "
-                                  "coalesce(sum(cached), 0) AS cached, "
-                                  "sum(reference_cost_usd) AS reference_cost_usd, "
-                                  "sum(reference_cost_usd) - sum(cost_usd) AS savings_usd "
-                                  "FROM llm_calls WHERE run_id = ?", b, 1, 0);
+    json_t *rows = store_query_rows(st,
+                                    "SELECT count(*) AS calls, "
+                                    "coalesce(sum(status != 'ok'), 0) AS failed, "
+                                    "coalesce(sum(input_tokens), 0) AS input_tokens, "
+                                    "coalesce(sum(output_tokens), 0) AS output_tokens, "
+                                    "coalesce(sum(cached_tokens), 0) AS cached_tokens, "
+                                    "coalesce(sum(cost_usd), 0.0) AS cost_usd, "
+                                    "coalesce(sum(cached), 0) AS cached, "
+                                    "sum(reference_cost_usd) AS reference_cost_usd, "
+                                    "sum(reference_cost_usd) - sum(cost_usd) AS savings_usd "
+                                    "FROM llm_calls WHERE run_id = ?",
+                                    b, 1, 0);
     json_t *row = json_incref(json_array_get(rows, 0));
     json_decref(rows);
     return row;
@@ -322,15 +343,17 @@ json_t *store_llm_usage(store_t *st, const char *run_id) {
 json_t *store_llm_spend_since(store_t *st, int64_t since_ms) {
     sqlite3_stmt *s;
     json_t *out = json_object();
-    if (sqlite3_prepare_v2(st->db, "SELECT candidate, count(*), sum(status != 'ok'), sum(cost_usd) "
-                                   "FROM llm_calls WHERE created_at >= ? GROUP BY candidate",
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT candidate, count(*), sum(status != 'ok'), sum(cost_usd) "
+                           "FROM llm_calls WHERE created_at >= ? GROUP BY candidate",
                            -1, &s, NULL) != SQLITE_OK)
         return out;
     sqlite3_bind_int64(s, 1, since_ms);
     while (sqlite3_step(s) == SQLITE_ROW)
         json_object_set_new(out, (const char *)sqlite3_column_text(s, 0),
-                            json_pack("{s:I, s:I, s:f}", "calls", (json_int_t)sqlite3_column_int64(s, 1),
-                                      "failed", (json_int_t)sqlite3_column_int64(s, 2), "cost_usd",
+                            json_pack("{s:I, s:I, s:f}", "calls",
+                                      (json_int_t)sqlite3_column_int64(s, 1), "failed",
+                                      (json_int_t)sqlite3_column_int64(s, 2), "cost_usd",
                                       sqlite3_column_double(s, 3)));
     sqlite3_finalize(s);
     return out;
@@ -338,11 +361,13 @@ json_t *store_llm_spend_since(store_t *st, int64_t since_ms) {
 
 json_t *store_run_counts(store_t *st) {
     bool kept;
-    sqlite3_stmt *s = store_prepared(st, "SELECT status, count(*) FROM runs GROUP BY status", &kept);
+    sqlite3_stmt *s =
+        store_prepared(st, "SELECT status, count(*) FROM runs GROUP BY status", &kept);
     json_t *out = json_object();
     if (!s) return out;
     while (sqlite3_step(s) == SQLITE_ROW)
-        json_object_set_new(out, (const char *)sqlite3_column_text(s, 0), json_integer(sqlite3_column_int64(s, 1)));
+        json_object_set_new(out, (const char *)sqlite3_column_text(s, 0),
+                            json_integer(sqlite3_column_int64(s, 1)));
     store_done(s, kept);
     return out;
 }
@@ -359,7 +384,8 @@ int store_ping(store_t *st, char **err) {
         return -1;
     }
     if (version != schema_latest()) {
-        *err = xasprintf("the database has schema %d, this release needs %d", version, schema_latest());
+        *err = xasprintf("the database has schema %d, this release needs %d", version,
+                         schema_latest());
         return -1;
     }
     return 0;
@@ -367,9 +393,10 @@ int store_ping(store_t *st, char **err) {
 
 double store_spend_since(store_t *st, int64_t since_ms, const char *workflow) {
     sqlite3_stmt *s;
-    const char *sql = workflow ? "SELECT coalesce(sum(l.cost_usd), 0) FROM llm_calls l JOIN runs r "
-                                 "ON r.id = l.run_id WHERE l.created_at >= ? AND r.workflow = ?"
-                               : "SELECT coalesce(sum(cost_usd), 0) FROM llm_calls WHERE created_at >= ?";
+    const char *sql =
+        workflow ? "SELECT coalesce(sum(l.cost_usd), 0) FROM llm_calls l JOIN runs r "
+                   "ON r.id = l.run_id WHERE l.created_at >= ? AND r.workflow = ?"
+                 : "SELECT coalesce(sum(cost_usd), 0) FROM llm_calls WHERE created_at >= ?";
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) return 0;
     sqlite3_bind_int64(s, 1, since_ms);
     if (workflow) sqlite3_bind_text(s, 2, workflow, -1, SQLITE_STATIC);
@@ -383,8 +410,10 @@ double store_spend_since(store_t *st, int64_t since_ms, const char *workflow) {
 static int events_rows(store_t *st, const char *run_id, uint64_t after, store_event_fn fn,
                        store_event_raw_fn raw, void *ud) {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "SELECT seq, ts, type, data FROM events WHERE run_id = ? "
-                                   "AND seq > ? ORDER BY seq", -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT seq, ts, type, data FROM events WHERE run_id = ? "
+                           "AND seq > ? ORDER BY seq",
+                           -1, &s, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)after);
@@ -417,15 +446,18 @@ int store_events(store_t *st, const char *run_id, uint64_t after, store_event_fn
     return events_rows(st, run_id, after, fn, NULL, ud);
 }
 
-int store_events_raw(store_t *st, const char *run_id, uint64_t after, store_event_raw_fn fn, void *ud) {
+int store_events_raw(store_t *st, const char *run_id, uint64_t after, store_event_raw_fn fn,
+                     void *ud) {
     return events_rows(st, run_id, after, NULL, fn, ud);
 }
 
 int store_resolve_run(store_t *st, const char *prefix, char **full, char **err) {
     sqlite3_stmt *s;
     *full = NULL;
-    if (sqlite3_prepare_v2(st->db, "SELECT id FROM runs WHERE id >= ?1 AND id < ?1 || char(0x10FFFF) "
-                                   "ORDER BY id LIMIT 2", -1, &s, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT id FROM runs WHERE id >= ?1 AND id < ?1 || char(0x10FFFF) "
+                           "ORDER BY id LIMIT 2",
+                           -1, &s, NULL) != SQLITE_OK) {
         *err = xasprintf("%s", sqlite3_errmsg(st->db));
         return -1;
     }

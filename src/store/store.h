@@ -38,7 +38,7 @@ size_t store_pending(const store_t *st);
 int store_commit(store_t *st, char **err);
 
 /* Reads. Each returns a new JSON value or NULL when not found. */
-json_t *store_run(store_t *st, const char *run_id);            /* the runs row */
+json_t *store_run(store_t *st, const char *run_id);             /* the runs row */
 json_t *store_runs(store_t *st, const char *status, int limit); /* newest first */
 /* One page of runs, newest first: filters are NULL/0 when unused; the page starts after the run
  * (after_created_ms, after_id) when after_id is set. New reference (NULL on a database error). */
@@ -50,7 +50,7 @@ typedef struct store_runs_query {
     int limit;
 } store_runs_query_t;
 json_t *store_runs_page(store_t *st, const store_runs_query_t *q);
-json_t *store_tasks(store_t *st, const char *run_id);           /* tasks rows, in workflow order */
+json_t *store_tasks(store_t *st, const char *run_id); /* tasks rows, in workflow order */
 json_t *store_artifacts(store_t *st, const char *run_id);
 json_t *store_approvals(store_t *st, const char *run_id, const char *status);
 /* A run's model calls added up: {calls, failed, cached, input_tokens, output_tokens,
@@ -94,8 +94,8 @@ const json_t *store_artifact_version(const json_t *rows, long long version);
  * SHA-256 the journal recorded: NUL-terminated (caller frees; *len excludes the NUL), or NULL
  * with *err (caller frees) naming the artifact, the blob, what was expected and found, and what
  * to do. Damaged bytes are never returned. Needs sodium_init(). */
-char *store_artifact_read(const char *data_dir, const char *run_id, const json_t *row,
-                          size_t *len, char **err);
+char *store_artifact_read(const char *data_dir, const char *run_id, const json_t *row, size_t *len,
+                          char **err);
 /* Appends the unified diff (util/diff.h) turning version `from` into version `to` (rows of one
  * name) to out, labelled "NAME@vA" and "NAME@vB"; nothing when they are identical. Both sides
  * are read as store_artifact_read reads them: 0, or -1 with *err when either is damaged (out
@@ -126,7 +126,8 @@ int store_events(store_t *st, const char *run_id, uint64_t after, store_event_fn
  * readers that only pass it on, such as a WebSocket replay). */
 typedef int (*store_event_raw_fn)(void *ud, uint64_t seq, int64_t ts_ms, const char *type,
                                   const char *data, size_t len);
-int store_events_raw(store_t *st, const char *run_id, uint64_t after, store_event_raw_fn fn, void *ud);
+int store_events_raw(store_t *st, const char *run_id, uint64_t after, store_event_raw_fn fn,
+                     void *ud);
 
 /* Drops the queued events without writing them. */
 void store_discard(store_t *st);
@@ -155,13 +156,13 @@ int store_delete_run(store_t *st, const char *run_id, char **err);
  * (the database stayed locked past the busy timeout: try again) or -1, with *err (caller frees)
  * on anything but 0. */
 #define STORE_NOT_FOUND (-2)
-#define STORE_BUSY (-3)
+#define STORE_BUSY      (-3)
 
 typedef enum { STORE_WF_YAML, STORE_WF_JSON } store_wf_format_t;
 
 typedef struct store_wf_source {
-    const char *name;          /* the workflow's `name` */
-    const char *text;          /* len bytes, stored as they are */
+    const char *name; /* the workflow's `name` */
+    const char *text; /* len bytes, stored as they are */
     size_t len;
     store_wf_format_t format;
 } store_wf_source_t;

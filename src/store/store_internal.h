@@ -12,16 +12,26 @@ typedef struct store_event_rec {
     uint64_t seq;
     int64_t ts_ms;
     char *type;
-    char *data;       /* serialized JSON */
-    json_t *json;     /* the same, parsed, for projections */
+    char *data;   /* serialized JSON */
+    json_t *json; /* the same, parsed, for projections */
 } store_event_rec_t;
 
 enum {
     STMT_INSERT_EVENT,
-    STMT_RUN_INSERT, STMT_RUN_STATUS, STMT_RUN_START, STMT_RUN_FINISH, STMT_RUN_COST,
-    STMT_TASK_UPSERT, STMT_TASK_STARTED, STMT_TASK_FINISHED, STMT_TASK_STATUS, STMT_TASK_COST,
+    STMT_RUN_INSERT,
+    STMT_RUN_STATUS,
+    STMT_RUN_START,
+    STMT_RUN_FINISH,
+    STMT_RUN_COST,
+    STMT_TASK_UPSERT,
+    STMT_TASK_STARTED,
+    STMT_TASK_FINISHED,
+    STMT_TASK_STATUS,
+    STMT_TASK_COST,
     STMT_ARTIFACT_INSERT,
-    STMT_APPROVAL_UPSERT, STMT_APPROVAL_ANSWER, STMT_APPROVAL_CLOSE,
+    STMT_APPROVAL_UPSERT,
+    STMT_APPROVAL_ANSWER,
+    STMT_APPROVAL_CLOSE,
     STMT_LLM_CALL_INSERT,
     STMT_COUNT
 };
@@ -35,15 +45,18 @@ typedef struct store_batch {
 struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[STMT_COUNT];
-    store_batch_t batch;       /* what store_append queued since the last commit or submit */
-    char *path;                /* the database file, for the connections below */
+    store_batch_t batch; /* what store_append queued since the last commit or submit */
+    char *path;          /* the database file, for the connections below */
     store_durability_t durability;
-    sqlite3 *defs;             /* stored workflows' own connection, opened on first use
-                                * (workflows.c says why); NULL until then */
+    sqlite3 *defs; /* stored workflows' own connection, opened on first use
+                    * (workflows.c says why); NULL until then */
     /* Read queries kept prepared, by their SQL text. Compiling a query was about half of a run
      * summary's time (make bench, Server); the texts are a bounded set (literals, and the few
      * variants store_runs_page builds). */
-    struct cached_stmt { char *sql; sqlite3_stmt *s; } cached[64];
+    struct cached_stmt {
+        char *sql;
+        sqlite3_stmt *s;
+    } cached[64];
     int n_cached;
 };
 

@@ -114,8 +114,9 @@ static char *new_id(void) {
 static int insert_version(sqlite3 *db, const char *id, int64_t version,
                           const store_wf_source_t *src, const char *sha, int64_t now, char **err) {
     int rc = 0;
-    sqlite3_stmt *s = prepare(db, "INSERT INTO workflow_versions(workflow_id, version, source, "
-                                  "format, sha256, created_at) VALUES (?,?,?,?,?,?)",
+    sqlite3_stmt *s = prepare(db,
+                              "INSERT INTO workflow_versions(workflow_id, version, source, "
+                              "format, sha256, created_at) VALUES (?,?,?,?,?,?)",
                               "storing the workflow", &rc, err);
     if (!s) return rc;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -141,8 +142,10 @@ int store_workflow_create(store_t *st, const store_wf_source_t *src, char **id, 
     char *wid = new_id();
     int rc = exec(db, "BEGIN IMMEDIATE", "storing the workflow", err);
     if (rc) goto out;
-    sqlite3_stmt *s = prepare(db, "INSERT INTO workflows(id, name, created_at, updated_at) "
-                                  "VALUES (?,?,?,?)", "storing the workflow", &rc, err);
+    sqlite3_stmt *s = prepare(db,
+                              "INSERT INTO workflows(id, name, created_at, updated_at) "
+                              "VALUES (?,?,?,?)",
+                              "storing the workflow", &rc, err);
     if (s) {
         sqlite3_bind_text(s, 1, wid, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, src->name, -1, SQLITE_STATIC);
@@ -153,8 +156,10 @@ int store_workflow_create(store_t *st, const store_wf_source_t *src, char **id, 
     if (!rc) rc = insert_version(db, wid, 1, src, sha, now, err);
     rc = finish(db, rc, "storing the workflow", err);
 out:
-    if (rc) free(wid);
-    else *id = wid;
+    if (rc)
+        free(wid);
+    else
+        *id = wid;
     return rc;
 }
 
@@ -162,9 +167,10 @@ out:
 static int latest(sqlite3 *db, const char *id, int64_t *version, char sha[BLOB_HEX_LEN + 1],
                   char **err) {
     int rc = 0;
-    sqlite3_stmt *s = prepare(db, "SELECT v.version, v.sha256 FROM workflows w JOIN "
-                                  "workflow_versions v ON v.workflow_id = w.id WHERE w.id = ? AND "
-                                  "w.deleted_at IS NULL ORDER BY v.version DESC LIMIT 1",
+    sqlite3_stmt *s = prepare(db,
+                              "SELECT v.version, v.sha256 FROM workflows w JOIN "
+                              "workflow_versions v ON v.workflow_id = w.id WHERE w.id = ? AND "
+                              "w.deleted_at IS NULL ORDER BY v.version DESC LIMIT 1",
                               "reading the workflow", &rc, err);
     if (!s) return rc;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -246,7 +252,8 @@ int store_workflow_delete(store_t *st, const char *id, char **err) {
  * loader lets none through) and NULL. */
 static json_t *column(sqlite3_stmt *s, int c) {
     switch (sqlite3_column_type(s, c)) {
-    case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(s, c));
+    case SQLITE_INTEGER:
+        return json_integer(sqlite3_column_int64(s, c));
     case SQLITE_TEXT: {
         const char *t = (const char *)sqlite3_column_text(s, c);
         size_t n = (size_t)sqlite3_column_bytes(s, c);
@@ -258,7 +265,8 @@ static json_t *column(sqlite3_stmt *s, int c) {
         }
         return j;
     }
-    default: return json_null();
+    default:
+        return json_null();
     }
 }
 
@@ -340,12 +348,17 @@ int store_workflow_version(store_t *st, const char *id, int64_t version, json_t 
  * read transaction. */
 static int get_in_txn(sqlite3 *db, const char *id, bool with_source, json_t **out, char **err) {
     char *missing = xasprintf("no workflow '%s'", id);
-    int rc = query_one(db, "SELECT id, name, created_at, updated_at FROM workflows "
-                           "WHERE id = ?1 AND deleted_at IS NULL", id, -1, missing, out, err);
+    int rc = query_one(db,
+                       "SELECT id, name, created_at, updated_at FROM workflows "
+                       "WHERE id = ?1 AND deleted_at IS NULL",
+                       id, -1, missing, out, err);
     free(missing);
     json_t *versions = NULL, *last = NULL;
-    if (!rc) rc = query(db, "SELECT version, format, sha256, created_at FROM workflow_versions "
-                            "WHERE workflow_id = ?1 ORDER BY version", id, -1, &versions, err);
+    if (!rc)
+        rc = query(db,
+                   "SELECT version, format, sha256, created_at FROM workflow_versions "
+                   "WHERE workflow_id = ?1 ORDER BY version",
+                   id, -1, &versions, err);
     if (!rc && with_source)
         rc = query_one(db, VERSION_SQL, id, 0, "the workflow has no version", &last, err);
     if (!rc) {
@@ -382,9 +395,11 @@ json_t *store_workflows_page(store_t *st, const char *after_id, int limit, char 
     json_t *page;
     /* Newest first by id (ids sort by creation time), which no update reorders: a client paging
      * through while workflows change sees each one once. */
-    query(db, "SELECT w.id, w.name, max(v.version) AS version, w.created_at, w.updated_at "
-              "FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id "
-              "WHERE w.deleted_at IS NULL AND (?1 IS NULL OR w.id < ?1) "
-              "GROUP BY w.id ORDER BY w.id DESC LIMIT ?2", after_id, limit, &page, err);
+    query(db,
+          "SELECT w.id, w.name, max(v.version) AS version, w.created_at, w.updated_at "
+          "FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id "
+          "WHERE w.deleted_at IS NULL AND (?1 IS NULL OR w.id < ?1) "
+          "GROUP BY w.id ORDER BY w.id DESC LIMIT ?2",
+          after_id, limit, &page, err);
     return page;
 }

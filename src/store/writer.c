@@ -20,7 +20,7 @@ typedef struct queue {
 
 struct store_writer {
     store_t *st;
-    store_t *own;       /* the writer thread's connection (see store_writer_start), or NULL */
+    store_t *own; /* the writer thread's connection (see store_writer_start), or NULL */
     uv_async_t async;
     store_committed_fn fn;
     void *ud;
@@ -36,8 +36,10 @@ struct store_writer {
 
 static void push(queue_t *q, job_t *j) {
     j->next = NULL;
-    if (q->tail) q->tail->next = j;
-    else q->head = j;
+    if (q->tail)
+        q->tail->next = j;
+    else
+        q->head = j;
     q->tail = j;
 }
 
@@ -67,8 +69,10 @@ static void *writer_main(void *arg) {
         bool skip = w->failed;
         pthread_mutex_unlock(&w->mu);
         /* After a failure nothing more is written: a later batch may depend on the lost one. */
-        if (skip) j->err = xstrdup("not written: an earlier batch failed");
-        else if (store_commit_batch(w->own ? w->own : w->st, &j->batch, &j->err) != 0) skip = true;
+        if (skip)
+            j->err = xstrdup("not written: an earlier batch failed");
+        else if (store_commit_batch(w->own ? w->own : w->st, &j->batch, &j->err) != 0)
+            skip = true;
         pthread_mutex_lock(&w->mu);
         if (skip) w->failed = true;
         push(&w->done, j);
@@ -103,7 +107,9 @@ store_writer_t *store_writer_start(store_t *st, uv_loop_t *loop, store_committed
      * batches only (WAL). Without a second connection, it shares the store's as before. */
     char *err = NULL;
     w->own = st->path ? store_open(st->path, st->durability, &err) : NULL;
-    if (!w->own) fprintf(stderr, "baton: the journal writer shares the store's connection: %s\n", err ? err : "?");
+    if (!w->own)
+        fprintf(stderr, "baton: the journal writer shares the store's connection: %s\n",
+                err ? err : "?");
     free(err);
     w->fn = fn;
     w->ud = ud;

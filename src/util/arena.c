@@ -40,9 +40,7 @@ char *arena_strndup(arena_t *a, const char *s, size_t n) {
     return p;
 }
 
-char *arena_strdup(arena_t *a, const char *s) {
-    return s ? arena_strndup(a, s, strlen(s)) : NULL;
-}
+char *arena_strdup(arena_t *a, const char *s) { return s ? arena_strndup(a, s, strlen(s)) : NULL; }
 
 void arena_free(arena_t *a) {
     arena_block_t *b = a->head;

@@ -15,8 +15,8 @@ typedef struct arena {
 } arena_t;
 
 void arena_init(arena_t *a, size_t block_size);
-void *arena_alloc(arena_t *a, size_t n);          /* zeroed */
-char *arena_strdup(arena_t *a, const char *s);    /* NULL in, NULL out */
+void *arena_alloc(arena_t *a, size_t n);       /* zeroed */
+char *arena_strdup(arena_t *a, const char *s); /* NULL in, NULL out */
 char *arena_strndup(arena_t *a, const char *s, size_t n);
 void arena_free(arena_t *a);
 

@@ -16,8 +16,8 @@
 
 typedef struct line {
     const char *p;
-    size_t len;      /* including the '\n', when the line has one */
-    uint64_t hash;   /* compared first: most unequal lines differ here */
+    size_t len;    /* including the '\n', when the line has one */
+    uint64_t hash; /* compared first: most unequal lines differ here */
 } line_t;
 
 typedef struct search {
@@ -73,10 +73,14 @@ static bool middle_snake(search_t *s, ptrdiff_t xoff, ptrdiff_t xlim, ptrdiff_t 
     bd[bmid] = xlim;
     for (;;) {
         /* Widen the forward search by one edit; sentinels outside the box are never chosen. */
-        if (fmin > dmin) fd[--fmin - 1] = -1;
-        else ++fmin;
-        if (fmax < dmax) fd[++fmax + 1] = -1;
-        else --fmax;
+        if (fmin > dmin)
+            fd[--fmin - 1] = -1;
+        else
+            ++fmin;
+        if (fmax < dmax)
+            fd[++fmax + 1] = -1;
+        else
+            --fmax;
         for (ptrdiff_t d = fmax; d >= fmin; d -= 2) {
             ptrdiff_t lo = fd[d - 1], hi = fd[d + 1];
             ptrdiff_t x = lo < hi ? hi : lo + 1, y = x - d;
@@ -90,10 +94,14 @@ static bool middle_snake(search_t *s, ptrdiff_t xoff, ptrdiff_t xlim, ptrdiff_t 
                 return true;
             }
         }
-        if (bmin > dmin) bd[--bmin - 1] = PTRDIFF_MAX;
-        else ++bmin;
-        if (bmax < dmax) bd[++bmax + 1] = PTRDIFF_MAX;
-        else --bmax;
+        if (bmin > dmin)
+            bd[--bmin - 1] = PTRDIFF_MAX;
+        else
+            ++bmin;
+        if (bmax < dmax)
+            bd[++bmax + 1] = PTRDIFF_MAX;
+        else
+            --bmax;
         for (ptrdiff_t d = bmax; d >= bmin; d -= 2) {
             ptrdiff_t lo = bd[d - 1], hi = bd[d + 1];
             ptrdiff_t x = lo < hi ? lo : hi - 1, y = x - d;
@@ -179,7 +187,7 @@ static void shift_boundaries(bool *changed, bool *other, const line_t *lines, pt
 /* ---- printing ------------------------------------------------------------------------------ */
 
 typedef struct change {
-    size_t line0, line1;   /* first line of the change in A and in B */
+    size_t line0, line1; /* first line of the change in A and in B */
     size_t del, ins;
 } change_t;
 
@@ -192,9 +200,12 @@ static void put_line(strbuf_t *out, char mark, const line_t *l) {
 /* diff -u's ranges: "start,count", "start" alone for one line, and for no lines the number of
  * the line before (patch(1) relies on that to recognise an empty file). */
 static void put_range(strbuf_t *out, size_t start, size_t count) {
-    if (count == 0) sb_printf(out, "%zu,0", start);
-    else if (count == 1) sb_printf(out, "%zu", start + 1);
-    else sb_printf(out, "%zu,%zu", start + 1, count);
+    if (count == 0)
+        sb_printf(out, "%zu,0", start);
+    else if (count == 1)
+        sb_printf(out, "%zu", start + 1);
+    else
+        sb_printf(out, "%zu,%zu", start + 1, count);
 }
 
 static void put_hunk(strbuf_t *out, const line_t *a, size_t na, const line_t *b,
@@ -228,8 +239,10 @@ void diff_unified(const char *a, size_t alen, const char *b, size_t blen, const 
     line_t *la = split_lines(a, alen, &na), *lb = split_lines(b, blen, &nb);
     /* One false sentinel on each side of the marks, for shift_boundaries. */
     bool *del = xcalloc(na + 2, 1), *ins = xcalloc(nb + 2, 1);
-    search_t s = {la, lb, del + 1, ins + 1, NULL, NULL, 0,
-                  opts && opts->max_work ? opts->max_work : DIFF_DEFAULT_MAX_WORK, false};
+    search_t s = {
+        la,   lb,   del + 1, ins + 1,
+        NULL, NULL, 0,       opts && opts->max_work ? opts->max_work : DIFF_DEFAULT_MAX_WORK,
+        false};
     /* Diagonals run from -(nb) to na; one more on each side for the sentinels. */
     ptrdiff_t *diags = xmalloc(2 * (na + nb + 3) * sizeof *diags);
     s.fd = diags + nb + 1;
@@ -261,8 +274,8 @@ void diff_unified(const char *a, size_t alen, const char *b, size_t blen, const 
          * them, as diff -u does (so two hunks never share a context line). */
         for (size_t h = 0; h < n;) {
             size_t e = h;
-            while (e + 1 < n && changes[e + 1].line0 - (changes[e].line0 + changes[e].del) <
-                                    2 * context + 1)
+            while (e + 1 < n &&
+                   changes[e + 1].line0 - (changes[e].line0 + changes[e].del) < 2 * context + 1)
                 e++;
             put_hunk(out, la, na, lb, &changes[h], &changes[e], context);
             r.hunks++;

@@ -17,16 +17,16 @@
 #include <stddef.h>
 
 typedef struct diff_opts {
-    int context;           /* unchanged lines around each change; diff -u uses 3 (< 0: 3) */
-    size_t max_work;       /* step budget of the search; 0: DIFF_DEFAULT_MAX_WORK */
+    int context;     /* unchanged lines around each change; diff -u uses 3 (< 0: 3) */
+    size_t max_work; /* step budget of the search; 0: DIFF_DEFAULT_MAX_WORK */
 } diff_opts_t;
 
 #define DIFF_DEFAULT_MAX_WORK ((size_t)50 * 1000 * 1000)
 
 typedef struct diff_result {
-    size_t hunks;          /* how many @@ hunks were written (0: the inputs are identical) */
+    size_t hunks;             /* how many @@ hunks were written (0: the inputs are identical) */
     size_t deleted, inserted; /* lines */
-    bool approximate;      /* the step budget ran out: correct but not minimal */
+    bool approximate;         /* the step budget ran out: correct but not minimal */
 } diff_result_t;
 
 /* Appends the unified diff turning a into b to out: "--- label_a", "+++ label_b", then hunks

@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 
 static char *fail(char **err, char *msg) {
-    if (err) *err = msg;
-    else free(msg);
+    if (err)
+        *err = msg;
+    else
+        free(msg);
     return NULL;
 }
 

@@ -19,9 +19,9 @@ void sb_puts(strbuf_t *sb, const char *s);
 void sb_putc(strbuf_t *sb, char c);
 void sb_printf(strbuf_t *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_vprintf(strbuf_t *sb, const char *fmt, va_list ap);
-const char *sb_str(const strbuf_t *sb);   /* "" when empty; valid until the next write */
-char *sb_take(strbuf_t *sb);              /* caller frees; never NULL */
-void sb_reset(strbuf_t *sb);              /* empty, keeps capacity */
+const char *sb_str(const strbuf_t *sb); /* "" when empty; valid until the next write */
+char *sb_take(strbuf_t *sb);            /* caller frees; never NULL */
+void sb_reset(strbuf_t *sb);            /* empty, keeps capacity */
 void sb_free(strbuf_t *sb);
 
 #endif

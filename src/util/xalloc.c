@@ -36,9 +36,7 @@ char *xstrndup(const char *s, size_t n) {
     return p;
 }
 
-char *xstrdup(const char *s) {
-    return s ? xstrndup(s, strlen(s)) : NULL;
-}
+char *xstrdup(const char *s) { return s ? xstrndup(s, strlen(s)) : NULL; }
 
 char *xasprintf(const char *fmt, ...) {
     va_list ap, ap2;

@@ -40,7 +40,8 @@ static void record(unsigned long n) {
     if (fd < 0) return;
     char buf[32];
     int len = snprintf(buf, sizeof buf, "%lu\n", n);
-    if (write(fd, buf, (size_t)len) != len) { /* best effort: the test checks the number it reads */ }
+    if (write(fd, buf, (size_t)len) != len) { /* best effort: the test checks the number it reads */
+    }
     close(fd);
 }
 

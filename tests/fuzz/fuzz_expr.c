@@ -11,10 +11,12 @@
 
 static const char *const SCOPE_JSON =
     "{\"inputs\": {\"name\": \"Ada\", \"n\": 3, \"big\": 9223372036854775807, \"r\": 0.5,"
-    "  \"list\": [1, 2.5, \"x\", null, [true], {\"k\": \"v\"}], \"empty\": \"\", \"u\": \"h\\u00e9\","
+    "  \"list\": [1, 2.5, \"x\", null, [true], {\"k\": \"v\"}], \"empty\": \"\", \"u\": "
+    "\"h\\u00e9\","
     "  \"obj\": {\"a\": 1, \"b\": [true, null], \"c\": {\"d\": \"e\"}}, \"nothing\": null},"
     " \"tasks\": {\"code_analysis\": {\"status\": \"succeeded\", \"output\": \"raw text\","
-    "    \"outputs\": {\"security_score\": 7, \"issues\": [{\"sev\": \"high\"}, {\"sev\": \"low\"}]}},"
+    "    \"outputs\": {\"security_score\": 7, \"issues\": [{\"sev\": \"high\"}, {\"sev\": "
+    "\"low\"}]}},"
     "  \"task-2\": {\"outputs\": {\"x\": 1, \"deep\": [[[[1]]]]}}},"
     " \"variables\": {\"k\": \"b\", \"threshold\": 8}, \"run\": {\"id\": \"r1\"}}";
 

@@ -40,9 +40,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     jsonschema_validate(schema, value, tiny, sizeof tiny);
     jsonschema_check(value, tiny, sizeof tiny); /* the value as a schema: more malformed shapes */
 
-    wf_agent_t agent = {.id = "fuzzer", .role = json_string_value(json_object_get(value, "role")),
+    wf_agent_t agent = {.id = "fuzzer",
+                        .role = json_string_value(json_object_get(value, "role")),
                         .goal = json_string_value(json_object_get(value, "goal"))};
-    llm_request_t req = {.task_id = "fuzz", .agent = &agent,
+    llm_request_t req = {.task_id = "fuzz",
+                         .agent = &agent,
                          .inputs = json_is_object(value) ? value : NULL,
                          .prompt = json_string_value(json_object_get(value, "prompt")),
                          .feedback = json_string_value(value)};
@@ -50,7 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (well_formed) {
         req.format = OUTPUT_JSON;
         req.schema = schema;
-        if (offline_generate(&req, &r) == 0 && jsonschema_validate(schema, r.json, err, sizeof err) != 0) {
+        if (offline_generate(&req, &r) == 0 &&
+            jsonschema_validate(schema, r.json, err, sizeof err) != 0) {
             fprintf(stderr, "offline output %s does not validate: %s\n", r.text, err);
             abort();
         }
@@ -61,7 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     req.word_limit = (int)(size % 97);
     if (offline_generate(&req, &r) != 0) abort();
     if (req.word_limit && count_words(r.text) > (size_t)req.word_limit) {
-        fprintf(stderr, "%zu words over a limit of %d:\n%s\n", count_words(r.text), req.word_limit, r.text);
+        fprintf(stderr, "%zu words over a limit of %d:\n%s\n", count_words(r.text), req.word_limit,
+                r.text);
         abort();
     }
     llm_response_free(&r);

@@ -36,8 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ready = 1;
     }
     diag_list_t dl = {0};
-    workflow_t *wf = workflow_load((const char *)data, size, "fuzz.yaml", &catalog,
-                                   subflow_exists, NULL, &dl);
+    workflow_t *wf =
+        workflow_load((const char *)data, size, "fuzz.yaml", &catalog, subflow_exists, NULL, &dl);
     workflow_free(wf);
     diag_list_free(&dl);
 

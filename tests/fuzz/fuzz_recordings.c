@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!resp) abort();
         json_t *back = llm_response_to_json(resp);
         llm_response_t *again = llm_response_from_json(back, &err);
-        if (!again || strcmp(again->text, resp->text) || again->output_tokens != resp->output_tokens)
+        if (!again || strcmp(again->text, resp->text) ||
+            again->output_tokens != resp->output_tokens)
             abort();
         json_decref(back);
         llm_response_free(resp);

@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const patterns[] = {"/health", "/api/v1/runs", "/api/v1/runs/{id}",
-                                       "/api/v1/runs/{id}/events", "/a/{x}/b/{y}", "/{x}"};
+static const char *const patterns[] = {"/health",           "/api/v1/runs",
+                                       "/api/v1/runs/{id}", "/api/v1/runs/{id}/events",
+                                       "/a/{x}/b/{y}",      "/{x}"};
 static const char *const keys[] = {"limit", "cursor", "status", "", "a=b", "&"};
 
 static char *cstr(const uint8_t *p, size_t n) {

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct { strbuf_t seen; } sink_t;
+typedef struct {
+    strbuf_t seen;
+} sink_t;
 
 static void on_event(void *ud, const char *event, const char *data) {
     sink_t *s = ud;

@@ -17,7 +17,8 @@ static void check(json_t *calls) {
     size_t i;
     json_t *c;
     json_array_foreach(calls, i, c) {
-        if (!json_is_string(json_object_get(c, "id")) || !json_is_string(json_object_get(c, "name")) ||
+        if (!json_is_string(json_object_get(c, "id")) ||
+            !json_is_string(json_object_get(c, "name")) ||
             !json_is_object(json_object_get(c, "arguments")))
             abort();
     }
@@ -38,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char *line = strndup((const char *)data + start, end - start);
         json_t *chunk = json_loads(line, 0, NULL);
         if (chunk) {
-            json_t *delta = json_object_get(json_array_get(json_object_get(chunk, "choices"), 0), "delta");
+            json_t *delta =
+                json_object_get(json_array_get(json_object_get(chunk, "choices"), 0), "delta");
             size_t k;
             json_t *tc;
             json_array_foreach(json_object_get(delta, "tool_calls"), k, tc) {

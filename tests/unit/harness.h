@@ -43,11 +43,11 @@ static inline workflow_t *h_load(const char *yaml) {
 /* ---- scripted provider ---- */
 
 typedef struct h_rule {
-    const char *task;      /* task id this rule is for */
-    int fail_first;        /* fail this many calls */
-    int hang_first;        /* never answer this many calls (timeouts) */
-    const char *text;      /* answer text instead of the offline model's */
-    double cost;           /* cost of each answer */
+    const char *task; /* task id this rule is for */
+    int fail_first;   /* fail this many calls */
+    int hang_first;   /* never answer this many calls (timeouts) */
+    const char *text; /* answer text instead of the offline model's */
+    double cost;      /* cost of each answer */
 } h_rule_t;
 
 typedef struct h_seen {
@@ -93,7 +93,10 @@ static inline void h_call_fire(uv_timer_t *t) {
         llm_response_free(&c->resp);
     }
     uv_close((uv_handle_t *)&c->timer, h_call_closed);
-    llm_error_t err = {.kind = LLM_ERR_SERVER, .status = 503, .retry_after_ms = -1, .message = "scripted failure (HTTP 503)"};
+    llm_error_t err = {.kind = LLM_ERR_SERVER,
+                       .status = 503,
+                       .retry_after_ms = -1,
+                       .message = "scripted failure (HTTP 503)"};
     done(ud, resp, c->fail ? &err : NULL);
 }
 
@@ -171,8 +174,8 @@ static inline void h_world_init(h_world_t *w, const char *yaml) {
     char *err = NULL;
     w->store = store_open(db, STORE_DURABILITY_NORMAL, &err);
     assert_non_null(w->store);
-    w->prov.base = (llm_provider_t){.name = "scripted", .call = h_call, .cancel = h_cancel,
-                                    .destroy = h_destroy};
+    w->prov.base = (llm_provider_t){
+        .name = "scripted", .call = h_call, .cancel = h_cancel, .destroy = h_destroy};
     w->prov.loop = &w->loop;
     w->arts = xasprintf("%s/artifacts", w->dir);
     w->wf = h_load(yaml);
@@ -181,8 +184,12 @@ static inline void h_world_init(h_world_t *w, const char *yaml) {
 static inline void h_rule(h_world_t *w, h_rule_t r) { w->prov.rules[w->prov.n_rules++] = r; }
 
 static inline void h_start_with(h_world_t *w, const json_t *inputs, llm_prices_t prices) {
-    engine_opts_t o = {.loop = &w->loop, .store = w->store, .provider = &w->prov.base,
-                       .prices = prices, .artifacts_dir = w->arts, .seed = 42};
+    engine_opts_t o = {.loop = &w->loop,
+                       .store = w->store,
+                       .provider = &w->prov.base,
+                       .prices = prices,
+                       .artifacts_dir = w->arts,
+                       .seed = 42};
     w->eng = engine_new(&o);
     char *err = NULL;
     json_t *in = inputs ? json_incref((json_t *)inputs) : json_object();
@@ -221,7 +228,11 @@ static inline void h_respond(h_world_t *w, const char *task, json_t *answer) {
     json_decref(answer);
 }
 
-typedef struct { const char *type; const char *task; int n; } h_count_t;
+typedef struct {
+    const char *type;
+    const char *task;
+    int n;
+} h_count_t;
 static inline int h_count_cb(void *ud, uint64_t seq, int64_t ts, const char *type, json_t *data) {
     h_count_t *c = ud;
     (void)seq;

@@ -76,7 +76,8 @@ static void hash_names_are_checked(void **state) {
     assert_false(blob_valid_hash(NULL));
     assert_false(blob_valid_hash(""));
     assert_false(blob_valid_hash("../../etc/passwd"));
-    assert_false(blob_valid_hash("E6E2B49DEAB1CB7CCD6B1BB2C23E26FC9A3FB4EE2BB7D0E7D7C25DD0D2AEF0F9"));
+    assert_false(
+        blob_valid_hash("E6E2B49DEAB1CB7CCD6B1BB2C23E26FC9A3FB4EE2BB7D0E7D7C25DD0D2AEF0F9"));
     char *err = NULL;
     assert_null(blob_read_verified(dir, "../x", 1, NULL, &err));
     assert_non_null(strstr(err, "not a blob name"));

@@ -32,9 +32,12 @@ static void expect_diff(const char *a, const char *b, const char *want) {
 static char *numbers(int n, int at, const char *with, int at2, const char *with2) {
     strbuf_t sb = {0};
     for (int i = 1; i <= n; i++) {
-        if (i == at) sb_printf(&sb, "%s\n", with);
-        else if (i == at2) sb_printf(&sb, "%s\n", with2);
-        else sb_printf(&sb, "%d\n", i);
+        if (i == at)
+            sb_printf(&sb, "%s\n", with);
+        else if (i == at2)
+            sb_printf(&sb, "%s\n", with2);
+        else
+            sb_printf(&sb, "%d\n", i);
     }
     return sb_take(&sb);
 }
@@ -128,7 +131,7 @@ static void labels_are_the_headers(void **state) {
 static char *apply(const char *a, const char *diff) {
     strbuf_t out = {0};
     const char *p = diff, *ap = a;
-    size_t line = 1; /* next line of a, 1-based */
+    size_t line = 1;            /* next line of a, 1-based */
     if (!*p) return xstrdup(a); /* identical: nothing printed */
     p = strchr(p, '\n') + 1;
     p = strchr(p, '\n') + 1;
@@ -143,7 +146,7 @@ static char *apply(const char *a, const char *diff) {
         (void)s1;
         (void)n1;
         size_t first = n0 ? start : start + 1; /* an empty range names the line before */
-        while (line < first) { /* copy unchanged lines */
+        while (line < first) {                 /* copy unchanged lines */
             const char *e = strchr(ap, '\n');
             size_t len = e ? (size_t)(e - ap + 1) : strlen(ap);
             sb_append(&out, ap, len);

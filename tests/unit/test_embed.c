@@ -65,8 +65,10 @@ static void test_offline_similar_beats_unrelated(void **state) {
     (void)state;
     const char *pairs[][3] = {
         /* anchor, similar, unrelated */
-        {"the cat sat on the mat", "a cat sat on a mat", "quarterly revenue forecast for investors"},
-        {"embedding vectors for search", "vector embeddings for semantic search", "the goalkeeper saved a penalty"},
+        {"the cat sat on the mat", "a cat sat on a mat",
+         "quarterly revenue forecast for investors"},
+        {"embedding vectors for search", "vector embeddings for semantic search",
+         "the goalkeeper saved a penalty"},
         {"retry the failed payment", "payment failed, retry later", "a recipe for lemon cake"},
         {"embedding", "embeddings", "giraffe"},
     };
@@ -94,7 +96,8 @@ static void test_wire_answers(void **state) {
     assert_int_equal(parse(EMBED_WIRE_OPENAI,
                            "{\"data\":[{\"index\":1,\"embedding\":[0.5,-1]},{\"index\":0,"
                            "\"embedding\":[0.25,2e-3]}],\"usage\":{\"prompt_tokens\":7}}",
-                           2, 0, &p, &err), 0);
+                           2, 0, &p, &err),
+                     0);
     assert_int_equal(p.n, 2);
     assert_int_equal(p.dims, 2);
     assert_true(p.vectors[0] == 0.25f && p.vectors[1] == 2e-3f);
@@ -102,16 +105,17 @@ static void test_wire_answers(void **state) {
     assert_int_equal(p.tokens, 7);
     free(p.vectors);
     /* Gemini: embeddings[].values, no usage */
-    assert_int_equal(parse(EMBED_WIRE_GEMINI, "{\"embeddings\":[{\"values\":[1,2,3]}]}", 1, 3, &p,
-                           &err), 0);
+    assert_int_equal(
+        parse(EMBED_WIRE_GEMINI, "{\"embeddings\":[{\"values\":[1,2,3]}]}", 1, 3, &p, &err), 0);
     assert_int_equal(p.dims, 3);
     assert_true(p.vectors[2] == 3.0f);
     assert_int_equal(p.tokens, -1);
     free(p.vectors);
     /* Ollama: embeddings[][] and prompt_eval_count */
     assert_int_equal(parse(EMBED_WIRE_OLLAMA,
-                           "{\"model\":\"m\",\"embeddings\":[[1],[2]],\"prompt_eval_count\":4}", 2, 0,
-                           &p, &err), 0);
+                           "{\"model\":\"m\",\"embeddings\":[[1],[2]],\"prompt_eval_count\":4}", 2,
+                           0, &p, &err),
+                     0);
     assert_true(p.vectors[1] == 2.0f);
     assert_int_equal(p.tokens, 4);
     free(p.vectors);
@@ -129,12 +133,17 @@ static void test_wire_refusals(void **state) {
         {EMBED_WIRE_OPENAI, "{\"data\":[{\"index\":0,\"embedding\":[1]}", 1, 0, "not JSON"},
         {EMBED_WIRE_OPENAI, "[1]", 1, 0, "not a JSON object"},
         {EMBED_WIRE_OPENAI, "{\"data\":[{\"index\":0,\"embedding\":[1]}]}", 2, 0, "2 vectors"},
-        {EMBED_WIRE_OPENAI, "{\"data\":[{\"index\":0,\"embedding\":[1]},{\"index\":0,\"embedding\":[1]}]}", 2, 0, "is not one of"},
+        {EMBED_WIRE_OPENAI,
+         "{\"data\":[{\"index\":0,\"embedding\":[1]},{\"index\":0,\"embedding\":[1]}]}", 2, 0,
+         "is not one of"},
         {EMBED_WIRE_OPENAI, "{\"data\":[{\"index\":5,\"embedding\":[1]}]}", 1, 0, "is not one of"},
-        {EMBED_WIRE_OPENAI, "{\"data\":[{\"index\":0,\"embedding\":\"AAAA\"}]}", 1, 0, "not an array"},
-        {EMBED_WIRE_GEMINI, "{\"embeddings\":[{\"values\":[1,2]},{\"values\":[1]}]}", 2, 0, "vector 1 has 1 values"},
+        {EMBED_WIRE_OPENAI, "{\"data\":[{\"index\":0,\"embedding\":\"AAAA\"}]}", 1, 0,
+         "not an array"},
+        {EMBED_WIRE_GEMINI, "{\"embeddings\":[{\"values\":[1,2]},{\"values\":[1]}]}", 2, 0,
+         "vector 1 has 1 values"},
         {EMBED_WIRE_GEMINI, "{\"embeddings\":[{\"value\":[1]}]}", 1, 0, "no values"},
-        {EMBED_WIRE_GEMINI, "{\"embeddings\":[{\"values\":[1,2]}]}", 1, 3, "asked for 3 dimensions, got 2"},
+        {EMBED_WIRE_GEMINI, "{\"embeddings\":[{\"values\":[1,2]}]}", 1, 3,
+         "asked for 3 dimensions, got 2"},
         {EMBED_WIRE_OLLAMA, "{\"embeddings\":[[]]}", 1, 0, "has 0 values"},
         {EMBED_WIRE_OLLAMA, "{\"embeddings\":[[1e300]]}", 1, 0, "not a finite number"},
         {EMBED_WIRE_OLLAMA, "{\"embeddings\":[[1,\"2\"]]}", 1, 0, "not a finite number"},
@@ -146,7 +155,8 @@ static void test_wire_refusals(void **state) {
         if (parse(bad[i].w, bad[i].body, bad[i].n, bad[i].dims, &p, &err) != -1)
             fail_msg("accepted %s", bad[i].body);
         assert_null(p.vectors);
-        if (!strstr(err, bad[i].why)) fail_msg("%s: message '%s' lacks '%s'", bad[i].body, err, bad[i].why);
+        if (!strstr(err, bad[i].why))
+            fail_msg("%s: message '%s' lacks '%s'", bad[i].body, err, bad[i].why);
         free(err);
     }
 }
@@ -156,7 +166,8 @@ static void test_wire_bodies(void **state) {
     const char *texts[] = {"a", "b"};
     json_t *b = embed_wire_body(EMBED_WIRE_OPENAI, "m", texts, 2, 0);
     char *s = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
-    assert_string_equal(s, "{\"encoding_format\":\"float\",\"input\":[\"a\",\"b\"],\"model\":\"m\"}");
+    assert_string_equal(s,
+                        "{\"encoding_format\":\"float\",\"input\":[\"a\",\"b\"],\"model\":\"m\"}");
     free(s);
     json_decref(b);
     b = embed_wire_body(EMBED_WIRE_GEMINI, "gemini-embedding-001", texts, 1, 8);
@@ -261,7 +272,8 @@ static void test_router_fallback_records_each_call(void **state) {
     uv_loop_t loop;
     uv_loop_init(&loop);
     /* Port 1 refuses connections: a connection error, which moves to the next candidate. */
-    router_t *r = router_of(&loop,
+    router_t *r = router_of(
+        &loop,
         "{\"providers\": {\"dead\": {\"type\": \"ollama\", \"base_url\": \"http://127.0.0.1:1\","
         " \"local\": true, \"models\": {\"m\": {\"input_per_million\": 1}}}},"
         " \"tiers\": {\"embedding\": [\"dead/m\", \"offline/offline-embed-1\"]},"
@@ -284,7 +296,8 @@ static void test_router_cancel_in_flight(void **state) {
     uv_loop_t loop;
     uv_loop_init(&loop);
     /* 192.0.2.1 (TEST-NET-1) never answers: the request stays in flight until cancelled. */
-    router_t *r = router_of(&loop,
+    router_t *r = router_of(
+        &loop,
         "{\"providers\": {\"far\": {\"type\": \"openai\", \"base_url\": \"http://192.0.2.1/v1\","
         " \"models\": {\"e\": {\"input_per_million\": 1}}}}}");
     seen_t s = {0};
@@ -312,7 +325,8 @@ static void test_router_chat_to_embedding_model(void **state) {
     router_t *r = router_of(&loop, NULL);
     seen_t s = {0};
     json_t *model = json_string("offline/offline-embed-1");
-    llm_request_t req = {.run_id = "r", .task_id = "t", .attempt = 1, .prompt = "hi", .model = model};
+    llm_request_t req = {
+        .run_id = "r", .task_id = "t", .attempt = 1, .prompt = "hi", .model = model};
     provider_call(router_provider(r), &req, on_done, &s);
     while (!s.done) uv_run(&loop, UV_RUN_ONCE);
     assert_null(s.resp);
@@ -346,7 +360,8 @@ static void test_router_cancel_and_bad_input(void **state) {
         {{.texts = texts, .n_texts = 1, .dimensions = -1}, "dimensions"},
         {{.texts = texts, .n_texts = 1, .model = json_string("c/x")}, "cannot embed"},
         {{.texts = texts, .n_texts = 1, .model = json_string("zz/x")}, "no configured model"},
-        {{.texts = texts, .n_texts = 1, .model = json_string("fastest")}, "neither a configured tier"},
+        {{.texts = texts, .n_texts = 1, .model = json_string("fastest")},
+         "neither a configured tier"},
         {{.texts = texts, .n_texts = 1, .model = json_integer(3)}, "model must be"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -376,8 +391,10 @@ static void test_embedding_calls_are_journaled(void **state) {
     for (int in_run = 1; in_run >= 0; in_run--) {
         seen_t s = {0};
         llm_embed_request_t req = {.run_id = in_run ? engine_run_id(w.run) : NULL,
-                                   .task_id = in_run ? "review" : NULL, .attempt = 1,
-                                   .texts = texts, .n_texts = 2};
+                                   .task_id = in_run ? "review" : NULL,
+                                   .attempt = 1,
+                                   .texts = texts,
+                                   .n_texts = 2};
         char *err = NULL;
         assert_non_null(llm_embed(r, &req, on_done, &s, &err));
         while (!s.done) uv_run(&w.loop, UV_RUN_ONCE);

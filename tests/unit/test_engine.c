@@ -3,27 +3,30 @@
  * were broken. */
 #include "harness.h"
 
-#define AGENTS                                                                                  \
-    "agents:\n"                                                                                 \
-    "  writer: {name: Writer, role: Writer, goal: Write, instructions: Write., output: {format: markdown}}\n" \
-    "  judge:\n"                                                                                \
-    "    name: Judge\n"                                                                         \
-    "    instructions: Judge.\n"                                                                \
-    "    output:\n"                                                                             \
-    "      format: json\n"                                                                      \
-    "      schema: {type: object, required: [score, passed], properties: {score: {type: number, " \
+#define AGENTS                                                                                     \
+    "agents:\n"                                                                                    \
+    "  writer: {name: Writer, role: Writer, goal: Write, instructions: Write., output: {format: "  \
+    "markdown}}\n"                                                                                 \
+    "  judge:\n"                                                                                   \
+    "    name: Judge\n"                                                                            \
+    "    instructions: Judge.\n"                                                                   \
+    "    output:\n"                                                                                \
+    "      format: json\n"                                                                         \
+    "      schema: {type: object, required: [score, passed], properties: {score: {type: number, "  \
     "minimum: 0, maximum: 10}, passed: {type: boolean}}}\n"
 
-#define FAST_RETRY "defaults: {max_retries: 2, retry_backoff: {initial: 0.001, factor: 2, max: 0.01, jitter: false}}\n"
+#define FAST_RETRY                                                                                 \
+    "defaults: {max_retries: 2, retry_backoff: {initial: 0.001, factor: 2, max: 0.01, jitter: "    \
+    "false}}\n"
 
 static void chain_completes_in_order(void **state) {
     (void)state;
     h_world_t w;
-    h_world_init(&w, "name: chain\n" AGENTS
-                     "tasks:\n"
-                     "  - {id: a, agent: writer}\n"
-                     "  - {id: b, agent: writer, depends_on: [a], inputs: {prev: '{{tasks.a.output}}'}}\n"
-                     "  - {id: c, agent: writer, depends_on: [b]}\n");
+    h_world_init(
+        &w, "name: chain\n" AGENTS "tasks:\n"
+            "  - {id: a, agent: writer}\n"
+            "  - {id: b, agent: writer, depends_on: [a], inputs: {prev: '{{tasks.a.output}}'}}\n"
+            "  - {id: c, agent: writer, depends_on: [b]}\n");
     h_start(&w);
     h_run(&w);
     assert_int_equal(h_state(&w)->status, RS_COMPLETED);
@@ -40,8 +43,7 @@ static void chain_completes_in_order(void **state) {
 static void ready_after_skipped_dependency(void **state) {
     (void)state;
     h_world_t w;
-    h_world_init(&w, "name: skip\n" AGENTS
-                     "tasks:\n"
+    h_world_init(&w, "name: skip\n" AGENTS "tasks:\n"
                      "  - {id: a, agent: writer}\n"
                      "  - id: b\n    agent: writer\n    depends_on: [a]\n"
                      "    conditions: [{if: '{{1 > 2}}', then: execute}]\n"
@@ -58,22 +60,22 @@ static void ready_after_skipped_dependency(void **state) {
 static void conditions_first_true_wins(void **state) {
     (void)state;
     h_world_t w;
-    h_world_init(&w, "name: cond\n" AGENTS
-                     "tasks:\n"
-                     "  - {id: judge, agent: judge}\n"
-                     "  - id: first\n    agent: writer\n    depends_on: [judge]\n"
-                     "    conditions:\n"
-                     "      - {if: '{{tasks.judge.outputs.score >= 0}}', then: skip}\n"
-                     "      - {if: '{{true}}', then: execute}\n"
-                     "  - id: fallback_else\n    agent: writer\n    depends_on: [judge]\n"
-                     "    conditions:\n"
-                     "      - {if: '{{false}}', then: skip}\n"
-                     "      - {if: '{{null}}', then: skip, else: execute}\n"
-                     "  - id: default_else\n    agent: writer\n    depends_on: [judge]\n"
-                     "    conditions: [{if: '{{tasks.judge.outputs.missing > 3}}', then: execute}]\n"
-                     "  - id: failing\n    agent: writer\n    depends_on: [judge]\n"
-                     "    on_failure: continue\n"
-                     "    conditions: [{if: '{{true}}', then: fail}]\n");
+    h_world_init(&w,
+                 "name: cond\n" AGENTS "tasks:\n"
+                 "  - {id: judge, agent: judge}\n"
+                 "  - id: first\n    agent: writer\n    depends_on: [judge]\n"
+                 "    conditions:\n"
+                 "      - {if: '{{tasks.judge.outputs.score >= 0}}', then: skip}\n"
+                 "      - {if: '{{true}}', then: execute}\n"
+                 "  - id: fallback_else\n    agent: writer\n    depends_on: [judge]\n"
+                 "    conditions:\n"
+                 "      - {if: '{{false}}', then: skip}\n"
+                 "      - {if: '{{null}}', then: skip, else: execute}\n"
+                 "  - id: default_else\n    agent: writer\n    depends_on: [judge]\n"
+                 "    conditions: [{if: '{{tasks.judge.outputs.missing > 3}}', then: execute}]\n"
+                 "  - id: failing\n    agent: writer\n    depends_on: [judge]\n"
+                 "    on_failure: continue\n"
+                 "    conditions: [{if: '{{true}}', then: fail}]\n");
     h_start(&w);
     h_run(&w);
     h_assert_task(&w, "first", TS_SKIPPED);
@@ -89,8 +91,7 @@ static void conditions_first_true_wins(void **state) {
 static void condition_type_error_fails_task(void **state) {
     (void)state;
     h_world_t w;
-    h_world_init(&w, "name: typeerr\n" AGENTS
-                     "tasks:\n"
+    h_world_init(&w, "name: typeerr\n" AGENTS "tasks:\n"
                      "  - {id: a, agent: writer}\n"
                      "  - id: b\n    agent: writer\n    depends_on: [a]\n"
                      "    conditions: [{if: \"{{'abc' < 8}}\", then: execute}]\n");
@@ -108,8 +109,7 @@ static void condition_type_error_fails_task(void **state) {
 static void failure_skips_dependents(void **state) {
     (void)state;
     h_world_t w;
-    h_world_init(&w, "name: fail\n" AGENTS FAST_RETRY
-                     "tasks:\n"
+    h_world_init(&w, "name: fail\n" AGENTS FAST_RETRY "tasks:\n"
                      "  - {id: a, agent: writer}\n"
                      "  - {id: b, agent: writer, depends_on: [a]}\n"
                      "  - {id: c, agent: writer, depends_on: [b]}\n"
@@ -131,8 +131,7 @@ static void failure_skips_dependents(void **state) {
 static void on_failure_continue(void **state) {
     (void)state;
     h_world_t w;
-    h_world_init(&w, "name: cont\n" AGENTS
-                     "defaults: {max_retries: 0}\n"
+    h_world_init(&w, "name: cont\n" AGENTS "defaults: {max_retries: 0}\n"
                      "tasks:\n"
                      "  - {id: a, agent: writer, on_failure: continue}\n"
                      "  - id: b\n    agent: writer\n    depends_on: [a]\n"
@@ -193,8 +192,9 @@ static void concurrency_limit(void **state) {
     h_world_free(&w);
 }
 
-#define APPROVAL_WF "name: approve\n" AGENTS \
-    "tasks:\n  - {id: a, agent: writer, requires_approval: true}\n  - {id: b, agent: writer, depends_on: [a]}\n"
+#define APPROVAL_WF                                                                                \
+    "name: approve\n" AGENTS "tasks:\n  - {id: a, agent: writer, requires_approval: true}\n  - "   \
+    "{id: b, agent: writer, depends_on: [a]}\n"
 
 static void approval_approve(void **state) {
     (void)state;
@@ -240,7 +240,8 @@ static void approval_modify_feedback(void **state) {
     h_world_init(&w, APPROVAL_WF);
     h_start(&w);
     h_run(&w);
-    h_respond(&w, "a", json_pack("{s:s, s:s}", "decision", "modify", "feedback", "add a risks section"));
+    h_respond(&w, "a",
+              json_pack("{s:s, s:s}", "decision", "modify", "feedback", "add a risks section"));
     h_run(&w);
     h_assert_task(&w, "a", TS_WAITING_HUMAN);
     assert_int_equal(h_task(&w, "a")->attempt, 1);
@@ -271,8 +272,7 @@ static void approval_modify_edited(void **state) {
 static void loop_until(void **state) {
     (void)state;
     h_world_t w;
-    h_world_init(&w, "name: loop\n" AGENTS
-                     "tasks:\n"
+    h_world_init(&w, "name: loop\n" AGENTS "tasks:\n"
                      "  - id: a\n    agent: writer\n    inputs: {round: '{{iteration}}'}\n"
                      "    loop: {until: '{{iteration >= 3}}', max_iterations: 5}\n"
                      "  - id: capped\n    agent: writer\n"
@@ -299,8 +299,9 @@ static void loop_until(void **state) {
 static void budget_fail_stops_before_call(void **state) {
     (void)state;
     h_world_t w;
-    h_world_init(&w, "name: budget\n" AGENTS "budget: {max_cost_usd: 0.005, on_exceed: fail}\n"
-                     "tasks:\n  - {id: a, agent: writer}\n  - {id: b, agent: writer, depends_on: [a]}\n");
+    h_world_init(
+        &w, "name: budget\n" AGENTS "budget: {max_cost_usd: 0.005, on_exceed: fail}\n"
+            "tasks:\n  - {id: a, agent: writer}\n  - {id: b, agent: writer, depends_on: [a]}\n");
     /* $1000 per million output tokens: writer's max_tokens (1500) alone is $1.5 */
     h_start_with(&w, NULL, (llm_prices_t){.output_per_million = 1000});
     h_run(&w);
@@ -315,8 +316,9 @@ static void budget_fail_stops_before_call(void **state) {
 static void cancel_aborts_everything(void **state) {
     (void)state;
     h_world_t w;
-    h_world_init(&w, "name: cancel\n" AGENTS
-                     "tasks:\n  - {id: a, agent: writer}\n  - {id: b, agent: writer, depends_on: [a]}\n");
+    h_world_init(
+        &w, "name: cancel\n" AGENTS
+            "tasks:\n  - {id: a, agent: writer}\n  - {id: b, agent: writer, depends_on: [a]}\n");
     h_rule(&w, (h_rule_t){.task = "a", .hang_first = 1});
     h_start(&w);
     /* until the call is out: its task.started must be durable first (writer thread) */
@@ -335,8 +337,9 @@ static void cancel_aborts_everything(void **state) {
 static void pause_and_resume(void **state) {
     (void)state;
     h_world_t w;
-    h_world_init(&w, "name: pause\n" AGENTS
-                     "tasks:\n  - {id: a, agent: writer}\n  - {id: b, agent: writer, depends_on: [a]}\n");
+    h_world_init(
+        &w, "name: pause\n" AGENTS
+            "tasks:\n  - {id: a, agent: writer}\n  - {id: b, agent: writer, depends_on: [a]}\n");
     h_start(&w);
     uv_run(&w.loop, UV_RUN_NOWAIT); /* a dispatched */
     char *err = NULL;
@@ -355,12 +358,13 @@ static void pause_and_resume(void **state) {
 static void human_task_outputs(void **state) {
     (void)state;
     h_world_t w;
-    h_world_init(&w, "name: human\n" AGENTS
-                     "tasks:\n"
-                     "  - id: review\n    type: human\n    kind: decision\n    title: Ship it?\n"
-                     "    options: [ship, hold]\n"
-                     "  - id: after\n    agent: writer\n    depends_on: [review]\n"
-                     "    conditions: [{if: \"{{tasks.review.outputs.decision == 'hold'}}\", then: execute}]\n");
+    h_world_init(
+        &w,
+        "name: human\n" AGENTS "tasks:\n"
+        "  - id: review\n    type: human\n    kind: decision\n    title: Ship it?\n"
+        "    options: [ship, hold]\n"
+        "  - id: after\n    agent: writer\n    depends_on: [review]\n"
+        "    conditions: [{if: \"{{tasks.review.outputs.decision == 'hold'}}\", then: execute}]\n");
     h_start(&w);
     h_run(&w);
     assert_int_equal(state_run_status(h_state(&w)), RS_WAITING_HUMAN);
@@ -370,8 +374,9 @@ static void human_task_outputs(void **state) {
     assert_non_null(strstr(err, "not one of"));
     free(err);
     json_decref(bad);
-    h_respond(&w, "review", json_pack("{s:s, s:s, s:s}", "decision", "hold", "feedback", "wait",
-                                    "answered_by", "ana"));
+    h_respond(
+        &w, "review",
+        json_pack("{s:s, s:s, s:s}", "decision", "hold", "feedback", "wait", "answered_by", "ana"));
     h_run(&w);
     const task_state_t *t = h_task(&w, "review");
     assert_string_equal(json_string_value(json_object_get(t->outputs, "decision")), "hold");
@@ -418,8 +423,7 @@ static void cost_accounting(void **state) {
 static void consensus_votes(void **state) {
     (void)state;
     h_world_t w;
-    h_world_init(&w, "name: vote\n" AGENTS
-                     "tasks:\n"
+    h_world_init(&w, "name: vote\n" AGENTS "tasks:\n"
                      "  - id: vote\n    type: consensus\n    agents: [writer, judge, writer]\n"
                      "    question: Publish?\n    options: [publish, hold]\n    method: weighted\n"
                      "    on_no_consensus: continue\n");
@@ -433,9 +437,11 @@ static void consensus_votes(void **state) {
     h_world_free(&w);
 }
 
-
 /* Backoff: attempt n waits min(max, initial * factor^(n-1)); full jitter stays within it. */
-typedef struct { json_int_t exact[8], jittered[8]; int n_exact, n_jittered; } delays_t;
+typedef struct {
+    json_int_t exact[8], jittered[8];
+    int n_exact, n_jittered;
+} delays_t;
 static int collect_delays(void *ud, uint64_t seq, int64_t ts, const char *type, json_t *data) {
     delays_t *d = ud;
     (void)seq, (void)ts;
@@ -443,15 +449,16 @@ static int collect_delays(void *ud, uint64_t seq, int64_t ts, const char *type, 
     const char *task = json_string_value(json_object_get(data, "task"));
     if (strcmp(type, "task.failed") || !in) return 0;
     if (!strcmp(task, "a") && d->n_exact < 8) d->exact[d->n_exact++] = json_integer_value(in);
-    if (!strcmp(task, "j") && d->n_jittered < 8) d->jittered[d->n_jittered++] = json_integer_value(in);
+    if (!strcmp(task, "j") && d->n_jittered < 8)
+        d->jittered[d->n_jittered++] = json_integer_value(in);
     return 0;
 }
 
 static void backoff_formula(void **state) {
     (void)state;
     h_world_t w;
-    h_world_init(&w, "name: backoff\n" AGENTS
-                     "defaults: {max_retries: 4, retry_backoff: {initial: 0.01, factor: 3, max: 0.1, jitter: false}}\n"
+    h_world_init(&w, "name: backoff\n" AGENTS "defaults: {max_retries: 4, retry_backoff: {initial: "
+                     "0.01, factor: 3, max: 0.1, jitter: false}}\n"
                      "tasks:\n  - {id: a, agent: writer}\n"
                      "  - id: j\n    agent: writer\n"
                      "    retry_backoff: {initial: 0.01, factor: 3, max: 0.1, jitter: true}\n");

@@ -3,15 +3,17 @@
  * versions, human deadlines, and what the projections show meanwhile. */
 #include "harness.h"
 
-#define AGENTS                                                                                  \
-    "agents:\n"                                                                                 \
-    "  writer: {name: Writer, instructions: Write., max_tokens: 100, output: {format: markdown}}\n" \
-    "  judge:\n"                                                                                \
-    "    instructions: Judge.\n"                                                                \
-    "    max_tokens: 100\n"                                                                     \
-    "    output:\n"                                                                             \
-    "      format: json\n"                                                                      \
-    "      schema: {type: object, required: [score], properties: {score: {type: number, maximum: 10}}}\n"
+#define AGENTS                                                                                     \
+    "agents:\n"                                                                                    \
+    "  writer: {name: Writer, instructions: Write., max_tokens: 100, output: {format: "            \
+    "markdown}}\n"                                                                                 \
+    "  judge:\n"                                                                                   \
+    "    instructions: Judge.\n"                                                                   \
+    "    max_tokens: 100\n"                                                                        \
+    "    output:\n"                                                                                \
+    "      format: json\n"                                                                         \
+    "      schema: {type: object, required: [score], properties: {score: {type: number, maximum: " \
+    "10}}}\n"
 
 /* A loop whose iterations need approval: every approved iteration may loop again. */
 static void loop_with_approval(void **state) {
@@ -133,8 +135,7 @@ static void consensus_timeout(void **state) {
 static void artifact_versions_keep_their_files(void **state) {
     (void)state;
     h_world_t w;
-    h_world_init(&w, "name: av\n" AGENTS
-                     "tasks:\n  - {id: a, agent: writer, artifact: report.md}\n"
+    h_world_init(&w, "name: av\n" AGENTS "tasks:\n  - {id: a, agent: writer, artifact: report.md}\n"
                      "  - {id: b, agent: writer, depends_on: [a], artifact: report.md}\n");
     h_start(&w);
     h_run(&w);
@@ -164,12 +165,15 @@ static void decision_timeout_takes_first_option(void **state) {
     uv_timer_t keepalive;
     uv_timer_init(&w.loop, &keepalive);
     uv_timer_start(&keepalive, (uv_timer_cb)uv_timer_stop, 1000, 0);
-    for (int k = 0; k < 500 && h_task(&w, "d")->status != TS_COMPLETED; k++) uv_run(&w.loop, UV_RUN_ONCE);
+    for (int k = 0; k < 500 && h_task(&w, "d")->status != TS_COMPLETED; k++)
+        uv_run(&w.loop, UV_RUN_ONCE);
     uv_close((uv_handle_t *)&keepalive, NULL);
     h_run(&w);
     h_assert_task(&w, "d", TS_COMPLETED);
-    assert_string_equal(json_string_value(json_object_get(h_task(&w, "d")->outputs, "decision")), "ship");
-    assert_string_equal(json_string_value(json_object_get(h_task(&w, "d")->outputs, "answered_by")), "timeout");
+    assert_string_equal(json_string_value(json_object_get(h_task(&w, "d")->outputs, "decision")),
+                        "ship");
+    assert_string_equal(json_string_value(json_object_get(h_task(&w, "d")->outputs, "answered_by")),
+                        "timeout");
     h_world_free(&w);
 }
 
@@ -177,10 +181,10 @@ static void decision_timeout_takes_first_option(void **state) {
 static void inputs_are_variables(void **state) {
     (void)state;
     h_world_t w;
-    h_world_init(&w, "name: iv\n" AGENTS
-                     "inputs: {topic: {type: string, required: true}}\n"
+    h_world_init(&w, "name: iv\n" AGENTS "inputs: {topic: {type: string, required: true}}\n"
                      "variables: {tone: calm}\n"
-                     "tasks:\n  - {id: a, agent: writer, inputs: {t: '{{variables.topic}}', tone: '{{variables.tone}}'}}\n");
+                     "tasks:\n  - {id: a, agent: writer, inputs: {t: '{{variables.topic}}', tone: "
+                     "'{{variables.tone}}'}}\n");
     json_t *in = json_pack("{s:s}", "topic", "tides");
     h_start_with(&w, in, (llm_prices_t){0});
     json_decref(in);
@@ -205,7 +209,8 @@ static void edited_json_output_is_checked(void **state) {
     free(err);
     json_decref(bad);
     h_assert_task(&w, "j", TS_WAITING_HUMAN);
-    h_respond(&w, "j", json_pack("{s:s, s:s}", "decision", "modify", "edited_output", "{\"score\": 9}"));
+    h_respond(&w, "j",
+              json_pack("{s:s, s:s}", "decision", "modify", "edited_output", "{\"score\": 9}"));
     h_run(&w);
     h_assert_task(&w, "j", TS_COMPLETED);
     assert_int_equal(json_integer_value(json_object_get(h_task(&w, "j")->outputs, "score")), 9);

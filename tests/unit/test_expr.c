@@ -18,7 +18,8 @@ static const char *const SCOPE_JSON =
     "  \"empty\": \"\", \"obj\": {\"a\": 1, \"b\": [true, null]}, \"nothing\": null,"
     "  \"caps\": \"MiXeD\", \"pad\": \"  hi \\n\", \"utf\": \"h\\u00e9llo\"},"
     " \"tasks\": {\"code_analysis\": {\"status\": \"succeeded\","
-    "    \"outputs\": {\"security_score\": 7, \"issues\": [{\"sev\": \"high\"}, {\"sev\": \"low\"}]}},"
+    "    \"outputs\": {\"security_score\": 7, \"issues\": [{\"sev\": \"high\"}, {\"sev\": "
+    "\"low\"}]}},"
     "  \"task-2\": {\"outputs\": {\"x\": 1}}, \"3d\": {\"outputs\": {\"y\": 2}}},"
     " \"variables\": {\"k\": \"b\"}}";
 
@@ -92,8 +93,8 @@ static void expect_parse_err(const char *src, size_t len, const char *part, size
     expr_t *e = expr_parse(src, len, &err);
     if (e) fail_msg("'%s' parsed, want error '%s'", src, part);
     if (!strstr(err.message, part)) fail_msg("'%s': got '%s', want '%s'", src, err.message, part);
-    if (err.offset != off) fail_msg("'%s': offset %zu, want %zu (%s)", src, err.offset, off,
-                                    err.message);
+    if (err.offset != off)
+        fail_msg("'%s': offset %zu, want %zu (%s)", src, err.offset, off, err.message);
 }
 #define PARSE_ERR(src, part, off) expect_parse_err(src, strlen(src), part, off)
 
@@ -117,8 +118,7 @@ static void test_precedence(void **state) {
     expect("-inputs.n + 1", "[-2]");
     expect("2 * -inputs.n", "[-6]");
     /* `in` is looser than `==`: 'a' in ('cab' == true) */
-    expect_eval_err("'a' in 'cab' == true", "cannot apply 'in' to string and bool at offset 4",
-                    4);
+    expect_eval_err("'a' in 'cab' == true", "cannot apply 'in' to string and bool at offset 4", 4);
 }
 
 static void test_arithmetic(void **state) {
@@ -180,8 +180,7 @@ static void test_type_errors(void **state) {
     expect_eval_err("1 in 'abc'", "cannot apply 'in' to number and string at offset 2", 2);
     expect_eval_err("1 in inputs.obj", "cannot apply 'in' to number and object at offset 2", 2);
     expect_eval_err("inputs.missing + 1", "cannot apply '+' to null and number at offset 15", 15);
-    expect_eval_err("1 + (2 < 'x')", "cannot compare number with string using '<' at offset 7",
-                    7);
+    expect_eval_err("1 + (2 < 'x')", "cannot compare number with string using '<' at offset 7", 7);
     /* the error inside a list or an index propagates */
     expect_eval_err("[1, 2 / 0]", "division by zero at offset 6", 6);
     expect_eval_err("inputs.list[1 / 0]", "division by zero at offset 14", 14);
@@ -319,8 +318,7 @@ static void test_functions(void **state) {
     expect("len(inputs.obj)", "[2]");
     expect("len(inputs.missing)", "[0]");
     expect("len('')", "[0]");
-    expect_eval_err("len(5)", "len() expects a string, list or object, got number at offset 0",
-                    0);
+    expect_eval_err("len(5)", "len() expects a string, list or object, got number at offset 0", 0);
     expect_eval_err("1 + len(true)", "len() expects a string, list or object, got bool at offset 4",
                     4);
 
@@ -404,8 +402,9 @@ static void test_parse_errors(void **state) {
 static void test_not_nul_terminated(void **state) {
     (void)state;
     /* An exactly sized heap copy: ASan reports any read past the end. */
-    static const char *const cases[] = {"inputs.n + 1", "'abc", "a.", "12", "inputs.list[0",
-                                        "tasks.task-2", "1.", "1e", "'\\", "!=", "nope"};
+    static const char *const cases[] = {"inputs.n + 1",  "'abc",         "a.",  "12",
+                                        "inputs.list[0", "tasks.task-2", "1.",  "1e",
+                                        "'\\",           "!=",           "nope"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t n = strlen(cases[i]);
         char *buf = malloc(n);
@@ -539,14 +538,13 @@ static void test_format(void **state) {
     expect_format(json_false(), "false");
     expect_format(json_pack("[i,s,n,f]", 1, "a", 2.5), "[1,\"a\",null,2.5]");
     expect_format(json_pack("{s:i,s:{s:[]}}", "b", 1, "a", "c"), "{\"b\":1,\"a\":{\"c\":[]}}");
-    expect_format(json_pack("[s]", "a\"\\\n\x01/\b\f"),
-                  "[\"a\\\"\\\\\\n\\u0001/\\b\\f\"]");
+    expect_format(json_pack("[s]", "a\"\\\n\x01/\b\f"), "[\"a\\\"\\\\\\n\\u0001/\\b\\f\"]");
     char *s = expr_format(NULL);
     assert_string_equal(s, "");
     free(s);
 
-    json_t *vals[] = {json_null(),      json_true(),     json_false(), json_integer(1),
-                      json_real(1.5),   json_string(""), json_array(), json_object()};
+    json_t *vals[] = {json_null(),    json_true(),     json_false(), json_integer(1),
+                      json_real(1.5), json_string(""), json_array(), json_object()};
     const char *names[] = {"null", "bool", "bool", "number", "number", "string", "list", "object"};
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
         assert_string_equal(expr_type_name(vals[i]), names[i]);
@@ -636,15 +634,24 @@ static void test_eval_api(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_precedence),     cmocka_unit_test(test_arithmetic),
-        cmocka_unit_test(test_division_by_zero), cmocka_unit_test(test_type_errors),
-        cmocka_unit_test(test_comparisons),    cmocka_unit_test(test_null_semantics),
-        cmocka_unit_test(test_in),             cmocka_unit_test(test_logic),
-        cmocka_unit_test(test_paths),          cmocka_unit_test(test_literals),
-        cmocka_unit_test(test_functions),      cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_not_nul_terminated), cmocka_unit_test(test_depth_limit),
-        cmocka_unit_test(test_refs),           cmocka_unit_test(test_format),
-        cmocka_unit_test(test_truthy),         cmocka_unit_test(test_scope_chain),
+        cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_arithmetic),
+        cmocka_unit_test(test_division_by_zero),
+        cmocka_unit_test(test_type_errors),
+        cmocka_unit_test(test_comparisons),
+        cmocka_unit_test(test_null_semantics),
+        cmocka_unit_test(test_in),
+        cmocka_unit_test(test_logic),
+        cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_literals),
+        cmocka_unit_test(test_functions),
+        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_not_nul_terminated),
+        cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_refs),
+        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_truthy),
+        cmocka_unit_test(test_scope_chain),
         cmocka_unit_test(test_eval_api),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -62,7 +62,11 @@ static void check_bad(const char *schema, const char *want) {
 static bool valid_utf8(const char *s) {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        size_t n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+        size_t n = *p < 0x80         ? 1
+                   : (*p >> 5) == 6  ? 2
+                   : (*p >> 4) == 14 ? 3
+                   : (*p >> 3) == 30 ? 4
+                                     : 0;
         if (!n) return false;
         for (size_t i = 1; i < n; i++)
             if ((p[i] & 0xC0) != 0x80) return false;
@@ -96,9 +100,10 @@ static void test_type(void **state) {
 
 static void test_properties_and_paths(void **state) {
     (void)state;
-    const char *s = "{\"type\":\"object\",\"properties\":{\"findings\":{\"type\":\"array\",\"items\":"
-                    "{\"type\":\"object\",\"properties\":{\"severity\":{\"enum\":[\"low\",\"medium\","
-                    "\"high\"]}}}}}}";
+    const char *s =
+        "{\"type\":\"object\",\"properties\":{\"findings\":{\"type\":\"array\",\"items\":"
+        "{\"type\":\"object\",\"properties\":{\"severity\":{\"enum\":[\"low\",\"medium\","
+        "\"high\"]}}}}}}";
     ok(s, "{\"findings\":[{\"severity\":\"low\"}]}");
     ok(s, "{\"findings\":[], \"other\": 1}");
     bad(s, "{\"findings\":[{\"severity\":\"low\"},{\"severity\":\"urgent\"}]}",
@@ -128,7 +133,8 @@ static void test_additional_properties(void **state) {
     ok(closed, "{\"a\":1}");
     bad(closed, "{\"a\":1,\"b\":2}",
         "/: property \"b\" is not allowed (additionalProperties is false)");
-    const char *typed = "{\"properties\":{\"a\":{}},\"additionalProperties\":{\"type\":\"number\"}}";
+    const char *typed =
+        "{\"properties\":{\"a\":{}},\"additionalProperties\":{\"type\":\"number\"}}";
     ok(typed, "{\"a\":\"x\",\"b\":2,\"c\":3.5}");
     bad(typed, "{\"a\":\"x\",\"b\":\"two\"}", "/b: expected number, got string \"two\"");
     ok("{\"additionalProperties\":true}", "{\"z\":null}");
@@ -136,7 +142,8 @@ static void test_additional_properties(void **state) {
 
 static void test_items_and_counts(void **state) {
     (void)state;
-    const char *s = "{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"minItems\":1,\"maxItems\":2}";
+    const char *s =
+        "{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"minItems\":1,\"maxItems\":2}";
     ok(s, "[\"a\"]");
     ok(s, "[\"a\",\"b\"]");
     bad(s, "[]", "/: array has 0 items, fewer than the minimum 1");
@@ -161,7 +168,8 @@ static void test_enum_and_const(void **state) {
 
 static void test_numbers(void **state) {
     (void)state;
-    const char *s = "{\"properties\":{\"quality_score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":10}}}";
+    const char *s =
+        "{\"properties\":{\"quality_score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":10}}}";
     ok(s, "{\"quality_score\":10}");
     ok(s, "{\"quality_score\":0}");
     bad(s, "{\"quality_score\":12}", "/quality_score: 12 is greater than the maximum 10");
@@ -172,7 +180,8 @@ static void test_numbers(void **state) {
     bad(ex, "0", "/: 0 is not greater than the exclusive minimum 0");
     bad(ex, "1", "/: 1 is not less than the exclusive maximum 1");
     /* draft-4 boolean form */
-    const char *d4 = "{\"minimum\":0,\"exclusiveMinimum\":true,\"maximum\":1,\"exclusiveMaximum\":true}";
+    const char *d4 =
+        "{\"minimum\":0,\"exclusiveMinimum\":true,\"maximum\":1,\"exclusiveMaximum\":true}";
     ok(d4, "0.5");
     bad(d4, "0", "/: 0 is not greater than the exclusive minimum 0");
     bad(d4, "1.0", "/: 1 is not less than the exclusive maximum 1");
@@ -202,7 +211,8 @@ static void test_boolean_schemas_and_annotations(void **state) {
     (void)state;
     ok("true", "{\"anything\":[1,2]}");
     bad("false", "1", "/: no value is allowed here (the schema is false)");
-    ok("{\"title\":\"T\",\"description\":\"D\",\"default\":1,\"examples\":[1],\"$schema\":\"x\"}", "\"s\"");
+    ok("{\"title\":\"T\",\"description\":\"D\",\"default\":1,\"examples\":[1],\"$schema\":\"x\"}",
+       "\"s\"");
     ok("{}", "null");
     char msg[64];
     json_t *v = J("1");
@@ -215,8 +225,10 @@ static void test_boolean_schemas_and_annotations(void **state) {
 
 static void test_small_and_null_error_buffers(void **state) {
     (void)state;
-    json_t *s = J("{\"properties\":{\"\\u00e9\\u00e9\\u00e9\\u00e9\":{\"enum\":[\"\\u65e5\\u65e5\\u65e5\"]}}}");
-    json_t *v = J("{\"\\u00e9\\u00e9\\u00e9\\u00e9\":\"\\u65e5\\u672c\\u8a9e\\u65e5\\u672c\\u8a9e\"}");
+    json_t *s = J("{\"properties\":{\"\\u00e9\\u00e9\\u00e9\\u00e9\":{\"enum\":["
+                  "\"\\u65e5\\u65e5\\u65e5\"]}}}");
+    json_t *v =
+        J("{\"\\u00e9\\u00e9\\u00e9\\u00e9\":\"\\u65e5\\u672c\\u8a9e\\u65e5\\u672c\\u8a9e\"}");
     assert_int_equal(jsonschema_validate(s, v, NULL, 0), -1);
     for (size_t len = 1; len < 80; len++) {
         char buf[80];
@@ -263,7 +275,8 @@ static void test_long_paths_are_marked(void **state) {
 
 static json_t *nested_schema(int levels) {
     json_t *s = json_pack("{s:s}", "type", "integer");
-    for (int i = 0; i < levels; i++) s = json_pack("{s:s, s:{s:o}}", "type", "object", "properties", "a", s);
+    for (int i = 0; i < levels; i++)
+        s = json_pack("{s:s, s:{s:o}}", "type", "object", "properties", "a", s);
     return s;
 }
 
@@ -276,7 +289,8 @@ static json_t *nested_value(int levels) {
 static void test_depth_is_bounded(void **state) {
     (void)state;
     char msg[512];
-    json_t *s = nested_schema(JSONSCHEMA_MAX_DEPTH - 1), *v = nested_value(JSONSCHEMA_MAX_DEPTH - 1);
+    json_t *s = nested_schema(JSONSCHEMA_MAX_DEPTH - 1),
+           *v = nested_value(JSONSCHEMA_MAX_DEPTH - 1);
     assert_int_equal(jsonschema_check(s, msg, sizeof msg), 0);
     assert_int_equal(jsonschema_validate(s, v, msg, sizeof msg), 0);
     json_decref(s);
@@ -301,17 +315,23 @@ static void test_depth_is_bounded(void **state) {
 
 static void test_check_accepts_agent_schemas(void **state) {
     (void)state;
-    check_ok("{\"type\":\"object\",\"required\":[\"quality_score\",\"security_score\",\"modified_files\"],"
+    check_ok("{\"type\":\"object\",\"required\":[\"quality_score\",\"security_score\",\"modified_"
+             "files\"],"
              "\"properties\":{\"quality_score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":10},"
              "\"security_score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":10},"
              "\"modified_files\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}");
-    check_ok("{\"type\":\"object\",\"properties\":{\"decision\":{\"type\":\"string\",\"enum\":[\"a\",\"b\"]},"
-             "\"confidence\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},\"rationale\":{\"type\":\"string\","
-             "\"minLength\":1,\"maxLength\":2000}},\"required\":[\"decision\"],\"additionalProperties\":false,"
-             "\"title\":\"Vote\",\"description\":\"d\",\"$schema\":\"http://json-schema.org/draft-07/schema#\"}");
+    check_ok("{\"type\":\"object\",\"properties\":{\"decision\":{\"type\":\"string\",\"enum\":["
+             "\"a\",\"b\"]},"
+             "\"confidence\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},\"rationale\":{"
+             "\"type\":\"string\","
+             "\"minLength\":1,\"maxLength\":2000}},\"required\":[\"decision\"],"
+             "\"additionalProperties\":false,"
+             "\"title\":\"Vote\",\"description\":\"d\",\"$schema\":\"http://json-schema.org/"
+             "draft-07/schema#\"}");
     check_ok("true");
     check_ok("{}");
-    check_ok("{\"type\":[\"string\",\"null\"],\"pattern\":\"^x\",\"format\":\"date\",\"x-ui\":{\"w\":1}}");
+    check_ok("{\"type\":[\"string\",\"null\"],\"pattern\":\"^x\",\"format\":\"date\",\"x-ui\":{"
+             "\"w\":1}}");
     check_ok("{\"minimum\":0,\"exclusiveMinimum\":true,\"exclusiveMaximum\":5,\"minItems\":2.0}");
     check_ok("{\"items\":{\"additionalProperties\":{\"type\":\"integer\"}},\"const\":[]}");
     check_ok("{\"minimum\":1,\"maximum\":1}");
@@ -320,40 +340,52 @@ static void test_check_accepts_agent_schemas(void **state) {
 static void test_check_rejects_malformed(void **state) {
     (void)state;
     check_bad("5", "/: a schema must be an object or a boolean, got integer");
-    check_bad("{\"type\":\"strng\"}",
-              "/type: \"strng\" is not a type (null, boolean, integer, number, string, array, object)");
+    check_bad(
+        "{\"type\":\"strng\"}",
+        "/type: \"strng\" is not a type (null, boolean, integer, number, string, array, object)");
     check_bad("{\"type\":[]}", "/type: must be a type name or a non-empty array of type names");
     check_bad("{\"type\":7}", NULL);
-    check_bad("{\"type\":[\"string\",\"nul\"]}",
-              "/type/1: \"nul\" is not a type (null, boolean, integer, number, string, array, object)");
+    check_bad(
+        "{\"type\":[\"string\",\"nul\"]}",
+        "/type/1: \"nul\" is not a type (null, boolean, integer, number, string, array, object)");
     check_bad("{\"type\":[\"string\",\"string\"]}", "/type/1: type \"string\" is listed twice");
     check_bad("{\"properties\":[]}", "/properties: must be an object mapping names to schemas");
-    check_bad("{\"properties\":{\"a\":{\"properties\":{\"b\":{\"type\":\"int\"}}}}}",
-              "/properties/a/properties/b/type: \"int\" is not a type (null, boolean, integer, number, "
-              "string, array, object)");
-    check_bad("{\"properties\":{\"a\":5}}", "/properties/a: a schema must be an object or a boolean, got integer");
+    check_bad(
+        "{\"properties\":{\"a\":{\"properties\":{\"b\":{\"type\":\"int\"}}}}}",
+        "/properties/a/properties/b/type: \"int\" is not a type (null, boolean, integer, number, "
+        "string, array, object)");
+    check_bad("{\"properties\":{\"a\":5}}",
+              "/properties/a: a schema must be an object or a boolean, got integer");
     check_bad("{\"required\":\"a\"}", "/required: must be an array of property names");
-    check_bad("{\"required\":[\"a\",1]}", "/required/1: must be a string (a property name), got integer");
-    check_bad("{\"additionalProperties\":5}", "/additionalProperties: a schema must be an object or a boolean, got integer");
-    check_bad("{\"items\":[{}]}", "/items: the array form of items is not supported; use one schema");
+    check_bad("{\"required\":[\"a\",1]}",
+              "/required/1: must be a string (a property name), got integer");
+    check_bad("{\"additionalProperties\":5}",
+              "/additionalProperties: a schema must be an object or a boolean, got integer");
+    check_bad("{\"items\":[{}]}",
+              "/items: the array form of items is not supported; use one schema");
     check_bad("{\"items\":{\"type\":\"x\"}}", NULL);
     check_bad("{\"enum\":[]}", "/enum: must be a non-empty array");
     check_bad("{\"enum\":\"a\"}", "/enum: must be a non-empty array");
     check_bad("{\"minimum\":\"0\"}", "/minimum: must be a number");
-    check_bad("{\"exclusiveMaximum\":\"0\"}", "/exclusiveMaximum: must be a number (or a boolean, as in draft 4)");
+    check_bad("{\"exclusiveMaximum\":\"0\"}",
+              "/exclusiveMaximum: must be a number (or a boolean, as in draft 4)");
     check_bad("{\"minLength\":-1}", "/minLength: must be a non-negative integer");
     check_bad("{\"maxItems\":1.5}", "/maxItems: must be a non-negative integer");
     check_bad("{\"maxLength\":\"3\"}", NULL);
     check_bad("{\"pattern\":1}", "/pattern: must be a string");
-    check_bad("{\"anyOf\":[{}]}", "/anyOf: keyword \"anyOf\" is not supported by Baton's validator");
+    check_bad("{\"anyOf\":[{}]}",
+              "/anyOf: keyword \"anyOf\" is not supported by Baton's validator");
     check_bad("{\"properties\":{\"a\":{\"$ref\":\"#/x\"}}}", NULL);
-    check_bad("{\"minimum\":5,\"maximum\":4}", "/minimum: minimum 5 leaves no room under maximum 4");
+    check_bad("{\"minimum\":5,\"maximum\":4}",
+              "/minimum: minimum 5 leaves no room under maximum 4");
     check_bad("{\"minLength\":5,\"maxLength\":4}", NULL);
     check_bad("{\"minItems\":3,\"maxItems\":2}", NULL);
     check_bad("{\"exclusiveMinimum\":1,\"exclusiveMaximum\":1}", NULL);
     check_bad("{\"minimum\":1,\"maximum\":1,\"exclusiveMaximum\":true}", NULL);
-    check_bad("{\"required\":[\"a\",\"b\"],\"properties\":{\"a\":{}},\"additionalProperties\":false}",
-              "/required/1: required property \"b\" is not in properties and additionalProperties is false");
+    check_bad(
+        "{\"required\":[\"a\",\"b\"],\"properties\":{\"a\":{}},\"additionalProperties\":false}",
+        "/required/1: required property \"b\" is not in properties and additionalProperties is "
+        "false");
     char msg[64];
     assert_int_equal(jsonschema_check(NULL, msg, sizeof msg), -1);
     json_t *s = J("{\"type\":\"nope\"}");
@@ -381,12 +413,14 @@ static void test_check_rejects_unknown_keywords(void **state) {
     assert_non_null(strstr(err, "maxLenght"));
     assert_non_null(strstr(err, "did you mean \"maxLength\""));
     json_decref(s);
-    s = json_loads("{\"type\": \"object\", \"properties\": {\"a\": {\"typ\": \"string\"}}}", 0, NULL);
+    s = json_loads("{\"type\": \"object\", \"properties\": {\"a\": {\"typ\": \"string\"}}}", 0,
+                   NULL);
     assert_int_equal(jsonschema_check(s, err, sizeof err), -1);
     assert_non_null(strstr(err, "/properties/a"));
     json_decref(s);
     s = json_loads("{\"type\": \"string\", \"title\": \"T\", \"examples\": [\"x\"], "
-                   "\"x-ui\": {\"widget\": \"text\"}, \"$comment\": \"c\"}", 0, NULL);
+                   "\"x-ui\": {\"widget\": \"text\"}, \"$comment\": \"c\"}",
+                   0, NULL);
     assert_int_equal(jsonschema_check(s, err, sizeof err), 0);
     json_decref(s);
 }

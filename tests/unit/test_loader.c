@@ -140,13 +140,13 @@ static const char FULL[] =
     "  analyst:\n"
     "    temperature: 0.9\n"
     "tasks:\n"
-    "  - id: code_analysis\n"                                     /* 29 */
+    "  - id: code_analysis\n" /* 29 */
     "    agent: code_analyzer\n"
     "    inputs:\n"
     "      repo: \"{{variables.repository_url}}\"\n"
     "      brief: \"{{ inputs.project_brief }}\"\n"
     "      deep: {list: [1, true, null]}\n"
-    "  - id: security_scan\n"                                     /* 35 */
+    "  - id: security_scan\n" /* 35 */
     "    name: Security Vulnerability Scan\n"
     "    agent: scanner\n"
     "    prompt: Focus on injection flaws.\n"
@@ -205,15 +205,17 @@ static void full_workflow_loads(void **state) {
     assert_string_equal(wf->file, "wf.yaml");
     assert_string_equal(wf->name, "Code Review and Deploy Pipeline");
     assert_string_equal(wf->version, "2.1"); /* a plain number read as the text written */
-    assert_true(json_is_true(json_object_get(json_object_get(wf->inputs, "project_brief"),
-                                             "required")));
-    assert_true(json_is_false(json_object_get(json_object_get(wf->inputs, "max_items"),
-                                              "required")));
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(wf->inputs, "max_items"), "default")), 10);
+    assert_true(
+        json_is_true(json_object_get(json_object_get(wf->inputs, "project_brief"), "required")));
+    assert_true(
+        json_is_false(json_object_get(json_object_get(wf->inputs, "max_items"), "required")));
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(wf->inputs, "max_items"), "default")),
+        10);
     assert_string_equal(json_string_value(json_object_get(wf->variables, "branch")), "main");
-    assert_string_equal(json_string_value(json_object_get(
-                            json_object_get(wf->triggers, "schedule"), "cron")), "0 9 * * 1");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(wf->triggers, "schedule"), "cron")),
+        "0 9 * * 1");
     assert_true(wf->default_timeout_s == 600);
     assert_int_equal(wf->default_max_retries, 2);
     assert_true(wf->default_backoff.initial_s == 1 && wf->default_backoff.factor == 3 &&
@@ -230,17 +232,17 @@ static void full_workflow_loads(void **state) {
     assert_int_equal(ca->loc.line, 29);
     assert_int_equal(ca->loc.col, 5);
     assert_int_equal(ca->type, TASK_AGENT);
-    assert_string_equal(ca->name, "code_analysis");               /* name defaults to the id */
-    assert_string_equal(ca->agent->id, "code_analyzer");          /* from the catalog */
+    assert_string_equal(ca->name, "code_analysis");      /* name defaults to the id */
+    assert_string_equal(ca->agent->id, "code_analyzer"); /* from the catalog */
     assert_int_equal(ca->agent->format, OUTPUT_JSON);
     assert_non_null(ca->agent->schema);
-    assert_string_equal(ca->artifact, "analysis.json");           /* the agent's artifact */
-    assert_true(json_is_array(ca->model));                        /* the agent's model list */
-    assert_true(ca->timeout_s == 600 && ca->max_retries == 2);    /* workflow defaults */
+    assert_string_equal(ca->artifact, "analysis.json");        /* the agent's artifact */
+    assert_true(json_is_array(ca->model));                     /* the agent's model list */
+    assert_true(ca->timeout_s == 600 && ca->max_retries == 2); /* workflow defaults */
     assert_true(ca->backoff.factor == 3 && !ca->backoff.jitter);
     assert_int_equal(ca->on_failure, ON_FAILURE_FAIL_RUN);
-    assert_true(json_is_null(json_array_get(
-        json_object_get(json_object_get(ca->inputs, "deep"), "list"), 2)));
+    assert_true(json_is_null(
+        json_array_get(json_object_get(json_object_get(ca->inputs, "deep"), "list"), 2)));
     assert_int_equal(ca->n_deps, 0);
 
     const wf_task_t *ss = workflow_task(wf, "security_scan");
@@ -402,8 +404,8 @@ static void json_input_works(void **state) {
     workflow_free(wf);
     /* and JSON errors are located too */
     expect_err("{\"name\": \"j\", \"tasks\": [{\"id\": \"a\", \"agent\": \"analyst\", "
-               "\"timeout\": true}]}", 1, 68, "expected a duration for 'timeout', got a boolean",
-               NULL);
+               "\"timeout\": true}]}",
+               1, 68, "expected a duration for 'timeout', got a boolean", NULL);
 }
 
 /* ---- YAML syntax and YAML features ---- */
@@ -414,8 +416,10 @@ static void yaml_syntax_errors(void **state) {
                "quote values");
     expect_err("name: t\ntasks:\n  - id: a\n   agent: x\n", 4, 4, "invalid YAML", NULL);
     expect_err("name: t\ntasks:\n\t- id: a\n", 3, 1, "invalid YAML", "tabs");
-    expect_err("name: \"unterminated\ntasks: []\n", 3, 1, "invalid YAML: found unexpected end of "
-               "stream", "not closed");
+    expect_err("name: \"unterminated\ntasks: []\n", 3, 1,
+               "invalid YAML: found unexpected end of "
+               "stream",
+               "not closed");
     expect_err("name: t\ntasks: [{id: a, agent: analyst}\n", 3, 1, "invalid YAML", NULL);
     expect_err("name: \"bad \\q escape\"\n", 1, 12, "invalid YAML: found unknown escape character",
                "backslash");
@@ -439,8 +443,8 @@ static void yaml_features(void **state) {
                "YAML merge keys ('<<') are not supported", "alias");
     expect_err("name: t\n---\nname: u\n", 2, 1, "expected one YAML document", "one workflow");
     expect_err(HEAD "  - {id: a, agent: *nope}\n", 3, 20, "unknown YAML anchor 'nope'", NULL);
-    expect_err(HEAD "  - {id: a, agent: !custom analyst}\n", 3, 20, "unsupported YAML tag '!custom'",
-               NULL);
+    expect_err(HEAD "  - {id: a, agent: !custom analyst}\n", 3, 20,
+               "unsupported YAML tag '!custom'", NULL);
     expect_err(HEAD "  - id: a\n    agent: analyst\n    prompt: {{ variables.x }}\n", 5, 14,
                "unquoted template", "must be quoted");
 }
@@ -448,23 +452,25 @@ static void yaml_features(void **state) {
 /* Aliases below the limit are fine; the aliased value is shared, and converted where used. */
 static void yaml_aliases_share_values(void **state) {
     (void)state;
-    workflow_t *wf = load_ok("name: t\nvariables:\n  common: &c {region: eu, tags: [a, b]}\n"
-                             "tasks:\n  - {id: a, agent: analyst, inputs: *c}\n"
-                             "  - {id: b, agent: analyst, inputs: {cfg: *c}, timeout: !!int \"7\"}\n");
+    workflow_t *wf =
+        load_ok("name: t\nvariables:\n  common: &c {region: eu, tags: [a, b]}\n"
+                "tasks:\n  - {id: a, agent: analyst, inputs: *c}\n"
+                "  - {id: b, agent: analyst, inputs: {cfg: *c}, timeout: !!int \"7\"}\n");
     assert_string_equal(json_string_value(json_object_get(wf->tasks[0].inputs, "region")), "eu");
-    assert_int_equal(json_array_size(json_object_get(
-                         json_object_get(wf->tasks[1].inputs, "cfg"), "tags")), 2);
+    assert_int_equal(
+        json_array_size(json_object_get(json_object_get(wf->tasks[1].inputs, "cfg"), "tags")), 2);
     assert_true(wf->tasks[1].timeout_s == 7);
     workflow_free(wf);
 }
 
 static void core_schema_scalars(void **state) {
     (void)state;
-    workflow_t *wf = load_ok(
-        "name: s\nvariables:\n  n: ~\n  e:\n  t: True\n  f: FALSE\n  i: -42\n  h: 0x1F\n"
-        "  o: 0o17\n  r: 1.5e3\n  inf: .inf\n  nan: .NaN\n  q: \"12\"\n  yes: yes\n  big: 123456789012345678901234\n"
-        "  lit: |\n    two\n    lines\n"
-        "tasks: [{id: a, agent: analyst}]\n");
+    workflow_t *wf =
+        load_ok("name: s\nvariables:\n  n: ~\n  e:\n  t: True\n  f: FALSE\n  i: -42\n  h: 0x1F\n"
+                "  o: 0o17\n  r: 1.5e3\n  inf: .inf\n  nan: .NaN\n  q: \"12\"\n  yes: yes\n  big: "
+                "123456789012345678901234\n"
+                "  lit: |\n    two\n    lines\n"
+                "tasks: [{id: a, agent: analyst}]\n");
     json_t *v = wf->variables;
     assert_true(json_is_null(json_object_get(v, "n")));
     assert_true(json_is_null(json_object_get(v, "e")));
@@ -515,13 +521,17 @@ static void required_keys(void **state) {
 
 static void unknown_keys_everywhere(void **state) {
     (void)state;
-    static const struct { const char *yaml; unsigned line, col; const char *msg, *hint; } cases[] = {
+    static const struct {
+        const char *yaml;
+        unsigned line, col;
+        const char *msg, *hint;
+    } cases[] = {
         {"name: t\ndescripton: x\ntasks: [{id: a, agent: analyst}]\n", 2, 1,
          "unknown key 'descripton' at the top level", "did you mean 'description'?"},
         {"name: t\ndefaults: {timeot: 5}\ntasks: [{id: a, agent: analyst}]\n", 2, 12,
          "unknown key 'timeot' in defaults", "did you mean 'timeout'?"},
-        {"name: t\ndefaults: {retry_backoff: {intial: 1}}\ntasks: [{id: a, agent: analyst}]\n",
-         2, 28, "unknown key 'intial' in retry_backoff", "did you mean 'initial'?"},
+        {"name: t\ndefaults: {retry_backoff: {intial: 1}}\ntasks: [{id: a, agent: analyst}]\n", 2,
+         28, "unknown key 'intial' in retry_backoff", "did you mean 'initial'?"},
         {"name: t\nbudget: {max_cost: 1}\ntasks: [{id: a, agent: analyst}]\n", 2, 10,
          "unknown key 'max_cost' in budget", "max_cost_usd"},
         {"name: t\ninputs:\n  x: {type: string, requird: true}\ntasks: [{id: a, agent: analyst}]\n",
@@ -529,7 +539,8 @@ static void unknown_keys_everywhere(void **state) {
         {"name: t\ntriggers: {cron: x}\ntasks: [{id: a, agent: analyst}]\n", 2, 12,
          "unknown key 'cron' in triggers", "schedule"},
         {"name: t\ntriggers: {schedule: {cron: '* * * * *', tz: UTC}}\n"
-         "tasks: [{id: a, agent: analyst}]\n", 2, 42, "unknown key 'tz' in schedule", NULL},
+         "tasks: [{id: a, agent: analyst}]\n",
+         2, 42, "unknown key 'tz' in schedule", NULL},
         {"name: t\ntriggers: {on_push: {branch: [main]}}\ntasks: [{id: a, agent: analyst}]\n", 2,
          22, "unknown key 'branch' in on_push", "did you mean 'branches'?"},
         {HEAD "  - {id: a, agent: analyst, dependson: [b]}\n", 3, 29,
@@ -544,13 +555,13 @@ static void unknown_keys_everywhere(void **state) {
          "unknown key 'nmae' in agent 'x'", "did you mean 'name'?"},
         {"name: t\nagents:\n  x: {output: {fromat: json}}\ntasks: [{id: a, agent: x}]\n", 3, 16,
          "unknown key 'fromat' in the output of agent 'x'", "did you mean 'format'?"},
-        {HEAD "  - {id: m, type: map, over: '{{[1]}}', task: {agent: analyst, promt: x}}\n", 3,
-         64, "unknown key 'promt' in the body of map task 'm'", "did you mean 'prompt'?"},
+        {HEAD "  - {id: m, type: map, over: '{{[1]}}', task: {agent: analyst, promt: x}}\n", 3, 64,
+         "unknown key 'promt' in the body of map task 'm'", "did you mean 'prompt'?"},
         {HEAD "  - {id: h, type: human, titel: x}\n", 3, 26, "unknown key 'titel' in task 'h'",
          "did you mean 'title'?"},
         {HEAD "  - {id: v, type: consensus, agents: [analyst, analyst], question: q, "
-              "options: [a, b], methd: majority}\n", 3, 88, "unknown key 'methd' in task 'v'",
-         "did you mean 'method'?"},
+              "options: [a, b], methd: majority}\n",
+         3, 88, "unknown key 'methd' in task 'v'", "did you mean 'method'?"},
         {HEAD "  - {id: f, type: tool, tool: http_fetch, arg: {}}\n", 3, 43,
          "unknown key 'arg' in task 'f'", "did you mean 'args'?"},
         {HEAD "  - {id: s, type: subflow, workflow: content_creation, input: {}}\n", 3, 56,
@@ -571,7 +582,11 @@ static void unknown_keys_everywhere(void **state) {
 
 static void wrong_types(void **state) {
     (void)state;
-    static const struct { const char *yaml; unsigned line, col; const char *msg; } cases[] = {
+    static const struct {
+        const char *yaml;
+        unsigned line, col;
+        const char *msg;
+    } cases[] = {
         {HEAD "  - {id: a, agent: analyst, timeout: [1]}\n", 3, 38,
          "expected a duration for 'timeout', got a list"},
         {HEAD "  - {id: a, agent: analyst, timeout: soon}\n", 3, 38,
@@ -619,10 +634,11 @@ static void wrong_types(void **state) {
          "'max_cost_usd' must be between 0 and"},
         {"name: t\nbudget: {on_exceed: fail}\ntasks: [{id: a, agent: analyst}]\n", 2, 9,
          "budget needs 'max_cost_usd'"},
-        {"name: t\ndefaults: {retry_backoff: {factor: 0.5}}\ntasks: [{id: a, agent: analyst}]\n",
-         2, 36, "'factor' must be between 1 and 100, got 0.5"},
+        {"name: t\ndefaults: {retry_backoff: {factor: 0.5}}\ntasks: [{id: a, agent: analyst}]\n", 2,
+         36, "'factor' must be between 1 and 100, got 0.5"},
         {"name: t\ndefaults: {retry_backoff: {initial: 10s, max: 5s}}\n"
-         "tasks: [{id: a, agent: analyst}]\n", 2, 47, "retry_backoff 'max' (5s) is below 'initial'"},
+         "tasks: [{id: a, agent: analyst}]\n",
+         2, 47, "retry_backoff 'max' (5s) is below 'initial'"},
         {"name: t\ndefaults: {retry_backoff: {jitter: 1}}\ntasks: [{id: a, agent: analyst}]\n", 2,
          36, "expected a boolean (true or false) for 'jitter', got a number"},
         {"name: t\ninputs:\n  n: {type: integer, default: ten}\ntasks: [{id: a, agent: analyst}]\n",
@@ -654,7 +670,8 @@ static void enums_with_hints(void **state) {
     (void)state;
     expect_err(HEAD "  - {id: a, type: agnet, agent: analyst}\n", 3, 19,
                "invalid type 'agnet' (expected one of: agent, human, consensus, map, tool, "
-               "subflow)", "did you mean 'agent'?");
+               "subflow)",
+               "did you mean 'agent'?");
     expect_err(HEAD "  - {id: a, agent: analyst, conditions: [{if: '{{true}}', then: excute}]}\n",
                3, 65, "invalid then 'excute'", "did you mean 'execute'?");
     expect_err(HEAD "  - {id: a, agent: analyst, conditions: [{if: '{{true}}', else: skp}]}\n", 3,
@@ -662,18 +679,18 @@ static void enums_with_hints(void **state) {
     expect_err(HEAD "  - {id: a, agent: analyst, on_failure: contineu}\n", 3, 41,
                "invalid on_failure 'contineu'", "did you mean 'continue'?");
     expect_err("name: t\nbudget: {max_cost_usd: 1, on_exceed: pasue}\n"
-               "tasks: [{id: a, agent: analyst}]\n", 2, 38, "invalid on_exceed 'pasue'",
-               "did you mean 'pause'?");
+               "tasks: [{id: a, agent: analyst}]\n",
+               2, 38, "invalid on_exceed 'pasue'", "did you mean 'pause'?");
     expect_err(HEAD "  - {id: h, type: human, kind: desicion}\n", 3, 32, "invalid kind 'desicion'",
                "did you mean 'decision'?");
     expect_err(HEAD "  - {id: h, type: human, on_timeout: rejct}\n", 3, 38,
                "invalid on_timeout 'rejct'", "did you mean 'reject'?");
     expect_err(HEAD "  - {id: v, type: consensus, agents: [analyst, analyst], question: q, "
-                    "options: [a, b], method: majorty}\n", 3, 96, "invalid method 'majorty'",
-               "did you mean 'majority'?");
+                    "options: [a, b], method: majorty}\n",
+               3, 96, "invalid method 'majorty'", "did you mean 'majority'?");
     expect_err(HEAD "  - {id: v, type: consensus, agents: [analyst, analyst], question: q, "
-                    "options: [a, b], on_no_consensus: humn}\n", 3, 105,
-               "invalid on_no_consensus 'humn'", "did you mean 'human'?");
+                    "options: [a, b], on_no_consensus: humn}\n",
+               3, 105, "invalid on_no_consensus 'humn'", "did you mean 'human'?");
     expect_err("name: t\nagents:\n  x: {output: {format: jsn}}\ntasks: [{id: a, agent: x}]\n", 3,
                24, "invalid format 'jsn'", "did you mean 'json'?");
     expect_err("name: t\ninputs:\n  x: {type: strin}\ntasks: [{id: a, agent: analyst}]\n", 3, 13,
@@ -688,7 +705,8 @@ static void task_type_requirements(void **state) {
                "human task 'h' of kind decision needs 'options'", NULL);
     expect_err(HEAD "  - {id: h, type: human, agent: analyst}\n", 3, 33,
                "a human task takes no agent other than human_review", NULL);
-    expect_err(HEAD "  - {id: v, type: consensus, agents: [analyst], question: q, options: [a, b]}\n",
+    expect_err(HEAD
+               "  - {id: v, type: consensus, agents: [analyst], question: q, options: [a, b]}\n",
                3, 38, "consensus task 'v' needs at least 2 'agents'", NULL);
     expect_err(HEAD "  - {id: v, type: consensus, agents: [analyst, analyst], options: [a, b]}\n",
                3, 5, "consensus task 'v' needs a 'question'", NULL);
@@ -696,8 +714,8 @@ static void task_type_requirements(void **state) {
                "consensus task 'v' needs at least 2 'options'", NULL);
     expect_err(HEAD "  - {id: m, type: map, task: {agent: analyst}}\n", 3, 5,
                "map task 'm' needs 'over'", NULL);
-    expect_err(HEAD "  - {id: m, type: map, over: '{{[1]}}'}\n", 3, 5, "map task 'm' needs a 'task'",
-               NULL);
+    expect_err(HEAD "  - {id: m, type: map, over: '{{[1]}}'}\n", 3, 5,
+               "map task 'm' needs a 'task'", NULL);
     expect_err(HEAD "  - {id: m, type: map, over: '{{[1]}}', task: {type: agent}}\n", 3, 47,
                "task 'm' of type agent needs an 'agent'", NULL);
     expect_err(HEAD "  - {id: f, type: tool}\n", 3, 5, "tool task 'f' needs a 'tool'", NULL);
@@ -735,8 +753,8 @@ static void ids(void **state) {
     expect_err(sb_str(&sb), 3, 10, "invalid task id 'xxxx", NULL);
     sb_free(&sb);
     expect_err(HEAD "  - {id: a, agent: analyst}\n  - {id: b, agent: analyst}\n"
-                    "  - id: a\n    agent: analyst\n", 5, 9,
-               "duplicate task id 'a' (first defined at line 3)", NULL);
+                    "  - id: a\n    agent: analyst\n",
+               5, 9, "duplicate task id 'a' (first defined at line 3)", NULL);
     workflow_free(load_ok(HEAD "  - {id: a-b_9, agent: analyst}\n  - {id: '7', agent: analyst}\n"));
 }
 
@@ -839,8 +857,10 @@ static void limit_tasks(void **state) {
     strbuf_t sb = {0};
     sb_puts(&sb, "name: many\ntasks:\n");
     for (int i = 0; i < WF_MAX_TASKS; i++)
-        if (i) sb_printf(&sb, "  - {id: t%d, agent: analyst, depends_on: t%d}\n", i, i - 1);
-        else sb_puts(&sb, "  - {id: t0, agent: analyst}\n");
+        if (i)
+            sb_printf(&sb, "  - {id: t%d, agent: analyst, depends_on: t%d}\n", i, i - 1);
+        else
+            sb_puts(&sb, "  - {id: t0, agent: analyst}\n");
     /* 10,000 tasks in a chain load, and quickly */
     double t0 = now_s();
     workflow_t *wf = load_ok(sb_str(&sb));
@@ -921,15 +941,17 @@ static void yaml_tree_positions(void **state) {
     diag_list_t dl = {0};
     assert_int_equal(yaml_tree_parse(&t, src, strlen(src), "t.yaml", &dl), 0);
     assert_int_equal(dl.n, 0);
-    static const struct { const char *key; unsigned line, col; } want[] = {
-        {"a", 1, 13}, {"b", 2, 14}, {"c", 5, 15}, {"d", 8, 11}, {"e", 10, 16}};
+    static const struct {
+        const char *key;
+        unsigned line, col;
+    } want[] = {{"a", 1, 13}, {"b", 2, 14}, {"c", 5, 15}, {"d", 8, 11}, {"e", 10, 16}};
     for (size_t i = 0; i < 5; i++) {
         const yt_node_t *n = yaml_tree_get(t.root, want[i].key);
         const char *q = strstr(n->scalar.str, "{{");
         src_loc_t l = yaml_tree_offset_loc(&t, n, (size_t)(q - n->scalar.str) + 3);
         if (l.line != want[i].line || l.col != want[i].col)
-            fprintf(stderr, "%s: %u:%u, expected %u:%u\n", want[i].key, l.line, l.col,
-                    want[i].line, want[i].col);
+            fprintf(stderr, "%s: %u:%u, expected %u:%u\n", want[i].key, l.line, l.col, want[i].line,
+                    want[i].col);
         assert_int_equal(l.line, want[i].line);
         assert_int_equal(l.col, want[i].col);
     }
@@ -942,11 +964,12 @@ static void catalog_loading(void **state) {
     (void)state;
     agent_catalog_t c = {0};
     diag_list_t dl = {0};
-    const char *a = "name: Architect\nrole: Technical architect\ngoal: Design\n"
-                    "instructions: |\n  You design systems.\nmodel: [local/llama3.1, openai/gpt-4o]\n"
-                    "temperature: 0.1\nmax_tokens: 900\nword_limit: 500\n"
-                    "tools: [http_fetch, read_artifact]\nquality_threshold: 0.5\n"
-                    "output: {format: markdown, artifact: architecture.md}\n";
+    const char *a =
+        "name: Architect\nrole: Technical architect\ngoal: Design\n"
+        "instructions: |\n  You design systems.\nmodel: [local/llama3.1, openai/gpt-4o]\n"
+        "temperature: 0.1\nmax_tokens: 900\nword_limit: 500\n"
+        "tools: [http_fetch, read_artifact]\nquality_threshold: 0.5\n"
+        "output: {format: markdown, artifact: architecture.md}\n";
     assert_int_equal(catalog_add_yaml(&c, a, strlen(a), "agents/architect.yaml", &dl), 0);
     const char *h = "id: human_review\nname: Human\n";
     assert_int_equal(catalog_add_yaml(&c, h, strlen(h), "agents/whatever.yml", &dl), 0);
@@ -970,7 +993,11 @@ static void catalog_loading(void **state) {
     assert_null(catalog_agent(&c, "nobody"));
 
     /* errors: each leaves the catalog as it was */
-    static const struct { const char *text, *file; unsigned line, col; const char *msg; } bad[] = {
+    static const struct {
+        const char *text, *file;
+        unsigned line, col;
+        const char *msg;
+    } bad[] = {
         {"name: A\ntools: [http_fech]\n", "agents/a.yaml", 2, 9, "unknown tool 'http_fech'"},
         {"name: A\nrole: [x]\n", "agents/a.yaml", 2, 7, "expected a string for 'role', got a list"},
         {"name: A\noutput: {format: json, schema: {type: objekt}}\n", "agents/a.yaml", 2, 32,
@@ -1021,8 +1048,11 @@ static void catalog_loading(void **state) {
 
 static void durations(void **state) {
     (void)state;
-    static const struct { const char *s; double v; } ok[] = {
-        {"300", 300},   {"5m", 300},      {"24h", 86400}, {"2s", 2},    {"1h30m", 5400},
+    static const struct {
+        const char *s;
+        double v;
+    } ok[] = {
+        {"300", 300},   {"5m", 300},      {"24h", 86400}, {"2s", 2},      {"1h30m", 5400},
         {"500ms", 0.5}, {"1.5h", 5400},   {"0.25", 0.25}, {"7d", 604800}, {"1m30s", 90},
         {"0s", 0},      {"1h0m0s", 3600}, {".5s", 0.5},   {"1.s", 1},
     };
@@ -1031,8 +1061,8 @@ static void durations(void **state) {
         if (fabs(v - ok[i].v) > 1e-9) fprintf(stderr, "%s -> %g\n", ok[i].s, v);
         assert_true(fabs(v - ok[i].v) < 1e-9);
     }
-    static const char *const bad[] = {"", "m", "5x", "-5s", "1h30", "1 h", "5 m", "1e3s",
-                                      "..5s", "5ms5", "h1", "1.2.3s", " 5s", "5s "};
+    static const char *const bad[] = {"",     "m",    "5x",   "-5s", "1h30",   "1 h", "5 m",
+                                      "1e3s", "..5s", "5ms5", "h1",  "1.2.3s", " 5s", "5s "};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         if (wf_parse_duration(bad[i]) != -1) fprintf(stderr, "'%s' accepted\n", bad[i]);
         assert_true(wf_parse_duration(bad[i]) == -1);

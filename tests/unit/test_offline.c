@@ -67,7 +67,11 @@ static size_t words(const char *s) {
 static bool valid_utf8(const char *s) {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        size_t n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+        size_t n = *p < 0x80         ? 1
+                   : (*p >> 5) == 6  ? 2
+                   : (*p >> 4) == 14 ? 3
+                   : (*p >> 3) == 30 ? 4
+                                     : 0;
         if (!n) return false;
         for (size_t i = 1; i < n; i++)
             if ((p[i] & 0xC0) != 0x80) return false;
@@ -143,7 +147,8 @@ static void test_markdown_document(void **state) {
     assert_string_equal(r.provider, "offline");
     assert_string_equal(r.model, "offline-1");
     assert_null(r.json);
-    assert_int_equal(r.input_tokens, llm_estimate_tokens(req.system) + llm_estimate_tokens(req.prompt));
+    assert_int_equal(r.input_tokens,
+                     llm_estimate_tokens(req.system) + llm_estimate_tokens(req.prompt));
     assert_int_equal(r.output_tokens, llm_estimate_tokens(r.text));
     assert_true(r.cost_usd == 0);
     assert_int_equal(r.latency_ms, 0);
@@ -167,7 +172,8 @@ static void test_plain_text_has_no_markup(void **state) {
 static void test_deterministic(void **state) {
     (void)state;
     json_t *a = J("{\"project_brief\":\"A todo app\",\"n\":3,\"tags\":[\"x\"]}");
-    json_t *b = J("{\"tags\":[\"x\"],\"n\":3,\"project_brief\":\"A todo app\"}"); /* other key order */
+    json_t *b =
+        J("{\"tags\":[\"x\"],\"n\":3,\"project_brief\":\"A todo app\"}"); /* other key order */
     llm_request_t req = md_request(&ARCHITECT, "design", a);
     char *t1 = gen_text(&req);
     char *t2 = gen_text(&req);
@@ -186,7 +192,9 @@ static void test_deterministic(void **state) {
     assert_string_not_equal(t1, t5);
     assert_non_null(strstr(t5, "A chess engine"));
 
-    wf_agent_t dev = {.id = "developer", .name = "Developer", .role = "Software developer",
+    wf_agent_t dev = {.id = "developer",
+                      .name = "Developer",
+                      .role = "Software developer",
                       .goal = "Implement the architecture"};
     req.inputs = a;
     req.agent = &dev;
@@ -210,7 +218,8 @@ static void test_word_limits(void **state) {
     for (size_t i = 0; i < sizeof limits / sizeof *limits; i++) {
         req.word_limit = limits[i];
         char *t = gen_text(&req);
-        if ((int)words(t) > limits[i]) fail_msg("%zu words over a limit of %d:\n%s", words(t), limits[i], t);
+        if ((int)words(t) > limits[i])
+            fail_msg("%zu words over a limit of %d:\n%s", words(t), limits[i], t);
         assert_true(has_line_starting(t, "# "));
         assert_true(has_line_starting(t, "## "));
         assert_true(has_line_starting(t, "- "));
@@ -239,12 +248,15 @@ static void test_word_limits(void **state) {
 
 static void test_long_upstream_document_is_summarised(void **state) {
     (void)state;
-    const char *doc = "# Architecture document: Todo app\n\n## Summary\n\nShort.\n\n"
-                      "## Storage layer\n\nZEBRA-UNIQUE-MARKER appears only in the body. "
-                      "It goes on for a while to make the document long enough to be a document.\n\n"
-                      "## Sync protocol\n\n- Clients pull every minute.\n\n## Next steps\n\n1. Build it.\n";
+    const char *doc =
+        "# Architecture document: Todo app\n\n## Summary\n\nShort.\n\n"
+        "## Storage layer\n\nZEBRA-UNIQUE-MARKER appears only in the body. "
+        "It goes on for a while to make the document long enough to be a document.\n\n"
+        "## Sync protocol\n\n- Clients pull every minute.\n\n## Next steps\n\n1. Build it.\n";
     json_t *in = json_pack("{s:s}", "architecture", doc);
-    wf_agent_t dev = {.id = "developer", .name = "Developer", .role = "Software developer",
+    wf_agent_t dev = {.id = "developer",
+                      .name = "Developer",
+                      .role = "Software developer",
                       .goal = "Write the implementation plan"};
     llm_request_t req = md_request(&dev, "implement", in);
     char *t = gen_text(&req);
@@ -252,7 +264,8 @@ static void test_long_upstream_document_is_summarised(void **state) {
     assert_non_null(strstr(t, "upstream document \"Architecture document: Todo app\""));
     assert_non_null(strstr(t, "\"Storage layer\""));
     assert_non_null(strstr(t, "\"Sync protocol\""));
-    assert_non_null(strstr(t, "Builds on \"Storage layer\" and \"Sync protocol\" from the architecture input."));
+    assert_non_null(strstr(
+        t, "Builds on \"Storage layer\" and \"Sync protocol\" from the architecture input."));
     free(t);
 
     /* Long prose without headings: its first sentence stands for it. */
@@ -290,12 +303,26 @@ static void test_feedback_is_reflected(void **state) {
 
 static void test_agents_read_differently(void **state) {
     (void)state;
-    static const char *ids[] = {"analyst", "architect", "developer", "tester", "deployer",
-                                "content_scout", "trend_analyst", "editorial_strategist",
-                                "quality_assessor", "decision_coordinator", "code_generator",
-                                "debug_assistant", "test_generator", "security_scanner",
-                                "documentation_writer", "code_reviewer", "code_analyzer",
-                                "test_runner", "deployment_agent", "someone_else"};
+    static const char *ids[] = {"analyst",
+                                "architect",
+                                "developer",
+                                "tester",
+                                "deployer",
+                                "content_scout",
+                                "trend_analyst",
+                                "editorial_strategist",
+                                "quality_assessor",
+                                "decision_coordinator",
+                                "code_generator",
+                                "debug_assistant",
+                                "test_generator",
+                                "security_scanner",
+                                "documentation_writer",
+                                "code_reviewer",
+                                "code_analyzer",
+                                "test_runner",
+                                "deployment_agent",
+                                "someone_else"};
     const size_t n = sizeof ids / sizeof *ids;
     char *texts[sizeof ids / sizeof *ids];
     json_t *in = json_pack("{s:s}", "topic", "AI in healthcare");
@@ -331,11 +358,12 @@ static json_t *gen_json(const wf_agent_t *agent, const char *task, json_t *input
     llm_response_t r;
     if (offline_generate(&req, &r) != 0) fail_msg("offline_generate failed: %s", r.text);
     char err[512];
-    if (jsonschema_validate(schema, r.json, err, sizeof err) != 0) fail_msg("invalid output %s: %s", r.text, err);
+    if (jsonschema_validate(schema, r.json, err, sizeof err) != 0)
+        fail_msg("invalid output %s: %s", r.text, err);
     json_t *back = json_loads(r.text, JSON_DECODE_ANY, NULL);
     assert_non_null(back);
     assert_true(json_equal(back, r.json)); /* the text and the value agree */
-    assert_null(strchr(r.text, '\n'));      /* compact */
+    assert_null(strchr(r.text, '\n'));     /* compact */
     assert_int_equal(r.output_tokens, llm_estimate_tokens(r.text));
     json_decref(back);
     json_t *v = json_incref(r.json);
@@ -345,10 +373,12 @@ static json_t *gen_json(const wf_agent_t *agent, const char *task, json_t *input
 
 static void test_json_code_analyzer(void **state) {
     (void)state;
-    json_t *schema = J("{\"type\":\"object\",\"required\":[\"quality_score\",\"security_score\",\"modified_files\"],"
-                       "\"properties\":{\"quality_score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":10},"
-                       "\"security_score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":10},"
-                       "\"modified_files\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}");
+    json_t *schema =
+        J("{\"type\":\"object\",\"required\":[\"quality_score\",\"security_score\",\"modified_"
+          "files\"],"
+          "\"properties\":{\"quality_score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":10},"
+          "\"security_score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":10},"
+          "\"modified_files\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}");
     wf_agent_t a = {.id = "code_analyzer", .format = OUTPUT_JSON, .schema = schema};
     for (int i = 0; i < 20; i++) {
         char task[16];
@@ -368,10 +398,11 @@ static void test_json_code_analyzer(void **state) {
 
 static void test_json_test_runner(void **state) {
     (void)state;
-    json_t *schema = J("{\"type\":\"object\",\"properties\":{\"all_passed\":{\"type\":\"boolean\"},"
-                       "\"coverage_percentage\":{\"type\":\"number\",\"minimum\":0,\"maximum\":100},"
-                       "\"failed\":{\"type\":\"integer\",\"minimum\":0}},"
-                       "\"required\":[\"all_passed\",\"coverage_percentage\"]}");
+    json_t *schema =
+        J("{\"type\":\"object\",\"properties\":{\"all_passed\":{\"type\":\"boolean\"},"
+          "\"coverage_percentage\":{\"type\":\"number\",\"minimum\":0,\"maximum\":100},"
+          "\"failed\":{\"type\":\"integer\",\"minimum\":0}},"
+          "\"required\":[\"all_passed\",\"coverage_percentage\"]}");
     wf_agent_t a = {.id = "test_runner"};
     int passed = 0;
     for (int i = 0; i < 40; i++) {
@@ -390,11 +421,12 @@ static void test_json_test_runner(void **state) {
 
 static void test_json_consensus_vote(void **state) {
     (void)state;
-    json_t *schema = J("{\"type\":\"object\",\"properties\":{\"decision\":{\"type\":\"string\","
-                       "\"enum\":[\"publish\",\"hold\",\"reject\"]},\"confidence\":{\"type\":\"number\","
-                       "\"minimum\":0,\"maximum\":1},\"rationale\":{\"type\":\"string\",\"minLength\":20,"
-                       "\"maxLength\":200}},\"required\":[\"decision\",\"confidence\",\"rationale\"],"
-                       "\"additionalProperties\":false}");
+    json_t *schema =
+        J("{\"type\":\"object\",\"properties\":{\"decision\":{\"type\":\"string\","
+          "\"enum\":[\"publish\",\"hold\",\"reject\"]},\"confidence\":{\"type\":\"number\","
+          "\"minimum\":0,\"maximum\":1},\"rationale\":{\"type\":\"string\",\"minLength\":20,"
+          "\"maxLength\":200}},\"required\":[\"decision\",\"confidence\",\"rationale\"],"
+          "\"additionalProperties\":false}");
     json_t *in = json_pack("{s:s}", "topic", "Rust in embedded systems");
     int seen[3] = {0};
     for (int i = 0; i < 30; i++) {
@@ -406,7 +438,8 @@ static void test_json_consensus_vote(void **state) {
         seen[!strcmp(d, "publish") ? 0 : !strcmp(d, "hold") ? 1 : 2]++;
         double c = json_number_value(json_object_get(v, "confidence"));
         assert_true(c >= 0.7 && c <= 0.95);
-        assert_non_null(strstr(json_string_value(json_object_get(v, "rationale")), "Rust in embedded systems"));
+        assert_non_null(
+            strstr(json_string_value(json_object_get(v, "rationale")), "Rust in embedded systems"));
         assert_int_equal(json_object_size(v), 3);
         json_decref(v);
     }
@@ -417,18 +450,26 @@ static void test_json_consensus_vote(void **state) {
 
 static void test_json_nested(void **state) {
     (void)state;
-    json_t *schema = J(
-        "{\"type\":\"object\",\"required\":[\"security_score\",\"findings\",\"meta\"],\"properties\":{"
-        "\"security_score\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":10},"
-        "\"findings\":{\"type\":\"array\",\"minItems\":4,\"maxItems\":6,\"items\":{\"type\":\"object\","
-        "\"required\":[\"severity\",\"description\"],\"additionalProperties\":false,\"properties\":{"
-        "\"severity\":{\"enum\":[\"low\",\"medium\",\"high\"]},\"description\":{\"type\":\"string\",\"maxLength\":40},"
-        "\"line\":{\"type\":\"integer\",\"exclusiveMinimum\":0},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},"
-        "\"minItems\":2,\"maxItems\":2}}}},"
-        "\"meta\":{\"type\":\"object\",\"properties\":{\"generated_at\":{\"type\":\"string\",\"format\":\"date-time\"},"
-        "\"ratio\":{\"type\":\"number\",\"exclusiveMinimum\":0,\"exclusiveMaximum\":0.001},"
-        "\"note\":{\"type\":[\"null\",\"string\"],\"minLength\":3,\"maxLength\":3},\"k\":{\"const\":[1,2]},"
-        "\"grid\":{\"type\":\"array\",\"items\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"minItems\":1}}}}}}");
+    json_t *schema =
+        J("{\"type\":\"object\",\"required\":[\"security_score\",\"findings\",\"meta\"],"
+          "\"properties\":{"
+          "\"security_score\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":10},"
+          "\"findings\":{\"type\":\"array\",\"minItems\":4,\"maxItems\":6,\"items\":{\"type\":"
+          "\"object\","
+          "\"required\":[\"severity\",\"description\"],\"additionalProperties\":false,"
+          "\"properties\":{"
+          "\"severity\":{\"enum\":[\"low\",\"medium\",\"high\"]},\"description\":{\"type\":"
+          "\"string\",\"maxLength\":40},"
+          "\"line\":{\"type\":\"integer\",\"exclusiveMinimum\":0},\"tags\":{\"type\":\"array\","
+          "\"items\":{\"type\":\"string\"},"
+          "\"minItems\":2,\"maxItems\":2}}}},"
+          "\"meta\":{\"type\":\"object\",\"properties\":{\"generated_at\":{\"type\":\"string\","
+          "\"format\":\"date-time\"},"
+          "\"ratio\":{\"type\":\"number\",\"exclusiveMinimum\":0,\"exclusiveMaximum\":0.001},"
+          "\"note\":{\"type\":[\"null\",\"string\"],\"minLength\":3,\"maxLength\":3},\"k\":{"
+          "\"const\":[1,2]},"
+          "\"grid\":{\"type\":\"array\",\"items\":{\"type\":\"array\",\"items\":{\"type\":"
+          "\"integer\"},\"minItems\":1}}}}}}");
     wf_agent_t a = {.id = "security_scanner"};
     json_t *v = gen_json(&a, "scan", NULL, schema);
     json_t *findings = json_object_get(v, "findings");
@@ -445,10 +486,16 @@ static void test_json_nested(void **state) {
     json_decref(schema);
 
     /* Top-level scalars and untyped schemas work too. */
-    const char *scalars[] = {"{\"type\":\"integer\",\"minimum\":-5,\"maximum\":-3}", "{\"type\":\"boolean\"}",
-                             "{\"type\":\"null\"}", "{\"enum\":[2.5]}", "{}", "true",
-                             "{\"type\":\"string\",\"minLength\":500}", "{\"maxItems\":0}",
-                             "{\"minimum\":1e300}", "{\"type\":\"integer\",\"minimum\":9e18}"};
+    const char *scalars[] = {"{\"type\":\"integer\",\"minimum\":-5,\"maximum\":-3}",
+                             "{\"type\":\"boolean\"}",
+                             "{\"type\":\"null\"}",
+                             "{\"enum\":[2.5]}",
+                             "{}",
+                             "true",
+                             "{\"type\":\"string\",\"minLength\":500}",
+                             "{\"maxItems\":0}",
+                             "{\"minimum\":1e300}",
+                             "{\"type\":\"integer\",\"minimum\":9e18}"};
     for (size_t i = 0; i < sizeof scalars / sizeof *scalars; i++) {
         json_t *s = J(scalars[i]);
         json_decref(gen_json(&a, "x", NULL, s));
@@ -458,16 +505,18 @@ static void test_json_nested(void **state) {
 
 static void test_json_inputs_flow_into_matching_properties(void **state) {
     (void)state;
-    json_t *schema = J("{\"type\":\"object\",\"properties\":{\"topic\":{\"type\":\"string\"},"
-                       "\"word_count\":{\"type\":\"integer\"},\"title\":{\"type\":\"string\",\"maxLength\":3}},"
-                       "\"required\":[\"topic\",\"word_count\",\"title\"]}");
+    json_t *schema =
+        J("{\"type\":\"object\",\"properties\":{\"topic\":{\"type\":\"string\"},"
+          "\"word_count\":{\"type\":\"integer\"},\"title\":{\"type\":\"string\",\"maxLength\":3}},"
+          "\"required\":[\"topic\",\"word_count\",\"title\"]}");
     json_t *in = json_pack("{s:s, s:i, s:s}", "topic", "Quantum networking", "word_count", 1200,
                            "title", "Too long for three");
     wf_agent_t a = {.id = "editorial_strategist"};
     json_t *v = gen_json(&a, "plan", in, schema);
     assert_string_equal(json_string_value(json_object_get(v, "topic")), "Quantum networking");
     assert_int_equal(json_integer_value(json_object_get(v, "word_count")), 1200);
-    assert_true(strlen(json_string_value(json_object_get(v, "title"))) <= 3); /* input did not fit */
+    assert_true(strlen(json_string_value(json_object_get(v, "title"))) <=
+                3); /* input did not fit */
     json_decref(v);
     json_decref(in);
     json_decref(schema);
@@ -475,8 +524,9 @@ static void test_json_inputs_flow_into_matching_properties(void **state) {
 
 static void test_json_deterministic_and_no_schema(void **state) {
     (void)state;
-    json_t *schema = J("{\"type\":\"object\",\"properties\":{\"score\":{\"type\":\"number\",\"maximum\":10},"
-                       "\"items\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}");
+    json_t *schema =
+        J("{\"type\":\"object\",\"properties\":{\"score\":{\"type\":\"number\",\"maximum\":10},"
+          "\"items\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}");
     wf_agent_t a = {.id = "quality_assessor"};
     llm_request_t req = md_request(&a, "assess", NULL);
     req.format = OUTPUT_JSON;
@@ -499,16 +549,17 @@ static void test_json_deterministic_and_no_schema(void **state) {
 
 static void test_json_impossible_schema(void **state) {
     (void)state;
-    const char *impossible[] = {"{\"type\":\"integer\",\"minimum\":1.2,\"maximum\":1.8}",
-                                "{\"type\":\"number\",\"exclusiveMinimum\":1,\"exclusiveMaximum\":1}",
-                                "{\"enum\":[1,2],\"type\":\"string\"}",
-                                "{\"type\":\"array\",\"minItems\":5,\"maxItems\":2}",
-                                "{\"type\":\"array\",\"minItems\":100000000}",
-                                "{\"type\":\"string\",\"minLength\":100000000}",
-                                "false",
-                                "{\"required\":[\"a\"],\"additionalProperties\":false}",
-                                ("{\"properties\":{\"a\":{\"type\":\"array\",\"minItems\":1000,\"items\":"
-                                 "{\"type\":\"array\",\"minItems\":1000}}}}")};
+    const char *impossible[] = {
+        "{\"type\":\"integer\",\"minimum\":1.2,\"maximum\":1.8}",
+        "{\"type\":\"number\",\"exclusiveMinimum\":1,\"exclusiveMaximum\":1}",
+        "{\"enum\":[1,2],\"type\":\"string\"}",
+        "{\"type\":\"array\",\"minItems\":5,\"maxItems\":2}",
+        "{\"type\":\"array\",\"minItems\":100000000}",
+        "{\"type\":\"string\",\"minLength\":100000000}",
+        "false",
+        "{\"required\":[\"a\"],\"additionalProperties\":false}",
+        ("{\"properties\":{\"a\":{\"type\":\"array\",\"minItems\":1000,\"items\":"
+         "{\"type\":\"array\",\"minItems\":1000}}}}")};
     wf_agent_t a = {.id = "x"};
     for (size_t i = 0; i < sizeof impossible / sizeof *impossible; i++) {
         json_t *s = J(impossible[i]);

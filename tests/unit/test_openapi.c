@@ -37,7 +37,9 @@ static void every_route_is_described(void **s) {
         char m[16];
         lower(m, method, sizeof m);
         json_t *op = json_object_get(json_object_get(paths, path), m);
-        if (!op) fail_msg("the server answers %s %s, the OpenAPI document does not say so", method, path);
+        if (!op)
+            fail_msg("the server answers %s %s, the OpenAPI document does not say so", method,
+                     path);
         if (!json_is_string(json_object_get(op, "operationId")))
             fail_msg("%s %s has no operationId", method, path);
         if (!json_object_size(json_object_get(op, "responses")))
@@ -48,7 +50,8 @@ static void every_route_is_described(void **s) {
 
 static void nothing_else_is_described(void **s) {
     (void)s;
-    static const char *const methods[] = {"get", "put", "post", "delete", "options", "head", "patch", "trace", NULL};
+    static const char *const methods[] = {"get",  "put",   "post",  "delete", "options",
+                                          "head", "patch", "trace", NULL};
     json_t *doc = document();
     const char *path;
     json_t *item;
@@ -63,7 +66,9 @@ static void nothing_else_is_described(void **s) {
                 lower(lm, rm, sizeof lm);
                 served = !strcmp(lm, *m) && !strcmp(rp, path);
             }
-            if (!served) fail_msg("the OpenAPI document describes %s %s, which the server does not answer", *m, path);
+            if (!served)
+                fail_msg("the OpenAPI document describes %s %s, which the server does not answer",
+                         *m, path);
         }
     }
     json_decref(doc);
@@ -73,7 +78,8 @@ static void says_which_release(void **s) {
     (void)s;
     json_t *doc = document();
     assert_string_equal(json_string_value(json_object_get(doc, "openapi")), "3.1.0");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "info"), "version")), BATON_VERSION);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "info"), "version")),
+                        BATON_VERSION);
     json_decref(doc);
 }
 

@@ -74,13 +74,23 @@ static void on_done(void *ud, llm_response_t *resp, const llm_error_t *err) {
     }
 }
 
-static const wf_agent_t AGENT = {.id = "writer", .name = "Writer", .instructions = "Write.",
-                                 .max_tokens = 200, .format = OUTPUT_TEXT};
+static const wf_agent_t AGENT = {.id = "writer",
+                                 .name = "Writer",
+                                 .instructions = "Write.",
+                                 .max_tokens = 200,
+                                 .format = OUTPUT_TEXT};
 
 static llm_request_t request(const char *prompt, double temperature) {
-    return (llm_request_t){.run_id = "r-1", .task_id = "write", .attempt = 1, .iteration = 1,
-                           .agent = &AGENT, .system = "You are a writer.", .prompt = prompt,
-                           .format = OUTPUT_TEXT, .max_tokens = 200, .temperature = temperature};
+    return (llm_request_t){.run_id = "r-1",
+                           .task_id = "write",
+                           .attempt = 1,
+                           .iteration = 1,
+                           .agent = &AGENT,
+                           .system = "You are a writer.",
+                           .prompt = prompt,
+                           .format = OUTPUT_TEXT,
+                           .max_tokens = 200,
+                           .temperature = temperature};
 }
 
 typedef struct {
@@ -146,7 +156,8 @@ static void miss_then_hit(void **state) {
     assert_string_equal(e.seen.candidate, "offline/offline-1");
     /* priced at the offline prices, and at the reference's: by hand from the reported tokens */
     assert_true(e.seen.in > 0 && e.seen.out > 0);
-    double cost = (e.seen.in * 1.0 + e.seen.out * 2.0) / 1e6, ref = (e.seen.in * 10.0 + e.seen.out * 20.0) / 1e6;
+    double cost = (e.seen.in * 1.0 + e.seen.out * 2.0) / 1e6,
+           ref = (e.seen.in * 10.0 + e.seen.out * 20.0) / 1e6;
     assert_float_equal(e.seen.cost, cost, 1e-12);
     assert_float_equal(e.seen.ref, ref, 1e-12);
     assert_float_equal(a1.cost, cost, 1e-12);

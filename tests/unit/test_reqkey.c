@@ -18,10 +18,13 @@ static int setup(void **state) {
     (void)state;
     if (sodium_init() < 0) return -1;
     schema_ab = json_loads("{\"type\":\"object\",\"required\":[\"a\"],\"properties\":"
-                           "{\"a\":{\"type\":\"number\"},\"b\":{\"type\":\"string\"}}}", 0, NULL);
+                           "{\"a\":{\"type\":\"number\"},\"b\":{\"type\":\"string\"}}}",
+                           0, NULL);
     schema_ba = json_loads("{\"properties\":{\"b\":{\"type\":\"string\"},\"a\":{\"type\":"
-                           "\"number\"}},\"required\":[\"a\"],\"type\":\"object\"}", 0, NULL);
-    tiers = json_loads("{\"fast\":[\"local/llama\",\"paid/gpt\"],\"other\":[\"paid/gpt\"]}", 0, NULL);
+                           "\"number\"}},\"required\":[\"a\"],\"type\":\"object\"}",
+                           0, NULL);
+    tiers =
+        json_loads("{\"fast\":[\"local/llama\",\"paid/gpt\"],\"other\":[\"paid/gpt\"]}", 0, NULL);
     return schema_ab && schema_ba && tiers ? 0 : -1;
 }
 
@@ -34,13 +37,23 @@ static int teardown(void **state) {
 }
 
 static llm_request_t base(json_t *model) {
-    return (llm_request_t){.run_id = "run-1", .task_id = "write", .attempt = 1, .iteration = 1,
-                           .system = "You are a writer.", .prompt = "Write about tide pools.",
-                           .model = model, .format = OUTPUT_JSON, .schema = schema_ab,
-                           .max_tokens = 200, .temperature = 0, .word_limit = 0};
+    return (llm_request_t){.run_id = "run-1",
+                           .task_id = "write",
+                           .attempt = 1,
+                           .iteration = 1,
+                           .system = "You are a writer.",
+                           .prompt = "Write about tide pools.",
+                           .model = model,
+                           .format = OUTPUT_JSON,
+                           .schema = schema_ab,
+                           .max_tokens = 200,
+                           .temperature = 0,
+                           .word_limit = 0};
 }
 
-static void key(const llm_request_t *r, char out[REQKEY_HEX_LEN + 1]) { reqkey_hash(r, tiers, out); }
+static void key(const llm_request_t *r, char out[REQKEY_HEX_LEN + 1]) {
+    reqkey_hash(r, tiers, out);
+}
 
 static void same_request_same_key_whatever_the_order(void **state) {
     (void)state;
@@ -75,8 +88,10 @@ static void every_field_changes_the_key(void **state) {
     llm_request_t a = base(m);
     char ka[REQKEY_HEX_LEN + 1], kb[REQKEY_HEX_LEN + 1];
     key(&a, ka);
-    json_t *tools = json_loads("[{\"name\":\"read_artifact\",\"parameters\":{\"type\":\"object\"}}]", 0, NULL);
-    json_t *transcript = json_loads("[{\"role\":\"tool\",\"id\":\"call_1\",\"content\":\"kelp\"}]", 0, NULL);
+    json_t *tools =
+        json_loads("[{\"name\":\"read_artifact\",\"parameters\":{\"type\":\"object\"}}]", 0, NULL);
+    json_t *transcript =
+        json_loads("[{\"role\":\"tool\",\"id\":\"call_1\",\"content\":\"kelp\"}]", 0, NULL);
     llm_request_t v[12];
     for (int i = 0; i < 12; i++) v[i] = base(m);
     v[0].model = m2;
@@ -119,7 +134,8 @@ static void canonical_form_is_sorted_and_complete(void **state) {
     char *text = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
     assert_non_null(strstr(text, "\"feedback\":null,\"format\":\"json\",\"max_tokens\":200,"
                                  "\"model\":[\"local/llama\",\"paid/gpt\"]"));
-    assert_non_null(strstr(text, "\"temperature\":0.0,\"tools\":null,\"transcript\":null,\"v\":2,\"word_limit\":0}"));
+    assert_non_null(strstr(
+        text, "\"temperature\":0.0,\"tools\":null,\"transcript\":null,\"v\":2,\"word_limit\":0}"));
     free(text);
     json_decref(c);
     /* A markdown request's schema (none is sent) does not split the key. */

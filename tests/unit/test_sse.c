@@ -26,7 +26,8 @@ static char *feed_in_pieces(const char *stream, size_t piece) {
 
 static void framing(void **state) {
     (void)state;
-    const char *s = "event: message_start\ndata: {\"a\":1}\n\ndata:x\ndata: y\n\n: comment\n\nevent: e\n\ndata: [DONE]\n\n";
+    const char *s = "event: message_start\ndata: {\"a\":1}\n\ndata:x\ndata: y\n\n: "
+                    "comment\n\nevent: e\n\ndata: [DONE]\n\n";
     const char *want = "[message_start]{\"a\":1};[]x\ny;[][DONE];";
     for (size_t piece = 1; piece <= strlen(s); piece++) {
         char *got = feed_in_pieces(s, piece);

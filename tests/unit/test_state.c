@@ -2,12 +2,13 @@
  * replaying a journal rebuilds exactly the state the engine had. */
 #include "harness.h"
 
-#define WF "name: s\nagents:\n  w: {instructions: Write.}\ntasks:\n" \
-           "  - {id: a, agent: w}\n" \
-           "  - {id: b, agent: w, depends_on: [a]}\n" \
-           "  - {id: c, agent: w, depends_on: [a, b]}\n" \
-           "  - {id: d, agent: w, depends_on: [c], on_failure: continue}\n" \
-           "  - {id: e, agent: w, depends_on: [d]}\n"
+#define WF                                                                                         \
+    "name: s\nagents:\n  w: {instructions: Write.}\ntasks:\n"                                      \
+    "  - {id: a, agent: w}\n"                                                                      \
+    "  - {id: b, agent: w, depends_on: [a]}\n"                                                     \
+    "  - {id: c, agent: w, depends_on: [a, b]}\n"                                                  \
+    "  - {id: d, agent: w, depends_on: [c], on_failure: continue}\n"                               \
+    "  - {id: e, agent: w, depends_on: [d]}\n"
 
 static uint64_t seq;
 
@@ -43,13 +44,14 @@ static void readiness_follows_dependencies(void **state) {
     assert_int_equal(state_next_ready(&s), -1);
     apply(&s, "task.started", json_pack("{s:s, s:i}", "task", "a", "attempt", 1));
     assert_int_equal(s.n_running, 1);
-    apply(&s, "task.completed", json_pack("{s:s, s:s, s:{s:s}}", "task", "a", "output", "A", "outputs", "text", "A"));
-    assert_int_equal(s.tasks[1].status, TS_READY);    /* b: its one dependency is done */
-    assert_int_equal(s.tasks[2].status, TS_PENDING);  /* c still waits for b */
+    apply(&s, "task.completed",
+          json_pack("{s:s, s:s, s:{s:s}}", "task", "a", "output", "A", "outputs", "text", "A"));
+    assert_int_equal(s.tasks[1].status, TS_READY);   /* b: its one dependency is done */
+    assert_int_equal(s.tasks[2].status, TS_PENDING); /* c still waits for b */
     apply(&s, "task.started", T("b"));
     apply(&s, "task.skipped", json_pack("{s:s, s:s}", "task", "b", "reason", "condition"));
-    assert_int_equal(s.tasks[2].status, TS_READY);    /* a skipped dependency satisfies */
-    assert_int_equal(state_next_ready(&s), 2);        /* b was queued but finished: only c is handed out */
+    assert_int_equal(s.tasks[2].status, TS_READY); /* a skipped dependency satisfies */
+    assert_int_equal(state_next_ready(&s), 2); /* b was queued but finished: only c is handed out */
     assert_int_equal(state_next_ready(&s), -1);
     state_free(&s);
     workflow_free(wf);
@@ -65,7 +67,8 @@ static void failure_dooms_dependents_unless_continue(void **state) {
     apply(&s, "run.started", json_object());
     apply(&s, "task.started", T("a"));
     /* a retry is not a failure of the task */
-    apply(&s, "task.failed", json_pack("{s:s, s:s, s:I}", "task", "a", "error", "503", "retry_at_ms", (json_int_t)5));
+    apply(&s, "task.failed",
+          json_pack("{s:s, s:s, s:I}", "task", "a", "error", "503", "retry_at_ms", (json_int_t)5));
     assert_int_equal(s.tasks[0].status, TS_RETRYING);
     assert_int_equal(state_next_doomed(&s), -1);
     apply(&s, "task.started", json_pack("{s:s, s:i}", "task", "a", "attempt", 2));
@@ -102,10 +105,10 @@ static void refuses_impossible_transitions(void **state) {
     state_init(&s, wf);
     seq = 0;
     apply(&s, "run.created", json_pack("{s:s}", "run_id", "r-1"));
-    assert_int_equal(refuse(&s, "task.started", T("a")), -1);      /* run not started: not ready */
+    assert_int_equal(refuse(&s, "task.started", T("a")), -1); /* run not started: not ready */
     apply(&s, "run.started", json_object());
-    assert_int_equal(refuse(&s, "task.started", T("b")), -1);      /* b is not ready */
-    assert_int_equal(refuse(&s, "task.completed", T("nope")), -1); /* unknown task */
+    assert_int_equal(refuse(&s, "task.started", T("b")), -1);       /* b is not ready */
+    assert_int_equal(refuse(&s, "task.completed", T("nope")), -1);  /* unknown task */
     assert_int_equal(refuse(&s, "approval.responded", T("a")), -1); /* nobody asked */
     uint64_t before = s.seq;
     char err[128];
@@ -113,7 +116,7 @@ static void refuses_impossible_transitions(void **state) {
     assert_non_null(strstr(err, "gap"));
     apply(&s, "task.started", T("a"));
     apply(&s, "task.completed", T("a"));
-    assert_int_equal(refuse(&s, "task.completed", T("a")), -1);    /* finished is final */
+    assert_int_equal(refuse(&s, "task.completed", T("a")), -1); /* finished is final */
     apply(&s, "run.cancelled", json_pack("{s:s}", "reason", "x"));
     assert_int_equal(refuse(&s, "run.completed", json_object()), -1);
     state_free(&s);
@@ -156,13 +159,14 @@ static int replay_cb(void *ud, uint64_t sq, int64_t ts, const char *type, json_t
 static void replay_equals_live(void **state) {
     (void)state;
     h_world_t w;
-    h_world_init(&w, "name: replay\n"
-                     "defaults: {max_retries: 2, retry_backoff: {initial: 0.001, jitter: false}}\n"
-                     "agents:\n  w: {instructions: x}\n"
-                     "tasks:\n  - {id: a, agent: w}\n  - {id: b, agent: w, depends_on: [a]}\n"
-                     "  - id: c\n    agent: w\n    depends_on: [a]\n"
-                     "    conditions: [{if: '{{false}}', then: execute}]\n"
-                     "  - {id: d, agent: w, depends_on: [b, c], loop: {until: '{{iteration > 1}}'}}\n");
+    h_world_init(&w,
+                 "name: replay\n"
+                 "defaults: {max_retries: 2, retry_backoff: {initial: 0.001, jitter: false}}\n"
+                 "agents:\n  w: {instructions: x}\n"
+                 "tasks:\n  - {id: a, agent: w}\n  - {id: b, agent: w, depends_on: [a]}\n"
+                 "  - id: c\n    agent: w\n    depends_on: [a]\n"
+                 "    conditions: [{if: '{{false}}', then: execute}]\n"
+                 "  - {id: d, agent: w, depends_on: [b, c], loop: {until: '{{iteration > 1}}'}}\n");
     h_rule(&w, (h_rule_t){.task = "b", .fail_first = 1, .cost = 0.01});
     h_start(&w);
     h_run(&w);
@@ -195,7 +199,8 @@ static void retried_resets_failed_and_blocked(void **state) {
     seq = 0;
     apply(&s, "run.created", json_pack("{s:s}", "run_id", "r-1"));
     apply(&s, "run.started", json_object());
-    assert_int_equal(refuse(&s, "run.retried", json_pack("{s:[s]}", "tasks", "b")), -1); /* running */
+    assert_int_equal(refuse(&s, "run.retried", json_pack("{s:[s]}", "tasks", "b")),
+                     -1); /* running */
     apply(&s, "task.started", T("a"));
     apply(&s, "task.completed", json_pack("{s:s, s:s}", "task", "a", "output", "A"));
     assert_int_equal(state_next_ready(&s), 1);
@@ -207,7 +212,8 @@ static void retried_resets_failed_and_blocked(void **state) {
     apply(&s, "run.failed", json_pack("{s:s}", "error", "b failed"));
     /* a completed task cannot be retried */
     assert_int_equal(refuse(&s, "run.retried", json_pack("{s:[s]}", "tasks", "a")), -1);
-    assert_true(state_task_blocked(&s, 1) && state_task_blocked(&s, 2) && !state_task_blocked(&s, 0));
+    assert_true(state_task_blocked(&s, 1) && state_task_blocked(&s, 2) &&
+                !state_task_blocked(&s, 0));
     apply(&s, "run.retried", json_pack("{s:[s, s, s, s]}", "tasks", "b", "c", "d", "e"));
     assert_int_equal(s.status, RS_RUNNING);
     assert_null(s.error);
@@ -215,8 +221,8 @@ static void retried_resets_failed_and_blocked(void **state) {
     assert_int_equal(s.n_finished, 1);
     assert_int_equal(s.tasks[0].status, TS_COMPLETED);
     assert_int_equal(s.tasks[1].status, TS_READY);   /* a is done */
-    assert_int_equal(s.tasks[1].attempt, 1);          /* the next start is attempt 2 */
-    assert_int_equal(s.tasks[2].status, TS_PENDING);  /* waits for b again */
+    assert_int_equal(s.tasks[1].attempt, 1);         /* the next start is attempt 2 */
+    assert_int_equal(s.tasks[2].status, TS_PENDING); /* waits for b again */
     assert_int_equal(state_next_ready(&s), 1);
     assert_int_equal(state_next_ready(&s), -1);
     apply(&s, "task.started", json_pack("{s:s, s:i}", "task", "b", "attempt", 2));

@@ -226,8 +226,8 @@ static void on_check(void *ud, const json_t *node, const tmpl_t *t, const expr_e
 
 static void test_check_value(void **state) {
     (void)state;
-    json_t *in = json_pack("{s:s,s:[s,s,i],s:{s:s}}", "a", "ok {{ inputs.n }}", "b",
-                           "{{ nope( }}", "plain", 3, "c", "d", "x {{ a");
+    json_t *in = json_pack("{s:s,s:[s,s,i],s:{s:s}}", "a", "ok {{ inputs.n }}", "b", "{{ nope( }}",
+                           "plain", 3, "c", "d", "x {{ a");
     check_log_t log = {0};
     tmpl_check_value(in, on_check, &log);
     assert_int_equal(log.ok, 2);
@@ -255,7 +255,7 @@ static void test_scope_chain(void **state) {
 
 static void test_not_nul_terminated(void **state) {
     (void)state;
-    static const char *const cases[] = {"a {{ inputs.n }}", "{{ '", "{{ 'x' }", "{", "{{",
+    static const char *const cases[] = {"a {{ inputs.n }}",      "{{ '",  "{{ 'x' }", "{", "{{",
                                         "x {{ inputs.name }} y", "{{ '\\"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t n = strlen(cases[i]);
@@ -281,11 +281,11 @@ static void test_not_nul_terminated(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_literal),      cmocka_unit_test(test_single_hole_keeps_type),
-        cmocka_unit_test(test_mixed_text),   cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_literal),           cmocka_unit_test(test_single_hole_keeps_type),
+        cmocka_unit_test(test_mixed_text),        cmocka_unit_test(test_errors),
         cmocka_unit_test(test_braces_in_strings), cmocka_unit_test(test_refs),
-        cmocka_unit_test(test_render_value), cmocka_unit_test(test_check_value),
-        cmocka_unit_test(test_scope_chain),  cmocka_unit_test(test_not_nul_terminated),
+        cmocka_unit_test(test_render_value),      cmocka_unit_test(test_check_value),
+        cmocka_unit_test(test_scope_chain),       cmocka_unit_test(test_not_nul_terminated),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

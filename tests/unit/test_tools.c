@@ -28,7 +28,8 @@ static void expect_json(const json_t *v, const char *want) {
 static void tool_call_arguments(void **state) {
     (void)state;
     json_t *c = llm_tool_call("call_9", "read_artifact", "{\"name\": \"a.md\"}", 0);
-    expect_json(c, "{\"arguments\":{\"name\":\"a.md\"},\"id\":\"call_9\",\"name\":\"read_artifact\"}");
+    expect_json(c,
+                "{\"arguments\":{\"name\":\"a.md\"},\"id\":\"call_9\",\"name\":\"read_artifact\"}");
     json_decref(c);
     /* no id, empty arguments: a made-up id, {} */
     c = llm_tool_call(NULL, "t", "", 2);
@@ -36,7 +37,8 @@ static void tool_call_arguments(void **state) {
     json_decref(c);
     /* not an object: {} and the raw text for the model to be told about */
     c = llm_tool_call("x", "t", "[1, 2", 0);
-    expect_json(c, "{\"arguments\":{},\"id\":\"x\",\"invalid_arguments\":\"[1, 2\",\"name\":\"t\"}");
+    expect_json(c,
+                "{\"arguments\":{},\"id\":\"x\",\"invalid_arguments\":\"[1, 2\",\"name\":\"t\"}");
     json_decref(c);
     c = llm_tool_call("x", "t", "\"a string\"", 0);
     assert_non_null(json_object_get(c, "invalid_arguments"));
@@ -62,8 +64,9 @@ static void assembler_openai_fragments(void **state) {
     llm_tool_asm_add(&a, 0, NULL, NULL, "ty\": \"Rome\"}");
     llm_tool_asm_add(&a, 1, NULL, NULL, " \"x.md\"}");
     json_t *calls = llm_tool_asm_finish(&a);
-    expect_json(calls, "[{\"arguments\":{\"city\":\"Rome\"},\"id\":\"call_a\",\"name\":\"get_weather\"},"
-                       "{\"arguments\":{\"name\":\"x.md\"},\"id\":\"call_b\",\"name\":\"read_artifact\"}]");
+    expect_json(
+        calls, "[{\"arguments\":{\"city\":\"Rome\"},\"id\":\"call_a\",\"name\":\"get_weather\"},"
+               "{\"arguments\":{\"name\":\"x.md\"},\"id\":\"call_b\",\"name\":\"read_artifact\"}]");
     json_decref(calls);
     assert_int_equal(a.n, 0); /* emptied */
 }
@@ -91,8 +94,9 @@ static void assembler_edges(void **state) {
     for (int i = 0; i < 20; i++) llm_tool_asm_add(&a, 0, "big", "t", piece);
     free(piece);
     calls = llm_tool_asm_finish(&a);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(calls, 0), "invalid_arguments")),
-                        "(arguments too long)");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(calls, 0), "invalid_arguments")),
+        "(arguments too long)");
     json_decref(calls);
 }
 
@@ -148,19 +152,32 @@ static struct sockaddr_storage addr(const char *text) {
 
 static void public_addresses(void **state) {
     (void)state;
-    static const char *const private[] = {"127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255",
-                                          "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.64.0.1",
-                                          "224.0.0.1", "::1", "::", "fd00::1", "fe80::1",
-                                          "::ffff:127.0.0.1", "::ffff:169.254.169.254"};
+    static const char *const private[] = {"127.0.0.1",
+                                          "10.1.2.3",
+                                          "172.16.0.1",
+                                          "172.31.255.255",
+                                          "192.168.1.1",
+                                          "169.254.169.254",
+                                          "0.0.0.0",
+                                          "100.64.0.1",
+                                          "224.0.0.1",
+                                          "::1",
+                                          "::",
+                                          "fd00::1",
+                                          "fe80::1",
+                                          "::ffff:127.0.0.1",
+                                          "::ffff:169.254.169.254"};
     static const char *const public[] = {"93.184.216.34", "172.32.0.1", "8.8.8.8",
                                          "2606:4700::1111", "::ffff:8.8.8.8"};
     for (size_t i = 0; i < sizeof private / sizeof *private; i++) {
         struct sockaddr_storage ss = addr(private[i]);
-        if (tools_address_public((struct sockaddr *)&ss)) fail_msg("%s counted as public", private[i]);
+        if (tools_address_public((struct sockaddr *)&ss))
+            fail_msg("%s counted as public", private[i]);
     }
     for (size_t i = 0; i < sizeof public / sizeof *public; i++) {
         struct sockaddr_storage ss = addr(public[i]);
-        if (!tools_address_public((struct sockaddr *)&ss)) fail_msg("%s counted as private", public[i]);
+        if (!tools_address_public((struct sockaddr *)&ss))
+            fail_msg("%s counted as private", public[i]);
     }
 }
 
@@ -188,16 +205,20 @@ static void config_check(void **state) {
     (void)state;
     char *err = NULL;
     assert_int_equal(tools_config_check(NULL, &err), 0);
-    json_t *good = json_loads("{\"http_fetch\": {\"allow_hosts\": [\"a.com\"], \"max_bytes\": 1000, "
-                              "\"timeout\": \"5s\"}}", 0, NULL);
+    json_t *good =
+        json_loads("{\"http_fetch\": {\"allow_hosts\": [\"a.com\"], \"max_bytes\": 1000, "
+                   "\"timeout\": \"5s\"}}",
+                   0, NULL);
     assert_int_equal(tools_config_check(good, &err), 0);
     json_decref(good);
     static const char *const bad[][2] = {
         {"[1]", "tools is a mapping"},
         {"{\"shell\": {}}", "tools.shell: only http_fetch"},
-        {"{\"http_fetch\": {\"allow_hosts\": \"a.com\"}}", "tools.http_fetch.allow_hosts: expected a list"},
+        {"{\"http_fetch\": {\"allow_hosts\": \"a.com\"}}",
+         "tools.http_fetch.allow_hosts: expected a list"},
         {"{\"http_fetch\": {\"max_bytes\": 0}}", "tools.http_fetch.max_bytes: expected"},
-        {"{\"http_fetch\": {\"timeout\": \"soon\"}}", "tools.http_fetch.timeout: expected a duration"},
+        {"{\"http_fetch\": {\"timeout\": \"soon\"}}",
+         "tools.http_fetch.timeout: expected a duration"},
         {"{\"http_fetch\": {\"allow\": []}}", "tools.http_fetch.allow: unknown key"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -214,19 +235,25 @@ static void config_check(void **state) {
  * back to running; other tool events change no status. */
 static void reducer_ask_human(void **state) {
     (void)state;
-    const char *yaml = "name: w\nagents:\n  a: {name: A, tools: [ask_human]}\ntasks:\n  - id: t\n    agent: a\n";
+    const char *yaml =
+        "name: w\nagents:\n  a: {name: A, tools: [ask_human]}\ntasks:\n  - id: t\n    agent: a\n";
     diag_list_t dl = {0};
     workflow_t *wf = workflow_load(yaml, strlen(yaml), "t.yaml", NULL, NULL, NULL, &dl);
     assert_non_null(wf);
     run_state_t s;
     state_init(&s, wf);
     char err[256];
-    struct { const char *type, *data; } ev[] = {
-        {"run.created", "{\"run_id\": \"r\"}"}, {"run.started", "{}"},
+    struct {
+        const char *type, *data;
+    } ev[] = {
+        {"run.created", "{\"run_id\": \"r\"}"},
+        {"run.started", "{}"},
         {"task.started", "{\"task\": \"t\", \"attempt\": 1, \"iteration\": 1}"},
         {"tool.requested", "{\"task\": \"t\", \"calls\": [], \"cost_usd\": 0.5}"},
-        {"approval.requested", "{\"task\": \"t\", \"kind\": \"input\", \"tool_call\": {\"id\": \"c\"}}"},
-        {"approval.responded", "{\"task\": \"t\", \"decision\": \"submitted\", \"feedback\": \"Blue\"}"},
+        {"approval.requested",
+         "{\"task\": \"t\", \"kind\": \"input\", \"tool_call\": {\"id\": \"c\"}}"},
+        {"approval.responded",
+         "{\"task\": \"t\", \"decision\": \"submitted\", \"feedback\": \"Blue\"}"},
     };
     for (size_t i = 0; i < sizeof ev / sizeof *ev; i++) {
         json_t *d = json_loads(ev[i].data, 0, NULL);
@@ -234,7 +261,7 @@ static void reducer_ask_human(void **state) {
         json_decref(d);
     }
     assert_int_equal(s.tasks[0].status, TS_WAITING_HUMAN);
-    assert_null(s.tasks[0].feedback);       /* not a reviewer's note for later attempts */
+    assert_null(s.tasks[0].feedback);        /* not a reviewer's note for later attempts */
     assert_true(s.tasks[0].cost_usd == 0.5); /* the tool round's model call is counted */
     json_t *d = json_loads("{\"task\": \"t\", \"id\": \"c\", \"content\": \"Blue\"}", 0, NULL);
     assert_int_equal(state_apply(&s, 7, 0, "tool.result", d, err, sizeof err), 0);
@@ -252,9 +279,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tool_call_arguments), cmocka_unit_test(assembler_openai_fragments),
         cmocka_unit_test(assembler_edges),     cmocka_unit_test(allowlist),
-        cmocka_unit_test(artifact_names),
-        cmocka_unit_test(public_addresses),      cmocka_unit_test(config_check),
-        cmocka_unit_test(reducer_ask_human),
+        cmocka_unit_test(artifact_names),      cmocka_unit_test(public_addresses),
+        cmocka_unit_test(config_check),        cmocka_unit_test(reducer_ask_human),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,17 +23,18 @@ static void expect(const char *in, size_t n, const char *want) {
 static void keeps_valid_text(void **s) {
     (void)s;
     expect("plain", 5, "plain");
-    expect("caf\xc3\xa9 \xe3\x83\x84 \xf0\x9f\x8c\x8a", 14, "caf\xc3\xa9 \xe3\x83\x84 \xf0\x9f\x8c\x8a");
+    expect("caf\xc3\xa9 \xe3\x83\x84 \xf0\x9f\x8c\x8a", 14,
+           "caf\xc3\xa9 \xe3\x83\x84 \xf0\x9f\x8c\x8a");
     expect(NULL, 0, "");
 }
 
 static void replaces_what_is_not(void **s) {
     (void)s;
-    expect("a\x80z", 3, "a?z");                 /* stray continuation byte */
-    expect("\xc0\xaf", 2, "??");                /* overlong '/' */
-    expect("\xed\xa0\x80", 3, "???");           /* a surrogate */
-    expect("\xf4\x90\x80\x80", 4, "????");      /* past U+10FFFF */
-    expect("a\0b", 3, "a?b");                   /* NUL */
+    expect("a\x80z", 3, "a?z");            /* stray continuation byte */
+    expect("\xc0\xaf", 2, "??");           /* overlong '/' */
+    expect("\xed\xa0\x80", 3, "???");      /* a surrogate */
+    expect("\xf4\x90\x80\x80", 4, "????"); /* past U+10FFFF */
+    expect("a\0b", 3, "a?b");              /* NUL */
     expect("\xff\xfe", 2, "??");
 }
 

@@ -78,8 +78,7 @@ static void expect_err(const char *yaml, unsigned line, unsigned col, const char
         if (strstr(dl.items[i].message, msg)) d = &dl.items[i];
     if (!d || d->loc.line != line || d->loc.col != col || count_diags(&dl, msg) != 1 ||
         (hint && (!d->hint || !strstr(d->hint, hint)))) {
-        fprintf(stderr, "wanted %u:%u \"%s\" [%s] once; got:\n", line, col, msg,
-                hint ? hint : "");
+        fprintf(stderr, "wanted %u:%u \"%s\" [%s] once; got:\n", line, col, msg, hint ? hint : "");
         print_diags(&dl);
         fail();
     }
@@ -94,13 +93,13 @@ static void unknown_dependencies(void **state) {
     (void)state;
     expect_err(HEAD "  - {id: build, agent: analyst}\n"
                     "  - {id: test, agent: analyst, depends_on: [biuld]}\n",
-               4, 45, "unknown task 'biuld' in depends_on of task 'test'",
-               "did you mean 'build'?");
-    expect_err(HEAD "  - id: a\n    agent: analyst\n    depends_on:\n      - nothing_like_it\n",
-               6, 9, "unknown task 'nothing_like_it'", "task ids of this workflow");
+               4, 45, "unknown task 'biuld' in depends_on of task 'test'", "did you mean 'build'?");
+    expect_err(HEAD "  - id: a\n    agent: analyst\n    depends_on:\n      - nothing_like_it\n", 6,
+               9, "unknown task 'nothing_like_it'", "task ids of this workflow");
     expect_err(HEAD "  - {id: a, agent: analyst, depends_on: a}\n", 3, 41,
                "task 'a' depends on itself", NULL);
-    expect_err(HEAD "  - {id: a, agent: analyst}\n  - {id: b, agent: analyst, depends_on: [a, a]}\n",
+    expect_err(HEAD
+               "  - {id: a, agent: analyst}\n  - {id: b, agent: analyst, depends_on: [a, a]}\n",
                4, 45, "duplicate dependency 'a' in task 'b'", NULL);
 }
 
@@ -156,8 +155,10 @@ static void big_graphs_are_fast(void **state) {
     strbuf_t sb = {0};
     sb_puts(&sb, HEAD "  - {id: t0, agent: analyst}\n");
     for (int i = 1; i < WF_MAX_TASKS; i++)
-        sb_printf(&sb, "  - {id: t%d, agent: analyst, depends_on: [t%d], prompt: '{{ tasks.t0.output "
-                       "}}'}\n", i, i - 1);
+        sb_printf(&sb,
+                  "  - {id: t%d, agent: analyst, depends_on: [t%d], prompt: '{{ tasks.t0.output "
+                  "}}'}\n",
+                  i, i - 1);
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     expect_ok(sb_str(&sb));
@@ -184,15 +185,16 @@ static void unknown_agents(void **state) {
     expect_err(HEAD "  - {id: a, agent: analist}\n", 3, 20, "unknown agent 'analist'",
                "did you mean 'analyst'?");
     expect_err("name: t\nagents:\n  reviewer_bot: {instructions: Review.}\n"
-               "tasks:\n  - {id: a, agent: reviewr_bot}\n", 5, 20, "unknown agent 'reviewr_bot'",
-               "did you mean 'reviewer_bot'?");
+               "tasks:\n  - {id: a, agent: reviewr_bot}\n",
+               5, 20, "unknown agent 'reviewr_bot'", "did you mean 'reviewer_bot'?");
     expect_err(HEAD "  - {id: a, agent: zzzzzz}\n", 3, 20, "unknown agent 'zzzzzz'",
                "under 'agents:'");
     expect_err(HEAD "  - {id: v, type: consensus, agents: [analyst, architekt], question: q, "
-                    "options: [y, n]}\n", 3, 48, "unknown agent 'architekt'",
-               "did you mean 'architect'?");
+                    "options: [y, n]}\n",
+               3, 48, "unknown agent 'architekt'", "did you mean 'architect'?");
     expect_err(HEAD "  - {id: v, type: consensus, agents: [analyst, human_review], question: q, "
-                    "options: [y, n]}\n", 3, 48, "human_review cannot vote in a consensus", NULL);
+                    "options: [y, n]}\n",
+               3, 48, "human_review cannot vote in a consensus", NULL);
     expect_err(HEAD "  - {id: m, type: map, over: '{{ [1] }}', task: {agent: anallyst}}\n", 3, 57,
                "unknown agent 'anallyst'", "did you mean 'analyst'?");
     /* human_review works even without a catalog entry, and makes the task human */
@@ -208,13 +210,13 @@ static void unknown_agents(void **state) {
 
 static void unknown_tools(void **state) {
     (void)state;
-    expect_err(HEAD "  - {id: f, type: tool, tool: http_fetsh}\n", 3, 31, "unknown tool 'http_fetsh'",
-               "did you mean 'http_fetch'?");
+    expect_err(HEAD "  - {id: f, type: tool, tool: http_fetsh}\n", 3, 31,
+               "unknown tool 'http_fetsh'", "did you mean 'http_fetch'?");
     expect_err(HEAD "  - {id: f, type: tool, tool: shell}\n", 3, 31, "unknown tool 'shell'",
                "http_fetch, read_artifact, write_artifact, ask_human");
     expect_err("name: t\nagents:\n  w: {tools: [read_artifact, writeartifact]}\n"
-               "tasks: [{id: a, agent: w}]\n", 3, 30, "unknown tool 'writeartifact'",
-               "did you mean 'write_artifact'?");
+               "tasks: [{id: a, agent: w}]\n",
+               3, 30, "unknown tool 'writeartifact'", "did you mean 'write_artifact'?");
     expect_ok("name: t\nagents:\n  w: {tools: [http_fetch, read_artifact, write_artifact, "
               "ask_human]}\ntasks: [{id: a, agent: w}, {id: f, type: tool, tool: ask_human}]\n");
 }
@@ -241,8 +243,8 @@ static void template_syntax_positions(void **state) {
                     "      four {{ 1 + }}\n",
                9, 19, "invalid template in 'prompt'", NULL);
     /* a multi-line plain scalar */
-    expect_err(HEAD "  - id: a\n    agent: analyst\n    prompt: first\n      second {{ 1 + }}\n",
-               6, 21, "invalid template in 'prompt'", NULL);
+    expect_err(HEAD "  - id: a\n    agent: analyst\n    prompt: first\n      second {{ 1 + }}\n", 6,
+               21, "invalid template in 'prompt'", NULL);
     /* an unclosed hole and an unknown function are syntax errors too */
     expect_err(HEAD "  - {id: a, agent: analyst, prompt: 'x {{ 1'}\n", 3, 40,
                "invalid template in 'prompt'", NULL);
@@ -257,27 +259,31 @@ static void template_syntax_positions(void **state) {
 static void templates_everywhere_are_checked(void **state) {
     (void)state;
     diag_list_t dl = {0};
-    const char *y = "name: t\n"
-                    "tasks:\n"
-                    "  - {id: up, agent: analyst}\n"                                    /* 3 */
-                    "  - id: a\n"
-                    "    agent: analyst\n"
-                    "    prompt: '{{ tasks.up.output }}'\n"                           /* 6 */
-                    "    inputs: {x: '{{ tasks.up.output }}'}\n"                      /* 7 */
-                    "    conditions: [{if: '{{ tasks.up.status }}'}]\n"               /* 8 */
-                    "    loop: {until: '{{ tasks.up.output }}'}\n"                    /* 9 */
-                    "  - id: h\n"
-                    "    type: human\n"
-                    "    title: '{{ tasks.up.output }}'\n"                            /* 12 */
-                    "    description: '{{ tasks.up.output }}'\n"                      /* 13 */
-                    "  - {id: v, type: consensus, agents: [analyst, architect], options: [y, n],\n"
-                    "     question: '{{ tasks.up.output }}'}\n"                       /* 15 */
-                    "  - {id: m, type: map, over: '{{ tasks.up.output }}',\n"         /* 16 */
-                    "     task: {agent: analyst, prompt: '{{ tasks.up.output }}'}}\n" /* 17 */
-                    "  - {id: f, type: tool, tool: http_fetch, args: {u: ['{{ tasks.up.output }}']}}\n"
-                    "  - {id: s, type: subflow, workflow: w, inputs: {d: '{{ tasks.up.cost }}'}}\n";
+    const char *y =
+        "name: t\n"
+        "tasks:\n"
+        "  - {id: up, agent: analyst}\n" /* 3 */
+        "  - id: a\n"
+        "    agent: analyst\n"
+        "    prompt: '{{ tasks.up.output }}'\n"             /* 6 */
+        "    inputs: {x: '{{ tasks.up.output }}'}\n"        /* 7 */
+        "    conditions: [{if: '{{ tasks.up.status }}'}]\n" /* 8 */
+        "    loop: {until: '{{ tasks.up.output }}'}\n"      /* 9 */
+        "  - id: h\n"
+        "    type: human\n"
+        "    title: '{{ tasks.up.output }}'\n"       /* 12 */
+        "    description: '{{ tasks.up.output }}'\n" /* 13 */
+        "  - {id: v, type: consensus, agents: [analyst, architect], options: [y, n],\n"
+        "     question: '{{ tasks.up.output }}'}\n"                       /* 15 */
+        "  - {id: m, type: map, over: '{{ tasks.up.output }}',\n"         /* 16 */
+        "     task: {agent: analyst, prompt: '{{ tasks.up.output }}'}}\n" /* 17 */
+        "  - {id: f, type: tool, tool: http_fetch, args: {u: ['{{ tasks.up.output }}']}}\n"
+        "  - {id: s, type: subflow, workflow: w, inputs: {d: '{{ tasks.up.cost }}'}}\n";
     assert_null(load(y, &dl));
-    static const struct { unsigned line, col; const char *task; } want[] = {
+    static const struct {
+        unsigned line, col;
+        const char *task;
+    } want[] = {
         {6, 17, "a"},  {7, 21, "a"},  {8, 27, "a"},  {9, 23, "a"},  {12, 16, "h"}, {13, 22, "h"},
         {15, 20, "v"}, {16, 34, "m"}, {17, 41, "m"}, {18, 58, "f"}, {19, 57, "s"},
     };
@@ -286,8 +292,10 @@ static void templates_everywhere_are_checked(void **state) {
     assert_int_equal(dl.n, n);
     for (size_t i = 0; i < n; i++) {
         char msg[128];
-        snprintf(msg, sizeof msg, "task '%s' reads tasks.up but up is not upstream of it; add it "
-                 "to depends_on", want[i].task);
+        snprintf(msg, sizeof msg,
+                 "task '%s' reads tasks.up but up is not upstream of it; add it "
+                 "to depends_on",
+                 want[i].task);
         if (strcmp(dl.items[i].message, msg) || dl.items[i].loc.line != want[i].line ||
             dl.items[i].loc.col != want[i].col) {
             fprintf(stderr, "#%zu wanted %u:%u %s\n", i, want[i].line, want[i].col, msg);
@@ -304,17 +312,20 @@ static void templates_everywhere_are_checked(void **state) {
 static void upstream_rules(void **state) {
     (void)state;
     /* transitive upstream is fine */
-    expect_ok(HEAD "  - {id: a, agent: analyst}\n  - {id: b, agent: analyst, depends_on: [a]}\n"
-                   "  - {id: c, agent: analyst, depends_on: [b], prompt: '{{ tasks.a.outputs.x }}'}\n");
+    expect_ok(HEAD
+              "  - {id: a, agent: analyst}\n  - {id: b, agent: analyst, depends_on: [a]}\n"
+              "  - {id: c, agent: analyst, depends_on: [b], prompt: '{{ tasks.a.outputs.x }}'}\n");
     /* downstream is not */
     expect_err(HEAD "  - {id: a, agent: analyst, prompt: '{{ tasks.b.output }}'}\n"
                     "  - {id: b, agent: analyst, depends_on: [a]}\n",
                3, 41, "task 'a' reads tasks.b but b is not upstream of it; add it to depends_on",
                "add 'b' to depends_on of task 'a'");
     /* unknown task, with a hint */
-    expect_err(HEAD "  - {id: build, agent: analyst}\n"
-                    "  - {id: b, agent: analyst, depends_on: [build], prompt: '{{ tasks.biuld.output }}'}\n",
-               4, 62, "unknown task 'biuld'", "did you mean 'build'?");
+    expect_err(
+        HEAD
+        "  - {id: build, agent: analyst}\n"
+        "  - {id: b, agent: analyst, depends_on: [build], prompt: '{{ tasks.biuld.output }}'}\n",
+        4, 62, "unknown task 'biuld'", "did you mean 'build'?");
     expect_err(HEAD "  - {id: a, agent: analyst, prompt: '{{ len(tasks) }}'}\n", 3, 45,
                "'tasks' must be followed by a task id", NULL);
     /* a task reading itself: only in its loop.until */
@@ -363,11 +374,14 @@ static void inputs_variables_and_roots(void **state) {
     expect_err(y, 7, 41, "unknown input 'project_brif'", "did you mean 'project_brief'?");
     snprintf(y, sizeof y, "%s  - {id: a, agent: analyst, prompt: '{{ variables.brnch }}'}\n", decl);
     expect_err(y, 7, 41, "unknown variable 'brnch'", "did you mean 'branch'?");
-    snprintf(y, sizeof y, "%s  - {id: a, agent: analyst, prompt: '{{ inputs.project_brief }} "
-             "{{ variables.branch }} {{ variables.project_brief }} {{ inputs }}'}\n", decl);
+    snprintf(y, sizeof y,
+             "%s  - {id: a, agent: analyst, prompt: '{{ inputs.project_brief }} "
+             "{{ variables.branch }} {{ variables.project_brief }} {{ inputs }}'}\n",
+             decl);
     expect_ok(y);
     /* without an inputs block, run inputs are free-form */
-    expect_ok(HEAD "  - {id: a, agent: analyst, prompt: '{{ inputs.anything }} {{ variables.x }}'}\n");
+    expect_ok(HEAD
+              "  - {id: a, agent: analyst, prompt: '{{ inputs.anything }} {{ variables.x }}'}\n");
     expect_err(HEAD "  - {id: a, agent: analyst, prompt: '{{ inputz.x }}'}\n", 3, 41,
                "unknown name 'inputz'", "did you mean 'inputs'?");
     expect_err(HEAD "  - {id: a, agent: analyst, prompt: '{{ run.idd }}'}\n", 3, 41,

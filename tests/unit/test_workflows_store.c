@@ -46,8 +46,8 @@ static store_t *open_store(void) {
 }
 
 static store_wf_source_t yaml(const char *name, const char *text) {
-    return (store_wf_source_t){.name = name, .text = text, .len = strlen(text),
-                               .format = STORE_WF_YAML};
+    return (store_wf_source_t){
+        .name = name, .text = text, .len = strlen(text), .format = STORE_WF_YAML};
 }
 
 static char *create(store_t *st, const char *name, const char *text) {
