@@ -972,7 +972,10 @@ static const uint64_t COMMON_KEYS = B(TK_ID) | B(TK_NAME) | B(TK_TYPE) | B(TK_DE
 static const uint64_t MACHINE_KEYS = B(TK_REQUIRES_APPROVAL) | B(TK_APPROVAL) | B(TK_ARTIFACT);
 static const uint64_t TYPE_KEYS[] = {
     [TASK_AGENT] = B(TK_AGENT) | B(TK_PROMPT) | B(TK_INPUTS) | B(TK_MODEL) | B(TK_QUALITY),
-    [TASK_HUMAN] = B(TK_AGENT) | B(TK_KIND) | B(TK_TITLE) | B(TK_OPTIONS) | B(TK_ON_TIMEOUT),
+    /* inputs: the context shown to the person; requires_approval: true says what a human task
+     * is anyway (a person's answer), so it is accepted (false is refused: it cannot be off) */
+    [TASK_HUMAN] = B(TK_AGENT) | B(TK_KIND) | B(TK_TITLE) | B(TK_OPTIONS) | B(TK_ON_TIMEOUT) |
+                   B(TK_INPUTS) | B(TK_REQUIRES_APPROVAL),
     /* inputs: the material every voter sees beside the question */
     [TASK_CONSENSUS] = B(TK_AGENTS) | B(TK_QUESTION) | B(TK_OPTIONS) | B(TK_METHOD) | B(TK_INPUTS) |
                        B(TK_DEADLINE) | B(TK_ON_NO_CONSENSUS),
@@ -1150,8 +1153,17 @@ static void parse_task(wf_ctx_t *c, const yt_node_t *m, wf_task_t *t, const wf_t
         parse_approval(c, v[TK_APPROVAL], t);
         t->requires_approval = !is_null(v[TK_APPROVAL]);
     }
-    if (v[TK_REQUIRES_APPROVAL])
-        get_bool(c, v[TK_REQUIRES_APPROVAL], "requires_approval", &t->requires_approval);
+    if (v[TK_REQUIRES_APPROVAL] &&
+        get_bool(c, v[TK_REQUIRES_APPROVAL], "requires_approval", &t->requires_approval) > 0 &&
+        t->type == TASK_HUMAN) {
+        /* A human task is the person's step itself, not an approval of a machine's output:
+         * the flag stays off so nothing asks twice. */
+        if (!t->requires_approval)
+            wf_err(c, v[TK_REQUIRES_APPROVAL]->loc,
+                   "remove it: a human task always waits for a person",
+                   "requires_approval: false on human task '%s'", label);
+        t->requires_approval = false;
+    }
     if (v[TK_ARTIFACT]) get_artifact(c, v[TK_ARTIFACT], "artifact", &t->artifact);
     if (v[TK_AGENT] && get_str(c, v[TK_AGENT], "agent", &t->agent_id) > 0 &&
         t->type == TASK_HUMAN && strcmp(t->agent_id, "human_review"))
