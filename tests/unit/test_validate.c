@@ -277,7 +277,7 @@ static void templates_everywhere_are_checked(void **state) {
         "     question: '{{ tasks.up.output }}'}\n"                       /* 15 */
         "  - {id: m, type: map, over: '{{ tasks.up.output }}',\n"         /* 16 */
         "     task: {agent: analyst, prompt: '{{ tasks.up.output }}'}}\n" /* 17 */
-        "  - {id: f, type: tool, tool: http_fetch, args: {u: ['{{ tasks.up.output }}']}}\n"
+        "  - {id: f, type: tool, tool: http_fetch, args: {url: '{{ tasks.up.output }}'}}\n"
         "  - {id: s, type: subflow, workflow: w, inputs: {d: '{{ tasks.up.cost }}'}}\n";
     assert_null(load(y, &dl));
     static const struct {
@@ -285,7 +285,7 @@ static void templates_everywhere_are_checked(void **state) {
         const char *task;
     } want[] = {
         {6, 17, "a"},  {7, 21, "a"},  {8, 27, "a"},  {9, 23, "a"},  {12, 16, "h"}, {13, 22, "h"},
-        {15, 20, "v"}, {16, 34, "m"}, {17, 41, "m"}, {18, 58, "f"}, {19, 57, "s"},
+        {15, 20, "v"}, {16, 34, "m"}, {17, 41, "m"}, {18, 59, "f"}, {19, 57, "s"},
     };
     size_t n = sizeof want / sizeof *want;
     if (dl.n != n) print_diags(&dl);
