@@ -64,5 +64,18 @@ until_status "$run" completed
 get GET "/api/v1/approvals?status=answered"
 expect_eq "$(json_get "$WORK/out" 'j.items[0].response.answered_by')" senior "answer kept with the request"
 expect_eq "$(json_get "$WORK/out" 'typeof j.items[0].request.context.review_context.security_score')" number "context kept with the answer"
+
+# AG-UI: the run stops at the human step as an interrupt carrying the context, and the
+# baton.approval_requested CUSTOM event carries it too.
+node -e "console.log(JSON.stringify({threadId: 't-ctx', runId: 'a1', messages: [{id: 'm', role: 'user', content: 'Review'}], forwardedProps: {workflow: require('fs').readFileSync('$FIX', 'utf8')}}))" > "$WORK/agui.json"
+timeout 60 curl -sN -X POST "$API/api/v1/agui" -H 'Content-Type: application/json' --data-binary @"$WORK/agui.json" > "$WORK/agui.out"
+grep '^data: ' "$WORK/agui.out" | sed 's/^data: //' | node -e "
+  const ev = require('fs').readFileSync(0, 'utf8').trim().split('\n').map(l => JSON.parse(l));
+  const fin = ev.at(-1), custom = ev.find(e => e.type === 'CUSTOM' && e.name === 'baton.approval_requested');
+  console.log(JSON.stringify({outcome: fin.outcome?.type, ctx: fin.outcome?.interrupts?.[0]?.metadata?.context, custom: custom?.value?.context}));
+" > "$WORK/agui.json.out"
+expect_eq "$(json_get "$WORK/agui.json.out" 'j.outcome')" interrupt "AG-UI run stops at the human step"
+expect_eq "$(json_get "$WORK/agui.json.out" 'typeof j.ctx.review_context.code_quality')" number "AG-UI interrupt metadata.context"
+expect_eq "$(json_get "$WORK/agui.json.out" 'typeof j.custom.review_context.security_score')" number "AG-UI approval_requested context"
 stop_serve
 finish
