@@ -486,6 +486,11 @@ static void output_fields(void **state) {
     /* a loop's until reads its own task */
     expect_err(OUT_HEAD "  - {id: l, agent: scan, loop: {until: \"{{tasks.l.outputs.pased}}\"}}\n",
                27, 59, "unknown output field 'pased' in tasks.l.outputs", NULL);
+    /* previous, in a loop, is the task's own outputs */
+    expect_err(OUT_HEAD
+               "  - {id: l, agent: scan, prompt: \"{{ previous.finding }}\", loop: {until: "
+               "\"{{ previous.meta.source }}\"}}\n",
+               27, 47, "unknown output field 'finding' in previous: agent 'scan'", "'findings'");
     /* schemas that admit other keys, and outputs that are not the agent's: not checked */
     expect_ok(OUT_HEAD "  - {id: o, agent: loose}\n"
                        "  - {id: w, agent: wide}\n"
