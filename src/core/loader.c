@@ -376,7 +376,7 @@ static const char *const HTTP_METHODS[] = {"GET", "HEAD", "POST", "PUT", "PATCH"
 
 static void check_http_args(wf_ctx_t *c, const yt_node_t *m, const char *label) {
     if (!m || m->kind != YT_MAP) return;
-    char where[112], hb[128];
+    char where[160], hb[128];
     snprintf(where, sizeof where, "in the args of http_fetch task '%s'", label);
     const yt_node_t *f[4];
     read_keys(c, m, HTTP_ARGS, COUNT(HTTP_ARGS), where, f, NULL);
