@@ -104,11 +104,12 @@ static json_t *interrupts(api_agui_stream_t *s) {
         const json_t *req = json_object_get(r, "request");
         char *id = xasprintf("%s.%s", s->run_id, json_string_value(json_object_get(r, "task_id")));
         json_array_append_new(
-            list, json_pack("{s:s, s:s, s:O?, s:{s:O?, s:O?}}", "id", id, "reason",
-                            json_string_value(json_object_get(req, "kind")) ?: "approval",
-                            "message", json_object_get(req, "title"), "metadata", "options",
-                            json_object_get(req, "options"), "proposal",
-                            json_object_get(req, "proposal")));
+            list,
+            json_pack("{s:s, s:s, s:O?, s:{s:O?, s:O?, s:O?}}", "id", id, "reason",
+                      json_string_value(json_object_get(req, "kind")) ?: "approval", "message",
+                      json_object_get(req, "title"), "metadata", "options",
+                      json_object_get(req, "options"), "proposal", json_object_get(req, "proposal"),
+                      "context", json_object_get(req, "context")));
         free(id);
     }
     json_decref(rows);

@@ -1,6 +1,7 @@
 /* run_session.c - one run driven to its next stop in this process (see run_session.h). */
 #include "cli/run_session.h"
 #include "cli/view.h"
+#include "core/expr.h"
 #include "engine/host.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -79,6 +80,23 @@ static void show_proposal(const json_t *req) {
     if (*p) printf("  │ … (%zu more bytes)\n", strlen(p));
 }
 
+/* A human task's context (its rendered inputs) as indented "key: value" lines: nested objects
+ * indent further, other values are formatted as templates format them (lists as JSON). */
+static void show_context(FILE *out, const json_t *ctx, int depth) {
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)ctx, k, v) {
+        if (json_is_object(v) && json_object_size(v) && depth < 8) {
+            fprintf(out, "%*s%s:\n", 2 * depth + 2, "", k);
+            show_context(out, v, depth + 1);
+            continue;
+        }
+        char *text = json_is_null(v) ? xstrdup("null") : expr_format(v);
+        fprintf(out, "%*s%s: %s\n", 2 * depth + 2, "", k, text);
+        free(text);
+    }
+}
+
 /* Asks on the terminal; returns the answer or NULL when stdin closed. */
 static json_t *prompt_human(const wf_task_t *t, const json_t *req) {
     const char *kind = json_string_value(json_object_get(req, "kind"));
@@ -87,6 +105,10 @@ static json_t *prompt_human(const wf_task_t *t, const json_t *req) {
     const json_t *options = json_object_get(req, "options");
     printf("\n── %s needs you ──\n%s\n", t->id, title ? title : t->name);
     if (desc && *desc) printf("%s\n", desc);
+    if (json_object_size(json_object_get(req, "context"))) {
+        printf("Context:\n");
+        show_context(stdout, json_object_get(req, "context"), 0);
+    }
     show_proposal(req);
     bool of_output = json_object_get(req, "proposal") != NULL;
     for (;;) {
@@ -193,6 +215,10 @@ static void print_instructions(session_t *s) {
                                            : xstrdup("free text, given with --feedback");
         fprintf(out, "  %s: %s (%s)\n", s->wf->tasks[i].id,
                 json_string_value(json_object_get(t->human, "title")), list);
+        if (json_object_size(json_object_get(t->human, "context"))) {
+            fprintf(out, "  context:\n");
+            show_context(out, json_object_get(t->human, "context"), 1);
+        }
         const char *first = json_string_value(json_array_get(opts, 0));
         fprintf(out, "  answer with: baton approvals respond %s %s --decision %s --data-dir %s\n",
                 engine_run_id(s->run), s->wf->tasks[i].id,

@@ -105,6 +105,7 @@ static const struct {
 typedef struct step {
     char *key; /* .member, NUL-terminated; NULL for an [index] step */
     expr_t *index;
+    size_t off; /* absolute offset of the member name (of '[' for an index) */
 } step_t;
 
 typedef struct link {
@@ -580,12 +581,14 @@ static expr_t *parse_primary(parser_t *p) {
 
 static bool parse_step(parser_t *p, expr_t *path) {
     step_t *st = vec_push((void **)&path->steps, &path->nsteps, &path->capsteps, sizeof *st);
+    st->off = p->base + p->tok.off;
     if (p->tok.kind == T_DOT) {
         advance(p);
         if (p->tok.kind != T_NAME) {
             perr(p, p->tok.off, "expected a name after '.'");
             return false;
         }
+        st->off = p->base + p->tok.off;
         st->key = xstrndup(p->src + p->tok.off, p->tok.end - p->tok.off);
         advance(p);
         return true;
@@ -1360,4 +1363,21 @@ void expr_visit_refs(const expr_t *e, expr_ref_fn fn, void *ud) {
     for (size_t i = 0; i < e->nsteps; i++) expr_visit_refs(e->steps[i].index, fn, ud);
     for (size_t i = 0; i < e->nkids; i++) expr_visit_refs(e->kids[i], fn, ud);
     for (size_t i = 0; i < e->nlinks; i++) expr_visit_refs(e->links[i].operand, fn, ud);
+}
+
+void expr_visit_paths(const expr_t *e, expr_path_fn fn, void *ud) {
+    if (!e || !fn) return;
+    if (e->root) {
+        expr_path_t path = {.root = e->root, .off = e->off};
+        while (path.n < EXPR_PATH_MAX && path.n < e->nsteps && e->steps[path.n].key) {
+            path.keys[path.n] = e->steps[path.n].key;
+            path.key_off[path.n] = e->steps[path.n].off;
+            path.n++;
+        }
+        fn(ud, &path);
+    }
+    expr_visit_paths(e->sub, fn, ud);
+    for (size_t i = 0; i < e->nsteps; i++) expr_visit_paths(e->steps[i].index, fn, ud);
+    for (size_t i = 0; i < e->nkids; i++) expr_visit_paths(e->kids[i], fn, ud);
+    for (size_t i = 0; i < e->nlinks; i++) expr_visit_paths(e->links[i].operand, fn, ud);
 }

@@ -54,6 +54,21 @@ int expr_eval(const expr_t *e, const expr_scope_t *scope, json_t **out, expr_err
 typedef void (*expr_ref_fn)(void *ud, const char *root, const char *member, size_t offset);
 void expr_visit_refs(const expr_t *e, expr_ref_fn fn, void *ud);
 
+/* The same walk with the whole leading run of .member steps of each path (up to
+ * EXPR_PATH_MAX; the walk stops at the first [index] step), each with the byte offset of its
+ * name: `tasks.scan.outputs.score` gives keys scan, outputs, score. The validator checks an
+ * output field against the agent's schema with it. Strings belong to the expression. */
+#define EXPR_PATH_MAX 8
+typedef struct expr_path {
+    const char *root;
+    size_t off; /* of the root name */
+    const char *keys[EXPR_PATH_MAX];
+    size_t key_off[EXPR_PATH_MAX];
+    size_t n;
+} expr_path_t;
+typedef void (*expr_path_fn)(void *ud, const expr_path_t *path);
+void expr_visit_paths(const expr_t *e, expr_path_fn fn, void *ud);
+
 /* Truthiness used by conditions and loop.until: null and false are false; 0, "" , [] and {} are
  * false; everything else is true. */
 bool expr_truthy(const json_t *v);

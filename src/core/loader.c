@@ -369,6 +369,47 @@ static void check_tool(wf_ctx_t *c, const char *name, src_loc_t loc) {
            "unknown tool '%.100s'", name);
 }
 
+/* The args of a `tool: http_fetch` task: url (required), method, headers, body. A method
+ * written as a plain word must be one the tool sends; a template is checked when it runs. */
+static const char *const HTTP_ARGS[] = {"url", "method", "headers", "body"};
+static const char *const HTTP_METHODS[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"};
+
+static void check_http_args(wf_ctx_t *c, const yt_node_t *m, const char *label) {
+    if (!m || m->kind != YT_MAP) return;
+    char where[160], hb[128];
+    snprintf(where, sizeof where, "in the args of http_fetch task '%s'", label);
+    const yt_node_t *f[4];
+    read_keys(c, m, HTTP_ARGS, COUNT(HTTP_ARGS), where, f, NULL);
+    if (!f[0] || is_null(f[0]))
+        wf_err(c, m->loc, "e.g. args: {url: \"https://example.com/api\"}",
+               "http_fetch task '%s' needs args.url", label);
+    const yt_node_t *meth = f[1];
+    if (meth && meth->kind == YT_SCALAR && !strstr(S(meth), "{{")) {
+        char up[16];
+        size_t n = 0;
+        for (const char *p = S(meth); *p && n < sizeof up - 1; p++)
+            up[n++] = *p >= 'a' && *p <= 'z' ? (char)(*p - 32) : *p;
+        up[n] = 0;
+        bool known = strlen(S(meth)) < sizeof up;
+        size_t i = 0;
+        while (known && i < COUNT(HTTP_METHODS) && strcmp(up, HTTP_METHODS[i])) i++;
+        if (!known || i == COUNT(HTTP_METHODS)) {
+            const char *h = wf_hint(c, hb, sizeof hb, up, HTTP_METHODS, COUNT(HTTP_METHODS));
+            wf_err(c, meth->loc, h ? h : "http_fetch sends GET, HEAD, POST, PUT, PATCH or DELETE",
+                   "unknown HTTP method '%.32s' in http_fetch task '%s'", S(meth), label);
+        }
+    } else if (meth && meth->kind != YT_SCALAR) {
+        type_err(c, meth, "method", "a method name such as POST");
+    }
+    const yt_node_t *h = f[2];
+    if (h && h->kind == YT_SEQ)
+        type_err(c, h, "headers", "a mapping of header names to values");
+    else if (h && h->kind == YT_MAP)
+        for (size_t i = 0; i < h->map.n; i++)
+            if (h->map.pairs[i].value->kind != YT_SCALAR)
+                type_err(c, h->map.pairs[i].value, S(h->map.pairs[i].key), "a string");
+}
+
 /* ---- agents (catalog files and inline definitions share this) ---- */
 
 enum {
@@ -972,7 +1013,10 @@ static const uint64_t COMMON_KEYS = B(TK_ID) | B(TK_NAME) | B(TK_TYPE) | B(TK_DE
 static const uint64_t MACHINE_KEYS = B(TK_REQUIRES_APPROVAL) | B(TK_APPROVAL) | B(TK_ARTIFACT);
 static const uint64_t TYPE_KEYS[] = {
     [TASK_AGENT] = B(TK_AGENT) | B(TK_PROMPT) | B(TK_INPUTS) | B(TK_MODEL) | B(TK_QUALITY),
-    [TASK_HUMAN] = B(TK_AGENT) | B(TK_KIND) | B(TK_TITLE) | B(TK_OPTIONS) | B(TK_ON_TIMEOUT),
+    /* inputs: the context shown to the person; requires_approval: true says what a human task
+     * is anyway (a person's answer), so it is accepted (false is refused: it cannot be off) */
+    [TASK_HUMAN] = B(TK_AGENT) | B(TK_KIND) | B(TK_TITLE) | B(TK_OPTIONS) | B(TK_ON_TIMEOUT) |
+                   B(TK_INPUTS) | B(TK_REQUIRES_APPROVAL),
     /* inputs: the material every voter sees beside the question */
     [TASK_CONSENSUS] = B(TK_AGENTS) | B(TK_QUESTION) | B(TK_OPTIONS) | B(TK_METHOD) | B(TK_INPUTS) |
                        B(TK_DEADLINE) | B(TK_ON_NO_CONSENSUS),
@@ -1150,8 +1194,17 @@ static void parse_task(wf_ctx_t *c, const yt_node_t *m, wf_task_t *t, const wf_t
         parse_approval(c, v[TK_APPROVAL], t);
         t->requires_approval = !is_null(v[TK_APPROVAL]);
     }
-    if (v[TK_REQUIRES_APPROVAL])
-        get_bool(c, v[TK_REQUIRES_APPROVAL], "requires_approval", &t->requires_approval);
+    if (v[TK_REQUIRES_APPROVAL] &&
+        get_bool(c, v[TK_REQUIRES_APPROVAL], "requires_approval", &t->requires_approval) > 0 &&
+        t->type == TASK_HUMAN) {
+        /* A human task is the person's step itself, not an approval of a machine's output:
+         * the flag stays off so nothing asks twice. */
+        if (!t->requires_approval)
+            wf_err(c, v[TK_REQUIRES_APPROVAL]->loc,
+                   "remove it: a human task always waits for a person",
+                   "requires_approval: false on human task '%s'", label);
+        t->requires_approval = false;
+    }
     if (v[TK_ARTIFACT]) get_artifact(c, v[TK_ARTIFACT], "artifact", &t->artifact);
     if (v[TK_AGENT] && get_str(c, v[TK_AGENT], "agent", &t->agent_id) > 0 &&
         t->type == TASK_HUMAN && strcmp(t->agent_id, "human_review"))
@@ -1205,6 +1258,7 @@ static void parse_task(wf_ctx_t *c, const yt_node_t *m, wf_task_t *t, const wf_t
     if (v[TK_TOOL] && get_str(c, v[TK_TOOL], "tool", &t->tool) > 0)
         check_tool(c, t->tool, v[TK_TOOL]->loc);
     if (v[TK_ARGS]) t->args = get_object(c, v[TK_ARGS], "args");
+    if (t->args && t->tool && !strcmp(t->tool, "http_fetch")) check_http_args(c, v[TK_ARGS], label);
     if (v[TK_WORKFLOW] && get_str(c, v[TK_WORKFLOW], "workflow", &t->subflow) > 0) {
         bool ok = *t->subflow && strlen(t->subflow) <= 128 && t->subflow[0] != '.';
         for (const char *p = t->subflow; *p; p++)

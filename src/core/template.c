@@ -168,6 +168,10 @@ void tmpl_visit_refs(const tmpl_t *t, expr_ref_fn fn, void *ud) {
     for (size_t i = 0; t && i < t->n; i++) expr_visit_refs(t->parts[i].expr, fn, ud);
 }
 
+void tmpl_visit_paths(const tmpl_t *t, expr_path_fn fn, void *ud) {
+    for (size_t i = 0; t && i < t->n; i++) expr_visit_paths(t->parts[i].expr, fn, ud);
+}
+
 int tmpl_render_str(const char *src, const expr_scope_t *scope, json_t **out, expr_error_t *err) {
     if (out) *out = NULL;
     tmpl_t *t = tmpl_parse(src, src ? strlen(src) : 0, err);

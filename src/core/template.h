@@ -26,6 +26,7 @@ int tmpl_render(const tmpl_t *t, const expr_scope_t *scope, json_t **out, expr_e
 
 /* Visits the name references of every hole; offsets are into the template source. */
 void tmpl_visit_refs(const tmpl_t *t, expr_ref_fn fn, void *ud);
+void tmpl_visit_paths(const tmpl_t *t, expr_path_fn fn, void *ud); /* see expr_visit_paths */
 
 /* Convenience: parse + render a C string in one go. */
 int tmpl_render_str(const char *src, const expr_scope_t *scope, json_t **out, expr_error_t *err);

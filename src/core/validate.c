@@ -261,7 +261,8 @@ static const char *const RUN_FIELDS[] = {"id", "started_at"};
 typedef struct tctx {
     wf_ctx_t *c;
     graph_t *g;
-    size_t self; /* the task (for a map body: the map task) */
+    size_t self;           /* the task (for a map body: the map task) */
+    const wf_task_t *task; /* the task whose strings these are (for a map body: the body) */
     bool in_map, has_loop, in_until;
     const yt_node_t *str; /* the string being checked */
 } tctx_t;
@@ -360,6 +361,69 @@ static void check_ref(void *ud, const char *root, const char *member, size_t off
     }
 }
 
+/* ---- output fields ---- */
+
+/* Whether every object valid under `schema` has only the keys of its `properties`, so a name
+ * that is not one of them can only be a mistake: `properties` is declared, additionalProperties
+ * is false and no patternProperties admit other keys. A schema that leaves other keys open
+ * (additionalProperties absent, true or a schema) is not checked: the model may send them. */
+static bool schema_closed(const json_t *schema) {
+    return json_is_object(json_object_get(schema, "properties")) &&
+           json_is_false(json_object_get(schema, "additionalProperties")) &&
+           !json_object_size(json_object_get(schema, "patternProperties"));
+}
+
+/* tasks.X.outputs.F(.G...) where X is an agent task whose JSON output schema is closed: F must
+ * be one of its properties, and so on down while the nested schemas are closed too; the same for
+ * previous.F in a loop (the task's own outputs). Other task types' outputs are Baton's (human
+ * answer, tally, map items) and not the agent's schema. */
+static void check_output_path(void *ud, const expr_path_t *p) {
+    tctx_t *x = ud;
+    wf_ctx_t *c = x->c;
+    const wf_task_t *src = NULL;
+    size_t first; /* index of the first output field in p->keys */
+    if (!strcmp(p->root, "tasks") && p->n >= 3 && !strcmp(p->keys[1], "outputs")) {
+        long k = wf_strmap_get(&c->task_ids, p->keys[0]);
+        if (k < 0) return; /* reported by check_ref */
+        src = &c->wf->tasks[k];
+        first = 2;
+    } else if (!strcmp(p->root, "previous") && p->n >= 1 && x->has_loop) {
+        src = x->task;
+        first = 0;
+    } else {
+        return;
+    }
+    const wf_agent_t *a = src && src->type == TASK_AGENT ? src->agent : NULL;
+    if (!a || a->format != OUTPUT_JSON || !a->schema) return;
+    const json_t *schema = a->schema;
+    for (size_t j = first; j < p->n && schema_closed(schema); j++) {
+        const json_t *props = json_object_get(schema, "properties");
+        const json_t *sub = json_object_get(props, p->keys[j]);
+        if (sub) {
+            schema = sub;
+            continue;
+        }
+        size_t n;
+        const char **names = object_keys(props, &n);
+        strbuf_t path = {0}, list = {0};
+        sb_puts(&path, p->root);
+        for (size_t i = 0; i < j; i++) sb_printf(&path, ".%s", p->keys[i]);
+        for (size_t i = 0; i < n && i < 12; i++) sb_printf(&list, "%s%s", i ? ", " : "", names[i]);
+        if (n > 12) sb_puts(&list, ", ...");
+        char hb[160], fb[400];
+        const char *h = wf_hint(c, hb, sizeof hb, p->keys[j], names, n);
+        snprintf(fb, sizeof fb, "the output schema of agent '%s' has: %s", a->id,
+                 n ? sb_str(&list) : "no fields");
+        wf_err(c, yaml_tree_offset_loc(c->tree, x->str, p->key_off[j]), h ? h : fb,
+               "unknown output field '%.64s' in %s: agent '%s' does not declare it", p->keys[j],
+               sb_str(&path), a->id);
+        sb_free(&path);
+        sb_free(&list);
+        free(names);
+        return;
+    }
+}
+
 /* Parses one string as a template and checks it; `expr_only` strings (if, until) must hold an
  * expression, since a literal there would be a constant that is always true. */
 static void check_string(tctx_t *x, const yt_node_t *s, const char *key, bool expr_only) {
@@ -385,6 +449,7 @@ static void check_string(tctx_t *x, const yt_node_t *s, const char *key, bool ex
                "'%s' must be a {{ expression }}; a plain string is always true", key);
     x->str = s;
     tmpl_visit_refs(t, check_ref, x);
+    tmpl_visit_paths(t, check_output_path, x);
     tmpl_free(t);
 }
 
@@ -401,6 +466,7 @@ static void check_deep(tctx_t *x, const yt_node_t *n, const char *key) {
 
 static void check_task_templates(tctx_t *x, const yt_node_t *m, const wf_task_t *t) {
     if (!m || m->kind != YT_MAP) return;
+    x->task = t;
     x->has_loop = t->loop_until.src != NULL;
     x->in_until = false;
     check_string(x, yaml_tree_get(m, "prompt"), "prompt", false);
@@ -430,6 +496,7 @@ static void check_task_templates(tctx_t *x, const yt_node_t *m, const wf_task_t 
             check_task_templates(x, yaml_tree_get(m, "task"), t->map_task);
         }
         x->in_map = in_map;
+        x->task = t;
         x->has_loop = t->loop_until.src != NULL;
     }
 }

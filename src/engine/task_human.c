@@ -88,17 +88,21 @@ void human_dispatch(engine_run_t *run, uint32_t i) {
     const wf_task_t *t = &run->wf->tasks[i];
     task_scope_t sc;
     task_scope_init(&sc, run, i);
-    json_t *title = NULL, *description = NULL;
+    json_t *title = NULL, *description = NULL, *context = NULL;
     expr_error_t err;
     int rc = 0;
     if (t->title.src) rc = tmpl_render_str(t->title.src, &sc.local, &title, &err);
     if (!rc && t->description.src)
         rc = tmpl_render_str(t->description.src, &sc.local, &description, &err);
+    /* The task's inputs, rendered as any task's are: what the person decides on. */
+    if (!rc && json_object_size(t->inputs))
+        rc = tmpl_render_value(t->inputs, &sc.local, &context, &err);
     task_scope_free(&sc);
     if (rc) {
         char *msg = xasprintf("template: %s", err.message);
         json_decref(title);
         json_decref(description);
+        json_decref(context);
         task_attempt_failed(run, i, msg, false, 0);
         free(msg);
         return;
@@ -110,9 +114,10 @@ void human_dispatch(engine_run_t *run, uint32_t i) {
     json_t *options = t->options                        ? json_incref(t->options)
                       : t->human_kind == HUMAN_APPROVAL ? json_pack("[ss]", "approve", "reject")
                                                         : NULL;
-    json_t *req = json_pack("{s:s, s:s, s:s?, s:o?, s:f}", "kind", human_kind_names[t->human_kind],
-                            "title", title_s, "description", desc_s, "options", options,
-                            "timeout_s", t->human_timeout_s);
+    json_t *req =
+        json_pack("{s:s, s:s, s:s?, s:o?, s:f, s:o?}", "kind", human_kind_names[t->human_kind],
+                  "title", title_s, "description", desc_s, "options", options, "timeout_s",
+                  t->human_timeout_s, "context", context);
     free(title_s);
     free(desc_s);
     human_request(run, i, req);

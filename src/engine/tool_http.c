@@ -1,5 +1,7 @@
-/* tool_http.c - the http_fetch tool: a GET on the loop's HTTP client (libcurl multi on libuv, as
- * model calls), only to hosts the configuration allows, with a size cap and a time limit.
+/* tool_http.c - the http_fetch tool: a request (GET by default; HEAD, or a write - POST, PUT,
+ * PATCH, DELETE - with headers and a body) on the loop's HTTP client (libcurl multi on libuv, as
+ * model calls), only to hosts the configuration allows (writes only where an entry grants the
+ * method), with a size cap and a time limit.
  * Redirects are not followed (the client never does): a redirect comes back as the result, so a
  * allowed host cannot bounce the fetch to one that is not. */
 #include "engine/engine_internal.h"
@@ -82,7 +84,36 @@ bool tools_url_allowed(const json_t *allow_hosts, const char *url, char *why, si
 
 bool tools_url_check(const json_t *allow_hosts, const char *url, bool *by_name, char *why,
                      size_t whylen) {
-    bool name_entry = false;
+    return tools_request_check(allow_hosts, "GET", url, by_name, why, whylen);
+}
+
+const char *tools_http_method(const char *m) {
+    static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"};
+    for (size_t i = 0; m && i < sizeof methods / sizeof *methods; i++)
+        if (!strcasecmp(m, methods[i])) return methods[i];
+    return NULL;
+}
+
+/* The host an entry names: the string itself, or an object's `host`. */
+static const char *entry_host(const json_t *e) {
+    return json_is_string(e) ? json_string_value(e) : json_string_value(json_object_get(e, "host"));
+}
+
+/* Whether an entry lets `method` through: reads (GET, HEAD) always; a write only when the entry
+ * is an object whose `methods` lists it. */
+static bool entry_grants(const json_t *e, const char *method) {
+    if (!strcmp(method, "GET") || !strcmp(method, "HEAD")) return true;
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(e, "methods"), i, m) {
+        if (json_is_string(m) && !strcasecmp(json_string_value(m), method)) return true;
+    }
+    return false;
+}
+
+bool tools_request_check(const json_t *allow_hosts, const char *method, const char *url,
+                         bool *by_name, char *why, size_t whylen) {
+    bool name_entry = false, host_matched = false;
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL, *port = NULL;
     bool ok = false;
@@ -106,14 +137,21 @@ bool tools_url_check(const json_t *allow_hosts, const char *url, bool *by_name, 
     size_t i;
     json_t *h;
     json_array_foreach(allow_hosts, i, h) {
-        if (json_is_string(h) &&
-            entry_matches(json_string_value(h), host, pn, default_port, &name_entry)) {
+        const char *eh = entry_host(h);
+        if (eh && entry_matches(eh, host, pn, default_port, &name_entry)) {
+            host_matched = true;
+            if (!entry_grants(h, method)) continue; /* another entry may grant it */
             ok = true;
             if (by_name) *by_name = name_entry;
             goto out;
         }
     }
-    if (!json_array_size(allow_hosts))
+    if (host_matched)
+        snprintf(why, whylen,
+                 "%s to host '%.100s' is not allowed: tools.http_fetch.allow_hosts lets it be read "
+                 "(GET, HEAD) only; grant writes with an entry {host: %.100s, methods: [%s]}",
+                 method, host, host, method);
+    else if (!json_array_size(allow_hosts))
         snprintf(why, whylen,
                  "http_fetch is not allowed to fetch anything: the configuration's "
                  "tools.http_fetch.allow_hosts is empty");
@@ -218,21 +256,107 @@ void tools_cancel(engine_run_t *run, uint32_t i) {
     fetch_free(f);
 }
 
+/* A header name is an HTTP token; neither name nor value may hold CR or LF (a second header or
+ * request smuggled in). Host and the framing headers are the client's to set. */
+static bool header_ok(const char *name, const char *value) {
+    if (!*name) return false;
+    for (const char *p = name; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr("!#$%&'*+-.^_`|~", *p))) return false;
+    if (!strcasecmp(name, "Host") || !strcasecmp(name, "Content-Length") ||
+        !strcasecmp(name, "Transfer-Encoding") || !strcasecmp(name, "Connection"))
+        return false;
+    return !strpbrk(value, "\r\n");
+}
+
+/* The request's headers as "Name: value" lines (NULL-terminated, caller frees each and the
+ * array), defaults first unless the call sets them; NULL with *err for a header refused. */
+static char **build_headers(const json_t *given, bool json_body, bool has_body, char **err) {
+    size_t n = json_object_size(given), k = 0;
+    char **out = xcalloc(n + 5, sizeof *out);
+    bool accept = false, agent = false, ctype = false;
+    const char *name;
+    json_t *v;
+    json_object_foreach((json_t *)given, name, v) {
+        char *text = json_is_string(v) ? xstrdup(json_string_value(v)) : expr_format(v);
+        if (!header_ok(name, text)) {
+            *err = xasprintf("header '%.100s' is not allowed (a name is letters, digits and "
+                             "-_.; no line breaks; Host, Content-Length, Transfer-Encoding and "
+                             "Connection are set by the client)",
+                             name);
+            free(text);
+            for (size_t j = 0; j < k; j++) free(out[j]);
+            free(out);
+            return NULL;
+        }
+        accept |= !strcasecmp(name, "Accept");
+        agent |= !strcasecmp(name, "User-Agent");
+        ctype |= !strcasecmp(name, "Content-Type");
+        out[k++] = xasprintf("%s: %s", name, text);
+        free(text);
+    }
+    if (!accept) out[k++] = xstrdup("Accept: text/*, application/json;q=0.9, */*;q=0.5");
+    if (!agent) out[k++] = xstrdup("User-Agent: baton-http-fetch");
+    if (has_body && !ctype)
+        out[k++] = xstrdup(json_body ? "Content-Type: application/json"
+                                     : "Content-Type: text/plain; charset=utf-8");
+    return out;
+}
+
+static void free_headers(char **h) {
+    for (size_t j = 0; h && h[j]; j++) free(h[j]);
+    free(h);
+}
+
 tool_status_t tool_http_fetch(engine_run_t *run, uint32_t i, const json_t *call, tool_done_fn done,
                               char **content, bool *is_error) {
     const json_t *cfg = json_object_get(run->eng->o.tools_config, "http_fetch");
-    const char *url = json_string_value(json_object_get(json_object_get(call, "arguments"), "url"));
-    char why[300];
+    const json_t *args = json_object_get(call, "arguments");
+    const char *url = json_string_value(json_object_get(args, "url"));
+    const json_t *mv = json_object_get(args, "method"), *hv = json_object_get(args, "headers");
+    const json_t *bv = json_object_get(args, "body");
+    char why[400];
     *is_error = true;
     if (!url) {
         *content = xstrdup("http_fetch needs {\"url\": \"https://...\"}");
         return TOOL_DONE;
     }
+    const char *method = mv && !json_is_null(mv) ? tools_http_method(json_string_value(mv)) : "GET";
+    if (!method) {
+        char *shown = json_dumps(mv, JSON_ENCODE_ANY | JSON_COMPACT);
+        *content = xasprintf("http_fetch: method %.40s is not one of GET, HEAD, POST, PUT, PATCH, "
+                             "DELETE",
+                             shown ? shown : "?");
+        free(shown);
+        return TOOL_DONE;
+    }
+    if (hv && !json_is_null(hv) && !json_is_object(hv)) {
+        *content = xstrdup("http_fetch: headers must be an object of header names to values");
+        return TOOL_DONE;
+    }
+    bool has_body = bv && !json_is_null(bv);
+    if (has_body && (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) {
+        *content =
+            xasprintf("http_fetch: a %s request has no body (use POST, PUT or PATCH)", method);
+        return TOOL_DONE;
+    }
     bool by_name = false;
-    if (!tools_url_check(json_object_get(cfg, "allow_hosts"), url, &by_name, why, sizeof why)) {
+    if (!tools_request_check(json_object_get(cfg, "allow_hosts"), method, url, &by_name, why,
+                             sizeof why)) {
         *content = xasprintf("refused: %s", why);
         return TOOL_DONE;
     }
+    char *herr = NULL;
+    char **headers = build_headers(hv, has_body && !json_is_string(bv), has_body, &herr);
+    if (!headers) {
+        *content = xasprintf("http_fetch: %s", herr);
+        free(herr);
+        return TOOL_DONE;
+    }
+    /* A string body is sent as it is; any other JSON value as JSON. */
+    char *body = !has_body            ? NULL
+                 : json_is_string(bv) ? xstrndup(json_string_value(bv), json_string_length(bv))
+                                      : json_dumps(bv, JSON_ENCODE_ANY | JSON_COMPACT);
+    size_t body_len = json_is_string(bv) ? json_string_length(bv) : body ? strlen(body) : 0;
     engine_t *e = run->eng;
     if (!e->http) e->http = http_client_new(e->o.loop);
     struct tool_fetch *f = xcalloc(1, sizeof *f);
@@ -244,19 +368,21 @@ tool_status_t tool_http_fetch(engine_run_t *run, uint32_t i, const json_t *call,
     json_int_t max = json_integer_value(json_object_get(cfg, "max_bytes"));
     f->max = max > 0 ? (size_t)max : TOOLS_DEFAULT_MAX_BYTES;
     f->started_ms = engine_now_ms();
-    static const char *const headers[] = {"Accept: text/*, application/json;q=0.9, */*;q=0.5",
-                                          "User-Agent: baton-http-fetch", NULL};
     long total = wf_duration_ms(json_object_get(cfg, "timeout"), TOOLS_DEFAULT_TIMEOUT_MS);
-    http_req_opts_t o = {.method = "GET",
+    http_req_opts_t o = {.method = method,
                          .url = url,
-                         .headers = headers,
+                         .headers = (const char *const *)headers,
+                         .body = body,
+                         .body_len = body_len,
                          .connect_timeout_ms = total < 10000 ? total : 10000,
                          .total_timeout_ms = total,
                          .on_data = fetch_data,
                          .on_done = fetch_done,
                          .ud = f,
                          .allow_address = fetch_address_ok};
-    f->req = http_request_start(e->http, &o);
+    f->req = http_request_start(e->http, &o); /* copies the headers and the body */
+    free_headers(headers);
+    free(body);
     if (!f->req) {
         fetch_free(f);
         *content = xasprintf("fetch failed: '%.200s' is not a URL this client can fetch", url);

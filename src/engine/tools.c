@@ -102,9 +102,18 @@ static json_t *params_write_artifact(engine_run_t *run, uint32_t i) {
 static json_t *params_http_fetch(engine_run_t *run, uint32_t i) {
     (void)run;
     (void)i;
-    return json_pack("{s:s, s:{s:{s:s, s:s}}, s:[s], s:b}", "type", "object", "properties", "url",
-                     "type", "string", "description", "An http:// or https:// URL to GET",
-                     "required", "url", "additionalProperties", 0);
+    return json_pack(
+        "{s:s, s:{s:{s:s, s:s}, s:{s:s, s:[ssssss], s:s}, s:{s:s, s:{s:s}, s:s}, s:{s:s, s:s}},"
+        " s:[s], s:b}",
+        "type", "object", "properties", "url", "type", "string", "description",
+        "An http:// or https:// URL", "method", "type", "string", "enum", "GET", "HEAD", "POST",
+        "PUT", "PATCH", "DELETE", "description",
+        "GET (the default) or HEAD read; POST, PUT, PATCH and DELETE only work on hosts the "
+        "operator allowed to be written",
+        "headers", "type", "object", "additionalProperties", "type", "string", "description",
+        "Request headers, name to value", "body", "type", "string", "description",
+        "The request body (POST, PUT, PATCH), sent as it is", "required", "url",
+        "additionalProperties", 0);
 }
 
 static json_t *params_ask_human(engine_run_t *run, uint32_t i) {
@@ -129,8 +138,8 @@ static const tool_spec_t TOOLS[] = {
      "exists). Returns the name and version written.",
      params_write_artifact},
     {"http_fetch",
-     "Fetch a URL with HTTP GET and return the status and the body (text, possibly "
-     "cut). Only hosts the operator allowed can be fetched.",
+     "Send an HTTP request (GET by default) and return the status and the body (text, possibly "
+     "cut). Only hosts the operator allowed can be fetched, and written to only where allowed.",
      params_http_fetch},
     {"ask_human",
      "Ask a person a question and wait for the answer. Use only when the task "
@@ -300,6 +309,38 @@ tool_status_t tools_start(engine_run_t *run, uint32_t i, const json_t *call, cha
 
 /* ---- configuration ------------------------------------------------------------------------ */
 
+/* An allow_hosts entry written as a mapping: {host: NAME, methods: [POST, ...]}, the methods
+ * beyond GET and HEAD (always allowed) that may be sent to that host. */
+static int allow_entry_check(const json_t *e, size_t i, char **err) {
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)e, k, v) {
+        if (strcmp(k, "host") && strcmp(k, "methods")) {
+            *err = xasprintf("tools.http_fetch.allow_hosts[%zu].%s: unknown key (host, methods)", i,
+                             k);
+            return -1;
+        }
+    }
+    const json_t *host = json_object_get(e, "host"), *methods = json_object_get(e, "methods");
+    if (!json_is_string(host) || !*json_string_value(host)) {
+        *err = xasprintf("tools.http_fetch.allow_hosts[%zu].host: expected a host name, e.g. "
+                         "{host: api.example.com, methods: [POST]}",
+                         i);
+        return -1;
+    }
+    size_t j;
+    json_t *m;
+    bool ok = json_is_array(methods) && json_array_size(methods);
+    json_array_foreach(methods, j, m) ok = ok && tools_http_method(json_string_value(m));
+    if (!ok) {
+        *err = xasprintf("tools.http_fetch.allow_hosts[%zu].methods: expected a list of GET, HEAD, "
+                         "POST, PUT, PATCH or DELETE, e.g. [POST, PUT]",
+                         i);
+        return -1;
+    }
+    return 0;
+}
+
 int tools_config_check(const json_t *tools, char **err) {
     if (!tools || json_is_null(tools)) return 0;
     if (!json_is_object(tools)) {
@@ -328,7 +369,13 @@ int tools_config_check(const json_t *tools, char **err) {
                 size_t n;
                 json_t *h;
                 ok = json_is_array(hv);
-                json_array_foreach(hv, n, h) ok = ok && json_is_string(h) && *json_string_value(h);
+                json_array_foreach(hv, n, h) {
+                    if (ok && json_is_object(h)) {
+                        if (allow_entry_check(h, n, err) != 0) return -1;
+                    } else {
+                        ok = ok && json_is_string(h) && *json_string_value(h);
+                    }
+                }
             } else if (!strcmp(hk, "max_bytes")) {
                 ok = json_is_integer(hv) && json_integer_value(hv) > 0 &&
                      json_integer_value(hv) <= 64 * 1024 * 1024;
@@ -346,7 +393,8 @@ int tools_config_check(const json_t *tools, char **err) {
             if (!ok) {
                 *err = xasprintf("tools.http_fetch.%s: expected %s", hk,
                                  !strcmp(hk, "allow_hosts")
-                                     ? "a list of host names, e.g. [example.com, \"*.example.org\"]"
+                                     ? "a list of host names or {host, methods} entries, e.g. "
+                                       "[example.com, {host: api.example.org, methods: [POST]}]"
                                  : !strcmp(hk, "max_bytes")
                                      ? "a whole number of bytes from 1 to 67108864"
                                  : !strcmp(hk, "allow_private") ? "true or false"

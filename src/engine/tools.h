@@ -8,11 +8,14 @@
  * Configuration (baton.yaml):
  *     tools:
  *       http_fetch:
- *         allow_hosts: [api.example.com, "*.wikipedia.org", "127.0.0.1:8080"]
+ *         allow_hosts: [api.example.com, "*.wikipedia.org", "127.0.0.1:8080",
+ *                       {host: hooks.example.com, methods: [POST]}]
  *         max_bytes: 262144        # the body is cut there (default 256 KiB)
  *         timeout: 10s             # the whole request (default 10 s)
  *         allow_private: false     # a host allowed by name may reach private addresses
- * Nothing is allowed by default: without allow_hosts every http_fetch is refused. */
+ * Nothing is allowed by default: without allow_hosts every http_fetch is refused. A host entry
+ * (a string) allows reads, GET and HEAD; an entry {host, methods} also allows the writes it
+ * lists (POST, PUT, PATCH, DELETE) to that host. */
 #ifndef BATON_ENGINE_TOOLS_H
 #define BATON_ENGINE_TOOLS_H
 
@@ -42,6 +45,15 @@ int tools_config_check(const json_t *tools, char **err);
 bool tools_url_allowed(const json_t *allow_hosts, const char *url, char *why, size_t whylen);
 bool tools_url_check(const json_t *allow_hosts, const char *url, bool *by_name, char *why,
                      size_t whylen);
+
+/* Whether `method` (upper case, as tools_http_method gives it) may go to `url`: the URL must
+ * pass as for tools_url_check, and a write needs an entry for its host whose `methods` lists
+ * it. false with a reason in why: a write to a host allowed only to be read says so. */
+bool tools_request_check(const json_t *allow_hosts, const char *method, const char *url,
+                         bool *by_name, char *why, size_t whylen);
+/* The method http_fetch sends for `m` (any case): "GET", "HEAD", "POST", "PUT", "PATCH",
+ * "DELETE" (static strings), or NULL for anything else. */
+const char *tools_http_method(const char *m);
 
 /* Whether an address is public: not loopback, private (RFC 1918, fc00::/7), link-local (cloud
  * metadata lives at 169.254.169.254), CGNAT, unspecified or multicast, IPv4-mapped ones

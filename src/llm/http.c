@@ -255,7 +255,11 @@ http_request_t *http_request_start(http_client_t *c, const http_req_opts_t *o) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
     }
-    if (o->method) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);
+    /* HEAD must tell curl not to wait for a body; any other method is sent as named. */
+    if (o->method && !strcmp(o->method, "HEAD"))
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    else if (o->method)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);

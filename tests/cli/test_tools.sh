@@ -103,7 +103,8 @@ one_task "tools: [http_fetch, write_artifact]"
 script "[{\"route\":\"openai\",\"tool_call\":{\"name\":\"http_fetch\",\"arguments\":{\"url\":\"$URL/_fake/health\"}}},
   {\"route\":\"openai\",\"tool_call\":{\"name\":\"http_fetch\",\"arguments\":{\"url\":\"http://localhost:$port/_fake/health\"}}},
   {\"route\":\"openai\",\"tool_call\":{\"name\":\"write_artifact\",\"arguments\":{\"name\":\"../escape.md\",\"content\":\"x\"}}},
-  {\"route\":\"openai\",\"tool_call\":{\"name\":\"write_artifact\",\"arguments\":{\"name\":\"fetched.md\",\"content\":\"ok\"}}}]"
+  {\"route\":\"openai\",\"tool_call\":{\"name\":\"write_artifact\",\"arguments\":{\"name\":\"fetched.md\",\"content\":\"ok\"}}},
+  {\"route\":\"openai\",\"tool_call\":{\"name\":\"http_fetch\",\"arguments\":{\"url\":\"$URL/_fake/health\",\"method\":\"POST\",\"body\":\"x\"}}}]"
 D="$WORK/d-fetch"
 expect_exit 0 "$BATON" run "$WORK/one.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "fetch: status"
@@ -121,6 +122,12 @@ case "$(json_get "$WORK/events.json" "$results[2]")" in
   "ERR '../escape.md' is not an artifact name"*) ok ;; *) fail "write_artifact should refuse ../escape.md" ;; esac
 expect_eq "$(json_get "$WORK/events.json" "$results[3]")" "OK wrote fetched.md (version 1, 2 bytes)" "write_artifact"
 expect_eq "$(cat "$D/artifacts/$run_id/fetched.md")" ok "written artifact"
+# a model's POST to a host allowed only to be read: an error result, never a GET in its place
+expect_eq "$(json_get "$WORK/events.json" "$results[4]")" \
+  "ERR refused: POST to host '127.0.0.1' is not allowed: tools.http_fetch.allow_hosts lets it be read (GET, HEAD) only; grant writes with an entry {host: 127.0.0.1, methods: [POST]}" "fetch: POST refused"
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j[0].body.tools.find(t => t.function.name == "http_fetch").function.parameters.properties.method.enum.join()')" \
+  "GET,HEAD,POST,PUT,PATCH,DELETE" "fetch: methods offered to the model"
 [ -z "$(find "$WORK" -name 'escape.md')" ] || fail "write_artifact wrote outside the run's folder"
 ok
 

@@ -78,6 +78,15 @@ printf 'name: u\ntasks:\n  - {id: a, agent: analyst, artifact: "%s.md"}\n' "$nam
 expect_exit 1 "$BATON" validate --json utf8.yaml
 expect_eq "$(json_get "$WORK/out" 'j.length')" 1 "diagnostics for a non-ASCII artifact name"
 
+# a typo in an output field of an agent with a closed JSON schema (the catalog's code_analyzer):
+# located at the field, with a hint; before, the condition read null and skipped the task
+sed 's/outputs.security_score < 8/outputs.securty_score < 8/' "$ROOT/workflows/code_review.yaml" > typo.yaml
+expect_exit 1 "$BATON" validate typo.yaml
+expect_grep "^typo.yaml:52:44: error: unknown output field 'securty_score' in tasks.code_analysis.outputs: agent 'code_analyzer' does not declare it" "$WORK/err"
+expect_grep "did you mean 'security_score'?" "$WORK/err"
+expect_exit 1 "$BATON" validate --json typo.yaml
+expect_eq "$(json_get "$WORK/out" 'j.map(d => d.line + ":" + d.column).join()')" "52:44" "typo as JSON"
+
 # usage errors exit 2
 expect_exit 2 "$BATON" validate
 expect_exit 2 "$BATON" run

@@ -508,6 +508,37 @@ static void test_refs(void **state) {
     expr_visit_refs(NULL, collect_ref, NULL); /* tolerated */
 }
 
+static void collect_path(void *ud, const expr_path_t *p) {
+    sb_printf(ud, "%s@%zu", p->root, p->off);
+    for (size_t i = 0; i < p->n; i++) sb_printf(ud, ".%s@%zu", p->keys[i], p->key_off[i]);
+    sb_puts(ud, " ");
+}
+
+static void expect_paths(const char *src, const char *want) {
+    expr_error_t err;
+    expr_t *e = expr_parse(src, strlen(src), &err);
+    if (!e) fail_msg("parse '%s': %s", src, err.message);
+    strbuf_t sb = {0};
+    expr_visit_paths(e, collect_path, &sb);
+    expr_free(e);
+    if (strcmp(sb_str(&sb), want) != 0)
+        fail_msg("paths of '%s': '%s', want '%s'", src, sb_str(&sb), want);
+    sb_free(&sb);
+}
+
+/* Every leading .member of a path with the offset of its name; the run stops at an index. */
+static void test_visit_paths(void **state) {
+    (void)state;
+    expect_paths("tasks.scan.outputs.score < 8", "tasks@0.scan@6.outputs@11.score@19 ");
+    expect_paths("tasks . scan.outputs", "tasks@0.scan@8.outputs@13 ");
+    expect_paths("tasks.s.outputs.findings[0].severity", "tasks@0.s@6.outputs@8.findings@16 ");
+    expect_paths("tasks.s.outputs[tasks.t.outputs.k]",
+                 "tasks@0.s@6.outputs@8 tasks@16.t@22.outputs@24.k@32 ");
+    expect_paths("1 + len(item)", "item@8 ");
+    expect_paths("a.b.c.d.e.f.g.h.i.j", "a@0.b@2.c@4.d@6.e@8.f@10.g@12.h@14.i@16 ");
+    expr_visit_paths(NULL, collect_path, NULL); /* tolerated */
+}
+
 static void expect_format(json_t *v, const char *want) {
     char *got = expr_format(v);
     json_decref(v);
@@ -649,6 +680,7 @@ int main(void) {
         cmocka_unit_test(test_not_nul_terminated),
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_refs),
+        cmocka_unit_test(test_visit_paths),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_truthy),
         cmocka_unit_test(test_scope_chain),

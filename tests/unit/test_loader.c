@@ -571,8 +571,11 @@ static void unknown_keys_everywhere(void **state) {
          "'over' is not used by agent tasks (task 'a')", "set 'type: map'"},
         {HEAD "  - {id: h, type: human, prompt: x}\n", 3, 26,
          "'prompt' is not used by human tasks (task 'h')", "type: agent"},
-        {HEAD "  - {id: h, agent: human_review, requires_approval: true}\n", 3, 34,
-         "'requires_approval' is not used by human tasks", NULL},
+        {HEAD "  - {id: h, agent: human_review, approval: {timeout: 1h}}\n", 3, 34,
+         "'approval' is not used by human tasks", NULL},
+        /* a human task is a person's step: requires_approval cannot turn that off */
+        {HEAD "  - {id: h, agent: human_review, requires_approval: false}\n", 3, 53,
+         "requires_approval: false on human task 'h'", "always waits for a person"},
         {HEAD "  - {id: m, type: map, over: '{{[1]}}', task: {agent: analyst, depends_on: [x]}}\n",
          3, 64, "'depends_on' is not used in the body of map task 'm'", "map task itself"},
     };
@@ -695,6 +698,31 @@ static void enums_with_hints(void **state) {
                24, "invalid format 'jsn'", "did you mean 'json'?");
     expect_err("name: t\ninputs:\n  x: {type: strin}\ntasks: [{id: a, agent: analyst}]\n", 3, 13,
                "invalid type 'strin'", "did you mean 'string'?");
+}
+
+/* The workflow language's human step: `agent: human_review` with requires_approval and
+ * inputs (its context for the reviewer) loads as a human task; the flag asks for nothing more. */
+static void human_task_inputs(void **state) {
+    (void)state;
+    workflow_t *wf = load_ok(HEAD "  - {id: a, agent: analyst}\n"
+                                  "  - id: \"human_review\"\n"
+                                  "    name: \"Senior Developer Review\"\n"
+                                  "    agent: \"human_review\"\n"
+                                  "    depends_on: [\"a\"]\n"
+                                  "    requires_approval: true\n"
+                                  "    inputs:\n"
+                                  "      review_context:\n"
+                                  "        code_quality: \"{{tasks.a.outputs.score}}\"\n");
+    const wf_task_t *t = workflow_task(wf, "human_review");
+    assert_int_equal(t->type, TASK_HUMAN);
+    assert_false(t->requires_approval);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(t->inputs, "review_context"), "code_quality")),
+                        "{{tasks.a.outputs.score}}");
+    workflow_free(wf);
+    /* its inputs are templates like any task's: names are checked */
+    expect_err(HEAD "  - {id: h, type: human, inputs: {x: \"{{tasks.nope.output}}\"}}\n", 3, 41,
+               "unknown task 'nope'", NULL);
 }
 
 static void task_type_requirements(void **state) {
@@ -1092,6 +1120,7 @@ int main(void) {
         cmocka_unit_test(wrong_types),
         cmocka_unit_test(enums_with_hints),
         cmocka_unit_test(task_type_requirements),
+        cmocka_unit_test(human_task_inputs),
         cmocka_unit_test(ids),
         cmocka_unit_test(several_errors_reported),
         cmocka_unit_test(limit_document_size),

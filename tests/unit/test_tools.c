@@ -135,6 +135,42 @@ static void allowlist(void **state) {
     assert_non_null(strstr(why, "allow_hosts is empty"));
 }
 
+/* Writes: a host entry (a string) lets GET and HEAD through; {host, methods} also the writes it
+ * lists. Any matching entry that grants the method will do. */
+static void allowlist_methods(void **state) {
+    (void)state;
+    json_t *allow = json_loads("[\"read.example.com\", {\"host\": \"*.hooks.io\", \"methods\": "
+                               "[\"post\", \"PUT\"]}, \"x.hooks.io\"]",
+                               0, NULL);
+    assert_non_null(allow);
+    char why[400];
+    bool by_name = false;
+    assert_true(
+        tools_request_check(allow, "GET", "https://read.example.com/", &by_name, why, sizeof why));
+    assert_true(
+        tools_request_check(allow, "HEAD", "https://read.example.com/", NULL, why, sizeof why));
+    assert_false(
+        tools_request_check(allow, "POST", "https://read.example.com/a", NULL, why, sizeof why));
+    assert_string_equal(why, "POST to host 'read.example.com' is not allowed: "
+                             "tools.http_fetch.allow_hosts lets it be read (GET, HEAD) only; grant "
+                             "writes with an entry {host: read.example.com, methods: [POST]}");
+    assert_true(
+        tools_request_check(allow, "POST", "https://a.hooks.io/", &by_name, why, sizeof why));
+    assert_true(by_name);
+    assert_true(tools_request_check(allow, "PUT", "https://a.hooks.io/", NULL, why, sizeof why));
+    assert_true(tools_request_check(allow, "GET", "https://a.hooks.io/", NULL, why, sizeof why));
+    assert_false(
+        tools_request_check(allow, "DELETE", "https://a.hooks.io/", NULL, why, sizeof why));
+    /* x.hooks.io matches a read-only entry after the one that grants POST: still granted */
+    assert_true(tools_request_check(allow, "POST", "https://x.hooks.io/", NULL, why, sizeof why));
+    assert_false(tools_request_check(allow, "POST", "https://other.io/", NULL, why, sizeof why));
+    assert_non_null(strstr(why, "is not in tools.http_fetch.allow_hosts"));
+    json_decref(allow);
+    assert_string_equal(tools_http_method("patch"), "PATCH");
+    assert_null(tools_http_method("FETCH"));
+    assert_null(tools_http_method(NULL));
+}
+
 static struct sockaddr_storage addr(const char *text) {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -205,10 +241,11 @@ static void config_check(void **state) {
     (void)state;
     char *err = NULL;
     assert_int_equal(tools_config_check(NULL, &err), 0);
-    json_t *good =
-        json_loads("{\"http_fetch\": {\"allow_hosts\": [\"a.com\"], \"max_bytes\": 1000, "
-                   "\"timeout\": \"5s\"}}",
-                   0, NULL);
+    json_t *good = json_loads("{\"http_fetch\": {\"allow_hosts\": [\"a.com\", {\"host\": "
+                              "\"b.com\", \"methods\": [\"POST\", \"delete\"]}], \"max_bytes\": "
+                              "1000, \"timeout\": \"5s\"}}",
+                              0, NULL);
+    assert_non_null(good);
     assert_int_equal(tools_config_check(good, &err), 0);
     json_decref(good);
     static const char *const bad[][2] = {
@@ -220,6 +257,15 @@ static void config_check(void **state) {
         {"{\"http_fetch\": {\"timeout\": \"soon\"}}",
          "tools.http_fetch.timeout: expected a duration"},
         {"{\"http_fetch\": {\"allow\": []}}", "tools.http_fetch.allow: unknown key"},
+        {"{\"http_fetch\": {\"allow_hosts\": [\"a.com\", {\"host\": \"b.com\", \"methods\": "
+         "[\"SEND\"]}]}}",
+         "tools.http_fetch.allow_hosts[1].methods: expected a list of GET, HEAD, POST"},
+        {"{\"http_fetch\": {\"allow_hosts\": [{\"methods\": [\"POST\"]}]}}",
+         "tools.http_fetch.allow_hosts[0].host: expected a host name"},
+        {"{\"http_fetch\": {\"allow_hosts\": [{\"host\": \"b.com\", \"method\": [\"POST\"]}]}}",
+         "tools.http_fetch.allow_hosts[0].method: unknown key (host, methods)"},
+        {"{\"http_fetch\": {\"allow_hosts\": [{\"host\": \"b.com\", \"methods\": []}]}}",
+         "tools.http_fetch.allow_hosts[0].methods: expected a list"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         json_t *v = json_loads(bad[i][0], 0, NULL);
@@ -279,8 +325,9 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tool_call_arguments), cmocka_unit_test(assembler_openai_fragments),
         cmocka_unit_test(assembler_edges),     cmocka_unit_test(allowlist),
-        cmocka_unit_test(artifact_names),      cmocka_unit_test(public_addresses),
-        cmocka_unit_test(config_check),        cmocka_unit_test(reducer_ask_human),
+        cmocka_unit_test(allowlist_methods),   cmocka_unit_test(artifact_names),
+        cmocka_unit_test(public_addresses),    cmocka_unit_test(config_check),
+        cmocka_unit_test(reducer_ask_human),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

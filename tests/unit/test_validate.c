@@ -277,7 +277,7 @@ static void templates_everywhere_are_checked(void **state) {
         "     question: '{{ tasks.up.output }}'}\n"                       /* 15 */
         "  - {id: m, type: map, over: '{{ tasks.up.output }}',\n"         /* 16 */
         "     task: {agent: analyst, prompt: '{{ tasks.up.output }}'}}\n" /* 17 */
-        "  - {id: f, type: tool, tool: http_fetch, args: {u: ['{{ tasks.up.output }}']}}\n"
+        "  - {id: f, type: tool, tool: http_fetch, args: {url: '{{ tasks.up.output }}'}}\n"
         "  - {id: s, type: subflow, workflow: w, inputs: {d: '{{ tasks.up.cost }}'}}\n";
     assert_null(load(y, &dl));
     static const struct {
@@ -285,7 +285,7 @@ static void templates_everywhere_are_checked(void **state) {
         const char *task;
     } want[] = {
         {6, 17, "a"},  {7, 21, "a"},  {8, 27, "a"},  {9, 23, "a"},  {12, 16, "h"}, {13, 22, "h"},
-        {15, 20, "v"}, {16, 34, "m"}, {17, 41, "m"}, {18, 58, "f"}, {19, 57, "s"},
+        {15, 20, "v"}, {16, 34, "m"}, {17, 41, "m"}, {18, 59, "f"}, {19, 57, "s"},
     };
     size_t n = sizeof want / sizeof *want;
     if (dl.n != n) print_diags(&dl);
@@ -417,6 +417,92 @@ static void many_template_errors_at_once(void **state) {
     diag_list_free(&dl);
 }
 
+/* tasks.X.outputs.FIELD against the output schema of X's agent: checked when the schema is
+ * closed (properties + additionalProperties: false), down nested closed objects, wherever a
+ * template is written; left alone when the schema admits other keys or the outputs are not the
+ * agent's (human, consensus, map). */
+#define OUT_HEAD                                                                                   \
+    "name: t\n"                                                                                    \
+    "agents:\n"                                                                                    \
+    "  scan:\n"                                                                                    \
+    "    instructions: Scan.\n"                                                                    \
+    "    output:\n"                                                                                \
+    "      format: json\n"                                                                         \
+    "      schema:\n"                                                                              \
+    "        type: object\n"                                                                       \
+    "        additionalProperties: false\n"                                                        \
+    "        properties:\n"                                                                        \
+    "          security_score: {type: number}\n"                                                   \
+    "          findings: {type: array, items: {type: object, additionalProperties: false,\n"       \
+    "                     properties: {severity: {type: string}}}}\n"                              \
+    "          meta: {type: object, additionalProperties: false, properties: {source: {}}}\n"      \
+    "          extra: {type: object, properties: {a: {}}}\n"                                       \
+    "  loose:\n"                                                                                   \
+    "    instructions: Anything.\n"                                                                \
+    "    output: {format: json, schema: {type: object, properties: {a: {}}}}\n"                    \
+    "  wide:\n"                                                                                    \
+    "    instructions: Anything.\n"                                                                \
+    "    output: {format: json, schema: {properties: {a: {}}, additionalProperties: true}}\n"      \
+    "  typed:\n"                                                                                   \
+    "    instructions: Anything.\n"                                                                \
+    "    output: {format: json, schema: {properties: {a: {}}, additionalProperties: {}}}\n"        \
+    "tasks:\n"                                                                                     \
+    "  - {id: s, agent: scan}\n"
+
+static void output_fields(void **state) {
+    (void)state;
+    /* line 27 is the first task after OUT_HEAD */
+    expect_ok(OUT_HEAD "  - id: a\n"
+                       "    agent: analyst\n"
+                       "    depends_on: [s]\n"
+                       "    conditions: [{if: \"{{tasks.s.outputs.security_score < 8}}\"}]\n"
+                       "    inputs:\n"
+                       "      m: \"{{tasks.s.outputs.meta.source}}\"\n"
+                       "      f: \"{{tasks.s.outputs.findings[0].severity}}\"\n"
+                       "      open: \"{{tasks.s.outputs.extra.anything}}\"\n"
+                       "      raw: \"{{tasks.s.output}} {{tasks.s.outputs}}\"\n");
+    /* a typo in a condition: located at the field, with a hint */
+    expect_err(OUT_HEAD "  - id: a\n"
+                        "    agent: analyst\n"
+                        "    depends_on: [s]\n"
+                        "    conditions:\n"
+                        "      - if: \"{{tasks.s.outputs.securty_score < 8}}\"\n",
+               31, 32, "unknown output field 'securty_score' in tasks.s.outputs: agent 'scan'",
+               "did you mean 'security_score'?");
+    /* no close name: the hint lists the declared fields */
+    expect_err(OUT_HEAD "  - {id: a, agent: analyst, depends_on: [s], prompt: "
+                        "\"Score {{ tasks.s.outputs.zzz }}\"}\n",
+               27, 80, "unknown output field 'zzz'", "has: security_score, findings, meta, extra");
+    /* nested closed object; inputs, args and a human task's description */
+    expect_err(OUT_HEAD "  - {id: a, agent: analyst, depends_on: [s], inputs: {m: "
+                        "\"{{tasks.s.outputs.meta.sorce}}\"}}\n",
+               27, 82, "unknown output field 'sorce' in tasks.s.outputs.meta", "'source'");
+    expect_err(OUT_HEAD "  - {id: a, type: tool, tool: http_fetch, depends_on: [s], args: {url: "
+                        "\"{{tasks.s.outputs.url}}\"}}\n",
+               27, 91, "unknown output field 'url'", NULL);
+    expect_err(OUT_HEAD "  - {id: h, type: human, depends_on: [s], description: "
+                        "\"{{tasks.s.outputs.findigs}}\"}\n",
+               27, 75, "unknown output field 'findigs'", "'findings'");
+    /* a loop's until reads its own task */
+    expect_err(OUT_HEAD "  - {id: l, agent: scan, loop: {until: \"{{tasks.l.outputs.pased}}\"}}\n",
+               27, 59, "unknown output field 'pased' in tasks.l.outputs", NULL);
+    /* previous, in a loop, is the task's own outputs */
+    expect_err(OUT_HEAD
+               "  - {id: l, agent: scan, prompt: \"{{ previous.finding }}\", loop: {until: "
+               "\"{{ previous.meta.source }}\"}}\n",
+               27, 47, "unknown output field 'finding' in previous: agent 'scan'", "'findings'");
+    /* schemas that admit other keys, and outputs that are not the agent's: not checked */
+    expect_ok(OUT_HEAD "  - {id: o, agent: loose}\n"
+                       "  - {id: w, agent: wide}\n"
+                       "  - {id: y, agent: typed}\n"
+                       "  - {id: h, type: human, depends_on: [s]}\n"
+                       "  - {id: a, agent: analyst, depends_on: [o, w, y, h], prompt: "
+                       "\"{{tasks.o.outputs.b}} {{tasks.w.outputs.x}} {{tasks.y.outputs.z}} "
+                       "{{tasks.h.outputs.decision}}\"}\n"
+                       "  - {id: t, agent: analyst, depends_on: [a], prompt: "
+                       "\"{{tasks.a.outputs.anything}}\"}\n");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(unknown_dependencies),
@@ -431,6 +517,7 @@ int main(void) {
         cmocka_unit_test(inputs_variables_and_roots),
         cmocka_unit_test(conditions_must_be_expressions),
         cmocka_unit_test(many_template_errors_at_once),
+        cmocka_unit_test(output_fields),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
