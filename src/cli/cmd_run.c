@@ -1,4 +1,6 @@
 /* cmd_run.c - `baton run FILE`, `baton run --resume RUN_ID` and `baton run --retry RUN_ID`. */
+#include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/remote.h"
 #include "cli/run_session.h"
 #include "util/xalloc.h"
@@ -8,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static void usage(FILE *f) {
+void cmd_run_usage(FILE *f) {
     fputs("usage: baton run FILE [options]\n"
           "       baton run --resume RUN_ID [options]   carry on (after a crash, or a paused run)\n"
           "       baton run --retry RUN_ID [options]    a failed or cancelled run, from its failed "
@@ -124,7 +126,7 @@ int cmd_run(int argc, char **argv) {
     json_t *inputs = json_object(), *file_inputs = NULL;
     int code = EXIT_USAGE, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", longopts, "run")) != -1) {
         switch (c) {
         case 'i': {
             const char *eq = strchr(optarg, '=');
@@ -186,17 +188,16 @@ int cmd_run(int argc, char **argv) {
             }
             break;
         case 'h':
-            usage(stdout);
+            cmd_run_usage(stdout);
             code = EXIT_OK;
             goto out;
         default:
-            usage(stderr);
             goto out;
         }
     }
     if (req.kind == SESSION_START) {
         if (optind != argc - 1) {
-            usage(stderr);
+            cmd_run_usage(stderr);
             goto out;
         }
         req.workflow_path = argv[optind];

@@ -1,5 +1,7 @@
 /* cmd_runs.c - `baton runs ls|show|events`: what the data dir (or, with --server, a Baton
  * server) knows about runs. The same output either way: the server answers with the same JSON. */
+#include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/remote.h"
 #include "cli/run_session.h"
 #include "cli/view.h"
@@ -10,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-static void usage(FILE *f) {
+void cmd_runs_usage(FILE *f) {
     fputs("usage: baton runs ls [--status S] [--limit N] [--json] [--data-dir DIR | --server URL]\n"
           "       baton runs show RUN_ID [--json] [--data-dir DIR | --server URL]\n"
           "       baton runs events RUN_ID [--after SEQ] [--json] [--data-dir DIR | --server URL]\n"
@@ -36,7 +38,7 @@ static int runs_fork(int argc, char **argv) {
     long long at = 0;
     int c, code = EXIT_USAGE;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "", longopts, "runs")) != -1) {
         switch (c) {
         case 'd':
             o.data_dir = optarg;
@@ -65,12 +67,11 @@ static int runs_fork(int argc, char **argv) {
             break;
         }
         default:
-            usage(stderr);
             goto out;
         }
     }
     if (optind != argc - 1 || at < 1) {
-        usage(stderr);
+        cmd_runs_usage(stderr);
         goto out;
     }
     req.run_id = argv[optind];
@@ -275,7 +276,7 @@ int cmd_runs(int argc, char **argv) {
         {"server", required_argument, NULL, 'S'},   {0, 0, 0, 0},
     };
     if (argc < 2) {
-        usage(stderr);
+        cmd_runs_usage(stderr);
         return EXIT_USAGE;
     }
     const char *sub = argv[1];
@@ -285,7 +286,7 @@ int cmd_runs(int argc, char **argv) {
     long long after = 0;
     bool json = false;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", longopts, "runs")) != -1) {
         switch (c) {
         case 'd':
             data_dir = optarg;
@@ -306,17 +307,16 @@ int cmd_runs(int argc, char **argv) {
             server_flag = optarg;
             break;
         case 'h':
-            usage(stdout);
+            cmd_runs_usage(stdout);
             return EXIT_OK;
         default:
-            usage(stderr);
             return EXIT_USAGE;
         }
     }
     bool needs_id = !strcmp(sub, "show") || !strcmp(sub, "events");
     if ((strcmp(sub, "ls") && !needs_id) || (needs_id && optind != argc - 1) ||
         (!needs_id && optind != argc)) {
-        usage(stderr);
+        cmd_runs_usage(stderr);
         return EXIT_USAGE;
     }
     const char *server = remote_server(server_flag);

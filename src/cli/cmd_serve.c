@@ -4,6 +4,8 @@
  * address would let anyone start runs and spend the configured providers' money. SIGTERM and
  * SIGINT stop it: the listener and every connection close, and it exits 0. */
 #include "api/api.h"
+#include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/cli.h"
 #include "engine/host.h"
 #include "util/clock.h"
@@ -18,7 +20,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-static void usage(FILE *f) {
+void cmd_serve_usage(FILE *f) {
     fputs("usage: baton serve [--listen HOST:PORT] [--data-dir DIR] [--config FILE] [--insecure]\n"
           "                   [--max-connections N] [--ws-queue-bytes N] [--tls-cert PEM --tls-key "
           "PEM]\n"
@@ -102,7 +104,7 @@ int cmd_serve(int argc, char **argv) {
     const char *tls_cert = NULL, *tls_key = NULL, *ui_dir = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", longopts, "serve")) != -1) {
         switch (c) {
         case 'l':
             listen = optarg;
@@ -138,15 +140,14 @@ int cmd_serve(int argc, char **argv) {
             break;
         }
         case 'h':
-            usage(stdout);
+            cmd_serve_usage(stdout);
             return EXIT_OK;
         default:
-            usage(stderr);
             return EXIT_USAGE;
         }
     }
     if (optind != argc) {
-        usage(stderr);
+        cmd_serve_usage(stderr);
         return EXIT_USAGE;
     }
     if (ui_dir && access(ui_dir, R_OK | X_OK) != 0) {

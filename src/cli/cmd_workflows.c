@@ -2,6 +2,8 @@
  * dir or (--server URL, $BATON_SERVER) on a server, with the same output either way. A pushed
  * file is validated here first, so its errors are located in the file, then stored as a new
  * workflow or (--id) as the next version of one. */
+#include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/cli.h"
 #include "cli/remote.h"
 #include "util/xalloc.h"
@@ -11,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *f) {
+void cmd_workflows_usage(FILE *f) {
     fputs(
         "usage: baton workflows ls [--json] [--data-dir DIR | --server URL]\n"
         "       baton workflows show ID [--version N] [--json] [--data-dir DIR | --server URL]\n"
@@ -197,14 +199,14 @@ int cmd_workflows(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     if (argc < 2) {
-        usage(stderr);
+        cmd_workflows_usage(stderr);
         return EXIT_USAGE;
     }
     opts_t o = {.data_dir = "baton-data"};
     const char *server_flag = NULL, *sub = argv[1];
     int c;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", longopts, "workflows")) != -1) {
         switch (c) {
         case 'd':
             o.data_dir = optarg;
@@ -222,17 +224,16 @@ int cmd_workflows(int argc, char **argv) {
             o.json = true;
             break;
         case 'h':
-            usage(stdout);
+            cmd_workflows_usage(stdout);
             return EXIT_OK;
         default:
-            usage(stderr);
             return EXIT_USAGE;
         }
     }
     bool takes_arg = !strcmp(sub, "show") || !strcmp(sub, "push") || !strcmp(sub, "rm");
     if ((!takes_arg && strcmp(sub, "ls")) || optind != argc - (takes_arg ? 1 : 0) ||
         o.version < 0) {
-        usage(stderr);
+        cmd_workflows_usage(stderr);
         return EXIT_USAGE;
     }
     o.server = remote_server(server_flag);
