@@ -6,6 +6,7 @@
 #include "api/api.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "cli/runlock.h"
 #include "cli/cli.h"
 #include "engine/host.h"
 #include "util/clock.h"
@@ -216,7 +217,10 @@ int cmd_serve(int argc, char **argv) {
                  .agui_threads = json_object()};
     s.api = &api;
     api.store = cli_open_store(data_dir, STORE_DURABILITY_NORMAL, &err);
-    if (api.store) {
+    /* Held while serving: `baton runs cancel` and `baton run --resume` on this data dir then
+     * go through the server instead of writing the journal beside it (runlock.h). */
+    int serve_lock = api.store ? runlock_take(data_dir, NULL, &err) : -1;
+    if (serve_lock >= 0) {
         host_opts_t ho = {.loop = &s.loop,
                           .store = api.store,
                           .data_dir = data_dir,
@@ -277,5 +281,6 @@ int cmd_serve(int argc, char **argv) {
     json_decref(api.agui_threads);
     catalog_free(&catalog);
     cli_config_free(&cfg);
+    if (serve_lock >= 0) close(serve_lock);
     return code;
 }
