@@ -160,7 +160,9 @@ static bool answer_humans(session_t *s) {
     for (uint32_t i = 0; i < s->wf->n_tasks; i++) {
         const task_state_t *t = &st->tasks[i];
         if (t->status != TS_WAITING_HUMAN || t->answer) continue;
-        view_pause(s->view);
+        /* A prompt prints below the frame, so the view stops and starts afresh under it; an
+         * automatic answer prints nothing, and the frame keeps being redrawn in place. */
+        if (!s->o->auto_approve) view_pause(s->view);
         json_t *answer = s->o->auto_approve ? run_session_auto_answer(t->human)
                                             : prompt_human(&s->wf->tasks[i], t->human);
         if (!answer && prompt_interrupted) {
@@ -176,7 +178,7 @@ static bool answer_humans(session_t *s) {
             free(err);
         }
         json_decref(answer);
-        view_resume(s->view);
+        if (!s->o->auto_approve) view_resume(s->view);
     }
     return true;
 }
