@@ -11,7 +11,8 @@
 #include <unistd.h>
 
 void cmd_run_usage(FILE *f) {
-    fputs("usage: baton run FILE [options]\n"
+    fputs("usage: baton run FILE|TEMPLATE [options]   (TEMPLATE: a shipped workflow's name, e.g.\n"
+          "                                            sdlc, when no file has that name)\n"
           "       baton run --resume RUN_ID [options]   carry on (after a crash, or a paused run)\n"
           "       baton run --retry RUN_ID [options]    a failed or cancelled run, from its failed "
           "tasks\n"
@@ -146,6 +147,22 @@ static int steer_remote(const char *server, const char *id, bool retry, bool jso
     return code;
 }
 
+/* FILE, or the name of a shipped template (sdlc, code_review, ...) when no such file is here:
+ * TEMPLATES/NAME.yaml, found as the catalog is (cli_templates_dir). Caller frees. */
+static char *workflow_file(const char *arg) {
+    if (access(arg, F_OK) == 0 || strchr(arg, '/')) return xstrdup(arg);
+    char *dir = cli_templates_dir(), *found = NULL;
+    for (int k = 0; dir && !found && k < 2; k++) {
+        char *p = xasprintf("%s/%s.%s", dir, arg, k ? "yml" : "yaml");
+        if (access(p, R_OK) == 0)
+            found = p;
+        else
+            free(p);
+    }
+    free(dir);
+    return found ? found : xstrdup(arg);
+}
+
 int cmd_run(int argc, char **argv) {
     static const struct option longopts[] = {
         {"input", required_argument, NULL, 'i'},    {"inputs-file", required_argument, NULL, 'f'},
@@ -160,6 +177,7 @@ int cmd_run(int argc, char **argv) {
     run_session_req_t req = {.kind = SESSION_START};
     const char *server_flag = NULL;
     json_t *inputs = json_object(), *file_inputs = NULL;
+    char *wf_file = NULL;
     int code = EXIT_USAGE, c;
     optind = 1;
     while ((c = cli_getopt(argc, argv, "h", longopts, "run")) != -1) {
@@ -236,7 +254,7 @@ int cmd_run(int argc, char **argv) {
             cmd_run_usage(stderr);
             goto out;
         }
-        req.workflow_path = argv[optind];
+        req.workflow_path = wf_file = workflow_file(argv[optind]);
     } else if (optind != argc) {
         fprintf(stderr, "baton run: --resume and --retry take a run id, not a file\n");
         goto out;
@@ -256,5 +274,6 @@ int cmd_run(int argc, char **argv) {
 out:
     json_decref(inputs);
     json_decref(file_inputs);
+    free(wf_file);
     return code;
 }
