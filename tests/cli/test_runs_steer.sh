@@ -85,6 +85,8 @@ until_status "$sid" paused
 # the server serves the data dir: steering it locally would write beside it
 expect_exit 1 "$BATON" runs cancel "$sid" --data-dir "$WORK/d"
 expect_grep "baton serve (pid $serve) is serving this data dir" "$WORK/err"
+expect_exit 1 "$BATON" serve --listen 127.0.0.1:0 --data-dir "$WORK/d"
+expect_grep "baton serve (pid $serve) is serving this data dir" "$WORK/err"
 expect_exit 0 "$BATON" runs message "$sid" "Mind the budget" --server "$API"
 expect_grep "message for" "$WORK/out"
 expect_exit 0 "$BATON" runs resume "$sid" --server "$API"
