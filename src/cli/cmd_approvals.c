@@ -39,10 +39,16 @@ static void print_approvals(json_t *rows, bool json) {
     }
 }
 
-static int approvals_ls(const char *data_dir, bool all, bool json) {
+/* dir_given: --data-dir was on the command line (a typo there must show, not "nothing"). */
+static int approvals_ls(const char *data_dir, bool dir_given, bool all, bool json) {
     char *err = NULL;
     bool missing;
     store_t *st = cli_open_existing_store(data_dir, &missing, &err);
+    if (!st && missing && dir_given) {
+        fprintf(stderr, "baton approvals ls: %s\n", err);
+        free(err);
+        return EXIT_USAGE;
+    }
     if (!st && missing) {
         free(err);
         if (json)
@@ -123,6 +129,7 @@ int cmd_approvals(int argc, char **argv) {
         return EXIT_USAGE;
     }
     run_session_opts_t o = {.data_dir = "baton-data"};
+    bool dir_given = false;
     const char *decision = NULL, *feedback = NULL, *edited_path = NULL, *server_flag = NULL;
     bool all = false;
     int c;
@@ -131,6 +138,7 @@ int cmd_approvals(int argc, char **argv) {
         switch (c) {
         case 'd':
             o.data_dir = optarg;
+            dir_given = true;
             break;
         case 'A':
             all = true;
@@ -166,7 +174,7 @@ int cmd_approvals(int argc, char **argv) {
     const char *server = remote_server(server_flag);
     if (!strcmp(argv[1], "ls") && optind == argc)
         return server ? approvals_remote(server, "ls", NULL, NULL, all, o.json, NULL)
-                      : approvals_ls(o.data_dir, all, o.json);
+                      : approvals_ls(o.data_dir, dir_given, all, o.json);
     if (strcmp(argv[1], "respond") || optind != argc - 2 || !decision) {
         cmd_approvals_usage(stderr);
         return EXIT_USAGE;

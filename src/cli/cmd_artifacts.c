@@ -301,6 +301,7 @@ int cmd_artifacts(int argc, char **argv) {
     int code = EXIT_FAILED;
     bool missing;
     store_t *st = cli_open_existing_store(data_dir, &missing, &err);
+    if (!st && missing) code = EXIT_USAGE; /* a mistyped --data-dir, not a failure of the run */
     if (!st || store_resolve_run(st, argv[optind], &id, &err) != 0) goto out;
     const char *name = want == 2 ? argv[optind + 1] : NULL;
     if (ls)

@@ -125,13 +125,13 @@ static int remote(const opts_t *o, const char *sub, const char *arg) {
 
 static int local(const opts_t *o, const char *sub, const char *arg) {
     char *err = NULL;
-    bool missing;
+    bool missing = false;
     store_t *st = !strcmp(sub, "push") ? cli_open_store(o->data_dir, STORE_DURABILITY_NORMAL, &err)
                                        : cli_open_existing_store(o->data_dir, &missing, &err);
     if (!st) {
         fprintf(stderr, "baton workflows: %s\n", err);
         free(err);
-        return EXIT_FAILED;
+        return strcmp(sub, "push") && missing ? EXIT_USAGE : EXIT_FAILED;
     }
     json_t *got = NULL;
     int rc = 0;
@@ -215,7 +215,8 @@ int cmd_workflows(int argc, char **argv) {
             server_flag = optarg;
             break;
         case 'v':
-            o.version = atoll(optarg);
+            if (!cli_opt_number("workflows", "--version", optarg, 1, INT64_MAX, &o.version))
+                return EXIT_USAGE;
             break;
         case 'i':
             o.id = optarg;

@@ -73,6 +73,10 @@ usage_error "no Baton data dir at $WORK/empty" runs ls --data-dir "$WORK/empty"
 usage_error "no Baton data dir" runs show r-1 --data-dir "$WORK/nope"
 usage_error "no Baton data dir" runs events r-1 --data-dir "$WORK/nope"
 usage_error "no Baton data dir" runs cancel r-1 --data-dir "$WORK/nope"
+usage_error "no Baton data dir" approvals ls --data-dir "$WORK/nope"
+usage_error "no Baton data dir" artifacts ls r-1 --data-dir "$WORK/nope"
+usage_error "no Baton data dir" workflows ls --data-dir "$WORK/nope"
+usage_error "--version takes a whole number" workflows show wf-1 --version abc
 [ ! -e "$WORK/nope" ] || fail "a read created the data dir it was pointed at"
 usage_error "--status is not an option of runs show" runs show r-1 --status failed
 usage_error "takes RUN_ID and the TEXT" runs message r-1
