@@ -27,9 +27,11 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) cmd = "help";
     const cli_command_t *c = cli_command_find(cmd);
     if (!c) {
-        const char *names[32];
+        const char *names[34];
         size_t n = 0;
         for (; n < cli_n_commands && n < 32; n++) names[n] = cli_commands[n].name;
+        names[n++] = "--help";
+        names[n++] = "--version";
         cli_unknown("", cmd[0] == '-' ? "option" : "command", cmd, names, n);
         return EXIT_USAGE;
     }

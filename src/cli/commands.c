@@ -83,10 +83,16 @@ char **cli_command_options(const cli_command_t *c) {
     fclose(f);
     size_t n = 0, cap = 8;
     char **words = xcalloc(cap, sizeof *words);
-    for (const char *p = text; (p = strstr(p, "--"));) {
+    bool quoted = false; /* `baton run --resume ID` in a help text is another command's */
+    for (const char *p = text; *p;) {
+        if (*p == '`') quoted = !quoted;
+        if (quoted || strncmp(p, "--", 2)) {
+            p++;
+            continue;
+        }
         const char *s = p + 2, *e = s;
         while (islower((unsigned char)*e) || *e == '-') e++;
-        /* "--" alone, or inside a word (an em dash written as --) is not an option */
+        /* "--" alone, or inside a word, is not an option */
         bool word =
             e > s && isalpha((unsigned char)*s) && (p == text || !isalnum((unsigned char)p[-1]));
         if (word) {
