@@ -4,6 +4,7 @@
 #include "util/xalloc.h"
 
 #include <errno.h>
+#include <libwebsockets.h>
 #include <netdb.h>
 #include <sodium.h>
 #include <stdint.h>
@@ -109,10 +110,27 @@ static bool handshake(int fd, const char *host, const char *port, const char *pa
         if (n >= 4 && !memcmp(head + n - 4, "\r\n\r\n", 4)) break;
     }
     head[n] = '\0';
-    if (!ok || strncmp(head, "HTTP/1.1 101", 12) || !strcasestr(head, "upgrade: websocket") ||
-        !strcasestr(head, "sec-websocket-accept:")) {
+    if (!ok || strncmp(head, "HTTP/1.1 101", 12) || !strcasestr(head, "upgrade: websocket")) {
         *err = xasprintf("the server did not open a WebSocket at %s: %.*s", path,
                          (int)strcspn(head, "\r\n"), n ? head : "no answer");
+        return false;
+    }
+    /* RFC 6455 4.1: the accept header is base64(SHA-1(key + the protocol's GUID)). */
+    char *salted = xasprintf("%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", key);
+    unsigned char digest[20];
+    char want[40];
+    lws_SHA1((const unsigned char *)salted, strlen(salted), digest);
+    free(salted);
+    sodium_bin2base64(want, sizeof want, digest, sizeof digest, sodium_base64_VARIANT_ORIGINAL);
+    const char *got = strcasestr(head, "\r\nsec-websocket-accept:");
+    if (got) {
+        got += strlen("\r\nsec-websocket-accept:");
+        while (*got == ' ') got++;
+    }
+    if (!got || strncmp(got, want, strlen(want)) || (got[strlen(want)] != '\r')) {
+        *err = xasprintf("the server at %s answered the WebSocket handshake with a wrong "
+                         "Sec-WebSocket-Accept",
+                         path);
         return false;
     }
     return true;

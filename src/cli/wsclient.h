@@ -4,9 +4,9 @@
  * command-line tool that follows a feed has nothing else to do.
  *
  * Limits (said, not hidden): plain ws:// only (an https:// server is refused with a message:
- * the caller falls back to polling the REST API); the server's Sec-WebSocket-Accept is checked
- * for the 101 status and the upgrade headers, not recomputed (no SHA-1 here); messages up to
- * 16 MiB. Pings are answered. */
+ * the caller falls back to polling the REST API); no extensions (no compression); messages up to
+ * 16 MiB. The handshake is checked as RFC 6455 says (101, Upgrade, Sec-WebSocket-Accept);
+ * pings are answered. */
 #ifndef BATON_CLI_WSCLIENT_H
 #define BATON_CLI_WSCLIENT_H
 

@@ -115,4 +115,20 @@ expect_grep "^completed  $sid2" "$WORK/out"
 expect_exit 1 "$BATON" run --resume "$sid2" --server "$API"
 expect_grep "only a paused run" "$WORK/err"
 stop_serve
+
+# The WebSocket client checks the handshake (RFC 6455 4.1): a peer that answers 101 with a
+# wrong Sec-WebSocket-Accept is refused, not read.
+node -e '
+  const http = require("http");
+  const s = http.createServer((q, r) => { r.setHeader("Content-Type", "application/json");
+    r.end(JSON.stringify({run_id: "r-x", status: "running"})); });
+  s.on("upgrade", (q, sock) => sock.end("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n" +
+    "Connection: Upgrade\r\nSec-WebSocket-Accept: bm90IHRoZSByaWdodCBvbmU=\r\n\r\n"));
+  s.listen(0, "127.0.0.1", () => console.log(s.address().port));
+  setTimeout(() => process.exit(0), 20000).unref();' > "$WORK/bogus.port" &
+bogus=$!
+for _ in $(seq 1 100); do [ -s "$WORK/bogus.port" ] && break; sleep 0.05; done
+expect_exit 1 timeout 20 "$BATON" runs events r-x --follow --server "http://127.0.0.1:$(cat "$WORK/bogus.port")"
+expect_grep "wrong Sec-WebSocket-Accept" "$WORK/err"
+kill $bogus 2>/dev/null || true
 finish
