@@ -3,17 +3,27 @@ JOBS ?= $(shell nproc)
 DATA ?= ./baton-data
 LISTEN ?= 127.0.0.1:8080
 BRIEF ?= A todo app with user accounts, shared lists and reminders
+PREFIX ?= /usr/local
 
-.PHONY: all deps build run demo test bench fuzz format clean
+.PHONY: all deps deps-test build run demo install test bench fuzz format clean
 
 all: build
 
+# What building and running needs; the test toolchain comes with `make test` (deps-test).
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh run
+
+deps-test:
+	@scripts/deps.sh test
 
 build: deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-	@cmake --build build -j$(JOBS) --target baton
+	@cmake --build build -j$(JOBS) --target baton baton_docs
+
+# The binary, the agent catalog, the templates, defaults.yaml, the man page and the shell
+# completions under $(PREFIX) (bin/, share/baton/, share/man/man1/, share/*completion*/).
+install: build
+	@cmake --install build --prefix "$(PREFIX)"
 
 # The server on loopback with SQLite in $(DATA) and the offline model (no keys needed).
 run: build
@@ -27,13 +37,13 @@ demo: build
 	    --input project_brief="$(BRIEF)"
 
 # The test build: clang with ASan+UBSan, unit tests, CLI tests and bounded fuzzing.
-test: deps
+test: deps-test
 	@CC=clang cmake -S . -B build/test -DCMAKE_BUILD_TYPE=Debug -DBATON_SANITIZE=ON \
 	    -DBATON_TESTS=ON -DBATON_FUZZ=ON >/dev/null
 	@cmake --build build/test -j$(JOBS)
 	@cd build/test && ctest --output-on-failure -j$(JOBS)
 
-bench: deps
+bench: deps-test
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build build -j$(JOBS)
 	@bash bench/run.sh build

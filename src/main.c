@@ -1,55 +1,60 @@
-/* main.c - `baton`: one binary for the CLI (and, as they land, the server and the worker). */
+/* main.c - `baton`: one binary for the CLI, the server and the engine. The commands live in
+ * one table (cli/commands.c); the rules every command follows are applied here once:
+ * -h/--help anywhere prints the command's help on stdout (exit 0); an unknown command or
+ * subcommand is a usage error on stderr (exit 2) with a "did you mean". */
 #include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/opts.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *f) {
-    fputs("baton " BATON_VERSION " - run teams of LLM agents\n\n"
-          "usage: baton COMMAND [options]\n\n"
-          "  run FILE          run a workflow live in the terminal (--help for options)\n"
-          "  serve             the HTTP API on 127.0.0.1:8080 (health, runs, validation so far)\n"
-          "  run --resume ID   carry on an unfinished run from its journal\n"
-          "  validate FILE...  check workflows; every error with file:line:column\n"
-          "  runs ls|show|events   what the data dir knows about runs\n"
-          "  approvals ls|respond  human steps waiting for an answer\n"
-          "  admin rebuild|check|sweep   projections, integrity, retention\n"
-          "  providers ls|test     configured models, breakers, spend today; one round trip\n"
-          "  embed TEXT...         embedding vectors of texts (--model, --json)\n"
-          "  backup FILE | restore FILE  online backup of the database, and back\n"
-          "  artifacts ls|cat|diff  versions of what a run wrote: list, print, diff\n"
-          "  workflows ls|show|push|rm  stored, versioned workflows (data dir or --server)\n"
-          "  version           print the version\n\n"
-          "docs: docs/workflow-language.md, docs/cli.md\n",
-          f);
+static bool wants_help(int argc, char **argv) {
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--")) return false;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return true;
+    }
+    return false;
 }
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        usage(stderr);
+        cli_commands_overview(stderr);
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
-    if (!strcmp(cmd, "validate")) return cmd_validate(argc - 1, argv + 1);
-    if (!strcmp(cmd, "runs")) return cmd_runs(argc - 1, argv + 1);
-    if (!strcmp(cmd, "approvals")) return cmd_approvals(argc - 1, argv + 1);
-    if (!strcmp(cmd, "admin")) return cmd_admin(argc - 1, argv + 1);
-    if (!strcmp(cmd, "providers")) return cmd_providers(argc - 1, argv + 1);
-    if (!strcmp(cmd, "serve")) return cmd_serve(argc - 1, argv + 1);
-    if (!strcmp(cmd, "embed")) return cmd_embed(argc - 1, argv + 1);
-    if (!strcmp(cmd, "backup") || !strcmp(cmd, "restore")) return cmd_backup(argc - 1, argv + 1);
-    if (!strcmp(cmd, "artifacts")) return cmd_artifacts(argc - 1, argv + 1);
-    if (!strcmp(cmd, "workflows")) return cmd_workflows(argc - 1, argv + 1);
-    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        puts("baton " BATON_VERSION);
+    if (!strcmp(cmd, "--version")) cmd = "version";
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) cmd = "help";
+    const cli_command_t *c = cli_command_find(cmd);
+    if (!c) {
+        const char *names[34];
+        size_t n = 0;
+        for (; n < cli_n_commands && n < 32; n++) names[n] = cli_commands[n].name;
+        names[n++] = "--help";
+        names[n++] = "--version";
+        cli_unknown("", cmd[0] == '-' ? "option" : "command", cmd, names, n);
+        return EXIT_USAGE;
+    }
+    if (wants_help(argc, argv)) {
+        c->usage(stdout);
         return EXIT_OK;
     }
-    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
-        usage(stdout);
-        return EXIT_OK;
+    if (c->subcommands) {
+        size_t n = 0;
+        bool known = false;
+        for (; c->subcommands[n]; n++)
+            known = known || (argc > 2 && !strcmp(argv[2], c->subcommands[n]));
+        if (argc < 3 || argv[2][0] == '-') {
+            fprintf(stderr, "baton %s: which one? ", c->name);
+            for (size_t i = 0; i < n; i++)
+                fprintf(stderr, "%s%s", i ? ", " : "", c->subcommands[i]);
+            fprintf(stderr, "\nrun 'baton %s --help' for usage\n", c->name);
+            return EXIT_USAGE;
+        }
+        if (!known) {
+            cli_unknown(c->name, "subcommand", argv[2], c->subcommands, n);
+            return EXIT_USAGE;
+        }
     }
-    fprintf(stderr, "baton: unknown command '%s'\n\n", cmd);
-    usage(stderr);
-    return EXIT_USAGE;
+    return c->run(argc - 1, argv + 1);
 }

@@ -1,5 +1,7 @@
 /* cmd_admin.c - `baton admin rebuild|check|sweep`, `baton backup FILE`, `baton restore FILE`:
  * keeping a data dir healthy. */
+#include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/cli.h"
 #include "core/workflow.h"
 #include "engine/engine.h"
@@ -11,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *f) {
+void cmd_admin_usage(FILE *f) {
     fputs("usage: baton admin rebuild [--data-dir DIR]   rebuild the projection tables from the "
           "journal\n"
           "       baton admin check [--json] [--data-dir DIR]   check the database and every "
@@ -39,7 +41,7 @@ static int parse(int argc, char **argv, int first, admin_opts_t *o) {
     *o = (admin_opts_t){.data_dir = "baton-data"};
     optind = first;
     int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", longopts, "admin")) != -1) {
         switch (c) {
         case 'd':
             o->data_dir = optarg;
@@ -138,17 +140,17 @@ static int admin_sweep(store_t *st, const admin_opts_t *o) {
 int cmd_admin(int argc, char **argv) {
     admin_opts_t o;
     if (argc < 2) {
-        usage(stderr);
+        cmd_admin_usage(stderr);
         return EXIT_USAGE;
     }
     int first = parse(argc, argv, 2, &o);
     if (first != argc) {
-        usage(stderr);
+        cmd_admin_usage(stderr);
         return EXIT_USAGE;
     }
     const char *sub = argv[1];
     if (strcmp(sub, "rebuild") && strcmp(sub, "check") && strcmp(sub, "sweep")) {
-        usage(stderr);
+        cmd_admin_usage(stderr);
         return EXIT_USAGE;
     }
     if (sodium_init() < 0) return EXIT_FAILED; /* blobs are hashed */
@@ -166,7 +168,7 @@ int cmd_backup(int argc, char **argv) {
     admin_opts_t o;
     int first = parse(argc, argv, 1, &o);
     if (first != argc - 1) {
-        usage(stderr);
+        cmd_admin_usage(stderr);
         return EXIT_USAGE;
     }
     bool restore = !strcmp(argv[0], "restore");

@@ -1,6 +1,8 @@
 /* cmd_approvals.c - `baton approvals ls|respond`: human steps waiting in a data dir. Answering
  * one also carries the run on, in this terminal, to its next stop. With --server they are a
  * server's, and answering one lets the server carry the run on. */
+#include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/remote.h"
 #include "cli/run_session.h"
 #include "util/xalloc.h"
@@ -9,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *f) {
+void cmd_approvals_usage(FILE *f) {
     fputs("usage: baton approvals ls [--all] [--json] [--data-dir DIR | --server URL]\n"
           "       baton approvals respond RUN_ID TASK_ID --decision D [--feedback TEXT]\n"
           "                               [--edited-output-file F] [--auto-approve] [--json]\n"
@@ -37,10 +39,16 @@ static void print_approvals(json_t *rows, bool json) {
     }
 }
 
-static int approvals_ls(const char *data_dir, bool all, bool json) {
+/* dir_given: --data-dir was on the command line (a typo there must show, not "nothing"). */
+static int approvals_ls(const char *data_dir, bool dir_given, bool all, bool json) {
     char *err = NULL;
     bool missing;
     store_t *st = cli_open_existing_store(data_dir, &missing, &err);
+    if (!st && missing && dir_given) {
+        fprintf(stderr, "baton approvals ls: %s\n", err);
+        free(err);
+        return EXIT_USAGE;
+    }
     if (!st && missing) {
         free(err);
         if (json)
@@ -117,18 +125,20 @@ int cmd_approvals(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     if (argc < 2) {
-        usage(stderr);
+        cmd_approvals_usage(stderr);
         return EXIT_USAGE;
     }
     run_session_opts_t o = {.data_dir = "baton-data"};
+    bool dir_given = false;
     const char *decision = NULL, *feedback = NULL, *edited_path = NULL, *server_flag = NULL;
     bool all = false;
     int c;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", longopts, "approvals")) != -1) {
         switch (c) {
         case 'd':
             o.data_dir = optarg;
+            dir_given = true;
             break;
         case 'A':
             all = true;
@@ -155,19 +165,18 @@ int cmd_approvals(int argc, char **argv) {
             server_flag = optarg;
             break;
         case 'h':
-            usage(stdout);
+            cmd_approvals_usage(stdout);
             return EXIT_OK;
         default:
-            usage(stderr);
             return EXIT_USAGE;
         }
     }
     const char *server = remote_server(server_flag);
     if (!strcmp(argv[1], "ls") && optind == argc)
         return server ? approvals_remote(server, "ls", NULL, NULL, all, o.json, NULL)
-                      : approvals_ls(o.data_dir, all, o.json);
+                      : approvals_ls(o.data_dir, dir_given, all, o.json);
     if (strcmp(argv[1], "respond") || optind != argc - 2 || !decision) {
-        usage(stderr);
+        cmd_approvals_usage(stderr);
         return EXIT_USAGE;
     }
     char *edited = NULL, *err = NULL;

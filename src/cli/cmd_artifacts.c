@@ -4,6 +4,8 @@
  * Bytes are read from the content-addressed blobs and checked against the SHA-256 the journal
  * recorded before anything is printed: a damaged blob is an error (exit 1) that names it and
  * says what to do, never output that looks valid. */
+#include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/cli.h"
 #include "util/xalloc.h"
 
@@ -15,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-static void usage(FILE *f) {
+void cmd_artifacts_usage(FILE *f) {
     fputs("usage: baton artifacts ls RUN_ID [--json] [--verify] [--data-dir DIR]\n"
           "       baton artifacts cat RUN_ID NAME [--version V] [--data-dir DIR]\n"
           "       baton artifacts diff RUN_ID NAME [--from V] [--to V] [--data-dir DIR]\n",
@@ -244,11 +246,11 @@ int cmd_artifacts(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},           {0, 0, 0, 0},
     };
     if (argc < 2) {
-        usage(stderr);
+        cmd_artifacts_usage(stderr);
         return EXIT_USAGE;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage(stdout);
+        cmd_artifacts_usage(stdout);
         return EXIT_OK;
     }
     const char *sub = argv[1], *data_dir = "baton-data";
@@ -256,7 +258,7 @@ int cmd_artifacts(int argc, char **argv) {
     long long version = 0, from = 0, to = 0;
     int c;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", longopts, "artifacts")) != -1) {
         switch (c) {
         case 'd':
             data_dir = optarg;
@@ -277,10 +279,9 @@ int cmd_artifacts(int argc, char **argv) {
             if (parse_version("--to", optarg, &to)) return EXIT_USAGE;
             break;
         case 'h':
-            usage(stdout);
+            cmd_artifacts_usage(stdout);
             return EXIT_OK;
         default:
-            usage(stderr);
             return EXIT_USAGE;
         }
     }
@@ -288,7 +289,7 @@ int cmd_artifacts(int argc, char **argv) {
     int want = ls ? 1 : 2; /* positional arguments: RUN_ID [NAME] */
     if ((!ls && !cat && !diff) || argc - optind != want || (version && !cat) ||
         ((from || to) && !diff) || ((json || verify) && !ls)) {
-        usage(stderr);
+        cmd_artifacts_usage(stderr);
         return EXIT_USAGE;
     }
     /* Hashing needs libsodium ready, as in run sessions. */
@@ -300,6 +301,7 @@ int cmd_artifacts(int argc, char **argv) {
     int code = EXIT_FAILED;
     bool missing;
     store_t *st = cli_open_existing_store(data_dir, &missing, &err);
+    if (!st && missing) code = EXIT_USAGE; /* a mistyped --data-dir, not a failure of the run */
     if (!st || store_resolve_run(st, argv[optind], &id, &err) != 0) goto out;
     const char *name = want == 2 ? argv[optind + 1] : NULL;
     if (ls)

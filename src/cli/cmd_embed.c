@@ -1,5 +1,7 @@
 /* cmd_embed.c - `baton embed [--model M] [--dimensions N] [--config F] [--json] TEXT...`: one
  * embedding call through the router (llm/embed.h), the vectors printed. */
+#include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/cli.h"
 #include "llm/embed.h"
 #include "util/xalloc.h"
@@ -10,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *f) {
+void cmd_embed_usage(FILE *f) {
     fputs("usage: baton embed [--model M] [--dimensions N] [--config F] [--json] TEXT...\n"
           "  M: a tier (default: embedding), a provider/model, or a comma-separated list\n",
           f);
@@ -91,7 +93,7 @@ int cmd_embed(int argc, char **argv) {
     bool json = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hm:", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "hm:", longopts, "embed")) != -1) {
         switch (c) {
         case 'm':
             model = optarg;
@@ -116,16 +118,15 @@ int cmd_embed(int argc, char **argv) {
             break;
         }
         case 'h':
-            usage(stdout);
+            cmd_embed_usage(stdout);
             return EXIT_OK;
         default:
-            usage(stderr);
             return EXIT_USAGE;
         }
     }
     if (optind >= argc) {
         fprintf(stderr, "baton embed: no text to embed\n");
-        usage(stderr);
+        cmd_embed_usage(stderr);
         return EXIT_USAGE;
     }
     cli_config_t cfg;

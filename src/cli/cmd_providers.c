@@ -1,5 +1,7 @@
 /* cmd_providers.c - `baton providers ls|test`: what the configuration makes available, what it
  * cost today, and one real round trip to a model. */
+#include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/cli.h"
 #include "engine/engine.h"
 #include "llm/router.h"
@@ -10,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *f) {
+void cmd_providers_usage(FILE *f) {
     fputs("usage: baton providers ls [--config F] [--data-dir DIR] [--json]\n"
           "       baton providers test PROVIDER/MODEL [--config F] [--json]\n",
           f);
@@ -143,7 +145,7 @@ int cmd_providers(int argc, char **argv) {
     bool json = false;
     int c;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", longopts, "providers")) != -1) {
         switch (c) {
         case 'c':
             config = optarg;
@@ -155,17 +157,16 @@ int cmd_providers(int argc, char **argv) {
             json = true;
             break;
         case 'h':
-            usage(stdout);
+            cmd_providers_usage(stdout);
             return EXIT_OK;
         default:
-            usage(stderr);
             return EXIT_USAGE;
         }
     }
     bool ls = argc >= 2 && !strcmp(argv[1], "ls") && optind == argc;
     bool test = argc >= 2 && !strcmp(argv[1], "test") && optind == argc - 1;
     if (!ls && !test) {
-        usage(stderr);
+        cmd_providers_usage(stderr);
         return EXIT_USAGE;
     }
     cli_config_t cfg;

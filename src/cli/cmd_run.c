@@ -1,4 +1,6 @@
 /* cmd_run.c - `baton run FILE`, `baton run --resume RUN_ID` and `baton run --retry RUN_ID`. */
+#include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/remote.h"
 #include "cli/run_session.h"
 #include "util/xalloc.h"
@@ -8,8 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static void usage(FILE *f) {
-    fputs("usage: baton run FILE [options]\n"
+void cmd_run_usage(FILE *f) {
+    fputs("usage: baton run FILE|TEMPLATE [options]   (TEMPLATE: a shipped workflow's name, e.g.\n"
+          "                                            sdlc, when no file has that name)\n"
           "       baton run --resume RUN_ID [options]   carry on (after a crash, or a paused run)\n"
           "       baton run --retry RUN_ID [options]    a failed or cancelled run, from its failed "
           "tasks\n"
@@ -24,7 +27,8 @@ static void usage(FILE *f) {
           "                        recordings) or replay (answer only from them, no network)\n"
           "  --recordings FILE     the recordings file (default DATA_DIR/recordings.json)\n"
           "  --server URL          run it on a Baton server instead (default $BATON_SERVER): the\n"
-          "                        command waits for the run to stop, as it does here\n"
+          "                        command waits for the run to stop, as it does here; with\n"
+          "                        --resume or --retry, the server carries on its run\n"
           "exit: 0 completed, 1 failed or cancelled, 2 invalid workflow or usage, 3 waiting for a "
           "human\n",
           f);
@@ -52,30 +56,15 @@ static bool auto_answer_remote(const char *server, const char *run_id, char **er
     return ok;
 }
 
-/* `baton run FILE --server URL`: the server runs it; this command waits until it stops (polling
- * its status: a run that needs a person stops the wait, unless --auto-approve answers) and
- * reports it with the same exit statuses as a run here. */
-static int run_remote(const char *server, const char *path, const json_t *inputs, bool json,
-                      bool auto_approve) {
+/* Waits until the server's run `id` stops (polling its status: a run that needs a person stops
+ * the wait, unless --auto-approve answers) and reports it with the same exit statuses as a run
+ * here. */
+static int wait_remote(const char *server, const char *id, bool json, bool auto_approve) {
     char *err = NULL;
-    size_t len;
-    char *text = cli_read_file(path, WF_MAX_DOC_BYTES, &len, &err);
-    json_t *run = NULL, *sum = NULL;
+    json_t *sum = NULL;
     int code = EXIT_FAILED;
-    if (!text) {
-        code = EXIT_USAGE;
-        goto out;
-    }
-    json_t *body = json_pack("{s:s, s:O}", "workflow", text, "inputs", inputs);
-    run = remote_call(server, "POST", "/api/v1/runs", body, &err);
-    json_decref(body);
-    if (!run) {
-        code = strstr(err, "HTTP 422") ? EXIT_USAGE : EXIT_FAILED;
-        goto out;
-    }
-    const char *id = json_string_value(json_object_get(run, "run_id"));
-    if (!json) printf("run %s started on %s\n", id, server);
-    char *status_path = xasprintf("/api/v1/runs/%s", id);
+    char *eid = remote_escape(id);
+    char *status_path = xasprintf("/api/v1/runs/%s", eid);
     for (unsigned wait_ms = 50;; wait_ms = wait_ms < 1000 ? wait_ms * 2 : 1000) {
         json_decref(sum);
         if (!(sum = remote_call(server, "GET", status_path, NULL, &err))) break;
@@ -98,14 +87,80 @@ static int run_remote(const char *server, const char *path, const json_t *inputs
         }
         usleep(wait_ms * 1000);
     }
+    if (err) fprintf(stderr, "baton run: %s\n", err);
+    free(err);
     free(status_path);
+    free(eid);
+    json_decref(sum);
+    return code;
+}
+
+/* `baton run FILE --server URL`: the server runs it; this command waits until it stops. */
+static int run_remote(const char *server, const char *path, const json_t *inputs, bool json,
+                      bool auto_approve) {
+    char *err = NULL;
+    size_t len;
+    char *text = cli_read_file(path, WF_MAX_DOC_BYTES, &len, &err);
+    json_t *run = NULL;
+    int code = EXIT_FAILED;
+    if (!text) {
+        code = EXIT_USAGE;
+        goto out;
+    }
+    json_t *body = json_pack("{s:s, s:O}", "workflow", text, "inputs", inputs);
+    run = remote_call(server, "POST", "/api/v1/runs", body, &err);
+    json_decref(body);
+    if (!run) {
+        code = strstr(err, "HTTP 422") ? EXIT_USAGE : EXIT_FAILED;
+        goto out;
+    }
+    const char *id = json_string_value(json_object_get(run, "run_id"));
+    if (!json) printf("run %s started on %s\n", id, server);
+    code = wait_remote(server, id, json, auto_approve);
 out:
     if (err) fprintf(stderr, "baton run: %s\n", err);
     free(err);
     free(text);
     json_decref(run);
-    json_decref(sum);
     return code;
+}
+
+/* `baton run --resume|--retry RUN_ID --server URL`: POST /api/v1/runs/ID/resume or /retry, then
+ * the same wait. A refusal (a run that is not paused, not failed) is the server's 409 message. */
+static int steer_remote(const char *server, const char *id, bool retry, bool json,
+                        bool auto_approve) {
+    char *err = NULL, *eid = remote_escape(id);
+    char *path = xasprintf("/api/v1/runs/%s/%s", eid, retry ? "retry" : "resume");
+    json_t *run = remote_call(server, "POST", path, NULL, &err);
+    int code = EXIT_FAILED;
+    if (run) {
+        const char *full = json_string_value(json_object_get(run, "run_id"));
+        if (!json) printf("run %s %s on %s\n", full, retry ? "retried" : "resumed", server);
+        code = wait_remote(server, full ? full : id, json, auto_approve);
+    } else {
+        fprintf(stderr, "baton run: %s\n", err);
+    }
+    free(err);
+    free(eid);
+    free(path);
+    json_decref(run);
+    return code;
+}
+
+/* FILE, or the name of a shipped template (sdlc, code_review, ...) when no such file is here:
+ * TEMPLATES/NAME.yaml, found as the catalog is (cli_templates_dir). Caller frees. */
+static char *workflow_file(const char *arg) {
+    if (access(arg, F_OK) == 0 || strchr(arg, '/')) return xstrdup(arg);
+    char *dir = cli_templates_dir(), *found = NULL;
+    for (int k = 0; dir && !found && k < 2; k++) {
+        char *p = xasprintf("%s/%s.%s", dir, arg, k ? "yml" : "yaml");
+        if (access(p, R_OK) == 0)
+            found = p;
+        else
+            free(p);
+    }
+    free(dir);
+    return found ? found : xstrdup(arg);
 }
 
 int cmd_run(int argc, char **argv) {
@@ -122,9 +177,10 @@ int cmd_run(int argc, char **argv) {
     run_session_req_t req = {.kind = SESSION_START};
     const char *server_flag = NULL;
     json_t *inputs = json_object(), *file_inputs = NULL;
+    char *wf_file = NULL;
     int code = EXIT_USAGE, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", longopts, "run")) != -1) {
         switch (c) {
         case 'i': {
             const char *eq = strchr(optarg, '=');
@@ -186,20 +242,19 @@ int cmd_run(int argc, char **argv) {
             }
             break;
         case 'h':
-            usage(stdout);
+            cmd_run_usage(stdout);
             code = EXIT_OK;
             goto out;
         default:
-            usage(stderr);
             goto out;
         }
     }
     if (req.kind == SESSION_START) {
         if (optind != argc - 1) {
-            usage(stderr);
+            cmd_run_usage(stderr);
             goto out;
         }
-        req.workflow_path = argv[optind];
+        req.workflow_path = wf_file = workflow_file(argv[optind]);
     } else if (optind != argc) {
         fprintf(stderr, "baton run: --resume and --retry take a run id, not a file\n");
         goto out;
@@ -210,15 +265,15 @@ int cmd_run(int argc, char **argv) {
     }
     req.inputs = inputs;
     const char *server = remote_server(server_flag);
-    if (server && req.kind != SESSION_START) {
-        fprintf(stderr, "baton run: --resume and --retry with a server: POST "
-                        "/api/v1/runs/ID/resume or /retry\n");
-        goto out;
-    }
-    code = server ? run_remote(server, req.workflow_path, inputs, o.json, o.auto_approve)
-                  : run_session(&o, &req);
+    if (server && req.kind != SESSION_START)
+        code = steer_remote(server, req.run_id, req.kind == SESSION_RETRY, o.json, o.auto_approve);
+    else if (server)
+        code = run_remote(server, req.workflow_path, inputs, o.json, o.auto_approve);
+    else
+        code = run_session(&o, &req);
 out:
     json_decref(inputs);
     json_decref(file_inputs);
+    free(wf_file);
     return code;
 }

@@ -1,22 +1,47 @@
-/* cmd_runs.c - `baton runs ls|show|events`: what the data dir (or, with --server, a Baton
- * server) knows about runs. The same output either way: the server answers with the same JSON. */
+/* cmd_runs.c - `baton runs ls|show|events|fork|cancel|pause|resume|message`: what the data dir
+ * (or, with --server, a Baton server) knows about runs, and steering them. The same output
+ * either way: the server answers with the same JSON. */
+#include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/remote.h"
 #include "cli/run_session.h"
 #include "cli/view.h"
+#include "cli/wsclient.h"
 #include "util/xalloc.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-static void usage(FILE *f) {
-    fputs("usage: baton runs ls [--status S] [--limit N] [--json] [--data-dir DIR | --server URL]\n"
-          "       baton runs show RUN_ID [--json] [--data-dir DIR | --server URL]\n"
-          "       baton runs events RUN_ID [--after SEQ] [--json] [--data-dir DIR | --server URL]\n"
-          "       baton runs fork RUN_ID --at SEQ [--input K=V]... [--auto-approve] [--json]\n"
-          "                       [--config F] [--data-dir DIR]\n",
-          f);
+void cmd_runs_usage(FILE *f) {
+    fputs(
+        "usage: baton runs ls [--status S] [--limit N] [--json] [--data-dir DIR | --server URL]\n"
+        "       baton runs show RUN_ID [--json] [--data-dir DIR | --server URL]\n"
+        "       baton runs events RUN_ID [--after SEQ] [--follow] [--json]\n"
+        "                         [--data-dir DIR | --server URL]\n"
+        "       baton runs fork RUN_ID --at SEQ [--input K=V]... [--auto-approve] [--json]\n"
+        "                       [--config F] [--data-dir DIR]\n"
+        "       baton runs cancel RUN_ID [--reason TEXT] [--json] [--data-dir DIR | --server URL]\n"
+        "       baton runs pause RUN_ID [--reason TEXT] [--json] [--data-dir DIR | --server URL]\n"
+        "       baton runs resume RUN_ID [--auto-approve] [--config F] [--json]\n"
+        "                         [--data-dir DIR | --server URL]\n"
+        "       baton runs message RUN_ID TEXT [--task T] [--agent A] [--json]\n"
+        "                          [--data-dir DIR | --server URL]\n"
+        "  --status S       pending, running, paused, waiting_human, completed, failed, cancelled\n"
+        "  --limit N        at most N runs, 1 to 1000 (default 50; a server pages by 100 at most)\n"
+        "  --after SEQ      only the events after this seq\n"
+        "  --follow, -f     keep printing events as they are journaled until the run ends\n"
+        "                   (completed, failed or cancelled): over the WebSocket /api/v1/ws with\n"
+        "                   a server, by reading the journal otherwise; --json: one object a line\n"
+        "  --server URL     a Baton server instead of the data dir (default $BATON_SERVER)\n"
+        "  --data-dir DIR   where baton.db lives (default ./baton-data); it must exist\n"
+        "without a server, on the data dir: cancel and pause journal the change on a run no other\n"
+        "process drives (one `baton run` drives, or a `baton serve` serves: go through them);\n"
+        "message journals guidance the run's agent tasks get at their next model call; resume\n"
+        "carries the run on in this process, as `baton run --resume RUN_ID` does\n",
+        f);
 }
 
 /* `baton runs fork`: a new run with the parent's history up to --at, carried on here. */
@@ -36,13 +61,13 @@ static int runs_fork(int argc, char **argv) {
     long long at = 0;
     int c, code = EXIT_USAGE;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "", longopts, "runs")) != -1) {
         switch (c) {
         case 'd':
             o.data_dir = optarg;
             break;
         case 'a':
-            at = atoll(optarg);
+            if (!cli_opt_number("runs fork", "--at", optarg, 1, INT64_MAX, &at)) goto out;
             break;
         case 'y':
             o.auto_approve = true;
@@ -65,12 +90,11 @@ static int runs_fork(int argc, char **argv) {
             break;
         }
         default:
-            usage(stderr);
             goto out;
         }
     }
     if (optind != argc - 1 || at < 1) {
-        usage(stderr);
+        fprintf(stderr, "baton runs fork: RUN_ID and --at SEQ are needed\n");
         goto out;
     }
     req.run_id = argv[optind];
@@ -166,12 +190,31 @@ static int runs_show(json_t *sum, json_t *rows, const char *id, bool json) {
 }
 
 typedef struct {
-    bool json;
+    bool json, stream; /* stream: one JSON object a line, as each comes (--follow --json) */
     json_t *all;
+    uint64_t last_seq;
+    bool ended; /* --follow: a run.completed, run.failed or run.cancelled went by */
 } events_ctx_t;
+
+static bool ending_event(const char *type) {
+    return !strcmp(type, "run.completed") || !strcmp(type, "run.failed") ||
+           !strcmp(type, "run.cancelled");
+}
 
 static int print_event(void *ud, uint64_t seq, int64_t ts, const char *type, json_t *data) {
     events_ctx_t *c = ud;
+    c->last_seq = seq;
+    c->ended = c->ended || ending_event(type);
+    if (c->json && c->stream) {
+        json_t *e = json_pack("{s:I, s:I, s:s, s:O}", "seq", (json_int_t)seq, "ts", (json_int_t)ts,
+                              "type", type, "data", data);
+        char *line = json_dumps(e, JSON_COMPACT);
+        puts(line);
+        fflush(stdout);
+        free(line);
+        json_decref(e);
+        return 0;
+    }
     if (c->json) {
         json_array_append_new(c->all, json_pack("{s:I, s:I, s:s, s:O}", "seq", (json_int_t)seq,
                                                 "ts", (json_int_t)ts, "type", type, "data", data));
@@ -191,6 +234,7 @@ static int print_event(void *ud, uint64_t seq, int64_t ts, const char *type, jso
            type, d);
     free(d);
     json_decref(brief);
+    if (c->stream) fflush(stdout);
     return 0;
 }
 
@@ -209,62 +253,214 @@ static json_t *rows_from_summary(const json_t *sum) {
     return rows;
 }
 
-/* `baton runs ls|show|events --server URL` */
-static int runs_remote(const char *server, const char *sub, const char *id, const char *status,
-                       int limit, long long after, bool json) {
+typedef struct runs_opts {
+    const char *sub, *id, *text;
+    const char *data_dir, *status, *server, *reason, *task, *agent, *config;
+    long long limit, after;
+    bool json, follow, auto_approve, data_dir_given;
+} runs_opts_t;
+
+static bool run_ended(const char *status) {
+    return status && (!strcmp(status, "completed") || !strcmp(status, "failed") ||
+                      !strcmp(status, "cancelled"));
+}
+
+/* One page of GET /api/v1/runs/{id}/events after ctx->last_seq printed: 1 when more pages
+ * follow, 0 at the end, -1 with *err. */
+static int remote_events_page(const char *server, const char *eid, events_ctx_t *ctx, char **err) {
+    char *path = xasprintf("/api/v1/runs/%s/events?limit=1000&after=%llu", eid,
+                           (unsigned long long)ctx->last_seq);
+    json_t *page = remote_call(server, "GET", path, NULL, err);
+    free(path);
+    if (!page) return -1;
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(page, "items"), i, e)
+        print_event(ctx, (uint64_t)json_integer_value(json_object_get(e, "seq")),
+                    json_integer_value(json_object_get(e, "ts")),
+                    json_string_value(json_object_get(e, "type")), json_object_get(e, "data"));
+    int more = json_is_integer(json_object_get(page, "next_after")) ? 1 : 0;
+    json_decref(page);
+    return more;
+}
+
+/* The run's status as the server has it (caller frees), or NULL with *err. */
+static char *remote_status(const char *server, const char *eid, char **err) {
+    char *path = xasprintf("/api/v1/runs/%s", eid);
+    json_t *sum = remote_call(server, "GET", path, NULL, err);
+    free(path);
+    char *st = sum ? xstrdup(json_string_value(json_object_get(sum, "status"))) : NULL;
+    json_decref(sum);
+    return st;
+}
+
+typedef struct {
+    events_ctx_t *ctx;
+    const char *server, *eid;
+    char *err;
+} ws_follow_t;
+
+/* Each message of the run's topic: events are printed; the feed ends when the run has. */
+static int on_ws_message(void *ud, const json_t *msg) {
+    ws_follow_t *f = ud;
+    const char *type = json_string_value(json_object_get(msg, "type"));
+    if (!type || !strcmp(type, "subscribed") || !strcmp(type, "task.delta")) return 0;
+    if (!strcmp(type, "error")) {
+        const json_t *d = json_object_get(msg, "data");
+        f->err = xasprintf("%s (%s)", json_string_value(json_object_get(d, "message")),
+                           json_string_value(json_object_get(d, "code")));
+        return 1;
+    }
+    json_int_t seq = json_integer_value(json_object_get(msg, "seq"));
+    if ((uint64_t)seq <= f->ctx->last_seq) return 0;
+    print_event(f->ctx, (uint64_t)seq, json_integer_value(json_object_get(msg, "ts")), type,
+                json_object_get(msg, "data"));
+    if (!ending_event(type)) return 0;
+    /* A failed run can be retried: it has ended only if the server says so now. */
+    char *err = NULL, *st = remote_status(f->server, f->eid, &err);
+    bool ended = run_ended(st);
+    free(st);
+    free(err);
+    return ended;
+}
+
+/* `baton runs events RUN --follow --server URL`: the journal so far, then live events, over the
+ * WebSocket; an https:// server through the REST API, polled. */
+static int remote_follow(const char *server, const char *id, const char *eid, events_ctx_t *ctx,
+                         char **err) {
+    char *st = remote_status(server, eid, err);
+    if (!st) return EXIT_FAILED;
+    bool ended = run_ended(st);
+    free(st);
+    if (ended || !wsclient_supports(server)) {
+        for (unsigned wait_ms = 100;; wait_ms = wait_ms < 1000 ? wait_ms * 2 : 1000) {
+            int more;
+            while ((more = remote_events_page(server, eid, ctx, err)) == 1) {
+            }
+            if (more < 0) return EXIT_FAILED;
+            if (ended) return EXIT_OK;
+            if (ctx->ended) {
+                if (!(st = remote_status(server, eid, err))) return EXIT_FAILED;
+                ended = run_ended(st);
+                free(st);
+                if (ended) continue; /* the last page once more: nothing journaled is missed */
+            }
+            usleep(wait_ms * 1000);
+        }
+    }
+    char *topic = xasprintf("run:%s", id);
+    json_t *hello = json_pack("{s:s, s:[s], s:{s:I}}", "op", "subscribe", "topics", topic, "after",
+                              topic, (json_int_t)ctx->last_seq);
+    ws_follow_t f = {ctx, server, eid, NULL};
+    int rc = wsclient_follow(server, "/api/v1/ws", hello, on_ws_message, &f, err);
+    json_decref(hello);
+    free(topic);
+    if (f.err) {
+        free(*err);
+        *err = f.err;
+        return EXIT_FAILED;
+    }
+    return rc == 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+/* `baton runs ... --server URL` */
+static int runs_remote(const runs_opts_t *o) {
     char *err = NULL, *path = NULL;
     int code = EXIT_FAILED;
-    char *eid = id ? remote_escape(id) : NULL;
+    char *eid = o->id ? remote_escape(o->id) : NULL;
+    const char *sub = o->sub;
     if (!strcmp(sub, "ls")) {
-        char *es = status ? remote_escape(status) : NULL;
-        path = xasprintf("/api/v1/runs?limit=%d%s%s",
-                         limit < 1     ? 1
-                         : limit > 100 ? 100
-                                       : limit,
+        char *es = o->status ? remote_escape(o->status) : NULL;
+        path = xasprintf("/api/v1/runs?limit=%lld%s%s", o->limit > 100 ? 100 : o->limit,
                          es ? "&status=" : "", es ? es : "");
         free(es);
-        json_t *page = remote_call(server, "GET", path, NULL, &err);
-        if (page) code = runs_ls(json_incref(json_object_get(page, "items")), json);
+        json_t *page = remote_call(o->server, "GET", path, NULL, &err);
+        if (page) code = runs_ls(json_incref(json_object_get(page, "items")), o->json);
         json_decref(page);
     } else if (!strcmp(sub, "show")) {
         path = xasprintf("/api/v1/runs/%s", eid);
-        json_t *sum = remote_call(server, "GET", path, NULL, &err);
+        json_t *sum = remote_call(o->server, "GET", path, NULL, &err);
         if (sum)
             code = runs_show(sum, rows_from_summary(sum),
-                             json_string_value(json_object_get(sum, "run_id")), json);
-    } else {
-        events_ctx_t ctx = {json, json_array()};
-        json_t *next = json_integer(after > 0 ? after : 0);
-        code = EXIT_OK;
-        while (json_is_integer(next)) {
-            free(path);
-            path = xasprintf("/api/v1/runs/%s/events?limit=1000&after=%lld", eid,
-                             (long long)json_integer_value(next));
-            json_t *page = remote_call(server, "GET", path, NULL, &err);
-            json_decref(next);
-            next = NULL;
-            if (!page) {
-                code = EXIT_FAILED;
-                break;
+                             json_string_value(json_object_get(sum, "run_id")), o->json);
+    } else if (!strcmp(sub, "events")) {
+        events_ctx_t ctx = {o->json, o->follow, json_array(), (uint64_t)o->after, false};
+        if (o->follow) {
+            code = remote_follow(o->server, o->id, eid, &ctx, &err);
+        } else {
+            int more;
+            while ((more = remote_events_page(o->server, eid, &ctx, &err)) == 1) {
             }
-            size_t i;
-            json_t *e;
-            json_array_foreach(json_object_get(page, "items"), i, e) print_event(
-                &ctx, (uint64_t)json_integer_value(json_object_get(e, "seq")),
-                json_integer_value(json_object_get(e, "ts")),
-                json_string_value(json_object_get(e, "type")), json_object_get(e, "data"));
-            next = json_incref(json_object_get(page, "next_after"));
-            json_decref(page);
+            code = more < 0 ? EXIT_FAILED : EXIT_OK;
+            if (o->json && code == EXIT_OK) cli_print_json(ctx.all);
         }
-        json_decref(next);
-        if (json && code == EXIT_OK) cli_print_json(ctx.all);
         json_decref(ctx.all);
+    } else if (!strcmp(sub, "message")) {
+        path = xasprintf("/api/v1/runs/%s/messages", eid);
+        json_t *body = json_pack("{s:s, s:s}", "text", o->text, "from", "cli");
+        if (o->task) json_object_set_new(body, "task", json_string(o->task));
+        if (o->agent) json_object_set_new(body, "agent", json_string(o->agent));
+        json_t *got = remote_call(o->server, "POST", path, body, &err);
+        json_decref(body);
+        if (got && o->json) {
+            cli_print_json(got);
+        } else if (got) {
+            printf("message for");
+            size_t i;
+            json_t *t;
+            json_array_foreach(json_object_get(got, "tasks"), i, t)
+                printf(" %s", json_string_value(t));
+            printf(" (at their next model call)\n");
+        }
+        code = got ? EXIT_OK : EXIT_FAILED;
+        json_decref(got);
+    } else { /* cancel, pause, resume */
+        path = xasprintf("/api/v1/runs/%s/%s", eid, sub);
+        json_t *body = o->reason ? json_pack("{s:s}", "reason", o->reason) : NULL;
+        json_t *got = remote_call(o->server, "POST", path, body, &err);
+        json_decref(body);
+        if (got && o->json)
+            cli_print_json(got);
+        else if (got)
+            printf("%s  %s\n", json_string_value(json_object_get(got, "status")),
+                   json_string_value(json_object_get(got, "run_id")));
+        code = got ? EXIT_OK : EXIT_FAILED;
+        json_decref(got);
     }
-    if (err) fprintf(stderr, "baton runs: %s\n", err);
+    if (err) fprintf(stderr, "baton runs %s: %s\n", sub, err);
     free(err);
     free(path);
     free(eid);
     return code;
+}
+
+/* `baton runs events RUN --follow` on the data dir: what the journal has, then what it gets,
+ * read every 200 ms until the run has ended. */
+static int local_follow(store_t *st, const char *id, events_ctx_t *ctx) {
+    for (bool ended = false;;) {
+        if (store_events(st, id, ctx->last_seq, print_event, ctx)) return EXIT_FAILED;
+        if (ended) return EXIT_OK;
+        json_t *sum = store_run_summary(st, id);
+        ended = run_ended(json_string_value(json_object_get(sum, "status")));
+        json_decref(sum);
+        if (!ended) usleep(200 * 1000); /* else once more: what was journaled before it ended */
+    }
+}
+
+/* `baton runs cancel|pause|message|resume` on the data dir: through run_session, which brings
+ * the run back from its journal only when no other process drives it. */
+static int runs_steer_local(const runs_opts_t *o) {
+    run_session_opts_t so = {.data_dir = o->data_dir,
+                             .config_path = o->config,
+                             .json = o->json,
+                             .auto_approve = o->auto_approve};
+    run_session_req_t req = {
+        .run_id = o->id, .reason = o->reason, .text = o->text, .task = o->task, .agent = o->agent};
+    req.kind = !strcmp(o->sub, "cancel")    ? SESSION_CANCEL
+               : !strcmp(o->sub, "pause")   ? SESSION_PAUSE
+               : !strcmp(o->sub, "message") ? SESSION_MESSAGE
+                                            : SESSION_RESUME;
+    return run_session(&so, &req);
 }
 
 int cmd_runs(int argc, char **argv) {
@@ -272,87 +468,150 @@ int cmd_runs(int argc, char **argv) {
         {"data-dir", required_argument, NULL, 'd'}, {"status", required_argument, NULL, 's'},
         {"limit", required_argument, NULL, 'l'},    {"json", no_argument, NULL, 'j'},
         {"after", required_argument, NULL, 'a'},    {"help", no_argument, NULL, 'h'},
-        {"server", required_argument, NULL, 'S'},   {0, 0, 0, 0},
+        {"server", required_argument, NULL, 'S'},   {"follow", no_argument, NULL, 'f'},
+        {"reason", required_argument, NULL, 'r'},   {"task", required_argument, NULL, 't'},
+        {"agent", required_argument, NULL, 'A'},    {"config", required_argument, NULL, 'c'},
+        {"auto-approve", no_argument, NULL, 'y'},   {0, 0, 0, 0},
     };
+    static const char *const statuses[] = {"pending",   "running", "paused",    "waiting_human",
+                                           "completed", "failed",  "cancelled", NULL};
     if (argc < 2) {
-        usage(stderr);
+        cmd_runs_usage(stderr);
         return EXIT_USAGE;
     }
     const char *sub = argv[1];
     if (!strcmp(sub, "fork")) return runs_fork(argc, argv);
-    const char *data_dir = "baton-data", *status = NULL, *server_flag = NULL;
-    int limit = 50, c;
-    long long after = 0;
-    bool json = false;
+    runs_opts_t o = {.sub = sub, .data_dir = "baton-data", .limit = 50};
+    char cmd[32];
+    snprintf(cmd, sizeof cmd, "runs %s", sub);
+    const char *server_flag = NULL;
+    int c;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "hf", longopts, cmd)) != -1) {
         switch (c) {
         case 'd':
-            data_dir = optarg;
+            o.data_dir = optarg;
+            o.data_dir_given = true;
             break;
         case 's':
-            status = optarg;
+            if (!cli_opt_choice(cmd, "--status", optarg, statuses)) return EXIT_USAGE;
+            o.status = optarg;
             break;
         case 'l':
-            limit = atoi(optarg);
+            if (!cli_opt_number(cmd, "--limit", optarg, 1, 1000, &o.limit)) return EXIT_USAGE;
             break;
         case 'a':
-            after = atoll(optarg);
+            if (!cli_opt_number(cmd, "--after", optarg, 0, INT64_MAX, &o.after)) return EXIT_USAGE;
             break;
         case 'j':
-            json = true;
+            o.json = true;
+            break;
+        case 'f':
+            o.follow = true;
             break;
         case 'S':
             server_flag = optarg;
             break;
+        case 'r':
+            o.reason = optarg;
+            break;
+        case 't':
+            o.task = optarg;
+            break;
+        case 'A':
+            o.agent = optarg;
+            break;
+        case 'c':
+            o.config = optarg;
+            break;
+        case 'y':
+            o.auto_approve = true;
+            break;
         case 'h':
-            usage(stdout);
+            cmd_runs_usage(stdout);
             return EXIT_OK;
         default:
-            usage(stderr);
             return EXIT_USAGE;
         }
     }
-    bool needs_id = !strcmp(sub, "show") || !strcmp(sub, "events");
-    if ((strcmp(sub, "ls") && !needs_id) || (needs_id && optind != argc - 1) ||
-        (!needs_id && optind != argc)) {
-        usage(stderr);
+    /* Each subcommand's operands, and the options that mean something to it. */
+    bool ls = !strcmp(sub, "ls"), message = !strcmp(sub, "message");
+    int operands = ls ? 0 : message ? 2 : 1;
+    const char *misplaced = o.status && !ls                                  ? "--status"
+                            : o.limit != 50 && !ls                           ? "--limit"
+                            : (o.follow || o.after) && strcmp(sub, "events") ? "--follow/--after"
+                            : o.reason && strcmp(sub, "cancel") && strcmp(sub, "pause") ? "--reason"
+                            : (o.task || o.agent) && !message ? "--task/--agent"
+                            : (o.auto_approve || o.config) && strcmp(sub, "resume")
+                                ? "--auto-approve/--config"
+                                : NULL;
+    if (misplaced) {
+        fprintf(stderr,
+                "baton %s: %s is not an option of runs %s\nrun 'baton runs --help' for usage\n",
+                cmd, misplaced, sub);
         return EXIT_USAGE;
     }
-    const char *server = remote_server(server_flag);
-    if (server)
-        return runs_remote(server, sub, needs_id ? argv[optind] : NULL, status, limit, after, json);
+    if (argc - optind != operands) {
+        fprintf(stderr, "baton %s: %s\nrun 'baton runs --help' for usage\n", cmd,
+                ls        ? "takes no operands"
+                : message ? "takes RUN_ID and the TEXT of the message"
+                          : "takes one RUN_ID");
+        return EXIT_USAGE;
+    }
+    o.id = ls ? NULL : argv[optind];
+    o.text = message ? argv[optind + 1] : NULL;
+    if (message && !*o.text) {
+        fprintf(stderr, "baton runs message: the TEXT is empty\n");
+        return EXIT_USAGE;
+    }
+    o.server = remote_server(server_flag);
+    if (o.server && o.config) {
+        fprintf(stderr, "baton %s: --config is for a run carried on here; the server has its own\n",
+                cmd);
+        return EXIT_USAGE;
+    }
+    if (o.server) return runs_remote(&o);
     char *err = NULL, *id = NULL;
     bool missing;
-    store_t *st = cli_open_existing_store(data_dir, &missing, &err);
+    store_t *st = cli_open_existing_store(o.data_dir, &missing, &err);
     int code = EXIT_FAILED;
-    if (!st && missing && !needs_id) { /* nothing has run here: an empty list, not an error */
+    if (!st && missing && ls && !o.data_dir_given) {
+        /* nothing has run here yet: the default data dir not made yet is an empty list */
         free(err);
-        err = NULL;
-        if (json)
+        if (o.json)
             puts("[]");
         else
-            printf("no runs yet (start one with `baton run FILE`)\n");
+            printf("no runs yet in ./%s (start one with `baton run FILE`)\n", o.data_dir);
         return EXIT_OK;
     }
+    if (!st && missing) {
+        fprintf(stderr, "baton %s: %s\n", cmd, err);
+        free(err);
+        return EXIT_USAGE;
+    }
     if (!st) goto out;
-    if (!needs_id) {
-        code = runs_ls(store_runs(st, status, limit), json);
+    if (ls) {
+        code = runs_ls(store_runs(st, o.status, (int)o.limit), o.json);
         goto out;
     }
-    if (store_resolve_run(st, argv[optind], &id, &err) != 0) goto out;
+    if (store_resolve_run(st, o.id, &id, &err) != 0) goto out;
     if (!strcmp(sub, "show")) {
-        code = runs_show(store_run_summary(st, id), store_tasks(st, id), id, json);
-    } else {
-        events_ctx_t ctx = {json, json_array()};
-        code = store_events(st, id, (uint64_t)(after > 0 ? after : 0), print_event, &ctx)
-                   ? EXIT_FAILED
-                   : EXIT_OK;
-        if (json) cli_print_json(ctx.all);
+        code = runs_show(store_run_summary(st, id), store_tasks(st, id), id, o.json);
+    } else if (!strcmp(sub, "events")) {
+        events_ctx_t ctx = {o.json, o.follow, json_array(), (uint64_t)o.after, false};
+        if (o.follow)
+            code = local_follow(st, id, &ctx);
+        else
+            code = store_events(st, id, ctx.last_seq, print_event, &ctx) ? EXIT_FAILED : EXIT_OK;
+        if (o.json && !o.follow) cli_print_json(ctx.all);
         json_decref(ctx.all);
+    } else {
+        store_close(st); /* the session opens its own */
+        st = NULL;
+        code = runs_steer_local(&o);
     }
 out:
-    if (err) fprintf(stderr, "baton runs: %s\n", err);
+    if (err) fprintf(stderr, "baton %s: %s\n", cmd, err);
     free(err);
     free(id);
     store_close(st);

@@ -4,6 +4,9 @@
  * address would let anyone start runs and spend the configured providers' money. SIGTERM and
  * SIGINT stop it: the listener and every connection close, and it exits 0. */
 #include "api/api.h"
+#include "cli/commands.h"
+#include "cli/opts.h"
+#include "cli/runlock.h"
 #include "cli/cli.h"
 #include "engine/host.h"
 #include "util/clock.h"
@@ -18,7 +21,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-static void usage(FILE *f) {
+void cmd_serve_usage(FILE *f) {
     fputs("usage: baton serve [--listen HOST:PORT] [--data-dir DIR] [--config FILE] [--insecure]\n"
           "                   [--max-connections N] [--ws-queue-bytes N] [--tls-cert PEM --tls-key "
           "PEM]\n"
@@ -102,7 +105,7 @@ int cmd_serve(int argc, char **argv) {
     const char *tls_cert = NULL, *tls_key = NULL, *ui_dir = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", longopts, "serve")) != -1) {
         switch (c) {
         case 'l':
             listen = optarg;
@@ -138,15 +141,14 @@ int cmd_serve(int argc, char **argv) {
             break;
         }
         case 'h':
-            usage(stdout);
+            cmd_serve_usage(stdout);
             return EXIT_OK;
         default:
-            usage(stderr);
             return EXIT_USAGE;
         }
     }
     if (optind != argc) {
-        usage(stderr);
+        cmd_serve_usage(stderr);
         return EXIT_USAGE;
     }
     if (ui_dir && access(ui_dir, R_OK | X_OK) != 0) {
@@ -215,7 +217,10 @@ int cmd_serve(int argc, char **argv) {
                  .agui_threads = json_object()};
     s.api = &api;
     api.store = cli_open_store(data_dir, STORE_DURABILITY_NORMAL, &err);
-    if (api.store) {
+    /* Held while serving: `baton runs cancel` and `baton run --resume` on this data dir then
+     * go through the server instead of writing the journal beside it (runlock.h). */
+    int serve_lock = api.store ? runlock_take(data_dir, NULL, &err) : -1;
+    if (serve_lock >= 0) {
         host_opts_t ho = {.loop = &s.loop,
                           .store = api.store,
                           .data_dir = data_dir,
@@ -276,5 +281,6 @@ int cmd_serve(int argc, char **argv) {
     json_decref(api.agui_threads);
     catalog_free(&catalog);
     cli_config_free(&cfg);
+    if (serve_lock >= 0) close(serve_lock);
     return code;
 }

@@ -1,9 +1,20 @@
 /* cmd_validate.c - `baton validate FILE...`: every error of every file, located. */
+#include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/cli.h"
 #include "util/xalloc.h"
 
 #include <stdio.h>
 #include <string.h>
+
+void cmd_validate_usage(FILE *f) {
+    fputs("usage: baton validate [--json] FILE...\n"
+          "  checks each workflow file (and the agents and subflows it uses) without running it;\n"
+          "  every error as FILE:LINE:COLUMN: error: MESSAGE, with a hint where one helps\n"
+          "  --json   print an array of {file, line, column, message, hint} instead\n"
+          "exit: 0 all valid, 1 any file invalid, 2 usage\n",
+          f);
+}
 
 int cmd_validate(int argc, char **argv) {
     bool json = false;
@@ -15,12 +26,13 @@ int cmd_validate(int argc, char **argv) {
             first++;
             break;
         } else {
-            fprintf(stderr, "usage: baton validate [--json] FILE...\n");
+            static const char *const known[] = {"--json", "--help"};
+            cli_unknown("validate", "option", argv[first], known, 2);
             return EXIT_USAGE;
         }
     }
     if (first >= argc) {
-        fprintf(stderr, "usage: baton validate [--json] FILE...\n");
+        cmd_validate_usage(stderr);
         return EXIT_USAGE;
     }
     json_t *all = json_array();

@@ -2,6 +2,8 @@
  * dir or (--server URL, $BATON_SERVER) on a server, with the same output either way. A pushed
  * file is validated here first, so its errors are located in the file, then stored as a new
  * workflow or (--id) as the next version of one. */
+#include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/cli.h"
 #include "cli/remote.h"
 #include "util/xalloc.h"
@@ -11,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *f) {
+void cmd_workflows_usage(FILE *f) {
     fputs(
         "usage: baton workflows ls [--json] [--data-dir DIR | --server URL]\n"
         "       baton workflows show ID [--version N] [--json] [--data-dir DIR | --server URL]\n"
@@ -123,13 +125,13 @@ static int remote(const opts_t *o, const char *sub, const char *arg) {
 
 static int local(const opts_t *o, const char *sub, const char *arg) {
     char *err = NULL;
-    bool missing;
+    bool missing = false;
     store_t *st = !strcmp(sub, "push") ? cli_open_store(o->data_dir, STORE_DURABILITY_NORMAL, &err)
                                        : cli_open_existing_store(o->data_dir, &missing, &err);
     if (!st) {
         fprintf(stderr, "baton workflows: %s\n", err);
         free(err);
-        return EXIT_FAILED;
+        return strcmp(sub, "push") && missing ? EXIT_USAGE : EXIT_FAILED;
     }
     json_t *got = NULL;
     int rc = 0;
@@ -197,14 +199,14 @@ int cmd_workflows(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     if (argc < 2) {
-        usage(stderr);
+        cmd_workflows_usage(stderr);
         return EXIT_USAGE;
     }
     opts_t o = {.data_dir = "baton-data"};
     const char *server_flag = NULL, *sub = argv[1];
     int c;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", longopts, "workflows")) != -1) {
         switch (c) {
         case 'd':
             o.data_dir = optarg;
@@ -213,7 +215,8 @@ int cmd_workflows(int argc, char **argv) {
             server_flag = optarg;
             break;
         case 'v':
-            o.version = atoll(optarg);
+            if (!cli_opt_number("workflows", "--version", optarg, 1, INT64_MAX, &o.version))
+                return EXIT_USAGE;
             break;
         case 'i':
             o.id = optarg;
@@ -222,17 +225,16 @@ int cmd_workflows(int argc, char **argv) {
             o.json = true;
             break;
         case 'h':
-            usage(stdout);
+            cmd_workflows_usage(stdout);
             return EXIT_OK;
         default:
-            usage(stderr);
             return EXIT_USAGE;
         }
     }
     bool takes_arg = !strcmp(sub, "show") || !strcmp(sub, "push") || !strcmp(sub, "rm");
     if ((!takes_arg && strcmp(sub, "ls")) || optind != argc - (takes_arg ? 1 : 0) ||
         o.version < 0) {
-        usage(stderr);
+        cmd_workflows_usage(stderr);
         return EXIT_USAGE;
     }
     o.server = remote_server(server_flag);

@@ -1,5 +1,6 @@
 /* run_session.c - one run driven to its next stop in this process (see run_session.h). */
 #include "cli/run_session.h"
+#include "cli/runlock.h"
 #include "cli/view.h"
 #include "core/expr.h"
 #include "engine/host.h"
@@ -26,6 +27,7 @@ typedef struct session {
     uv_signal_t sigint;
     agent_catalog_t catalog; /* for a new run: the catalog next to its file */
     bool interrupted;
+    int lock_fd; /* the run's lock (runlock.h), or -1 */
 } session_t;
 
 /* ---- humans ------------------------------------------------------------------------------ */
@@ -180,7 +182,9 @@ static bool answer_humans(session_t *s) {
     for (uint32_t i = 0; i < s->wf->n_tasks; i++) {
         const task_state_t *t = &st->tasks[i];
         if (t->status != TS_WAITING_HUMAN || t->answer) continue;
-        view_pause(s->view);
+        /* A prompt prints below the frame, so the view stops and starts afresh under it; an
+         * automatic answer prints nothing, and the frame keeps being redrawn in place. */
+        if (!s->o->auto_approve) view_pause(s->view);
         json_t *answer = s->o->auto_approve ? run_session_auto_answer(t->human)
                                             : prompt_human(&s->wf->tasks[i], t->human);
         if (!answer && prompt_interrupted) {
@@ -196,7 +200,7 @@ static bool answer_humans(session_t *s) {
             free(err);
         }
         json_decref(answer);
-        view_resume(s->view);
+        if (!s->o->auto_approve) view_resume(s->view);
     }
     return true;
 }
@@ -304,6 +308,77 @@ static void session_close(session_t *s) {
     uv_loop_close(&s->loop);
     store_close(s->store);
     catalog_free(&s->catalog);
+    if (s->lock_fd >= 0) close(s->lock_fd);
+}
+
+static bool steering(session_kind_t k) {
+    return k == SESSION_CANCEL || k == SESSION_PAUSE || k == SESSION_MESSAGE;
+}
+
+/* The whole id of the run req names, locked for this process: 0, or an exit status after a
+ * message. A server serving the data dir, or another process driving the run, would write the
+ * journal beside this one. */
+static int lock_run(session_t *s, const run_session_req_t *req, char **full) {
+    char *err = NULL;
+    if (runlock_served(s->o->data_dir, &err)) {
+        fprintf(stderr, "baton: %s: use it (--server URL, or BATON_SERVER)\n", err);
+        free(err);
+        return EXIT_FAILED;
+    }
+    if (store_resolve_run(s->store, req->run_id, full, &err) != 0) {
+        fprintf(stderr, "baton: %s\n", err);
+        free(err);
+        return EXIT_USAGE;
+    }
+    if (req->kind == SESSION_FORK) return 0; /* the parent is only read; the fork is new */
+    if ((s->lock_fd = runlock_take(s->o->data_dir, *full, &err)) < 0) {
+        fprintf(stderr, "baton: %s%s\n", err,
+                req->kind == SESSION_CANCEL ? ": Ctrl-C there cancels it" : "");
+        free(err);
+        return EXIT_FAILED;
+    }
+    if (req->kind != SESSION_PAUSE && req->kind != SESSION_MESSAGE) return 0;
+    /* A run still `running` with nobody driving it was left by a process that stopped: bringing
+     * it back would carry it on here. Pausing or guiding it is for the process that resumes it. */
+    json_t *sum = store_run_summary(s->store, *full);
+    const char *status = json_string_value(json_object_get(sum, "status"));
+    int code = 0;
+    if (status && !strcmp(status, "running")) {
+        fprintf(stderr,
+                "baton: run %s was left running by a process that stopped: carry it on with "
+                "`baton run --resume %s` (or stop it with `baton runs cancel %s`)\n",
+                *full, *full, *full);
+        code = EXIT_FAILED;
+    }
+    json_decref(sum);
+    return code;
+}
+
+/* CANCEL, PAUSE, MESSAGE on the run brought back: 0, or -1 with *err. */
+static int steer(session_t *s, const run_session_req_t *req, char **err) {
+    run_status_t st = engine_run_state(s->run)->status;
+    if (req->kind == SESSION_CANCEL) {
+        if (st == RS_COMPLETED || st == RS_FAILED || st == RS_CANCELLED) {
+            *err = xasprintf("run %s is already %s", engine_run_id(s->run), run_status_name(st));
+            return -1;
+        }
+        engine_cancel(s->engine, s->run, req->reason ? req->reason : "cancelled from the CLI");
+        return 0;
+    }
+    if (req->kind == SESSION_PAUSE)
+        return engine_pause(s->engine, s->run, req->reason ? req->reason : "paused from the CLI",
+                            err);
+    json_t *tasks = engine_message(s->engine, s->run, req->task, req->agent, req->text, "cli", err);
+    if (!tasks) return -1;
+    if (!s->o->json) {
+        printf("message for");
+        size_t i;
+        json_t *t;
+        json_array_foreach(tasks, i, t) printf(" %s", json_string_value(t));
+        printf(" (at their next model call, once the run carries on)\n");
+    }
+    json_decref(tasks);
+    return 0;
 }
 
 int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
@@ -311,7 +386,7 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
         fprintf(stderr, "baton: libsodium failed to initialise\n");
         return EXIT_FAILED;
     }
-    session_t s = {.o = o};
+    session_t s = {.o = o, .lock_fd = -1};
     char *err = NULL;
     int code = EXIT_OK;
     char *run_id = NULL;
@@ -340,7 +415,10 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
         code = EXIT_FAILED;
         goto out;
     }
-    view_mode_t mode = o->json ? VIEW_QUIET : isatty(STDOUT_FILENO) ? VIEW_LIVE : VIEW_LOG;
+    if (req->kind != SESSION_START && (code = lock_run(&s, req, &run_id))) goto out;
+    view_mode_t mode = o->json || steering(req->kind) ? VIEW_QUIET
+                       : isatty(STDOUT_FILENO)        ? VIEW_LIVE
+                                                      : VIEW_LOG;
     s.view = view_new(&s.loop, stdout, mode, cli_use_color(STDOUT_FILENO));
     host_opts_t ho = {.loop = &s.loop,
                       .store = s.store,
@@ -368,13 +446,19 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
         if ((code = start_from_file(&s, req->workflow_path, req->inputs))) goto out;
     } else {
         s.run = req->kind == SESSION_FORK
-                    ? host_fork(s.host, req->run_id, req->fork_at, req->inputs, &err)
-                    : host_run(s.host, req->run_id, &missing, &err);
+                    ? host_fork(s.host, run_id, req->fork_at, req->inputs, &err)
+                    : host_run(s.host, run_id, &missing, &err);
         if (!s.run) {
             fprintf(stderr, "baton: %s\n", err);
             code = EXIT_USAGE;
             goto out;
         }
+    }
+    if (s.lock_fd < 0 && (s.lock_fd = runlock_take(o->data_dir, engine_run_id(s.run), &err)) < 0) {
+        /* a new run (or fork) nobody else can know yet: only a broken data dir gets here */
+        fprintf(stderr, "baton: %s\n", err);
+        code = EXIT_FAILED;
+        goto out;
     }
     s.wf = engine_run_workflow(s.run);
     view_attach(s.view, s.run);
@@ -386,9 +470,11 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
         rc = engine_retry(s.engine, s.run, &err);
     else if (req->kind == SESSION_RESPOND)
         rc = engine_respond(s.engine, s.run, req->task_id, req->answer, &err);
+    else if (steering(req->kind))
+        rc = steer(&s, req, &err);
     if (rc != 0) {
         fprintf(stderr, "baton: %s\n", err);
-        code = EXIT_USAGE;
+        code = steering(req->kind) ? EXIT_FAILED : EXIT_USAGE; /* a conflict, as HTTP 409 */
         goto out;
     }
     uv_signal_init(&s.loop, &s.sigint);
@@ -400,7 +486,7 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
         uv_run(&s.loop, UV_RUN_DEFAULT);
         if (engine_error(s.engine)) break;
         run_status_t rs = state_run_status(engine_run_state(s.run));
-        if (rs != RS_WAITING_HUMAN) break;
+        if (rs != RS_WAITING_HUMAN || steering(req->kind)) break;
         if (!answer_humans(&s)) {
             view_pause(s.view);
             print_instructions(&s);
@@ -422,13 +508,17 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
     if (sum) json_object_set_new(sum, "status", json_string(run_status_name(rs)));
     if (o->json && sum) {
         cli_print_json(sum);
+    } else if (sum && steering(req->kind)) {
+        printf("%s  %s\n", run_status_name(rs), engine_run_id(s.run));
     } else if (sum) {
         print_summary(&s, sum);
     }
     json_decref(sum);
-    code = engine_error(s.engine) ? EXIT_FAILED : cli_exit_for_status(run_status_name(rs));
+    code = engine_error(s.engine) ? EXIT_FAILED
+           : steering(req->kind)  ? EXIT_OK
+                                  : cli_exit_for_status(run_status_name(rs));
     if (recs_failed) code = EXIT_FAILED;
-    if (rs == RS_PAUSED)
+    if (rs == RS_PAUSED && !steering(req->kind))
         fprintf(stderr, "baton: run %s is paused: %s\n", engine_run_id(s.run),
                 engine_run_state(s.run)->error ? engine_run_state(s.run)->error : "");
 out:

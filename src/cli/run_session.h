@@ -4,7 +4,10 @@
  *
  * Humans: on a terminal the session prompts (approve / reject / modify with feedback; choose an
  * option; type an answer); with auto_approve it answers for them (approve, the first option,
- * "auto-approved"); otherwise it stops, prints how to answer, and reports waiting_human. */
+ * "auto-approved"); otherwise it stops, prints how to answer, and reports waiting_human.
+ *
+ * One process drives a run at a time (runlock.h): a run another `baton run` drives, or any run
+ * of a data dir a `baton serve` serves, is refused with a message naming that process. */
 #ifndef BATON_CLI_RUN_SESSION_H
 #define BATON_CLI_RUN_SESSION_H
 
@@ -27,7 +30,12 @@ typedef enum {
     SESSION_RESUME,
     SESSION_RESPOND,
     SESSION_FORK,
-    SESSION_RETRY
+    SESSION_RETRY,
+    /* `baton runs cancel|pause|message` without a server: the run is brought back from its
+     * journal (when no other process drives it), steered, and left as it is then. */
+    SESSION_CANCEL,
+    SESSION_PAUSE,
+    SESSION_MESSAGE
 } session_kind_t;
 
 typedef struct run_session_req {
@@ -39,6 +47,9 @@ typedef struct run_session_req {
     uint64_t fork_at;          /* SESSION_FORK: the last event of the parent the fork keeps */
     const char *task_id;       /* RESPOND */
     const json_t *answer;      /* RESPOND */
+    const char *reason;        /* CANCEL, PAUSE (NULL: a default saying where it came from) */
+    const char *text;          /* MESSAGE: the guidance */
+    const char *task, *agent;  /* MESSAGE: only that task's / agent's tasks (NULL: all) */
 } run_session_req_t;
 
 /* What --auto-approve answers to a human request (approval.requested data): approve a proposal,

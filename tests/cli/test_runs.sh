@@ -3,8 +3,9 @@
 source "$(dirname "$0")/lib.sh" "$@"
 D="$WORK/data"
 
-expect_exit 0 "$BATON" runs ls --data-dir "$D"
-expect_grep "no runs yet" "$WORK/out"
+# A data dir that does not exist is an error for a read, not an empty list (a typo must show).
+expect_exit 2 "$BATON" runs ls --data-dir "$D"
+expect_grep "no Baton data dir at $D" "$WORK/err"
 
 expect_exit 2 "$BATON" run workflows/sdlc.yaml --auto-approve --data-dir "$D"
 expect_grep "missing required input 'project_brief'" "$WORK/err"
