@@ -164,12 +164,12 @@ static bool answer_humans(session_t *s) {
         if (!answer && prompt_interrupted) {
             printf("\n");
             s->interrupted = true;
-            engine_cancel(s->engine, s->run, "cancelled from the terminal (Ctrl-C)");
+            engine_cancel(s->run, "cancelled from the terminal (Ctrl-C)", NULL);
             return true;
         }
         if (!answer) return false;
         char *err = NULL;
-        if (engine_respond(s->engine, s->run, s->wf->tasks[i].id, answer, &err) != 0) {
+        if (engine_respond(s->run, s->wf->tasks[i].id, answer, &err) != ENGINE_OK) {
             fprintf(stderr, "baton: %s\n", err);
             free(err);
         }
@@ -209,7 +209,7 @@ static void on_sigint(uv_signal_t *h, int signum) {
     (void)signum;
     if (s->interrupted) exit(130); /* a second Ctrl-C: the journal already has everything */
     s->interrupted = true;
-    if (s->run) engine_cancel(s->engine, s->run, "cancelled from the terminal (Ctrl-C)");
+    if (s->run) engine_cancel(s->run, "cancelled from the terminal (Ctrl-C)", NULL);
 }
 
 /* A new run of the workflow in `path`, with the catalog its file sees. */
@@ -353,14 +353,14 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
     s.wf = engine_run_workflow(s.run);
     view_attach(s.view, s.run);
     const run_state_t *now = engine_run_state(s.run);
-    int rc = 0;
+    engine_rc_t rc = ENGINE_OK;
     if (req->kind == SESSION_RESUME && now->status == RS_PAUSED)
-        rc = engine_unpause(s.engine, s.run, &err);
+        rc = engine_unpause(s.run, &err);
     else if (req->kind == SESSION_RETRY)
-        rc = engine_retry(s.engine, s.run, &err);
+        rc = engine_retry(s.run, &err);
     else if (req->kind == SESSION_RESPOND)
-        rc = engine_respond(s.engine, s.run, req->task_id, req->answer, &err);
-    if (rc != 0) {
+        rc = engine_respond(s.run, req->task_id, req->answer, &err);
+    if (rc != ENGINE_OK) {
         fprintf(stderr, "baton: %s\n", err);
         code = EXIT_USAGE;
         goto out;
