@@ -399,6 +399,19 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
     } else if (sum) {
         print_summary(&s, sum);
     }
+    /* The journal could not be written (a disk error, a full disk): the run stopped where its
+     * last commit left it. Say so, and how to carry on, rather than leave a run "running". */
+    if (engine_error(s.engine) && sum)
+        fprintf(stderr,
+                "baton: run %s stopped: its journal could not be written (%s). The journal keeps "
+                "everything up to its last commit; `baton run --resume %s` carries on from there "
+                "once the cause is fixed.\n",
+                engine_run_id(s.run), engine_error(s.engine), engine_run_id(s.run));
+    else if (engine_error(s.engine))
+        fprintf(stderr,
+                "baton: run %s was not started: its journal could not be written (%s); nothing "
+                "of it was kept.\n",
+                engine_run_id(s.run), engine_error(s.engine));
     json_decref(sum);
     code = engine_error(s.engine) ? EXIT_FAILED : cli_exit_for_status(run_status_name(rs));
     if (recs_failed) code = EXIT_FAILED;
