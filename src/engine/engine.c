@@ -6,6 +6,7 @@
 #include "util/fs.h"
 #include "util/xalloc.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -537,6 +538,9 @@ static bool start_due_attempts(engine_run_t *run) {
             run->exec[d.task].due_queued = false;
             continue;
         }
+        /* Due attempts are later attempts of a task that started: never a first start, which
+         * goes through the reducer's ready queue (both would start it). */
+        assert(t->status != TS_PENDING && t->status != TS_READY);
         /* A loop between iterations holds its slot already; a retry or a re-run needs one. */
         bool has_slot = t->status == TS_RUNNING || (int)s->n_running < run->wf->concurrency;
         if (s->status != RS_RUNNING || !has_slot || run_check_budget(run, d.task)) {
@@ -578,6 +582,8 @@ static void pump(engine_run_t *run) {
         }
         while (s->status == RS_RUNNING && (int)s->n_running < run->wf->concurrency &&
                (i = state_next_ready(s)) >= 0) {
+            /* The reducer queues a task once every dependency satisfied it, never a doomed one */
+            assert(s->tasks[i].status == TS_READY && !s->tasks[i].deps_left && !s->tasks[i].doomed);
             start_ready_task(run, (uint32_t)i);
             progress = true;
         }
@@ -609,7 +615,9 @@ static void on_committed(void *ud, uint64_t ticket, const char *err) {
         engine_fatal(e, xstrdup(err));
         return;
     }
-    /* The writer reports in submission order, so the batch is the oldest in flight. */
+    /* The writer reports in submission order (store_writer asserts it), so the batch is the
+     * oldest in flight. */
+    assert(e->error || (e->n_flying && e->flying[0].ticket == ticket)); /* error: all dropped */
     if (!e->n_flying || e->flying[0].ticket != ticket) return;
     effects_t fx = e->flying[0].fx;
     memmove(e->flying, e->flying + 1, --e->n_flying * sizeof *e->flying);
@@ -1035,6 +1043,11 @@ engine_rc_t engine_retry(engine_run_t *run, char **err) {
             ENGINE_E_NOTHING_TO_RETRY, err,
             xasprintf("run %s has no failed, blocked or cancelled task to run again", s->run_id));
     }
+    /* Every task of a failed or cancelled run has finished: an attempt still due (a retry whose
+     * backoff ended while the run was paused, then cancelled) is stale, and must not start the
+     * task a second way beside the ready queue. */
+    for (size_t k = 0; k < run->n_due; k++) run->exec[run->due[k].task].due_queued = false;
+    run->n_due = 0;
     run_emit(run, "run.retried", json_pack("{s:o}", "tasks", ids));
     return ENGINE_OK;
 }

@@ -162,6 +162,35 @@ static void message_codes(void **state) {
     h_world_free(&w);
 }
 
+/* A retry whose backoff ends while the run is paused waits in the run's due list; cancelled,
+ * then retried, the task must start once, through the ready queue, not also from that stale
+ * entry (the engine asserts due attempts are never a first start). */
+static void retry_after_cancel_drops_stale_due_attempt(void **state) {
+    (void)state;
+    h_world_t w;
+    h_world_init(&w, "name: rc\n" AGENTS
+                     "defaults: {max_retries: 2, retry_backoff: {initial: 0.001, factor: 2, max: "
+                     "0.01, jitter: false}}\n"
+                     "tasks:\n  - {id: a, agent: writer}\n");
+    h_rule(&w, (h_rule_t){.task = "a", .fail_first = 1});
+    h_start(&w);
+    while (h_task(&w, "a")->status != TS_RETRYING) uv_run(&w.loop, UV_RUN_ONCE);
+    char *err = NULL;
+    assert_int_equal(engine_pause(w.run, "hold on", &err), ENGINE_OK);
+    h_run(&w); /* the backoff ends: the attempt is due, and waits for the pause to end */
+    h_assert_task(&w, "a", TS_RETRYING);
+    assert_int_equal(engine_cancel(w.run, "changed my mind", &err), ENGINE_OK);
+    h_run(&w);
+    assert_int_equal(h_state(&w)->status, RS_CANCELLED);
+    assert_int_equal(engine_retry(w.run, &err), ENGINE_OK);
+    h_run(&w);
+    assert_int_equal(h_state(&w)->status, RS_COMPLETED);
+    /* attempt 1 failed; the retried run's attempt 2 is the only other start */
+    assert_int_equal(h_events(&w, "task.started", "a"), 2);
+    assert_int_equal(h_task(&w, "a")->attempt, 2);
+    h_world_free(&w);
+}
+
 /* The split an API turns into 400 (the request is wrong whatever the state) and 409. */
 static void bad_request_split(void **state) {
     (void)state;
@@ -182,9 +211,13 @@ static void bad_request_split(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(respond_codes),  cmocka_unit_test(respond_answered_already),
-        cmocka_unit_test(respond_schema), cmocka_unit_test(pause_unpause_cancel_codes),
-        cmocka_unit_test(message_codes),  cmocka_unit_test(bad_request_split),
+        cmocka_unit_test(respond_codes),
+        cmocka_unit_test(respond_answered_already),
+        cmocka_unit_test(respond_schema),
+        cmocka_unit_test(pause_unpause_cancel_codes),
+        cmocka_unit_test(message_codes),
+        cmocka_unit_test(retry_after_cancel_drops_stale_due_attempt),
+        cmocka_unit_test(bad_request_split), /* one a line */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
