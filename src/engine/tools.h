@@ -12,7 +12,13 @@
  *         max_bytes: 262144        # the body is cut there (default 256 KiB)
  *         timeout: 10s             # the whole request (default 10 s)
  *         allow_private: false     # a host allowed by name may reach private addresses
- * Nothing is allowed by default: without allow_hosts every http_fetch is refused. */
+ * Nothing is allowed by default: without allow_hosts every http_fetch is refused.
+ *
+ * Ownership: every argument is borrowed for the call only and nothing here keeps a pointer to
+ * it; the one thing returned to free is tools_config_check's *err (the caller frees it). `why`
+ * is the caller's buffer of whylen bytes, filled (NUL-terminated) when the answer is false.
+ * Threading: functions with no state of their own and no I/O: safe from any thread. The registry
+ * the engine drives (engine_internal.h) is the loop thread's. */
 #ifndef BATON_ENGINE_TOOLS_H
 #define BATON_ENGINE_TOOLS_H
 
