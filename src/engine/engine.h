@@ -96,8 +96,8 @@ engine_run_t *engine_fork(engine_t *e, const workflow_t *wf, const char *parent,
 /* A new run id: "r-" + the millisecond clock in base 32 + 4 random characters. Caller frees. */
 char *engine_new_run_id(void);
 
-/* Why a request to change a run was refused: the caller branches on the code (an API picks its
- * status from it, the CLI its exit status), and *err still says it in words for people.
+/* Why a request to change a run was refused: the caller branches on the code (the API picks
+ * its status from it), and *err still says it in words for people.
  * ENGINE_OK is 0; every refusal leaves the run as it was (nothing journaled). Two kinds:
  *  - the request itself is wrong, whatever the run's state (an API's 400): ENGINE_E_NO_TASK,
  *    ENGINE_E_BAD_DECISION, ENGINE_E_SCHEMA;
@@ -106,7 +106,7 @@ typedef enum engine_rc {
     ENGINE_OK = 0,
     ENGINE_E_NO_TASK,          /* the run has no task with that id */
     ENGINE_E_NOT_WAITING,      /* the task is not waiting for a human (never asked, or done) */
-    ENGINE_E_ANSWERED,         /* the task's request has an answer already */
+    ENGINE_E_ANSWERED,         /* the request has an answer already, not yet acted on */
     ENGINE_E_BAD_DECISION,     /* the decision is not one of the request's options */
     ENGINE_E_SCHEMA,           /* the edited output does not fit the agent's output schema */
     ENGINE_E_NOT_RUNNING,      /* pause: the run is not running */
@@ -123,7 +123,8 @@ const char *engine_rc_name(engine_rc_t rc);
 bool engine_rc_bad_request(engine_rc_t rc);
 
 /* Each of these journals its change (on the engine of the run) and returns ENGINE_OK, or
- * returns a reason code with *err (caller frees) and changes nothing. */
+ * returns a reason code with *err (caller frees; err may be NULL when the words are not
+ * wanted) and changes nothing. The loop thread, as every engine call. */
 
 /* Answers a human step. answer (borrowed): {decision, feedback, edited_output, answers,
  * answered_by}. Refusals: ENGINE_E_NO_TASK, ENGINE_E_NOT_WAITING, ENGINE_E_ANSWERED,
@@ -131,8 +132,7 @@ bool engine_rc_bad_request(engine_rc_t rc);
 engine_rc_t engine_respond(engine_run_t *run, const char *task_id, const json_t *answer,
                            char **err);
 /* Stops whatever is in flight, cancels the unfinished tasks and ends the run (run.cancelled).
- * ENGINE_E_FINISHED for a run that finished already. err may be NULL (callers that cancel
- * whatever the state, as Ctrl-C does). */
+ * ENGINE_E_FINISHED for a run that finished already. */
 engine_rc_t engine_cancel(engine_run_t *run, const char *reason, char **err);
 /* Pauses a running run (run.paused): nothing new starts until engine_unpause. ENGINE_E_NOT_RUNNING
  * otherwise. */
