@@ -376,15 +376,15 @@ static bool apply_resume(http_req_t *req, api_t *a, engine_run_t *run, const jso
         bool cancelled =
             !strcmp(json_string_value(json_object_get(r, "status")) ?: "", "cancelled");
         char *err = NULL;
-        int rc;
+        engine_rc_t rc;
         if (!dot) {
             api_error(req, 400, "bad_request",
                       "resume[%zu].interruptId is not one this run gave out", i);
             return false;
         }
         if (!strcmp(dot + 1, "paused")) {
-            rc = cancelled ? 0 : engine_unpause(host_engine(a->host), run, &err);
-            if (cancelled) engine_cancel(host_engine(a->host), run, "cancelled through AG-UI");
+            rc = cancelled ? engine_cancel(run, "cancelled through AG-UI", &err)
+                           : engine_unpause(run, &err);
         } else {
             json_t *payload = json_object_get(r, "payload");
             json_t *answer = json_is_object(payload) ? json_deep_copy(payload) : json_object();
@@ -393,11 +393,13 @@ static bool apply_resume(http_req_t *req, api_t *a, engine_run_t *run, const jso
                                     json_string(cancelled ? "reject" : "approve"));
             if (!json_object_get(answer, "answered_by"))
                 json_object_set_new(answer, "answered_by", json_string("ag-ui"));
-            rc = engine_respond(host_engine(a->host), run, dot + 1, answer, &err);
+            rc = engine_respond(run, dot + 1, answer, &err);
             json_decref(answer);
         }
-        if (rc != 0) {
-            api_error(req, 409, "conflict", "resume %s: %s", id, err ? err : "?");
+        if (rc != ENGINE_OK) {
+            bool bad = engine_rc_bad_request(rc);
+            api_error(req, bad ? 400 : 409, bad ? "bad_request" : "conflict", "resume %s: %s", id,
+                      err ? err : "?");
             free(err);
             return false;
         }
@@ -432,8 +434,8 @@ void api_agui_run(http_req_t *req, api_t *a, char **params) {
         const char *text = last_user_text(messages);
         if (!apply_resume(req, a, run, json_object_get(in, "resume"))) goto out;
         if (text && *text && !json_array_size(json_object_get(in, "resume"))) {
-            json_t *ids =
-                engine_message(host_engine(a->host), run, NULL, NULL, text, "ag-ui", &err);
+            json_t *ids = NULL;
+            engine_message(run, NULL, NULL, text, "ag-ui", &ids, &err);
             json_decref(ids);
             free(err);
             err = NULL;

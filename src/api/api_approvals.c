@@ -111,13 +111,13 @@ void api_approval_respond(http_req_t *req, api_t *a, char **params) {
     }
     if (!json_object_get(body, "answered_by"))
         json_object_set_new(body, "answered_by", json_string("api"));
-    if (engine_respond(host_engine(a->host), run, task_id, body, &err) != 0) {
-        /* Waiting and not answered yet: the answer itself is wrong (400). Otherwise the state
-         * moved on, perhaps with an answer from another request not yet committed (409). */
-        int ix = workflow_task_index(engine_run_workflow(run), task_id);
-        const task_state_t *t = ix >= 0 ? &engine_run_state(run)->tasks[ix] : NULL;
-        bool waiting = t && t->status == TS_WAITING_HUMAN && !t->answer;
-        api_error(req, waiting ? 400 : 409, waiting ? "bad_request" : "conflict", "%s", err);
+    engine_rc_t rc = engine_respond(run, task_id, body, &err);
+    if (rc != ENGINE_OK) {
+        /* The answer itself is wrong (400: a decision not offered, an edit that does not fit
+         * the schema), or the step moved on, perhaps with an answer from another request not
+         * yet committed (409: ENGINE_E_ANSWERED, ENGINE_E_NOT_WAITING). */
+        bool bad = engine_rc_bad_request(rc);
+        api_error(req, bad ? 400 : 409, bad ? "bad_request" : "conflict", "%s", err);
         goto out;
     }
     api_wait(a, req, 200, WAIT_APPROVAL, run_id, task_id, engine_run_state(run)->seq);

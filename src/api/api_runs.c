@@ -266,30 +266,28 @@ static void steer(http_req_t *req, api_t *a, const char *id, steer_t what) {
     uint64_t before = engine_run_state(run)->seq;
     run_status_t status = engine_run_state(run)->status;
     char *err = NULL;
-    int rc = 0;
+    engine_rc_t rc = ENGINE_OK;
     if (what == STEER_PAUSE) {
-        rc = engine_pause(host_engine(a->host), run, reason ? reason : "paused over the API", &err);
+        rc = engine_pause(run, reason ? reason : "paused over the API", &err);
     } else if (what == STEER_RESUME) {
         /* A paused run carries on; one that was running when the process stopped was just
          * brought back by find_run, and has carried on already. */
         if (status == RS_PAUSED)
-            rc = engine_unpause(host_engine(a->host), run, &err);
+            rc = engine_unpause(run, &err);
         else if (status != RS_RUNNING || was_here) {
             err = xasprintf("run %s is %s: only a paused run (or one a stopped process left "
                             "running) can be resumed",
                             engine_run_id(run), run_status_name(status));
-            rc = -1;
+            rc = ENGINE_E_NOT_PAUSED;
         }
     } else if (what == STEER_RETRY) {
-        rc = engine_retry(host_engine(a->host), run, &err);
-    } else if (status == RS_COMPLETED || status == RS_FAILED || status == RS_CANCELLED) {
-        err = xasprintf("run %s is already %s", engine_run_id(run), run_status_name(status));
-        rc = -1;
+        rc = engine_retry(run, &err);
     } else {
-        engine_cancel(host_engine(a->host), run, reason ? reason : "cancelled over the API");
+        rc = engine_cancel(run, reason ? reason : "cancelled over the API", &err);
     }
-    if (rc != 0)
-        api_error(req, 409, "conflict", "%s", err);
+    if (rc != ENGINE_OK)
+        api_error(req, engine_rc_bad_request(rc) ? 400 : 409,
+                  engine_rc_bad_request(rc) ? "bad_request" : "conflict", "%s", err);
     else
         answer_after(req, a, run, before);
     free(err);
@@ -336,12 +334,15 @@ void api_run_message(http_req_t *req, api_t *a, char **params) {
     if (run) {
         char *err = NULL;
         const char *from = json_string_value(json_object_get(body, "from"));
-        json_t *tasks = engine_message(host_engine(a->host), run,
-                                       json_string_value(json_object_get(body, "task")),
-                                       json_string_value(json_object_get(body, "agent")),
-                                       json_string_value(text), from ? from : "api", &err);
-        if (!tasks) {
-            api_error(req, 409, "conflict", "%s", err);
+        json_t *tasks = NULL;
+        engine_rc_t rc = engine_message(run, json_string_value(json_object_get(body, "task")),
+                                        json_string_value(json_object_get(body, "agent")),
+                                        json_string_value(text), from ? from : "api", &tasks, &err);
+        if (rc != ENGINE_OK) {
+            /* 400 for a task the workflow does not have; 409 when the run's state leaves
+             * nobody to guide (finished, nothing of that agent left). */
+            bool wrong = engine_rc_bad_request(rc);
+            api_error(req, wrong ? 400 : 409, wrong ? "bad_request" : "conflict", "%s", err);
         } else {
             uint64_t seq = engine_run_state(run)->seq;
             api_wait_body(a, req, 201, engine_run_id(run), seq,

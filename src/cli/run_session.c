@@ -190,12 +190,12 @@ static bool answer_humans(session_t *s) {
         if (!answer && prompt_interrupted) {
             printf("\n");
             s->interrupted = true;
-            engine_cancel(s->engine, s->run, "cancelled from the terminal (Ctrl-C)");
+            engine_cancel(s->run, "cancelled from the terminal (Ctrl-C)", NULL);
             return true;
         }
         if (!answer) return false;
         char *err = NULL;
-        if (engine_respond(s->engine, s->run, s->wf->tasks[i].id, answer, &err) != 0) {
+        if (engine_respond(s->run, s->wf->tasks[i].id, answer, &err) != ENGINE_OK) {
             fprintf(stderr, "baton: %s\n", err);
             free(err);
         }
@@ -239,7 +239,7 @@ static void on_sigint(uv_signal_t *h, int signum) {
     (void)signum;
     if (s->interrupted) exit(130); /* a second Ctrl-C: the journal already has everything */
     s->interrupted = true;
-    if (s->run) engine_cancel(s->engine, s->run, "cancelled from the terminal (Ctrl-C)");
+    if (s->run) engine_cancel(s->run, "cancelled from the terminal (Ctrl-C)", NULL);
 }
 
 /* A new run of the workflow in `path`, with the catalog its file sees. */
@@ -355,21 +355,14 @@ static int lock_run(session_t *s, const run_session_req_t *req, char **full) {
 }
 
 /* CANCEL, PAUSE, MESSAGE on the run brought back: 0, or -1 with *err. */
-static int steer(session_t *s, const run_session_req_t *req, char **err) {
-    run_status_t st = engine_run_state(s->run)->status;
-    if (req->kind == SESSION_CANCEL) {
-        if (st == RS_COMPLETED || st == RS_FAILED || st == RS_CANCELLED) {
-            *err = xasprintf("run %s is already %s", engine_run_id(s->run), run_status_name(st));
-            return -1;
-        }
-        engine_cancel(s->engine, s->run, req->reason ? req->reason : "cancelled from the CLI");
-        return 0;
-    }
+static engine_rc_t steer(session_t *s, const run_session_req_t *req, char **err) {
+    if (req->kind == SESSION_CANCEL)
+        return engine_cancel(s->run, req->reason ? req->reason : "cancelled from the CLI", err);
     if (req->kind == SESSION_PAUSE)
-        return engine_pause(s->engine, s->run, req->reason ? req->reason : "paused from the CLI",
-                            err);
-    json_t *tasks = engine_message(s->engine, s->run, req->task, req->agent, req->text, "cli", err);
-    if (!tasks) return -1;
+        return engine_pause(s->run, req->reason ? req->reason : "paused from the CLI", err);
+    json_t *tasks = NULL;
+    engine_rc_t rc = engine_message(s->run, req->task, req->agent, req->text, "cli", &tasks, err);
+    if (rc != ENGINE_OK) return rc;
     if (!s->o->json) {
         printf("message for");
         size_t i;
@@ -378,7 +371,7 @@ static int steer(session_t *s, const run_session_req_t *req, char **err) {
         printf(" (at their next model call, once the run carries on)\n");
     }
     json_decref(tasks);
-    return 0;
+    return ENGINE_OK;
 }
 
 int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
@@ -463,16 +456,16 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
     s.wf = engine_run_workflow(s.run);
     view_attach(s.view, s.run);
     const run_state_t *now = engine_run_state(s.run);
-    int rc = 0;
+    engine_rc_t rc = ENGINE_OK;
     if (req->kind == SESSION_RESUME && now->status == RS_PAUSED)
-        rc = engine_unpause(s.engine, s.run, &err);
+        rc = engine_unpause(s.run, &err);
     else if (req->kind == SESSION_RETRY)
-        rc = engine_retry(s.engine, s.run, &err);
+        rc = engine_retry(s.run, &err);
     else if (req->kind == SESSION_RESPOND)
-        rc = engine_respond(s.engine, s.run, req->task_id, req->answer, &err);
+        rc = engine_respond(s.run, req->task_id, req->answer, &err);
     else if (steering(req->kind))
         rc = steer(&s, req, &err);
-    if (rc != 0) {
+    if (rc != ENGINE_OK) {
         fprintf(stderr, "baton: %s\n", err);
         code = steering(req->kind) ? EXIT_FAILED : EXIT_USAGE; /* a conflict, as HTTP 409 */
         goto out;
@@ -513,6 +506,19 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
     } else if (sum) {
         print_summary(&s, sum);
     }
+    /* The journal could not be written (a disk error, a full disk): the run stopped where its
+     * last commit left it. Say so, and how to carry on, rather than leave a run "running". */
+    if (engine_error(s.engine) && sum)
+        fprintf(stderr,
+                "baton: run %s stopped: its journal could not be written (%s). The journal keeps "
+                "everything up to its last commit; `baton run --resume %s` carries on from there "
+                "once the cause is fixed.\n",
+                engine_run_id(s.run), engine_error(s.engine), engine_run_id(s.run));
+    else if (engine_error(s.engine))
+        fprintf(stderr,
+                "baton: run %s was not started: its journal could not be written (%s); nothing "
+                "of it was kept.\n",
+                engine_run_id(s.run), engine_error(s.engine));
     json_decref(sum);
     code = engine_error(s.engine) ? EXIT_FAILED
            : steering(req->kind)  ? EXIT_OK

@@ -5,7 +5,14 @@
  *    and the latest finished ones instead of every line.
  *  - VIEW_LOG (not a terminal): one plain line per notable event, nothing redrawn.
  *  - VIEW_QUIET (--json): nothing until the end.
- * Colour only when the view's stream is a terminal and NO_COLOR is unset. */
+ * Colour only when the view's stream is a terminal and NO_COLOR is unset.
+ *
+ * Ownership: the caller owns the view (view_new) and frees it with view_free, which draws the
+ * last frame and closes the redraw timer: the memory goes once the loop has run that close, so
+ * run the loop after view_free. loop and out are borrowed for the view's life (never closed
+ * here). The attached run is borrowed too: view_free must come before the engine frees the run,
+ * because the last frame reads its state. view_on_event's data is borrowed for the call.
+ * Threading: the loop thread only (the engine calls view_on_event there, the timer fires there). */
 #ifndef BATON_CLI_VIEW_H
 #define BATON_CLI_VIEW_H
 

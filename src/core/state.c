@@ -31,6 +31,7 @@
 #include "core/state.h"
 #include "util/xalloc.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,19 +141,28 @@ static void make_ready(run_state_t *s, uint32_t i) {
     if (t->status != TS_PENDING || t->deps_left || t->doomed) return;
     t->status = TS_READY;
     if (!t->queued) {
+        /* A task enters the queue on pending -> ready only, once per queue life (run.retried
+         * starts a new one), so n slots are enough. */
+        assert(s->ready_len < s->wf->n_tasks);
         t->queued = true;
         s->ready_q[s->ready_len++] = i;
     }
 }
 
+/* n_running and n_waiting count the tasks in those statuses: only these two functions move a
+ * task in or out of them, so neither count can go below zero. */
 static void leave_status(run_state_t *s, task_state_t *t) {
-    if (t->status == TS_RUNNING)
+    if (t->status == TS_RUNNING) {
+        assert(s->n_running > 0);
         s->n_running--;
-    else if (t->status == TS_WAITING_HUMAN)
+    } else if (t->status == TS_WAITING_HUMAN) {
+        assert(s->n_waiting > 0);
         s->n_waiting--;
+    }
 }
 
 static void enter_status(run_state_t *s, task_state_t *t, task_status_t st) {
+    assert(st >= TS_PENDING && st <= TS_CANCELLED);
     leave_status(s, t);
     t->status = st;
     if (st == TS_RUNNING)
@@ -164,6 +174,9 @@ static void enter_status(run_state_t *s, task_state_t *t, task_status_t st) {
 /* A task reached a terminal status: tell its dependents. */
 static void finish(run_state_t *s, uint32_t i, task_status_t st, bool satisfies, int64_t ts) {
     task_state_t *t = &s->tasks[i];
+    /* apply_task_event refuses transitions of a finished task: each finishes once */
+    assert(task_status_terminal(st) && !task_status_terminal(t->status));
+    assert(s->n_finished < s->wf->n_tasks);
     enter_status(s, t, st);
     t->finished_ms = ts;
     s->n_finished++;
@@ -171,9 +184,12 @@ static void finish(run_state_t *s, uint32_t i, task_status_t st, bool satisfies,
         uint32_t d = s->dependents[i][k];
         task_state_t *dt = &s->tasks[d];
         if (satisfies) {
+            /* each dependency satisfies its dependents once (a satisfied task is never retried) */
+            assert(dt->deps_left > 0);
             dt->deps_left--;
             make_ready(s, d);
         } else if (!dt->doomed && !task_status_terminal(dt->status)) {
+            assert(s->doomed_len < s->wf->n_tasks); /* doomed once per queue life */
             dt->doomed = true;
             /* Only a task that has not started can be doomed: a dependency cannot fail after a
              * dependent started, because dependents start only once it finished. */
@@ -225,21 +241,33 @@ static int apply_retried(run_state_t *s, const json_t *data, char *err, size_t e
     const json_t *ids = json_object_get(data, "tasks");
     size_t k;
     json_t *v;
+    bool *listed = xcalloc(s->wf->n_tasks ? s->wf->n_tasks : 1, sizeof *listed);
+    int rc = 0;
     json_array_foreach(ids, k, v) {
         int i = workflow_task_index(s->wf, json_string_value(v) ? json_string_value(v) : "");
         if (i < 0)
-            return fail_event(err, errlen, "run.retried: unknown task '%s'%s",
-                              json_string_value(v) ?: "?", "");
-        if (!state_task_blocked(s, (uint32_t)i))
-            return fail_event(err, errlen,
-                              "run.retried: task '%s' is %s, not failed, blocked or cancelled",
-                              s->wf->tasks[i].id, task_status_name(s->tasks[i].status));
+            rc = fail_event(err, errlen, "run.retried: unknown task '%s'%s",
+                            json_string_value(v) ?: "?", "");
+        else if (!state_task_blocked(s, (uint32_t)i))
+            rc = fail_event(err, errlen,
+                            "run.retried: task '%s' is %s, not failed, blocked or cancelled",
+                            s->wf->tasks[i].id, task_status_name(s->tasks[i].status));
+        else if (listed[i]) /* it would be counted out of the finished tasks twice */
+            rc = fail_event(err, errlen, "run.retried: task '%s' is listed twice%s",
+                            s->wf->tasks[i].id, "");
+        else
+            listed[i] = true;
+        if (rc) break;
     }
+    free(listed);
+    if (rc) return rc;
     /* Every queued entry is spent (the run had ended): start the queues afresh. */
     s->ready_head = s->ready_len = s->doomed_head = s->doomed_len = 0;
     json_array_foreach(ids, k, v) {
         uint32_t i = (uint32_t)workflow_task_index(s->wf, json_string_value(v));
         task_state_t *t = &s->tasks[i];
+        /* blocked tasks are finished, and a blocked failure is one n_failed counts */
+        assert(s->n_finished > 0 && (t->status != TS_FAILED || s->n_failed > 0));
         if (t->status == TS_FAILED) s->n_failed--;
         s->n_finished--;
         t->status = TS_PENDING;
@@ -449,6 +477,9 @@ int state_apply(run_state_t *s, uint64_t seq, int64_t ts_ms, const char *type, c
     if (rc) return rc;
     s->cost_usd += json_number_value(json_object_get(data, "cost_usd"));
     if (seq) s->seq = seq;
+    /* running, waiting and finished are distinct statuses: together at most every task */
+    assert(s->n_running + s->n_waiting + s->n_finished <= s->wf->n_tasks);
+    assert(s->n_failed <= s->n_finished);
     return 0;
 }
 

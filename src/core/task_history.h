@@ -12,7 +12,15 @@
  *    attempts add up to the task's cost, except for cost journaled before the first start.
  *  - errors: every task.failed, task.output_rejected and budget.exceeded of the task, in order.
  *
- * The journal does not keep the prompt an attempt sent, so there is none here. */
+ * The journal does not keep the prompt an attempt sent, so there is none here.
+ *
+ * Ownership: the caller owns the task_history_t (on its stack or in a struct it frees) and
+ * releases what init and apply allocated with task_history_free; `task` and the two arrays
+ * belong to it (read them, or json_incref what must outlive the history). task_id and each
+ * event's type and data are borrowed for the call; values the history keeps from data (output,
+ * outputs, error, limit, retry_at_ms) are shared by reference (json_incref), not copied, so the
+ * caller must not change them in place afterwards.
+ * Threading: pure, no shared state: any thread, one thread per history at a time. */
 #ifndef BATON_CORE_TASK_HISTORY_H
 #define BATON_CORE_TASK_HISTORY_H
 

@@ -6,6 +6,7 @@
 #include "util/fs.h"
 #include "util/xalloc.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -537,6 +538,9 @@ static bool start_due_attempts(engine_run_t *run) {
             run->exec[d.task].due_queued = false;
             continue;
         }
+        /* Due attempts are later attempts of a task that started: never a first start, which
+         * goes through the reducer's ready queue (both would start it). */
+        assert(t->status != TS_PENDING && t->status != TS_READY);
         /* A loop between iterations holds its slot already; a retry or a re-run needs one. */
         bool has_slot = t->status == TS_RUNNING || (int)s->n_running < run->wf->concurrency;
         if (s->status != RS_RUNNING || !has_slot || run_check_budget(run, d.task)) {
@@ -578,6 +582,8 @@ static void pump(engine_run_t *run) {
         }
         while (s->status == RS_RUNNING && (int)s->n_running < run->wf->concurrency &&
                (i = state_next_ready(s)) >= 0) {
+            /* The reducer queues a task once every dependency satisfied it, never a doomed one */
+            assert(s->tasks[i].status == TS_READY && !s->tasks[i].deps_left && !s->tasks[i].doomed);
             start_ready_task(run, (uint32_t)i);
             progress = true;
         }
@@ -609,7 +615,9 @@ static void on_committed(void *ud, uint64_t ticket, const char *err) {
         engine_fatal(e, xstrdup(err));
         return;
     }
-    /* The writer reports in submission order, so the batch is the oldest in flight. */
+    /* The writer reports in submission order (store_writer asserts it), so the batch is the
+     * oldest in flight. */
+    assert(e->error || (e->n_flying && e->flying[0].ticket == ticket)); /* error: all dropped */
     if (!e->n_flying || e->flying[0].ticket != ticket) return;
     effects_t fx = e->flying[0].fx;
     memmove(e->flying, e->flying + 1, --e->n_flying * sizeof *e->flying);
@@ -880,19 +888,57 @@ engine_run_t *engine_fork(engine_t *e, const workflow_t *wf, const char *parent,
     return run;
 }
 
-int engine_respond(engine_t *e, engine_run_t *run, const char *task_id, const json_t *answer,
-                   char **err) {
+const char *engine_rc_name(engine_rc_t rc) {
+    static const char *const names[] = {
+        [ENGINE_OK] = "ENGINE_OK",
+        [ENGINE_E_NO_TASK] = "ENGINE_E_NO_TASK",
+        [ENGINE_E_NOT_WAITING] = "ENGINE_E_NOT_WAITING",
+        [ENGINE_E_ANSWERED] = "ENGINE_E_ANSWERED",
+        [ENGINE_E_BAD_DECISION] = "ENGINE_E_BAD_DECISION",
+        [ENGINE_E_SCHEMA] = "ENGINE_E_SCHEMA",
+        [ENGINE_E_NOT_RUNNING] = "ENGINE_E_NOT_RUNNING",
+        [ENGINE_E_NOT_PAUSED] = "ENGINE_E_NOT_PAUSED",
+        [ENGINE_E_FINISHED] = "ENGINE_E_FINISHED",
+        [ENGINE_E_NOT_RETRYABLE] = "ENGINE_E_NOT_RETRYABLE",
+        [ENGINE_E_NOTHING_TO_RETRY] = "ENGINE_E_NOTHING_TO_RETRY",
+        [ENGINE_E_NO_RECIPIENT] = "ENGINE_E_NO_RECIPIENT",
+    };
+    return (unsigned)rc < sizeof names / sizeof *names && names[rc] ? names[rc] : "ENGINE_E_?";
+}
+
+bool engine_rc_bad_request(engine_rc_t rc) {
+    return rc == ENGINE_E_NO_TASK || rc == ENGINE_E_BAD_DECISION || rc == ENGINE_E_SCHEMA;
+}
+
+/* Sets *err (when asked for) and returns rc: every refusal below says why in words too. */
+static engine_rc_t refuse(engine_rc_t rc, char **err, char *msg) {
+    if (err)
+        *err = msg;
+    else
+        free(msg);
+    return rc;
+}
+
+static bool run_finished(const engine_run_t *run) {
+    run_status_t st = run->st.status;
+    return st == RS_COMPLETED || st == RS_FAILED || st == RS_CANCELLED;
+}
+
+engine_rc_t engine_respond(engine_run_t *run, const char *task_id, const json_t *answer,
+                           char **err) {
     int i = workflow_task_index(run->wf, task_id);
-    if (i < 0) {
-        *err = xasprintf("run %s has no task '%s'", run->st.run_id, task_id);
-        return -1;
-    }
+    if (i < 0)
+        return refuse(ENGINE_E_NO_TASK, err,
+                      xasprintf("run %s has no task '%s'", run->st.run_id, task_id));
     task_state_t *t = &run->st.tasks[i];
-    if (t->status != TS_WAITING_HUMAN || t->answer) {
-        *err = xasprintf("task '%s' is not waiting for a human (it is %s)", task_id,
-                         task_status_name(t->status));
-        return -1;
-    }
+    if (t->status == TS_WAITING_HUMAN && t->answer)
+        return refuse(
+            ENGINE_E_ANSWERED, err,
+            xasprintf("task '%s' was answered already (the answer is being acted on)", task_id));
+    if (t->status != TS_WAITING_HUMAN)
+        return refuse(ENGINE_E_NOT_WAITING, err,
+                      xasprintf("task '%s' is not waiting for a human (it is %s)", task_id,
+                                task_status_name(t->status)));
     const char *decision = json_string_value(json_object_get(answer, "decision"));
     const json_t *options = json_object_get(t->human, "options");
     const char *kind = json_string_value(json_object_get(t->human, "kind"));
@@ -904,9 +950,9 @@ int engine_respond(engine_t *e, engine_run_t *run, const char *task_id, const js
             ok = true;
         if (!ok) {
             char *list = json_dumps(options, JSON_COMPACT);
-            *err = xasprintf("decision '%s' is not one of %s", decision ? decision : "", list);
+            char *msg = xasprintf("decision '%s' is not one of %s", decision ? decision : "", list);
             free(list);
-            return -1;
+            return refuse(ENGINE_E_BAD_DECISION, err, msg);
         }
     }
     /* An edited output replaces the agent's: it must be what the agent was asked for. */
@@ -917,10 +963,10 @@ int engine_respond(engine_t *e, engine_run_t *run, const char *task_id, const js
         json_t *v = json_loads(edited, JSON_DECODE_ANY, &jerr);
         char why[256] = "";
         if (!v || (agent->schema && jsonschema_validate(agent->schema, v, why, sizeof why))) {
-            *err = xasprintf("the edited output of '%s' must be JSON matching its schema: %s",
-                             task_id, v ? why : jerr.text);
+            char *msg = xasprintf("the edited output of '%s' must be JSON matching its schema: %s",
+                                  task_id, v ? why : jerr.text);
             json_decref(v);
-            return -1;
+            return refuse(ENGINE_E_SCHEMA, err, msg);
         }
         json_decref(v);
     }
@@ -933,8 +979,7 @@ int engine_respond(engine_t *e, engine_run_t *run, const char *task_id, const js
     task_stop_effects(run, (uint32_t)i); /* the deadline timer */
     run_emit(run, "approval.responded", data);
     human_apply_answer(run, (uint32_t)i);
-    (void)e;
-    return 0;
+    return ENGINE_OK;
 }
 
 /* Ends a run that still has work: whatever is in flight stops, unfinished tasks are cancelled,
@@ -971,19 +1016,21 @@ bool engine_forget(engine_t *e, engine_run_t *run) {
     return true;
 }
 
-void engine_cancel(engine_t *e, engine_run_t *run, const char *reason) {
-    (void)e;
+engine_rc_t engine_cancel(engine_run_t *run, const char *reason, char **err) {
+    if (run_finished(run))
+        return refuse(
+            ENGINE_E_FINISHED, err,
+            xasprintf("run %s is already %s", run->st.run_id, run_status_name(run->st.status)));
     run_stop(run, "run.cancelled", reason ? reason : "cancelled");
+    return ENGINE_OK;
 }
 
-int engine_retry(engine_t *e, engine_run_t *run, char **err) {
-    (void)e;
+engine_rc_t engine_retry(engine_run_t *run, char **err) {
     run_state_t *s = &run->st;
-    if (s->status != RS_FAILED && s->status != RS_CANCELLED) {
-        *err = xasprintf("run %s is %s: only a failed or cancelled run can be retried", s->run_id,
-                         run_status_name(s->status));
-        return -1;
-    }
+    if (s->status != RS_FAILED && s->status != RS_CANCELLED)
+        return refuse(ENGINE_E_NOT_RETRYABLE, err,
+                      xasprintf("run %s is %s: only a failed or cancelled run can be retried",
+                                s->run_id, run_status_name(s->status)));
     json_t *ids = json_array();
     for (uint32_t i = 0; i < run->wf->n_tasks; i++) {
         if (!state_task_blocked(s, i)) continue;
@@ -992,26 +1039,29 @@ int engine_retry(engine_t *e, engine_run_t *run, char **err) {
     }
     if (!json_array_size(ids)) {
         json_decref(ids);
-        *err = xasprintf("run %s has no failed, blocked or cancelled task to run again", s->run_id);
-        return -1;
+        return refuse(
+            ENGINE_E_NOTHING_TO_RETRY, err,
+            xasprintf("run %s has no failed, blocked or cancelled task to run again", s->run_id));
     }
+    /* Every task of a failed or cancelled run has finished: an attempt still due (a retry whose
+     * backoff ended while the run was paused, then cancelled) is stale, and must not start the
+     * task a second way beside the ready queue. */
+    for (size_t k = 0; k < run->n_due; k++) run->exec[run->due[k].task].due_queued = false;
+    run->n_due = 0;
     run_emit(run, "run.retried", json_pack("{s:o}", "tasks", ids));
-    return 0;
+    return ENGINE_OK;
 }
 
-json_t *engine_message(engine_t *e, engine_run_t *run, const char *task, const char *agent,
-                       const char *text, const char *from, char **err) {
-    (void)e;
+engine_rc_t engine_message(engine_run_t *run, const char *task, const char *agent, const char *text,
+                           const char *from, json_t **tasks, char **err) {
     const run_state_t *s = &run->st;
-    if (s->status == RS_COMPLETED || s->status == RS_FAILED || s->status == RS_CANCELLED) {
-        *err = xasprintf("run %s is %s: there is no next call to guide", s->run_id,
-                         run_status_name(s->status));
-        return NULL;
-    }
-    if (task && workflow_task_index(run->wf, task) < 0) {
-        *err = xasprintf("run %s has no task '%s'", s->run_id, task);
-        return NULL;
-    }
+    *tasks = NULL;
+    if (run_finished(run))
+        return refuse(ENGINE_E_FINISHED, err,
+                      xasprintf("run %s is %s: there is no next call to guide", s->run_id,
+                                run_status_name(s->status)));
+    if (task && workflow_task_index(run->wf, task) < 0)
+        return refuse(ENGINE_E_NO_TASK, err, xasprintf("run %s has no task '%s'", s->run_id, task));
     json_t *ids = json_array();
     for (uint32_t i = 0; i < run->wf->n_tasks; i++) {
         const wf_task_t *t = &run->wf->tasks[i];
@@ -1023,35 +1073,33 @@ json_t *engine_message(engine_t *e, engine_run_t *run, const char *task, const c
     }
     if (!json_array_size(ids)) {
         json_decref(ids);
-        *err = agent ? xasprintf("no unfinished task of agent '%s' in run %s", agent, s->run_id)
-                     : xasprintf("no unfinished agent task%s%s in run %s", task ? " " : "",
-                                 task ? task : "", s->run_id);
-        return NULL;
+        return refuse(
+            ENGINE_E_NO_RECIPIENT, err,
+            agent ? xasprintf("no unfinished task of agent '%s' in run %s", agent, s->run_id)
+                  : xasprintf("no unfinished agent task%s%s in run %s", task ? " " : "",
+                              task ? task : "", s->run_id));
     }
     run_emit(run, "run.message",
              json_pack("{s:s, s:s?, s:s?, s:s?, s:O}", "text", text, "from", from, "task", task,
                        "agent", agent, "tasks", ids));
-    return ids;
+    *tasks = ids;
+    return ENGINE_OK;
 }
 
-int engine_pause(engine_t *e, engine_run_t *run, const char *reason, char **err) {
-    (void)e;
-    if (run->st.status != RS_RUNNING) {
-        *err =
-            xasprintf("run %s is %s, not running", run->st.run_id, run_status_name(run->st.status));
-        return -1;
-    }
+engine_rc_t engine_pause(engine_run_t *run, const char *reason, char **err) {
+    if (run->st.status != RS_RUNNING)
+        return refuse(ENGINE_E_NOT_RUNNING, err,
+                      xasprintf("run %s is %s, not running", run->st.run_id,
+                                run_status_name(run->st.status)));
     run_emit(run, "run.paused", json_pack("{s:s}", "reason", reason ? reason : "paused"));
-    return 0;
+    return ENGINE_OK;
 }
 
-int engine_unpause(engine_t *e, engine_run_t *run, char **err) {
-    (void)e;
-    if (run->st.status != RS_PAUSED) {
-        *err =
-            xasprintf("run %s is %s, not paused", run->st.run_id, run_status_name(run->st.status));
-        return -1;
-    }
+engine_rc_t engine_unpause(engine_run_t *run, char **err) {
+    if (run->st.status != RS_PAUSED)
+        return refuse(
+            ENGINE_E_NOT_PAUSED, err,
+            xasprintf("run %s is %s, not paused", run->st.run_id, run_status_name(run->st.status)));
     run_emit(run, "run.resumed", json_object());
     /* Backoff timers that fired while paused did nothing: arm them again with what is left. */
     int64_t now = engine_now_ms();
@@ -1063,5 +1111,5 @@ int engine_unpause(engine_t *e, engine_run_t *run, char **err) {
         int64_t wait = t->retry_at_ms - now;
         task_schedule_retry(run, i, wait > 0 ? (uint64_t)wait : 0);
     }
-    return 0;
+    return ENGINE_OK;
 }

@@ -96,24 +96,59 @@ engine_run_t *engine_fork(engine_t *e, const workflow_t *wf, const char *parent,
 /* A new run id: "r-" + the millisecond clock in base 32 + 4 random characters. Caller frees. */
 char *engine_new_run_id(void);
 
-/* Answers a human step. answer: {decision, feedback, edited_output, answers, answered_by}.
- * 0, or -1 with *err (409-style conflicts and 400-style bad answers have clear messages). */
-int engine_respond(engine_t *e, engine_run_t *run, const char *task_id, const json_t *answer,
-                   char **err);
+/* Why a request to change a run was refused: the caller branches on the code (the API picks
+ * its status from it), and *err still says it in words for people.
+ * ENGINE_OK is 0; every refusal leaves the run as it was (nothing journaled). Two kinds:
+ *  - the request itself is wrong, whatever the run's state (an API's 400): ENGINE_E_NO_TASK,
+ *    ENGINE_E_BAD_DECISION, ENGINE_E_SCHEMA;
+ *  - the run's state does not allow it now (an API's 409): every other code. */
+typedef enum engine_rc {
+    ENGINE_OK = 0,
+    ENGINE_E_NO_TASK,          /* the run has no task with that id */
+    ENGINE_E_NOT_WAITING,      /* the task is not waiting for a human (never asked, or done) */
+    ENGINE_E_ANSWERED,         /* the request has an answer already, not yet acted on */
+    ENGINE_E_BAD_DECISION,     /* the decision is not one of the request's options */
+    ENGINE_E_SCHEMA,           /* the edited output does not fit the agent's output schema */
+    ENGINE_E_NOT_RUNNING,      /* pause: the run is not running */
+    ENGINE_E_NOT_PAUSED,       /* unpause: the run is not paused */
+    ENGINE_E_FINISHED,         /* cancel, message: the run finished already */
+    ENGINE_E_NOT_RETRYABLE,    /* retry: the run is neither failed nor cancelled */
+    ENGINE_E_NOTHING_TO_RETRY, /* retry: no failed, blocked or cancelled task to run again */
+    ENGINE_E_NO_RECIPIENT,     /* message: no unfinished agent task the guidance would reach */
+} engine_rc_t;
 
-void engine_cancel(engine_t *e, engine_run_t *run, const char *reason);
-int engine_pause(engine_t *e, engine_run_t *run, const char *reason, char **err);
+/* The code's name ("ENGINE_E_ANSWERED"), for logs and tests; static storage. */
+const char *engine_rc_name(engine_rc_t rc);
+/* Whether rc says the request itself is wrong (the first kind above), not the run's state. */
+bool engine_rc_bad_request(engine_rc_t rc);
+
+/* Each of these journals its change (on the engine of the run) and returns ENGINE_OK, or
+ * returns a reason code with *err (caller frees; err may be NULL when the words are not
+ * wanted) and changes nothing. The loop thread, as every engine call. */
+
+/* Answers a human step. answer (borrowed): {decision, feedback, edited_output, answers,
+ * answered_by}. Refusals: ENGINE_E_NO_TASK, ENGINE_E_NOT_WAITING, ENGINE_E_ANSWERED,
+ * ENGINE_E_BAD_DECISION, ENGINE_E_SCHEMA. */
+engine_rc_t engine_respond(engine_run_t *run, const char *task_id, const json_t *answer,
+                           char **err);
+/* Stops whatever is in flight, cancels the unfinished tasks and ends the run (run.cancelled).
+ * ENGINE_E_FINISHED for a run that finished already. */
+engine_rc_t engine_cancel(engine_run_t *run, const char *reason, char **err);
+/* Pauses a running run (run.paused): nothing new starts until engine_unpause. ENGINE_E_NOT_RUNNING
+ * otherwise. */
+engine_rc_t engine_pause(engine_run_t *run, const char *reason, char **err);
+/* Carries a paused run on (run.resumed). ENGINE_E_NOT_PAUSED otherwise. */
+engine_rc_t engine_unpause(engine_run_t *run, char **err);
 /* Guidance for a running run (run.message): `text` is added to the next model call of each
  * unfinished agent task, of `task` only, or of the tasks of `agent` only (both may be NULL).
- * Returns the ids of the tasks it will reach (new reference), or NULL with *err when none
- * would (the run finished, no such task, nothing of that agent left). */
-json_t *engine_message(engine_t *e, engine_run_t *run, const char *task, const char *agent,
-                       const char *text, const char *from, char **err);
+ * *tasks: the ids of the tasks it will reach (new reference). Refusals: ENGINE_E_FINISHED,
+ * ENGINE_E_NO_TASK, ENGINE_E_NO_RECIPIENT (*tasks NULL). */
+engine_rc_t engine_message(engine_run_t *run, const char *task, const char *agent, const char *text,
+                           const char *from, json_t **tasks, char **err);
 /* Runs a failed or cancelled run again from where it stopped (run.retried): its failed,
  * blocked and cancelled tasks start afresh (new attempt numbers), completed ones keep their
- * results. 0, or -1 with *err (caller frees) when the run is not failed or cancelled. */
-int engine_retry(engine_t *e, engine_run_t *run, char **err);
-int engine_unpause(engine_t *e, engine_run_t *run, char **err);
+ * results. Refusals: ENGINE_E_NOT_RETRYABLE, ENGINE_E_NOTHING_TO_RETRY. */
+engine_rc_t engine_retry(engine_run_t *run, char **err);
 
 /* Lets a finished run go from memory (its journal stays): true when it did, false while the
  * run is not finished or some of its events are still on their way to the journal or to

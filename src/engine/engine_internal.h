@@ -1,7 +1,8 @@
 /* engine_internal.h - what the engine's files share. Not for other modules.
  *
- * Files: engine.c (runs, the journal pump, scheduling), task_agent.c (agent calls, retries,
- * timeouts, loops), task_human.c (human steps and answers), task_consensus.c (votes),
+ * Files: engine.c (runs, the journal pump, scheduling), attempt.c (the attempt lifecycle every
+ * task type shares: start, dispatch, retries, loops, completion), task_agent.c (agent calls,
+ * timeouts, schema repairs), task_human.c (human steps and answers), task_consensus.c (votes),
  * prompt.c (what an agent is told), inputs.c (run inputs), artifacts.c (files on disk),
  * tool_loop.c (an agent's tool calls within an attempt), tools.c and tool_http.c (the tools). */
 #ifndef BATON_ENGINE_INTERNAL_H
@@ -138,8 +139,11 @@ typedef struct task_scope {
     expr_scope_t run_scope, local;
     json_t *locals;
 } task_scope_t;
+/* attempt.c */
 void task_scope_init(task_scope_t *ts, engine_run_t *run, uint32_t i);
 void task_scope_free(task_scope_t *ts);
+
+/* attempt.c: the attempt lifecycle, shared by every task type. */
 
 /* Starts attempt `attempt` of task i (journals task.started; effect follows the commit). */
 void task_begin_attempt(engine_run_t *run, uint32_t i, int attempt, int iteration);

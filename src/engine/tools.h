@@ -15,7 +15,13 @@
  *         allow_private: false     # a host allowed by name may reach private addresses
  * Nothing is allowed by default: without allow_hosts every http_fetch is refused. A host entry
  * (a string) allows reads, GET and HEAD; an entry {host, methods} also allows the writes it
- * lists (POST, PUT, PATCH, DELETE) to that host. */
+ * lists (POST, PUT, PATCH, DELETE) to that host.
+ *
+ * Ownership: every argument is borrowed for the call only and nothing here keeps a pointer to
+ * it; the one thing returned to free is tools_config_check's *err (the caller frees it). `why`
+ * is the caller's buffer of whylen bytes, filled (NUL-terminated) when the answer is false.
+ * Threading: functions with no state of their own and no I/O: safe from any thread. The registry
+ * the engine drives (engine_internal.h) is the loop thread's. */
 #ifndef BATON_ENGINE_TOOLS_H
 #define BATON_ENGINE_TOOLS_H
 

@@ -11,7 +11,22 @@
  *    total. A timeout is reported through on_done with a message saying which one.
  *  - After http_request_cancel nothing more is called and the request's memory is gone.
  *  - Response headers are available in on_done: the status, and Retry-After in milliseconds
- *    (seconds or an HTTP date, as RFC 9110 allows; -1 when absent). */
+ *    (seconds or an HTTP date, as RFC 9110 allows; -1 when absent).
+ *
+ * Ownership:
+ *  - http_req_opts_t and everything it points to (url, headers, body) are borrowed for the call
+ *    to http_request_start only: the request keeps copies. ud is the caller's, never freed here.
+ *  - The client owns each request it started. A request is freed right after its on_done
+ *    returns (or by http_request_cancel): the http_request_t handle is invalid from then on, so
+ *    on_done must not cancel its own request, and a caller that keeps the handle to cancel later
+ *    forgets it in on_done.
+ *  - http_result_t and its strings (error, body) are borrowed for on_done only; on_data's data
+ *    for that call only. Copy what must outlive them.
+ *  - http_client_free cancels every request still running (no callback follows) and frees the
+ *    client once its handles are closed by the loop.
+ *
+ * Threading: everything on the thread running `loop`, callbacks included; a client is not
+ * shared between loops. on_done may start new requests on the same client. */
 #ifndef BATON_LLM_HTTP_H
 #define BATON_LLM_HTTP_H
 

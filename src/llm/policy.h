@@ -10,7 +10,12 @@
  *                it gets measured (LiteLLM's latency routing does the same)
  *   score        highest 0.5·success·latency_score + 0.3·(1 − relative_cost) + 0.2·availability
  *                (DESIGN.md section 2): latency_score = fastest / own latency, relative_cost =
- *                own / dearest estimate, availability 1 closed, 0.5 half-open, 0 open. */
+ *                own / dearest estimate, availability 1 closed, 0.5 half-open, 0 open.
+ *
+ * Ownership: nothing is allocated or kept. views (n entries) is borrowed for the call; order is
+ * the caller's array of n entries, filled with a permutation of 0..n-1. The names returned by
+ * policy_name and policy_names are static strings, never freed.
+ * Threading: pure functions without state: safe from any thread. */
 #ifndef BATON_LLM_POLICY_H
 #define BATON_LLM_POLICY_H
 

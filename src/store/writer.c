@@ -3,6 +3,7 @@
 #include "store/writer.h"
 #include "util/xalloc.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,10 @@ struct store_writer {
     queue_t todo, done;
     bool stopping, failed;
     pthread_t thread;
+    uint64_t written; /* the writer thread's: the last ticket it wrote (or failed) */
+    /* the loop thread's: */
     uint64_t next_ticket;
+    uint64_t reported; /* the last ticket reported */
     size_t in_flight;
 };
 
@@ -66,6 +70,10 @@ static void *writer_main(void *arg) {
         while (!w->todo.head && !w->stopping) pthread_cond_wait(&w->cv, &w->mu);
         job_t *j = pop(&w->todo);
         if (!j) break; /* stopping, and everything handed over is written */
+        /* Batches are written in the order they were handed over (later ones may build on
+         * earlier ones): the queue is FIFO and only this thread pops it. */
+        assert(j->ticket == w->written + 1);
+        w->written = j->ticket;
         bool skip = w->failed;
         pthread_mutex_unlock(&w->mu);
         /* After a failure nothing more is written: a later batch may depend on the lost one. */
@@ -91,6 +99,10 @@ static void on_done(uv_async_t *h) {
     pthread_mutex_unlock(&w->mu);
     job_t *j;
     while ((j = pop(&done))) {
+        /* Reported in submission order, each once: the engine matches reports to its oldest
+         * batch in flight. */
+        assert(w->in_flight > 0 && j->ticket == w->reported + 1);
+        w->reported = j->ticket;
         w->in_flight--;
         if (w->fn) w->fn(w->ud, j->ticket, j->err);
         job_free(j);
@@ -127,6 +139,7 @@ uint64_t store_writer_submit(store_writer_t *w, char **err) {
     /* Idle writer, small batch: the thread is parked on its condition variable and does not
      * touch the connection, so the loop thread may commit itself. */
     if (!w->in_flight && w->st->batch.n <= STORE_WRITER_INLINE) {
+        assert(w->reported == w->next_ticket); /* nothing in flight: everything reported */
         store_commit_batch(w->st, &w->st->batch, err);
         return 0;
     }

@@ -42,7 +42,7 @@ expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.tasks.join() + " " + 
 get POST "/api/v1/runs/$run/messages" -d '{"text": "Hello?", "agent": "nobody"}'
 expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "409 conflict" "nobody to tell"
 get POST "/api/v1/runs/$run/messages" -d '{"text": "Hello?", "task": "zzz"}'
-expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "409 conflict" "no such task"
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code + " " + j.error.message')" "400 bad_request run $run has no task 'zzz'" "no such task: the request is wrong, not the run's state"
 get POST "/api/v1/runs/$run/messages" -d '{"task": "b"}'
 expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "400 bad_request" "no text"
 get POST "/api/v1/runs/$run/messages" -d '{"text": "x", "to": "b"}'

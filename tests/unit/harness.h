@@ -222,7 +222,7 @@ static inline void h_assert_task(h_world_t *w, const char *id, task_status_t st)
 /* Answers a human step; the answer must be accepted. Steals `answer`. */
 static inline void h_respond(h_world_t *w, const char *task, json_t *answer) {
     char *err = NULL;
-    int rc = engine_respond(w->eng, w->run, task, answer, &err);
+    engine_rc_t rc = engine_respond(w->run, task, answer, &err);
     if (rc) fprintf(stderr, "respond: %s\n", err);
     assert_int_equal(rc, 0);
     json_decref(answer);

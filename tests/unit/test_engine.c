@@ -212,7 +212,7 @@ static void approval_approve(void **state) {
     /* answering twice is a conflict */
     char *err = NULL;
     json_t *again = json_pack("{s:s}", "decision", "approve");
-    assert_int_equal(engine_respond(w.eng, w.run, "a", again, &err), -1);
+    assert_int_equal(engine_respond(w.run, "a", again, &err), ENGINE_E_NOT_WAITING);
     free(err);
     json_decref(again);
     h_world_free(&w);
@@ -324,7 +324,7 @@ static void cancel_aborts_everything(void **state) {
     /* until the call is out: its task.started must be durable first (writer thread) */
     while (w.prov.n_seen < 1) uv_run(&w.loop, UV_RUN_ONCE);
     h_assert_task(&w, "a", TS_RUNNING);
-    engine_cancel(w.eng, w.run, "test");
+    engine_cancel(w.run, "test", NULL);
     h_run(&w);
     assert_int_equal(h_state(&w)->status, RS_CANCELLED);
     h_assert_task(&w, "a", TS_CANCELLED);
@@ -343,12 +343,12 @@ static void pause_and_resume(void **state) {
     h_start(&w);
     uv_run(&w.loop, UV_RUN_NOWAIT); /* a dispatched */
     char *err = NULL;
-    assert_int_equal(engine_pause(w.eng, w.run, "lunch", &err), 0);
+    assert_int_equal(engine_pause(w.run, "lunch", &err), 0);
     h_run(&w);
     h_assert_task(&w, "a", TS_COMPLETED);
     h_assert_task(&w, "b", TS_READY);
     assert_int_equal(h_state(&w)->status, RS_PAUSED);
-    assert_int_equal(engine_unpause(w.eng, w.run, &err), 0);
+    assert_int_equal(engine_unpause(w.run, &err), 0);
     h_run(&w);
     assert_int_equal(h_state(&w)->status, RS_COMPLETED);
     h_world_free(&w);
@@ -370,7 +370,7 @@ static void human_task_outputs(void **state) {
     assert_int_equal(state_run_status(h_state(&w)), RS_WAITING_HUMAN);
     char *err = NULL;
     json_t *bad = json_pack("{s:s}", "decision", "maybe");
-    assert_int_equal(engine_respond(w.eng, w.run, "review", bad, &err), -1);
+    assert_int_equal(engine_respond(w.run, "review", bad, &err), ENGINE_E_BAD_DECISION);
     assert_non_null(strstr(err, "not one of"));
     free(err);
     json_decref(bad);

@@ -70,7 +70,7 @@ static void approvals_close_with_their_task(void **state) {
                      "tasks:\n  - {id: a, agent: writer, requires_approval: true}\n");
     h_start(&w);
     h_run(&w);
-    engine_cancel(w.eng, w.run, "test");
+    engine_cancel(w.run, "test", NULL);
     h_run(&w);
     json_t *pending = store_approvals(w.store, engine_run_id(w.run), "pending");
     assert_int_equal(json_array_size(pending), 0);
@@ -204,7 +204,7 @@ static void edited_json_output_is_checked(void **state) {
     h_run(&w);
     char *err = NULL;
     json_t *bad = json_pack("{s:s, s:s}", "decision", "modify", "edited_output", "{\"score\": 99}");
-    assert_int_equal(engine_respond(w.eng, w.run, "j", bad, &err), -1);
+    assert_int_equal(engine_respond(w.run, "j", bad, &err), ENGINE_E_SCHEMA);
     assert_non_null(strstr(err, "schema"));
     free(err);
     json_decref(bad);

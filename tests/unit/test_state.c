@@ -212,6 +212,10 @@ static void retried_resets_failed_and_blocked(void **state) {
     apply(&s, "run.failed", json_pack("{s:s}", "error", "b failed"));
     /* a completed task cannot be retried */
     assert_int_equal(refuse(&s, "run.retried", json_pack("{s:[s]}", "tasks", "a")), -1);
+    /* nor one listed twice: it would be counted out of the finished tasks twice */
+    assert_int_equal(refuse(&s, "run.retried", json_pack("{s:[s, s]}", "tasks", "b", "b")), -1);
+    assert_int_equal(s.n_finished, 5);
+    assert_int_equal(s.status, RS_FAILED);
     assert_true(state_task_blocked(&s, 1) && state_task_blocked(&s, 2) &&
                 !state_task_blocked(&s, 0));
     apply(&s, "run.retried", json_pack("{s:[s, s, s, s]}", "tasks", "b", "c", "d", "e"));
