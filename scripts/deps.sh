@@ -6,7 +6,8 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libuv1-dev libjansson-dev libyaml-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev
-      libcmocka-dev clang-format sqlite3 curl openssl libwebsockets-dev libwebsockets-evlib-uv wrk)
+      libcmocka-dev clang-format sqlite3 curl openssl libwebsockets-dev libwebsockets-evlib-uv wrk
+      libpcre2-dev json-schema-test-suite)
 
 missing=()
 for p in "${pkgs[@]}"; do
