@@ -95,6 +95,7 @@ static void run_file(const char *path, const char *name, counts_t *n) {
         return;
     }
     n->files++;
+    size_t run0 = n->run, skipped0 = n->skipped;
     size_t gi;
     json_t *g;
     json_array_foreach(groups, gi, g) {
@@ -135,6 +136,7 @@ static void run_file(const char *path, const char *name, counts_t *n) {
             free(data);
         }
     }
+    printf("  %-36s %3zu run, %3zu skipped\n", name, n->run - run0, n->skipped - skipped0);
     json_decref(groups);
 }
 
