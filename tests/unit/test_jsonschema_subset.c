@@ -82,8 +82,11 @@ static void test_pattern(void **state) {
     bad("{'pattern':'^\\\\d$'}", "'\\u0663'", NULL); /* \d is ASCII, as in ECMA-262 */
     ok("{'pattern':'^\\\\u0041\\\\x42$'}", "'AB'");  /* ECMAScript escapes */
     ok("{'pattern':'^[^]$'}", "'\\n'");              /* [^] is any character */
-    bad("{'pattern':'^a.b$'}", "'a\\nb'", NULL);     /* . stops at line terminators */
-    ok("{'pattern':'^(a)?\\\\1b$'}", "'b'");         /* a backreference to an unset group */
+    bad("{'pattern':'[]'}", "'a'", NULL);            /* [] is no character */
+    ok("{'pattern':'^\\\\u{1F600}$'}", "'\\ud83d\\ude00'"); /* \u{...} is one code point */
+    refused("{'pattern':'(?<=a+)b'}", "/pattern", "does not compile"); /* unbounded lookbehind */
+    bad("{'pattern':'^a.b$'}", "'a\\nb'", NULL); /* . stops at line terminators */
+    ok("{'pattern':'^(a)?\\\\1b$'}", "'b'");     /* a backreference to an unset group */
     ok("{'properties':{'id':{'pattern':'^x'}}}", "{'id':'xy'}");
     bad("{'properties':{'id':{'pattern':'^x'}}}", "{'id':'yx'}", "/id: \"yx\" does not match");
     /* a NUL inside the pattern and the subject is a character like any other */
