@@ -463,7 +463,7 @@ static int v_object(ctx_t *c, const json_t *s, const json_t *v, int depth) {
     json_t *val;
     json_object_foreach((json_t *)v, k, val) {
         size_t klen = key_len(k);
-        const json_t *sub = props ? json_object_get(props, k) : NULL;
+        const json_t *sub = props ? json_object_getn(props, k, klen) : NULL;
         bool matched = sub != NULL;
         size_t saved = path_push_n(c, k, klen);
         int r = sub ? v_schema(c, sub, val, depth + 1) : 0;

@@ -182,6 +182,7 @@ static void test_draft7_suite(void **state) {
     printf("JSON-Schema-Test-Suite draft7 (%s): %zu files, %zu cases run, %zu passed, %zu failed, "
            "%zu skipped because their schema is outside the subset\n",
            root, n.files, n.run, n.passed, n.failed, n.skipped);
+    fflush(stdout); /* before cmocka's own lines */
     /* A suite that ran next to nothing (a wrong folder, a broken classifier) proves nothing. */
     if (n.run < 100) fail_msg("only %zu cases ran; expected the draft 7 suite", n.run);
     assert_int_equal(n.failed, 0);
