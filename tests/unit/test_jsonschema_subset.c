@@ -204,6 +204,19 @@ static void test_format_email(void **state) {
     fmt("email", "jo e@example.com", false);
     fmt("email", "\"unterminated@example.com", false);
     fmt("email", "j\xc3\xb6@example.com", false); /* non-ASCII is idn-email */
+    /* the IPv6 grammar behind address literals (and URI hosts) */
+    fmt("email", "a@[IPv6:1:2:3:4:5:6:7:8]", true);
+    fmt("email", "a@[IPv6:1:2:3:4:5:6:7:8:9]", false);
+    fmt("email", "a@[IPv6:::ffff:192.0.2.1]", true);
+    fmt("email", "a@[IPv6:1:2:3:4:5:6:1.2.3.4]", true);
+    fmt("email", "a@[IPv6:1:2:3:4:5:6:7:1.2.3.4]", false);
+    fmt("email", "a@[IPv6:1::2::3]", false);
+    fmt("email", "a@[IPv6:12345::]", false);
+    fmt("email", "a@[IPv6::1::]", false);
+    fmt("email", "a@[IPv6:1:2:3:4:5:6:7::]", true);
+    fmt("email", "a@[IPv6:1:2:3:4:5:6:7:8::]", false);
+    fmt("email", "a@[IPv6:fe80::1:]", false);
+    fmt("email", "a@[01.2.3.4]", false); /* no leading zeros */
 }
 
 static void test_format_uri(void **state) {
