@@ -15,9 +15,10 @@ esac
 
 pkgs=(build-essential cmake pkg-config
       libuv1-dev libjansson-dev libyaml-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev
-      libwebsockets-dev libwebsockets-evlib-uv)
+      libwebsockets-dev libwebsockets-evlib-uv libpcre2-dev)
 if [ "$what" = test ]; then
-  pkgs+=(clang libclang-rt-14-dev libcmocka-dev clang-format sqlite3 curl openssl wrk)
+  pkgs+=(clang libclang-rt-14-dev libcmocka-dev clang-format sqlite3 curl openssl wrk
+         json-schema-test-suite)
 fi
 
 missing=()

@@ -5,6 +5,8 @@
  * fixed buffer (no allocation on the happy path); the first problem found is reported. */
 #include "core/jsonschema.h"
 #include "core/diag.h"
+#include "core/jsonschema_format.h"
+#include "core/jsonschema_regex.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -25,6 +27,8 @@ typedef struct ctx {
     int truncated; /* segments that did not fit; printed as one "/…" */
     char *err;
     size_t errlen;
+    char *where; /* when set, receives the path of the first problem */
+    size_t wherelen;
 } ctx_t;
 
 #define PUSH_TRUNCATED ((size_t)-1)
@@ -85,6 +89,7 @@ static void utf8_trim_tail(char *s, size_t len) {
 
 static int fail(ctx_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(ctx_t *c, const char *fmt, ...) {
+    if (c->where && c->wherelen) snprintf(c->where, c->wherelen, "%s", c->path);
     if (!c->err || !c->errlen) return -1;
     char msg[384];
     va_list ap;
@@ -200,6 +205,20 @@ static void preview(const json_t *v, char *out, size_t cap) {
     if (b.full) utf8_trim_tail(tmp, b.len);
     snprintf(out, cap, "%s%s", tmp, b.full ? "…" : "");
     utf8_trim_tail(out, strlen(out));
+}
+
+/* The length of an object key, which may hold NULs of its own. */
+static size_t key_len(const char *k) {
+    return json_object_iter_key_len(json_object_key_to_iter(k));
+}
+
+static void preview_key(const char *k, char *out, size_t cap) {
+    json_t *ks = json_stringn(k, key_len(k));
+    if (ks)
+        preview(ks, out, cap);
+    else
+        snprintf(out, cap, "\"?\"");
+    json_decref(ks);
 }
 
 static const char *type_of(const json_t *v) {
@@ -384,6 +403,24 @@ static int v_string(ctx_t *c, const json_t *s, const json_t *v) {
         preview(v, pv, sizeof pv);
         return fail(c, "%s is longer than the maximum length %" JSON_INTEGER_FORMAT, pv, lim);
     }
+    const json_t *pat = json_object_get(s, "pattern");
+    if (json_is_string(pat)) {
+        char why[192], pp[128];
+        int r =
+            jsonschema_regex_search(json_string_value(pat), json_string_length(pat),
+                                    json_string_value(v), json_string_length(v), why, sizeof why);
+        if (r != 1) {
+            preview(v, pv, sizeof pv);
+            preview(pat, pp, sizeof pp);
+            return r == 0 ? fail(c, "%s does not match the pattern %s", pv, pp)
+                          : fail(c, "the pattern %s %s", pp, why);
+        }
+    }
+    const char *format = json_string_value(json_object_get(s, "format"));
+    if (format && !jsonschema_format_valid(format, json_string_value(v), json_string_length(v))) {
+        preview(v, pv, sizeof pv);
+        return fail(c, "%s is not a valid %s (format)", pv, format);
+    }
     return 0;
 }
 
@@ -419,21 +456,39 @@ static int v_object(ctx_t *c, const json_t *s, const json_t *v, int depth) {
     }
     const json_t *props = json_object_get(s, "properties");
     if (!json_is_object(props)) props = NULL;
+    const json_t *pprops = json_object_get(s, "patternProperties");
+    if (!json_is_object(pprops)) pprops = NULL;
     const json_t *addl = json_object_get(s, "additionalProperties");
     const char *k;
     json_t *val;
     json_object_foreach((json_t *)v, k, val) {
-        const json_t *sub = props ? json_object_get(props, k) : NULL;
-        if (!sub) {
-            if (json_is_false(addl))
-                return fail(c, "property \"%s\" is not allowed (additionalProperties is false)", k);
-            if (!json_is_object(addl)) continue;
-            sub = addl;
+        size_t klen = key_len(k);
+        const json_t *sub = props ? json_object_getn(props, k, klen) : NULL;
+        bool matched = sub != NULL;
+        size_t saved = path_push_n(c, k, klen);
+        int r = sub ? v_schema(c, sub, val, depth + 1) : 0;
+        /* Every patternProperties entry whose pattern matches the name applies, on top of
+         * properties; additionalProperties covers only the names neither of them named. */
+        const char *pk;
+        json_t *psub;
+        json_object_foreach((json_t *)pprops, pk, psub) {
+            if (r) break;
+            char why[192], pp[128];
+            int m = jsonschema_regex_search(pk, key_len(pk), k, klen, why, sizeof why);
+            if (m < 0) {
+                preview_key(pk, pp, sizeof pp);
+                r = fail(c, "the patternProperties pattern %s %s", pp, why);
+            } else if (m == 1) {
+                matched = true;
+                r = v_schema(c, psub, val, depth + 1);
+            }
         }
-        size_t saved = path_push(c, k);
-        int r = v_schema(c, sub, val, depth + 1);
+        if (!r && !matched && json_is_object(addl)) r = v_schema(c, addl, val, depth + 1);
         path_pop(c, saved);
         if (r) return r;
+        /* Said of the object, as before patternProperties: the name is in the message. */
+        if (!matched && json_is_false(addl))
+            return fail(c, "property \"%s\" is not allowed (additionalProperties is false)", k);
     }
     return 0;
 }
@@ -475,22 +530,22 @@ static int v_schema(ctx_t *c, const json_t *s, const json_t *v, int depth) {
     return 0;
 }
 
-int jsonschema_validate(const json_t *schema, const json_t *value, char *err, size_t errlen) {
-    ctx_t c = {.err = err, .errlen = errlen};
-    if (err && errlen) err[0] = '\0';
-    if (!schema) return 0;
-    if (!value) return fail(&c, "no value");
-    return v_schema(&c, schema, value, 0);
-}
-
 /* ---------------------------------------------------------------------------------------- */
 /* Checking a schema */
 
-/* Keywords that constrain values in JSON Schema but that this validator does not implement.
- * Accepting them silently would let outputs through that the author meant to reject, so they
- * are errors at load time instead. (pattern is the documented exception: ignored.) */
+/* Keywords of JSON Schema (drafts 4 to 2020-12) that constrain or structure values but that this
+ * validator does not implement. Ignoring them would let outputs through that the author meant
+ * to reject, so a schema using one is refused, with a message naming the keyword. */
 static const char *const UNSUPPORTED[] = {
     "$ref",
+    "$defs",
+    "definitions",
+    "$anchor",
+    "$dynamicRef",
+    "$dynamicAnchor",
+    "$recursiveRef",
+    "$recursiveAnchor",
+    "$vocabulary",
     "allOf",
     "anyOf",
     "oneOf",
@@ -498,7 +553,6 @@ static const char *const UNSUPPORTED[] = {
     "if",
     "then",
     "else",
-    "patternProperties",
     "propertyNames",
     "dependencies",
     "dependentRequired",
@@ -514,6 +568,12 @@ static const char *const UNSUPPORTED[] = {
     "multipleOf",
     "unevaluatedProperties",
     "unevaluatedItems",
+    "contentEncoding",
+    "contentMediaType",
+    "contentSchema",
+    "extends",
+    "disallow",
+    "divisibleBy",
 };
 
 static int c_schema(ctx_t *c, const json_t *s, int depth);
@@ -576,6 +636,42 @@ static int c_properties(ctx_t *c, const json_t *props, int depth) {
     json_t *sub;
     json_object_foreach((json_t *)props, k, sub) AT_KEY(k, c_schema(c, sub, depth + 1));
     return 0;
+}
+
+/* Compiles the pattern now, so one that does not compile is refused with the schema (when a
+ * workflow is validated or loaded), not met while checking a model's answer; compiling also
+ * fills the cache matching uses. */
+static int c_pattern(ctx_t *c, const char *pat, size_t len) {
+    char why[192];
+    if (jsonschema_regex_check(pat, len, why, sizeof why) == 0) return 0;
+    return fail(c, "the pattern %s", why);
+}
+
+static int c_pattern_properties(ctx_t *c, const json_t *pp, int depth) {
+    if (!json_is_object(pp))
+        return fail(c, "must be an object mapping regular expressions to schemas");
+    const char *k;
+    json_t *sub;
+    json_object_foreach((json_t *)pp, k, sub) {
+        size_t saved = path_push_n(c, k, key_len(k));
+        int r = c_pattern(c, k, key_len(k));
+        if (!r) r = c_schema(c, sub, depth + 1);
+        path_pop(c, saved);
+        if (r) return r;
+    }
+    return 0;
+}
+
+static int c_format(ctx_t *c, const json_t *v) {
+    if (!json_is_string(v)) return fail(c, "must be a string");
+    const char *f = json_string_value(v);
+    if (jsonschema_format_known(f)) return 0;
+    /* An unknown format would check nothing, which is what the author did not ask for. */
+    char pv[128];
+    preview(v, pv, sizeof pv);
+    const char *near = diag_suggest(f, JSONSCHEMA_FORMATS, JSONSCHEMA_N_FORMATS);
+    if (near) return fail(c, "format %s is not supported (did you mean \"%s\"?)", pv, near);
+    return fail(c, "format %s is not supported; Baton checks date-time, email, uri and uuid", pv);
 }
 
 static int c_required(ctx_t *c, const json_t *req) {
@@ -653,7 +749,8 @@ static int c_bounds(ctx_t *c, const json_t *s) {
     return 0;
 }
 
-/* Keywords accepted with any value: annotations, and const (any JSON value is a valid const). */
+/* Keywords accepted with any value: annotations, which change no verdict, and const (any JSON
+ * value is a valid const). */
 static const char *const ANNOTATIONS[] = {
     "title",    "description", "default",  "examples",  "$schema", "$id",
     "$comment", "deprecated",  "readOnly", "writeOnly", "const",
@@ -676,11 +773,17 @@ static const char *const KNOWN[] = {
     "minItems",
     "maxItems",
     "pattern",
+    "patternProperties",
     "format",
     "title",
     "description",
     "default",
     "examples",
+    "$schema",
+    "$comment",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
 };
 
 static int c_schema(ctx_t *c, const json_t *s, int depth) {
@@ -712,9 +815,14 @@ static int c_schema(ctx_t *c, const json_t *s, int depth) {
         else if (!strcmp(k, "minLength") || !strcmp(k, "maxLength") || !strcmp(k, "minItems") ||
                  !strcmp(k, "maxItems"))
             AT_KEY(k, c_count(c, v));
-        else if (!strcmp(k, "pattern") || !strcmp(k, "format")) {
-            if (!json_is_string(v)) AT_KEY(k, fail(c, "must be a string"));
-        } else {
+        else if (!strcmp(k, "pattern"))
+            AT_KEY(k, json_is_string(v) ? c_pattern(c, json_string_value(v), json_string_length(v))
+                                        : fail(c, "must be a string"));
+        else if (!strcmp(k, "patternProperties"))
+            AT_KEY(k, c_pattern_properties(c, v, depth));
+        else if (!strcmp(k, "format"))
+            AT_KEY(k, c_format(c, v));
+        else {
             for (size_t i = 0; i < sizeof UNSUPPORTED / sizeof *UNSUPPORTED; i++)
                 if (!strcmp(k, UNSUPPORTED[i]))
                     AT_KEY(k, fail(c, "keyword \"%s\" is not supported by Baton's validator", k));
@@ -734,9 +842,35 @@ static int c_schema(ctx_t *c, const json_t *s, int depth) {
     return c_bounds(c, s);
 }
 
-int jsonschema_check(const json_t *schema, char *err, size_t errlen) {
-    ctx_t c = {.err = err, .errlen = errlen};
+int jsonschema_check_at(const json_t *schema, char *err, size_t errlen, char *where,
+                        size_t wherelen) {
+    ctx_t c = {.err = err, .errlen = errlen, .where = where, .wherelen = wherelen};
     if (err && errlen) err[0] = '\0';
+    if (where && wherelen) where[0] = '\0';
     if (!schema) return fail(&c, "no schema");
     return c_schema(&c, schema, 0);
+}
+
+int jsonschema_check(const json_t *schema, char *err, size_t errlen) {
+    return jsonschema_check_at(schema, err, errlen, NULL, 0);
+}
+
+int jsonschema_validate(const json_t *schema, const json_t *value, char *err, size_t errlen) {
+    ctx_t c = {.err = err, .errlen = errlen};
+    if (err && errlen) err[0] = '\0';
+    if (!schema) return 0;
+    /* The schema is checked on every call: a keyword outside the subset, a pattern that does not
+     * compile or an unknown format is an error here too, never silently skipped, whether or not
+     * the caller checked the schema before (schemas from the API are not). Schemas are small and
+     * their patterns are cached, so this costs little next to a model call. */
+    char why[320];
+    if (jsonschema_check(schema, why, sizeof why)) {
+        if (err && errlen) {
+            snprintf(err, errlen, "invalid schema: %s", why);
+            utf8_trim_tail(err, strlen(err));
+        }
+        return -1;
+    }
+    if (!value) return fail(&c, "no value");
+    return v_schema(&c, schema, value, 0);
 }

@@ -7,6 +7,7 @@
  * the engine never re-derives them. The graph and the templates are checked in validate.c. */
 #include "core/jsonschema.h"
 #include "core/loader_priv.h"
+#include "core/yaml_pointer.h"
 #include "util/strbuf.h"
 
 #include <math.h>
@@ -514,9 +515,10 @@ static void parse_agent(wf_ctx_t *c, const yt_node_t *m, wf_agent_t *a, unsigned
             a->schema = yaml_tree_to_json(o[1]);
             *schema_node = o[1];
             *set |= 1u << AK_SCHEMA;
-            char err[256] = "";
-            if (jsonschema_check(a->schema, err, sizeof err) < 0)
-                wf_err(c, o[1]->loc, "see the JSON Schema keywords listed in the docs",
+            char err[256] = "", at[256] = "";
+            if (jsonschema_check_at(a->schema, err, sizeof err, at, sizeof at) < 0)
+                wf_err(c, yaml_pointer_loc(o[1], at),
+                       "see the JSON Schema subset in docs/workflow-language.md",
                        "invalid output schema: %s", err);
         }
         if (o[2] && get_artifact(c, o[2], "artifact", &a->artifact) > 0) *set |= 1u << AK_ARTIFACT;

@@ -1028,7 +1028,7 @@ static void catalog_loading(void **state) {
     } bad[] = {
         {"name: A\ntools: [http_fech]\n", "agents/a.yaml", 2, 9, "unknown tool 'http_fech'"},
         {"name: A\nrole: [x]\n", "agents/a.yaml", 2, 7, "expected a string for 'role', got a list"},
-        {"name: A\noutput: {format: json, schema: {type: objekt}}\n", "agents/a.yaml", 2, 32,
+        {"name: A\noutput: {format: json, schema: {type: objekt}}\n", "agents/a.yaml", 2, 33,
          "invalid output schema"},
         {"name: A\ncolour: red\n", "agents/a.yaml", 2, 1, "unknown key 'colour' in agent 'a'"},
         {"name: Again\n", "agents/architect.yaml", 1, 1,
