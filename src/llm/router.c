@@ -194,6 +194,7 @@ static void record(llm_call_t *c, const char *status, const llm_response_t *resp
         rec.output_tokens = resp->output_tokens;
         rec.cached_tokens = resp->cached_tokens;
         rec.cost_usd = resp->cost_usd;
+        rec.simulated = resp->simulated;
     } else if (err && err->output_tokens > 0) {
         /* A stream cut or cancelled half-way delivered (and was billed for) what came before
          * the end, and the server had read the whole prompt to get there: both are estimated
