@@ -511,6 +511,21 @@ static int add_provider(router_t *r, const char *name, const json_t *pc, char **
     return 0;
 }
 
+bool router_may_simulate(router_t *r, const json_t *model) {
+    json_t *ids = model_ids(r, model);
+    bool offline = false, any = false;
+    size_t i;
+    json_t *id;
+    json_array_foreach(ids, i, id) {
+        const candidate_t *cand = find(r, json_string_value(id));
+        if (!cand) continue;
+        any = true;
+        if (!strncmp(cand->id, "offline/", 8)) offline = true;
+    }
+    json_decref(ids);
+    return offline || !any;
+}
+
 router_t *router_new(uv_loop_t *loop, const json_t *config, uint64_t offline_latency_ms,
                      llm_prices_t offline_prices, const json_t *offline_fail_attempts, char **err) {
     router_t *r = xcalloc(1, sizeof *r);
