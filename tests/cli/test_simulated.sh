@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Output of the offline model never passes for real work (docs/models.md): a run it answered is
 # "simulated": true in every channel (baton run --json, runs show/ls --json, the REST run, list
-# and task, the WebSocket snapshot, the journal's llm.call events), baton run says so on stderr
+# and task, the WebSocket snapshot, the journal's llm.call events; also when the response cache
+# answers again), baton run says so on stderr
 # with how to configure a model, each Markdown artifact starts with the notice, and a rebuild
 # from the journal (also one written before the flag) derives the same. The same workflow on a
 # fake provider is "simulated": false everywhere. The offline consensus record agrees with its
@@ -50,6 +51,19 @@ if command -v sqlite3 >/dev/null; then
   expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.write.simulated].join()')" "true,true" \
     "rebuilt from an old journal"
 fi
+
+# 2b. an offline answer served again from the response cache is still simulated
+printf 'cache: {enabled: true, include_nonzero_temperature: true}\n' > "$WORK/cache.yaml"
+expect_exit 0 "$BATON" run "$FIX" --config "$WORK/cache.yaml" --json --data-dir "$WORK/cached"
+expect_exit 0 "$BATON" run "$FIX" --config "$WORK/cache.yaml" --json --data-dir "$WORK/cached"
+cid=$(json_get "$WORK/out" 'j.run_id')
+expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.write.simulated, j.tasks.triage.simulated].join()')" \
+  "true,true,true" "a run answered from the cache"
+expect_eq "$(head -n1 "$(json_get "$WORK/out" 'j.artifacts.find(a => a.name == "notes.md").path')")" \
+  "$NOTICE" "its Markdown artifact"
+expect_exit 0 "$BATON" runs events "$cid" --json --data-dir "$WORK/cached"
+expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "llm.call").map(e => e.data.cached + ":" + e.data.simulated).join()')" \
+  "true:true,true:true" "cached llm.call events"
 
 # 3. the server: REST, the WebSocket snapshot, baton run --server, the gateway
 serve
