@@ -2,9 +2,9 @@
 # Output of the offline model never passes for real work (docs/models.md): a run it answered is
 # "simulated": true in every channel (baton run --json, runs show/ls --json, the REST run, list
 # and task, the WebSocket snapshot, the journal's llm.call events; also when the response cache
-# answers again), baton run says so on stderr
-# with how to configure a model, each Markdown artifact starts with the notice, and a rebuild
-# from the journal (also one written before the flag) derives the same. The same workflow on a
+# answers again), baton run says so on stderr with how to configure a model, each Markdown
+# artifact starts with the notice, and a rebuild from the journal (also one written before the
+# flag) derives the same. The same workflow on a
 # fake provider is "simulated": false everywhere. The offline consensus record agrees with its
 # vote, and an enum field gets one of its values.
 source "$(dirname "$0")/lib.sh" "$@"
