@@ -252,6 +252,9 @@ static void print_summary(session_t *s, json_t *sum) {
         printf("  ");
         cli_print_savings(stdout, sum);
     }
+    if (json_is_true(json_object_get(sum, "simulated")))
+        printf("  simulated: the offline model wrote some of this output, not a real model "
+               "(docs/models.md)\n");
     if (st->error && strcmp(status, "completed")) printf("  %s\n", st->error);
     for (uint32_t i = 0; i < s->wf->n_tasks; i++)
         if (st->tasks[i].status == TS_FAILED)

@@ -30,6 +30,9 @@ expect_eq "$(node -e "console.log(JSON.parse(require('fs').readFileSync('$triage
 # the live view (a log here: stdout is no terminal) gets the notice on stderr too
 expect_exit 0 "$BATON" run "$FIX" --data-dir "$D"
 expect_grep "simulated: the offline model answers for write, triage" "$WORK/err"
+expect_grep "simulated: the offline model wrote some of this output" "$WORK/out"
+expect_exit 0 "$BATON" runs show "$id" --data-dir "$D"
+expect_grep "^simulated yes" "$WORK/out"
 
 expect_exit 0 "$BATON" runs show "$id" --json --data-dir "$D"
 expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.write.simulated, j.tasks.triage.simulated].join()')" \
@@ -138,6 +141,8 @@ notes=$(json_get "$WORK/out" 'j.artifacts.find(a => a.name == "notes.md").path')
 expect_eq "$(head -n1 "$notes")" "$(json_get "$WORK/out" 'j.tasks.write.outputs.text.split("\n")[0]')" \
   "the artifact is the model's text"
 rid=$(json_get "$WORK/out" 'j.run_id')
+expect_exit 0 "$BATON" runs show "$rid" --data-dir "$WORK/real"
+grep -q "simulated" "$WORK/out" && fail "runs show of a real run: $(cat "$WORK/out")"; ok
 expect_exit 0 "$BATON" runs ls --json --data-dir "$WORK/real"
 expect_eq "$(json_get "$WORK/out" 'j[0].simulated')" false "runs ls --json"
 rm -rf "$WORK/d" && cp -r "$WORK/real" "$WORK/d" # the server reads the same data dir
