@@ -151,7 +151,8 @@ static void complete(engine_run_t *run, uint32_t i, const char *output, json_t *
         free(safe);
         /* Offline output says so in the file itself (docs/models.md); a person's edit of it
          * (approval.responded edited_output) is theirs, and is written as they gave it. */
-        bool simulated = ts->simulated && !json_object_get(ts->answer, "edited_output");
+        bool simulated =
+            ts->simulated && !json_is_string(json_object_get(ts->answer, "edited_output"));
         char *marked = simulated
                            ? artifact_simulated_content(
                                  t->artifact, t->agent ? t->agent->format : OUTPUT_TEXT, output)

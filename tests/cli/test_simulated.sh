@@ -68,6 +68,23 @@ expect_exit 0 "$BATON" runs events "$cid" --json --data-dir "$WORK/cached"
 expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "llm.call").map(e => e.data.cached + ":" + e.data.simulated).join()')" \
   "true:true,true:true" "cached llm.call events"
 
+# 2c. an output approved by a person (in another process: the state comes from the journal)
+#     keeps the notice; a person's edited output is written as they gave it
+H="$ROOT/tests/cli/fixtures/crash_human.yaml"
+printf 'A person wrote this.\n' > "$WORK/edited.md"
+for how in approve edit; do
+  expect_exit 3 "$BATON" run "$H" --json --data-dir "$WORK/h-$how"
+  hid=$(json_get "$WORK/out" 'j.run_id')
+  if [ "$how" = approve ]; then
+    expect_exit 3 "$BATON" approvals respond "$hid" draft --decision approve --data-dir "$WORK/h-$how"
+    expect_eq "$(head -n1 "$WORK/h-$how/artifacts/$hid/draft.md")" "$NOTICE" "an approved offline draft"
+  else
+    expect_exit 3 "$BATON" approvals respond "$hid" draft --decision modify \
+      --edited-output-file "$WORK/edited.md" --data-dir "$WORK/h-$how"
+    cmp -s "$WORK/edited.md" "$WORK/h-$how/artifacts/$hid/draft.md" || fail "the edited draft was changed"; ok
+  fi
+done
+
 # 3. the server: REST, the WebSocket snapshot, baton run --server, the gateway
 serve
 body=$(node -e "console.log(JSON.stringify({workflow: require('fs').readFileSync('$FIX', 'utf8')}))")
