@@ -19,9 +19,12 @@ void cli_print_savings(FILE *out, const json_t *sum) {
 }
 
 void cli_print_simulated_notice(FILE *out, const char *tasks) {
-    fprintf(out,
-            "baton: simulated: the offline model answers for %s, so what it writes is a stand-in, "
-            "not real work (marked \"simulated\"). To use a real model, set `providers` and "
-            "`tiers` in baton.yaml (--config FILE): see docs/models.md.\n",
-            tasks && *tasks ? tasks : "this run");
+    if (tasks && *tasks)
+        fprintf(out, "baton: simulated: the offline model may answer for %s; ", tasks);
+    else
+        fputs("baton: simulated: the offline model answered for this run; ", out);
+    fputs("what it writes is a stand-in, not real work (marked \"simulated\"). To use a real "
+          "model, set `providers` and `tiers` in baton.yaml (--config FILE): see "
+          "docs/models.md.\n",
+          out);
 }

@@ -17,7 +17,7 @@ expect_exit 0 "$BATON" run "$FIX" --json --data-dir "$D"
 id=$(json_get "$WORK/out" 'j.run_id')
 expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.write.simulated, j.tasks.triage.simulated].join()')" \
   "true,true,true" "run --json: run and tasks simulated"
-expect_grep "simulated: the offline model answers for write, triage" "$WORK/err"
+expect_grep "simulated: the offline model may answer for write, triage" "$WORK/err"
 expect_grep "set \`providers\` and \`tiers\` in baton.yaml (--config FILE): see docs/models.md" "$WORK/err"
 expect_eq "$(json_get "$WORK/out" '["ship", "hold", "drop"].includes(j.tasks.triage.outputs.verdict)')" true "enum value"
 notes=$(json_get "$WORK/out" 'j.artifacts.find(a => a.name == "notes.md").path')
@@ -29,7 +29,7 @@ expect_eq "$(node -e "console.log(JSON.parse(require('fs').readFileSync('$triage
   "$(json_get "$WORK/out" 'j.tasks.triage.outputs.verdict')" "a JSON artifact stays JSON"
 # the live view (a log here: stdout is no terminal) gets the notice on stderr too
 expect_exit 0 "$BATON" run "$FIX" --data-dir "$D"
-expect_grep "simulated: the offline model answers for write, triage" "$WORK/err"
+expect_grep "simulated: the offline model may answer for write, triage" "$WORK/err"
 expect_grep "simulated: the offline model wrote some of this output" "$WORK/out"
 expect_exit 0 "$BATON" runs show "$id" --data-dir "$D"
 expect_grep "^simulated yes" "$WORK/out"
@@ -117,7 +117,7 @@ expect_eq "$(status_code) $(json_get "$WORK/out" 'j.system_fingerprint')" "200 b
   "gateway answer of the offline model"
 expect_exit 0 "$BATON" run "$FIX" --server "$API" --json
 expect_eq "$(json_get "$WORK/out" 'j.simulated')" true "run --server --json"
-expect_grep "simulated: the offline model answers for this run" "$WORK/err"
+expect_grep "simulated: the offline model answered for this run" "$WORK/err"
 stop_serve
 
 # 4. the offline consensus record names the decision its vote reached (a person's when the
