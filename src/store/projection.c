@@ -176,24 +176,15 @@ static int artifact_blob(store_t *st, const store_event_rec_t *e, const json_t *
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* tasks.simulated and runs.simulated (schema 7) after an answered offline call. Statements kept
- * by the store (store_prepared): every call of an offline run comes here. The run's row is
- * written once; `AND simulated = 0` makes the later calls reads. */
+/* tasks.simulated and runs.simulated (schema 7) after an answered offline call. */
 static int mark_simulated(store_t *st, const store_event_rec_t *e, const char *task) {
-    static const char *const sql[] = {
-        "UPDATE tasks SET simulated = 1 WHERE run_id = ?1 AND task_id = ?2 AND simulated = 0",
-        "UPDATE runs SET simulated = 1 WHERE id = ?1 AND simulated = 0"};
-    for (size_t k = 0; k < 2; k++) {
-        bool kept;
-        sqlite3_stmt *s = store_prepared(st, sql[k], &kept);
-        if (!s) return -1;
-        store_bind_text(s, 1, e->run_id);
-        if (k == 0) store_bind_text(s, 2, task);
-        int rc = sqlite3_step(s);
-        store_done(s, kept);
-        if (rc != SQLITE_DONE) return -1;
-    }
-    return 0;
+    sqlite3_stmt *s = st->stmt[STMT_TASK_SIMULATED];
+    store_bind_text(s, 1, e->run_id);
+    store_bind_text(s, 2, task);
+    if (step(s)) return -1;
+    s = st->stmt[STMT_RUN_SIMULATED];
+    store_bind_text(s, 1, e->run_id);
+    return step(s);
 }
 
 static int task_event(store_t *st, const store_event_rec_t *e, const char *task) {

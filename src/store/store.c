@@ -43,6 +43,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [STMT_APPROVAL_ANSWER] = "UPDATE approvals SET status = 'answered', response = ?, "
                              "answered_at = ? WHERE run_id = ? AND task_id = ?",
+    /* schema 7; `AND simulated = 0`: the row is written once, later calls only read it */
+    [STMT_TASK_SIMULATED] = "UPDATE tasks SET simulated = 1 WHERE run_id = ? AND task_id = ? AND "
+                            "simulated = 0",
+    [STMT_RUN_SIMULATED] = "UPDATE runs SET simulated = 1 WHERE id = ? AND simulated = 0",
 };
 
 void store_bind_text(sqlite3_stmt *s, int i, const char *v) {
