@@ -89,8 +89,8 @@ void api_task_get(http_req_t *req, api_t *a, char **params) {
         json_t *out = json_pack("{s:s, s:s, s:O}", "run_id", run_id, "task_id", task_id, "agent",
                                 agent ? agent : json_null());
         /* the task as GET /api/v1/runs/{id} shows it, then what the journal adds */
-        static const char *const keys[] = {"status",  "iteration",  "cost_usd",   "error",
-                                           "outputs", "started_at", "finished_at"};
+        static const char *const keys[] = {"status",  "iteration",  "cost_usd",    "error",
+                                           "outputs", "started_at", "finished_at", "simulated"};
         for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
             json_object_set(out, keys[k], json_object_get(row, keys[k]));
         json_object_set(out, "attempts", h.attempts);

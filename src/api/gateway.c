@@ -99,6 +99,7 @@ struct api_gateway_call {
     llm_call_t *call;
     llm_embed_call_t *embed;
     bool stream, include_usage;
+    bool simulated; /* the answer is the offline model's: GATEWAY_SIMULATED_FINGERPRINT */
     char id[40];
     long long created;
     size_t n_inputs; /* embeddings: how many texts */
@@ -161,12 +162,19 @@ static json_t *calls_to_openai(const json_t *calls, bool with_index) {
     return out;
 }
 
+/* An answer of the offline model says so in the field every OpenAI client already exposes
+ * (docs/models.md): what it wrote is simulated, not a model's work. */
+#define GATEWAY_SIMULATED_FINGERPRINT "baton-offline-simulated"
+
 static void sse_chunk(strbuf_t *sb, api_gateway_call_t *g, const char *model, json_t *choices,
                       json_t *usage) {
     json_t *chunk =
         json_pack("{s:s, s:s, s:I, s:s, s:o}", "id", g->id, "object", "chat.completion.chunk",
                   "created", (json_int_t)g->created, "model", model, "choices", choices);
     if (usage) json_object_set_new(chunk, "usage", usage);
+    if (g->simulated)
+        json_object_set_new(chunk, "system_fingerprint",
+                            json_string(GATEWAY_SIMULATED_FINGERPRINT));
     char *text = json_dumps(chunk, JSON_COMPACT);
     sb_printf(sb, "data: %s\n\n", text ? text : "{}");
     free(text);
@@ -184,15 +192,19 @@ static void chat_answered(void *ud, llm_response_t *resp, const llm_error_t *err
         xasprintf("%s/%s", resp->provider ? resp->provider : "?", resp->model ? resp->model : "?");
     bool tools = json_array_size(resp->tool_calls) > 0;
     const char *finish = tools ? "tool_calls" : "stop";
+    g->simulated = resp->simulated;
     if (!g->stream) {
         json_t *msg = json_pack("{s:s, s:o}", "role", "assistant", "content",
                                 tools && !*resp->text ? json_null() : api_text(resp->text));
         if (tools) json_object_set_new(msg, "tool_calls", calls_to_openai(resp->tool_calls, false));
-        api_json(g->req, 200,
-                 json_pack("{s:s, s:s, s:I, s:s, s:[{s:i, s:o, s:s}], s:o}", "id", g->id, "object",
-                           "chat.completion", "created", (json_int_t)g->created, "model", model,
-                           "choices", "index", 0, "message", msg, "finish_reason", finish, "usage",
-                           usage_of(resp)));
+        json_t *out = json_pack("{s:s, s:s, s:I, s:s, s:[{s:i, s:o, s:s}], s:o}", "id", g->id,
+                                "object", "chat.completion", "created", (json_int_t)g->created,
+                                "model", model, "choices", "index", 0, "message", msg,
+                                "finish_reason", finish, "usage", usage_of(resp));
+        if (g->simulated)
+            json_object_set_new(out, "system_fingerprint",
+                                json_string(GATEWAY_SIMULATED_FINGERPRINT));
+        api_json(g->req, 200, out);
     } else {
         strbuf_t sb = {0};
         sse_chunk(&sb, g, model,

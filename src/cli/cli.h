@@ -90,6 +90,9 @@ void cli_print_diags(const diag_list_t *dl);
 /* "reference  $R  savings $S  (N cached calls)" from a summary's llm usage: nothing when no
  * reference model priced the calls and none was cached. */
 void cli_print_savings(FILE *out, const json_t *sum);
+/* The notice of a run the offline model answers (or answered) for: that its output is simulated
+ * and how to configure a real model. `tasks`: the tasks concerned, or NULL. */
+void cli_print_simulated_notice(FILE *out, const char *tasks);
 
 int cli_exit_for_status(const char *status);
 

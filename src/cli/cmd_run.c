@@ -73,6 +73,8 @@ static int wait_remote(const char *server, const char *id, bool json, bool auto_
             if (!auto_answer_remote(server, id, &err)) break;
         } else if (strcmp(st, "running") && strcmp(st, "pending")) {
             code = cli_exit_for_status(st);
+            if (json_is_true(json_object_get(sum, "simulated")))
+                cli_print_simulated_notice(stderr, NULL);
             if (json)
                 cli_print_json(sum);
             else

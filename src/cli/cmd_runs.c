@@ -157,6 +157,8 @@ static int runs_show(json_t *sum, json_t *rows, const char *id, bool json) {
         printf("models    ");
         cli_print_savings(stdout, sum);
     }
+    if (json_is_true(json_object_get(sum, "simulated")))
+        printf("simulated yes: the offline model wrote some of its output (docs/models.md)\n");
     const char *err = json_string_value(json_object_get(sum, "error"));
     if (err) printf("error     %s\n", err);
     printf("\n%-28s %-14s %8s %9s  %s\n", "TASK", "STATUS", "ATTEMPTS", "COST", "NOTE");

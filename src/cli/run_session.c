@@ -282,6 +282,9 @@ static void print_summary(session_t *s, json_t *sum) {
         printf("  ");
         cli_print_savings(stdout, sum);
     }
+    if (json_is_true(json_object_get(sum, "simulated")))
+        printf("  simulated: the offline model wrote some of this output, not a real model "
+               "(docs/models.md)\n");
     if (st->error && strcmp(status, "completed")) printf("  %s\n", st->error);
     for (uint32_t i = 0; i < s->wf->n_tasks; i++)
         if (st->tasks[i].status == TS_FAILED)
@@ -297,6 +300,28 @@ static void print_summary(session_t *s, json_t *sum) {
                    json_integer_value(json_object_get(a, "bytes")),
                    json_string_value(json_object_get(a, "path")));
     }
+}
+
+/* Before the run goes on: the tasks the offline model may answer for, named on stderr (not in
+ * the live view's frames, nor in --json's stdout). */
+static void warn_if_simulated(session_t *s) {
+    router_t *r = host_router(s->host);
+    strbuf_t names = {0};
+    size_t n = 0;
+    for (uint32_t i = 0; i < s->wf->n_tasks; i++) {
+        const wf_task_t *t = &s->wf->tasks[i];
+        bool sim = false;
+        if (t->type == TASK_AGENT && t->agent)
+            sim = router_may_simulate(r, t->model ? t->model : t->agent->model);
+        for (size_t k = 0; t->type == TASK_CONSENSUS && k < t->n_consensus_agents && !sim; k++)
+            sim = router_may_simulate(r, t->model ? t->model : t->consensus_agent_refs[k]->model);
+        if (!sim) continue;
+        if (n < 3) sb_printf(&names, "%s%s", n ? ", " : "", t->id);
+        n++;
+    }
+    if (n > 3) sb_printf(&names, " and %zu more task%s", n - 3, n - 3 == 1 ? "" : "s");
+    if (n) cli_print_simulated_notice(stderr, sb_str(&names));
+    sb_free(&names);
 }
 
 static void session_close(session_t *s) {
@@ -454,6 +479,7 @@ int run_session(const run_session_opts_t *o, const run_session_req_t *req) {
         goto out;
     }
     s.wf = engine_run_workflow(s.run);
+    warn_if_simulated(&s);
     view_attach(s.view, s.run);
     const run_state_t *now = engine_run_state(s.run);
     engine_rc_t rc = ENGINE_OK;

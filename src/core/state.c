@@ -25,6 +25,9 @@
  *   approval.responded {decision, feedback, ...}     answer recorded; the engine acts on it
  *   tool.result       {id, name, content, ...}       one tool call's result; from waiting_human
  *                                                    (an agent's ask_human answered) -> running
+ *   llm.call          {candidate, status, simulated?, ...}  informational; an answered call of
+ *                                                    the offline model marks the task and the
+ *                                                    run simulated (state_call_simulated)
  * Any event may carry "cost_usd", added to the task (if any) and to the run. Other types
  * (artifact.written, budget.exceeded, ...) change nothing here: they feed projections and
  * observers. */
@@ -352,6 +355,10 @@ static int apply_task_event(run_state_t *s, uint32_t i, int64_t ts, const char *
     if (transition && task_status_terminal(t->status))
         return fail_event(err, errlen, "%s: task '%s' has already finished", type, id);
 
+    if (!strcmp(type, "llm.call")) {
+        if (state_call_simulated(data)) t->simulated = s->simulated = true;
+        return 0;
+    }
     if (!strcmp(type, "budget.downgraded")) {
         json_decref(t->model);
         t->model = json_incref(json_object_get(data, "model"));
@@ -481,6 +488,15 @@ int state_apply(run_state_t *s, uint64_t seq, int64_t ts_ms, const char *type, c
     assert(s->n_running + s->n_waiting + s->n_finished <= s->wf->n_tasks);
     assert(s->n_failed <= s->n_finished);
     return 0;
+}
+
+bool state_call_simulated(const json_t *data) {
+    const char *status = json_string_value(json_object_get(data, "status"));
+    if (!status || strcmp(status, "ok")) return false;
+    const json_t *flag = json_object_get(data, "simulated");
+    if (flag) return json_is_true(flag);
+    const char *cand = json_string_value(json_object_get(data, "candidate"));
+    return cand && !strncmp(cand, "offline/", 8);
 }
 
 int state_next_ready(run_state_t *s) {

@@ -72,6 +72,8 @@ typedef struct task_state {
     double cost_usd;
     int64_t started_ms, finished_ms;
     int64_t retry_at_ms; /* when the next attempt is due (TS_RETRYING) */
+    bool simulated;      /* an answered model call of this task was the offline model's: what
+                          * it produced is a stand-in (state_call_simulated); never cleared */
 } task_state_t;
 
 typedef struct run_state {
@@ -82,7 +84,8 @@ typedef struct run_state {
     char *error;         /* why the run failed, was cancelled, or is paused */
     double cost_usd;
     int64_t created_ms, started_ms, finished_ms;
-    uint64_t seq; /* last event applied */
+    uint64_t seq;   /* last event applied */
+    bool simulated; /* some task is simulated (task_state_t.simulated) */
 
     task_state_t *tasks;   /* wf->n_tasks entries */
     uint32_t **dependents; /* dependents[i]: tasks that list task i in depends_on */
@@ -130,6 +133,11 @@ int run_status_parse(const char *name);
 /* The outputs an event carries. Events omit "outputs" when it is just {"text": output}, so the
  * journal holds a text once; this puts it back. New reference, or NULL when there is none. */
 json_t *state_event_outputs(const json_t *data);
+
+/* Whether an llm.call event's data marks simulated output: an answered call ("status": "ok")
+ * with "simulated": true. Journals written before the flag existed have none: there the
+ * candidate says it ("offline/..." is the offline model's reserved name). */
+bool state_call_simulated(const json_t *data);
 
 /* The `tasks.ID` object templates read: {status, output, outputs, cost}. New reference. */
 json_t *state_task_view(const run_state_t *s, uint32_t i);

@@ -53,6 +53,13 @@ const char *artifact_mime(const char *name) {
     return "application/octet-stream";
 }
 
+char *artifact_simulated_content(const char *name, output_format_t format, const char *content) {
+    bool markdown = !strcmp(artifact_mime(name), "text/markdown") ||
+                    (!strchr(name, '.') && format == OUTPUT_MARKDOWN);
+    if (!markdown || !content) return NULL;
+    return xasprintf("%s\n\n%s", ARTIFACT_SIMULATED_NOTICE, content);
+}
+
 /* report.md, report.v2.md, report.v3.md, ... (a dotless name gets the suffix at its end) */
 static char *version_file(const char *folder, const char *safe, int version) {
     if (version <= 1) return xasprintf("%s/%s", folder, safe);

@@ -146,16 +146,27 @@ static void complete(engine_run_t *run, uint32_t i, const char *output, json_t *
         char *safe = artifact_sanitize_name(t->artifact);
         int version = (int)json_integer_value(json_object_get(run->artifact_versions, safe)) + 1;
         free(safe);
+        /* Offline output says so in the file itself (docs/models.md); a person's edit of it
+         * (approval.responded edited_output) is theirs, and is written as they gave it. */
+        bool simulated =
+            ts->simulated && !json_is_string(json_object_get(ts->answer, "edited_output"));
+        char *marked = simulated
+                           ? artifact_simulated_content(
+                                 t->artifact, t->agent ? t->agent->format : OUTPUT_TEXT, output)
+                           : NULL;
+        const char *body = marked ? marked : output;
         json_t *art = artifact_write(run->eng->o.artifacts_dir, run->st.run_id, t->id,
-                                     t->agent ? t->agent->id : NULL, t->artifact, version, output,
-                                     strlen(output), &err);
+                                     t->agent ? t->agent->id : NULL, t->artifact, version, body,
+                                     strlen(body), &err);
         if (!art) {
+            free(marked);
             task_attempt_failed(run, i, err, false, cost_usd);
             free(err);
             return;
         }
         json_object_set_new(run->scope_artifacts, json_string_value(json_object_get(art, "name")),
-                            json_string(output));
+                            json_string(body));
+        free(marked);
         json_object_set_new(run->artifact_versions, json_string_value(json_object_get(art, "name")),
                             json_integer(version));
         run_emit(run, "artifact.written", art);

@@ -126,6 +126,9 @@ static json_t *call_event_data(const llm_call_record_t *rec) {
         (json_int_t)rec->first_token_ms, "total_ms", (json_int_t)rec->total_ms);
     if (!data) return NULL;
     if (rec->cached) json_object_set_new(data, "cached", json_true());
+    /* The durable mark of offline output: a task (and its run) with an answered simulated call
+     * is simulated (state_call_simulated). Omitted when false, as `cached`. */
+    if (rec->simulated) json_object_set_new(data, "simulated", json_true());
     if (rec->has_reference)
         json_object_set_new(data, "reference_cost_usd", json_real(rec->reference_cost_usd));
     return data;

@@ -192,6 +192,15 @@ json_t *inputs_resolve(const workflow_t *wf, const json_t *given, char **err);
 json_t *artifact_write(const char *dir, const char *run_id, const char *task_id,
                        const char *agent_id, const char *name, int version, const char *content,
                        size_t len, char **err);
+/* The first line of a Markdown artifact the offline model wrote (docs/models.md). */
+#define ARTIFACT_SIMULATED_NOTICE                                                                  \
+    "> Simulated by Baton's offline model: no model wrote this. See docs/models.md to configure "  \
+    "one."
+/* What a simulated task's artifact holds (task_state_t.simulated): a Markdown one (named *.md or
+ * *.markdown, or dotless from a markdown agent) starts with ARTIFACT_SIMULATED_NOTICE, so the
+ * file never passes for real work wherever it is copied. NULL for other formats (JSON has no
+ * place for a notice: the API's "simulated" says it). Caller frees. */
+char *artifact_simulated_content(const char *name, output_format_t format, const char *content);
 /* Reads back the bytes an artifact.written event (`written`, borrowed) recorded, from its blob
  * (or, for events from before blobs, its file), checked against the recorded size and sha256.
  * NULL with *err (which names the blob, what was expected and found, and what to do) when they

@@ -79,6 +79,10 @@ struct llm_response {
      * text is "" and output_tokens 0. NULL for a chat answer. */
     float *vectors;
     size_t n_vectors, dimensions;
+    /* Written by the offline model (llm/offline.h), not by a model: its text is a stand-in that
+     * must never pass for real work. Kept through the response cache and recordings, so a stored
+     * offline answer is still simulated; every llm.call record of it says so. */
+    bool simulated;
 };
 
 void llm_response_free(llm_response_t *r);

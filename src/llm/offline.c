@@ -79,6 +79,7 @@ int offline_generate(const llm_request_t *req, llm_response_t *resp) {
     memset(resp, 0, sizeof *resp);
     resp->provider = xstrdup("offline");
     resp->model = xstrdup("offline-1");
+    resp->simulated = true;
     if (!req) {
         resp->text = xstrdup("offline: no request");
         return -1;

@@ -57,6 +57,13 @@ void offline_digest_free(offline_digest_t *d);
  * the task id ("the design work"; *from_inputs is then false). malloc'd, never NULL. */
 char *offline_subject(const json_t *inputs, const char *task_id, bool *from_inputs);
 
+/* The decision the inputs say was reached, so the offline model never contradicts it: the
+ * non-empty string under a "decision" key of the inputs, or of an object nested in them up to
+ * two levels down (a consensus task's outputs passed on: {consensus, decision, votes, ...}),
+ * shallowest first. Arrays are not searched: the votes cast are not the outcome, and a vote
+ * that reached none has "decision": null. NULL when there is none; borrowed from inputs. */
+const char *offline_reached_decision(const json_t *inputs);
+
 /* Replaces "{s}" in tmpl with subj. */
 void offline_put_template(strbuf_t *out, const char *tmpl, const char *subj);
 

@@ -3,7 +3,9 @@
  * Required and declared properties are all present, enums and bounds are respected, and values
  * are made plausible from the property names (a *score* out of 10 lands at 7..9, all_passed is
  * usually true, *files* look like paths), so conditions in demo workflows take realistic
- * branches. Inputs whose names match a property are passed through when they fit its schema.
+ * branches. Inputs whose names match a property are passed through when they fit its schema, and
+ * a decision-like property states the decision the inputs report (a vote's outcome) or one of
+ * the options they list: the offline model never contradicts its own inputs.
  * The caller verifies the result with jsonschema_validate; this file only has to try hard.
  * Work is bounded: at most MAX_NODES values and MAX_BYTES bytes of strings per answer. */
 #include "core/jsonschema.h"
@@ -519,6 +521,30 @@ static json_t *from_inputs(gen_t *g, const json_t *s, const char *name) {
     return json_deep_copy(v);
 }
 
+/* A decision-like property never contradicts its inputs: it is the decision they say was
+ * reached (a vote's outcome, offline_reached_decision), else one of the options they list, when
+ * that fits its schema. NULL: nothing to follow (the generators decide). */
+static json_t *decided(gen_t *g, const json_t *s, const char *name) {
+    char n[64];
+    lname(name, n, sizeof n);
+    if (!name || !HAS(n, "decision", "verdict", "outcome")) return NULL;
+    const char *reached = offline_reached_decision(g->req->inputs);
+    if (reached) {
+        json_t *v = json_string(reached);
+        if (v && jsonschema_validate(s, v, NULL, 0) == 0) return v;
+        json_decref(v);
+    }
+    const json_t *opts = json_object_get(g->req->inputs, "options");
+    size_t n_opts = json_array_size(opts), fits = 0;
+    const json_t *ok[16];
+    for (size_t i = 0; i < n_opts && fits < 16; i++) {
+        const json_t *o = json_array_get(opts, i);
+        if (json_is_string(o) && json_string_length(o) && !jsonschema_validate(s, o, NULL, 0))
+            ok[fits++] = o;
+    }
+    return fits ? json_deep_copy(ok[offline_rng_below(g->rng, (uint32_t)fits)]) : NULL;
+}
+
 static json_t *gen_value(gen_t *g, const json_t *s, const char *name, int index, int depth) {
     if (depth > JSONSCHEMA_MAX_DEPTH)
         return gen_fail(g, "schema nesting deeper than %d levels", JSONSCHEMA_MAX_DEPTH);
@@ -529,6 +555,7 @@ static json_t *gen_value(gen_t *g, const json_t *s, const char *name, int index,
     const json_t *sch = json_is_object(s) ? s : NULL; /* NULL: anything goes */
 
     json_t *v = index < 0 ? from_inputs(g, sch, name) : NULL;
+    if (!v && index < 0) v = decided(g, sch, name);
     if (v) return v;
     const json_t *c = sch ? json_object_get(sch, "const") : NULL;
     if (c) return json_deep_copy(c);

@@ -293,6 +293,16 @@ static void add_template_section(doc_t *d, const offline_section_tpl_t *tpl, siz
     }
 }
 
+/* A recommendation that follows a decision already reached (offline_reached_decision; {s} is
+ * the decision) rather than arguing for one the inputs did not reach. */
+static const offline_section_tpl_t decided_recommendation = {
+    "Recommendation",
+    {"Carry out the decision ({s}), with the open issues tracked as conditions.",
+     "Record why the team settled on \"{s}\", where everyone will find it.",
+     "Name an owner for each follow-up of the decision ({s}).",
+     "Revisit the decision ({s}) if the conditions it rests on change.",
+     "Tell the stakeholders that the decision is \"{s}\" and what it means for them."}};
+
 /* The first line of the prompt that is prose (not a heading, not blank). */
 static void prompt_line(const char *p, const char **start, size_t *len) {
     *start = NULL;
@@ -598,6 +608,12 @@ char *offline_document(const llm_request_t *req, offline_rng_t *rng) {
         add_line(sum, LINE_PARA, 2, NULL, from_sb(&sb));
         free(keys);
     }
+    /* A decision the inputs report (a vote's outcome) is stated, never contradicted. */
+    char *decision = NULL;
+    const char *reached = offline_reached_decision(req->inputs);
+    if (reached && (decision = clean_field(reached, 12)))
+        add_line(sum, LINE_PARA, 0, xstrdup("Decision"),
+                 xasprintf("%s, as the inputs record it.", decision));
     bool has_feedback = req->feedback && *req->feedback;
     if (has_feedback)
         add_line(sum, LINE_PARA, 3, NULL,
@@ -623,8 +639,11 @@ char *offline_document(const llm_request_t *req, offline_rng_t *rng) {
         size_t before = d.n;
         /* The lead point of the first section is the agent's actual contribution: under a tight
          * limit it outlives the context and the other sections. */
-        add_template_section(&d, &prof->sections[secs[i]], 3 + offline_rng_below(rng, 2),
-                             LINE_BULLET, i == 0 ? 0 : 1, subj, rng);
+        const offline_section_tpl_t *tpl = &prof->sections[secs[i]];
+        bool follow = decision && !strcmp(tpl->title, decided_recommendation.title);
+        add_template_section(&d, follow ? &decided_recommendation : tpl,
+                             3 + offline_rng_below(rng, 2), LINE_BULLET, i == 0 ? 0 : 1,
+                             follow ? decision : subj, rng);
         /* What upstream documents decided is carried into the first section, after its lead. */
         for (size_t r = 0; i == 0 && r < n_refs; r++) {
             line_t l = {.kind = LINE_BULLET, .prio = 2, .body = refs[r]};
@@ -655,6 +674,7 @@ char *offline_document(const llm_request_t *req, offline_rng_t *rng) {
     char *out = render(&d, limit);
     doc_free(&d);
     free(subj);
+    free(decision);
     free(name);
     free(role);
     free(goal);

@@ -130,6 +130,7 @@ static llm_call_t *offline_call(llm_provider_t *base, const llm_request_t *req, 
         c->resp.text = xstrdup("");
         c->resp.provider = xstrdup("offline");
         c->resp.model = xstrdup("offline-1");
+        c->resp.simulated = true;
         c->resp.input_tokens = llm_estimate_tokens(req->prompt) + llm_estimate_tokens(req->system);
         c->resp.output_tokens = 8;
     } else {

@@ -258,3 +258,36 @@ void offline_put_template(strbuf_t *out, const char *tmpl, const char *subj) {
         p = hole + 3;
     }
 }
+
+/* The "decision" of obj at exactly `depth` objects below it (keys in sorted order: insertion
+ * order must not change the answer). */
+static const char *decision_at(const json_t *obj, int depth) {
+    if (!json_is_object(obj)) return NULL;
+    if (depth == 0) {
+        const char *d = json_string_value(json_object_get(obj, "decision"));
+        return d && *d ? d : NULL;
+    }
+    size_t n = json_object_size(obj), k = 0;
+    if (n > 64) n = 64; /* inputs are small; a huge object is not a vote's outcome */
+    const char **keys = xcalloc(n ? n : 1, sizeof *keys);
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v) {
+        if (k == n) break;
+        if (json_is_object(v)) keys[k++] = key;
+    }
+    qsort(keys, k, sizeof *keys, cmp_str);
+    const char *found = NULL;
+    for (size_t i = 0; i < k && !found; i++)
+        found = decision_at(json_object_get(obj, keys[i]), depth - 1);
+    free(keys);
+    return found;
+}
+
+const char *offline_reached_decision(const json_t *inputs) {
+    for (int depth = 0; depth < 3; depth++) {
+        const char *d = decision_at(inputs, depth);
+        if (d) return d;
+    }
+    return NULL;
+}

@@ -55,6 +55,7 @@ typedef struct llm_call_record {
     double cost_usd;
     int64_t first_token_ms, total_ms;
     bool cached;               /* answered from the response cache or a recording: cost 0 */
+    bool simulated;            /* the answer is the offline model's (llm_response_t.simulated) */
     bool has_reference;        /* a reference model is configured (routing.reference_model) */
     double reference_cost_usd; /* what the same tokens would have cost on it */
 } llm_call_record_t;

@@ -131,7 +131,8 @@ static void answer_stored(llm_call_t *c, llm_response_t *resp, const char *candi
                                       .cached_tokens = resp->cached_tokens,
                                       .first_token_ms = took,
                                       .total_ms = took,
-                                      .cached = true});
+                                      .cached = true,
+                                      .simulated = resp->simulated});
     if (c->r->mode == MODE_RECORD) remember(c, candidate, resp);
     c->done(c->ud, resp, NULL);
     call_free(c);

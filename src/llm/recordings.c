@@ -15,12 +15,14 @@ struct recordings {
 };
 
 json_t *llm_response_to_json(const llm_response_t *r) {
-    return json_pack("{s:s, s:O?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:I, s:O?}", "text",
-                     r->text ? r->text : "", "json", r->json, "provider", r->provider, "model",
-                     r->model, "input_tokens", (json_int_t)r->input_tokens, "output_tokens",
-                     (json_int_t)r->output_tokens, "cached_tokens", (json_int_t)r->cached_tokens,
-                     "latency_ms", (json_int_t)r->latency_ms, "first_token_ms",
-                     (json_int_t)r->first_token_ms, "tool_calls", r->tool_calls);
+    json_t *j = json_pack(
+        "{s:s, s:O?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:I, s:O?}", "text", r->text ? r->text : "",
+        "json", r->json, "provider", r->provider, "model", r->model, "input_tokens",
+        (json_int_t)r->input_tokens, "output_tokens", (json_int_t)r->output_tokens, "cached_tokens",
+        (json_int_t)r->cached_tokens, "latency_ms", (json_int_t)r->latency_ms, "first_token_ms",
+        (json_int_t)r->first_token_ms, "tool_calls", r->tool_calls);
+    if (j && r->simulated) json_object_set_new(j, "simulated", json_true());
+    return j;
 }
 
 /* Absent, or a non-empty list of {id, name, arguments: {...}} as providers produce them. */
@@ -77,6 +79,9 @@ llm_response_t *llm_response_from_json(const json_t *j, char **err) {
     r->first_token_ms = first;
     const json_t *calls = json_object_get(j, "tool_calls");
     r->tool_calls = json_is_array(calls) ? json_deep_copy(calls) : NULL;
+    /* Entries stored before the flag existed: the offline provider is the only "offline". */
+    r->simulated = json_is_true(json_object_get(j, "simulated")) ||
+                   (r->provider && !strcmp(r->provider, "offline"));
     return r;
 }
 

@@ -194,6 +194,7 @@ static void record(llm_call_t *c, const char *status, const llm_response_t *resp
         rec.output_tokens = resp->output_tokens;
         rec.cached_tokens = resp->cached_tokens;
         rec.cost_usd = resp->cost_usd;
+        rec.simulated = resp->simulated;
     } else if (err && err->output_tokens > 0) {
         /* A stream cut or cancelled half-way delivered (and was billed for) what came before
          * the end, and the server had read the whole prompt to get there: both are estimated
@@ -508,6 +509,21 @@ static int add_provider(router_t *r, const char *name, const json_t *pc, char **
     }
     free(from_env);
     return 0;
+}
+
+bool router_may_simulate(router_t *r, const json_t *model) {
+    json_t *ids = model_ids(r, model);
+    bool offline = false, any = false;
+    size_t i;
+    json_t *id;
+    json_array_foreach(ids, i, id) {
+        const candidate_t *cand = find(r, json_string_value(id));
+        if (!cand) continue;
+        any = true;
+        if (!strncmp(cand->id, "offline/", 8)) offline = true;
+    }
+    json_decref(ids);
+    return offline || !any;
 }
 
 router_t *router_new(uv_loop_t *loop, const json_t *config, uint64_t offline_latency_ms,

@@ -57,6 +57,11 @@ json_t *router_describe(router_t *r);
 /* The candidate list of a tier as configured (borrowed), or NULL when it is not a tier. */
 const json_t *router_tier(router_t *r, const char *name);
 
+/* Whether a call for `model` (tier, "provider/model" or list; NULL: the offline default) may be
+ * answered by the offline model: it is one of the candidates, or none of them is configured
+ * (the router then falls back to it). What `baton run` warns about before a run starts. */
+bool router_may_simulate(router_t *r, const json_t *model);
+
 /* The provider behind one candidate ("provider/model"), or NULL. Owned by the router. */
 llm_provider_t *router_candidate(router_t *r, const char *id);
 

@@ -1,6 +1,7 @@
 /* projection.c - journal event -> projection tables. The one place that knows how each event
  * type shows in runs/tasks/artifacts/approvals, so that a rebuild from the journal (replaying
  * this function) yields the live tables. */
+#include "core/state.h"
 #include "store/store_internal.h"
 
 #include <string.h>
@@ -175,6 +176,17 @@ static int artifact_blob(store_t *st, const store_event_rec_t *e, const json_t *
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* tasks.simulated and runs.simulated (schema 7) after an answered offline call. */
+static int mark_simulated(store_t *st, const store_event_rec_t *e, const char *task) {
+    sqlite3_stmt *s = st->stmt[STMT_TASK_SIMULATED];
+    store_bind_text(s, 1, e->run_id);
+    store_bind_text(s, 2, task);
+    if (step(s)) return -1;
+    s = st->stmt[STMT_RUN_SIMULATED];
+    store_bind_text(s, 1, e->run_id);
+    return step(s);
+}
+
 static int task_event(store_t *st, const store_event_rec_t *e, const char *task) {
     const json_t *d = e->json;
     const char *t = e->type;
@@ -237,7 +249,8 @@ static int task_event(store_t *st, const store_event_rec_t *e, const char *task)
             sqlite3_bind_double(s, 16, json_number_value(ref));
         else
             sqlite3_bind_null(s, 16);
-        return step(s);
+        if (step(s)) return -1;
+        return state_call_simulated(d) ? mark_simulated(st, e, task) : 0;
     }
     if (!strcmp(t, "artifact.written")) {
         sqlite3_stmt *s = st->stmt[STMT_ARTIFACT_INSERT];

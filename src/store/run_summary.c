@@ -75,6 +75,10 @@ json_t *store_run_summary(store_t *st, const char *run_id) {
                       "attempts", json_object_get(row, "attempts"), "outputs",
                       outputs ? outputs : json_null(), "error", json_object_get(row, "error"),
                       "cost_usd", json_object_get(row, "cost_usd")));
+        /* offline output (schema 7): never to pass for real work */
+        json_object_set_new(
+            json_object_get(tasks, json_string_value(json_object_get(row, "task_id"))), "simulated",
+            json_boolean(json_is_true(json_object_get(row, "simulated"))));
     }
     json_decref(rows);
 
@@ -105,6 +109,8 @@ json_t *store_run_summary(store_t *st, const char *run_id) {
     json_decref(progress);
     json_t *usage = store_llm_usage(st, run_id);
     if (usage) json_object_set_new(out, "llm", usage);
+    json_object_set_new(out, "simulated",
+                        json_boolean(json_is_true(json_object_get(run, "simulated"))));
     json_object_set(out, "created_at", json_object_get(run, "created_at"));
     json_object_set(out, "finished_at", json_object_get(run, "finished_at"));
     /* Only for a run started from a stored workflow: the version it is pinned to. */

@@ -68,6 +68,16 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (workflow_id, version)) WITHOUT ROWID;"
     "ALTER TABLE runs ADD COLUMN workflow_id TEXT;"
     "ALTER TABLE runs ADD COLUMN workflow_version INTEGER;",
+    /* 7: runs and tasks whose output the offline model wrote (state_call_simulated: an answered
+     * llm.call of the offline model). Existing rows are filled the way a rebuild would fill
+     * them: their journals predate the flag, and the candidate names the offline model. */
+    "ALTER TABLE tasks ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE runs ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE tasks SET simulated = 1 WHERE EXISTS (SELECT 1 FROM llm_calls c WHERE "
+    "c.run_id = tasks.run_id AND c.task_id = tasks.task_id AND c.status = 'ok' AND "
+    "c.candidate LIKE 'offline/%');"
+    "UPDATE runs SET simulated = 1 WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.run_id = runs.id "
+    "AND t.simulated = 1);",
 };
 
 int schema_latest(void) { return (int)(sizeof migrations / sizeof *migrations); }

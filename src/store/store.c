@@ -43,6 +43,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [STMT_APPROVAL_ANSWER] = "UPDATE approvals SET status = 'answered', response = ?, "
                              "answered_at = ? WHERE run_id = ? AND task_id = ?",
+    /* schema 7; `AND simulated = 0`: the row is written once, later calls only read it */
+    [STMT_TASK_SIMULATED] = "UPDATE tasks SET simulated = 1 WHERE run_id = ? AND task_id = ? AND "
+                            "simulated = 0",
+    [STMT_RUN_SIMULATED] = "UPDATE runs SET simulated = 1 WHERE id = ? AND simulated = 0",
 };
 
 void store_bind_text(sqlite3_stmt *s, int i, const char *v) {
@@ -210,7 +214,7 @@ void store_done(sqlite3_stmt *s, bool kept) {
 }
 
 /* Runs a query and returns its rows as objects; columns whose names end in a JSON marker
- * (inputs, outputs, request, response) are parsed. */
+ * (inputs, outputs, request, response) are parsed, and `simulated` is a boolean. */
 json_t *store_query_rows(store_t *st, const char *sql, const char *const *binds, int nbinds,
                          int limit) {
     bool kept;
@@ -228,6 +232,8 @@ json_t *store_query_rows(store_t *st, const char *sql, const char *const *binds,
                  !strcmp(name, "response")) &&
                 sqlite3_column_type(s, c) == SQLITE_TEXT)
                 v = json_loads((const char *)sqlite3_column_text(s, c), JSON_DECODE_ANY, NULL);
+            else if (!strcmp(name, "simulated")) /* a flag (schema 7), stored as 0/1 */
+                v = json_boolean(sqlite3_column_int(s, c));
             json_object_set_new(row, name, v ? v : column_value(s, c));
         }
         json_array_append_new(rows, row);

@@ -151,7 +151,8 @@ if command -v sqlite3 >/dev/null; then
   sqlite3 "$L/baton.db" "UPDATE events SET data = json_remove(data, '\$.blob');
     ALTER TABLE artifacts DROP COLUMN blob; DROP TABLE llm_calls; DROP TABLE llm_cache;
     DROP TABLE workflow_versions; DROP TABLE workflows; ALTER TABLE runs DROP COLUMN workflow_id;
-    ALTER TABLE runs DROP COLUMN workflow_version; PRAGMA user_version = 1;"
+    ALTER TABLE runs DROP COLUMN workflow_version; ALTER TABLE runs DROP COLUMN simulated;
+    ALTER TABLE tasks DROP COLUMN simulated; PRAGMA user_version = 1;"
   chmod -R u+w "$L/blobs" && rm -rf "$L/blobs"
   expect_exit 0 "$BATON" artifacts cat "$lid" notes.md --version 1 --data-dir "$L"
   expect_eq "$(sha256sum < "$WORK/out" | cut -d' ' -f1)" "$sha1" "legacy cat"

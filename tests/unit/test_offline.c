@@ -48,6 +48,7 @@ static llm_request_t md_request(const wf_agent_t *agent, const char *task, json_
 static char *gen_text(const llm_request_t *req) {
     llm_response_t r;
     if (offline_generate(req, &r) != 0) fail_msg("offline_generate failed: %s", r.text);
+    assert_true(r.simulated); /* what it wrote never passes for a model's work */
     char *t = strdup(r.text);
     llm_response_free(&r);
     return t;
@@ -357,6 +358,7 @@ static json_t *gen_json(const wf_agent_t *agent, const char *task, json_t *input
     req.schema = schema;
     llm_response_t r;
     if (offline_generate(&req, &r) != 0) fail_msg("offline_generate failed: %s", r.text);
+    assert_true(r.simulated);
     char err[512];
     if (jsonschema_validate(schema, r.json, err, sizeof err) != 0)
         fail_msg("invalid output %s: %s", r.text, err);
@@ -522,6 +524,107 @@ static void test_json_inputs_flow_into_matching_properties(void **state) {
     json_decref(schema);
 }
 
+static bool in_list(const json_t *v, const json_t *list) {
+    size_t i;
+    const json_t *e;
+    json_array_foreach(list, i, e) if (json_equal((json_t *)v, (json_t *)e)) return true;
+    return false;
+}
+
+/* An enum in the output schema is the workflow's list of allowed values: every value the offline
+ * model writes there is one of them, at the top, in array items and next to other keywords, for
+ * any request (checked here by membership, not only by the validator). */
+static void test_json_enum_values_are_allowed(void **state) {
+    (void)state;
+    json_t *schema =
+        J("{\"type\":\"object\",\"required\":[\"verdict\",\"level\",\"labels\",\"size\"],"
+          "\"properties\":{"
+          "\"verdict\":{\"type\":\"string\",\"enum\":[\"ship\",\"hold\",\"drop\"]},"
+          "\"level\":{\"enum\":[\"p0\",\"p1\",3]},"
+          "\"labels\":{\"type\":\"array\",\"minItems\":3,\"items\":{\"enum\":[\"ui\",\"api\"]}},"
+          "\"size\":{\"type\":\"string\",\"enum\":[\"s\",7,\"xl\"],\"maxLength\":1}}}");
+    json_t *verdicts = J("[\"ship\",\"hold\",\"drop\"]"), *levels = J("[\"p0\",\"p1\",3]"),
+           *labels = J("[\"ui\",\"api\"]");
+    /* inputs that name a value outside the list must not leak into it */
+    json_t *in = json_pack("{s:s, s:s}", "verdict", "approve", "topic", "Release 2.0");
+    for (int i = 0; i < 40; i++) {
+        char task[16];
+        snprintf(task, sizeof task, "triage%d", i);
+        wf_agent_t a = {.id = i % 2 ? "reviewer" : "release_manager"};
+        json_t *v = gen_json(&a, task, in, schema);
+        assert_true(in_list(json_object_get(v, "verdict"), verdicts));
+        assert_true(in_list(json_object_get(v, "level"), levels));
+        size_t k;
+        json_t *l;
+        json_array_foreach(json_object_get(v, "labels"), k, l) assert_true(in_list(l, labels));
+        /* the only option that is a string of at most one character */
+        assert_string_equal(json_string_value(json_object_get(v, "size")), "s");
+        json_decref(v);
+    }
+    json_decref(in);
+    json_decref(verdicts);
+    json_decref(levels);
+    json_decref(labels);
+    json_decref(schema);
+}
+
+/* A decision record never contradicts the vote it is given: the decision is the one the vote
+ * reached (not one of the votes cast), within the options when the schema lists them; without
+ * an outcome it is one of the options the inputs list. The Markdown memo states it too, and
+ * recommends it rather than another course. */
+static void test_decision_follows_the_vote(void **state) {
+    (void)state;
+    json_t *free_schema = J("{\"type\":\"object\",\"required\":[\"decision\",\"rationale\"],"
+                            "\"properties\":{\"decision\":{\"type\":\"string\",\"minLength\":1},"
+                            "\"rationale\":{\"type\":\"string\"}}}");
+    json_t *enum_schema = J("{\"type\":\"object\",\"required\":[\"decision\"],"
+                            "\"properties\":{\"decision\":{\"enum\":[\"revise\",\"adopt\","
+                            "\"reject\"]}}}");
+    wf_agent_t a = {.id = "decision_coordinator", .role = "Decision coordinator"};
+    int recommended = 0;
+    for (int i = 0; i < 20; i++) {
+        char task[16];
+        snprintf(task, sizeof task, "decide%d", i);
+        json_t *in = J("{\"question\":\"Move CI to GitHub Actions?\","
+                       "\"options\":[\"revise\",\"adopt\",\"reject\"],"
+                       "\"vote\":{\"consensus\":true,\"decision\":\"reject\",\"confidence\":0.6,"
+                       "\"votes\":[{\"decision\":\"adopt\"},{\"decision\":\"reject\"}]}}");
+        json_t *v = gen_json(&a, task, in, free_schema);
+        assert_string_equal(json_string_value(json_object_get(v, "decision")), "reject");
+        json_decref(v);
+        v = gen_json(&a, task, in, enum_schema);
+        assert_string_equal(json_string_value(json_object_get(v, "decision")), "reject");
+        json_decref(v);
+
+        llm_request_t req = md_request(&a, task, in);
+        char *doc = gen_text(&req);
+        assert_non_null(strstr(doc, "**Decision**: reject"));
+        /* the memo's recommendation (when it has one) carries the decision out, never the
+         * stock "Proceed with ..." */
+        char *rec = strstr(doc, "## Recommendation");
+        recommended += rec != NULL;
+        if (rec) {
+            char *end = strstr(rec + 3, "\n## ");
+            if (end) *end = '\0';
+            assert_null(strstr(rec, "Proceed"));
+            assert_non_null(strstr(rec, "reject"));
+        }
+        free(doc);
+
+        /* No outcome (the vote was split): one of the listed options, never an invented one. */
+        json_object_set_new(json_object_get(in, "vote"), "consensus", json_false());
+        json_object_set_new(json_object_get(in, "vote"), "decision", json_null());
+        v = gen_json(&a, task, in, free_schema);
+        const char *d = json_string_value(json_object_get(v, "decision"));
+        assert_true(!strcmp(d, "revise") || !strcmp(d, "adopt") || !strcmp(d, "reject"));
+        json_decref(v);
+        json_decref(in);
+    }
+    assert_true(recommended > 0); /* the section the check above reads did appear */
+    json_decref(free_schema);
+    json_decref(enum_schema);
+}
+
 static void test_json_deterministic_and_no_schema(void **state) {
     (void)state;
     json_t *schema =
@@ -591,6 +694,8 @@ int main(void) {
         cmocka_unit_test(test_json_consensus_vote),
         cmocka_unit_test(test_json_nested),
         cmocka_unit_test(test_json_inputs_flow_into_matching_properties),
+        cmocka_unit_test(test_json_enum_values_are_allowed),
+        cmocka_unit_test(test_decision_follows_the_vote),
         cmocka_unit_test(test_json_deterministic_and_no_schema),
         cmocka_unit_test(test_json_impossible_schema),
     };

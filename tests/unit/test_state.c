@@ -57,6 +57,47 @@ static void readiness_follows_dependencies(void **state) {
     workflow_free(wf);
 }
 
+#define CALL(task, cand, status, sim)                                                              \
+    json_pack("{s:s, s:s, s:s, s:b}", "task", task, "candidate", cand, "status", status,           \
+              "simulated", sim)
+
+/* A task is simulated once an answer of the offline model reached it (docs/models.md): an
+ * llm.call with "simulated": true and status ok; calls of real models, and offline calls that
+ * failed or were rejected, leave it alone. Journals from before the flag: the candidate says. */
+static void offline_answers_mark_tasks_simulated(void **state) {
+    (void)state;
+    workflow_t *wf = h_load(WF);
+    run_state_t s;
+    state_init(&s, wf);
+    seq = 0;
+    apply(&s, "run.created", json_pack("{s:s}", "run_id", "r-1"));
+    apply(&s, "run.started", json_object());
+    apply(&s, "task.started", T("a"));
+    apply(&s, "llm.call", CALL("a", "paid/gpt-test", "ok", false));
+    apply(&s, "llm.call", CALL("a", "offline/offline-1", "error", true));
+    apply(&s, "llm.call", CALL("a", "offline/offline-1", "rejected", true));
+    assert_false(s.tasks[0].simulated);
+    assert_false(s.simulated);
+    apply(&s, "task.completed", T("a"));
+    apply(&s, "task.started", T("b"));
+    apply(&s, "llm.call", CALL("b", "offline/offline-1", "ok", true));
+    assert_true(s.tasks[1].simulated);
+    assert_true(s.simulated);
+    assert_false(s.tasks[0].simulated);
+    apply(&s, "task.completed", T("b"));
+    apply(&s, "task.started", T("c"));
+    /* an old journal: no flag on the event */
+    apply(&s, "llm.call",
+          json_pack("{s:s, s:s, s:s}", "task", "c", "candidate", "offline/offline-1", "status",
+                    "ok"));
+    assert_true(s.tasks[2].simulated);
+    json_t *old_real = json_pack("{s:s, s:s}", "candidate", "paid/gpt-test", "status", "ok");
+    assert_false(state_call_simulated(old_real));
+    json_decref(old_real);
+    state_free(&s);
+    workflow_free(wf);
+}
+
 static void failure_dooms_dependents_unless_continue(void **state) {
     (void)state;
     workflow_t *wf = h_load(WF);
@@ -244,6 +285,7 @@ int main(void) {
         cmocka_unit_test(refuses_impossible_transitions),
         cmocka_unit_test(waiting_human_is_derived),
         cmocka_unit_test(replay_equals_live),
+        cmocka_unit_test(offline_answers_mark_tasks_simulated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
