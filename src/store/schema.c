@@ -68,6 +68,14 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (workflow_id, version)) WITHOUT ROWID;"
     "ALTER TABLE runs ADD COLUMN workflow_id TEXT;"
     "ALTER TABLE runs ADD COLUMN workflow_version INTEGER;",
+    /* 7: the answers given to requests with an Idempotency-Key (store/idemstore.h), kept a day.
+     * No projection: no event writes them and a rebuild leaves them alone. */
+    "CREATE TABLE IF NOT EXISTS idempotency_keys ("
+    "  scope TEXT NOT NULL, key TEXT NOT NULL, body_sha256 TEXT NOT NULL,"
+    "  status INTEGER NOT NULL, content_type TEXT NOT NULL, headers TEXT NOT NULL,"
+    "  body BLOB NOT NULL, created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (scope, key)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys(created_at);",
 };
 
 int schema_latest(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -182,7 +182,7 @@ until_status "$old_run" completed
 
 # a server started again over the same data dir has them all
 stop_serve
-expect_eq "$(sqlite3 "$WORK/d/baton.db" 'PRAGMA user_version')" 6 "schema version"
+expect_eq "$(sqlite3 "$WORK/d/baton.db" 'PRAGMA user_version' | awk '{print ($1 >= 6)}')" 1 "schema version"
 serve
 get GET /api/v1/workflows
 expect_eq "$(j 'j.items.map(w => w.name).join()')" "Tiny 5,Tiny 4,Tiny 3,Json One" "the list after a restart"
