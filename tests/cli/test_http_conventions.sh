@@ -178,6 +178,9 @@ for path in /health /api/v1/runs "/api/v1/runs/$run" "/api/v1/runs/$run/events" 
   expect_eq "$(status_code) $(hdr Content-Type)" "$want" "HEAD $path"
   [ "$(hdr Content-Length)" -gt 0 ] || fail "HEAD $path: no Content-Length"
 done
+# a stream (AG-UI's SSE): the headers, then the end (curl -m: a stream left open fails the test)
+get HEAD "/api/v1/runs/$run/agui" -I -m 5
+expect_eq "$(status_code) $(hdr Content-Type)" "200 text/event-stream" "HEAD of an event stream"
 # no body: a HEAD and a GET on one connection read back as two answers, one body
 raw 'HEAD /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
 expect_eq "$(grep -c '^HTTP/1.1 200' "$WORK/raw") $(grep -o '"status":"ok"' "$WORK/raw" | wc -l)" "2 1" "HEAD sends no body"
