@@ -426,6 +426,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                 r->refuse = 501;
                 r->refuse_code = "not_implemented";
                 r->refuse_msg = "the only transfer coding taken is chunked";
+            } else if (strcmp(r->method, "POST") && strcmp(r->method, "PUT") &&
+                       strcmp(r->method, "PATCH")) {
+                /* libwebsockets reads a body of unknown length for these methods only */
+                r->refuse = 400;
+                r->refuse_code = "bad_request";
+                r->refuse_msg = "a chunked body is taken with POST, PUT and PATCH only";
             }
             r->chunked = !r->refuse;
             if (r->refuse) dispatch(r);

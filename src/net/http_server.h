@@ -4,8 +4,8 @@
  * Promises:
  *  - Every request reaches the handler once, whole: method, path, query and the body (collected
  *    up to max_body bytes; a larger one is answered 413 without calling the handler). A body
- *    sent with "Transfer-Encoding: chunked" (HTTP/1.1) is decoded (net/chunked.h) and limited
- *    alike; a malformed one is a 400, another transfer coding a 501, a body framed both by
+ *    sent with "Transfer-Encoding: chunked" (HTTP/1.1; POST, PUT, PATCH) is decoded (net/chunked.h)
+ * and limited alike; a malformed one is a 400, another transfer coding a 501, a body framed both by
  *    Content-Length and Transfer-Encoding a 400. The connection of such a request (and of a 413)
  *    is closed after the answer ("Connection: close"): the rest of what it sent is not read.
  *  - HEAD is answered as GET is (the handler sees "GET", req->head set): the same status and

@@ -151,6 +151,11 @@ expect_grep '^HTTP/1.1 501' "$WORK/raw"
 raw 'POST /api/v1/workflows/validate HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'
 expect_grep '^HTTP/1.1 400' "$WORK/raw"
 expect_grep 'not both' "$WORK/raw"
+raw "DELETE /api/v1/workflows/$wf HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+expect_grep '^HTTP/1.1 400' "$WORK/raw"
+expect_grep 'POST, PUT and PATCH only' "$WORK/raw"
+get PUT "/api/v1/workflows/$wf" -H 'Transfer-Encoding: chunked' --data-binary @workflows/code_review.yaml
+expect_eq "$(status_code)" 200 "a workflow updated with a chunked body"
 
 # ---- Allow on 405 ----------------------------------------------------------------------------
 get DELETE /api/v1/runs
