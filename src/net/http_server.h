@@ -4,10 +4,11 @@
  * Promises:
  *  - Every request reaches the handler once, whole: method, path, query and the body (collected
  *    up to max_body bytes; a larger one is answered 413 without calling the handler). A body
- *    sent with "Transfer-Encoding: chunked" (HTTP/1.1; POST, PUT, PATCH) is decoded (net/chunked.h)
- * and limited alike; a malformed one is a 400, another transfer coding a 501, a body framed both by
- *    Content-Length and Transfer-Encoding a 400. The connection of such a request (and of a 413)
- *    is closed after the answer ("Connection: close"): the rest of what it sent is not read.
+ *    sent with "Transfer-Encoding: chunked" (HTTP/1.1; POST, PUT, PATCH: on another method it
+ *    is a 400) is decoded (net/chunked.h) and limited alike; a malformed one is a 400, another
+ *    transfer coding a 501, a body framed both by Content-Length and Transfer-Encoding a 400.
+ *    The connection of such a request (and of a 413) is closed after the answer ("Connection:
+ *    close"): the rest of what it sent is not read.
  *  - HEAD is answered as GET is (the handler sees "GET", req->head set): the same status and
  *    headers, Content-Length included, and no body.
  *  - The handler answers with http_respond, at once or later (from any loop callback) while the
@@ -15,6 +16,8 @@
  *  - Each request gets an id (X-Request-Id in the answer): the client's own X-Request-Id when it
  *    is 1-128 characters of [A-Za-z0-9._-], else "req-N". One JSON log line on stderr when its
  *    answer is written: {"ts","level","msg":"request","id","method","path","status","ms"}.
+ *  - Over HTTP/2, libwebsockets 4.1 drops header names it has no token for: X-Request-Id and
+ *    Idempotency-Key are not seen there (req->idempotency_key is NULL).
  *  - WebSocket (when opts.ws.path is set): an upgrade on that path, and only that path, opens a
  *    ws_conn; text messages reach on_message whole (up to ws.max_message bytes: a larger one
  *    closes the connection with 1009). Sends are queued per connection up to ws.max_queue
