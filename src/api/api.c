@@ -1,5 +1,7 @@
 /* api.c - route table and the health/status handlers (see api.h). */
 #include "api/api_internal.h"
+#include "api/conventions.h"
+#include "api/idempotency.h"
 #include "util/clock.h"
 #include "api/route.h"
 #include "util/utf8.h"
@@ -180,6 +182,25 @@ static const struct route {
     {"GET", API_WS_PATH, api_ws_plain_get},
 };
 
+/* What the dispatch adds to the answers of these routes (api/conventions.h): the creating POSTs
+ * honour Idempotency-Key, and those that answer 201 say where the new resource is. */
+static const struct {
+    const char *method, *path;
+    unsigned flags;
+} route_flags[] = {
+    {"POST", "/api/v1/runs", API_ROUTE_IDEMPOTENT | API_ROUTE_CREATES},
+    {"POST", "/api/v1/workflows", API_ROUTE_IDEMPOTENT | API_ROUTE_CREATES},
+    {"POST", "/api/v1/runs/{id}/messages", API_ROUTE_IDEMPOTENT | API_ROUTE_CREATES},
+    {"POST", "/api/v1/approvals/{id}/respond", API_ROUTE_IDEMPOTENT},
+};
+
+static unsigned flags_of(const struct route *r) {
+    for (size_t i = 0; i < sizeof route_flags / sizeof *route_flags; i++)
+        if (!strcmp(route_flags[i].method, r->method) && !strcmp(route_flags[i].path, r->path))
+            return route_flags[i].flags;
+    return 0;
+}
+
 size_t api_route_count(void) { return sizeof routes / sizeof *routes; }
 
 void api_route_at(size_t i, const char **method, const char **path) {
@@ -212,6 +233,7 @@ static void api_ws_plain_get(http_req_t *req, api_t *a, char **params) {
 
 void api_free(api_t *a) {
     api_ws_free(a);
+    api_idem_free(a);
     json_decref(a->task_agents);
     json_decref(a->agent_maps);
     a->task_agents = a->agent_maps = NULL;
@@ -255,12 +277,21 @@ void api_handle(http_req_t *req) {
             api_error(req, 404, "not_found", "no route %s %.200s", req->method, req->path);
         return;
     }
+    char allow[64] = ""; /* the methods the path answers, for a 405 */
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
         char *params[2] = {0};
-        if (params_in(routes[i].path) != fewest || strcmp(routes[i].method, req->method) ||
-            !fits(i, req->path, params))
+        if (params_in(routes[i].path) != fewest || !fits(i, req->path, params)) continue;
+        if (strcmp(routes[i].method, req->method)) {
+            size_t n = strlen(allow);
+            snprintf(allow + n, sizeof allow - n, "%s%s%s", n ? ", " : "", routes[i].method,
+                     strcmp(routes[i].method, "GET") ? "" : ", HEAD");
+            free(params[0]);
+            free(params[1]);
             continue;
-        if (routes[i].fn)
+        }
+        if (!api_conventions_begin(a, req, routes[i].path, flags_of(&routes[i])))
+            ; /* answered: a kept answer replayed, or the key refused */
+        else if (routes[i].fn)
             routes[i].fn(req, a, params);
         else
             simple(req, a, routes[i].path);
@@ -268,5 +299,6 @@ void api_handle(http_req_t *req) {
         free(params[1]);
         return;
     }
+    http_add_header(req, "Allow", allow);
     api_error(req, 405, "method_not_allowed", "%s is not allowed on %s", req->method, req->path);
 }

@@ -21,6 +21,7 @@ typedef struct api_ws_client api_ws_client_t;
 typedef struct api_gateway_call api_gateway_call_t;
 typedef struct api_agui_stream api_agui_stream_t;
 typedef struct api_ws_replay api_ws_replay_t;
+typedef struct api_idem api_idem_t;
 
 typedef struct api {
     store_t *store;
@@ -39,6 +40,7 @@ typedef struct api {
     json_t *agui_threads;              /* {AG-UI threadId: run id}, threads started here */
     json_t *task_agents; /* {run_id: {task_id: agent id}}: a run's workflow never changes */
     json_t *agent_maps;  /* the distinct maps of task_agents, which share them */
+    api_idem_t *idem;    /* Idempotency-Key: kept answers, requests in flight (idempotency.c) */
 } api_t;
 
 /* The server's handler; req->server_ud is the api_t. */

@@ -211,8 +211,10 @@ void api_ws_message(ws_conn_t *ws, const char *text, size_t len, void *ud) {
     json_array_foreach(topics, i, t) topics_ok &= json_is_string(t);
     if (!json_is_object(msg))
         send_error(c, "bad_request", "a message is a JSON object {\"op\", ...}");
+    else if (op && !strcmp(op, "ping")) /* for clients that cannot see protocol pings */
+        send_json(c, json_pack("{s:s}", "type", "pong"));
     else if (!op || (strcmp(op, "subscribe") && strcmp(op, "unsubscribe")))
-        send_error(c, "bad_request", "op must be subscribe or unsubscribe");
+        send_error(c, "bad_request", "op must be subscribe, unsubscribe or ping");
     else if (!topics_ok)
         send_error(c, "bad_request", "topics must be an array of strings");
     else if (after && !json_is_object(after))

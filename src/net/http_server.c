@@ -1,4 +1,5 @@
 /* http_server.c - HTTP/1.1 through libwebsockets on a foreign libuv loop (see http_server.h). */
+#include "net/chunked.h"
 #include "net/server_internal.h"
 #include "util/clock.h"
 #include "util/strbuf.h"
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,10 +23,20 @@ struct req_impl {
     http_req_t pub;
     http_server_t *srv;
     struct lws *wsi; /* NULL once the connection closed */
-    char *method, *path, *query, *last_event_id;
-    char id[24];
+    char *method, *path, *query, *last_event_id, *idem_key;
+    char id[129];
     strbuf_t body;
     bool too_large, dispatched, answered;
+    bool head;    /* HEAD: answered as GET, without the body */
+    bool chunked; /* the body comes "Transfer-Encoding: chunked" (decoded by dec) */
+    chunked_t dec;
+    bool close_after; /* the body was not (wholly) read: close once answered */
+    int refuse;       /* set: answer this status (refuse_code, refuse_msg) instead of the handler */
+    const char *refuse_code, *refuse_msg;
+    char **hdr; /* headers added by http_add_header: name, value, name, value... */
+    size_t n_hdr;
+    http_answer_fn on_answer;
+    void *on_answer_ud;
     int status;
     char *ctype;
     char *out; /* the answer's body */
@@ -44,6 +56,9 @@ static void req_free(req_impl_t *r) {
     free(r->path);
     free(r->query);
     free(r->last_event_id);
+    free(r->idem_key);
+    for (size_t i = 0; i < 2 * r->n_hdr; i++) free(r->hdr[i]);
+    free(r->hdr);
     sb_free(&r->body);
     sb_free(&r->stream);
     free(r->ctype);
@@ -73,11 +88,41 @@ static void log_request(const req_impl_t *r) {
     sb_free(&path);
 }
 
+void http_add_header(http_req_t *pub, const char *name, const char *value) {
+    req_impl_t *r = (req_impl_t *)pub;
+    if (r->headers_sent) return;
+    r->hdr = xrealloc(r->hdr, (2 * r->n_hdr + 2) * sizeof *r->hdr);
+    r->hdr[2 * r->n_hdr] = xstrdup(name);
+    r->hdr[2 * r->n_hdr + 1] = xstrdup(value);
+    r->n_hdr++;
+}
+
+const char *http_added_header(const http_req_t *pub, size_t i, const char **value) {
+    const req_impl_t *r = (const req_impl_t *)pub;
+    if (i >= r->n_hdr) return NULL;
+    *value = r->hdr[2 * i + 1];
+    return r->hdr[2 * i];
+}
+
+void http_on_answer(http_req_t *pub, http_answer_fn fn, void *ud) {
+    req_impl_t *r = (req_impl_t *)pub;
+    r->on_answer = fn;
+    r->on_answer_ud = ud;
+}
+
+static void answer_hook(req_impl_t *r, int status, const char *ctype, const char *body,
+                        size_t len) {
+    http_answer_fn fn = r->on_answer;
+    r->on_answer = NULL;
+    if (fn) fn(&r->pub, status, ctype ? ctype : "application/json", body, len, r->on_answer_ud);
+}
+
 void http_respond(http_req_t *pub, int status, const char *content_type, const char *body,
                   size_t len) {
     req_impl_t *r = (req_impl_t *)pub;
     if (r->answered) return;
     r->answered = true;
+    answer_hook(r, status, content_type, body ? body : "", body ? len : 0);
     if (!r->wsi) { /* the client left while the handler worked */
         req_free(r);
         return;
@@ -95,6 +140,7 @@ void http_stream_begin(http_req_t *pub, int status, const char *content_type) {
     req_impl_t *r = (req_impl_t *)pub;
     if (r->answered) return;
     r->answered = r->streaming = true;
+    answer_hook(r, status, content_type, NULL, 0);
     r->status = status;
     r->ctype = xstrdup(content_type);
     if (!r->wsi) return;
@@ -130,13 +176,40 @@ static const struct {
     {WSI_TOKEN_HEAD_URI, "HEAD"},
 };
 
+/* A header libwebsockets has no token for (name: "x-name:"), copied; NULL when absent. One
+ * longer than max bytes is cut there (the caller can tell by its length). */
+static char *custom_header(struct lws *wsi, const char *name, size_t max) {
+    int n = lws_hdr_custom_length(wsi, name, (int)strlen(name));
+    if (n < 0) return NULL;
+    size_t len = (size_t)n;
+    char *v = xmalloc(len + 1);
+    if (lws_hdr_custom_copy(wsi, v, (int)len + 1, name, (int)strlen(name)) < 0) {
+        free(v);
+        return NULL;
+    }
+    v[len > max ? max : len] = '\0';
+    return v;
+}
+
+/* A client's request id is kept when it is 1-128 of [A-Za-z0-9._-]: safe to echo and to log. */
+static bool good_request_id(const char *s) {
+    size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+    return n >= 1 && n <= 128 && !s[n];
+}
+
 static req_impl_t *req_new(http_server_t *srv, struct lws *wsi, const char *uri) {
     req_impl_t *r = xcalloc(1, sizeof *r);
     r->srv = srv;
     r->wsi = wsi;
     srv->live++;
     r->started_ms = clock_now_ms_f();
-    snprintf(r->id, sizeof r->id, "req-%llu", (unsigned long long)++srv->next_id);
+    char *client_id = custom_header(wsi, "x-request-id:", 200);
+    if (client_id && good_request_id(client_id))
+        snprintf(r->id, sizeof r->id, "%s", client_id);
+    else
+        snprintf(r->id, sizeof r->id, "req-%llu", (unsigned long long)++srv->next_id);
+    free(client_id);
+    r->idem_key = custom_header(wsi, "idempotency-key:", 256);
     r->method = xstrdup("?");
     for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
         if (lws_hdr_total_length(wsi, methods[i].token) > 0) {
@@ -159,6 +232,7 @@ static req_impl_t *req_new(http_server_t *srv, struct lws *wsi, const char *uri)
     char last[64];
     if (lws_hdr_custom_copy(wsi, last, sizeof last, "last-event-id:", 14) > 0)
         r->last_event_id = xstrdup(last);
+    r->head = !strcmp(r->method, "HEAD");
     return r;
 }
 
@@ -167,14 +241,23 @@ static void dispatch(req_impl_t *r) {
      * libwebsockets still reports the (empty) body complete after. */
     if (r->dispatched) return;
     r->dispatched = true;
-    r->pub = (http_req_t){.method = r->method,
+    r->pub = (http_req_t){.method = r->head ? "GET" : r->method,
                           .path = r->path,
                           .query = r->query,
                           .body = sb_str(&r->body),
                           .body_len = r->body.len,
                           .id = r->id,
                           .last_event_id = r->last_event_id,
+                          .idempotency_key = r->idem_key,
+                          .head = r->head,
                           .server_ud = r->srv->o.ud};
+    if (r->refuse) {
+        char msg[256];
+        int n = snprintf(msg, sizeof msg, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
+                         r->refuse_code, r->refuse_msg);
+        http_respond(&r->pub, r->refuse, NULL, msg, (size_t)n);
+        return;
+    }
     if (r->too_large) {
         char msg[160];
         int n = snprintf(msg, sizeof msg,
@@ -214,25 +297,64 @@ static int write_stream(struct lws *wsi, req_impl_t *r, unsigned char *start) {
     return 1;
 }
 
+/* One header by name ("Location" is written "location:", as libwebsockets wants it). */
+static int add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
+                      unsigned char *end) {
+    char lower[64];
+    size_t n = strlen(name);
+    if (n + 2 > sizeof lower) return 0; /* no such header is added here */
+    for (size_t i = 0; i < n; i++)
+        lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+    lower[n] = ':';
+    lower[n + 1] = '\0';
+    return lws_add_http_header_by_name(wsi, (const unsigned char *)lower,
+                                       (const unsigned char *)value, (int)strlen(value), p, end);
+}
+
+/* An HTTP/2 stream rather than an HTTP/1.1 connection. */
+static bool is_h2(struct lws *wsi) { return lws_get_network_wsi(wsi) != wsi; }
+
+static int write_headers(struct lws *wsi, req_impl_t *r, unsigned char *start) {
+    unsigned char *p = start, *end = start + WRITE_CHUNK - 1;
+    lws_filepos_t content_len =
+        r->streaming ? LWS_ILLEGAL_HTTP_CONTENT_LEN : (lws_filepos_t)r->out_len;
+    if (lws_add_http_common_headers(wsi, (unsigned int)r->status, r->ctype, content_len, &p, end) ||
+        (r->streaming && add_header(wsi, "cache-control", "no-cache", &p, end)) ||
+        add_header(wsi, "x-request-id", r->id, &p, end) ||
+        (r->close_after && !r->streaming && !is_h2(wsi) &&
+         add_header(wsi, "connection", "close", &p, end)))
+        return -1;
+    for (size_t i = 0; i < r->n_hdr; i++)
+        if (add_header(wsi, r->hdr[2 * i], r->hdr[2 * i + 1], &p, end)) return -1;
+    if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
+    r->headers_sent = true;
+    return 0;
+}
+
+/* A HEAD answer once its headers are out: an HTTP/2 stream is ended with an empty last frame;
+ * a stream's owner still calls http_stream_end, which then frees the request. */
+static int finish_head(struct lws *wsi, req_impl_t *r, unsigned char *start) {
+    if (is_h2(wsi) && lws_write(wsi, start, 0, LWS_WRITE_HTTP_FINAL) < 0) return -1;
+    log_request(r);
+    conn_t *c = lws_wsi_user(wsi);
+    if (c) c->req = NULL;
+    bool close = r->close_after || r->streaming;
+    if (r->streaming && !r->ended)
+        r->wsi = NULL; /* as if the client had gone: its writes are refused */
+    else
+        req_free(r);
+    if (close || lws_http_transaction_completed(wsi)) return -1;
+    return 0;
+}
+
 /* Writes what is due: the headers, then the body in chunks, each when the socket can take it.
  * Returns -1 to close the connection, 0 to keep it. */
 static int write_some(struct lws *wsi, req_impl_t *r) {
     unsigned char buf[LWS_PRE + WRITE_CHUNK];
-    unsigned char *start = &buf[LWS_PRE], *p = start, *end = &buf[sizeof buf - 1];
+    unsigned char *start = &buf[LWS_PRE];
     if (!r->headers_sent) {
-        lws_filepos_t content_len =
-            r->streaming ? LWS_ILLEGAL_HTTP_CONTENT_LEN : (lws_filepos_t)r->out_len;
-        if (lws_add_http_common_headers(wsi, (unsigned int)r->status, r->ctype, content_len, &p,
-                                        end) ||
-            (r->streaming &&
-             lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                         (const unsigned char *)"no-cache", 8, &p, end)) ||
-            lws_add_http_header_by_name(
-                wsi, (const unsigned char *)"x-request-id:", (const unsigned char *)r->id,
-                (int)strlen(r->id), &p, end) ||
-            lws_finalize_write_http_header(wsi, start, &p, end))
-            return -1;
-        r->headers_sent = true;
+        if (write_headers(wsi, r, start)) return -1;
+        if (r->head) return finish_head(wsi, r, start);
         if (r->out_len || r->streaming) {
             lws_callback_on_writable(wsi);
             return 0;
@@ -271,7 +393,7 @@ static int write_some(struct lws *wsi, req_impl_t *r) {
     /* answered in full */
     log_request(r);
     conn_t *c = lws_wsi_user(wsi);
-    bool close = r->too_large; /* an unread body cannot be skipped on a kept-alive connection */
+    bool close = r->close_after; /* an unread body cannot be skipped on a kept-alive connection */
     if (c) c->req = NULL;
     req_free(r);
     if (close || lws_http_transaction_completed(wsi)) return -1;
@@ -288,28 +410,64 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_HTTP: {
         if (!c) return -1;
         req_impl_t *r = c->req = req_new(srv, wsi, in);
-        char cl[32] = "";
+        char cl[32] = "", te[64] = "";
         lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH);
         long long want = atoll(cl);
-        bool has_body = want > 0 || lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+        /* HTTP/2 frames bodies itself; a transfer coding is HTTP/1.1's */
+        bool coded = !is_h2(wsi) && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+        if (coded) {
+            lws_hdr_copy(wsi, te, sizeof te, WSI_TOKEN_HTTP_TRANSFER_ENCODING);
+            r->close_after = true;
+            if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+                r->refuse = 400;
+                r->refuse_code = "bad_request";
+                r->refuse_msg = "a body is framed by Content-Length or Transfer-Encoding, not both";
+            } else if (strcasecmp(te, "chunked")) {
+                r->refuse = 501;
+                r->refuse_code = "not_implemented";
+                r->refuse_msg = "the only transfer coding taken is chunked";
+            } else if (strcmp(r->method, "POST") && strcmp(r->method, "PUT") &&
+                       strcmp(r->method, "PATCH")) {
+                /* libwebsockets reads a body of unknown length for these methods only */
+                r->refuse = 400;
+                r->refuse_code = "bad_request";
+                r->refuse_msg = "a chunked body is taken with POST, PUT and PATCH only";
+            }
+            r->chunked = !r->refuse;
+            if (r->refuse) dispatch(r);
+            return 0;
+        }
         if (want > (long long)srv->o.max_body) {
-            r->too_large = true;
+            r->too_large = r->close_after = true;
             dispatch(r);
             return 0;
         }
-        if (!has_body) dispatch(r);
+        if (want <= 0) dispatch(r);
         return 0; /* the body, if any, arrives in HTTP_BODY */
     }
     case LWS_CALLBACK_HTTP_BODY:
-        if (c && c->req && !c->req->too_large) {
-            if (c->req->body.len + len > srv->o.max_body)
-                c->req->too_large = true;
-            else
-                sb_append(&c->req->body, in, len);
+        if (!c || !c->req || c->req->dispatched) return 0;
+        if (c->req->chunked) {
+            /* libwebsockets hands over the body as it came (it reads a body of unknown length
+             * as up to 100 MB): the framing is ours to take off, and its end ours to find */
+            chunked_rc_t rc =
+                chunked_feed(&c->req->dec, in, len, NULL, &c->req->body, srv->o.max_body);
+            if (rc == CHUNKED_TOO_LARGE) c->req->too_large = true;
+            if (rc == CHUNKED_BAD) {
+                c->req->refuse = 400;
+                c->req->refuse_code = "bad_request";
+                c->req->refuse_msg = "the chunked body is malformed";
+            }
+            if (rc != CHUNKED_MORE) dispatch(c->req);
+        } else if (c->req->body.len + len > srv->o.max_body) {
+            c->req->too_large = c->req->close_after = true;
+        } else {
+            sb_append(&c->req->body, in, len);
         }
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (c && c->req && !c->req->answered) dispatch(c->req);
+        /* (a chunked body's end is the decoder's to find: this only comes after 100 MB) */
+        if (c && c->req && !c->req->answered && !c->req->chunked) dispatch(c->req);
         return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!c || !c->req || !c->req->answered) return 0;

@@ -3,18 +3,30 @@
  *
  * Promises:
  *  - Every request reaches the handler once, whole: method, path, query and the body (collected
- *    up to max_body bytes; a larger one is answered 413 without calling the handler).
+ *    up to max_body bytes; a larger one is answered 413 without calling the handler). A body
+ *    sent with "Transfer-Encoding: chunked" (HTTP/1.1; POST, PUT, PATCH: on another method it
+ *    is a 400) is decoded (net/chunked.h) and limited alike; a malformed one is a 400, another
+ *    transfer coding a 501, a body framed both by Content-Length and Transfer-Encoding a 400.
+ *    The connection of such a request (and of a 413) is closed after the answer ("Connection:
+ *    close"): the rest of what it sent is not read.
+ *  - HEAD is answered as GET is (the handler sees "GET", req->head set): the same status and
+ *    headers, Content-Length included, and no body.
  *  - The handler answers with http_respond, at once or later (from any loop callback) while the
  *    request is alive; a request whose client went away is marked gone and its answer dropped.
- *  - Each request gets an id (X-Request-Id in the answer) and one JSON log line on stderr when
- *    its answer is written: {"ts","level","msg":"request","id","method","path","status","ms"}.
+ *  - Each request gets an id (X-Request-Id in the answer): the client's own X-Request-Id when it
+ *    is 1-128 characters of [A-Za-z0-9._-], else "req-N". One JSON log line on stderr when its
+ *    answer is written: {"ts","level","msg":"request","id","method","path","status","ms"}.
+ *  - Over HTTP/2, libwebsockets 4.1 drops header names it has no token for: X-Request-Id and
+ *    Idempotency-Key are not seen there (req->idempotency_key is NULL).
  *  - WebSocket (when opts.ws.path is set): an upgrade on that path, and only that path, opens a
  *    ws_conn; text messages reach on_message whole (up to ws.max_message bytes: a larger one
  *    closes the connection with 1009). Sends are queued per connection up to ws.max_queue
  *    bytes; a client that lets its queue pass that bound is cut off (close 1008 with a reason
  *    when the frame can still be written, else the connection is dropped) and a JSON line
  *    {"msg":"ws_dropped"} is logged. A ping goes out after 30 s of silence; 90 s without an
- *    answer closes the connection. At most ws.max_connections are open at once.
+ *    answer closes the connection. At most ws.max_connections are open at once: a client past
+ *    that is accepted and at once closed with 1013 ("try again later") and a reason, and a JSON
+ *    line {"msg":"ws_refused"} is logged.
  *  - With tls_cert and tls_key, the listener speaks TLS only, and offers HTTP/2 and HTTP/1.1
  *    through ALPN; handlers see the same requests either way.
  *  - http_server_stop closes the listener and every connection; the loop then runs dry. */
@@ -37,7 +49,10 @@ struct http_req {
     size_t body_len;
     const char *id;            /* the request id */
     const char *last_event_id; /* the Last-Event-ID header (an SSE client resuming), or NULL */
-    void *server_ud;           /* the ud given to http_server_start */
+    /* the Idempotency-Key header, or NULL; cut to 256 bytes (a longer one is not valid) */
+    const char *idempotency_key;
+    bool head;       /* a HEAD request, handed over as "GET": its answer's body is not sent */
+    void *server_ud; /* the ud given to http_server_start */
 };
 
 /* Called once per request, on the loop thread. */
@@ -84,6 +99,18 @@ void http_server_free(http_server_t *s);
 /* The answer: status, content type (NULL: application/json), body (copied). Once per request. */
 void http_respond(http_req_t *req, int status, const char *content_type, const char *body,
                   size_t len);
+
+/* Adds a header to the answer (name and value copied; name as "Location"). Before the answer
+ * is given, or from its http_answer_fn. */
+void http_add_header(http_req_t *req, const char *name, const char *value);
+/* The i-th header added with http_add_header (its value in *value), NULL past the last. */
+const char *http_added_header(const http_req_t *req, size_t i, const char **value);
+
+/* Called once, when the answer is given (http_respond; http_stream_begin with body NULL), before
+ * it is written, and also when the client has gone: it may add headers, or keep a copy. */
+typedef void (*http_answer_fn)(http_req_t *req, int status, const char *content_type,
+                               const char *body, size_t len, void *ud);
+void http_on_answer(http_req_t *req, http_answer_fn fn, void *ud);
 
 /* ---- streamed answers (Server-Sent Events) ---- */
 

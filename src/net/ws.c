@@ -32,7 +32,11 @@ struct ws_conn {
     strbuf_t rx;    /* a message arriving in fragments */
     int close_code; /* set: close with it at the next write */
     char close_reason[96];
+    bool refused; /* over max_connections: closed at once, never counted nor handed over */
 };
+
+/* RFC 6455 section 7.4.1 (IANA registry): "Try Again Later"; libwebsockets has no name for it. */
+#define WS_CLOSE_TRY_AGAIN_LATER 1013
 
 ws_msg_t *ws_msg_new(const char *text, size_t len) {
     ws_msg_t *m = xmalloc(sizeof *m + LWS_PRE + len);
@@ -102,11 +106,12 @@ bool ws_send_text(ws_conn_t *c, const char *text, size_t len) {
     return ok;
 }
 
-/* The path of an upgrade request is the one the server serves WebSocket on. */
+/* The path of an upgrade request is the one the server serves WebSocket on. (A client over
+ * max_connections is let through, to be told why it is closed: see ESTABLISHED.) */
 static bool upgrade_allowed(http_server_t *srv, struct lws *wsi) {
     char uri[256];
     if (!srv->o.ws.path || lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0) return false;
-    return !strcmp(uri, srv->o.ws.path) && srv->ws_open < srv->o.ws.max_connections;
+    return !strcmp(uri, srv->o.ws.path);
 }
 
 static int write_next(ws_conn_t *c) {
@@ -139,6 +144,23 @@ int ws_callback(http_server_t *srv, struct lws *wsi, enum lws_callback_reasons r
         w->srv = srv;
         w->wsi = wsi;
         c->ws = w;
+        if (srv->ws_open >= o->max_connections) {
+            /* A refused upgrade is only a dropped connection to the client; a close frame with
+             * 1013 says to come back later, and why. */
+            w->refused = true;
+            fprintf(stderr,
+                    "{\"ts\":%.0f,\"level\":\"warn\",\"msg\":\"ws_refused\",\"reason\":\"%zu "
+                    "connections open, the most --max-connections allows\"}\n",
+                    clock_now_ms_f(), srv->ws_open);
+            char why[96];
+            snprintf(why, sizeof why, "too many connections (at most %zu): try again later",
+                     o->max_connections);
+            /* at once: a writable callback asked for here is not always given */
+            w->close_code = WS_CLOSE_TRY_AGAIN_LATER;
+            lws_close_reason(wsi, (enum lws_close_status)WS_CLOSE_TRY_AGAIN_LATER,
+                             (unsigned char *)why, strlen(why));
+            return -1;
+        }
         srv->ws_open++;
         if (o->on_open) o->on_open(w, srv->o.ud);
         return 0;
@@ -163,12 +185,12 @@ int ws_callback(http_server_t *srv, struct lws *wsi, enum lws_callback_reasons r
     case LWS_CALLBACK_CLOSED: {
         ws_conn_t *w = c ? c->ws : NULL;
         if (!w) return 0;
-        if (o->on_close) o->on_close(w, srv->o.ud);
+        if (!w->refused && o->on_close) o->on_close(w, srv->o.ud);
+        if (!w->refused) srv->ws_open--;
         queue_clear(w);
         sb_free(&w->rx);
         free(w);
         c->ws = NULL;
-        srv->ws_open--;
         return 0;
     }
     default:

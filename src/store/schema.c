@@ -78,6 +78,14 @@ static const char *const migrations[] = {
     "c.candidate LIKE 'offline/%');"
     "UPDATE runs SET simulated = 1 WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.run_id = runs.id "
     "AND t.simulated = 1);",
+    /* 8: the answers given to requests with an Idempotency-Key (store/idemstore.h), kept a day.
+     * No projection: no event writes them and a rebuild leaves them alone. */
+    "CREATE TABLE IF NOT EXISTS idempotency_keys ("
+    "  scope TEXT NOT NULL, key TEXT NOT NULL, body_sha256 TEXT NOT NULL,"
+    "  status INTEGER NOT NULL, content_type TEXT NOT NULL, headers TEXT NOT NULL,"
+    "  body BLOB NOT NULL, created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (scope, key)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys(created_at);",
 };
 
 int schema_latest(void) { return (int)(sizeof migrations / sizeof *migrations); }
