@@ -41,6 +41,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "backup") || !strcmp(cmd, "restore")) return cmd_backup(argc - 1, argv + 1);
     if (!strcmp(cmd, "artifacts")) return cmd_artifacts(argc - 1, argv + 1);
     if (!strcmp(cmd, "workflows")) return cmd_workflows(argc - 1, argv + 1);
+    if (!strcmp(cmd, "config")) return cmd_config(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         puts("baton " BATON_VERSION);
         return EXIT_OK;

@@ -120,7 +120,7 @@ int cmd_approvals(int argc, char **argv) {
         usage(stderr);
         return EXIT_USAGE;
     }
-    run_session_opts_t o = {.data_dir = "baton-data"};
+    run_session_opts_t o = {.data_dir = cli_default_data_dir()};
     const char *decision = NULL, *feedback = NULL, *edited_path = NULL, *server_flag = NULL;
     bool all = false;
     int c;

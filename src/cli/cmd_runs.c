@@ -30,7 +30,7 @@ static int runs_fork(int argc, char **argv) {
         {"config", required_argument, NULL, 'c'},
         {0, 0, 0, 0},
     };
-    run_session_opts_t o = {.data_dir = "baton-data"};
+    run_session_opts_t o = {.data_dir = cli_default_data_dir()};
     run_session_req_t req = {.kind = SESSION_FORK};
     json_t *inputs = json_object();
     long long at = 0;
@@ -280,7 +280,7 @@ int cmd_runs(int argc, char **argv) {
     }
     const char *sub = argv[1];
     if (!strcmp(sub, "fork")) return runs_fork(argc, argv);
-    const char *data_dir = "baton-data", *status = NULL, *server_flag = NULL;
+    const char *data_dir = cli_default_data_dir(), *status = NULL, *server_flag = NULL;
     int limit = 50, c;
     long long after = 0;
     bool json = false;
