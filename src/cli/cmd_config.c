@@ -71,6 +71,7 @@ static char *join(const char *path, const char *name) {
 static void walk(show_t *s, const config_key_t *k, const json_t *parent, const char *name,
                  const json_t *v, const char *path, bool secret) {
     secret = secret || config_key_is_secret(name);
+    if (json_is_null(v)) v = NULL; /* `key:` with no value: not set */
     bool as_map =
         k->kind == CONFIG_MAP || (k->kind == CONFIG_STRING && k->keys && json_is_object(v));
     if (!as_map) {

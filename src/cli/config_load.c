@@ -126,16 +126,19 @@ static json_t *load_defaults(config_origins_t *o, char **used) {
     return root;
 }
 
+/* Absent, or `key:` with no value. */
+static bool unset(const json_t *v) { return !v || json_is_null(v); }
+
 /* Shipped providers, tiers and routing, for a configuration that names no providers: each
  * provider there is enabled only by its own environment variable. */
 static void merge_defaults(json_t *root, cli_config_source_t *src) {
-    if (json_object_get(root, "providers")) return;
+    if (!unset(json_object_get(root, "providers"))) return;
     json_t *d = load_defaults(&src->origins, &src->defaults_file);
     if (!d) return;
     static const char *const sections[] = {"providers", "tiers", "routing"};
     for (size_t i = 0; i < 3; i++) {
         json_t *v = json_object_get(d, sections[i]);
-        if (!v || json_object_get(root, sections[i])) continue;
+        if (!v || !unset(json_object_get(root, sections[i]))) continue;
         json_object_set(root, sections[i], v);
         const config_origin_t *at = config_origin_find(&src->origins, d, sections[i], 0);
         if (at) {

@@ -60,10 +60,6 @@ static void keep(config_origins_t *o, json_t *old) {
 
 /* ---- from YAML ---------------------------------------------------------------------------- */
 
-static bool yaml_is_null(const yt_node_t *n) {
-    return n->kind == YT_SCALAR && yaml_tree_resolve(n, NULL, NULL, NULL) == YT_NULL;
-}
-
 json_t *config_from_yaml(const yt_node_t *n, const char *file, config_origins_t *o) {
     if (n->kind == YT_SEQ) {
         json_t *a = json_array();
@@ -78,7 +74,6 @@ json_t *config_from_yaml(const yt_node_t *n, const char *file, config_origins_t 
         json_t *obj = json_object();
         for (size_t i = 0; i < n->map.n; i++) {
             const yt_node_t *k = n->map.pairs[i].key, *v = n->map.pairs[i].value;
-            if (yaml_is_null(v)) continue;
             json_object_set_new(obj, k->scalar.str, config_from_yaml(v, file, o));
             origin_add(o, obj, k->scalar.str, 0, file, k->loc, v->loc);
         }
@@ -242,11 +237,17 @@ static void check_map(check_t *c, const config_key_t *k, const json_t *v, const 
             continue;
         }
         char *sub = path_join(path, name);
-        check_value(c, ck, child, sub, cat ? cat : at);
+        bool known = config_key_child(k, name, false, NULL) != k->other;
+        if (!json_is_null(child))
+            check_value(c, ck, child, sub, cat ? cat : at);
+        else if (!known) /* `key:` alone: unset for a setting, but an entry needs a value */
+            report(c, cat ? cat : at, false, NULL, "%s: has no value (expected %s)", sub,
+                   config_key_describe(ck, (char[256]){0}, 256));
         free(sub);
     }
     for (const config_key_t *r = k->keys; r && r->name; r++)
-        if ((r->flags & CONFIG_REQUIRED) && !json_object_get(v, r->name)) {
+        if ((r->flags & CONFIG_REQUIRED) &&
+            (!json_object_get(v, r->name) || json_is_null(json_object_get(v, r->name)))) {
             char d[256];
             report(c, at, true, NULL, "%s: missing key '%s' (%s: %s)",
                    *path ? path : "configuration", r->name, r->doc,
@@ -262,11 +263,13 @@ static void check_value(check_t *c, const config_key_t *k, const json_t *v, cons
     double num = 0;
     switch (k->kind) {
     case CONFIG_MAP:
-        if (!json_is_object(v)) break;
+        ok = json_is_object(v);
+        if (!ok) break;
         check_map(c, k, v, path, at);
         return;
     case CONFIG_LIST:
-        if (!json_is_array(v)) break;
+        ok = json_is_array(v);
+        if (!ok) break;
         for (size_t i = 0; i < json_array_size(v); i++) {
             const config_origin_t *ia = config_origin_find(c->o, v, NULL, i);
             char *sub = xasprintf("%s[%zu]", path, i);
@@ -395,7 +398,60 @@ static json_t *env_value(const config_key_t *k, const char *var, const char *tex
     return v;
 }
 
-/* Applies one variable; 0, or 1 with a diagnostic. */
+/* Reports a part of a variable's name that is no key of schema k (parts[0..i-1] resolved to
+ * `path`), with the closest setting as a hint. */
+static void env_unknown(const char *var, char **parts, size_t n, size_t i, const config_key_t *k,
+                        const char *path, diag_list_t *dl) {
+    const char *names[64];
+    size_t nn = k->kind == CONFIG_MAP ? key_names(k, names, 64) : 0;
+    char *lower = xstrdup(parts[i]);
+    for (char *p = lower; *p; p++) *p = (char)tolower((unsigned char)*p);
+    const char *s = diag_suggest(lower, names, nn);
+    char *hint = NULL;
+    if (s) {
+        char *full = env_name(parts, n, i, s);
+        hint = xasprintf("did you mean %s?", full);
+        free(full);
+    } else if (nn) {
+        hint = xstrdup("the settings here are:");
+        for (size_t j = 0; j < nn; j++) {
+            char *full = env_name(parts, i + 1, i, names[j]);
+            char *h2 = xasprintf("%s%s %s", hint, j ? "," : "", full);
+            free(hint);
+            free(full);
+            hint = h2;
+        }
+    }
+    if (k->kind != CONFIG_MAP)
+        diag_add(dl, var, (src_loc_t){0, 0}, hint,
+                 "not a configuration path: %s is a single setting, not a section", path);
+    else if (*path)
+        diag_add(dl, var, (src_loc_t){0, 0}, hint, "names no setting: %s has no key '%s'", path,
+                 lower);
+    else
+        diag_add(dl, var, (src_loc_t){0, 0}, hint,
+                 "names no setting: '%s' is not a section of the configuration", lower);
+    free(lower);
+    free(hint);
+}
+
+/* The name a user-named part (a provider, a tier, a workflow) stands for: the name already in
+ * `at` that matches ignoring case; else the part in lower case when it is all upper case
+ * (variables are written in upper case, names in lower case), else as written. Caller frees. */
+static char *env_entry_name(const json_t *at, const char *part) {
+    const char *ek;
+    json_t *ev;
+    json_object_foreach((json_t *)at, ek, ev) if (!strcasecmp(ek, part)) return xstrdup(ek);
+    char *name = xstrdup(part);
+    bool upper = true;
+    for (const char *p = part; *p; p++) upper = upper && !islower((unsigned char)*p);
+    if (upper)
+        for (char *p = name; *p; p++) *p = (char)tolower((unsigned char)*p);
+    return name;
+}
+
+/* Applies one variable; 0, or 1 with a diagnostic. The whole name is resolved against the
+ * schema first, so a refused variable changes nothing. */
 static size_t env_apply_one(json_t *root, config_origins_t *o, const char *entry, diag_list_t *dl) {
     const char *eq = strchr(entry, '=');
     if (!eq) return 0;
@@ -411,13 +467,12 @@ static size_t env_apply_one(json_t *root, config_origins_t *o, const char *entry
         if (!next) break;
         seg = next + 2;
     }
+    const config_key_t **keys = xcalloc(n, sizeof *keys);
+    bool *known = xcalloc(n, sizeof *known);
     size_t errors = 0;
     const config_key_t *k = &config_schema;
-    json_t *at = root;
     char *path = xstrdup("");
     for (size_t i = 0; i < n && !errors; i++) {
-        bool known = false;
-        const config_key_t *ck = NULL;
         if (!*parts[i]) {
             diag_add(dl, var, (src_loc_t){0, 0},
                      "settings are BATON__SECTION__KEY, e.g. BATON__BUDGETS__DAILY_USD",
@@ -425,63 +480,31 @@ static size_t env_apply_one(json_t *root, config_origins_t *o, const char *entry
             errors++;
             break;
         }
-        if (k->kind == CONFIG_MAP) ck = config_key_child(k, parts[i], true, &known);
-        if (!ck) {
-            const char *names[64];
-            size_t nn = k->kind == CONFIG_MAP ? key_names(k, names, 64) : 0;
-            char *lower = xstrdup(parts[i]);
-            for (char *p = lower; *p; p++) *p = (char)tolower((unsigned char)*p);
-            const char *s = diag_suggest(lower, names, nn);
-            char *hint = NULL;
-            if (s) {
-                char *full = env_name(parts, n, i, s);
-                hint = xasprintf("did you mean %s?", full);
-                free(full);
-            } else if (nn) {
-                hint = xstrdup("the settings here are:");
-                for (size_t j = 0; j < nn; j++) {
-                    char *full = env_name(parts, i + 1, i, names[j]);
-                    char *h2 = xasprintf("%s%s %s", hint, j ? "," : "", full);
-                    free(hint);
-                    free(full);
-                    hint = h2;
-                }
-            }
-            if (k->kind != CONFIG_MAP)
-                diag_add(dl, var, (src_loc_t){0, 0}, hint,
-                         "not a configuration path: %s is a single setting, not a section", path);
-            else if (*path)
-                diag_add(dl, var, (src_loc_t){0, 0}, hint, "names no setting: %s has no key '%s'",
-                         path, lower);
-            else
-                diag_add(dl, var, (src_loc_t){0, 0}, hint,
-                         "names no setting: '%s' is not a section of the configuration", lower);
-            free(lower);
-            free(hint);
+        keys[i] = k->kind == CONFIG_MAP ? config_key_child(k, parts[i], true, &known[i]) : NULL;
+        if (!keys[i]) {
+            env_unknown(var, parts, n, i, k, path, dl);
             errors++;
             break;
         }
-        /* The name as the configuration spells it: the schema's for a known key, the one
-         * already there for a user-named key (a provider, a model), else as written. */
-        const char *name = known ? ck->name : parts[i];
-        if (!known) {
-            const char *ek;
-            json_t *ev;
-            json_object_foreach(at, ek, ev) if (!strcasecmp(ek, parts[i])) {
-                name = ek;
-                break;
-            }
-        }
-        char *canon = xstrdup(name);
-        char *sub = path_join(path, canon);
+        char *sub = path_join(path, known[i] ? keys[i]->name : parts[i]);
+        free(path);
+        path = sub;
+        k = keys[i];
+    }
+    json_t *at = root;
+    free(path);
+    path = xstrdup("");
+    for (size_t i = 0; i < n && !errors; i++) {
+        char *name = known[i] ? xstrdup(keys[i]->name) : env_entry_name(at, parts[i]);
+        char *sub = path_join(path, name);
         free(path);
         path = sub;
         if (i + 1 < n) {
-            json_t *child = json_object_get(at, canon);
-            if (!child) {
+            json_t *child = json_object_get(at, name);
+            if (!child || json_is_null(child)) {
                 child = json_object();
-                json_object_set_new(at, canon, child);
-                origin_add(o, at, canon, 0, var, (src_loc_t){0, 0}, (src_loc_t){0, 0});
+                json_object_set_new(at, name, child);
+                origin_add(o, at, name, 0, var, (src_loc_t){0, 0}, (src_loc_t){0, 0});
             } else if (!json_is_object(child)) {
                 diag_add(dl, var, (src_loc_t){0, 0}, NULL,
                          "not a configuration path: %s is %s here, not a section", path,
@@ -490,20 +513,21 @@ static size_t env_apply_one(json_t *root, config_origins_t *o, const char *entry
             }
             at = child;
         } else {
-            json_t *v = env_value(ck, var, eq + 1, dl);
+            json_t *v = env_value(keys[i], var, eq + 1, dl);
             if (!v) {
                 errors++;
             } else {
-                keep(o, json_object_get(at, canon));
-                json_object_set_new(at, canon, v);
-                origin_add(o, at, canon, 0, var, (src_loc_t){0, 0}, (src_loc_t){0, 0});
+                keep(o, json_object_get(at, name));
+                json_object_set_new(at, name, v);
+                origin_add(o, at, name, 0, var, (src_loc_t){0, 0}, (src_loc_t){0, 0});
                 origin_all(o, v, var);
             }
         }
-        free(canon);
-        k = ck;
+        free(name);
     }
     free(path);
+    free(keys);
+    free(known);
     free(parts);
     free(rest);
     free(var);

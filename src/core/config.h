@@ -80,13 +80,16 @@ const config_origin_t *config_origin_find(const config_origins_t *o, const json_
 /* ---- building ---- */
 
 /* A YAML node as a JSON value (a new reference, never NULL), recording the origin of every
- * member and element under it in `o` (file names them). A key with no value (`key:`) is left
- * out, so an emptied section means "defaults". */
+ * member and element under it in `o` (file names them). A key with no value (`key:`) holds
+ * null, which the check takes as "not set" for a known key (an emptied section means
+ * defaults), and as an error for a user-named entry (a provider, a model, a tier). */
 json_t *config_from_yaml(const yt_node_t *n, const char *file, config_origins_t *o);
 
 /* Applies BATON__SECTION__KEY=value variables (each "NAME=value", any order) to root:
  * name parts are matched to the schema's keys ignoring case, a user-named part (a provider, a
- * model, a workflow) to a name already in root ignoring case, else taken as written. A value
+ * model, a tier, a workflow) to a name already in root ignoring case; a new name is taken in
+ * lower case when written all in upper case (BATON__TIERS__FAST is tier fast), else as written.
+ * The whole name is resolved before anything changes. A value
  * for a text setting is taken as written; any other is read as YAML (numbers, true, [a, b],
  * {k: v}). A variable that names no setting is an error (file = the variable) with a hint
  * naming the closest one. Returns the number of errors added to dl. */
