@@ -83,6 +83,7 @@ static void walk(show_t *s, const config_key_t *k, const json_t *parent, const c
             add_entry(s, path, json_string(k->dflt), NULL, name, false);
         return;
     }
+    if (!v && (k->flags & CONFIG_OPT_IN)) return; /* absent: off, so no defaults either */
     for (const config_key_t *c = k->keys; c && c->name; c++) {
         char *sub = join(path, c->name);
         walk(s, c, v, c->name, json_object_get(v, c->name), sub, secret);

@@ -35,6 +35,8 @@ enum {
     CONFIG_REQUIRED = 1 << 0, /* a mapping of this kind must have the key */
     CONFIG_NONNEG = 1 << 1,   /* numbers and durations: 0 or more */
     CONFIG_POSITIVE = 1 << 2, /* numbers and durations: more than 0 */
+    CONFIG_OPT_IN = 1 << 3,   /* a mapping whose absence turns it off: its keys' defaults apply
+                               * only when it is there (limits) */
 };
 
 typedef struct config_key config_key_t;

@@ -58,7 +58,8 @@ static const config_key_t PROVIDER_KEYS[] = {
     {"optional", CONFIG_BOOL, .dflt = "false",
      .doc = "say nothing when its variable is not set (the shipped defaults)"},
     {"timeouts", CONFIG_MAP, .keys = TIMEOUTS, .doc = "per-call time limits"},
-    {"limits", CONFIG_MAP, .keys = LIMITS, .doc = "rate limits shared by its models"},
+    {"limits", CONFIG_MAP, .keys = LIMITS, .flags = CONFIG_OPT_IN,
+     .doc = "rate limits shared by its models (absent: none)"},
     {"models", CONFIG_MAP, .other = &MODEL, .doc = "its models, by name, with their prices"},
     END};
 
