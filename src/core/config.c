@@ -3,6 +3,7 @@
 #include "core/config.h"
 
 #include "core/workflow.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
@@ -455,6 +456,18 @@ static char *env_entry_name(const json_t *at, const char *part) {
 static size_t env_apply_one(json_t *root, config_origins_t *o, const char *entry, diag_list_t *dl) {
     const char *eq = strchr(entry, '=');
     if (!eq) return 0;
+    /* JSON keys and strings are UTF-8: anything else is refused here, by the variable's name */
+    char *clean = utf8_valid(entry, strlen(entry));
+    if (strcmp(clean, entry)) {
+        char *name = strchr(clean, '=') ? xstrndup(clean, (size_t)(strchr(clean, '=') - clean))
+                                        : xstrdup(clean);
+        diag_add(dl, name, (src_loc_t){0, 0}, NULL,
+                 "not UTF-8 (the bad bytes are shown as '?'): names and values must be UTF-8");
+        free(name);
+        free(clean);
+        return 1;
+    }
+    free(clean);
     char *var = xstrndup(entry, (size_t)(eq - entry));
     char *rest = xstrdup(var + strlen(ENV_PREFIX));
     char **parts = NULL;

@@ -237,6 +237,21 @@ static void bad_variables_are_refused(void **state) {
     unload(&l);
 }
 
+static void variables_must_be_utf8(void **state) {
+    (void)state;
+    loaded_t l;
+    /* jansson takes only UTF-8: such a variable is refused, not dropped (found by fuzz_config) */
+    const char *vars[] = {"BATON__ROUTING__POLICY=co\xffst", "BATON__TIERS__F\xfe=[a/b]"};
+    load(&l, "", vars, 2);
+    assert_int_equal(l.dl.n, 2);
+    expect_diag(&l, 0, "BATON__ROUTING__POLICY", 0, 0,
+                "not UTF-8 (the bad bytes are shown as '?'): names and values must be UTF-8", NULL);
+    expect_diag(&l, 1, "BATON__TIERS__F?", 0, 0,
+                "not UTF-8 (the bad bytes are shown as '?'): names and values must be UTF-8", NULL);
+    assert_int_equal(json_object_size(l.root), 0);
+    unload(&l);
+}
+
 static void required_keys_of_env_made_entries(void **state) {
     (void)state;
     loaded_t l;
@@ -318,6 +333,7 @@ int main(void) {
         cmocka_unit_test(wrong_types_are_located),
         cmocka_unit_test(env_overrides_ignore_case),
         cmocka_unit_test(bad_variables_are_refused),
+        cmocka_unit_test(variables_must_be_utf8),
         cmocka_unit_test(required_keys_of_env_made_entries),
         cmocka_unit_test(secrets_by_key_name),
         cmocka_unit_test(docs_name_every_key),
