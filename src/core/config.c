@@ -75,6 +75,9 @@ json_t *config_from_yaml(const yt_node_t *n, const char *file, config_origins_t 
         json_t *obj = json_object();
         for (size_t i = 0; i < n->map.n; i++) {
             const yt_node_t *k = n->map.pairs[i].key, *v = n->map.pairs[i].value;
+            /* a key with a NUL ("a\\0b") reads as "a" and may repeat one: the value it replaces
+             * stays alive, so its address is not handed to a new value (origins) */
+            keep(o, json_object_get(obj, k->scalar.str));
             json_object_set_new(obj, k->scalar.str, config_from_yaml(v, file, o));
             origin_add(o, obj, k->scalar.str, 0, file, k->loc, v->loc);
         }
