@@ -112,7 +112,11 @@ const char *config_key_describe(const config_key_t *k, char *buf, size_t len) {
         snprintf(buf, len, "a list");
         break;
     case CONFIG_STRING:
-        snprintf(buf, len, k->keys ? "a string or a mapping" : "a string");
+        snprintf(buf, len, "%s%s",
+                 k->flags & CONFIG_URL        ? "an http:// or https:// URL"
+                 : k->flags & CONFIG_MODEL_ID ? "provider/model"
+                                              : "a string",
+                 k->keys ? " or a mapping" : "");
         break;
     case CONFIG_ENUM: {
         size_t l = (size_t)snprintf(buf, len, "one of: ");
@@ -288,6 +292,13 @@ static void check_value(check_t *c, const config_key_t *k, const json_t *v, cons
             return;
         }
         ok = json_is_string(v);
+        if (ok && (k->flags & CONFIG_URL))
+            ok = !strncmp(json_string_value(v), "http://", 7) ||
+                 !strncmp(json_string_value(v), "https://", 8);
+        if (ok && (k->flags & CONFIG_MODEL_ID)) {
+            const char *id = json_string_value(v), *slash = strchr(id, '/');
+            ok = slash && slash > id && slash[1];
+        }
         break;
     case CONFIG_ENUM:
         ok = json_is_string(v);

@@ -37,6 +37,8 @@ enum {
     CONFIG_POSITIVE = 1 << 2, /* numbers and durations: more than 0 */
     CONFIG_OPT_IN = 1 << 3,   /* a mapping whose absence turns it off: its keys' defaults apply
                                * only when it is there (limits) */
+    CONFIG_URL = 1 << 4,      /* strings: an http:// or https:// URL */
+    CONFIG_MODEL_ID = 1 << 5, /* strings: provider/model */
 };
 
 typedef struct config_key config_key_t;

@@ -49,7 +49,8 @@ static const config_key_t LIMITS[] = {
 static const config_key_t PROVIDER_KEYS[] = {
     {"type", CONFIG_ENUM, .choices = PROVIDER_TYPES, .flags = CONFIG_REQUIRED,
      .doc = "the API it speaks"},
-    {"base_url", CONFIG_STRING, .doc = "the API's address, http:// or https:// (or base_url_env)"},
+    {"base_url", CONFIG_STRING, .flags = CONFIG_URL,
+     .doc = "the API's address, http:// or https:// (or base_url_env)"},
     {"base_url_env", CONFIG_STRING,
      .doc = "a variable holding the address (host:port or a URL); unset: provider disabled"},
     {"api_key_env", CONFIG_STRING,
@@ -90,7 +91,8 @@ static const config_key_t PROVIDERS[] = {{"offline", CONFIG_MAP, .keys = OFFLINE
 
 /* ---- tiers, routing, cache ---- */
 
-static const config_key_t TIER_ENTRY = {"MODEL", CONFIG_STRING, .doc = "provider/model"};
+static const config_key_t TIER_ENTRY = {"MODEL", CONFIG_STRING, .flags = CONFIG_MODEL_ID,
+                                        .doc = "provider/model"};
 static const config_key_t TIER = {"TIER", CONFIG_LIST, .item = &TIER_ENTRY,
                                   .doc = "candidates, provider/model, in order"};
 
@@ -109,7 +111,7 @@ static const config_key_t ROUTING[] = {
      .doc = "live, record answers, or replay them (--llm-mode)"},
     {"recordings", CONFIG_STRING, .dflt = "DATA_DIR/recordings.json",
      .doc = "the recordings file (--recordings)"},
-    {"reference_model", CONFIG_STRING, .keys = MODEL_PRICES,
+    {"reference_model", CONFIG_STRING, .keys = MODEL_PRICES, .flags = CONFIG_MODEL_ID,
      .doc = "provider/model, or prices: what calls would have cost there (savings)"},
     END};
 

@@ -132,10 +132,11 @@ static void wrong_types_are_located(void **state) {
          "  policy: cheapest\n"
          "  breaker: {failures: 1.5}\n"
          "cache: {enabled: yes please, ttl: soon}\n"
-         "tiers: {fast: local/x}\n"
+         "tiers: {fast: local/x, best: [gpt-4o]}\n"
          "tools: {http_fetch: {max_bytes: 100000000}}\n"
          "providers:\n"
-         "  p: {base_url: 'http://x', models: {m: {input_per_million: '3'}}}\n",
+         "  p: {base_url: 'http://x', models: {m: {input_per_million: '3'}}}\n"
+         "  q: {type: openai, base_url: 127.0.0.1:8000}\n",
          NULL, 0);
     size_t i = 0;
     expect_diag(&l, i++, "c.yaml", 1, 22,
@@ -155,6 +156,8 @@ static void wrong_types_are_located(void **state) {
                 "cache.ttl: expected a duration such as 30s, 5m or 24h, more than 0, got \"soon\"",
                 NULL);
     expect_diag(&l, i++, "c.yaml", 8, 15, "tiers.fast: expected a list, got \"local/x\"", NULL);
+    expect_diag(&l, i++, "c.yaml", 8, 31, "tiers.best[0]: expected provider/model, got \"gpt-4o\"",
+                NULL);
     expect_diag(&l, i++, "c.yaml", 9, 33,
                 "tools.http_fetch.max_bytes: expected a whole number from 1 to 67108864, got "
                 "100000000",
@@ -165,6 +168,9 @@ static void wrong_types_are_located(void **state) {
                 NULL);
     expect_diag(&l, i++, "c.yaml", 11, 61,
                 "providers.p.models.m.input_per_million: expected a number, 0 or more, got \"3\"",
+                NULL);
+    expect_diag(&l, i++, "c.yaml", 12, 31,
+                "providers.q.base_url: expected an http:// or https:// URL, got \"127.0.0.1:8000\"",
                 NULL);
     assert_int_equal(l.dl.n, i);
     unload(&l);
