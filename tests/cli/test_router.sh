@@ -189,7 +189,7 @@ sed -i 's|^  paid:|  paid:\n    limits: {concurrency: 1, queue_timeout: 0s}|' "$
 expect_exit 0 "$BATON" run "$WORK/limits.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4e2"
 config "[42, paid/gpt-test]" "[paid/gpt-test]"
 expect_exit 2 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4e3"
-expect_grep "baton.yaml:[0-9]*:[0-9]*: error: tiers.fast\[0\]: expected a string, got 42" "$WORK/err"
+expect_grep "baton.yaml:[0-9]*:[0-9]*: error: tiers.fast\[0\]: expected provider/model, got 42" "$WORK/err"
 reset
 config "[paid/gpt-test]" "[paid/gpt-test]"
 curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","status":429,"headers":{"Retry-After":"1e30"},"body":{"error":{"message":"slow down","type":"rate_limit"}}}]' > /dev/null
