@@ -79,8 +79,10 @@ static void walk(show_t *s, const config_key_t *k, const json_t *parent, const c
             v ? config_origin_find(&s->src->origins, parent, name, 0) : NULL;
         if (v)
             add_entry(s, path, json_incref((json_t *)v), at, name, secret);
-        else if (k->dflt)
-            add_entry(s, path, json_string(k->dflt), NULL, name, false);
+        else if (k->dflt) { /* typed where it reads as JSON: 0, false, [] */
+            json_t *d = json_loads(k->dflt, JSON_DECODE_ANY, NULL);
+            add_entry(s, path, d ? d : json_string(k->dflt), NULL, name, false);
+        }
         return;
     }
     if (!v && (k->flags & CONFIG_OPT_IN)) return; /* absent: off, so no defaults either */

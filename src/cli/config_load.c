@@ -194,6 +194,12 @@ int cli_config_read(const char *path, bool env, cli_config_t *cfg, cli_config_so
     if (!env && path) src->found = "--config";
     size_t before = dl->n;
     json_t *root = src->file ? read_yaml(src->file, &src->origins, dl, err) : json_object();
+    if (!root && *err && src->found && strcmp(src->found, "--config")) {
+        char *why = xasprintf("%s (the configuration %s names)", *err,
+                              !strcmp(src->found, "BATON_CONFIG") ? "BATON_CONFIG" : "found");
+        free(*err);
+        *err = why;
+    }
     if (!root) return -1;
     if (env) {
         merge_defaults(root, src);

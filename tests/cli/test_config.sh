@@ -87,7 +87,7 @@ printf 'budgets: {daly_usd: 1}\n' > "$P/baton.yaml"
 expect_grep "baton.yaml:1:11: error: unknown key 'daly_usd' in budgets" "$WORK/err"
 rm "$P/baton.yaml"
 BATON_CONFIG="$WORK/missing.yaml" expect_exit 2 "$BATON" run "$WORK/one.yaml" --data-dir "$WORK/d5"
-expect_grep "missing.yaml" "$WORK/err"
+expect_grep "missing.yaml: No such file or directory (the configuration BATON_CONFIG names)" "$WORK/err"
 
 # 6. BATON_DATA_DIR is the data dir of every command without --data-dir; --data-dir wins.
 BATON_DATA_DIR="$WORK/dd" expect_exit 0 "$BATON" run "$WORK/one.yaml" --json
@@ -127,6 +127,8 @@ if grep -q "sk-do-not-print-me" "$WORK/out"; then fail "config show --json print
 expect_eq "$(json_get "$WORK/out" 'JSON.stringify(j.settings.find(s => s.key == "providers.p.type").source)')" \
   "{\"kind\":\"file\",\"file\":\"$WORK/show.yaml\",\"line\":3,\"column\":11}" "a file source"
 expect_eq "$(json_get "$WORK/out" 'j.settings.find(s => s.key == "providers.p.api_key_env").note')" "FAKE_SECRET_KEY is set" "the key's variable"
+expect_eq "$(json_get "$WORK/out" '(s => typeof s.value + " " + s.value + " " + s.source.kind)(j.settings.find(s => s.key == "routing.breaker.failures"))')" \
+  "number 5 default" "a default, typed"
 # without a file: the shipped defaults, by line
 expect_exit 0 "$BATON" config show
 expect_grep "^# configuration: none (built-in defaults); providers from config/defaults.yaml" "$WORK/out"
