@@ -5,6 +5,7 @@
 #ifndef BATON_CLI_CLI_H
 #define BATON_CLI_CLI_H
 
+#include "core/config.h"
 #include "core/workflow.h"
 #include "engine/engine.h"
 #include "llm/provider.h"
@@ -26,6 +27,7 @@ int cmd_embed(int argc, char **argv);
 int cmd_backup(int argc, char **argv); /* backup and restore */
 int cmd_artifacts(int argc, char **argv);
 int cmd_workflows(int argc, char **argv);
+int cmd_config(int argc, char **argv); /* config show | check */
 
 /* ---- workspace.c: files, data dir, catalog, configuration ---- */
 
@@ -43,6 +45,12 @@ int cli_load_catalog(agent_catalog_t *cat, const char *workflow_path, diag_list_
  * ./workflows, the binary's ../workflows, ../share/baton/workflows); NULL if none. Caller frees. */
 char *cli_templates_dir(void);
 
+/* The binary's own folder (/proc/self/exe), or NULL. Caller frees. */
+char *cli_exe_dir(void);
+
+/* --data-dir's default: $BATON_DATA_DIR when set, else ./baton-data. */
+const char *cli_default_data_dir(void);
+
 /* Opens <data_dir>/baton.db, creating the folder (and artifacts/) as needed. */
 store_t *cli_open_store(const char *data_dir, store_durability_t d, char **err);
 
@@ -50,6 +58,8 @@ store_t *cli_open_store(const char *data_dir, store_durability_t d, char **err);
  * --data-dir must not create an empty one and report it healthy. NULL with *err when there is
  * no database there; *missing tells that case apart from a damaged one. */
 store_t *cli_open_existing_store(const char *data_dir, bool *missing, char **err);
+
+/* ---- config_load.c: the configuration (docs/configuration.md) ---- */
 
 typedef struct cli_config {
     uint64_t offline_latency_ms;
@@ -63,6 +73,16 @@ typedef struct cli_config {
     json_t *workflow_daily_usd; /* {NAME: N}, or NULL */
 } cli_config_t;
 
+/* Where a configuration came from: the file read and how it was found, the shipped defaults
+ * merged in, and the origin of every value (core/config.h). cli_config_source_free. */
+typedef struct cli_config_source {
+    char *file;          /* the configuration file read, or NULL (built-in defaults only) */
+    const char *found;   /* how: "--config", "BATON_CONFIG", "./baton.yaml", "XDG", or NULL */
+    char *defaults_file; /* config/defaults.yaml when its providers were merged in, or NULL */
+    config_origins_t origins;
+} cli_config_source_t;
+void cli_config_source_free(cli_config_source_t *s);
+
 /* The daily limits, with what every run spent today (since local midnight) read from the store:
  * the engine's daily options (the engine reads each workflow's own spending). */
 engine_daily_t cli_daily_limits(const cli_config_t *cfg, store_t *st);
@@ -72,9 +92,23 @@ engine_daily_t cli_daily_limits(const cli_config_t *cfg, store_t *st);
 int cli_retention_sweep(store_t *st, const char *data_dir, const cli_config_t *cfg, json_t *deleted,
                         char **err);
 
-/* Reads --config (NULL: defaults). 0, or -1 with *err. cli_config_free releases it. */
+/* Reads the configuration: the file `path` (--config; NULL: $BATON_CONFIG, else ./baton.yaml,
+ * else $XDG_CONFIG_HOME/baton/config.yaml with ~/.config as XDG_CONFIG_HOME, else none), the
+ * shipped defaults' providers, tiers and routing when it names no providers, then BATON__
+ * variables. Every unknown key, wrong type or bad variable is an error. 0, or -1 with *err (all
+ * the located errors, one a line). cli_config_free releases it. */
 int cli_load_config(const char *path, cli_config_t *cfg, char **err);
 void cli_config_free(cli_config_t *cfg);
+
+/* cli_load_config with the details: what it read (src, always to be freed), and its problems
+ * located in dl (then -1; *err is set only for problems without a place, e.g. a missing file).
+ * With env false, only the file is read: no defaults, no variables (baton config check). */
+int cli_config_read(const char *path, bool env, cli_config_t *cfg, cli_config_source_t *src,
+                    diag_list_t *dl, char **err);
+
+/* "FILE:LINE:COL: error: MESSAGE" (+ "\n    hint: HINT") for each, one a line; without a
+ * position (a variable), "NAME: error: MESSAGE". Caller frees. */
+char *cli_format_diags(const diag_list_t *dl);
 
 /* Checks the workflow in file `path` as `baton validate` does (the catalog next to it, its
  * subflows beside it): its text (caller frees; *len) and, when name is not NULL, its name

@@ -38,7 +38,7 @@ static int parse(int argc, char **argv, int first, admin_opts_t *o) {
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    *o = (admin_opts_t){.data_dir = "baton-data"};
+    *o = (admin_opts_t){.data_dir = cli_default_data_dir()};
     optind = first;
     int c;
     while ((c = cli_getopt(argc, argv, "h", longopts, "admin")) != -1) {

@@ -128,7 +128,7 @@ int cmd_approvals(int argc, char **argv) {
         cmd_approvals_usage(stderr);
         return EXIT_USAGE;
     }
-    run_session_opts_t o = {.data_dir = "baton-data"};
+    run_session_opts_t o = {.data_dir = cli_default_data_dir()};
     bool dir_given = false;
     const char *decision = NULL, *feedback = NULL, *edited_path = NULL, *server_flag = NULL;
     bool all = false;

@@ -253,7 +253,7 @@ int cmd_artifacts(int argc, char **argv) {
         cmd_artifacts_usage(stdout);
         return EXIT_OK;
     }
-    const char *sub = argv[1], *data_dir = "baton-data";
+    const char *sub = argv[1], *data_dir = cli_default_data_dir();
     bool json = false, verify = false;
     long long version = 0, from = 0, to = 0;
     int c;

@@ -141,7 +141,7 @@ int cmd_providers(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    const char *config = NULL, *data_dir = "baton-data";
+    const char *config = NULL, *data_dir = cli_default_data_dir();
     bool json = false;
     int c;
     optind = 2;

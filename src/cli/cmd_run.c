@@ -18,7 +18,8 @@ void cmd_run_usage(FILE *f) {
           "tasks\n"
           "  --input KEY=VALUE     a run input (repeatable)\n"
           "  --inputs-file FILE    run inputs from a JSON object\n"
-          "  --data-dir DIR        where baton.db and artifacts/ live (default ./baton-data)\n"
+          "  --data-dir DIR        where baton.db and artifacts/ live ($BATON_DATA_DIR, else "
+          "./baton-data)\n"
           "  --config FILE         configuration (providers, prices)\n"
           "  --auto-approve        answer human steps automatically (approve, first option)\n"
           "  --json                print one JSON object at the end instead of the live view\n"
@@ -175,7 +176,7 @@ int cmd_run(int argc, char **argv) {
         {"llm-mode", required_argument, NULL, 'm'}, {"recordings", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},           {0, 0, 0, 0},
     };
-    run_session_opts_t o = {.data_dir = "baton-data"};
+    run_session_opts_t o = {.data_dir = cli_default_data_dir()};
     run_session_req_t req = {.kind = SESSION_START};
     const char *server_flag = NULL;
     json_t *inputs = json_object(), *file_inputs = NULL;

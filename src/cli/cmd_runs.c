@@ -55,7 +55,7 @@ static int runs_fork(int argc, char **argv) {
         {"config", required_argument, NULL, 'c'},
         {0, 0, 0, 0},
     };
-    run_session_opts_t o = {.data_dir = "baton-data"};
+    run_session_opts_t o = {.data_dir = cli_default_data_dir()};
     run_session_req_t req = {.kind = SESSION_FORK};
     json_t *inputs = json_object();
     long long at = 0;
@@ -483,7 +483,7 @@ int cmd_runs(int argc, char **argv) {
     }
     const char *sub = argv[1];
     if (!strcmp(sub, "fork")) return runs_fork(argc, argv);
-    runs_opts_t o = {.sub = sub, .data_dir = "baton-data", .limit = 50};
+    runs_opts_t o = {.sub = sub, .data_dir = cli_default_data_dir(), .limit = 50};
     char cmd[32];
     snprintf(cmd, sizeof cmd, "runs %s", sub);
     const char *server_flag = NULL;

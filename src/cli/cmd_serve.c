@@ -100,7 +100,7 @@ int cmd_serve(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     size_t max_ws = 1000, ws_queue = 4u << 20;
-    const char *listen = "127.0.0.1:8080", *data_dir = "baton-data", *config = NULL;
+    const char *listen = "127.0.0.1:8080", *data_dir = cli_default_data_dir(), *config = NULL;
     bool insecure = false;
     const char *tls_cert = NULL, *tls_key = NULL, *ui_dir = NULL;
     int c;

@@ -202,7 +202,7 @@ int cmd_workflows(int argc, char **argv) {
         cmd_workflows_usage(stderr);
         return EXIT_USAGE;
     }
-    opts_t o = {.data_dir = "baton-data"};
+    opts_t o = {.data_dir = cli_default_data_dir()};
     const char *server_flag = NULL, *sub = argv[1];
     int c;
     optind = 2;

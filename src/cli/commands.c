@@ -14,6 +14,7 @@ static const char *const ADMIN_SUBS[] = {"rebuild", "check", "sweep", NULL};
 static const char *const PROVIDERS_SUBS[] = {"ls", "test", NULL};
 static const char *const ARTIFACTS_SUBS[] = {"ls", "cat", "diff", NULL};
 static const char *const WORKFLOWS_SUBS[] = {"ls", "show", "push", "rm", NULL};
+static const char *const CONFIG_SUBS[] = {"show", "check", NULL};
 static const char *const COMPLETION_SUBS[] = {"bash", "zsh", "fish", NULL};
 
 const cli_command_t cli_commands[] = {
@@ -38,6 +39,8 @@ const cli_command_t cli_commands[] = {
      cmd_admin_usage},
     {"backup", "FILE", "online backup of the database", NULL, cmd_backup, cmd_admin_usage},
     {"restore", "FILE", "replace the database with a backup", NULL, cmd_backup, cmd_admin_usage},
+    {"config", "show|check", "the configuration in effect (with sources), or check a file",
+     CONFIG_SUBS, cmd_config, cmd_config_usage},
     {"completion", "bash|zsh|fish", "the shell completion script", COMPLETION_SUBS, cmd_completion,
      cmd_completion_usage},
     {"help", "[COMMAND | --man]", "this overview, a command's help, or the man page", NULL,

@@ -42,6 +42,7 @@ void cmd_serve_usage(FILE *f);
 void cmd_embed_usage(FILE *f);
 void cmd_artifacts_usage(FILE *f);
 void cmd_workflows_usage(FILE *f);
+void cmd_config_usage(FILE *f);
 void cmd_completion_usage(FILE *f);
 void cmd_help_usage(FILE *f);
 void cmd_version_usage(FILE *f);

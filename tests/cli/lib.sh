@@ -10,6 +10,9 @@ cd "$ROOT"
 export NO_COLOR=1
 # Hermetic: a developer's real keys must never send a test's calls to a real provider.
 unset OPENAI_API_KEY ANTHROPIC_API_KEY GEMINI_API_KEY OLLAMA_HOST BATON_DEFAULTS BATON_SERVER
+# ... and a developer's own configuration must not change what a test sees.
+unset BATON_CONFIG BATON_DATA_DIR
+export XDG_CONFIG_HOME="$WORK/xdg"
 # `script` runs its command through $SHELL: CI has none set (so /bin/sh, dash, which does not
 # exec the command and dies of a Ctrl-C meant for baton). One shell everywhere, and on_terminal
 # execs, so a key typed on the pseudo-terminal reaches baton alone.

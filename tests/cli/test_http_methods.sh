@@ -103,5 +103,5 @@ tools:
     allow_hosts: [{host: "127.0.0.1:$PORT", methods: [SEND]}]
 YAML
 expect_exit 2 "$BATON" run "$FIX" --config "$WORK/badcfg.yaml" --input base="$BASE" --data-dir "$WORK/d4"
-expect_grep "tools.http_fetch.allow_hosts\[0\].methods: expected a list of GET, HEAD, POST, PUT, PATCH or DELETE" "$WORK/err"
+expect_grep "badcfg.yaml:3:[0-9]*: error: tools.http_fetch.allow_hosts\[0\].methods\[0\]: 'SEND' is not one of: GET, HEAD, POST, PUT, PATCH, DELETE" "$WORK/err"
 finish

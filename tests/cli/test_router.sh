@@ -188,7 +188,8 @@ config "[paid/gpt-test, local/llama-test]" "[paid/gpt-test]"
 sed -i 's|^  paid:|  paid:\n    limits: {concurrency: 1, queue_timeout: 0s}|' "$WORK/baton.yaml"
 expect_exit 0 "$BATON" run "$WORK/limits.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4e2"
 config "[42, paid/gpt-test]" "[paid/gpt-test]"
-expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4e3"
+expect_exit 2 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4e3"
+expect_grep "baton.yaml:[0-9]*:[0-9]*: error: tiers.fast\[0\]: expected provider/model, got 42" "$WORK/err"
 reset
 config "[paid/gpt-test]" "[paid/gpt-test]"
 curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","status":429,"headers":{"Retry-After":"1e30"},"body":{"error":{"message":"slow down","type":"rate_limit"}}}]' > /dev/null
@@ -217,9 +218,9 @@ BATON__routing__policy=cost expect_exit 0 "$BATON" run "$FIX" --config "$WORK/ba
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.model).join(",")')" "gpt-cheap,gpt-cheap" "cost policy from the environment"
 BATON__budgets__daily_usd=-1 expect_exit 2 "$BATON" run "$FIX" --data-dir "$WORK/d4f5"
-expect_grep "budgets is a mapping" "$WORK/err"
+expect_grep "BATON__budgets__daily_usd: error: budgets.daily_usd: expected a number, 0 or more, got -1" "$WORK/err"
 BATON__tiers=[] BATON__tiers__fast=x expect_exit 2 "$BATON" run "$FIX" --data-dir "$WORK/d4f5"
-expect_grep "BATON__tiers__fast: not a configuration path" "$WORK/err"
+expect_grep "BATON__tiers__fast: error: not a configuration path: tiers is a list here" "$WORK/err"
 config "[paid/gpt-test]" "[paid/gpt-test]"
 printf 'routing:\n  policy: cheapest\n' >> "$WORK/baton.yaml"
 expect_exit 2 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4f3"
@@ -318,7 +319,7 @@ expect_grep "the daily limit of \$0.0030 for workflow 'Daily' would be exceeded"
 expect_exit 0 "$BATON" run "$WORK/other.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4i2"
 printf 'budgets: {daily_usd: -1}\n' > "$WORK/bad-budget.yaml"
 expect_exit 2 "$BATON" run "$WORK/daily.yaml" --config "$WORK/bad-budget.yaml" --data-dir "$WORK/d4i3"
-expect_grep "budgets is a mapping" "$WORK/err"
+expect_grep "bad-budget.yaml:1:22: error: budgets.daily_usd: expected a number, 0 or more" "$WORK/err"
 
 # 4j. A call cancelled mid-stream (here by the task's timeout) is billed for what it received:
 #     the streamed text (4 bytes a token) and the prompt it answered, recorded as cancelled and
