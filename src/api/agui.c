@@ -21,7 +21,10 @@
  * POST /api/v1/approvals/{id}/respond takes; cancelled: reject), and a new user message is
  * guidance for the run's agents (run.message). Every frame carries `id: SEQ`, the journal event
  * it came from. */
-#include "api/api_internal.h"
+#include "api/handlers.h"
+#include "api/answer.h"
+#include "api/workflow_text.h"
+#include "api/fanout.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 

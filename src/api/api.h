@@ -72,8 +72,4 @@ void api_stop(api_t *a);
 /* Releases what the api_t keeps between requests (caches), once the loop has run dry. */
 void api_free(api_t *a);
 
-/* A JSON error answer in DESIGN's shape. */
-void api_error(http_req_t *req, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
 #endif

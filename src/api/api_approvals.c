@@ -1,6 +1,8 @@
 /* api_approvals.c - human steps: list, read, answer (see api.h). An approval's id is
  * "<run_id>.<task_id>". */
-#include "api/api_internal.h"
+#include "api/answer.h"
+#include "api/wait.h"
+#include "api/handlers.h"
 #include "api/route.h"
 #include "util/xalloc.h"
 

@@ -5,7 +5,8 @@
  * does: through the same store functions (store_artifact_read, store_artifact_diff), which check
  * every blob against the SHA-256 the journal recorded. A damaged blob is a 500 that says so and
  * what to do, never bytes that look valid. */
-#include "api/api_internal.h"
+#include "api/handlers.h"
+#include "api/answer.h"
 
 #include <stdint.h>
 #include <stdlib.h>

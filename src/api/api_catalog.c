@@ -5,7 +5,8 @@
  * run's own task -> agent map. The projections do not record which agent a task used, so the map
  * is read from the workflow the run journaled (run.created), once per run: a run's workflow
  * never changes. docs/api.md says what each figure means. */
-#include "api/api_internal.h"
+#include "api/answer.h"
+#include "api/handlers.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 

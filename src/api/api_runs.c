@@ -1,5 +1,8 @@
 /* api_runs.c - runs: list, read, events, start and steer (see api.h). */
-#include "api/api_internal.h"
+#include "api/answer.h"
+#include "api/workflow_text.h"
+#include "api/wait.h"
+#include "api/handlers.h"
 #include "api/route.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
@@ -106,55 +109,6 @@ void api_run_events(http_req_t *req, api_t *a, char **params) {
 }
 
 /* ---- starting and steering ------------------------------------------------------------------ */
-
-/* A workflow named by a shipped template: its text, path and folder (caller frees); NULL when
- * `name` is not a template's name. */
-static char *template_text(const api_t *a, const char *name, size_t *len, char **path) {
-    if (!a->templates_dir || !*name || strlen(name) > 64 ||
-        strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(name))
-        return NULL;
-    *path = xasprintf("%s/%s.yaml", a->templates_dir, name);
-    char *err = NULL;
-    char *text = fs_read_file(*path, WF_MAX_DOC_BYTES, len, &err);
-    free(err);
-    if (!text) {
-        free(*path);
-        *path = NULL;
-    }
-    return text;
-}
-
-bool api_workflow_text(const api_t *a, const json_t *wf, char **source, size_t *len, char **path) {
-    *path = NULL;
-    *source = NULL;
-    if (json_is_string(wf)) {
-        *source = template_text(a, json_string_value(wf), len, path);
-        if (!*source) {
-            *len = json_string_length(wf);
-            *source = xstrndup(json_string_value(wf), *len);
-        }
-    } else if (json_is_object(wf)) {
-        *source = json_dumps(wf, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        *len = *source ? strlen(*source) : 0;
-    }
-    return *source != NULL;
-}
-
-/* 422 invalid_workflow with every located error, as `baton validate --json` lists them. */
-void api_invalid_workflow(http_req_t *req, diag_list_t *dl) {
-    diag_sort(dl);
-    json_t *details = json_array();
-    for (size_t k = 0; k < dl->n; k++)
-        json_array_append_new(
-            details, json_pack("{s:i, s:i, s:o, s:o?}", "line", dl->items[k].loc.line, "column",
-                               dl->items[k].loc.col, "message", api_text(dl->items[k].message),
-                               "hint", dl->items[k].hint ? api_text(dl->items[k].hint) : NULL));
-    char msg[64];
-    snprintf(msg, sizeof msg, "the workflow has %zu error%s", dl->n, dl->n == 1 ? "" : "s");
-    api_json(req, 422,
-             json_pack("{s:{s:s, s:s, s:o}}", "error", "code", "invalid_workflow", "message", msg,
-                       "details", details));
-}
 
 /* The workflow text a run body names: a template's (with its *path), the text or object given,
  * or a stored workflow's version (with *wf_id and *version). NULL with the answer sent. */

@@ -1,6 +1,7 @@
 /* api_tasks.c - one task of a run in detail (see api.h): its row in the projection, every
  * attempt folded from the journal (core/task_history.h), and its model calls from llm_calls. */
-#include "api/api_internal.h"
+#include "api/answer.h"
+#include "api/handlers.h"
 #include "core/task_history.h"
 
 #include <string.h>

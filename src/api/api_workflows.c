@@ -1,6 +1,8 @@
 /* api_workflows.c - workflows: validate, templates (see api.h); stored ones are in
  * api_workflows_crud.c. */
-#include "api/api_internal.h"
+#include "api/handlers.h"
+#include "api/answer.h"
+#include "api/workflow_text.h"
 
 #include "util/fs.h"
 #include "util/xalloc.h"
@@ -12,19 +14,6 @@
 
 /* ---- workflows ---------------------------------------------------------------------------------
  */
-
-workflow_t *api_load_body_workflow(http_req_t *req, api_t *a) {
-    if (!req->body_len) {
-        api_error(req, 400, "bad_request", "the body must be a workflow (YAML or JSON)");
-        return NULL;
-    }
-    diag_list_t dl = {0};
-    workflow_t *wf =
-        workflow_load(req->body, req->body_len, "workflow.yaml", a->catalog, NULL, NULL, &dl);
-    if (!wf) api_invalid_workflow(req, &dl);
-    diag_list_free(&dl);
-    return wf;
-}
 
 /* POST /api/v1/workflows/validate, the workflow's YAML (or JSON) as the body: 200 {valid, name,
  * tasks}, or 422 with every located error, as `baton validate --json` lists them. */

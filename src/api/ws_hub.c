@@ -8,7 +8,9 @@
  * remembers the last seq it was sent per run topic, so an event that is both replayed from the
  * journal and then observed live is sent once. task.delta (an answer's text as it streams in)
  * goes to run:<id>, agents and * without a seq: it is not journaled, and never replayed. */
-#include "api/api_internal.h"
+#include "api/answer.h"
+#include "api/fanout.h"
+#include "api/handlers.h"
 #include "util/clock.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
