@@ -1,6 +1,7 @@
 /* answer.c - JSON answers, client text, query values, bodies and error answers (see answer.h). */
 #include "api/answer.h"
 #include "api/route.h"
+#include "core/json_time.h"
 #include "util/utf8.h"
 
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 void api_json(http_req_t *req, int status, json_t *body) {
+    json_time_present(body); /* times as RFC 3339, one place for every answer */
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     if (!text) { /* a body that could not be built is a bug here, never a crash */
         static const char fallback[] =

@@ -2,6 +2,8 @@
 #include "api/answer.h"
 #include "api/fanout.h"
 #include "api/handlers.h"
+#include "api/query.h"
+#include "core/json_time.h"
 #include "util/clock.h"
 #include "api/route.h"
 #include "util/xalloc.h"
@@ -14,8 +16,9 @@
 
 static void health(http_req_t *req, api_t *a) {
     api_json(req, 200,
-             json_pack("{s:s, s:s, s:I}", "status", "ok", "version", BATON_VERSION, "uptime_s",
-                       (json_int_t)((clock_now_ms_f() - a->started_ms) / 1000)));
+             json_pack("{s:s, s:s, s:o, s:I}", "status", "ok", "version", BATON_VERSION,
+                       "started_at", json_time_string((int64_t)a->started_ms), "uptime_ms",
+                       (json_int_t)(clock_now_ms_f() - a->started_ms)));
 }
 
 static void ready(http_req_t *req, api_t *a) {
@@ -90,6 +93,7 @@ static const struct route {
     {"GET", "/api/v1/workflows/templates", api_workflow_templates},
     {"POST", "/api/v1/workflows/validate", api_workflows_validate},
     {"GET", "/api/v1/agents", api_agents_list},
+    {"GET", "/api/v1/agents/{id}", api_agent_get},
     {"GET", "/api/v1/providers", api_providers_list},
     {"GET", "/api/v1/workflows/{id}", api_workflow_get},
     {"PUT", "/api/v1/workflows/{id}", api_workflow_update},
@@ -182,7 +186,9 @@ void api_handle(http_req_t *req) {
         if (params_in(routes[i].path) != fewest || strcmp(routes[i].method, req->method) ||
             !fits(i, req->path, params))
             continue;
-        if (routes[i].fn)
+        if (!api_query_check(req, routes[i].method, routes[i].path))
+            ; /* 400 invalid_query sent: the route does not take a parameter the query names */
+        else if (routes[i].fn)
             routes[i].fn(req, a, params);
         else
             simple(req, a, routes[i].path);

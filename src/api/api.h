@@ -30,7 +30,7 @@ typedef struct api {
     const char *ui_dir;                /* --ui-dir: files served for GETs no route owns, or NULL */
     const char *data_dir;              /* where artifacts' blobs are read from */
     http_server_t *server;             /* set once listening: connections in /status */
-    double started_ms;                 /* wall clock, for uptime_s */
+    double started_ms;                 /* wall clock, for started_at and uptime_ms */
     api_waiting_t *waiting;            /* answers waiting for the journal */
     api_ws_client_t *clients;          /* WebSocket clients of /api/v1/ws */
     api_gateway_call_t *gateway_calls; /* /v1 model calls in flight */

@@ -16,9 +16,10 @@ api_handler_fn api_runs_list, api_run_get, api_run_events, api_run_start, api_ru
     api_run_resume, api_run_cancel, api_run_retry, api_run_message, api_approvals_list,
     api_approval_get, api_approval_respond, api_workflows_validate, api_workflow_templates,
     api_v1_models, api_v1_chat, api_v1_embeddings, api_task_get, api_artifacts_list,
-    api_artifact_get, api_artifact_content, api_artifact_diff, api_agents_list, api_providers_list,
-    api_workflows_list, api_workflow_create, api_workflow_get, api_workflow_version,
-    api_workflow_update, api_workflow_delete, api_metrics, api_agui_run, api_agui_watch;
+    api_artifact_get, api_artifact_content, api_artifact_diff, api_agents_list, api_agent_get,
+    api_providers_list, api_workflows_list, api_workflow_create, api_workflow_get,
+    api_workflow_version, api_workflow_update, api_workflow_delete, api_metrics, api_agui_run,
+    api_agui_watch;
 
 /* static_files.c: a GET of a path no route owns, served from --ui-dir: true when answered. */
 bool api_static(http_req_t *req, api_t *a);

@@ -73,7 +73,7 @@ static int run_remote(const char *server, const char *path, const json_t *inputs
         code = strstr(err, "HTTP 422") ? EXIT_USAGE : EXIT_FAILED;
         goto out;
     }
-    const char *id = json_string_value(json_object_get(run, "run_id"));
+    const char *id = json_string_value(json_object_get(run, "id"));
     if (!json) printf("run %s started on %s\n", id, server);
     char *status_path = xasprintf("/api/v1/runs/%s", id);
     for (unsigned wait_ms = 50;; wait_ms = wait_ms < 1000 ? wait_ms * 2 : 1000) {

@@ -3,6 +3,7 @@
 #include "cli/remote.h"
 #include "cli/run_session.h"
 #include "cli/view.h"
+#include "core/json_time.h"
 #include "util/xalloc.h"
 
 #include <getopt.h>
@@ -89,9 +90,21 @@ static void format_time(char *buf, size_t len, json_int_t ms) {
     strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+/* A time as the store keeps it (epoch ms) or as a server answers it (RFC 3339): epoch ms. */
+static json_int_t ms_of(const json_t *v) {
+    int64_t ms = 0;
+    if (json_is_string(v) && json_time_parse(json_string_value(v), &ms)) return ms;
+    return json_integer_value(v);
+}
+
 static int runs_ls(json_t *rows, bool json) {
     if (json) {
-        cli_print_json(rows);
+        json_t *views = json_array(); /* each run as the API lists it */
+        size_t i;
+        json_t *r;
+        json_array_foreach(rows, i, r) json_array_append_new(views, store_run_view(r));
+        cli_print_json(views);
+        json_decref(views);
     } else if (!json_array_size(rows)) {
         printf("no runs yet (start one with `baton run FILE`)\n");
     } else {
@@ -100,7 +113,7 @@ static int runs_ls(json_t *rows, bool json) {
         json_t *r;
         json_array_foreach(rows, i, r) {
             char when[32];
-            format_time(when, sizeof when, json_integer_value(json_object_get(r, "created_at")));
+            format_time(when, sizeof when, ms_of(json_object_get(r, "created_at")));
             printf("%-16s %-14s %-19s %9.4f  %s\n", json_string_value(json_object_get(r, "id")),
                    json_string_value(json_object_get(r, "status")), when,
                    json_number_value(json_object_get(r, "cost_usd")),
@@ -154,12 +167,12 @@ static int runs_show(json_t *sum, json_t *rows, const char *id, bool json) {
     json_decref(rows);
     json_t *arts = json_object_get(sum, "artifacts");
     if (json_array_size(arts)) {
-        printf("\n%-32s %9s  %-16s  %s\n", "ARTIFACT", "BYTES", "SHA256", "PATH");
+        printf("\n%-32s %9s  %-16s  %s\n", "ARTIFACT", "BYTES", "SHA256", "VERSION");
         json_array_foreach(arts, i, r)
-            printf("%-32s %9lld  %.16s  %s\n", json_string_value(json_object_get(r, "name")),
+            printf("%-32s %9lld  %.16s  %lld\n", json_string_value(json_object_get(r, "name")),
                    json_integer_value(json_object_get(r, "bytes")),
                    json_string_value(json_object_get(r, "sha256")),
-                   json_string_value(json_object_get(r, "path")));
+                   json_integer_value(json_object_get(r, "version")));
     }
     json_decref(sum);
     return EXIT_OK;
@@ -173,8 +186,9 @@ typedef struct {
 static int print_event(void *ud, uint64_t seq, int64_t ts, const char *type, json_t *data) {
     events_ctx_t *c = ud;
     if (c->json) {
-        json_array_append_new(c->all, json_pack("{s:I, s:I, s:s, s:O}", "seq", (json_int_t)seq,
-                                                "ts", (json_int_t)ts, "type", type, "data", data));
+        json_array_append_new(c->all,
+                              json_pack("{s:I, s:o, s:s, s:O}", "seq", (json_int_t)seq, "at",
+                                        json_time_string(ts), "type", type, "data", data));
         return 0;
     }
     char when[32];
@@ -197,14 +211,14 @@ static int print_event(void *ud, uint64_t seq, int64_t ts, const char *type, jso
 /* The tasks rows a server's summary implies (in workflow order; no start and end times). */
 static json_t *rows_from_summary(const json_t *sum) {
     json_t *rows = json_array();
-    const char *id;
+    size_t i;
     json_t *t;
-    json_object_foreach(json_object_get(sum, "tasks"), id, t) {
-        json_array_append_new(rows, json_pack("{s:s, s:O, s:O, s:O, s:O}", "task_id", id, "status",
-                                              json_object_get(t, "status"), "attempts",
-                                              json_object_get(t, "attempts"), "cost_usd",
-                                              json_object_get(t, "cost_usd"), "error",
-                                              json_object_get(t, "error")));
+    json_array_foreach(json_object_get(sum, "tasks"), i, t) {
+        json_array_append_new(
+            rows, json_pack("{s:O, s:O, s:O, s:O, s:O}", "task_id", json_object_get(t, "id"),
+                            "status", json_object_get(t, "status"), "attempts",
+                            json_object_get(t, "attempts_total"), "cost_usd",
+                            json_object_get(t, "cost_usd"), "error", json_object_get(t, "error")));
     }
     return rows;
 }
@@ -231,15 +245,17 @@ static int runs_remote(const char *server, const char *sub, const char *id, cons
         json_t *sum = remote_call(server, "GET", path, NULL, &err);
         if (sum)
             code = runs_show(sum, rows_from_summary(sum),
-                             json_string_value(json_object_get(sum, "run_id")), json);
+                             json_string_value(json_object_get(sum, "id")), json);
     } else {
         events_ctx_t ctx = {json, json_array()};
-        json_t *next = json_integer(after > 0 ? after : 0);
+        char first[32];
+        snprintf(first, sizeof first, "%lld", after > 0 ? after : 0);
+        json_t *next = json_string(first);
         code = EXIT_OK;
-        while (json_is_integer(next)) {
+        while (json_is_string(next)) {
             free(path);
-            path = xasprintf("/api/v1/runs/%s/events?limit=1000&after=%lld", eid,
-                             (long long)json_integer_value(next));
+            path = xasprintf("/api/v1/runs/%s/events?limit=1000&cursor=%s", eid,
+                             json_string_value(next));
             json_t *page = remote_call(server, "GET", path, NULL, &err);
             json_decref(next);
             next = NULL;
@@ -251,9 +267,9 @@ static int runs_remote(const char *server, const char *sub, const char *id, cons
             json_t *e;
             json_array_foreach(json_object_get(page, "items"), i, e) print_event(
                 &ctx, (uint64_t)json_integer_value(json_object_get(e, "seq")),
-                json_integer_value(json_object_get(e, "ts")),
-                json_string_value(json_object_get(e, "type")), json_object_get(e, "data"));
-            next = json_incref(json_object_get(page, "next_after"));
+                ms_of(json_object_get(e, "at")), json_string_value(json_object_get(e, "type")),
+                json_object_get(e, "data"));
+            next = json_incref(json_object_get(page, "next_cursor"));
             json_decref(page);
         }
         json_decref(next);

@@ -21,7 +21,9 @@ quietly() { "$@" & wait $!; }
 # disk, then prints the run's comparable state (one JSON line) for comparison with the reference.
 cat > "$WORK/summarize.js" <<'EOF'
 const fs = require('fs'), crypto = require('crypto'), path = require('path');
-const [show, events] = process.argv.slice(2).map(f => JSON.parse(fs.readFileSync(f, 'utf8')));
+const [show, events] = process.argv.slice(2, 4).map(f => JSON.parse(fs.readFileSync(f, 'utf8')));
+// the summary names artifacts, not files: they are in DATA_DIR/artifacts/RUN_ID/NAME
+const fileOf = a => path.join(process.argv[4], 'artifacts', show.id, a.name);
 const problems = [];
 const hash = v => crypto.createHash('sha256').update(typeof v === 'string' ? v : JSON.stringify(v ?? null)).digest('hex');
 
@@ -45,7 +47,7 @@ for (const e of events) {
   if (final) (terminal[d.task] = terminal[d.task] || []).push(e.seq);
 }
 for (const [k, seqs] of Object.entries(once)) if (seqs.length > 1) problems.push(`${k} journaled ${seqs.length} times (seq ${seqs.join(', ')})`);
-for (const [id, t] of Object.entries(show.tasks))
+for (const {id, ...t} of show.tasks)
   if ((terminal[id] || []).length !== 1) problems.push(`task ${id} (${t.status}) has ${(terminal[id] || []).length} terminal events`);
 const last = events[events.length - 1];
 if (!last || !/^run\.(completed|failed|cancelled)$/.test(last.type)) problems.push(`the journal ends with ${last && last.type}, not the run's end`);
@@ -54,13 +56,13 @@ if (!last || !/^run\.(completed|failed|cancelled)$/.test(last.type)) problems.pu
 const names = [];
 for (const a of show.artifacts) {
   let bytes;
-  try { bytes = fs.readFileSync(a.path); } catch (err) { problems.push(`artifact ${a.name}: ${err.message}`); continue; }
+  try { bytes = fs.readFileSync(fileOf(a)); } catch (err) { problems.push(`artifact ${a.name}: ${err.message}`); continue; }
   const sha = crypto.createHash('sha256').update(bytes).digest('hex');
   if (sha !== a.sha256 || bytes.length !== a.bytes) problems.push(`artifact ${a.name}: file has sha256 ${sha} (${bytes.length} bytes), journal says ${a.sha256} (${a.bytes})`);
-  names.push(path.basename(a.path));
+  names.push(path.basename(fileOf(a)));
 }
 if (show.artifacts.length) {
-  const dir = path.dirname(show.artifacts[0].path);
+  const dir = path.dirname(fileOf(show.artifacts[0]));
   const onDisk = fs.readdirSync(dir).sort().join(' '), journaled = names.sort().join(' ');
   if (onDisk !== journaled) problems.push(`artifact folder holds [${onDisk}], the journal [${journaled}]`);
 }
@@ -68,15 +70,15 @@ if (problems.length) { console.error(problems.join('\n')); process.exit(1); }
 
 // The comparable state: everything but ids, times and retry jitter.
 const tasks = {};
-for (const [id, t] of Object.entries(show.tasks))
-  tasks[id] = {status: t.status, attempts: t.attempts, error: t.error, outputs: hash(t.outputs)};
+for (const t of show.tasks)
+  tasks[t.id] = {status: t.status, attempts: t.attempts_total, error: t.error, outputs: hash(t.outputs)};
 const journal = events.filter(e => e.type !== 'run.status').map(e => {
   const d = e.data || {};
   return [e.type, d.task, d.attempt, d.iteration, d.name, d.version, d.sha256, d.reason, d.error,
           d.decision, 'output' in d ? hash([d.output, d.outputs]) : undefined].map(v => v ?? '').join('|');
 }).sort();
 console.log(JSON.stringify({status: show.status, error: show.error, tasks,
-  artifacts: show.artifacts.map(a => `${a.name} v${a.version} ${a.sha256} ${a.bytes} ${a.task}`).sort(),
+  artifacts: show.artifacts.map(a => `${a.name} v${a.version} ${a.sha256} ${a.bytes} ${a.task_id}`).sort(),
   journal}));
 EOF
 
@@ -87,7 +89,7 @@ summary() {
   cp "$WORK/out" "$WORK/show.json"
   expect_exit 0 "$BATON" runs events "$id" --json --data-dir "$D"
   cp "$WORK/out" "$WORK/events.json"
-  if ! node "$WORK/summarize.js" "$WORK/show.json" "$WORK/events.json" > "$WORK/$label.summary" 2> "$WORK/problems"; then
+  if ! node "$WORK/summarize.js" "$WORK/show.json" "$WORK/events.json" "$D" > "$WORK/$label.summary" 2> "$WORK/problems"; then
     cat "$WORK/problems" >&2
     echo "--- journal of $id (last 40 events)" >&2
     "$BATON" runs events "$id" --data-dir "$D" | cut -c1-160 | tail -n 40 >&2
@@ -122,10 +124,10 @@ compare() {
 R="$WORK/ref"
 expect_exit 0 "${CRASH_ENV[@]}" BATON_CRASH_COUNT_FILE="$WORK/commits" "$BATON" run "$WF" --config "$CFG" \
   --data-dir "$R" --json
-ref_id=$(json_get "$WORK/out" 'j.run_id')
+ref_id=$(json_get "$WORK/out" 'j.id')
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "reference run"
-expect_eq "$(json_get "$WORK/out" 'Object.keys(j.tasks).length')" 24 "tasks in the workflow"
-expect_eq "$(json_get "$WORK/out" 'Object.values(j.tasks).filter(t => t.attempts > 1).length')" 3 "tasks retried"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.length')" 24 "tasks in the workflow"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.filter(t => t.attempts_total > 1).length')" 3 "tasks retried"
 summary "$R" "$ref_id" ref
 commits=$(cat "$WORK/commits")
 [ "$commits" -ge 10 ] || fail "the reference run made only $commits commits"
