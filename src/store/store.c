@@ -217,7 +217,7 @@ json_t *store_query_rows(store_t *st, const char *sql, const char *const *binds,
     sqlite3_stmt *s = store_prepared(st, sql, &kept);
     if (!s) return NULL;
     for (int i = 0; i < nbinds; i++) store_bind_text(s, i + 1, binds[i]);
-    if (limit > 0) sqlite3_bind_int(s, nbinds + 1, limit);
+    if (limit != 0) sqlite3_bind_int(s, nbinds + 1, limit); /* -1: LIMIT -1, every row */
     json_t *rows = json_array();
     while (sqlite3_step(s) == SQLITE_ROW) {
         json_t *row = json_object();
