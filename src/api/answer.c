@@ -80,7 +80,16 @@ json_t *api_body_object(http_req_t *req, const char *const *allowed) {
         bool known = false;
         for (const char *const *k = allowed; *k && !known; k++) known = !strcmp(*k, key);
         if (!known) {
-            api_error(req, 400, "bad_request", "unknown field '%.100s'", key);
+            const char *near = api_nearest(key, strlen(key), allowed);
+            char msg[256];
+            if (near)
+                snprintf(msg, sizeof msg, "unknown field '%.100s': did you mean '%s'?", key, near);
+            else
+                snprintf(msg, sizeof msg, "unknown field '%.100s'", key);
+            api_json(req, 400,
+                     json_pack("{s:{s:s, s:o, s:{s:o, s:s?}}}", "error", "code", "bad_request",
+                               "message", api_text(msg), "details", "field", api_text(key),
+                               "did_you_mean", near));
             json_decref(body);
             return NULL;
         }
@@ -95,4 +104,39 @@ void api_store_error(http_req_t *req, int rc, const char *err) {
         api_error(req, 503, "unavailable", "%s", err ? err : "busy");
     else
         api_error(req, 500, "internal", "%s", err ? err : "the store could not be read");
+}
+
+/* Edit distance of a and b (first 31 bytes), for "did you mean". */
+static size_t distance(const char *a, size_t la, const char *b) {
+    size_t lb = strlen(b);
+    if (la > 31) la = 31;
+    if (lb > 31) lb = 31;
+    size_t row[32];
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best) best = row[j] + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *api_nearest(const char *name, size_t len, const char *const *names) {
+    const char *near = NULL;
+    size_t best = 3; /* at most two edits away to be suggested */
+    for (const char *const *k = names; *k; k++) {
+        size_t d = distance(name, len, *k);
+        if (d < best) {
+            best = d;
+            near = *k;
+        }
+    }
+    return near;
 }

@@ -31,7 +31,12 @@ void api_store_error(http_req_t *req, int rc, const char *err);
 bool api_query_int(http_req_t *req, const char *key, long long lo, long long hi, long long dflt,
                    long long *out);
 /* The body as a JSON object whose keys are all in `allowed` (NULL-terminated); NULL (and a 400
- * sent) otherwise. Caller decrefs. */
+ * sent) otherwise: an unknown field is named in details {"field", "did_you_mean"?}, as an
+ * unknown query parameter is (query.h). Caller decrefs. */
 json_t *api_body_object(http_req_t *req, const char *const *allowed);
+
+/* Of names (NULL-terminated), the one at most two edits from the len bytes at name (the
+ * nearest), for "did you mean"; NULL when none is that close. Static, from names. */
+const char *api_nearest(const char *name, size_t len, const char *const *names);
 
 #endif

@@ -66,28 +66,6 @@ const char *const *api_query_params(const char *method, const char *pattern) {
     return NULL;
 }
 
-/* Edit distance of a and b (first 31 bytes), for "did you mean". */
-static size_t distance(const char *a, size_t la, const char *b) {
-    size_t lb = strlen(b);
-    if (la > 31) la = 31;
-    if (lb > 31) lb = 31;
-    size_t row[32];
-    for (size_t j = 0; j <= lb; j++) row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (row[j] + 1 < best) best = row[j] + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 bool api_query_check(http_req_t *req, const char *method, const char *pattern) {
     const char *const *params = api_query_params(method, pattern);
     if (!params) {
@@ -101,16 +79,9 @@ bool api_query_check(http_req_t *req, const char *method, const char *pattern) {
         size_t kl = strcspn(p, "=&");
         if (kl > len) kl = len;
         bool known = kl == 0; /* "a&&b": an empty piece names nothing */
-        const char *near = NULL;
-        size_t best = 3; /* at most two edits away to be suggested */
-        for (const char *const *k = params; *k && !known; k++) {
+        for (const char *const *k = params; *k && !known; k++)
             known = strlen(*k) == kl && !strncmp(*k, p, kl);
-            size_t d = distance(p, kl, *k);
-            if (d < best) {
-                best = d;
-                near = *k;
-            }
-        }
+        const char *near = known ? NULL : api_nearest(p, kl, params);
         if (!known) {
             char name[101];
             snprintf(name, sizeof name, "%.*s", (int)(kl > 100 ? 100 : kl), p);

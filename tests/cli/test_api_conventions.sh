@@ -92,6 +92,9 @@ get GET "/api/v1/runs/$tiny?verbose=1"
 expect_eq "$(status_code) $(err_code)" "400 invalid_query" "a parameter on a route that takes none"
 get GET "/health?x"
 expect_eq "$(status_code) $(err_code)" "400 invalid_query" "even /health"
+get POST /api/v1/runs -d '{"templat": "sdlc"}'
+expect_eq "$(status_code) $(json_get "$WORK/out" 'j.error.details.field + " " + j.error.details.did_you_mean')" \
+  "400 templat template" "an unknown body field, the same way"
 get GET "/api/v1/approvals?status=all&cursr=x"
 expect_eq "$(json_get "$WORK/out" 'j.error.details.did_you_mean')" cursor "did you mean cursor"
 
