@@ -92,6 +92,9 @@ get POST "/api/v1/runs/$slow/resume"
 expect_eq "$(status_code) $(err_code)" "409 conflict" "resume a running run"
 get POST "/api/v1/runs/$slow/pause" -d '{"reason": "lunch"}'
 expect_eq "$(status_code) $(json_get "$WORK/out" 'j.status')" "200 paused" "pause"
+expect_eq "$(json_get "$WORK/out" '[j.paused_reason, j.error, j.cancelled_reason].join()')" "lunch,," "a pause has paused_reason, not error"
+get GET "/api/v1/runs?status=paused"
+expect_eq "$(json_get "$WORK/out" 'j.items.map(r => r.id + ":" + r.paused_reason + ":" + r.error).join()')" "$slow:lunch:null" "the list says the same"
 get POST "/api/v1/runs/$slow/pause"
 expect_eq "$(status_code) $(err_code)" "409 conflict" "pause twice"
 # the server stops with the run paused; started again, it resumes it from the journal
