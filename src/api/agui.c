@@ -21,7 +21,11 @@
  * POST /api/v1/approvals/{id}/respond takes; cancelled: reject), and a new user message is
  * guidance for the run's agents (run.message). Every frame carries `id: SEQ`, the journal event
  * it came from. */
-#include "api/api_internal.h"
+#include "api/handlers.h"
+#include "api/answer.h"
+#include "api/workflow_text.h"
+#include "api/fanout.h"
+#include "core/json_time.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -57,14 +61,26 @@ static void preamble(api_agui_stream_t *s, strbuf_t *sb) {
     frame(sb, 0, started);
     uint64_t seq;
     json_t *snap = store_run_snapshot(s->a->store, s->run_id, &seq);
+    json_time_present(snap); /* times as the REST answers write them */
     /* steps already under way when the snapshot was taken are open steps of this stream */
     const char *task;
     json_t *t;
-    json_object_foreach(json_object_get(snap, "tasks"), task, t) {
+    size_t i;
+    /* The AG-UI state is a document that STATE_DELTA patches by task id (/tasks/ID/status):
+     * its tasks are a map by id, where the REST run has a list. */
+    json_t *by_id = json_object();
+    json_array_foreach(json_object_get(snap, "tasks"), i, t) {
         const char *st = json_string_value(json_object_get(t, "status"));
+        const char *id = json_string_value(json_object_get(t, "id"));
+        if (!id) continue;
         if (st && (!strcmp(st, "running") || !strcmp(st, "retrying")))
-            json_object_set_new(s->steps, task, json_true());
+            json_object_set_new(s->steps, id, json_true());
+        json_object_set(by_id, id, t);
     }
+    if (snap)
+        json_object_set_new(snap, "tasks", by_id);
+    else
+        json_decref(by_id);
     frame(
         sb, seq,
         json_pack("{s:s, s:o}", "type", "STATE_SNAPSHOT", "snapshot", snap ? snap : json_object()));
@@ -182,6 +198,7 @@ static bool translate(api_agui_stream_t *s, strbuf_t *sb, uint64_t seq, const ch
         frame(sb, seq, status_delta(task ? task : "", "waiting_human"));
     } else if (!strcmp(type, "run.completed")) {
         json_t *sum = store_run_summary(s->a->store, s->run_id);
+        json_time_present(sum);
         frame(sb, seq,
               json_pack("{s:s, s:s, s:s, s:{s:s}, s:o}", "type", "RUN_FINISHED", "threadId",
                         s->thread_id, "runId", s->agui_run_id, "outcome", "type", "success",

@@ -1,55 +1,26 @@
 /* api.c - route table and the health/status handlers (see api.h). */
-#include "api/api_internal.h"
+#include "api/answer.h"
 #include "api/conventions.h"
+#include "api/fanout.h"
+#include "api/handlers.h"
 #include "api/idempotency.h"
+#include "api/query.h"
+#include "core/json_time.h"
 #include "util/clock.h"
 #include "api/route.h"
-#include "util/utf8.h"
 #include "util/xalloc.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
 
-void api_json(http_req_t *req, int status, json_t *body) {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    if (!text) { /* a body that could not be built is a bug here, never a crash */
-        static const char fallback[] =
-            "{\"error\":{\"code\":\"internal\",\"message\":\"the answer could not be encoded\"}}";
-        http_respond(req, 500, NULL, fallback, sizeof fallback - 1);
-    } else {
-        http_respond(req, status, NULL, text, strlen(text));
-    }
-    free(text);
-    json_decref(body);
-}
-
-/* A JSON string of text that may quote the client (a path, a workflow's names): bytes that are
- * not UTF-8 become '?', as jansson takes nothing else. */
-json_t *api_text(const char *s) {
-    char *valid = utf8_valid(s, s ? strlen(s) : 0);
-    json_t *j = json_string(valid);
-    free(valid);
-    return j;
-}
-
-void api_error(http_req_t *req, int status, const char *code, const char *fmt, ...) {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    api_json(req, status,
-             json_pack("{s:{s:s, s:o}}", "error", "code", code, "message", api_text(msg)));
-}
-
 static void health(http_req_t *req, api_t *a) {
     api_json(req, 200,
-             json_pack("{s:s, s:s, s:I}", "status", "ok", "version", BATON_VERSION, "uptime_s",
-                       (json_int_t)((clock_now_ms_f() - a->started_ms) / 1000)));
+             json_pack("{s:s, s:s, s:o, s:I}", "status", "ok", "version", BATON_VERSION,
+                       "started_at", json_time_string((int64_t)a->started_ms), "uptime_ms",
+                       (json_int_t)(clock_now_ms_f() - a->started_ms)));
 }
 
 static void ready(http_req_t *req, api_t *a) {
@@ -85,52 +56,6 @@ static void status(http_req_t *req, api_t *a) {
                        store_llm_usage(a->store, ENGINE_GATEWAY_RUN)));
     json_decref(running);
     json_decref(pending);
-}
-
-/* ---- query strings ------------------------------------------------------------------------ */
-
-/* A whole number in [lo, hi] from the query, dflt when absent; false (and a 400 sent) when the
- * value is not one. */
-bool api_query_int(http_req_t *req, const char *key, long long lo, long long hi, long long dflt,
-                   long long *out) {
-    char v[32];
-    *out = dflt;
-    if (!route_query(req->query, key, v, sizeof v)) return true;
-    char *end;
-    long long n = strtoll(v, &end, 10);
-    if (!*v || *end || n < lo || n > hi) {
-        api_error(req, 400, "bad_request", "%s must be a whole number from %lld to %lld", key, lo,
-                  hi);
-        return false;
-    }
-    *out = n;
-    return true;
-}
-
-json_t *api_body_object(http_req_t *req, const char *const *allowed) {
-    json_error_t jerr;
-    json_t *body = json_loadb(req->body, req->body_len, 0, &jerr);
-    if (!json_is_object(body)) {
-        if (body)
-            api_error(req, 400, "bad_request", "the body must be a JSON object");
-        else
-            api_error(req, 400, "bad_request", "the body is not JSON: %s (line %d, column %d)",
-                      jerr.text, jerr.line, jerr.column);
-        json_decref(body);
-        return NULL;
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v) {
-        bool known = false;
-        for (const char *const *k = allowed; *k && !known; k++) known = !strcmp(*k, key);
-        if (!known) {
-            api_error(req, 400, "bad_request", "unknown field '%.100s'", key);
-            json_decref(body);
-            return NULL;
-        }
-    }
-    return body;
 }
 
 /* ---- routing ------------------------------------------------------------------------------------
@@ -170,6 +95,7 @@ static const struct route {
     {"GET", "/api/v1/workflows/templates", api_workflow_templates},
     {"POST", "/api/v1/workflows/validate", api_workflows_validate},
     {"GET", "/api/v1/agents", api_agents_list},
+    {"GET", "/api/v1/agents/{id}", api_agent_get},
     {"GET", "/api/v1/providers", api_providers_list},
     {"GET", "/api/v1/workflows/{id}", api_workflow_get},
     {"PUT", "/api/v1/workflows/{id}", api_workflow_update},
@@ -289,7 +215,9 @@ void api_handle(http_req_t *req) {
             free(params[1]);
             continue;
         }
-        if (!api_conventions_begin(a, req, routes[i].path, flags_of(&routes[i])))
+        if (!api_query_check(req, routes[i].method, routes[i].path))
+            ; /* 400 invalid_query sent: the route does not take a parameter the query names */
+        else if (!api_conventions_begin(a, req, routes[i].path, flags_of(&routes[i])))
             ; /* answered: a kept answer replayed, or the key refused */
         else if (routes[i].fn)
             routes[i].fn(req, a, params);

@@ -31,7 +31,7 @@ typedef struct api {
     const char *ui_dir;                /* --ui-dir: files served for GETs no route owns, or NULL */
     const char *data_dir;              /* where artifacts' blobs are read from */
     http_server_t *server;             /* set once listening: connections in /status */
-    double started_ms;                 /* wall clock, for uptime_s */
+    double started_ms;                 /* wall clock, for started_at and uptime_ms */
     api_waiting_t *waiting;            /* answers waiting for the journal */
     api_ws_client_t *clients;          /* WebSocket clients of /api/v1/ws */
     api_gateway_call_t *gateway_calls; /* /v1 model calls in flight */
@@ -73,9 +73,5 @@ void api_stop(api_t *a);
 
 /* Releases what the api_t keeps between requests (caches), once the loop has run dry. */
 void api_free(api_t *a);
-
-/* A JSON error answer in DESIGN's shape. */
-void api_error(http_req_t *req, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -1,6 +1,9 @@
 /* api_approvals.c - human steps: list, read, answer (see api.h). An approval's id is
  * "<run_id>.<task_id>". */
-#include "api/api_internal.h"
+#include "api/answer.h"
+#include "api/page.h"
+#include "api/wait.h"
+#include "api/handlers.h"
 #include "api/route.h"
 #include "util/xalloc.h"
 
@@ -14,7 +17,8 @@ void api_approval_id(json_t *row) {
     free(id);
 }
 
-/* GET /api/v1/approvals?status=pending|answered|all (default pending): {items}, oldest first. */
+/* GET /api/v1/approvals?status=pending|answered|all (default pending): {items, next_cursor},
+ * by id. */
 void api_approvals_list(http_req_t *req, api_t *a, char **params) {
     (void)params;
     char status[16] = "pending";
@@ -27,7 +31,7 @@ void api_approvals_list(http_req_t *req, api_t *a, char **params) {
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row) api_approval_id(row);
-    api_json(req, 200, json_pack("{s:o}", "items", rows));
+    api_page_answer(req, rows ? rows : json_array(), "id", true, 100);
 }
 
 /* The approval {id}: its row (caller decrefs) and its run and task ids (caller frees); NULL (and

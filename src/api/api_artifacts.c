@@ -5,7 +5,9 @@
  * does: through the same store functions (store_artifact_read, store_artifact_diff), which check
  * every blob against the SHA-256 the journal recorded. A damaged blob is a 500 that says so and
  * what to do, never bytes that look valid. */
-#include "api/api_internal.h"
+#include "api/handlers.h"
+#include "api/answer.h"
+#include "api/page.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,8 +17,8 @@
 static json_t *version_view(const json_t *row) {
     return json_pack(
         "{s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "version", json_object_get(row, "version"), "bytes",
-        json_object_get(row, "bytes"), "sha256", json_object_get(row, "sha256"), "task",
-        json_object_get(row, "task_id"), "agent", json_object_get(row, "agent"), "mime",
+        json_object_get(row, "bytes"), "sha256", json_object_get(row, "sha256"), "task_id",
+        json_object_get(row, "task_id"), "agent_id", json_object_get(row, "agent"), "mime",
         json_object_get(row, "mime"), "created_at", json_object_get(row, "created_at"));
 }
 
@@ -60,7 +62,7 @@ static void damaged(http_req_t *req, const char *err) {
 }
 
 /* GET /api/v1/runs/{id}/artifacts: {items: [the latest version of each name, with `versions`
- * (how many there are) and `name`]}, by name. */
+ * (how many there are), `id` and `name` (the same)], next_cursor}, by name. */
 void api_artifacts_list(http_req_t *req, api_t *a, char **params) {
     json_t *rows = versions(req, a, params[0], NULL);
     if (!rows) return;
@@ -71,12 +73,13 @@ void api_artifacts_list(http_req_t *req, api_t *a, char **params) {
         const char *name = json_string_value(json_object_get(row, "name"));
         if (next && !strcmp(name, json_string_value(json_object_get(next, "name")))) continue;
         json_t *item = version_view(row); /* rows are by name, then version: this is the latest */
+        json_object_set_new(item, "id", api_text(name)); /* an artifact is addressed by name */
         json_object_set_new(item, "name", api_text(name));
         json_object_set(item, "versions", json_object_get(row, "version"));
         json_array_append_new(items, item);
     }
     json_decref(rows);
-    api_json(req, 200, json_pack("{s:o}", "items", items));
+    api_page_answer(req, items, "id", true, 100);
 }
 
 /* GET /api/v1/runs/{id}/artifacts/{name}: {name, latest, versions: [every version, oldest first]}.
@@ -89,7 +92,8 @@ void api_artifact_get(http_req_t *req, api_t *a, char **params) {
     json_t *row;
     json_array_foreach(rows, i, row) json_array_append_new(list, version_view(row));
     api_json(req, 200,
-             json_pack("{s:o, s:I, s:o}", "name", api_text(params[1]), "latest",
+             json_pack("{s:o, s:o, s:I, s:o}", "id", api_text(params[1]), "name",
+                       api_text(params[1]), "latest",
                        (json_int_t)version_of(store_artifact_version(rows, 0)), "versions", list));
     json_decref(rows);
 }

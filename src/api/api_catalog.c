@@ -5,7 +5,9 @@
  * run's own task -> agent map. The projections do not record which agent a task used, so the map
  * is read from the workflow the run journaled (run.created), once per run: a run's workflow
  * never changes. docs/api.md says what each figure means. */
-#include "api/api_internal.h"
+#include "api/answer.h"
+#include "api/page.h"
+#include "api/handlers.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
@@ -113,13 +115,13 @@ static json_t *agent_view(const wf_agent_t *ag, agent_figures_t *f) {
         ag->name ? api_text(ag->name) : NULL, "role", ag->role ? api_text(ag->role) : NULL, "goal",
         ag->goal ? api_text(ag->goal) : NULL, "model", ag->model, "tools", tools, "status",
         json_array_size(f->current) ? "working" : "idle", "current", f->current);
-    json_t *stats = json_pack("{s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:f}", "tasks",
-                              f->tasks, "completed", f->completed, "failed", f->failed,
-                              "success_rate", ratio((double)f->completed, f->completed + f->failed),
-                              "mean_duration_ms", ratio((double)f->duration_ms, f->timed), "calls",
-                              f->calls, "failed_calls", f->failed_calls, "input_tokens",
-                              f->input_tokens, "output_tokens", f->output_tokens, "mean_call_ms",
-                              ratio((double)f->call_ms, f->calls), "cost_usd", f->cost_usd);
+    json_t *stats = json_pack(
+        "{s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:f}", "tasks_total", f->tasks,
+        "completed", f->completed, "failed", f->failed, "success_rate",
+        ratio((double)f->completed, f->completed + f->failed), "mean_duration_ms",
+        ratio((double)f->duration_ms, f->timed), "calls", f->calls, "failed_calls", f->failed_calls,
+        "input_tokens", f->input_tokens, "output_tokens", f->output_tokens, "mean_call_ms",
+        ratio((double)f->call_ms, f->calls), "cost_usd", f->cost_usd);
     json_object_update(v, stats);
     json_decref(stats);
     return v;
@@ -136,13 +138,13 @@ static int agent_of(api_t *a, const json_t *row) {
     return -1;
 }
 
-/* GET /api/v1/agents: {items: [each catalog agent with its status and figures]}. */
-void api_agents_list(http_req_t *req, api_t *a, char **params) {
-    (void)params;
+/* Every catalog agent (only: the one of id `only`, when given) with its status and figures;
+ * NULL (and a 500 sent) when the tasks cannot be read. */
+static json_t *agents_view(http_req_t *req, api_t *a, const char *only) {
     json_t *rows = store_task_activity(a->store);
     if (!rows) {
         api_error(req, 500, "internal", "the tasks cannot be read");
-        return;
+        return NULL;
     }
     size_t n = a->catalog ? a->catalog->n : 0;
     agent_figures_t *figs = xcalloc(n ? n : 1, sizeof *figs);
@@ -155,10 +157,33 @@ void api_agents_list(http_req_t *req, api_t *a, char **params) {
     }
     json_decref(rows);
     json_t *items = json_array();
-    for (size_t k = 0; k < n; k++)
-        json_array_append_new(items, agent_view(&a->catalog->agents[k], &figs[k]));
+    for (size_t k = 0; k < n; k++) {
+        if (!only || !strcmp(a->catalog->agents[k].id, only))
+            json_array_append_new(items, agent_view(&a->catalog->agents[k], &figs[k]));
+        else
+            json_decref(figs[k].current);
+    }
     free(figs);
-    api_json(req, 200, json_pack("{s:o}", "items", items));
+    return items;
+}
+
+/* GET /api/v1/agents: {items: [each catalog agent with its status and figures], next_cursor},
+ * by id. */
+void api_agents_list(http_req_t *req, api_t *a, char **params) {
+    (void)params;
+    json_t *items = agents_view(req, a, NULL);
+    if (items) api_page_answer(req, items, "id", false, 100);
+}
+
+/* GET /api/v1/agents/{id}: one agent as the list shows it; 404 agent_not_found otherwise. */
+void api_agent_get(http_req_t *req, api_t *a, char **params) {
+    json_t *items = agents_view(req, a, params[0]);
+    if (!items) return;
+    if (json_array_size(items))
+        api_json(req, 200, json_incref(json_array_get(items, 0)));
+    else
+        api_error(req, 404, "agent_not_found", "no agent '%.100s' in the catalog", params[0]);
+    json_decref(items);
 }
 
 /* ---- providers ----------------------------------------------------------------------------- */
@@ -217,5 +242,5 @@ void api_providers_list(http_req_t *req, api_t *a, char **params) {
     }
     json_decref(today);
     json_decref(total);
-    api_json(req, 200, json_pack("{s:o}", "items", list));
+    api_page_answer(req, list, "id", false, 100);
 }

@@ -1,6 +1,10 @@
 /* api_runs.c - runs: list, read, events, start and steer (see api.h). */
-#include "api/api_internal.h"
+#include "api/answer.h"
+#include "api/workflow_text.h"
+#include "api/wait.h"
+#include "api/handlers.h"
 #include "api/route.h"
+#include "core/json_time.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
 
@@ -11,17 +15,32 @@
 
 /* ---- runs ------------------------------------------------------------------------------------ */
 
-/* GET /api/v1/runs?status=&workflow=&since=MS&limit=N&cursor=C: newest first, `limit` (1-100,
- * default 20) at a time; next_cursor (or null) fetches the page after. The cursor is opaque to
- * clients: "<created_at>.<id>" of the page's last run. */
+/* The runs rows as clients see them (store_run_view), in place. */
+static json_t *run_views(json_t *rows) {
+    json_t *out = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) json_array_append_new(out, store_run_view(row));
+    json_decref(rows);
+    return out;
+}
+
+/* GET /api/v1/runs?status=&template=&workflow_id=&workflow=&since=T&limit=N&cursor=C: newest
+ * first, `limit` (1-100, default 20) at a time; next_cursor (or null) fetches the page after.
+ * The cursor is opaque to clients: "<created_at ms>.<id>" of the page's last run. */
 void api_runs_list(http_req_t *req, api_t *a, char **params) {
     (void)params;
-    long long limit, since;
-    if (!api_query_int(req, "limit", 1, 100, 20, &limit) ||
-        !api_query_int(req, "since", 0, INT64_MAX, 0, &since))
+    long long limit;
+    if (!api_query_int(req, "limit", 1, 100, 20, &limit)) return;
+    char status[64] = "", workflow[256] = "", cursor[128] = "", since[64] = "", tmpl[80] = "",
+         wf_id[128] = "";
+    store_runs_query_t q = {.limit = (int)limit + 1};
+    if (route_query(req->query, "since", since, sizeof since) &&
+        !json_time_parse(since, &q.since_ms)) {
+        api_error(req, 400, "bad_request",
+                  "since must be an RFC 3339 time, like 2026-12-08T01:02:03Z or 2026-12-08");
         return;
-    char status[64] = "", workflow[256] = "", cursor[128] = "";
-    store_runs_query_t q = {.since_ms = since, .limit = (int)limit + 1};
+    }
     if (route_query(req->query, "status", status, sizeof status)) {
         if (run_status_parse(status) < 0) {
             api_error(req, 400, "bad_request",
@@ -32,17 +51,34 @@ void api_runs_list(http_req_t *req, api_t *a, char **params) {
         q.status = status;
     }
     if (route_query(req->query, "workflow", workflow, sizeof workflow)) q.workflow = workflow;
+    if (route_query(req->query, "workflow_id", wf_id, sizeof wf_id)) q.workflow_id = wf_id;
+    char *file = NULL;
+    if (route_query(req->query, "template", tmpl, sizeof tmpl)) {
+        char *path = NULL;
+        size_t len;
+        char *text = api_template_text(a, tmpl, &len, &path);
+        if (!text) {
+            api_error(req, 404, "template_not_found",
+                      "no template '%.80s' (GET /api/v1/workflows/templates lists them)", tmpl);
+            return;
+        }
+        free(text);
+        file = path; /* a template's runs recorded the template's file */
+        q.file = file;
+    }
     if (route_query(req->query, "cursor", cursor, sizeof cursor)) {
         char *dot = strchr(cursor, '.'), *end;
         long long at = dot ? strtoll(cursor, &end, 10) : -1;
         if (!dot || end != dot || at < 0 || !dot[1]) {
             api_error(req, 400, "bad_request", "cursor is not one this server gave out");
+            free(file);
             return;
         }
         q.after_created_ms = at;
         q.after_id = dot + 1;
     }
     json_t *rows = store_runs_page(a->store, &q);
+    free(file);
     if (!rows) {
         api_error(req, 500, "internal", "the runs could not be read");
         return;
@@ -57,7 +93,7 @@ void api_runs_list(http_req_t *req, api_t *a, char **params) {
         next = json_string(c);
         free(c);
     }
-    api_json(req, 200, json_pack("{s:o, s:o}", "items", rows, "next_cursor", next));
+    api_json(req, 200, json_pack("{s:o, s:o}", "items", run_views(rows), "next_cursor", next));
 }
 
 void api_run_get(http_req_t *req, api_t *a, char **params) {
@@ -77,18 +113,29 @@ typedef struct events_page {
 static int collect_event(void *ud, uint64_t seq, int64_t ts_ms, const char *type, json_t *data) {
     events_page_t *p = ud;
     if (json_array_size(p->items) >= p->max) return 1; /* enough: stop reading */
-    json_array_append_new(p->items, json_pack("{s:I, s:I, s:s, s:O}", "seq", (json_int_t)seq, "ts",
-                                              (json_int_t)ts_ms, "type", type, "data", data));
+    json_array_append_new(p->items, json_pack("{s:I, s:o, s:s, s:O}", "seq", (json_int_t)seq, "at",
+                                              json_time_string(ts_ms), "type", type, "data", data));
     return 0;
 }
 
-/* GET /api/v1/runs/{id}/events?after=SEQ&limit=N: the journal after SEQ, in order, `limit`
- * (1-1000, default 500) at a time; next_after continues it (null at the end). */
+/* GET /api/v1/runs/{id}/events?cursor=C&limit=N: the journal after the cursor (the seq of the
+ * last event of the page before; `after` is the same, by its older name), in order, `limit`
+ * (1-1000, default 500) at a time; next_cursor continues it (null at the end). */
 void api_run_events(http_req_t *req, api_t *a, char **params) {
     long long after, limit;
+    char cursor[32];
     if (!api_query_int(req, "after", 0, INT64_MAX, 0, &after) ||
         !api_query_int(req, "limit", 1, 1000, 500, &limit))
         return;
+    if (route_query(req->query, "cursor", cursor, sizeof cursor)) {
+        char *end;
+        long long c = strtoll(cursor, &end, 10);
+        if (!*cursor || *end || c < 0) {
+            api_error(req, 400, "bad_request", "cursor is not one this server gave out");
+            return;
+        }
+        after = c;
+    }
     json_t *run = store_run(a->store, params[0]);
     if (!run) {
         api_error(req, 404, "not_found", "no run '%.100s'", params[0]);
@@ -100,95 +147,64 @@ void api_run_events(http_req_t *req, api_t *a, char **params) {
     json_t *next = json_null();
     if (json_array_size(p.items) > (size_t)limit) {
         json_array_remove(p.items, (size_t)limit);
-        next = json_incref(json_object_get(json_array_get(p.items, (size_t)limit - 1), "seq"));
+        char c[32];
+        snprintf(c, sizeof c, "%lld",
+                 (long long)json_integer_value(
+                     json_object_get(json_array_get(p.items, (size_t)limit - 1), "seq")));
+        next = json_string(c);
     }
-    api_json(req, 200, json_pack("{s:o, s:o}", "items", p.items, "next_after", next));
+    api_json(req, 200, json_pack("{s:o, s:o}", "items", p.items, "next_cursor", next));
 }
 
 /* ---- starting and steering ------------------------------------------------------------------ */
-
-/* A workflow named by a shipped template: its text, path and folder (caller frees); NULL when
- * `name` is not a template's name. */
-static char *template_text(const api_t *a, const char *name, size_t *len, char **path) {
-    if (!a->templates_dir || !*name || strlen(name) > 64 ||
-        strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(name))
-        return NULL;
-    *path = xasprintf("%s/%s.yaml", a->templates_dir, name);
-    char *err = NULL;
-    char *text = fs_read_file(*path, WF_MAX_DOC_BYTES, len, &err);
-    free(err);
-    if (!text) {
-        free(*path);
-        *path = NULL;
-    }
-    return text;
-}
-
-bool api_workflow_text(const api_t *a, const json_t *wf, char **source, size_t *len, char **path) {
-    *path = NULL;
-    *source = NULL;
-    if (json_is_string(wf)) {
-        *source = template_text(a, json_string_value(wf), len, path);
-        if (!*source) {
-            *len = json_string_length(wf);
-            *source = xstrndup(json_string_value(wf), *len);
-        }
-    } else if (json_is_object(wf)) {
-        *source = json_dumps(wf, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        *len = *source ? strlen(*source) : 0;
-    }
-    return *source != NULL;
-}
-
-/* 422 invalid_workflow with every located error, as `baton validate --json` lists them. */
-void api_invalid_workflow(http_req_t *req, diag_list_t *dl) {
-    diag_sort(dl);
-    json_t *details = json_array();
-    for (size_t k = 0; k < dl->n; k++)
-        json_array_append_new(
-            details, json_pack("{s:i, s:i, s:o, s:o?}", "line", dl->items[k].loc.line, "column",
-                               dl->items[k].loc.col, "message", api_text(dl->items[k].message),
-                               "hint", dl->items[k].hint ? api_text(dl->items[k].hint) : NULL));
-    char msg[64];
-    snprintf(msg, sizeof msg, "the workflow has %zu error%s", dl->n, dl->n == 1 ? "" : "s");
-    api_json(req, 422,
-             json_pack("{s:{s:s, s:s, s:o}}", "error", "code", "invalid_workflow", "message", msg,
-                       "details", details));
-}
 
 /* The workflow text a run body names: a template's (with its *path), the text or object given,
  * or a stored workflow's version (with *wf_id and *version). NULL with the answer sent. */
 static char *run_text(http_req_t *req, api_t *a, const json_t *body, size_t *len, char **path,
                       char **wf_id, int64_t *version) {
-    const json_t *wf = json_object_get(body, "workflow");
-    if (json_object_get(body, "workflow_id")) {
-        if (wf) {
-            api_error(req, 400, "bad_request", "give workflow or workflow_id, not both");
-            return NULL;
-        }
-        return api_stored_workflow_text(req, a, body, len, wf_id, version);
+    const json_t *wf = json_object_get(body, "workflow"), *tmpl = json_object_get(body, "template");
+    int named = !!wf + !!tmpl + !!json_object_get(body, "workflow_id");
+    if (named > 1) {
+        api_error(req, 400, "bad_request", "give one of template, workflow_id and workflow");
+        return NULL;
     }
+    if (json_object_get(body, "workflow_id"))
+        return api_stored_workflow_text(req, a, body, len, wf_id, version);
     if (json_object_get(body, "version")) {
         api_error(req, 400, "bad_request", "version goes with workflow_id (a stored workflow)");
         return NULL;
+    }
+    if (tmpl) {
+        if (!json_is_string(tmpl)) {
+            api_error(req, 400, "bad_request", "template must be a template's name (a string)");
+            return NULL;
+        }
+        char *text = api_template_text(a, json_string_value(tmpl), len, path);
+        if (!text)
+            api_error(req, 404, "template_not_found",
+                      "no template '%.80s' (GET /api/v1/workflows/templates lists them)",
+                      json_string_value(tmpl));
+        return text;
     }
     char *text = NULL;
     api_workflow_text(a, wf, &text, len, path);
     if (!text)
         api_error(req, 400, "bad_request",
-                  "workflow is required: a template's name, a workflow's "
-                  "text (YAML or JSON), or a workflow object; or "
-                  "workflow_id, a stored workflow");
+                  "a run needs template (a shipped template's name), workflow_id (a stored "
+                  "workflow) or workflow (a workflow's text, YAML or JSON, or a workflow "
+                  "object)");
     return text;
 }
 
-/* POST /api/v1/runs {workflow | workflow_id + version, inputs}: `workflow` is a shipped
- * template's name, a workflow's text (YAML or JSON), or a workflow as a JSON object;
- * `workflow_id` a stored workflow, whose version (the latest by default) the run is pinned to.
- * 201 with the run once it is journaled. */
+/* POST /api/v1/runs {template | workflow_id + version | workflow, inputs}: `template` is a
+ * shipped template's name (404 template_not_found otherwise); `workflow_id` a stored workflow,
+ * whose version (the latest by default) the run is pinned to; `workflow` a workflow's text
+ * (YAML or JSON) or a workflow as a JSON object (a template's name there is taken too, as
+ * before). 201 with the run once it is journaled. */
 void api_run_start(http_req_t *req, api_t *a, char **params) {
     (void)params;
-    static const char *const allowed[] = {"workflow", "inputs", "workflow_id", "version", NULL};
+    static const char *const allowed[] = {"template",    "workflow", "inputs",
+                                          "workflow_id", "version",  NULL};
     json_t *body = api_body_object(req, allowed);
     if (!body) return;
     const json_t *inputs = json_object_get(body, "inputs");
@@ -308,21 +324,21 @@ void api_run_retry(http_req_t *req, api_t *a, char **params) {
     steer(req, a, params[0], STEER_RETRY);
 }
 
-/* POST /api/v1/runs/{id}/messages {text, task, agent, from}: guidance for the next model call
- * of the run's unfinished agent tasks (or of one task, or of one agent's tasks), journaled as
- * run.message. 201 {run_id, seq, text, from, tasks} once committed; 409 when no task would get
- * it. */
+/* POST /api/v1/runs/{id}/messages {text, task_id, agent_id, from}: guidance for the next model
+ * call of the run's unfinished agent tasks (or of one task, or of one agent's tasks), journaled
+ * as run.message. 201 {run_id, seq, text, from, task_ids} once committed; 409 when no task
+ * would get it. */
 void api_run_message(http_req_t *req, api_t *a, char **params) {
-    static const char *const allowed[] = {"text", "task", "agent", "from", NULL};
+    static const char *const allowed[] = {"text", "task_id", "agent_id", "from", NULL};
     json_t *body = api_body_object(req, allowed);
     if (!body) return;
     const json_t *text = json_object_get(body, "text");
     const char *bad =
         !json_is_string(text) || !json_string_length(text) ? "text is required: a non-empty string"
-        : json_object_get(body, "task") && !json_is_string(json_object_get(body, "task"))
-            ? "task must be a string"
-        : json_object_get(body, "agent") && !json_is_string(json_object_get(body, "agent"))
-            ? "agent must be a string"
+        : json_object_get(body, "task_id") && !json_is_string(json_object_get(body, "task_id"))
+            ? "task_id must be a string"
+        : json_object_get(body, "agent_id") && !json_is_string(json_object_get(body, "agent_id"))
+            ? "agent_id must be a string"
         : json_object_get(body, "from") && !json_is_string(json_object_get(body, "from"))
             ? "from must be a string"
             : NULL;
@@ -335,8 +351,8 @@ void api_run_message(http_req_t *req, api_t *a, char **params) {
         char *err = NULL;
         const char *from = json_string_value(json_object_get(body, "from"));
         json_t *tasks = NULL;
-        engine_rc_t rc = engine_message(run, json_string_value(json_object_get(body, "task")),
-                                        json_string_value(json_object_get(body, "agent")),
+        engine_rc_t rc = engine_message(run, json_string_value(json_object_get(body, "task_id")),
+                                        json_string_value(json_object_get(body, "agent_id")),
                                         json_string_value(text), from ? from : "api", &tasks, &err);
         if (rc != ENGINE_OK) {
             /* 400 for a task the workflow does not have; 409 when the run's state leaves
@@ -348,7 +364,7 @@ void api_run_message(http_req_t *req, api_t *a, char **params) {
             api_wait_body(a, req, 201, engine_run_id(run), seq,
                           json_pack("{s:s, s:I, s:O, s:s, s:o}", "run_id", engine_run_id(run),
                                     "seq", (json_int_t)seq, "text", text, "from",
-                                    from ? from : "api", "tasks", tasks));
+                                    from ? from : "api", "task_ids", tasks));
         }
         free(err);
     }

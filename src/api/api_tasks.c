@@ -1,6 +1,7 @@
 /* api_tasks.c - one task of a run in detail (see api.h): its row in the projection, every
  * attempt folded from the journal (core/task_history.h), and its model calls from llm_calls. */
-#include "api/api_internal.h"
+#include "api/answer.h"
+#include "api/handlers.h"
 #include "core/task_history.h"
 
 #include <string.h>
@@ -86,13 +87,18 @@ void api_task_get(http_req_t *req, api_t *a, char **params) {
     } else {
         json_t *llm = usage_by_attempt(h.attempts, calls);
         const json_t *agent = json_object_get(api_task_agents(a, run_id), task_id);
-        json_t *out = json_pack("{s:s, s:s, s:O}", "run_id", run_id, "task_id", task_id, "agent",
+        json_t *out = json_pack("{s:s, s:s, s:O}", "id", task_id, "run_id", run_id, "agent_id",
                                 agent ? agent : json_null());
         /* the task as GET /api/v1/runs/{id} shows it, then what the journal adds */
         static const char *const keys[] = {"status",  "iteration",  "cost_usd",    "error",
                                            "outputs", "started_at", "finished_at", "simulated"};
         for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
             json_object_set(out, keys[k], json_object_get(row, keys[k]));
+        const json_t *made = json_object_get(row, "attempts"); /* as the run's tasks count them */
+        json_object_set_new(out, "attempts_total",
+                            json_is_integer(made)
+                                ? json_incref((json_t *)made)
+                                : json_integer((json_int_t)json_array_size(h.attempts)));
         json_object_set(out, "attempts", h.attempts);
         json_object_set(out, "calls", calls);
         json_object_set(out, "errors", h.errors);

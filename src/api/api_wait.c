@@ -1,10 +1,12 @@
-/* api_wait.c - answers that wait until the journal has what they report (see api_internal.h).
+/* api_wait.c - answers that wait until the journal has what they report (see wait.h).
  *
  * The engine journals a change at the end of the loop turn that made it (group commit), and
  * reports each event to its observer once committed. A request that started, paused or answered
  * something is parked here until its event comes by, so its answer, and any GET after it, reads
  * the committed state. */
-#include "api/api_internal.h"
+#include "api/wait.h"
+#include "api/answer.h"
+#include "api/handlers.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -70,15 +72,10 @@ static void waiting_free(api_waiting_t *w) {
     free(w);
 }
 
-void api_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const char *type,
-                  const json_t *data) {
-    api_t *a = ud;
-    const char *id = engine_run_id(run);
-    api_ws_publish(a, id, seq, ts, type, data);
-    api_agui_event(a, id, seq, type, data);
+void api_wait_release(api_t *a, const char *run_id, uint64_t seq) {
     for (api_waiting_t **p = &a->waiting; *p;) {
         api_waiting_t *w = *p;
-        if (seq >= w->seq && !strcmp(w->run_id, id)) {
+        if (seq >= w->seq && !strcmp(w->run_id, run_id)) {
             *p = w->next;
             if (w->kind == WAIT_BODY) {
                 api_json(w->req, w->status, w->body);
@@ -93,9 +90,7 @@ void api_on_event(void *ud, engine_run_t *run, uint64_t seq, int64_t ts, const c
     }
 }
 
-void api_stop(api_t *a) {
-    api_gateway_stop(a);
-    api_agui_stop(a);
+void api_wait_fail_all(api_t *a) {
     while (a->waiting) {
         api_waiting_t *w = a->waiting;
         a->waiting = w->next;
@@ -103,9 +98,4 @@ void api_stop(api_t *a) {
                   "the server is stopping; run %s is journaled as it was", w->run_id);
         waiting_free(w);
     }
-}
-
-void api_on_delta(void *ud, engine_run_t *run, const char *task, int attempt, const char *candidate,
-                  const char *piece) {
-    api_ws_delta(ud, engine_run_id(run), task, attempt, candidate, piece);
 }

@@ -1,6 +1,9 @@
 /* api_workflows.c - workflows: validate, templates (see api.h); stored ones are in
  * api_workflows_crud.c. */
-#include "api/api_internal.h"
+#include "api/handlers.h"
+#include "api/answer.h"
+#include "api/page.h"
+#include "api/workflow_text.h"
 
 #include "util/fs.h"
 #include "util/xalloc.h"
@@ -13,19 +16,6 @@
 /* ---- workflows ---------------------------------------------------------------------------------
  */
 
-workflow_t *api_load_body_workflow(http_req_t *req, api_t *a) {
-    if (!req->body_len) {
-        api_error(req, 400, "bad_request", "the body must be a workflow (YAML or JSON)");
-        return NULL;
-    }
-    diag_list_t dl = {0};
-    workflow_t *wf =
-        workflow_load(req->body, req->body_len, "workflow.yaml", a->catalog, NULL, NULL, &dl);
-    if (!wf) api_invalid_workflow(req, &dl);
-    diag_list_free(&dl);
-    return wf;
-}
-
 /* POST /api/v1/workflows/validate, the workflow's YAML (or JSON) as the body: 200 {valid, name,
  * tasks}, or 422 with every located error, as `baton validate --json` lists them. */
 void api_workflows_validate(http_req_t *req, api_t *a, char **params) {
@@ -34,12 +24,12 @@ void api_workflows_validate(http_req_t *req, api_t *a, char **params) {
     if (!wf) return;
     api_json(req, 200,
              json_pack("{s:b, s:o?, s:I}", "valid", 1, "name", wf->name ? api_text(wf->name) : NULL,
-                       "tasks", (json_int_t)wf->n_tasks));
+                       "tasks_total", (json_int_t)wf->n_tasks));
     workflow_free(wf);
 }
 
 /* GET /api/v1/workflows/templates: the shipped workflows, by name (POST /api/v1/runs takes the
- * name): {items: [{name, title, description, tasks, inputs}]}. */
+ * name): {items: [{id, name (the same), title, description, tasks, inputs}], next_cursor}. */
 void api_workflow_templates(http_req_t *req, api_t *a, char **params) {
     (void)params;
     json_t *items = json_array();
@@ -60,10 +50,11 @@ void api_workflow_templates(http_req_t *req, api_t *a, char **params) {
             if (wf) {
                 json_t *inputs = wf->inputs ? json_deep_copy(wf->inputs) : json_object();
                 json_array_append_new(
-                    items, json_pack("{s:s#, s:o?, s:o?, s:I, s:o}", "name", nm, (int)(l - 5),
-                                     "title", wf->name ? api_text(wf->name) : NULL, "description",
-                                     wf->description ? api_text(wf->description) : NULL, "tasks",
-                                     (json_int_t)wf->n_tasks, "inputs", inputs));
+                    items,
+                    json_pack("{s:s#, s:s#, s:o?, s:o?, s:I, s:o}", "id", nm, (int)(l - 5), "name",
+                              nm, (int)(l - 5), "title", wf->name ? api_text(wf->name) : NULL,
+                              "description", wf->description ? api_text(wf->description) : NULL,
+                              "tasks_total", (json_int_t)wf->n_tasks, "inputs", inputs));
                 workflow_free(wf);
             }
             diag_list_free(&dl);
@@ -74,5 +65,5 @@ void api_workflow_templates(http_req_t *req, api_t *a, char **params) {
         free(names[i]);
     }
     free(names);
-    api_json(req, 200, json_pack("{s:o}", "items", items));
+    api_page_answer(req, items, "id", true, 100);
 }

@@ -5,23 +5,14 @@
  * is stored (422 with every located error otherwise); every change that alters the text makes a
  * new version, and PUTting the latest version's bytes again makes none; a deleted workflow is a
  * 404 everywhere, while the runs that used it carry on from the source they journaled. */
-#include "api/api_internal.h"
+#include "api/handlers.h"
+#include "api/answer.h"
+#include "api/workflow_text.h"
 #include "api/route.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* Answers a store error: 404 for a missing workflow or version, 503 when the database stayed
- * locked, 500 otherwise. */
-static void store_error(http_req_t *req, int rc, const char *err) {
-    if (rc == STORE_NOT_FOUND)
-        api_error(req, 404, "not_found", "%s", err ? err : "not found");
-    else if (rc == STORE_BUSY)
-        api_error(req, 503, "unavailable", "%s", err ? err : "busy");
-    else
-        api_error(req, 500, "internal", "%s", err ? err : "the workflows could not be read");
-}
 
 /* The body as a workflow to store: checked as validate checks it (a NULL result has sent the
  * answer), with its name and format. The caller frees the workflow. */
@@ -45,7 +36,7 @@ static void answer_workflow(http_req_t *req, api_t *a, int status, const char *i
     char *err = NULL;
     int rc = store_workflow_get(a->store, id, false, &out, &err);
     if (rc)
-        store_error(req, rc, err);
+        api_store_error(req, rc, err);
     else {
         if (extra) json_object_update(out, extra);
         api_json(req, status, out);
@@ -64,7 +55,7 @@ void api_workflow_create(http_req_t *req, api_t *a, char **params) {
     char *id = NULL, *err = NULL;
     int rc = store_workflow_create(a->store, &src, &id, &err);
     if (rc)
-        store_error(req, rc, err);
+        api_store_error(req, rc, err);
     else
         answer_workflow(req, a, 201, id, NULL);
     workflow_free(wf);
@@ -83,7 +74,7 @@ void api_workflow_update(http_req_t *req, api_t *a, char **params) {
     char *err = NULL;
     int rc = store_workflow_update(a->store, params[0], &src, &version, &changed, &err);
     if (rc)
-        store_error(req, rc, err);
+        api_store_error(req, rc, err);
     else
         answer_workflow(req, a, 200, params[0], json_pack("{s:b}", "changed", changed));
     workflow_free(wf);
@@ -96,7 +87,7 @@ void api_workflow_get(http_req_t *req, api_t *a, char **params) {
     char *err = NULL;
     int rc = store_workflow_get(a->store, params[0], true, &out, &err);
     if (rc)
-        store_error(req, rc, err);
+        api_store_error(req, rc, err);
     else
         api_json(req, 200, out);
     free(err);
@@ -122,7 +113,7 @@ void api_workflow_version(http_req_t *req, api_t *a, char **params) {
     char *err = NULL;
     int rc = store_workflow_version(a->store, params[0], n, &out, &err);
     if (rc)
-        store_error(req, rc, err);
+        api_store_error(req, rc, err);
     else
         api_json(req, 200, out);
     free(err);
@@ -134,7 +125,7 @@ void api_workflow_delete(http_req_t *req, api_t *a, char **params) {
     char *err = NULL;
     int rc = store_workflow_delete(a->store, params[0], &err);
     if (rc)
-        store_error(req, rc, err);
+        api_store_error(req, rc, err);
     else
         api_json(req, 200, json_pack("{s:o, s:b}", "id", api_text(params[0]), "deleted", 1));
     free(err);
@@ -156,7 +147,7 @@ void api_workflows_list(http_req_t *req, api_t *a, char **params) {
     char *err = NULL;
     json_t *rows = store_workflows_page(a->store, has_cursor ? cursor : NULL, (int)limit + 1, &err);
     if (!rows) {
-        store_error(req, -1, err);
+        api_store_error(req, -1, err ? err : "the workflows could not be read");
         free(err);
         return;
     }
@@ -166,37 +157,4 @@ void api_workflows_list(http_req_t *req, api_t *a, char **params) {
         next = json_incref(json_object_get(json_array_get(rows, (size_t)limit - 1), "id"));
     }
     api_json(req, 200, json_pack("{s:o, s:o}", "items", rows, "next_cursor", next));
-}
-
-/* ---- runs of stored workflows ------------------------------------------------------------- */
-
-char *api_stored_workflow_text(http_req_t *req, api_t *a, const json_t *body, size_t *len,
-                               char **wf_id, int64_t *version) {
-    const json_t *id = json_object_get(body, "workflow_id"), *v = json_object_get(body, "version");
-    if (!json_is_string(id) || !json_string_length(id)) {
-        api_error(req, 400, "bad_request", "workflow_id must be a stored workflow's id (a string)");
-        return NULL;
-    }
-    if (v && (!json_is_integer(v) || json_integer_value(v) < 1)) {
-        api_error(req, 400, "bad_request",
-                  "version must be a whole number from 1 (leave it out "
-                  "for the latest)");
-        return NULL;
-    }
-    json_t *row;
-    char *err = NULL;
-    int rc = store_workflow_version(a->store, json_string_value(id), v ? json_integer_value(v) : 0,
-                                    &row, &err);
-    if (rc) {
-        store_error(req, rc, err);
-        free(err);
-        return NULL;
-    }
-    const json_t *source = json_object_get(row, "source");
-    *len = json_string_length(source);
-    char *text = xstrndup(json_string_value(source), *len);
-    *wf_id = xstrdup(json_string_value(id));
-    *version = json_integer_value(json_object_get(row, "version"));
-    json_decref(row);
-    return text;
 }

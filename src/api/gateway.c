@@ -12,7 +12,9 @@
  * conversation so far; the assistant tool calls and tool results after it are the request's
  * tool transcript; `tools` become the request's tools. A streamed answer is sent as the
  * standard chunks once the router has the whole answer (providers' deltas are not relayed yet). */
-#include "api/api_internal.h"
+#include "api/handlers.h"
+#include "api/answer.h"
+#include "api/fanout.h"
 #include "api/chat_map.h"
 #include "llm/embed.h"
 #include "util/strbuf.h"

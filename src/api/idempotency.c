@@ -1,6 +1,6 @@
 /* idempotency.c - Idempotency-Key (see idempotency.h). */
 #include "api/idempotency.h"
-#include "api/api_internal.h"
+#include "api/answer.h"
 #include "store/idemstore.h"
 #include "util/clock.h"
 #include "util/xalloc.h"

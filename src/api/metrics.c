@@ -1,7 +1,7 @@
 /* metrics.c - GET /metrics in Prometheus' text exposition format (0.0.4): the process, the HTTP
  * server, the runs, approvals and model calls as the store has them. Counters that the store
  * keeps (model calls, cost) are totals over the data dir, so they survive restarts. */
-#include "api/api_internal.h"
+#include "api/handlers.h"
 #include "util/clock.h"
 #include "util/strbuf.h"
 

@@ -2,7 +2,8 @@
  * does not own is a file under DIR, "/" and paths without an extension are DIR/index.html (a
  * single-page app routes them itself). Paths with "..", "//" or bytes below space are refused;
  * symbolic links are followed only when they stay inside DIR (realpath). */
-#include "api/api_internal.h"
+#include "api/answer.h"
+#include "api/handlers.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
 

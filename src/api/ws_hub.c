@@ -8,7 +8,10 @@
  * remembers the last seq it was sent per run topic, so an event that is both replayed from the
  * journal and then observed live is sent once. task.delta (an answer's text as it streams in)
  * goes to run:<id>, agents and * without a seq: it is not journaled, and never replayed. */
-#include "api/api_internal.h"
+#include "api/answer.h"
+#include "api/fanout.h"
+#include "api/handlers.h"
+#include "core/json_time.h"
 #include "util/clock.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -84,8 +87,8 @@ static sub_t *add_sub(api_ws_client_t *c, const char *topic) {
 /* One journaled event as the feed sends it. */
 static json_t *event_msg(const char *topic, const char *run_id, uint64_t seq, int64_t ts,
                          const char *type, const json_t *data) {
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:O}", "type", type, "topic", topic, "run_id",
-                     run_id, "seq", (json_int_t)seq, "ts", (json_int_t)ts, "data", data);
+    return json_pack("{s:s, s:s, s:s, s:I, s:o, s:O}", "type", type, "topic", topic, "run_id",
+                     run_id, "seq", (json_int_t)seq, "at", json_time_string(ts), "data", data);
 }
 
 /* The last run replayed, as messages ready to send (index i: seq i + 1, topic run:<id>): a
@@ -118,10 +121,12 @@ static int cache_event(void *ud, uint64_t seq, int64_t ts, const char *type, con
     api_ws_replay_t *r = ud;
     if (seq != r->n + 1) return -1; /* journals are 1..n: anything else is not ours to cache */
     strbuf_t sb = {0};
+    char at[JSON_TIME_LEN];
+    json_time_format(ts, at);
     sb_printf(&sb,
-              "{\"type\":\"%s\",\"topic\":\"run:%s\",\"run_id\":\"%s\",\"seq\":%llu,\"ts\":%lld,"
+              "{\"type\":\"%s\",\"topic\":\"run:%s\",\"run_id\":\"%s\",\"seq\":%llu,\"at\":\"%s\","
               "\"data\":",
-              type, r->run_id, r->run_id, (unsigned long long)seq, (long long)ts);
+              type, r->run_id, r->run_id, (unsigned long long)seq, at);
     sb_append(&sb, data, len);
     sb_putc(&sb, '}');
     if (r->n == r->cap) {
@@ -158,9 +163,9 @@ static void subscribe_run(api_t *a, api_ws_client_t *c, const char *topic, const
     if (after) {
         /* Resume: what the journal has after the client's last seq, then live events. */
         sub->last_seq = (uint64_t)json_integer_value(after);
-        send_json(c, json_pack("{s:s, s:s, s:I, s:I, s:n}", "type", "subscribed", "topic", topic,
-                               "seq", (json_int_t)sub->last_seq, "ts", (json_int_t)clock_now_ms(),
-                               "data"));
+        send_json(c, json_pack("{s:s, s:s, s:I, s:o, s:n}", "type", "subscribed", "topic", topic,
+                               "seq", (json_int_t)sub->last_seq, "at",
+                               json_time_string(clock_now_ms()), "data"));
         api_ws_replay_t *r = replay_of(a, run_id);
         for (size_t i = sub->last_seq; i < r->n; i++) ws_send(c->ws, r->msgs[i]);
         if (r->n > sub->last_seq) sub->last_seq = r->n;
@@ -169,9 +174,20 @@ static void subscribe_run(api_t *a, api_ws_client_t *c, const char *topic, const
     uint64_t seq;
     json_t *snap = store_run_snapshot(a->store, run_id, &seq);
     sub->last_seq = seq;
-    send_json(c, json_pack("{s:s, s:s, s:I, s:I, s:o}", "type", "subscribed", "topic", topic, "seq",
-                           (json_int_t)seq, "ts", (json_int_t)clock_now_ms(), "data",
+    json_time_present(snap);
+    send_json(c, json_pack("{s:s, s:s, s:I, s:o, s:o}", "type", "subscribed", "topic", topic, "seq",
+                           (json_int_t)seq, "at", json_time_string(clock_now_ms()), "data",
                            snap ? snap : json_null()));
+}
+
+/* Runs rows (stolen) as clients see them (store_run_view). */
+static json_t *run_views(json_t *rows) {
+    json_t *out = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) json_array_append_new(out, store_run_view(row));
+    json_decref(rows);
+    return out;
 }
 
 /* The snapshot of a general topic: what is pending (approvals) or the server's status. */
@@ -185,11 +201,13 @@ static void subscribe_general(api_t *a, api_ws_client_t *c, const char *topic) {
         json_array_foreach(rows, i, row) api_approval_id(row);
         data = json_pack("{s:o}", "pending", rows);
     } else {
-        json_t *running = store_runs(a->store, "running", 0);
-        data = json_pack("{s:o}", "running", running);
+        /* runs going, and runs waiting for a person (an answer to an approval) */
+        data = json_pack("{s:o, s:o}", "running", run_views(store_runs(a->store, "running", 0)),
+                         "waiting", run_views(store_runs(a->store, "waiting_human", 0)));
     }
-    send_json(c, json_pack("{s:s, s:s, s:I, s:o}", "type", "subscribed", "topic", topic, "ts",
-                           (json_int_t)clock_now_ms(), "data", data));
+    json_time_present(data);
+    send_json(c, json_pack("{s:s, s:s, s:o, s:o}", "type", "subscribed", "topic", topic, "at",
+                           json_time_string(clock_now_ms()), "data", data));
 }
 
 static bool general_topic(const char *t) {
@@ -318,10 +336,10 @@ typedef struct delta_ctx {
 static json_t *make_delta(const void *ctx, const char *topic) {
     const delta_ctx_t *d = ctx;
     /* no seq: a delta is not journaled (the answer is, with task.completed) */
-    return json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:i, s:s, s:o}}", "type", "task.delta", "topic",
-                     topic, "run_id", d->run_id, "ts", (json_int_t)d->ts, "data", "task", d->task,
-                     "attempt", d->attempt, "candidate", d->candidate ? d->candidate : "", "text",
-                     api_text(d->piece));
+    return json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:i, s:s, s:o}}", "type", "task.delta", "topic",
+                     topic, "run_id", d->run_id, "at", json_time_string(d->ts), "data", "task",
+                     d->task, "attempt", d->attempt, "candidate", d->candidate ? d->candidate : "",
+                     "text", api_text(d->piece));
 }
 
 void api_ws_delta(api_t *a, const char *run_id, const char *task, int attempt,

@@ -117,7 +117,7 @@ static int run_remote(const char *server, const char *path, const json_t *inputs
         code = strstr(err, "HTTP 422") ? EXIT_USAGE : EXIT_FAILED;
         goto out;
     }
-    const char *id = json_string_value(json_object_get(run, "run_id"));
+    const char *id = json_string_value(json_object_get(run, "id"));
     if (!json) printf("run %s started on %s\n", id, server);
     code = wait_remote(server, id, json, auto_approve);
 out:
@@ -137,7 +137,7 @@ static int steer_remote(const char *server, const char *id, bool retry, bool jso
     json_t *run = remote_call(server, "POST", path, NULL, &err);
     int code = EXIT_FAILED;
     if (run) {
-        const char *full = json_string_value(json_object_get(run, "run_id"));
+        const char *full = json_string_value(json_object_get(run, "id"));
         if (!json) printf("run %s %s on %s\n", full, retry ? "retried" : "resumed", server);
         code = wait_remote(server, full ? full : id, json, auto_approve);
     } else {

@@ -7,6 +7,7 @@
 #include "cli/run_session.h"
 #include "cli/view.h"
 #include "cli/wsclient.h"
+#include "core/json_time.h"
 #include "util/xalloc.h"
 
 #include <getopt.h>
@@ -113,9 +114,21 @@ static void format_time(char *buf, size_t len, json_int_t ms) {
     strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+/* A time as the store keeps it (epoch ms) or as a server answers it (RFC 3339): epoch ms. */
+static json_int_t ms_of(const json_t *v) {
+    int64_t ms = 0;
+    if (json_is_string(v) && json_time_parse(json_string_value(v), &ms)) return ms;
+    return json_integer_value(v);
+}
+
 static int runs_ls(json_t *rows, bool json) {
     if (json) {
-        cli_print_json(rows);
+        json_t *views = json_array(); /* each run as the API lists it */
+        size_t i;
+        json_t *r;
+        json_array_foreach(rows, i, r) json_array_append_new(views, store_run_view(r));
+        cli_print_json(views);
+        json_decref(views);
     } else if (!json_array_size(rows)) {
         printf("no runs yet (start one with `baton run FILE`)\n");
     } else {
@@ -124,7 +137,7 @@ static int runs_ls(json_t *rows, bool json) {
         json_t *r;
         json_array_foreach(rows, i, r) {
             char when[32];
-            format_time(when, sizeof when, json_integer_value(json_object_get(r, "created_at")));
+            format_time(when, sizeof when, ms_of(json_object_get(r, "created_at")));
             printf("%-16s %-14s %-19s %9.4f  %s\n", json_string_value(json_object_get(r, "id")),
                    json_string_value(json_object_get(r, "status")), when,
                    json_number_value(json_object_get(r, "cost_usd")),
@@ -180,12 +193,12 @@ static int runs_show(json_t *sum, json_t *rows, const char *id, bool json) {
     json_decref(rows);
     json_t *arts = json_object_get(sum, "artifacts");
     if (json_array_size(arts)) {
-        printf("\n%-32s %9s  %-16s  %s\n", "ARTIFACT", "BYTES", "SHA256", "PATH");
+        printf("\n%-32s %9s  %-16s  %s\n", "ARTIFACT", "BYTES", "SHA256", "VERSION");
         json_array_foreach(arts, i, r)
-            printf("%-32s %9lld  %.16s  %s\n", json_string_value(json_object_get(r, "name")),
+            printf("%-32s %9lld  %.16s  %lld\n", json_string_value(json_object_get(r, "name")),
                    json_integer_value(json_object_get(r, "bytes")),
                    json_string_value(json_object_get(r, "sha256")),
-                   json_string_value(json_object_get(r, "path")));
+                   json_integer_value(json_object_get(r, "version")));
     }
     json_decref(sum);
     return EXIT_OK;
@@ -208,8 +221,8 @@ static int print_event(void *ud, uint64_t seq, int64_t ts, const char *type, jso
     c->last_seq = seq;
     c->ended = c->ended || ending_event(type);
     if (c->json && c->stream) {
-        json_t *e = json_pack("{s:I, s:I, s:s, s:O}", "seq", (json_int_t)seq, "ts", (json_int_t)ts,
-                              "type", type, "data", data);
+        json_t *e = json_pack("{s:I, s:o, s:s, s:O}", "seq", (json_int_t)seq, "at",
+                              json_time_string(ts), "type", type, "data", data);
         char *line = json_dumps(e, JSON_COMPACT);
         puts(line);
         fflush(stdout);
@@ -218,8 +231,9 @@ static int print_event(void *ud, uint64_t seq, int64_t ts, const char *type, jso
         return 0;
     }
     if (c->json) {
-        json_array_append_new(c->all, json_pack("{s:I, s:I, s:s, s:O}", "seq", (json_int_t)seq,
-                                                "ts", (json_int_t)ts, "type", type, "data", data));
+        json_array_append_new(c->all,
+                              json_pack("{s:I, s:o, s:s, s:O}", "seq", (json_int_t)seq, "at",
+                                        json_time_string(ts), "type", type, "data", data));
         return 0;
     }
     char when[32];
@@ -243,14 +257,14 @@ static int print_event(void *ud, uint64_t seq, int64_t ts, const char *type, jso
 /* The tasks rows a server's summary implies (in workflow order; no start and end times). */
 static json_t *rows_from_summary(const json_t *sum) {
     json_t *rows = json_array();
-    const char *id;
+    size_t i;
     json_t *t;
-    json_object_foreach(json_object_get(sum, "tasks"), id, t) {
-        json_array_append_new(rows, json_pack("{s:s, s:O, s:O, s:O, s:O}", "task_id", id, "status",
-                                              json_object_get(t, "status"), "attempts",
-                                              json_object_get(t, "attempts"), "cost_usd",
-                                              json_object_get(t, "cost_usd"), "error",
-                                              json_object_get(t, "error")));
+    json_array_foreach(json_object_get(sum, "tasks"), i, t) {
+        json_array_append_new(
+            rows, json_pack("{s:O, s:O, s:O, s:O, s:O}", "task_id", json_object_get(t, "id"),
+                            "status", json_object_get(t, "status"), "attempts",
+                            json_object_get(t, "attempts_total"), "cost_usd",
+                            json_object_get(t, "cost_usd"), "error", json_object_get(t, "error")));
     }
     return rows;
 }
@@ -279,9 +293,9 @@ static int remote_events_page(const char *server, const char *eid, events_ctx_t 
     json_t *e;
     json_array_foreach(json_object_get(page, "items"), i, e)
         print_event(ctx, (uint64_t)json_integer_value(json_object_get(e, "seq")),
-                    json_integer_value(json_object_get(e, "ts")),
-                    json_string_value(json_object_get(e, "type")), json_object_get(e, "data"));
-    int more = json_is_integer(json_object_get(page, "next_after")) ? 1 : 0;
+                    ms_of(json_object_get(e, "at")), json_string_value(json_object_get(e, "type")),
+                    json_object_get(e, "data"));
+    int more = json_is_string(json_object_get(page, "next_cursor")) ? 1 : 0;
     json_decref(page);
     return more;
 }
@@ -315,7 +329,7 @@ static int on_ws_message(void *ud, const json_t *msg) {
     }
     json_int_t seq = json_integer_value(json_object_get(msg, "seq"));
     if ((uint64_t)seq <= f->ctx->last_seq) return 0;
-    print_event(f->ctx, (uint64_t)seq, json_integer_value(json_object_get(msg, "ts")), type,
+    print_event(f->ctx, (uint64_t)seq, ms_of(json_object_get(msg, "at")), type,
                 json_object_get(msg, "data"));
     if (!ending_event(type)) return 0;
     /* A failed run can be retried: it has ended only if the server says so now. */
@@ -384,7 +398,7 @@ static int runs_remote(const runs_opts_t *o) {
         json_t *sum = remote_call(o->server, "GET", path, NULL, &err);
         if (sum)
             code = runs_show(sum, rows_from_summary(sum),
-                             json_string_value(json_object_get(sum, "run_id")), o->json);
+                             json_string_value(json_object_get(sum, "id")), o->json);
     } else if (!strcmp(sub, "events")) {
         events_ctx_t ctx = {o->json, o->follow, json_array(), (uint64_t)o->after, false};
         if (o->follow) {
@@ -400,8 +414,8 @@ static int runs_remote(const runs_opts_t *o) {
     } else if (!strcmp(sub, "message")) {
         path = xasprintf("/api/v1/runs/%s/messages", eid);
         json_t *body = json_pack("{s:s, s:s}", "text", o->text, "from", "cli");
-        if (o->task) json_object_set_new(body, "task", json_string(o->task));
-        if (o->agent) json_object_set_new(body, "agent", json_string(o->agent));
+        if (o->task) json_object_set_new(body, "task_id", json_string(o->task));
+        if (o->agent) json_object_set_new(body, "agent_id", json_string(o->agent));
         json_t *got = remote_call(o->server, "POST", path, body, &err);
         json_decref(body);
         if (got && o->json) {
@@ -410,7 +424,7 @@ static int runs_remote(const runs_opts_t *o) {
             printf("message for");
             size_t i;
             json_t *t;
-            json_array_foreach(json_object_get(got, "tasks"), i, t)
+            json_array_foreach(json_object_get(got, "task_ids"), i, t)
                 printf(" %s", json_string_value(t));
             printf(" (at their next model call)\n");
         }
@@ -425,7 +439,7 @@ static int runs_remote(const runs_opts_t *o) {
             cli_print_json(got);
         else if (got)
             printf("%s  %s\n", json_string_value(json_object_get(got, "status")),
-                   json_string_value(json_object_get(got, "run_id")));
+                   json_string_value(json_object_get(got, "id")));
         code = got ? EXIT_OK : EXIT_FAILED;
         json_decref(got);
     }

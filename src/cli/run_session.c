@@ -296,9 +296,9 @@ static void print_summary(session_t *s, json_t *sum) {
         size_t i;
         json_t *a;
         json_array_foreach(arts, i, a)
-            printf("  %-32s %7lld bytes  %s\n", json_string_value(json_object_get(a, "name")),
+            printf("  %-32s %7lld bytes  v%lld\n", json_string_value(json_object_get(a, "name")),
                    json_integer_value(json_object_get(a, "bytes")),
-                   json_string_value(json_object_get(a, "path")));
+                   json_integer_value(json_object_get(a, "version")));
     }
 }
 

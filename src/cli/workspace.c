@@ -2,6 +2,7 @@
  * (the configuration is config_load.c's). */
 #include "cli/cli.h"
 #include "engine/host.h"
+#include "core/json_time.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
 
@@ -141,9 +142,13 @@ void cli_print_diags(const diag_list_t *dl) {
 }
 
 void cli_print_json(const json_t *v) {
-    char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    json_t *shown = json_deep_copy(v); /* times as the API writes them (RFC 3339) */
+    json_time_present(shown);
+    char *text =
+        json_dumps(shown ? shown : v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
     if (text) puts(text);
     free(text);
+    json_decref(shown);
 }
 
 bool cli_use_color(int fd) {

@@ -84,7 +84,7 @@ static void ended(json_t *a, int64_t ts, const char *status, const json_t *data)
 static void error(task_history_t *h, uint64_t seq, int64_t ts, const char *type, const json_t *a,
                   const json_t *data, const char *key) {
     json_t *e = json_pack(
-        "{s:I, s:I, s:s, s:O?, s:O?}", "seq", (json_int_t)seq, "ts", (json_int_t)ts, "type", type,
+        "{s:I, s:I, s:s, s:O?, s:O?}", "seq", (json_int_t)seq, "at", (json_int_t)ts, "type", type,
         "attempt", a ? json_object_get(a, "attempt") : NULL, "error", json_object_get(data, key));
     const json_t *limit = json_object_get(data, "limit"); /* budget.exceeded: which one */
     if (limit) json_object_set(e, "limit", (json_t *)limit);

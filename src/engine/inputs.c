@@ -55,7 +55,7 @@ json_t *inputs_resolve(const workflow_t *wf, const json_t *given, char **err) {
         if (!val) val = json_object_get(v, "default");
         if (!val) {
             if (json_is_true(json_object_get(v, "required"))) {
-                *err = xasprintf("missing required input '%s' (give it with --input %s=...)", k, k);
+                *err = xasprintf("missing required input '%s'", k);
                 json_decref(out);
                 return NULL;
             }

@@ -34,7 +34,7 @@ static json_t *progress_of(const json_t *run, const json_t *rows) {
                           !strcmp(st, "waiting_human"))) {
             json_array_append_new(
                 current,
-                json_pack("{s:O, s:s}", "task", json_object_get(row, "task_id"), "status", st));
+                json_pack("{s:O, s:s}", "task_id", json_object_get(row, "task_id"), "status", st));
         }
     }
     const char *status = json_string_value(json_object_get(run, "status"));
@@ -59,40 +59,57 @@ static json_t *progress_of(const json_t *run, const json_t *rows) {
                      "estimate", estimate);
 }
 
+json_t *store_run_view(const json_t *row) {
+    json_t *v = json_deep_copy(row);
+    if (!v || json_object_get(v, "paused_reason")) return v; /* a view already */
+    json_object_del(v, "file"); /* a path on the machine that ran it: not for clients */
+    /* runs.error holds the reason of a pause or a cancel too: `error` is a failure's only */
+    const char *status = json_string_value(json_object_get(v, "status"));
+    json_t *why = json_incref(json_object_get(v, "error"));
+    if (!json_is_string(why)) why = (json_decref(why), json_null());
+    bool failed = status && !strcmp(status, "failed");
+    json_object_set(v, "error", failed ? why : json_null());
+    json_object_set(v, "paused_reason", status && !strcmp(status, "paused") ? why : json_null());
+    json_object_set(v, "cancelled_reason",
+                    status && !strcmp(status, "cancelled") ? why : json_null());
+    json_decref(why);
+    return v;
+}
+
 json_t *store_run_summary(store_t *st, const char *run_id) {
     json_t *run = store_run(st, run_id);
     if (!run) return NULL;
-    json_t *tasks = json_object();
+    json_t *tasks = json_array();
     json_t *rows = store_tasks(st, run_id);
     size_t i;
     json_t *row;
     json_t *progress = progress_of(run, rows);
     json_array_foreach(rows, i, row) {
         json_t *outputs = json_object_get(row, "outputs");
-        json_object_set_new(
-            tasks, json_string_value(json_object_get(row, "task_id")),
-            json_pack("{s:O, s:O, s:O, s:O, s:O}", "status", json_object_get(row, "status"),
-                      "attempts", json_object_get(row, "attempts"), "outputs",
-                      outputs ? outputs : json_null(), "error", json_object_get(row, "error"),
-                      "cost_usd", json_object_get(row, "cost_usd")));
-        /* offline output (schema 7): never to pass for real work */
-        json_object_set_new(
-            json_object_get(tasks, json_string_value(json_object_get(row, "task_id"))), "simulated",
-            json_boolean(json_is_true(json_object_get(row, "simulated"))));
+        json_array_append_new(
+            tasks,
+            json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:b}", "id", json_object_get(row, "task_id"),
+                      "status", json_object_get(row, "status"), "attempts_total",
+                      json_object_get(row, "attempts"), "outputs", outputs ? outputs : json_null(),
+                      "error", json_object_get(row, "error"), "cost_usd",
+                      json_object_get(row, "cost_usd"),
+                      /* offline output (schema 7): never to pass for real work */
+                      "simulated", json_is_true(json_object_get(row, "simulated"))));
     }
     json_decref(rows);
 
-    /* The latest version of each artifact name. */
+    /* The latest version of each artifact name; addressed by name and version (no paths). */
     json_t *arts = json_array(), *latest = json_object();
     rows = store_artifacts(st, run_id);
     json_array_foreach(rows, i, row) {
         json_object_set_new(
             latest, json_string_value(json_object_get(row, "name")),
-            json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "name", json_object_get(row, "name"),
-                      "path", json_object_get(row, "path"), "sha256",
+            json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "id", json_object_get(row, "name"),
+                      "name", json_object_get(row, "name"), "sha256",
                       json_object_get(row, "sha256"), "bytes", json_object_get(row, "bytes"),
-                      "task", json_object_get(row, "task_id"), "version",
-                      json_object_get(row, "version")));
+                      "task_id", json_object_get(row, "task_id"), "version",
+                      json_object_get(row, "version"), "created_at",
+                      json_object_get(row, "created_at")));
     }
     json_decref(rows);
     const char *k;
@@ -100,25 +117,14 @@ json_t *store_run_summary(store_t *st, const char *run_id) {
     json_object_foreach(latest, k, v) json_array_append(arts, v);
     json_decref(latest);
 
-    json_t *out =
-        json_pack("{s:O, s:O, s:O, s:O, s:O, s:o, s:o}", "run_id", json_object_get(run, "id"),
-                  "workflow", json_object_get(run, "workflow"), "status",
-                  json_object_get(run, "status"), "cost_usd", json_object_get(run, "cost_usd"),
-                  "error", json_object_get(run, "error"), "tasks", tasks, "artifacts", arts);
+    /* The run as the list shows it (every field a list item has), then what only this has. */
+    json_t *out = store_run_view(run);
+    json_object_set_new(out, "tasks", tasks);
+    json_object_set_new(out, "artifacts", arts);
     json_object_update(out, progress);
     json_decref(progress);
     json_t *usage = store_llm_usage(st, run_id);
     if (usage) json_object_set_new(out, "llm", usage);
-    json_object_set_new(out, "simulated",
-                        json_boolean(json_is_true(json_object_get(run, "simulated"))));
-    json_object_set(out, "created_at", json_object_get(run, "created_at"));
-    json_object_set(out, "finished_at", json_object_get(run, "finished_at"));
-    /* Only for a run started from a stored workflow: the version it is pinned to. */
-    const json_t *wf_id = json_object_get(run, "workflow_id");
-    if (json_is_string(wf_id)) {
-        json_object_set(out, "workflow_id", (json_t *)wf_id);
-        json_object_set(out, "workflow_version", json_object_get(run, "workflow_version"));
-    }
     json_decref(run);
     return out;
 }

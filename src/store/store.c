@@ -221,7 +221,7 @@ json_t *store_query_rows(store_t *st, const char *sql, const char *const *binds,
     sqlite3_stmt *s = store_prepared(st, sql, &kept);
     if (!s) return NULL;
     for (int i = 0; i < nbinds; i++) store_bind_text(s, i + 1, binds[i]);
-    if (limit > 0) sqlite3_bind_int(s, nbinds + 1, limit);
+    if (limit != 0) sqlite3_bind_int(s, nbinds + 1, limit); /* -1: LIMIT -1, every row */
     json_t *rows = json_array();
     while (sqlite3_step(s) == SQLITE_ROW) {
         json_t *row = json_object();
@@ -263,8 +263,8 @@ json_t *store_runs(store_t *st, const char *status, int limit) {
 
 json_t *store_runs_page(store_t *st, const store_runs_query_t *q) {
     /* Newest first; the cursor is the (created_at, id) of the last row of the previous page. */
-    char sql[400] = "SELECT * FROM runs WHERE 1";
-    const char *b[6];
+    char sql[480] = "SELECT * FROM runs WHERE 1";
+    const char *b[8];
     int n = 0;
     char since[32], at[32];
     if (q->status) {
@@ -274,6 +274,14 @@ json_t *store_runs_page(store_t *st, const store_runs_query_t *q) {
     if (q->workflow) {
         strcat(sql, " AND workflow = ?");
         b[n++] = q->workflow;
+    }
+    if (q->workflow_id) {
+        strcat(sql, " AND workflow_id = ?");
+        b[n++] = q->workflow_id;
+    }
+    if (q->file) {
+        strcat(sql, " AND file = ?");
+        b[n++] = q->file;
     }
     if (q->since_ms > 0) {
         snprintf(since, sizeof since, "%lld", (long long)q->since_ms);

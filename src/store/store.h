@@ -43,7 +43,9 @@ json_t *store_runs(store_t *st, const char *status, int limit); /* newest first 
 /* One page of runs, newest first: filters are NULL/0 when unused; the page starts after the run
  * (after_created_ms, after_id) when after_id is set. New reference (NULL on a database error). */
 typedef struct store_runs_query {
-    const char *status, *workflow;
+    const char *status, *workflow; /* workflow: by name */
+    const char *workflow_id;       /* runs of a stored workflow */
+    const char *file;              /* runs of the workflow file (a template's) */
     int64_t since_ms;
     int64_t after_created_ms;
     const char *after_id;
@@ -65,10 +67,14 @@ json_t *store_run_counts(store_t *st);
 /* What every model call since a time cost, over all runs (workflow NULL) or the runs of one
  * workflow (by name). 0 on a database error. */
 double store_spend_since(store_t *st, int64_t since_ms, const char *workflow);
-/* run_summary.c: {run_id, workflow, status, cost_usd, error, tasks: {ID: {status, attempts,
- * outputs, error, cost_usd}}, artifacts: [{name, path, sha256, bytes, task, version}] (latest
- * version of each), llm, created_at, finished_at}, and workflow_id and workflow_version for a
- * run started from a stored workflow. New reference, or NULL for an unknown run. */
+/* run_summary.c: a runs row as clients see it (new reference): no `file` (a server path),
+ * `error` only when the run failed, the reason of a pause or a cancel in `paused_reason` or
+ * `cancelled_reason`. Lists of runs show this; the summary adds to it. */
+json_t *store_run_view(const json_t *row);
+/* run_summary.c: the run as store_run_view shows it, and tasks: [{id, status, attempts_total,
+ * outputs, error, cost_usd}] in workflow order, artifacts: [{id, name (the same), sha256,
+ * bytes, task_id, version, created_at}] (the latest version of each), progress, current,
+ * estimate and llm. New reference, or NULL for an unknown run. */
 json_t *store_run_summary(store_t *st, const char *run_id);
 /* The journal of model calls made outside any run (the OpenAI-compatible gateway's): llm.call
  * events only, so priced in llm_calls and counted by the daily limits, with no runs row and no

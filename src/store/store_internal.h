@@ -81,7 +81,7 @@ int projection_apply(store_t *st, const store_event_rec_t *ev);
 
 /* Runs a read and returns its rows as objects (NULL when it cannot be prepared); the columns
  * inputs, outputs, request and response are parsed as JSON. binds are text (NULL: SQL NULL);
- * limit > 0 binds one more parameter after them. */
+ * limit != 0 binds one more parameter after them (-1: LIMIT -1, every row). */
 json_t *store_query_rows(store_t *st, const char *sql, const char *const *binds, int nbinds,
                          int limit);
 

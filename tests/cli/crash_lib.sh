@@ -16,7 +16,7 @@ summary() {
   cp "$WORK/out" "$WORK/show.json"
   expect_exit 0 "$BATON" runs events "$id" --json --data-dir "$D"
   cp "$WORK/out" "$WORK/events.json"
-  if ! node "$ROOT/tests/cli/crash_summary.js" "$WORK/show.json" "$WORK/events.json" > "$WORK/$label.summary" 2> "$WORK/problems"; then
+  if ! node "$ROOT/tests/cli/crash_summary.js" "$WORK/show.json" "$WORK/events.json" "$D" > "$WORK/$label.summary" 2> "$WORK/problems"; then
     cat "$WORK/problems" >&2
     echo "--- journal of $id (last 40 events)" >&2
     "$BATON" runs events "$id" --data-dir "$D" | cut -c1-160 | tail -n 40 >&2

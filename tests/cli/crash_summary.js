@@ -2,7 +2,9 @@
 // checks a run's journal invariants and its artifact files on disk, then prints the run's
 // comparable state (one JSON line) for comparison with an uninterrupted reference run.
 const fs = require('fs'), crypto = require('crypto'), path = require('path');
-const [show, events] = process.argv.slice(2).map(f => JSON.parse(fs.readFileSync(f, 'utf8')));
+const [show, events] = process.argv.slice(2, 4).map(f => JSON.parse(fs.readFileSync(f, 'utf8')));
+// the summary names artifacts, not files: they are in DATA_DIR/artifacts/RUN_ID/NAME
+const fileOf = a => path.join(process.argv[4], 'artifacts', show.id, a.name);
 const problems = [];
 const hash = v => crypto.createHash('sha256').update(typeof v === 'string' ? v : JSON.stringify(v ?? null)).digest('hex');
 
@@ -26,7 +28,7 @@ for (const e of events) {
   if (final) (terminal[d.task] = terminal[d.task] || []).push(e.seq);
 }
 for (const [k, seqs] of Object.entries(once)) if (seqs.length > 1) problems.push(`${k} journaled ${seqs.length} times (seq ${seqs.join(', ')})`);
-for (const [id, t] of Object.entries(show.tasks))
+for (const {id, ...t} of show.tasks)
   if ((terminal[id] || []).length !== 1) problems.push(`task ${id} (${t.status}) has ${(terminal[id] || []).length} terminal events`);
 const last = events[events.length - 1];
 if (!last || !/^run\.(completed|failed|cancelled)$/.test(last.type)) problems.push(`the journal ends with ${last && last.type}, not the run's end`);
@@ -35,13 +37,13 @@ if (!last || !/^run\.(completed|failed|cancelled)$/.test(last.type)) problems.pu
 const names = [];
 for (const a of show.artifacts) {
   let bytes;
-  try { bytes = fs.readFileSync(a.path); } catch (err) { problems.push(`artifact ${a.name}: ${err.message}`); continue; }
+  try { bytes = fs.readFileSync(fileOf(a)); } catch (err) { problems.push(`artifact ${a.name}: ${err.message}`); continue; }
   const sha = crypto.createHash('sha256').update(bytes).digest('hex');
   if (sha !== a.sha256 || bytes.length !== a.bytes) problems.push(`artifact ${a.name}: file has sha256 ${sha} (${bytes.length} bytes), journal says ${a.sha256} (${a.bytes})`);
-  names.push(path.basename(a.path));
+  names.push(path.basename(fileOf(a)));
 }
 if (show.artifacts.length) {
-  const dir = path.dirname(show.artifacts[0].path);
+  const dir = path.dirname(fileOf(show.artifacts[0]));
   const onDisk = fs.readdirSync(dir).sort().join(' '), journaled = names.sort().join(' ');
   if (onDisk !== journaled) problems.push(`artifact folder holds [${onDisk}], the journal [${journaled}]`);
 }
@@ -49,13 +51,13 @@ if (problems.length) { console.error(problems.join('\n')); process.exit(1); }
 
 // The comparable state: everything but ids, times and retry jitter.
 const tasks = {};
-for (const [id, t] of Object.entries(show.tasks))
-  tasks[id] = {status: t.status, attempts: t.attempts, error: t.error, outputs: hash(t.outputs)};
+for (const t of show.tasks)
+  tasks[t.id] = {status: t.status, attempts: t.attempts_total, error: t.error, outputs: hash(t.outputs)};
 const journal = events.filter(e => e.type !== 'run.status').map(e => {
   const d = e.data || {};
   return [e.type, d.task, d.attempt, d.iteration, d.name, d.version, d.sha256, d.reason, d.error,
           d.decision, 'output' in d ? hash([d.output, d.outputs]) : undefined].map(v => v ?? '').join('|');
 }).sort();
 console.log(JSON.stringify({status: show.status, error: show.error, tasks,
-  artifacts: show.artifacts.map(a => `${a.name} v${a.version} ${a.sha256} ${a.bytes} ${a.task}`).sort(),
+  artifacts: show.artifacts.map(a => `${a.name} v${a.version} ${a.sha256} ${a.bytes} ${a.task_id}`).sort(),
   journal}));

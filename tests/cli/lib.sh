@@ -112,7 +112,7 @@ expect_fallback() {
   expect_eq "$(json_get "$WORK/out" 'j.llm.failed')" 1 "failed call recorded after $bad"
   requests
   expect_eq "$(json_get "$WORK/req.json" 'j.slice(0, 2).map(r => r.model).join(",")')" "$bad,$good" "fallback from $bad"
-  expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/fb-$bad"
+  expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.id')" --json --data-dir "$WORK/fb-$bad"
   cp "$WORK/out" "$WORK/events-$bad.json"
   expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "llm.call").slice(0, 2).map(e => e.data.candidate + ":" + e.data.status).join(",")')" \
     "$p/$bad:error,$p/$good:ok" "llm.call events after $bad"
@@ -146,8 +146,8 @@ tasks:
   - {id: write, agent: w, max_retries: 1, retry_backoff: {initial: 0.01, jitter: false}}
 YAML
   expect_exit 1 "$BATON" run "$WORK/retry.yaml" --config "$WORK/baton.yaml" --json --data-dir "$dir"
-  expect_eq "$(json_get "$WORK/out" 'j.tasks.write.status')" failed "status with no candidate left"
-  grep -q -- "$pattern" <<< "$(json_get "$WORK/out" 'j.tasks.write.error')" || fail "the 429 is not in the error"; ok
-  expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$dir"
+  expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").status')" failed "status with no candidate left"
+  grep -q -- "$pattern" <<< "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").error')" || fail "the 429 is not in the error"; ok
+  expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.id')" --json --data-dir "$dir"
   expect_eq "$(json_get "$WORK/out" 'j.find(e => e.data.retry_in_ms !== undefined).data.retry_in_ms >= 1000')" true "Retry-After honoured"
 }

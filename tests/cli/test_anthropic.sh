@@ -41,9 +41,9 @@ curl -s -X POST "$URL/_fake/script" -d '[
   {"route":"anthropic","tool_call":{"name":"output","arguments":{"value":["kelp","crab","tide"]}},"usage":{"input":100,"output":20}}]' > /dev/null
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d1"
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.write.outputs.text')" "Tide pools hold life." "streamed text"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.score.outputs.score')" 8 "JSON output from the forced tool"
-expect_eq "$(json_get "$WORK/out" 'JSON.stringify(j.tasks.words.outputs)')" '["kelp","crab","tide"]' "array output unwrapped"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").outputs.text')" "Tide pools hold life." "streamed text"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "score").outputs.score')" 8 "JSON output from the forced tool"
+expect_eq "$(json_get "$WORK/out" 'JSON.stringify(j.tasks.find(t => t.id == "words").outputs)')" '["kelp","crab","tide"]' "array output unwrapped"
 # write: (700*3 + 200*0.3 + 100*3*1.25 + 500*15)/1e6 = 0.010035
 # score: (200*3 + 10*15)/1e6 = 0.00075; words: (100*3 + 20*15)/1e6 = 0.0006
 expect_eq "$(json_get "$WORK/out" 'j.cost_usd.toFixed(6)')" "0.011385" "cost"
@@ -52,7 +52,7 @@ expect_eq "$(json_get "$WORK/out" 'j.llm.input_tokens')" 1300 "input tokens reco
 expect_eq "$(json_get "$WORK/out" 'j.llm.cached_tokens')" 200 "cache reads recorded"
 expect_eq "$(json_get "$WORK/out" 'j.llm.output_tokens')" 530 "output tokens recorded"
 expect_eq "$(json_get "$WORK/out" 'j.llm.cost_usd.toFixed(6)')" "0.011385" "cost recorded"
-expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d1"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.id')" --json --data-dir "$WORK/d1"
 expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "llm.call").map(e => e.data.candidate + ":" + e.data.status).join(",")')" \
   "claude/claude-test:ok,claude/claude-test:ok,claude/claude-test:ok" "llm.call events"
 expect_eq "$(json_get "$WORK/out" 'j.find(e => e.type == "llm.call").data.first_token_ms >= 0')" true "time to first token"
@@ -80,8 +80,8 @@ reset
 config "[claude/claude-test]" "[claude/claude-test]"
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d2"
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status unscripted"
-expect_eq "$(json_get "$WORK/out" 'typeof j.tasks.score.outputs.score')" number "schema-shaped JSON"
-expect_eq "$(json_get "$WORK/out" 'Array.isArray(j.tasks.words.outputs)')" true "schema-shaped array"
+expect_eq "$(json_get "$WORK/out" 'typeof j.tasks.find(t => t.id == "score").outputs.score')" number "schema-shaped JSON"
+expect_eq "$(json_get "$WORK/out" 'Array.isArray(j.tasks.find(t => t.id == "words").outputs)')" true "schema-shaped array"
 expect_eq "$(json_get "$WORK/out" 'j.llm.calls')" 3 "no schema repairs"
 
 # 3. Fallback on each error class: the next candidate answers, and the failure is recorded.
@@ -99,7 +99,7 @@ expect_no_candidate_left claude/fail-429 claude/claude-test "$WORK/d4" "HTTP 429
 reset
 config "[claude/claude-test]" "[claude/claude-test]"
 FAKE_KEY=invalid-key-value-0000 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d5" > "$WORK/out" 2> "$WORK/err" || true
-grep -q "HTTP 401 (authentication_error)" <<< "$(json_get "$WORK/out" 'j.tasks.write.error')" || fail "401 not reported: $(cat "$WORK/out")"; ok
+grep -q "HTTP 401 (authentication_error)" <<< "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").error')" || fail "401 not reported: $(cat "$WORK/out")"; ok
 if grep -r -a -q "invalid-key-value-0000" "$WORK/out" "$WORK/err" "$WORK/d5"; then fail "the wrong key was echoed"; fi; ok
 
 # 6. The key never reaches the disk: journal, projections, artifacts.

@@ -56,7 +56,7 @@ expect_eq "$(json_get "$WORK/out" 'j.llm.cached')" 0 "first run cached calls"
 expect_eq "$(json_get "$WORK/out" 'j.llm.reference_cost_usd.toFixed(6)')" "0.016200" "first run reference cost"
 expect_eq "$(json_get "$WORK/out" 'j.llm.savings_usd.toFixed(6)')" "0.008700" "first run savings"
 expect_eq "$(count_requests)" 2 "first run reaches the provider"
-R1=$(json_get "$WORK/run1.json" 'j.run_id')
+R1=$(json_get "$WORK/run1.json" 'j.id')
 expect_eq "$(q "$WORK/d1" "SELECT group_concat(cached || ':' || cost_usd || ':' || reference_cost_usd, ',') FROM (SELECT * FROM llm_calls WHERE run_id = '$R1' ORDER BY seq)")" \
   "0:0.007:0.015,0:0.0005:0.0012" "first run llm_calls rows"
 expect_eq "$(q "$WORK/d1" "SELECT count(*) FROM llm_cache")" 2 "answers stored in the cache"
@@ -68,14 +68,14 @@ expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir 
 cp "$WORK/out" "$WORK/run2.json"
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "cached run"
 expect_eq "$(count_requests)" 0 "cached run reaches no provider"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.write.outputs.text')" "Tide pools hold life." "cached text"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.score.outputs.score')" 8 "cached JSON output"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").outputs.text')" "Tide pools hold life." "cached text"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "score").outputs.score')" 8 "cached JSON output"
 expect_eq "$(json_get "$WORK/out" 'j.cost_usd')" 0 "cached run cost"
 expect_eq "$(json_get "$WORK/out" 'j.llm.cached')" 2 "cached calls"
 expect_eq "$(json_get "$WORK/out" 'j.llm.input_tokens + "/" + j.llm.output_tokens')" "1200/510" "cached tokens reported"
 expect_eq "$(json_get "$WORK/out" 'j.llm.reference_cost_usd.toFixed(6)')" "0.016200" "cached run reference cost"
 expect_eq "$(json_get "$WORK/out" 'j.llm.savings_usd.toFixed(6)')" "0.016200" "cached run saves the whole reference cost"
-R2=$(json_get "$WORK/run2.json" 'j.run_id')
+R2=$(json_get "$WORK/run2.json" 'j.id')
 expect_eq "$(q "$WORK/d1" "SELECT group_concat(candidate || ':' || cached || ':' || cost_usd || ':' || input_tokens || ':' || output_tokens, ',') FROM (SELECT * FROM llm_calls WHERE run_id = '$R2' ORDER BY seq)")" \
   "paid/gpt-test:1:0.0:1000:500,paid/gpt-test:1:0.0:200:10" "cached llm_calls rows"
 expect_eq "$(json_get "$WORK/run1.json" 'j.artifacts[0].sha256')" "$(json_get "$WORK/run2.json" 'j.artifacts[0].sha256')" "same artifact from the cache"
@@ -94,7 +94,7 @@ curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"Kelp forests 
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d2b"
 expect_eq "$(json_get "$WORK/out" 'j.llm.cached_tokens + ":" + j.cost_usd.toFixed(6) + ":" + j.llm.reference_cost_usd.toFixed(6) + ":" + j.llm.savings_usd.toFixed(6)')"   "400:0.007100:0.015200:0.008100" "provider-cached tokens: cost, reference, savings"
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d2b"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.write.outputs.text')" "Kelp forests sway." "cached text (2b)"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").outputs.text')" "Kelp forests sway." "cached text (2b)"
 expect_eq "$(json_get "$WORK/out" 'j.llm.cached + ":" + j.llm.cached_tokens + ":" + j.cost_usd + ":" + j.llm.reference_cost_usd.toFixed(6) + ":" + j.llm.savings_usd.toFixed(6)')"   "2:400:0:0.015200:0.015200" "response-cache hit of a provider-cached call"
 expect_eq "$(count_requests)" 2 "only the first run of 2b reaches the provider"
 
@@ -150,9 +150,9 @@ grep -q "$FAKE_KEY" "$WORK/rec.json" && fail "the API key is in the recordings";
 # provider (still up) is not asked.
 reset
 expect_exit 1 "$BATON" run "$FIX" --input topic=kelp --config "$WORK/baton.yaml" --json --data-dir "$WORK/d5m" --llm-mode replay --recordings "$WORK/rec.json"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.write.status')" failed "replay miss fails the task"
-json_get "$WORK/out" 'j.tasks.write.error' | grep -Eq "replay: no recording for task 'write' \(request key [0-9a-f]{64}\) in $WORK/rec.json" \
-  || fail "replay miss message: $(json_get "$WORK/out" 'j.tasks.write.error')"; ok
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").status')" failed "replay miss fails the task"
+json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").error' | grep -Eq "replay: no recording for task 'write' \(request key [0-9a-f]{64}\) in $WORK/rec.json" \
+  || fail "replay miss message: $(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").error')"; ok
 expect_eq "$(count_requests)" 0 "a replay miss calls no provider"
 # A hit, with the fake stopped: same outputs, same artifact bytes, cost 0, reference priced.
 kill $fake; wait $fake 2>/dev/null || true
@@ -160,8 +160,8 @@ trap 'rm -rf "$WORK"' EXIT # the fake is gone: the exit trap must not fail killi
 curl -s -m 2 "$URL/_fake/health" > /dev/null && fail "the fake is still answering"; ok
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d6" --llm-mode replay --recordings "$WORK/rec.json"
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "replay with the provider gone"
-expect_eq "$(json_get "$WORK/out" 'JSON.stringify(j.tasks.write.outputs) + JSON.stringify(j.tasks.score.outputs)')" \
-  "$(json_get "$WORK/rec-run.json" 'JSON.stringify(j.tasks.write.outputs) + JSON.stringify(j.tasks.score.outputs)')" "replayed outputs"
+expect_eq "$(json_get "$WORK/out" 'JSON.stringify(j.tasks.find(t => t.id == "write").outputs) + JSON.stringify(j.tasks.find(t => t.id == "score").outputs)')" \
+  "$(json_get "$WORK/rec-run.json" 'JSON.stringify(j.tasks.find(t => t.id == "write").outputs) + JSON.stringify(j.tasks.find(t => t.id == "score").outputs)')" "replayed outputs"
 expect_eq "$(json_get "$WORK/out" 'j.artifacts[0].sha256')" "$(json_get "$WORK/rec-run.json" 'j.artifacts[0].sha256')" "replayed artifact bytes"
 expect_eq "$(json_get "$WORK/out" 'j.cost_usd + ":" + j.llm.cached + ":" + j.llm.reference_cost_usd.toFixed(6)')" "0:2:0.016200" "replay cost, cached calls, reference cost"
 # Replay is also a configuration choice (routing.mode), and a missing file is a usage error.
@@ -190,11 +190,11 @@ config "$CACHE"
 curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"Tide pools hold life."},
   {"route":"openai","json":{"score":"high"}}, {"route":"openai","json":{"score":7}}]' > /dev/null
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d9"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.score.outputs.score')" 7 "repaired answer"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "score").outputs.score')" 7 "repaired answer"
 expect_eq "$(count_requests)" 3 "a repair round"
 reset
 curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","json":{"score":6}}]' > /dev/null
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d9"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.score.outputs.score')" 6 "the rejected answer was not cached"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "score").outputs.score')" 6 "the rejected answer was not cached"
 expect_eq "$(count_requests)" 1 "only the uncached question reaches the provider"
 finish

@@ -17,7 +17,7 @@ same() { # same LABEL ARGS... : the command's --json output over the server and 
 }
 
 expect_exit 3 "$BATON" run workflows/sdlc.yaml --server "$API" --input project_brief="A todo app" --json
-run=$(json_get "$WORK/out" 'j.run_id')
+run=$(json_get "$WORK/out" 'j.id')
 expect_eq "$(json_get "$WORK/out" 'j.status')" waiting_human "waiting on the server"
 same "approvals ls" approvals ls
 expect_exit 0 "$BATON" approvals respond "$run" architecture --decision approve --server "$API"
@@ -32,7 +32,7 @@ expect_exit 1 "$BATON" approvals respond "$run" architecture --decision approve 
 expect_grep "answered already (HTTP 409)" "$WORK/err"
 
 expect_exit 0 "$BATON" run workflows/sdlc.yaml --server "$API" --input project_brief="A blog" --auto-approve --json
-expect_eq "$(json_get "$WORK/out" 'j.status + " " + Object.keys(j.tasks).length')" "completed 11" "--auto-approve over the API"
+expect_eq "$(json_get "$WORK/out" 'j.status + " " + j.tasks.length')" "completed 11" "--auto-approve over the API"
 
 same "runs ls" runs ls
 same "runs show" runs show "$run"

@@ -16,7 +16,7 @@ CRASH_ENV=(env LD_PRELOAD="$SHIM" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}v
 quietly() { "$@" & wait $!; } # no "Killed" notice from bash for the processes killed on purpose
 
 # state FILE : what must match the reference in a `run --json`/`runs show --json` object
-state() { json_get "$1" '[j.status, Object.entries(j.tasks).map(([k, t]) => k + ":" + t.status).join(","),
+state() { json_get "$1" '[j.status, j.tasks.map(t => t.id + ":" + t.status).join(","),
                              j.artifacts.map(a => a.name + ":" + a.version + ":" + a.sha256).sort().join(",")].join(" ")'; }
 
 expect_exit 0 "$BATON" run "$WF" --auto-approve --json --config "$CFG" --data-dir "$WORK/ref"

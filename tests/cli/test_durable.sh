@@ -7,7 +7,7 @@ D="$WORK/data"
 brief="A chess club app"
 
 expect_exit 0 "$BATON" run workflows/sdlc.yaml --auto-approve --json --data-dir "$D" --input project_brief="$brief"
-id=$(json_get "$WORK/out" 'j.run_id')
+id=$(json_get "$WORK/out" 'j.id')
 expect_exit 0 "$BATON" run workflows/code_review.yaml --auto-approve --json --data-dir "$D"
 
 # rebuild: the tables rebuilt from the journal equal the live ones
@@ -116,7 +116,7 @@ expect_grep "newer Baton" "$WORK/err"
 expect_exit 0 "$BATON" runs events "$id" --json --data-dir "$D"
 at=$(json_get "$WORK/out" 'j.find(e => e.type == "task.completed" && e.data.task == "requirements").seq')
 expect_exit 0 "$BATON" runs fork "$id" --at "$at" --input project_brief="A go club app" --auto-approve --json --data-dir "$D"
-fork=$(json_get "$WORK/out" 'j.run_id')
+fork=$(json_get "$WORK/out" 'j.id')
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "fork status"
 expect_exit 0 "$BATON" runs events "$fork" --json --data-dir "$D"
 expect_eq "$(json_get "$WORK/out" 'j[0].data.parent_run_id')" "$id" "fork parent"
@@ -124,7 +124,7 @@ expect_eq "$(json_get "$WORK/out" "j.filter(e => e.seq <= $at && e.type == 'task
 expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "task.completed").length')" 11 "fork completions"
 # tasks before the fork point kept the parent's results; later ones saw the new brief
 expect_exit 0 "$BATON" runs show "$fork" --json --data-dir "$D"
-grep -q "A go club app" "$(json_get "$WORK/out" "j.artifacts.find(a => a.name == 'delivery_summary.md').path")" \
+grep -q "A go club app" "$D/artifacts/$fork/delivery_summary.md" \
   || fail "the fork's later tasks did not see the new input"; ok
 sqlite3 "$D/baton.db" "SELECT parent_run_id FROM runs WHERE id = '$fork'" > "$WORK/parent"
 expect_grep "$id" "$WORK/parent"
@@ -134,7 +134,7 @@ expect_grep "past its end" "$WORK/err"
 expect_exit 0 "$BATON" runs events "$id" --json --data-dir "$D"
 aw=$(json_get "$WORK/out" 'j.find(e => e.type == "artifact.written").seq')
 expect_exit 0 "$BATON" runs fork "$id" --at "$aw" --auto-approve --json --data-dir "$D"
-f2=$(json_get "$WORK/out" 'j.run_id')
+f2=$(json_get "$WORK/out" 'j.id')
 expect_exit 0 "$BATON" artifacts ls "$f2" --json --data-dir "$D"
 expect_eq "$(json_get "$WORK/out" 'JSON.stringify(j).includes("\"version\":2")')" false "duplicated artifact version"
 # a fork past a gap is refused and leaves no half-born run

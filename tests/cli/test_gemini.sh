@@ -56,10 +56,10 @@ curl -s -X POST "$URL/_fake/script" -d '[
   {"route":"gemini","json":["kelp","crab","tide"],"usage":{"input":100,"output":20}}]' > /dev/null
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d1"
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.write.outputs.text')" "Tide pools hold life." "streamed text"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.score.outputs.score')" 8 "JSON output"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.score.outputs.verdict')" keep "JSON output (enum)"
-expect_eq "$(json_get "$WORK/out" 'JSON.stringify(j.tasks.words.outputs)')" '["kelp","crab","tide"]' "array output"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").outputs.text')" "Tide pools hold life." "streamed text"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "score").outputs.score')" 8 "JSON output"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "score").outputs.verdict')" keep "JSON output (enum)"
+expect_eq "$(json_get "$WORK/out" 'JSON.stringify(j.tasks.find(t => t.id == "words").outputs)')" '["kelp","crab","tide"]' "array output"
 # write: (800*1 + 200*0.25 + 500*4)/1e6 = 0.00285
 # score: (200*1 + 10*4)/1e6 = 0.00024; words: (100*1 + 20*4)/1e6 = 0.00018
 expect_eq "$(json_get "$WORK/out" 'j.cost_usd.toFixed(6)')" "0.003270" "cost"
@@ -68,7 +68,7 @@ expect_eq "$(json_get "$WORK/out" 'j.llm.input_tokens')" 1300 "input tokens reco
 expect_eq "$(json_get "$WORK/out" 'j.llm.cached_tokens')" 200 "cached tokens recorded"
 expect_eq "$(json_get "$WORK/out" 'j.llm.output_tokens')" 530 "output tokens recorded"
 expect_eq "$(json_get "$WORK/out" 'j.llm.cost_usd.toFixed(6)')" "0.003270" "cost recorded"
-RUN1=$(json_get "$WORK/out" 'j.run_id')
+RUN1=$(json_get "$WORK/out" 'j.id')
 expect_exit 0 "$BATON" runs show "$RUN1" --json --data-dir "$WORK/d1"
 expect_eq "$(json_get "$WORK/out" 'j.llm.calls + ":" + j.llm.cached_tokens')" "3:200" "runs show adds the calls up"
 expect_exit 0 "$BATON" runs events "$RUN1" --json --data-dir "$WORK/d1"
@@ -104,9 +104,9 @@ reset
 config "[gem/gemini-test]" "[gem/gemini-test]"
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d2"
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status unscripted"
-expect_eq "$(json_get "$WORK/out" 'typeof j.tasks.score.outputs.score')" number "schema-shaped JSON"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.score.outputs.verdict')" keep "schema-shaped enum"
-expect_eq "$(json_get "$WORK/out" 'Array.isArray(j.tasks.words.outputs)')" true "schema-shaped array"
+expect_eq "$(json_get "$WORK/out" 'typeof j.tasks.find(t => t.id == "score").outputs.score')" number "schema-shaped JSON"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "score").outputs.verdict')" keep "schema-shaped enum"
+expect_eq "$(json_get "$WORK/out" 'Array.isArray(j.tasks.find(t => t.id == "words").outputs)')" true "schema-shaped array"
 expect_eq "$(json_get "$WORK/out" 'j.llm.calls')" 3 "no schema repairs"
 expect_eq "$(json_get "$WORK/out" 'j.llm.input_tokens > 0 && j.llm.output_tokens > 0')" true "usage from usageMetadata"
 
@@ -121,7 +121,7 @@ tasks:
   - {id: answer, agent: j}
 YAML
 expect_exit 0 "$BATON" run "$WORK/free.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d3"
-expect_eq "$(json_get "$WORK/out" 'typeof j.tasks.answer.outputs.reply')" string "free-form JSON answer"
+expect_eq "$(json_get "$WORK/out" 'typeof j.tasks.find(t => t.id == "answer").outputs.reply')" string "free-form JSON answer"
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j[0].body.generationConfig.responseMimeType')" application/json "JSON asked for"
 expect_eq "$(json_get "$WORK/req.json" 'j[0].body.generationConfig.responseSchema === undefined')" true "no responseSchema"
@@ -142,7 +142,7 @@ expect_fallback_error slow-first-byte "first byte\|timeout\|timed out" i
 reset
 config "[gem/not-found, gem/gemini-test]" "[gem/gemini-test]"
 expect_exit 1 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d5"
-grep -q "HTTP 404 (NOT_FOUND)" <<< "$(json_get "$WORK/out" 'j.tasks.write.error')" || fail "404 not reported"; ok
+grep -q "HTTP 404 (NOT_FOUND)" <<< "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").error')" || fail "404 not reported"; ok
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.model).join(",")')" "not-found" "no fallback from a 404"
 
@@ -155,7 +155,7 @@ curl -s -X POST "$URL/_fake/script" -d '{"route":"gemini","status":429,"body":{"
   {"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},
   {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"2.5s"}]}}}' > /dev/null
 expect_exit 0 "$BATON" run "$WORK/retry.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d6b"
-expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d6b"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.id')" --json --data-dir "$WORK/d6b"
 expect_eq "$(json_get "$WORK/out" 'j.find(e => e.data.retry_in_ms !== undefined).data.retry_in_ms >= 2500')" true "RetryInfo's retryDelay honoured"
 
 # 7. A wrong key (400 API_KEY_INVALID) and no key (403) are authentication failures: the next
@@ -166,7 +166,7 @@ expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir 
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status after auth failures"
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.slice(0, 3).map(r => r.auth.header).join(",")')" "x-goog-api-key,,x-goog-api-key" "auth headers sent"
-expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d7"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.id')" --json --data-dir "$WORK/d7"
 expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "llm.call").slice(0, 3).map(e => e.data.candidate + ":" + e.data.status).join(",")')" \
   "badkey/gemini-test:error,nokey/gemini-test:error,gem/gemini-test:ok" "fallback after auth failures"
 grep -q "API key not valid" "$WORK/out" || fail "invalid key not reported"; ok
@@ -185,14 +185,14 @@ reset
 config "[gem/gemini-test, gem/fail-500]" "[gem/gemini-test]"
 curl -s -X POST "$URL/_fake/script" -d '{"route":"gemini","status":200,"body":"data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"Let me think.\",\"thought\":true}]},\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":100}}\r\n\r\ndata: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"Answer.\"}]},\"finishReason\":\"STOP\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":100,\"candidatesTokenCount\":10,\"thoughtsTokenCount\":40}}\r\n\r\n"}' > /dev/null
 expect_exit 0 "$BATON" run "$WORK/once.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d8"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.write.outputs.text')" "Answer." "thought parts left out"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").outputs.text')" "Answer." "thought parts left out"
 expect_eq "$(json_get "$WORK/out" 'j.llm.output_tokens')" 50 "thinking tokens counted as output"
 # (100*1 + 50*4)/1e6 = 0.0003
 expect_eq "$(json_get "$WORK/out" 'j.cost_usd.toFixed(6)')" "0.000300" "thinking tokens billed as output"
 reset
 curl -s -X POST "$URL/_fake/script" -d '{"route":"gemini","status":200,"body":"data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"\"}]},\"finishReason\":\"SAFETY\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":100}}\r\n\r\n"}' > /dev/null
 expect_exit 1 "$BATON" run "$WORK/once.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d8b"
-grep -q "withheld (finishReason SAFETY)" <<< "$(json_get "$WORK/out" 'j.tasks.write.error')" || fail "SAFETY not reported: $(json_get "$WORK/out" 'j.tasks.write.error')"; ok
+grep -q "withheld (finishReason SAFETY)" <<< "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").error')" || fail "SAFETY not reported: $(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").error')"; ok
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.model).join(",")')" "gemini-test" "no fallback from a withheld answer"
 

@@ -37,9 +37,9 @@ expect_exit 2 "$BATON" approvals respond "$run_id" architecture --decision appro
 expect_exit 3 "$BATON" run workflows/sdlc.yaml --data-dir "$D" --input project_brief="A wiki"
 run2=$(grep -o 'r-[0-9a-z]*' "$WORK/out" | head -n1)
 expect_exit 1 "$BATON" approvals respond "$run2" architecture --decision reject --feedback "no diagrams" --json --data-dir "$D"
-reason=$(json_get "$WORK/out" 'j.tasks.architecture.error')
+reason=$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "architecture").error')
 [[ "$reason" == "rejected by "*": no diagrams" ]] || fail "reject reason: $reason"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.deployment_plan.status')" skipped "dependent of a rejected task"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "deployment_plan").status')" skipped "dependent of a rejected task"
 
 # On a terminal: the prompt shows the proposal; "a" approves.
 printf 'a\n' > "$WORK/answers"

@@ -18,7 +18,7 @@ source "$(dirname "$0")/crash_lib.sh"
 R="$WORK/ref"
 expect_exit 0 "${CRASH_ENV[@]}" BATON_CRASH_COUNT_FILE="$WORK/commits" "$BATON" run "$WF" --config "$CFG" \
   --data-dir "$R" --json
-ref_id=$(json_get "$WORK/out" 'j.run_id')
+ref_id=$(json_get "$WORK/out" 'j.id')
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "reference run"
 summary "$R" "$ref_id" ref
 commits=$(cat "$WORK/commits")

@@ -21,7 +21,7 @@ YAML
 serve --config "$WORK/baton.yaml"
 wf='{"name": "Guided", "agents": {"w": {"instructions": "Write a line.", "model": "fast"}, "r": {"instructions": "Review.", "model": "fast"}}, "tasks": [{"id": "a", "agent": "w"}, {"id": "b", "agent": "w", "depends_on": ["a"]}, {"id": "c", "agent": "r", "depends_on": ["b"]}]}'
 get POST /api/v1/runs -d "{\"workflow\": $wf}"
-run=$(json_get "$WORK/out" 'j.run_id')
+run=$(json_get "$WORK/out" 'j.id')
 # meanwhile a WebSocket client keeps what streams: task.delta pieces from the provider's SSE
 (cd "$ROOT/tests/integration" && node --input-type=module -e '
   import WebSocket from "ws";
@@ -35,15 +35,15 @@ run=$(json_get "$WORK/out" 'j.run_id')
 ' "$API" "$run" "$WORK/ws.json") &
 ws_pid=$!
 
-get POST "/api/v1/runs/$run/messages" -d '{"text": "Use a table.", "task": "b", "from": "lead"}'
-expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.tasks.join() + " " + j.from')" "201 b lead" "a message for b"
-get POST "/api/v1/runs/$run/messages" -d '{"text": "Be kind.", "agent": "r"}'
-expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.tasks.join() + " " + j.from')" "201 c api" "a message for agent r"
-get POST "/api/v1/runs/$run/messages" -d '{"text": "Hello?", "agent": "nobody"}'
+get POST "/api/v1/runs/$run/messages" -d '{"text": "Use a table.", "task_id": "b", "from": "lead"}'
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.task_ids.join() + " " + j.from')" "201 b lead" "a message for b"
+get POST "/api/v1/runs/$run/messages" -d '{"text": "Be kind.", "agent_id": "r"}'
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.task_ids.join() + " " + j.from')" "201 c api" "a message for agent r"
+get POST "/api/v1/runs/$run/messages" -d '{"text": "Hello?", "agent_id": "nobody"}'
 expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "409 conflict" "nobody to tell"
-get POST "/api/v1/runs/$run/messages" -d '{"text": "Hello?", "task": "zzz"}'
+get POST "/api/v1/runs/$run/messages" -d '{"text": "Hello?", "task_id": "zzz"}'
 expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code + " " + j.error.message')" "400 bad_request run $run has no task 'zzz'" "no such task: the request is wrong, not the run's state"
-get POST "/api/v1/runs/$run/messages" -d '{"task": "b"}'
+get POST "/api/v1/runs/$run/messages" -d '{"task_id": "b"}'
 expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "400 bad_request" "no text"
 get POST "/api/v1/runs/$run/messages" -d '{"text": "x", "to": "b"}'
 expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.message')" "400 unknown field 'to'" "unknown field"

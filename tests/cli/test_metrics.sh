@@ -7,7 +7,7 @@ printf 'providers:\n  offline:\n    price: {input_per_million: 1, output_per_mil
 serve --config "$WORK/priced.yaml"
 get GET /nope
 get POST /api/v1/runs -d '{"workflow": "sdlc", "inputs": {"project_brief": "A todo app"}}'
-run=$(json_get "$WORK/out" 'j.run_id')
+run=$(json_get "$WORK/out" 'j.id')
 for _ in $(seq 1 100); do
   get GET "/api/v1/runs/$run"
   [ "$(json_get "$WORK/out" 'j.status')" == waiting_human ] && break

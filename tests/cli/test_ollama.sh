@@ -55,9 +55,9 @@ curl -s -X POST "$URL/_fake/script" -d '[
   {"route":"ollama","json":["kelp","crab","tide"],"usage":{"input":100,"output":20}}]' > /dev/null
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d1"
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.write.outputs.text')" "Tide pools hold life." "streamed text"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.score.outputs.score')" 8 "JSON output"
-expect_eq "$(json_get "$WORK/out" 'JSON.stringify(j.tasks.words.outputs)')" '["kelp","crab","tide"]' "array output"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").outputs.text')" "Tide pools hold life." "streamed text"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "score").outputs.score')" 8 "JSON output"
+expect_eq "$(json_get "$WORK/out" 'JSON.stringify(j.tasks.find(t => t.id == "words").outputs)')" '["kelp","crab","tide"]' "array output"
 # write: (1000*0.5 + 500*1.5)/1e6 = 0.00125
 # score: (200*0.5 + 10*1.5)/1e6 = 0.000115; words: (100*0.5 + 20*1.5)/1e6 = 0.00008
 expect_eq "$(json_get "$WORK/out" 'j.cost_usd.toFixed(6)')" "0.001445" "cost"
@@ -66,7 +66,7 @@ expect_eq "$(json_get "$WORK/out" 'j.llm.input_tokens')" 1300 "input tokens reco
 expect_eq "$(json_get "$WORK/out" 'j.llm.cached_tokens')" 0 "no cached tokens"
 expect_eq "$(json_get "$WORK/out" 'j.llm.output_tokens')" 530 "output tokens recorded"
 expect_eq "$(json_get "$WORK/out" 'j.llm.cost_usd.toFixed(6)')" "0.001445" "cost recorded"
-RUN1=$(json_get "$WORK/out" 'j.run_id')
+RUN1=$(json_get "$WORK/out" 'j.id')
 expect_exit 0 "$BATON" runs show "$RUN1" --json --data-dir "$WORK/d1"
 expect_eq "$(json_get "$WORK/out" 'j.llm.calls + ":" + j.llm.input_tokens')" "3:1300" "runs show adds the calls up"
 expect_exit 0 "$BATON" runs events "$RUN1" --json --data-dir "$WORK/d1"
@@ -96,8 +96,8 @@ reset
 config "[ol/llama-test]" "[ol/llama-test]"
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d2"
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status unscripted"
-expect_eq "$(json_get "$WORK/out" 'typeof j.tasks.score.outputs.score')" number "schema-shaped JSON"
-expect_eq "$(json_get "$WORK/out" 'Array.isArray(j.tasks.words.outputs)')" true "schema-shaped array"
+expect_eq "$(json_get "$WORK/out" 'typeof j.tasks.find(t => t.id == "score").outputs.score')" number "schema-shaped JSON"
+expect_eq "$(json_get "$WORK/out" 'Array.isArray(j.tasks.find(t => t.id == "words").outputs)')" true "schema-shaped array"
 expect_eq "$(json_get "$WORK/out" 'j.llm.calls')" 3 "no schema repairs"
 expect_eq "$(json_get "$WORK/out" 'j.llm.input_tokens > 0 && j.llm.output_tokens > 0')" true "usage from the done line"
 reset
@@ -109,7 +109,7 @@ tasks:
   - {id: answer, agent: j}
 YAML
 expect_exit 0 "$BATON" run "$WORK/free.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d2b"
-expect_eq "$(json_get "$WORK/out" 'typeof j.tasks.answer.outputs.reply')" string "JSON answer without a schema"
+expect_eq "$(json_get "$WORK/out" 'typeof j.tasks.find(t => t.id == "answer").outputs.reply')" string "JSON answer without a schema"
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j[0].body.format')" json 'format: "json"'
 
@@ -136,7 +136,7 @@ expect_fallback_error slow-first-byte "first byte\|timeout\|timed out" i
 reset
 config "[ol/not-found, ol/llama-test]" "[ol/llama-test]"
 expect_exit 1 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d5"
-grep -q 'HTTP 404: model "not-found" not found' <<< "$(json_get "$WORK/out" 'j.tasks.write.error')" || fail "404 not reported"; ok
+grep -q 'HTTP 404: model "not-found" not found' <<< "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").error')" || fail "404 not reported"; ok
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.model).join(",")')" "not-found" "no fallback from a 404"
 

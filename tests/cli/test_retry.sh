@@ -17,16 +17,16 @@ tasks:
 YAML
 D="$WORK/d"
 expect_exit 1 "$BATON" run "$WORK/chain.yaml" --json --config "$WORK/flaky.yaml" --data-dir "$D"
-run=$(json_get "$WORK/out" 'j.run_id')
-expect_eq "$(json_get "$WORK/out" '[j.status, j.tasks.a.status, j.tasks.b.status, j.tasks.c.status].join()')" \
+run=$(json_get "$WORK/out" 'j.id')
+expect_eq "$(json_get "$WORK/out" '[j.status, j.tasks.find(t => t.id == "a").status, j.tasks.find(t => t.id == "b").status, j.tasks.find(t => t.id == "c").status].join()')" \
   "failed,completed,failed,skipped" "the run failed at b"
-a_output=$(json_get "$WORK/out" 'j.tasks.a.outputs.text')
+a_output=$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "a").outputs.text')
 
 expect_exit 0 "$BATON" run --retry "$run" --json --config "$WORK/flaky.yaml" --data-dir "$D"
-expect_eq "$(json_get "$WORK/out" '[j.status, j.tasks.a.status, j.tasks.b.status, j.tasks.c.status].join()')" \
+expect_eq "$(json_get "$WORK/out" '[j.status, j.tasks.find(t => t.id == "a").status, j.tasks.find(t => t.id == "b").status, j.tasks.find(t => t.id == "c").status].join()')" \
   "completed,completed,completed,completed" "retried to the end"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.a.outputs.text')" "$a_output" "a kept its result"
-expect_eq "$(json_get "$WORK/out" '[j.tasks.a.attempts, j.tasks.b.attempts, j.tasks.c.attempts].join()')" "1,2,1" \
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "a").outputs.text')" "$a_output" "a kept its result"
+expect_eq "$(json_get "$WORK/out" '[j.tasks.find(t => t.id == "a").attempts_total, j.tasks.find(t => t.id == "b").attempts_total, j.tasks.find(t => t.id == "c").attempts_total].join()')" "1,2,1" \
   "a not run again, b on attempt 2"
 expect_exit 0 "$BATON" runs events "$run" --json --data-dir "$D"
 expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "task.started" && e.data.task == "a").length')" 1 "a started once"
@@ -39,7 +39,7 @@ expect_grep "only a failed or cancelled run" "$WORK/err"
 
 # over the API: a failed run retried, answered once journaled
 expect_exit 1 "$BATON" run "$WORK/chain.yaml" --json --config "$WORK/flaky.yaml" --data-dir "$D"
-run2=$(json_get "$WORK/out" 'j.run_id')
+run2=$(json_get "$WORK/out" 'j.id')
 serve --config "$WORK/flaky.yaml"
 get POST "/api/v1/runs/$run2/retry"
 expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.status')" "200 running" "retry over the API"
@@ -48,7 +48,7 @@ for _ in $(seq 1 100); do
   [ "$(json_get "$WORK/out" 'j.status')" == completed ] && break
   sleep 0.05
 done
-expect_eq "$(json_get "$WORK/out" 'j.status + " " + j.tasks.b.attempts')" "completed 2" "retried run completed"
+expect_eq "$(json_get "$WORK/out" 'j.status + " " + j.tasks.find(t => t.id == "b").attempts_total')" "completed 2" "retried run completed"
 get POST "/api/v1/runs/$run2/retry"
 expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "409 conflict" "retry a completed run"
 stop_serve

@@ -45,14 +45,14 @@ curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"Tide pools ho
   {"route":"openai","json":{"score":8},"usage":{"input":200,"output":10}}]' > /dev/null
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d1"
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.write.outputs.text')" "Tide pools hold life." "streamed text"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.score.outputs.score')" 8 "JSON output"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").outputs.text')" "Tide pools hold life." "streamed text"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "score").outputs.score')" 8 "JSON output"
 # (1000*2 + 500*10)/1e6 + (200*2 + 10*10)/1e6 = 0.007 + 0.0005
 expect_eq "$(json_get "$WORK/out" 'j.cost_usd.toFixed(6)')" "0.007500" "cost"
 expect_eq "$(json_get "$WORK/out" 'j.llm.calls')" 2 "calls recorded"
 expect_eq "$(json_get "$WORK/out" 'j.llm.input_tokens')" 1200 "input tokens recorded"
 expect_eq "$(json_get "$WORK/out" 'j.llm.output_tokens')" 510 "output tokens recorded"
-expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d1"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.id')" --json --data-dir "$WORK/d1"
 expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "llm.call").map(e => e.data.candidate + ":" + e.data.status).join(",")')" "paid/gpt-test:ok,paid/gpt-test:ok" "llm.call events"
 expect_eq "$(json_get "$WORK/out" 'j.find(e => e.type == "llm.call").data.first_token_ms >= 0')" true "time to first token"
 requests
@@ -72,13 +72,13 @@ curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"Tide pools ho
   {"route":"openai","json":{"score":42},"usage":{"input":200,"output":10}},
   {"route":"openai","json":{"score":8},"usage":{"input":300,"output":10}}]' > /dev/null
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d1b"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.score.outputs.score')" 8 "repaired JSON output"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "score").outputs.score')" 8 "repaired JSON output"
 # (100*2 + 10*10 + 200*2 + 10*10 + 300*2 + 10*10)/1e6
 expect_eq "$(json_get "$WORK/out" 'j.cost_usd.toFixed(6)')" "0.001500" "the rejected answer is paid for"
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.length')" 3 "one repair round"
 expect_eq "$(json_get "$WORK/req.json" 'JSON.stringify(j[2].body.messages).includes("42") && /maximum|at most|<= ?10/.test(JSON.stringify(j[2].body.messages))')" true "the validator's message goes back"
-expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d1b"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.id')" --json --data-dir "$WORK/d1b"
 expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "task.output_rejected").map(e => e.data.task + ":" + e.data.repair).join()')" "score:1" "output_rejected journaled"
 
 # 2. Local first: the local model is tried before the paid one, whatever the order written.
@@ -178,7 +178,7 @@ tasks:
   - {id: write, agent: w, max_retries: 3, retry_backoff: {initial: 0.01, max: 0.01, jitter: false}}
 YAML
 expect_exit 1 "$BATON" run "$WORK/open.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4e1"
-expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4e1"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.id')" --json --data-dir "$WORK/d4e1"
 # attempt 3 finds the breaker open and waits out the cooldown; attempt 4 is the probe
 expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "task.failed").map(e => /circuit breaker is open/.test(e.data.error)).join(",")')" \
   "false,false,true,false" "attempts against an open breaker"
@@ -194,7 +194,7 @@ reset
 config "[paid/gpt-test]" "[paid/gpt-test]"
 curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","status":429,"headers":{"Retry-After":"1e30"},"body":{"error":{"message":"slow down","type":"rate_limit"}}}]' > /dev/null
 expect_exit 1 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4e4"
-grep -q "HTTP 429" <<< "$(json_get "$WORK/out" 'j.tasks.write.error')" || fail "the 429 with an absurd Retry-After"; ok
+grep -q "HTTP 429" <<< "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").error')" || fail "the 429 with an absurd Retry-After"; ok
 
 # 4f. Routing policies: `cost` tries the cheapest candidate for the request first; `latency`
 #     measures a candidate it has never timed, then prefers the faster one.
@@ -239,10 +239,10 @@ config "[paid/gpt-test, paid/gpt-cheap]" "[paid/gpt-test]"
 curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","model":"gpt-test","text":"I am sorry, I cannot help with that.","usage":{"input":100,"output":10}},
   {"route":"openai","model":"gpt-cheap","text":"Tide pools teem with life.","usage":{"input":100,"output":20}}]' > /dev/null
 expect_exit 0 "$BATON" run "$WORK/quality.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4g"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.write.outputs.text')" "Tide pools teem with life." "the next candidate's answer"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").outputs.text')" "Tide pools teem with life." "the next candidate's answer"
 # (100*2 + 10*10)/1e6 for the rejected answer + (100*0.1 + 20*0.4)/1e6 for the accepted one
 expect_eq "$(json_get "$WORK/out" 'j.cost_usd.toFixed(6)')" "0.000318" "both answers paid for"
-expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4g"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.id')" --json --data-dir "$WORK/d4g"
 expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "llm.call").map(e => e.data.candidate + ":" + e.data.status).join(",")')" \
   "paid/gpt-test:rejected,paid/gpt-cheap:ok" "llm.call statuses"
 expect_eq "$(json_get "$WORK/out" '/reads as a refusal/.test(j.find(e => e.type == "llm.call").data.error)')" true "why it was rejected"
@@ -274,7 +274,7 @@ expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status after a downgra
 expect_eq "$(json_get "$WORK/out" 'j.cost_usd.toFixed(6)')" "0.001770" "cost within the budget"
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.model).join(",")')" "gpt-test,gpt-cheap" "the second call on the cheaper tier"
-expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4h"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.id')" --json --data-dir "$WORK/d4h"
 expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type.startsWith("budget.")).map(e => e.type + ":" + e.data.task + ":" + (e.data.model || "")).join(",")')" \
   "budget.exceeded:t2:,budget.downgraded:t2:fast" "budget events"
 # Nothing cheap enough (every tier on the dear model; an unconfigured tier would run on the
@@ -336,7 +336,7 @@ long=$(printf 'word%02d ' $(seq 1 40))
 curl -s -X POST "$URL/_fake/script" -d "[{\"route\":\"openai\",\"text\":\"$long\",\"chunk_ms\":100}]" > /dev/null
 expect_exit 1 "$BATON" run "$WORK/cancel.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4j"
 cost=$(json_get "$WORK/out" 'j.cost_usd')
-expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4j"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.id')" --json --data-dir "$WORK/d4j"
 call='j.find(e => e.type == "llm.call").data'
 expect_eq "$(json_get "$WORK/out" "$call.status")" cancelled "status of the cut-off call"
 expect_eq "$(json_get "$WORK/out" "$call.output_tokens > 0 && $call.output_tokens < 100")" true "tokens received before the cancel"
@@ -359,7 +359,7 @@ reset
 config "[paid/fail-500, paid/gpt-test]" "[paid/gpt-test]"
 sed -i 's|      fail-500: {input_per_million: 2, output_per_million: 10}|      fail-500: {input_per_million: 0.1, output_per_million: 0.4}|' "$WORK/baton.yaml"
 expect_exit 1 "$BATON" run "$WORK/fallback-budget.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4k"
-expect_eq "$(json_get "$WORK/out" '/HTTP 500.*the other candidates were not tried: each may cost more than the \$0.0010/.test(j.tasks.write.error)')" true "why the fallback was skipped"
+expect_eq "$(json_get "$WORK/out" '/HTTP 500.*the other candidates were not tried: each may cost more than the \$0.0010/.test(j.tasks.find(t => t.id == "write").error)')" true "why the fallback was skipped"
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.model).join(",")')" "fail-500" "the dearer fallback is not called"
 # 4k'. The router sees the prompt as rendered, the engine only as written: here a 40,000-byte
@@ -383,7 +383,7 @@ expect_exit 1 "$BATON" run "$WORK/rendered.yaml" --config "$WORK/baton.yaml" --j
 expect_grep 'budget of \$0.0100 would be exceeded' "$WORK/out"
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.length')" 1 "no call on a prompt that would pass the budget"
-expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4k2"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.id')" --json --data-dir "$WORK/d4k2"
 expect_eq "$(json_get "$WORK/out" '/every candidate left may cost more/.test(j.find(e => e.type == "budget.exceeded").data.detail)')" true "the router's refusal in the journal"
 # The same for a consensus vote: a vote the budget refuses is not an abstention; on_exceed
 # applies (here downgrade: the votes are asked again on the balanced tier, unconfigured, so
@@ -408,10 +408,10 @@ YAML
 reset
 curl -s -X POST "$URL/_fake/script" -d "[{\"route\":\"openai\",\"text\":\"$big\",\"usage\":{\"input\":10,\"output\":10}}]" > /dev/null
 expect_exit 0 "$BATON" run "$WORK/vote.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d4k3"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.vote.status')" completed "the vote after the downgrade"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "vote").status')" completed "the vote after the downgrade"
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.length')" 1 "no vote sent past the budget"
-expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.run_id')" --json --data-dir "$WORK/d4k3"
+expect_exit 0 "$BATON" runs events "$(json_get "$WORK/out" 'j.id')" --json --data-dir "$WORK/d4k3"
 expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type.startsWith("budget.")).map(e => e.type + ":" + (e.data.model || "")).join()')" \
   "budget.exceeded:,budget.downgraded:balanced" "the votes' budget events"
 
@@ -444,7 +444,7 @@ sed "s|https://api.openai.com/v1|$URL/v1|; s|OPENAI_API_KEY|FAKE_KEY|" "$ROOT/co
 reset
 curl -s -X POST "$URL/_fake/script" -d '[{"route":"openai","text":"from the defaults"}]' > /dev/null
 BATON_DEFAULTS="$WORK/defaults.yaml" expect_exit 0 "$BATON" run "$FIX" --json --data-dir "$WORK/d5c"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.write.outputs.text')" "from the defaults" "default provider used"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").outputs.text')" "from the defaults" "default provider used"
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j[0].model')" gpt-4o-mini "the fast tier's first enabled model"
 

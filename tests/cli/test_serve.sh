@@ -20,7 +20,7 @@ cp "$WORK/out" "$WORK/ls.json"
 serve
 get GET /health
 expect_eq "$(cat "$WORK/status")" 200 "health status"
-expect_eq "$(json_get "$WORK/out" 'j.status + " " + typeof j.version + " " + typeof j.uptime_s')" "ok string number" "health body"
+expect_eq "$(json_get "$WORK/out" 'j.status + " " + typeof j.version + " " + typeof j.uptime_ms + " " + /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(j.started_at)')" "ok string number true" "health body"
 expect_grep "^x-request-id: req-" "$WORK/hdr"
 expect_grep "^content-type: application/json" "$WORK/hdr"
 get GET /ready
@@ -62,7 +62,7 @@ expect_eq "$(node -e '
   console.log(JSON.stringify(f(process.argv[1])) === JSON.stringify(f(process.argv[2])))' "$WORK/run.json" "$WORK/out")" true "run as the CLI shows it"
 # a long answer (the SDLC run: tens of kilobytes, written in several chunks) arrives whole
 expect_exit 0 "$BATON" run workflows/sdlc.yaml --auto-approve --json --data-dir "$WORK/sdlc" --input project_brief="A todo app"
-big_id=$(json_get "$WORK/out" 'j.run_id')
+big_id=$(json_get "$WORK/out" 'j.id')
 expect_exit 0 "$BATON" runs show "$big_id" --json --data-dir "$WORK/sdlc"
 cp "$WORK/out" "$WORK/big-cli.json"
 kill -TERM "$serve"; wait "$serve" || true
@@ -82,18 +82,18 @@ get GET /api/v1/runs/r-nope
 expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "404 not_found" "unknown run"
 # its journal, in pages
 get GET "/api/v1/runs/$id/events?after=2&limit=3"
-expect_eq "$(json_get "$WORK/out" 'j.items.map(e => e.seq).join() + " " + j.next_after')" "3,4,5 5" "events page"
+expect_eq "$(json_get "$WORK/out" 'j.items.map(e => e.seq).join() + " " + j.next_cursor')" "3,4,5 5" "events page"
 get GET "/api/v1/runs/$id/events?after=5"
 cp "$WORK/out" "$WORK/ev.json"
 expect_exit 0 "$BATON" runs events "$id" --json --data-dir "$WORK/d"
 expect_eq "$(json_get "$WORK/ev.json" 'j.items.map(e => e.type).join()')" "$(json_get "$WORK/out" 'j.slice(5).map(e => e.type).join()')" "the rest of the journal"
-expect_eq "$(json_get "$WORK/ev.json" 'j.next_after')" null "end of the journal"
+expect_eq "$(json_get "$WORK/ev.json" 'j.next_cursor')" null "end of the journal"
 get GET "/api/v1/runs/r-nope/events"
 expect_eq "$(cat "$WORK/status")" 404 "events of an unknown run"
 
 # workflow validation: 200, or 422 with every located error
 get POST /api/v1/workflows/validate --data-binary @"$WORK/tiny.yaml"
-expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.valid + " " + j.name + " " + j.tasks')" "200 true Tiny 2" "a valid workflow"
+expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.valid + " " + j.name + " " + j.tasks_total')" "200 true Tiny 2" "a valid workflow"
 printf 'name: Bad\ntasks:\n  - {id: a, agent: wrighter}\n  - {id: b, agent: w, depends_on: [zz]}\n' > "$WORK/bad.yaml"
 get POST /api/v1/workflows/validate --data-binary @"$WORK/bad.yaml"
 expect_eq "$(cat "$WORK/status") $(json_get "$WORK/out" 'j.error.code')" "422 invalid_workflow" "an invalid workflow"

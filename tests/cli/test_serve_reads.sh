@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh" "$@"
 D="$WORK/d"
 status_code() { cat "$WORK/status"; }
 err_code() { json_get "$WORK/out" 'j.error.code'; }
-run_id() { json_get "$WORK/out" 'j.run_id'; }
+run_id() { json_get "$WORK/out" 'j.id'; }
 
 # ---- runs in the data dir before the server starts -------------------------------------------
 
@@ -51,9 +51,9 @@ serve --config "$WORK/baton.yaml"
 get GET "/api/v1/runs/$flaky/tasks/flaky"
 expect_eq "$(status_code)" 200 "task detail"
 cp "$WORK/out" "$WORK/flaky.json"
-expect_eq "$(json_get "$WORK/flaky.json" '[j.run_id, j.task_id, j.status, j.agent].join()')" "$flaky,flaky,completed,w" "task fields"
+expect_eq "$(json_get "$WORK/flaky.json" '[j.run_id, j.id, j.status, j.agent_id].join()')" "$flaky,flaky,completed,w" "task fields"
 expect_eq "$(json_get "$WORK/flaky.json" 'j.attempts.map(a => a.attempt + ":" + a.status).join()')" "1:failed,2:completed" "attempts"
-expect_eq "$(json_get "$WORK/flaky.json" '/injected failure/.test(j.attempts[0].error) && j.attempts[0].retry_at_ms > 0')" true "failed attempt: error and retry"
+expect_eq "$(json_get "$WORK/flaky.json" '/injected failure/.test(j.attempts[0].error) && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(j.attempts[0].retry_at)')" true "failed attempt: error and retry"
 expect_eq "$(json_get "$WORK/flaky.json" 'j.attempts[1].output.length > 0 && j.attempts[1].outputs === null && j.attempts[1].error === null')" true "answered attempt: output"
 expect_eq "$(json_get "$WORK/flaky.json" 'j.attempts.every(a => a.started_at <= a.finished_at)')" true "attempt times"
 expect_eq "$(json_get "$WORK/flaky.json" 'j.calls.map(c => c.attempt + ":" + c.candidate + ":" + c.status).join()')" \
@@ -65,11 +65,11 @@ expect_eq "$(json_get "$WORK/flaky.json" 'j.attempts[1].cost_usd > 0 && Math.abs
 expect_eq "$(json_get "$WORK/flaky.json" 'j.errors.map(e => e.type + ":" + e.attempt).join()')" "task.failed:1" "errors"
 # the same status, cost and outputs as the run's summary
 get GET "/api/v1/runs/$flaky"
-expect_eq "$(json_get "$WORK/out" 'JSON.stringify([j.tasks.flaky.status, j.tasks.flaky.cost_usd, j.tasks.flaky.outputs])')" \
+expect_eq "$(json_get "$WORK/out" 'JSON.stringify([j.tasks.find(t => t.id == "flaky").status, j.tasks.find(t => t.id == "flaky").cost_usd, j.tasks.find(t => t.id == "flaky").outputs])')" \
   "$(json_get "$WORK/flaky.json" 'JSON.stringify([j.status, j.cost_usd, j.outputs])')" "task detail agrees with the run"
 # a human step's task and a catalog agent's
 get GET "/api/v1/runs/$sdlc/tasks/architecture"
-expect_eq "$(json_get "$WORK/out" '[j.agent, j.status, j.attempts.length, j.attempts[0].status].join()')" "architect,completed,1,completed" "approved task"
+expect_eq "$(json_get "$WORK/out" '[j.agent_id, j.status, j.attempts.length, j.attempts[0].status].join()')" "architect,completed,1,completed" "approved task"
 get GET "/api/v1/runs/$sdlc/tasks/nope"
 expect_eq "$(status_code) $(err_code)" "404 not_found" "unknown task"
 get GET "/api/v1/runs/r-nope/tasks/flaky"
@@ -79,13 +79,13 @@ expect_eq "$(status_code) $(err_code)" "404 not_found" "task of an unknown run"
 
 get GET "/api/v1/runs/$arts/artifacts"
 expect_eq "$(status_code)" 200 "artifacts"
-expect_eq "$(json_get "$WORK/out" 'j.items.map(a => a.name + ":" + a.version + "/" + a.versions + ":" + a.task).join()')" \
+expect_eq "$(json_get "$WORK/out" 'j.items.map(a => a.name + ":" + a.version + "/" + a.versions + ":" + a.task_id).join()')" \
   "final.md:3/3:again,notes.md:2/2:second" "latest of each"
 expect_eq "$(json_get "$WORK/out" 'j.items[1].sha256')" "$(json_get "$WORK/arts.json" 'j[1].versions[1].sha256')" "latest sha256"
 get GET "/api/v1/runs/$sdlc/artifacts"
 expect_eq "$(json_get "$WORK/out" 'j.items.length > 5 && j.items.every(a => a.versions == 1 && a.mime == "text/markdown")')" true "sdlc artifacts"
 get GET "/api/v1/runs/$arts/artifacts/notes.md"
-expect_eq "$(json_get "$WORK/out" 'j.name + " " + j.latest + " " + j.versions.map(v => v.version + ":" + v.task + ":" + v.agent).join()')" \
+expect_eq "$(json_get "$WORK/out" 'j.name + " " + j.latest + " " + j.versions.map(v => v.version + ":" + v.task_id + ":" + v.agent_id).join()')" \
   "notes.md 2 1:first:writer,2:second:writer" "one artifact"
 
 # content: the bytes `baton artifacts cat` prints, with the artifact's type
@@ -171,11 +171,11 @@ expect_eq "$(json_get "$WORK/agents.json" 'JSON.stringify(["name", "role", "goal
 get GET "/api/v1/runs/$sdlc/events?limit=1000"
 cp "$WORK/out" "$WORK/events.json"
 analyst='["analysis_plan", "requirements", "delivery_summary"]'
-expect_eq "$(json_get "$WORK/agents.json" 'JSON.stringify((a => [a.tasks, a.completed, a.failed, a.success_rate, a.calls, a.failed_calls, a.input_tokens, a.output_tokens])(j.items.find(a => a.id == "analyst")))')" \
+expect_eq "$(json_get "$WORK/agents.json" 'JSON.stringify((a => [a.tasks_total, a.completed, a.failed, a.success_rate, a.calls, a.failed_calls, a.input_tokens, a.output_tokens])(j.items.find(a => a.id == "analyst")))')" \
   "$(json_get "$WORK/events.json" 'JSON.stringify((c => [3, 3, 0, 1, c.length, 0, c.reduce((s, e) => s + e.data.input_tokens, 0), c.reduce((s, e) => s + e.data.output_tokens, 0)])(j.items.filter(e => e.type == "llm.call" && '"$analyst"'.includes(e.data.task))))')" \
   "analyst figures"
 expect_eq "$(json_get "$WORK/agents.json" '(a => a.calls > 3 && a.mean_duration_ms >= 0 && a.mean_call_ms >= 0 && a.cost_usd == 0)(j.items.find(a => a.id == "analyst"))')" true "analyst means"
-expect_eq "$(json_get "$WORK/agents.json" '(a => [a.tasks, a.success_rate, a.mean_duration_ms, a.mean_call_ms].join())(j.items.find(a => a.id == "code_analyzer"))')" \
+expect_eq "$(json_get "$WORK/agents.json" '(a => [a.tasks_total, a.success_rate, a.mean_duration_ms, a.mean_call_ms].join())(j.items.find(a => a.id == "code_analyzer"))')" \
   "0,,," "an agent with no tasks"
 
 # ---- providers ----------------------------------------------------------------------------------------
@@ -212,7 +212,7 @@ expect_eq "$(json_get "$WORK/out" 'j.items.filter(a => a.status == "working").ma
   "analyst $live" "the analyst at work on the run"
 task=$(json_get "$WORK/out" 'j.items.find(a => a.status == "working").current[0].task_id')
 get GET "/api/v1/runs/$live/tasks/$task"
-expect_eq "$(json_get "$WORK/out" 'j.agent + " " + j.attempts[0].status')" "analyst running" "its current task"
+expect_eq "$(json_get "$WORK/out" 'j.agent_id + " " + j.attempts[0].status')" "analyst running" "its current task"
 get POST "/api/v1/runs/$live/cancel"
 get GET /api/v1/agents
 expect_eq "$(json_get "$WORK/out" 'j.items.every(a => a.status == "idle")')" true "idle after cancel"

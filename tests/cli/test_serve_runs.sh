@@ -15,7 +15,7 @@ expect_eq "$(json_get "$WORK/out" 'j.items.find(t => t.name == "sdlc").inputs.pr
 # a template by name: 201 with the run, journaled (a GET right after finds it)
 get POST /api/v1/runs -d '{"workflow": "sdlc", "inputs": {"project_brief": "A todo app"}}'
 expect_eq "$(status_code)" 201 "start a template"
-run=$(json_get "$WORK/out" 'j.run_id')
+run=$(json_get "$WORK/out" 'j.id')
 expect_eq "$(json_get "$WORK/out" 'j.workflow')" "Software Delivery Lifecycle" "started run's workflow"
 get GET "/api/v1/runs/$run"
 expect_eq "$(status_code)" 200 "the started run is readable at once"
@@ -60,7 +60,7 @@ get POST /api/v1/runs -d "{\"workflow\": \"$wf\"}"
 expect_eq "$(status_code) $(json_get "$WORK/out" 'j.workflow')" "201 Slow" "start from text"
 get POST /api/v1/runs -d '{"workflow": {"name": "Obj", "agents": {"w": {"instructions": "Hi."}}, "tasks": [{"id": "a", "agent": "w"}]}}'
 expect_eq "$(status_code) $(json_get "$WORK/out" 'j.workflow')" "201 Obj" "start from an object"
-until_status "$(json_get "$WORK/out" 'j.run_id')" completed
+until_status "$(json_get "$WORK/out" 'j.id')" completed
 
 # bad requests: JSON errors with the right status, and the server carries on
 get POST /api/v1/runs -d '{"workflow": "name: X\ntasks: []\n"}'
@@ -85,13 +85,16 @@ stop_serve
 printf "providers:\n  offline:\n    latency_ms: 2000\n" > "$WORK/slow.yaml"
 serve --config "$WORK/slow.yaml"
 get POST /api/v1/runs -d "{\"workflow\": \"$wf\"}"
-slow=$(json_get "$WORK/out" 'j.run_id')
-expect_eq "$(json_get "$WORK/out" '[j.progress.finished, j.progress.total, j.current.map(c => c.task + ":" + c.status).join("+"), j.estimate.cost_usd].join()')" \
+slow=$(json_get "$WORK/out" 'j.id')
+expect_eq "$(json_get "$WORK/out" '[j.progress.finished, j.progress.total, j.current.map(c => c.task_id + ":" + c.status).join("+"), j.estimate.cost_usd].join()')" \
   "0,3,a:running," "a running run: progress, current task, no estimate before a task finished"
 get POST "/api/v1/runs/$slow/resume"
 expect_eq "$(status_code) $(err_code)" "409 conflict" "resume a running run"
 get POST "/api/v1/runs/$slow/pause" -d '{"reason": "lunch"}'
 expect_eq "$(status_code) $(json_get "$WORK/out" 'j.status')" "200 paused" "pause"
+expect_eq "$(json_get "$WORK/out" '[j.paused_reason, j.error, j.cancelled_reason].join()')" "lunch,," "a pause has paused_reason, not error"
+get GET "/api/v1/runs?status=paused"
+expect_eq "$(json_get "$WORK/out" 'j.items.map(r => r.id + ":" + r.paused_reason + ":" + r.error).join()')" "$slow:lunch:null" "the list says the same"
 get POST "/api/v1/runs/$slow/pause"
 expect_eq "$(status_code) $(err_code)" "409 conflict" "pause twice"
 # the server stops with the run paused; started again, it resumes it from the journal

@@ -111,11 +111,11 @@ expect_eq "$(status_code) $(j 'j.error.message')" "404 no workflow 'wf-nope'" "a
 get POST /api/v1/runs -d "{\"workflow_id\": \"$sdlc\"}"
 expect_eq "$(status_code) $(j 'j.workflow + " " + j.workflow_id + " " + j.workflow_version')" \
   "201 Tiny lifecycle $sdlc 2" "a run of the latest version"
-latest_run=$(j 'j.run_id')
+latest_run=$(j 'j.id')
 get POST /api/v1/runs -d "{\"workflow_id\": \"$sdlc\", \"version\": 1, \"inputs\": {\"project_brief\": \"A todo app\"}}"
 expect_eq "$(status_code) $(j 'j.workflow + " " + j.workflow_id + " " + j.workflow_version')" \
   "201 Software Delivery Lifecycle $sdlc 1" "a run of version 1"
-old_run=$(j 'j.run_id')
+old_run=$(j 'j.id')
 until_status "$latest_run" completed
 expect_eq "$(j 'j.workflow_id + " " + j.workflow_version')" "$sdlc 2" "the summary says where the run came from"
 get GET "/api/v1/runs?workflow=Tiny%20lifecycle"
@@ -123,8 +123,8 @@ expect_eq "$(j 'j.items.map(r => r.id + " " + r.workflow_id + " " + r.workflow_v
 get GET "/api/v1/runs/$latest_run/events?limit=1"
 expect_eq "$(j 'j.items[0].data.workflow_id + " " + j.items[0].data.workflow_version')" "$sdlc 2" "run.created journals it"
 get POST /api/v1/runs -d '{"workflow": "sdlc", "inputs": {"project_brief": "x"}}'
-expect_eq "$(status_code) $(j '"workflow_id" in j')" "201 false" "a template's run has no workflow_id"
-get POST "/api/v1/runs/$(j 'j.run_id')/cancel"
+expect_eq "$(status_code) $(j 'j.workflow_id')" "201 null" "a template's run has no workflow_id"
+get POST "/api/v1/runs/$(j 'j.id')/cancel"
 # a later version does not move a run that started on an earlier one
 get PUT "/api/v1/workflows/$sdlc" --data-binary @"$WORK/t3.yaml"
 expect_eq "$(status_code) $(j 'j.version')" "200 3" "version 3"
@@ -192,7 +192,7 @@ get GET "/api/v1/workflows/$sdlc"
 expect_eq "$(status_code)" 404 "still deleted after a restart"
 get POST /api/v1/runs -d "{\"workflow_id\": \"$jsonwf\", \"version\": 1}"
 expect_eq "$(status_code) $(j 'j.workflow + " " + j.workflow_version')" "201 Json One 1" "a run after a restart"
-until_status "$(j 'j.run_id')" completed
+until_status "$(j 'j.id')" completed
 get GET "/api/v1/runs/$old_run"
 expect_eq "$(j 'j.status + " " + j.workflow_version')" "completed 1" "an old run after a restart"
 stop_serve

@@ -21,7 +21,7 @@ for v in --http2 --http1.1; do
   tls "$v" -o "$WORK/run.json" -w '%{http_code}' -X POST "$API/api/v1/runs" \
     -d '{"workflow": "sdlc", "inputs": {"project_brief": "A todo app"}}' > "$WORK/code"
   expect_eq "$(cat "$WORK/code")" 201 "start a run ($v)"
-  id=$(json_get "$WORK/run.json" 'j.run_id')
+  id=$(json_get "$WORK/run.json" 'j.id')
   for _ in $(seq 1 100); do
     tls "$v" -s -o /dev/null -w '%{http_code}' -X POST "$API/api/v1/approvals/$id.architecture/respond" \
       -d '{"decision": "approve"}' | grep -q 200 && break

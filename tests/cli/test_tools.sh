@@ -42,10 +42,10 @@ for p in oa/gpt-test:openai an/claude-test:anthropic ge/gemini-test:gemini ol/ll
   D="$WORK/d-$route"
   expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$D"
   expect_eq "$(json_get "$WORK/out" 'j.status')" completed "$route: status"
-  run_id=$(json_get "$WORK/out" 'j.run_id')
+  run_id=$(json_get "$WORK/out" 'j.id')
   notes=$(cat "$D"/artifacts/*/notes.md)
   first=$(head -n1 <<< "$notes")
-  out=$(json_get "$WORK/out" 'j.tasks.read.outputs.text')
+  out=$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "read").outputs.text')
   case "$out" in "The read_artifact tool returned: "*"${first:0:40}"*) ok ;;
     *) fail "$route: the answer should quote the artifact's first line '$first', got: $out" ;; esac
   requests
@@ -109,7 +109,7 @@ D="$WORK/d-fetch"
 expect_exit 0 "$BATON" run "$WORK/one.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "fetch: status"
 expect_eq "$(json_get "$WORK/out" 'j.artifacts.map(a => a.name).join()')" fetched.md "fetch: artifact listed"
-run_id=$(json_get "$WORK/out" 'j.run_id')
+run_id=$(json_get "$WORK/out" 'j.id')
 events "$run_id" "$D"
 results='j.filter(e => e.type == "tool.result").map(e => (e.data.is_error ? "ERR " : "OK ") + e.data.content)'
 expect_eq "$(json_get "$WORK/events.json" "$results[0]")" "OK HTTP 200
@@ -137,7 +137,7 @@ reset
 config oa/gpt-test "tools: {http_fetch: {allow_hosts: [\"localhost:$port\"]}}"
 script "[{\"route\":\"openai\",\"tool_call\":{\"name\":\"http_fetch\",\"arguments\":{\"url\":\"http://localhost:$port/_fake/health\"}}}]"
 expect_exit 0 "$BATON" run "$WORK/one.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d-fetch-name"
-events "$(json_get "$WORK/out" 'j.run_id')" "$WORK/d-fetch-name"
+events "$(json_get "$WORK/out" 'j.id')" "$WORK/d-fetch-name"
 case "$(json_get "$WORK/events.json" "$results[0]")" in
   "ERR refused: the host resolved to 127.0.0.1, which is not a public address"*|"ERR refused: the host resolved to ::1, which is not a public address"*) ok ;;
   *) fail "a name resolving to loopback: $(json_get "$WORK/events.json" "$results[0]")" ;; esac
@@ -145,7 +145,7 @@ reset
 config oa/gpt-test "tools: {http_fetch: {allow_hosts: [\"localhost:$port\"], allow_private: true}}"
 script "[{\"route\":\"openai\",\"tool_call\":{\"name\":\"http_fetch\",\"arguments\":{\"url\":\"http://localhost:$port/_fake/health\"}}}]"
 expect_exit 0 "$BATON" run "$WORK/one.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d-fetch-private"
-events "$(json_get "$WORK/out" 'j.run_id')" "$WORK/d-fetch-private"
+events "$(json_get "$WORK/out" 'j.id')" "$WORK/d-fetch-private"
 expect_eq "$(json_get "$WORK/events.json" "$results[0]")" 'OK HTTP 200
 
 {"ok":true}' "allow_private lets a name reach a private address"
@@ -156,7 +156,7 @@ config oa/gpt-test
 script "[{\"route\":\"openai\",\"tool_call\":{\"name\":\"http_fetch\",\"arguments\":{\"url\":\"$URL/_fake/health\"}}}]"
 D="$WORK/d-fetch-default"
 expect_exit 0 "$BATON" run "$WORK/one.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
-events "$(json_get "$WORK/out" 'j.run_id')" "$D"
+events "$(json_get "$WORK/out" 'j.id')" "$D"
 case "$(json_get "$WORK/events.json" "$results[0]")" in
   "ERR refused: http_fetch is not allowed to fetch anything"*) ok ;; *) fail "http_fetch allowed without allow_hosts" ;; esac
 # a bad tools section is refused at start, naming the key
@@ -188,15 +188,15 @@ YAML
 config oa/gpt-test "tools: {http_fetch: {allow_hosts: [\"127.0.0.1:$port\"]}}"
 D="$WORK/d-tooltasks"
 expect_exit 0 "$BATON" run "$WORK/tooltasks.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.fetch.outputs.status + " " + j.tasks.fetch.outputs.body')" '200 {"ok":true}' "tool task: fetch outputs"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.save.outputs.text')" "wrote health.json (version 1, 11 bytes)" "tool task: write_artifact"
-expect_eq "$(cat "$D/artifacts/$(json_get "$WORK/out" 'j.run_id')/health.json")" '{"ok":true}' "tool task: the artifact"
-case "$(json_get "$WORK/out" 'j.tasks.ask.error')" in "ask_human is for agents"*) ok ;; *) fail "ask_human as a tool task" ;; esac
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "fetch").outputs.status + " " + j.tasks.find(t => t.id == "fetch").outputs.body')" '200 {"ok":true}' "tool task: fetch outputs"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "save").outputs.text')" "wrote health.json (version 1, 11 bytes)" "tool task: write_artifact"
+expect_eq "$(cat "$D/artifacts/$(json_get "$WORK/out" 'j.id')/health.json")" '{"ok":true}' "tool task: the artifact"
+case "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "ask").error')" in "ask_human is for agents"*) ok ;; *) fail "ask_human as a tool task" ;; esac
 # without the allowlist the fetch task fails with the refusal
 config oa/gpt-test
 expect_exit 1 "$BATON" run "$WORK/tooltasks.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
-case "$(json_get "$WORK/out" 'j.tasks.fetch.error')" in "http_fetch: refused: http_fetch is not allowed"*) ok ;;
-  *) fail "fetch task without allow_hosts: $(json_get "$WORK/out" 'j.tasks.fetch.error')" ;; esac
+case "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "fetch").error')" in "http_fetch: refused: http_fetch is not allowed"*) ok ;;
+  *) fail "fetch task without allow_hosts: $(json_get "$WORK/out" 'j.tasks.find(t => t.id == "fetch").error')" ;; esac
 
 # A quality threshold judges the answer, not the turn that asks for tools (which has no text).
 reset
@@ -205,7 +205,7 @@ script '[{"route":"openai","tool_call":{"name":"read_artifact","arguments":{"nam
 sed 's/^    prompt: Summarise notes.md/    prompt: Summarise notes.md\n    quality_threshold: 0.5/' "$FIX" > "$WORK/quality.yaml"
 grep -q "quality_threshold: 0.5" "$WORK/quality.yaml" || fail "the quality fixture was not made"
 expect_exit 0 "$BATON" run "$WORK/quality.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d-quality"
-events "$(json_get "$WORK/out" 'j.run_id')" "$WORK/d-quality"
+events "$(json_get "$WORK/out" 'j.id')" "$WORK/d-quality"
 expect_eq "$(json_get "$WORK/events.json" 'j.filter(e => e.type == "llm.call" && e.data.task == "read").map(e => e.data.status).join()')" "ok,ok" "a tool turn is not rejected"
 
 # Text that is not UTF-8 once clipped (a name or URL of multibyte characters cut at a byte count
@@ -218,14 +218,14 @@ script "[{\"route\":\"openai\",\"tool_call\":{\"name\":\"write_artifact\",\"argu
 sed 's/tools: \[read_artifact\]/tools: [write_artifact]/' "$FIX" > "$WORK/write.yaml"
 D="$WORK/d-utf8"
 expect_exit 0 timeout 60 "$BATON" run "$WORK/write.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
-events "$(json_get "$WORK/out" 'j.run_id')" "$D"
+events "$(json_get "$WORK/out" 'j.id')" "$D"
 expect_eq "$(json_get "$WORK/events.json" '(r => r.data.is_error + " " + /is not an artifact name/.test(r.data.content))(j.find(e => e.type == "tool.result"))')" "true true" "a clipped multibyte name: an error result"
 printf 'name: Bad URL\ndefaults: {max_retries: 0}\ntasks:\n  - {id: fetch, type: tool, tool: http_fetch, args: {url: "%s"}}\n' "$long" > "$WORK/badurl.yaml"
 config oa/gpt-test "tools: {http_fetch: {allow_hosts: [\"127.0.0.1:$port\"]}}"
 expect_exit 1 timeout 60 "$BATON" run "$WORK/badurl.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d-badurl"
 expect_eq "$(json_get "$WORK/out" 'j.status')" failed "a tool task with a multibyte URL fails cleanly"
-case "$(json_get "$WORK/out" 'j.tasks.fetch.error')" in "http_fetch: refused: "*) ok ;;
-  *) fail "multibyte URL: $(json_get "$WORK/out" 'j.tasks.fetch.error')" ;; esac
+case "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "fetch").error')" in "http_fetch: refused: "*) ok ;;
+  *) fail "multibyte URL: $(json_get "$WORK/out" 'j.tasks.find(t => t.id == "fetch").error')" ;; esac
 
 # 3. ask_human becomes an input step; `baton approvals respond` answers it and the loop goes on.
 reset
@@ -234,13 +234,13 @@ one_task "tools: [ask_human]"
 script '[{"route":"anthropic","tool_call":{"name":"ask_human","arguments":{"question":"Which colour?"}}}]'
 D="$WORK/d-ask"
 expect_exit 3 "$BATON" run "$WORK/one.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
-run_id=$(json_get "$WORK/out" 'j.run_id')
+run_id=$(json_get "$WORK/out" 'j.id')
 expect_exit 0 "$BATON" approvals ls --json --data-dir "$D"
 expect_eq "$(json_get "$WORK/out" 'j.map(a => a.task_id + ":" + a.request.kind + ":" + a.request.title).join()')" "t:input:Which colour?" "ask_human request"
 expect_exit 0 "$BATON" approvals respond "$run_id" t --decision submitted --feedback Blue \
   --config "$WORK/baton.yaml" --json --data-dir "$D"
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "ask: status after the answer"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.t.outputs.text')" "The ask_human tool returned: Blue
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "t").outputs.text')" "The ask_human tool returned: Blue
 (answered by cli)" "ask: the answer reached the model"
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.length')" 2 "ask: the question was asked once"
@@ -258,7 +258,7 @@ sed -i 's/^defaults: {max_retries: 0}/defaults: {max_retries: 0}\nbudget: {max_c
 script '[{"route":"openai","tool_call":{"name":"ask_human","arguments":{"question":"Tell me everything"}},"usage":{"input":50,"output":20}}]'
 D="$WORK/d-ask-budget"
 expect_exit 3 "$BATON" run "$WORK/one.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
-run_id=$(json_get "$WORK/out" 'j.run_id')
+run_id=$(json_get "$WORK/out" 'j.id')
 expect_exit 1 "$BATON" approvals respond "$run_id" t --decision submitted --feedback "$(head -c 40000 /dev/zero | tr '\0' 'x')" \
   --config "$WORK/baton.yaml" --json --data-dir "$D"
 expect_grep 'budget of \$0.0100 would be exceeded' "$WORK/out"
@@ -284,7 +284,7 @@ YAML
 script '[{"route":"anthropic","tool_call":{"name":"read_artifact","arguments":{"name":"x.md"}}},
   {"route":"anthropic","tool_call":{"name":"output","arguments":{"score":7}}}]'
 expect_exit 0 "$BATON" run "$WORK/json.yaml" --config "$WORK/baton.yaml" --json --data-dir "$WORK/d-json"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.t.outputs.score')" 7 "anthropic: JSON answer after a tool round"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "t").outputs.score')" 7 "anthropic: JSON answer after a tool round"
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.body.tool_choice.type + ":" + r.body.tools.map(t => t.name).join("+")).join()')" \
   "any:read_artifact+output,any:read_artifact+output" "anthropic: tools and tool_choice with a schema"
@@ -297,12 +297,12 @@ call='{"route":"ollama","tool_call":{"name":"read_artifact","arguments":{"name":
 script "[$call, $call, $call]"
 D="$WORK/d-loop"
 expect_exit 1 "$BATON" run "$WORK/one.yaml" --config "$WORK/baton.yaml" --json --data-dir "$D"
-case "$(json_get "$WORK/out" 'j.tasks.t.error')" in
+case "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "t").error')" in
   *"after 2 rounds of tool calls (max_tool_iterations: 2)"*) ok ;;
-  *) fail "iteration bound message: $(json_get "$WORK/out" 'j.tasks.t.error')" ;; esac
+  *) fail "iteration bound message: $(json_get "$WORK/out" 'j.tasks.find(t => t.id == "t").error')" ;; esac
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.length')" 3 "loop: model calls before the bound"
-events "$(json_get "$WORK/out" 'j.run_id')" "$D"
+events "$(json_get "$WORK/out" 'j.id')" "$D"
 case "$(json_get "$WORK/events.json" "$results[0]")" in
   "ERR this run has no artifact 'none.md' (it has: none yet)") ok ;;
   *) fail "unknown artifact result: $(json_get "$WORK/events.json" "$results[0]")" ;; esac
@@ -328,7 +328,7 @@ run_id=$(json_get "$WORK/out" 'j[0].id')
 expect_eq "$(json_get "$WORK/out" 'j[0].status')" running "crash: killed mid-loop"
 expect_exit 0 "$BATON" run --resume "$run_id" --config "$WORK/baton.yaml" --json --data-dir "$D"
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "crash: status after resume"
-case "$(json_get "$WORK/out" 'j.tasks.read.outputs.text')" in
+case "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "read").outputs.text')" in
   "The read_artifact tool returned: "*) ok ;; *) fail "crash: the resumed turn did not carry the result" ;; esac
 events "$run_id" "$D"
 expect_eq "$(json_get "$WORK/events.json" 'j.filter(e => e.type == "tool.requested").length + "," + j.filter(e => e.type == "tool.result").length')" "1,1" "crash: tool call not repeated"
@@ -347,6 +347,6 @@ expect_exit 1 "$BATON" run "$WORK/budget.yaml" --config "$WORK/baton.yaml" --jso
 expect_grep 'budget of \$0.0300 would be exceeded: \$0.0202 spent' "$WORK/out"
 requests
 expect_eq "$(json_get "$WORK/req.json" 'j.length')" 1 "no model call past the budget after a tool round"
-events "$(json_get "$WORK/out" 'j.run_id')" "$WORK/d-budget"
+events "$(json_get "$WORK/out" 'j.id')" "$WORK/d-budget"
 expect_eq "$(json_get "$WORK/events.json" 'j.filter(e => e.type == "tool.result").length')" 1 "the tool ran before the check"
 finish

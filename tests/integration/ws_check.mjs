@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // ws_check.mjs - Baton's WebSocket event stream (/api/v1/ws) checked with `ws`, a client nobody
 // here wrote, against the journal that GET /api/v1/runs/{id}/events serves: whatever a client is
-// streamed must be exactly what was journaled (same seq, type, ts, data; in order; no gaps, no
+// streamed must be exactly what was journaled (same seq, type, at, data; in order; no gaps, no
 // duplicates), live or replayed, for one client or a thousand, and a client that stops reading
 // must be cut off without costing the others a single event.
 //
@@ -128,7 +128,7 @@ async function apiOk(method, path, body, want = 200) {
 
 async function startRun(workflow, inputs = {}) {
   const run = await apiOk('POST', '/api/v1/runs', { workflow, inputs }, 201);
-  assert.match(String(run.run_id), /\S/, `POST /api/v1/runs: no run_id in ${clip(run)}`);
+  assert.match(String(run.id), /\S/, `POST /api/v1/runs: no id in ${clip(run)}`);
   return run;
 }
 
@@ -277,7 +277,7 @@ class Client {
 }
 
 // got (streamed messages) must be want (journal items): same seqs first, so that a gap or a
-// duplicate is named as one, then the same type, ts and data for each.
+// duplicate is named as one, then the same type, at and data for each.
 function sameEvents(got, want, label) {
   const gs = got.map((e) => e.seq);
   const ws = want.map((e) => e.seq);
@@ -292,7 +292,7 @@ function sameEvents(got, want, label) {
   for (let i = 0; i < want.length; i++) {
     const g = got[i];
     const w = want[i];
-    for (const k of ['type', 'ts', 'data']) {
+    for (const k of ['type', 'at', 'data']) {
       if (!isDeepStrictEqual(g[k], w[k])) {
         throw new Error(`${label}: seq ${w.seq} ${k} differs: streamed ${clip(g[k])}, journal ${clip(w[k])}`);
       }
@@ -305,9 +305,9 @@ function sameEvents(got, want, label) {
 
 async function scenarioStream() {
   let run, client, sub, end, events;
-  const topic = () => `run:${run.run_id}`;
+  const topic = () => `run:${run.id}`;
 
-  await check('stream: POST /api/v1/runs starts an sdlc run (201 with run_id)', async () => {
+  await check('stream: POST /api/v1/runs starts an sdlc run (201 with its id)', async () => {
     run = await startRun('sdlc', { project_brief: 'A todo app' });
   });
 
@@ -318,8 +318,8 @@ async function scenarioStream() {
     assert.ok(Number.isInteger(sub.seq), `subscribed.seq is not an integer: ${clip(sub)}`);
     // POST answered once run.started was journaled, so the snapshot includes at least seq 2.
     assert.ok(sub.seq >= 2, `subscribed.seq ${sub.seq}, but run.created and run.started were journaled before the 201`);
-    assert.equal(typeof sub.ts, 'number', `subscribed.ts: ${clip(sub)}`);
-    assert.equal(sub.data?.run_id, run.run_id, `snapshot run_id: ${clip(sub.data)}`);
+    assert.match(String(sub.at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, `subscribed.at (RFC 3339): ${clip(sub)}`);
+    assert.equal(sub.data?.id, run.id, `snapshot id: ${clip(sub.data)}`);
     assert.equal(sub.data.workflow, run.workflow);
     assert.ok(RUN_STATUSES.includes(sub.data.status), `snapshot status ${sub.data.status}`);
   });
@@ -328,26 +328,26 @@ async function scenarioStream() {
     need(sub, 'subscribing');
     // The offline model reaches the approval in a fraction of a second, often before the
     // subscription: then approval.requested is inside the snapshot (seq <= S), not streamed.
-    const inSnapshot = sub.data.tasks?.architecture?.status === 'waiting_human';
+    const inSnapshot = sub.data.tasks?.find((t) => t.id === 'architecture')?.status === 'waiting_human';
     if (!inSnapshot) {
       await client.waitFor((m) => m.type === 'approval.requested' && m.data?.task === 'architecture',
         'approval.requested for architecture', { timeoutMs: 60_000 });
     }
-    await apiOk('POST', `/api/v1/approvals/${run.run_id}.architecture/respond`, { decision: 'approve' });
-    end = await client.runEnd(run.run_id, { timeoutMs: 60_000 });
+    await apiOk('POST', `/api/v1/approvals/${run.id}.architecture/respond`, { decision: 'approve' });
+    end = await client.runEnd(run.id, { timeoutMs: 60_000 });
     assert.equal(end.type, 'run.completed', `the run ended with ${clip(end)}`);
   });
 
-  await check('stream: snapshot seq + streamed events = the journal after it (seq, type, ts, data; no gaps, no duplicates)', async () => {
+  await check('stream: snapshot seq + streamed events = the journal after it (seq, type, at, data; no gaps, no duplicates)', async () => {
     need(end, 'completing the run');
-    events = await journal(run.run_id);
-    sameEvents(client.eventsOf(run.run_id), events.filter((e) => e.seq > sub.seq), 'run stream');
+    events = await journal(run.id);
+    sameEvents(client.eventsOf(run.id), events.filter((e) => e.seq > sub.seq), 'run stream');
   });
 
   await check('stream: every message is a JSON text frame with topic run:<id> (events with run_id too)', async () => {
     need(events, 'reading the journal');
     assert.deepEqual(client.bad, [], 'frames that are not JSON text');
-    const off = client.msgs.filter((m) => m.topic !== topic() || (!CONTROL.has(m.type) && m.run_id !== run.run_id));
+    const off = client.msgs.filter((m) => m.topic !== topic() || (!CONTROL.has(m.type) && m.run_id !== run.id));
     assert.deepEqual(off.map((m) => clip(m, 120)), []);
   });
 
@@ -378,9 +378,9 @@ async function scenarioStream() {
     assert.ok(requested, 'no approval.requested for architecture in the journal');
     // The snapshot includes every event up to its seq (and perhaps a few committed just after:
     // those are streamed too). So an approval requested by then must show in it.
-    const waiting = sub.data.tasks?.architecture?.status === 'waiting_human';
+    const waiting = sub.data.tasks?.find((t) => t.id === 'architecture')?.status === 'waiting_human';
     if (requested.seq <= sub.seq) assert.ok(waiting,
-      `snapshot at seq ${sub.seq} has architecture ${sub.data.tasks?.architecture?.status}; approval.requested is seq ${requested.seq}`);
+      `snapshot at seq ${sub.seq} has architecture ${sub.data.tasks?.find((t) => t.id === 'architecture')?.status}; approval.requested is seq ${requested.seq}`);
   });
 
   await check('stream: "not json" → error bad_request, connection stays open', async () => {
@@ -415,8 +415,8 @@ async function scenarioStream() {
     const s = (await client.subscribe([topic()], { [topic()]: after }))[topic()];
     assert.equal(s.seq, after, `subscribed.seq with after ${after}: ${clip(s)}`);
     assert.equal(s.data, null, `subscribed.data with after: ${clip(s.data)}`);
-    await client.runEnd(run.run_id, { from });
-    const replay = client.msgs.slice(from).filter((m) => !CONTROL.has(m.type) && m.run_id === run.run_id);
+    await client.runEnd(run.id, { from });
+    const replay = client.msgs.slice(from).filter((m) => !CONTROL.has(m.type) && m.run_id === run.id);
     sameEvents(replay, events.slice(after), 'replay');
   });
 }
@@ -426,7 +426,7 @@ async function scenarioStream() {
 
 async function scenarioReconnect() {
   let run, kept, end, events;
-  const topic = () => `run:${run.run_id}`;
+  const topic = () => `run:${run.id}`;
 
   await check('reconnect: POST /api/v1/runs starts a Tiny run (201)', async () => {
     run = await startRun(TINY);
@@ -441,7 +441,7 @@ async function scenarioReconnect() {
     first.onMessage = (m) => {
       if (CONTROL.has(m.type) || kept) return;
       if (++n === 3) {
-        kept = first.eventsOf(run.run_id).slice(0, 3);
+        kept = first.eventsOf(run.id).slice(0, 3);
         first.ws.terminate();
       }
     };
@@ -457,7 +457,7 @@ async function scenarioReconnect() {
 
   await check('reconnect: the run was still going when the second socket came (the replay joins a live run)', async () => {
     need(kept, 'the first socket');
-    const now = await apiOk('GET', `/api/v1/runs/${run.run_id}`);
+    const now = await apiOk('GET', `/api/v1/runs/${run.id}`);
     assert.ok(!FINISHED.has(now.status), `run already ${now.status}: is the server's offline model slow (latency_ms ~300)?`);
   });
 
@@ -469,14 +469,14 @@ async function scenarioReconnect() {
     const s = (await second.subscribe([topic()], { [topic()]: last }))[topic()];
     assert.equal(s.seq, last, `subscribed.seq: ${clip(s)}`);
     assert.equal(s.data, null, `subscribed.data with after: ${clip(s.data)}`);
-    end = await second.runEnd(run.run_id, { timeoutMs: 30_000 });
+    end = await second.runEnd(run.id, { timeoutMs: 30_000 });
     assert.equal(end.type, 'run.completed', `the run ended with ${clip(end)}`);
   });
 
   await check('reconnect: both streams together = the journal exactly (seq 1..last, no gaps, no duplicates, same events)', async () => {
     need(end, 'the second socket');
-    events = await journal(run.run_id);
-    sameEvents([...kept, ...second.eventsOf(run.run_id)], events, 'first + second stream');
+    events = await journal(run.id);
+    sameEvents([...kept, ...second.eventsOf(run.id)], events, 'first + second stream');
     assert.deepEqual(second.bad, [], 'frames that are not JSON text');
     second.ws.close();
   });
@@ -493,7 +493,7 @@ async function scenarioFanout() {
   }
   const BATCH = 100; // connections at once: enough to be quick, few enough not to flood the backlog
   let run, clients, events;
-  const topic = () => `run:${run.run_id}`;
+  const topic = () => `run:${run.id}`;
 
   await check('fanout: POST /api/v1/runs starts a Tiny run (201)', async () => {
     run = await startRun(TINY);
@@ -516,19 +516,19 @@ async function scenarioFanout() {
       }
     }
     assert.equal(failures.length, 0, `${failures.length} of ${n} connections failed; first: ${failures[0]?.message ?? failures[0]}`);
-    const ends = await Promise.allSettled(clients.map((c) => c.runEnd(run.run_id, { timeoutMs: 120_000 })));
+    const ends = await Promise.allSettled(clients.map((c) => c.runEnd(run.id, { timeoutMs: 120_000 })));
     const elapsed = performance.now() - t0;
     const stuck = ends.filter((r) => r.status === 'rejected');
     assert.equal(stuck.length, 0, `${stuck.length} of ${n} clients did not see the run end; first: ${stuck[0]?.reason?.message}`);
 
-    events = await journal(run.run_id);
+    events = await journal(run.id);
     let wrong = 0;
     let firstWrong;
     for (const c of clients) {
       try {
         const s = c.msgs.find((m) => m.type === 'subscribed');
         assert.ok(s && s.seq === 0 && s.data === null && s.topic === topic(), `${c.name}: subscribed ${clip(s)}`);
-        sameEvents(c.eventsOf(run.run_id), events, c.name);
+        sameEvents(c.eventsOf(run.id), events, c.name);
         assert.deepEqual(c.bad, [], `${c.name}: frames that are not JSON text`);
       } catch (e) {
         wrong++;
@@ -600,7 +600,7 @@ async function scenarioSlow() {
     ids = [];
     while (ids.length < MAX_RUNS && !cutWhilePaused) {
       const batch = await Promise.all(Array.from({ length: BATCH }, () => startRun(BIG)));
-      ids.push(...batch.map((r) => r.run_id));
+      ids.push(...batch.map((r) => r.id));
       await waitRunsFinished(ids.slice(-BATCH));
     }
   });
@@ -638,7 +638,7 @@ async function scenarioSlow() {
     assert.equal(normal.ws.readyState, WebSocket.OPEN, `normal client closed: ${clip(normal.closeInfo)}`);
     const t = `run:${ids.at(-1)}`;
     const s = (await normal.subscribe([t]))[t];
-    assert.equal(s.data?.run_id, ids.at(-1), `snapshot: ${clip(s.data)}`);
+    assert.equal(s.data?.id, ids.at(-1), `snapshot: ${clip(s.data)}`);
     assert.equal(s.data.status, 'completed');
     normal.ws.close();
   });
