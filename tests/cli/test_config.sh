@@ -92,7 +92,7 @@ expect_grep "missing.yaml: No such file or directory (the configuration BATON_CO
 # 6. BATON_DATA_DIR is the data dir of every command without --data-dir; --data-dir wins.
 BATON_DATA_DIR="$WORK/dd" expect_exit 0 "$BATON" run "$WORK/one.yaml" --json
 [ -f "$WORK/dd/baton.db" ] || fail "BATON_DATA_DIR was not used by run"; ok
-run_id=$(json_get "$WORK/out" 'j.run_id')
+run_id=$(json_get "$WORK/out" 'j.id')
 BATON_DATA_DIR="$WORK/dd" expect_exit 0 "$BATON" runs ls --json
 expect_eq "$(json_get "$WORK/out" 'j.map(r => r.id).join()')" "$run_id" "runs ls with BATON_DATA_DIR"
 BATON_DATA_DIR="$WORK/dd" expect_exit 0 "$BATON" artifacts ls "$run_id" --json

@@ -43,9 +43,9 @@ YAML
 expect_exit 0 "$BATON" validate "$FIX"
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/write.yaml" --input base="$BASE" --json --data-dir "$WORK/d1"
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "run with writes granted"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.post_text.outputs.status + " " + j.tasks.post_text.outputs.body')" "200 ok POST" "POST answered"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.put_json.outputs.body')" "ok PUT" "PUT answered"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.head.outputs.status + "|" + j.tasks.head.outputs.body')" "200|" "HEAD answered without a body"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "post_text").outputs.status + " " + j.tasks.find(t => t.id == "post_text").outputs.body')" "200 ok POST" "POST answered"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "put_json").outputs.body')" "ok PUT" "PUT answered"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "head").outputs.status + "|" + j.tasks.find(t => t.id == "head").outputs.body')" "200|" "HEAD answered without a body"
 recorded
 expect_eq "$(json_get "$WORK/req.json" 'j.map(r => r.method + " " + r.url).join()')" \
   "POST /hooks/deploy,PUT /items/7,HEAD /items/7,GET /items/7" "methods and paths received"
@@ -66,8 +66,8 @@ tools:
     allow_hosts: ["127.0.0.1:$PORT"]
 YAML
 expect_exit 1 "$BATON" run "$FIX" --config "$WORK/read.yaml" --input base="$BASE" --json --data-dir "$WORK/d2"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.post_text.status')" failed "POST without write permission"
-err=$(json_get "$WORK/out" 'j.tasks.post_text.error')
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "post_text").status')" failed "POST without write permission"
+err=$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "post_text").error')
 expect_eq "$err" "http_fetch: refused: POST to host '127.0.0.1' is not allowed: tools.http_fetch.allow_hosts lets it be read (GET, HEAD) only; grant writes with an entry {host: 127.0.0.1, methods: [POST]}" "refusal message"
 recorded
 expect_eq "$(json_get "$WORK/req.json" 'j.length')" "$before" "nothing sent for a refused write"
@@ -79,7 +79,7 @@ tools:
     allow_hosts: [{host: "127.0.0.1:$PORT", methods: [POST]}]
 YAML
 expect_exit 1 "$BATON" run "$FIX" --config "$WORK/post.yaml" --input base="$BASE" --json --data-dir "$WORK/d3"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.post_text.status + " " + j.tasks.put_json.status')" "completed failed" "PUT needs its own grant"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "post_text").status + " " + j.tasks.find(t => t.id == "put_json").status')" "completed failed" "PUT needs its own grant"
 
 # Validation: an unknown method (with a hint) and an unknown args key are located errors.
 cat > "$WORK/bad.yaml" <<'YAML'

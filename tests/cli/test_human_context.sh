@@ -13,9 +13,9 @@ expect_grep ": ok" "$WORK/out"
 # --auto-approve: the run completes, the step that reads the answer runs.
 expect_exit 0 "$BATON" run "$FIX" --auto-approve --json --data-dir "$D"
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status with --auto-approve"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.human_review.status')" completed "human step"
-expect_eq "$(json_get "$WORK/out" 'j.tasks.deploy_note.status')" completed "step after the approval"
-run=$(json_get "$WORK/out" 'j.run_id')
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "human_review").status')" completed "human step"
+expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "deploy_note").status')" completed "step after the approval"
+run=$(json_get "$WORK/out" 'j.id')
 expect_exit 0 "$BATON" runs events "$run" --json --data-dir "$D"
 cp "$WORK/out" "$WORK/events.json"
 # the context is the inputs rendered: the numbers the upstream agents produced, typed
@@ -52,7 +52,7 @@ serve
 node -e "console.log(JSON.stringify({workflow: require('fs').readFileSync('$FIX', 'utf8')}))" > "$WORK/start.json"
 get POST /api/v1/runs -H 'Content-Type: application/json' --data-binary @"$WORK/start.json"
 expect_eq "$(status_code)" 201 "start the run over the API"
-run=$(json_get "$WORK/out" 'j.run_id')
+run=$(json_get "$WORK/out" 'j.id')
 until_status "$run" waiting_human
 get GET /api/v1/approvals
 expect_eq "$(json_get "$WORK/out" 'j.items.map(a => a.id).join()')" "$run.human_review" "inbox"

@@ -76,7 +76,7 @@ expect_grep "^cancelled  $id4" "$WORK/out"
 # ---- through a server --------------------------------------------------------------------
 serve --config "$WORK/slow.yaml"
 get POST /api/v1/runs -d '{"workflow": "sdlc", "inputs": {"project_brief": "A wiki"}}'
-sid=$(json_get "$WORK/out" 'j.run_id')
+sid=$(json_get "$WORK/out" 'j.id')
 timeout 60 "$BATON" runs events "$sid" --follow --json --server "$API" > "$WORK/wsfollow.out" 2>"$WORK/wsfollow.err" &
 wsf=$!
 expect_exit 0 "$BATON" runs pause "$sid" --reason "hold on" --server "$API"
@@ -108,7 +108,7 @@ expect_exit 0 timeout 120 "$BATON" run --retry "$sid" --auto-approve --json --se
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "status after run --retry --server"
 # run --resume with a server: a paused run carries on
 get POST /api/v1/runs -d '{"workflow": "sdlc", "inputs": {"project_brief": "A wiki"}}'
-sid2=$(json_get "$WORK/out" 'j.run_id')
+sid2=$(json_get "$WORK/out" 'j.id')
 expect_exit 0 "$BATON" runs pause "$sid2" --server "$API"
 expect_exit 0 timeout 120 "$BATON" run --resume "$sid2" --auto-approve --server "$API"
 expect_grep "^completed  $sid2" "$WORK/out"
@@ -121,7 +121,7 @@ stop_serve
 node -e '
   const http = require("http");
   const s = http.createServer((q, r) => { r.setHeader("Content-Type", "application/json");
-    r.end(JSON.stringify({run_id: "r-x", status: "running"})); });
+    r.end(JSON.stringify({id: "r-x", status: "running"})); });
   s.on("upgrade", (q, sock) => sock.end("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n" +
     "Connection: Upgrade\r\nSec-WebSocket-Accept: bm90IHRoZSByaWdodCBvbmU=\r\n\r\n"));
   s.listen(0, "127.0.0.1", () => console.log(s.address().port));

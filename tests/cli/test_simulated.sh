@@ -14,19 +14,19 @@ D="$WORK/off"
 
 # 1. baton run on the offline model (nothing configured)
 expect_exit 0 "$BATON" run "$FIX" --json --data-dir "$D"
-id=$(json_get "$WORK/out" 'j.run_id')
-expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.write.simulated, j.tasks.triage.simulated].join()')" \
+id=$(json_get "$WORK/out" 'j.id')
+expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.find(t => t.id == "write").simulated, j.tasks.find(t => t.id == "triage").simulated].join()')" \
   "true,true,true" "run --json: run and tasks simulated"
 expect_grep "simulated: the offline model may answer for write, triage" "$WORK/err"
 expect_grep "set \`providers\` and \`tiers\` in baton.yaml (--config FILE): see docs/models.md" "$WORK/err"
-expect_eq "$(json_get "$WORK/out" '["ship", "hold", "drop"].includes(j.tasks.triage.outputs.verdict)')" true "enum value"
-notes=$(json_get "$WORK/out" 'j.artifacts.find(a => a.name == "notes.md").path')
+expect_eq "$(json_get "$WORK/out" '["ship", "hold", "drop"].includes(j.tasks.find(t => t.id == "triage").outputs.verdict)')" true "enum value"
+notes="$D/artifacts/$id/notes.md" # DATA_DIR/artifacts/RUN_ID/NAME
 expect_eq "$(head -n1 "$notes")" "$NOTICE" "first line of the Markdown artifact"
-expect_eq "$(sed -n 3p "$notes")" "$(json_get "$WORK/out" 'j.tasks.write.outputs.text.split("\n")[0]')" \
+expect_eq "$(sed -n 3p "$notes")" "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").outputs.text.split("\n")[0]')" \
   "the model's text follows the notice"
-triage=$(json_get "$WORK/out" 'j.artifacts.find(a => a.name == "triage.json").path')
+triage="$D/artifacts/$id/triage.json"
 expect_eq "$(node -e "console.log(JSON.parse(require('fs').readFileSync('$triage', 'utf8')).verdict)")" \
-  "$(json_get "$WORK/out" 'j.tasks.triage.outputs.verdict')" "a JSON artifact stays JSON"
+  "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "triage").outputs.verdict')" "a JSON artifact stays JSON"
 # the live view (a log here: stdout is no terminal) gets the notice on stderr too
 expect_exit 0 "$BATON" run "$FIX" --data-dir "$D"
 expect_grep "simulated: the offline model may answer for write, triage" "$WORK/err"
@@ -35,7 +35,7 @@ expect_exit 0 "$BATON" runs show "$id" --data-dir "$D"
 expect_grep "^simulated yes" "$WORK/out"
 
 expect_exit 0 "$BATON" runs show "$id" --json --data-dir "$D"
-expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.write.simulated, j.tasks.triage.simulated].join()')" \
+expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.find(t => t.id == "write").simulated, j.tasks.find(t => t.id == "triage").simulated].join()')" \
   "true,true,true" "runs show --json"
 expect_exit 0 "$BATON" runs ls --json --data-dir "$D"
 expect_eq "$(json_get "$WORK/out" 'j.map(r => r.simulated).join()')" "true,true" "runs ls --json"
@@ -51,7 +51,7 @@ if command -v sqlite3 >/dev/null; then
     DELETE FROM tasks; DELETE FROM runs"
   expect_exit 0 "$BATON" admin rebuild --data-dir "$D"
   expect_exit 0 "$BATON" runs show "$id" --json --data-dir "$D"
-  expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.write.simulated].join()')" "true,true" \
+  expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.find(t => t.id == "write").simulated].join()')" "true,true" \
     "rebuilt from an old journal"
 fi
 
@@ -59,10 +59,10 @@ fi
 printf 'cache: {enabled: true, include_nonzero_temperature: true}\n' > "$WORK/cache.yaml"
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/cache.yaml" --json --data-dir "$WORK/cached"
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/cache.yaml" --json --data-dir "$WORK/cached"
-cid=$(json_get "$WORK/out" 'j.run_id')
-expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.write.simulated, j.tasks.triage.simulated].join()')" \
+cid=$(json_get "$WORK/out" 'j.id')
+expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.find(t => t.id == "write").simulated, j.tasks.find(t => t.id == "triage").simulated].join()')" \
   "true,true,true" "a run answered from the cache"
-expect_eq "$(head -n1 "$(json_get "$WORK/out" 'j.artifacts.find(a => a.name == "notes.md").path')")" \
+expect_eq "$(head -n1 "$WORK/cached/artifacts/$cid/notes.md")" \
   "$NOTICE" "its Markdown artifact"
 expect_exit 0 "$BATON" runs events "$cid" --json --data-dir "$WORK/cached"
 expect_eq "$(json_get "$WORK/out" 'j.filter(e => e.type == "llm.call").map(e => e.data.cached + ":" + e.data.simulated).join()')" \
@@ -74,7 +74,7 @@ H="$ROOT/tests/cli/fixtures/crash_human.yaml"
 printf 'A person wrote this.\n' > "$WORK/edited.md"
 for how in approve edit; do
   expect_exit 3 "$BATON" run "$H" --json --data-dir "$WORK/h-$how"
-  hid=$(json_get "$WORK/out" 'j.run_id')
+  hid=$(json_get "$WORK/out" 'j.id')
   if [ "$how" = approve ]; then
     expect_exit 3 "$BATON" approvals respond "$hid" draft --decision approve --data-dir "$WORK/h-$how"
     expect_eq "$(head -n1 "$WORK/h-$how/artifacts/$hid/draft.md")" "$NOTICE" "an approved offline draft"
@@ -89,9 +89,9 @@ done
 serve
 body=$(node -e "console.log(JSON.stringify({workflow: require('fs').readFileSync('$FIX', 'utf8')}))")
 get POST /api/v1/runs -d "$body"
-sid=$(json_get "$WORK/out" 'j.run_id')
+sid=$(json_get "$WORK/out" 'j.id')
 until_status "$sid" completed
-expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.write.simulated, j.tasks.triage.simulated].join()')" \
+expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.find(t => t.id == "write").simulated, j.tasks.find(t => t.id == "triage").simulated].join()')" \
   "true,true,true" "GET /api/v1/runs/{id}"
 get GET /api/v1/runs
 expect_eq "$(json_get "$WORK/out" 'j.items.find(r => r.id == "'"$sid"'").simulated')" true "GET /api/v1/runs"
@@ -106,7 +106,7 @@ ws.on('open', () => ws.send(JSON.stringify({op: 'subscribe', topics: ['run:$sid'
 ws.on('message', m => {
   const msg = JSON.parse(m);
   if (msg.type !== 'subscribed') return;
-  console.log(JSON.stringify({run: msg.data.simulated, tasks: Object.values(msg.data.tasks).map(t => t.simulated)}));
+  console.log(JSON.stringify({run: msg.data.simulated, tasks: msg.data.tasks.map(t => t.simulated)}));
   clearTimeout(stop);
   ws.close();
 });" > "$WORK/ws.out" 2>&1 || { cat "$WORK/ws.out"; fail "WebSocket client"; }
@@ -125,15 +125,16 @@ stop_serve
 for q in "Should we move CI to GitHub Actions?" "Should we rewrite the billing service in Rust?"; do
   expect_exit 0 "$BATON" run workflows/consensus_decision.yaml --input question="$q" --auto-approve \
     --json --data-dir "$WORK/vote"
-  vote=$(json_get "$WORK/out" 'j.tasks.vote.outputs.decision')
+  vote=$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "vote").outputs.decision')
   [[ "$vote" =~ ^(revise|adopt|reject)$ ]] || fail "the vote's decision: $vote"; ok
-  expect_eq "$(json_get "$WORK/out" 'j.tasks.decision.outputs.decision')" "$vote" "decision record of \"$q\""
-  record=$(json_get "$WORK/out" 'j.artifacts.find(a => a.name == "decision_record.json").path')
+  expect_eq "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "decision").outputs.decision')" "$vote" "decision record of \"$q\""
+  vid=$(json_get "$WORK/out" 'j.id')
+  record="$WORK/vote/artifacts/$vid/decision_record.json"
   expect_eq "$(node -e "console.log(JSON.parse(require('fs').readFileSync('$record', 'utf8')).decision)")" \
     "$vote" "decision_record.json"
-  expect_eq "$(head -n1 "$(json_get "$WORK/out" 'j.artifacts.find(a => a.name == "decision_brief.md").path')")" \
+  expect_eq "$(head -n1 "$WORK/vote/artifacts/$vid/decision_brief.md")" \
     "$NOTICE" "decision_brief.md"
-  expect_eq "$(json_get "$WORK/out" 'Object.values(j.tasks).every(t => t.simulated)')" true "every task"
+  expect_eq "$(json_get "$WORK/out" 'j.tasks.every(t => t.simulated)')" true "every task"
 done
 
 # 5. the same workflow on a fake provider: nothing simulated, no notice
@@ -151,13 +152,14 @@ tiers:
   fast: [paid/gpt-test]
 YAML
 expect_exit 0 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/real"
-expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.write.simulated, j.tasks.triage.simulated].join()')" \
+expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.find(t => t.id == "write").simulated, j.tasks.find(t => t.id == "triage").simulated].join()')" \
   "false,false,false" "a run on a real provider"
 grep -q "simulated" "$WORK/err" && fail "a notice for a real run: $(cat "$WORK/err")"; ok
-notes=$(json_get "$WORK/out" 'j.artifacts.find(a => a.name == "notes.md").path')
-expect_eq "$(head -n1 "$notes")" "$(json_get "$WORK/out" 'j.tasks.write.outputs.text.split("\n")[0]')" \
+rid=$(json_get "$WORK/out" 'j.id')
+notes="$WORK/real/artifacts/$rid/notes.md"
+expect_eq "$(head -n1 "$notes")" "$(json_get "$WORK/out" 'j.tasks.find(t => t.id == "write").outputs.text.split("\n")[0]')" \
   "the artifact is the model's text"
-rid=$(json_get "$WORK/out" 'j.run_id')
+rid=$(json_get "$WORK/out" 'j.id')
 expect_exit 0 "$BATON" runs show "$rid" --data-dir "$WORK/real"
 grep -q "simulated" "$WORK/out" && fail "runs show of a real run: $(cat "$WORK/out")"; ok
 expect_exit 0 "$BATON" runs ls --json --data-dir "$WORK/real"
@@ -165,7 +167,7 @@ expect_eq "$(json_get "$WORK/out" 'j[0].simulated')" false "runs ls --json"
 rm -rf "$WORK/d" && cp -r "$WORK/real" "$WORK/d" # the server reads the same data dir
 serve --config "$WORK/baton.yaml"
 get GET "/api/v1/runs/$rid"
-expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.write.simulated].join()')" "false,false" "GET /api/v1/runs/{id}"
+expect_eq "$(json_get "$WORK/out" '[j.simulated, j.tasks.find(t => t.id == "write").simulated].join()')" "false,false" "GET /api/v1/runs/{id}"
 get GET /api/v1/runs
 expect_eq "$(json_get "$WORK/out" 'j.items[0].simulated')" false "GET /api/v1/runs"
 get GET "/api/v1/runs/$rid/tasks/write"
