@@ -28,7 +28,7 @@ install: build
 # The server on loopback with SQLite in $(DATA) and the offline model (no keys needed).
 run: build
 	@echo "Baton: http://$(LISTEN)  (Ctrl-C stops it). Start a run with:"
-	@echo "  curl -X POST http://$(LISTEN)/api/v1/runs -d '{\"workflow\": \"sdlc\", \"inputs\": {\"project_brief\": \"A todo app\"}}'"
+	@echo "  curl -X POST http://$(LISTEN)/api/v1/runs -d '{\"template\": \"sdlc\", \"inputs\": {\"project_brief\": \"A todo app\"}}'"
 	@./build/baton serve --listen $(LISTEN) --data-dir $(DATA)
 
 # The SDLC template live in the terminal.
