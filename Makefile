@@ -36,8 +36,11 @@ demo: build
 	./build/baton run workflows/sdlc.yaml --auto-approve --data-dir $(DATA) \
 	    --input project_brief="$(BRIEF)"
 
-# The test build: clang with ASan+UBSan, unit tests, CLI tests and bounded fuzzing.
+# The test build: clang with ASan+UBSan, unit tests, CLI tests and bounded fuzzing. First the
+# release build `make run` makes (gcc, -O2, NDEBUG), so a warning only gcc sees fails here too.
 test: deps-test
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build -j$(JOBS) --target baton baton_docs
 	@CC=clang cmake -S . -B build/test -DCMAKE_BUILD_TYPE=Debug -DBATON_SANITIZE=ON \
 	    -DBATON_TESTS=ON -DBATON_FUZZ=ON >/dev/null
 	@cmake --build build/test -j$(JOBS)
