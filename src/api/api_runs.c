@@ -113,8 +113,9 @@ typedef struct events_page {
 static int collect_event(void *ud, uint64_t seq, int64_t ts_ms, const char *type, json_t *data) {
     events_page_t *p = ud;
     if (json_array_size(p->items) >= p->max) return 1; /* enough: stop reading */
-    json_array_append_new(p->items, json_pack("{s:I, s:o, s:s, s:O}", "seq", (json_int_t)seq, "at",
-                                              json_time_string(ts_ms), "type", type, "data", data));
+    json_array_append_new(p->items, json_pack("{s:I, s:o, s:s, s:o}", "seq", (json_int_t)seq, "at",
+                                              json_time_string(ts_ms), "type", type, "data",
+                                              store_event_view(type, data)));
     return 0;
 }
 

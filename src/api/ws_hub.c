@@ -87,8 +87,9 @@ static sub_t *add_sub(api_ws_client_t *c, const char *topic) {
 /* One journaled event as the feed sends it. */
 static json_t *event_msg(const char *topic, const char *run_id, uint64_t seq, int64_t ts,
                          const char *type, const json_t *data) {
-    return json_pack("{s:s, s:s, s:s, s:I, s:o, s:O}", "type", type, "topic", topic, "run_id",
-                     run_id, "seq", (json_int_t)seq, "at", json_time_string(ts), "data", data);
+    return json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "type", type, "topic", topic, "run_id",
+                     run_id, "seq", (json_int_t)seq, "at", json_time_string(ts), "data",
+                     store_event_view(type, data));
 }
 
 /* The last run replayed, as messages ready to send (index i: seq i + 1, topic run:<id>): a
@@ -127,8 +128,20 @@ static int cache_event(void *ud, uint64_t seq, int64_t ts, const char *type, con
               "{\"type\":\"%s\",\"topic\":\"run:%s\",\"run_id\":\"%s\",\"seq\":%llu,\"at\":\"%s\","
               "\"data\":",
               type, r->run_id, r->run_id, (unsigned long long)seq, at);
-    sb_append(&sb, data, len);
+    json_t *parsed = NULL, *shown = NULL;
+    char *text = NULL;
+    if (store_event_has_paths(type) && (parsed = json_loadb(data, len, 0, NULL))) {
+        shown = store_event_view(type, parsed); /* no server paths (store.h) */
+        text = json_dumps(shown, JSON_COMPACT);
+    }
+    if (text)
+        sb_append(&sb, text, strlen(text));
+    else
+        sb_append(&sb, data, len);
     sb_putc(&sb, '}');
+    free(text);
+    json_decref(shown);
+    json_decref(parsed);
     if (r->n == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 256;
         r->msgs = xrealloc(r->msgs, r->cap * sizeof *r->msgs);

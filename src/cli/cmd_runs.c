@@ -221,8 +221,9 @@ static int print_event(void *ud, uint64_t seq, int64_t ts, const char *type, jso
     c->last_seq = seq;
     c->ended = c->ended || ending_event(type);
     if (c->json && c->stream) {
-        json_t *e = json_pack("{s:I, s:o, s:s, s:O}", "seq", (json_int_t)seq, "at",
-                              json_time_string(ts), "type", type, "data", data);
+        json_t *e =
+            json_pack("{s:I, s:o, s:s, s:o}", "seq", (json_int_t)seq, "at", json_time_string(ts),
+                      "type", type, "data", store_event_view(type, data));
         char *line = json_dumps(e, JSON_COMPACT);
         puts(line);
         fflush(stdout);
@@ -231,9 +232,9 @@ static int print_event(void *ud, uint64_t seq, int64_t ts, const char *type, jso
         return 0;
     }
     if (c->json) {
-        json_array_append_new(c->all,
-                              json_pack("{s:I, s:o, s:s, s:O}", "seq", (json_int_t)seq, "at",
-                                        json_time_string(ts), "type", type, "data", data));
+        json_array_append_new(c->all, json_pack("{s:I, s:o, s:s, s:o}", "seq", (json_int_t)seq,
+                                                "at", json_time_string(ts), "type", type, "data",
+                                                store_event_view(type, data)));
         return 0;
     }
     char when[32];

@@ -76,6 +76,34 @@ json_t *store_run_view(const json_t *row) {
     return v;
 }
 
+bool store_event_has_paths(const char *type) {
+    return type && (!strcmp(type, "run.created") || !strcmp(type, "artifact.written"));
+}
+
+json_t *store_event_view(const char *type, const json_t *data) {
+    if (!store_event_has_paths(type) || !json_is_object(data)) return json_incref((json_t *)data);
+    json_t *v = json_copy((json_t *)data); /* shallow: only the keys below change */
+    if (!strcmp(type, "artifact.written")) {
+        json_object_del(v, "path");
+        json_object_del(v, "blob");
+        return v;
+    }
+    json_object_del(v, "file");
+    const json_t *agents = json_object_get(data, "agents");
+    if (json_is_object(agents)) {
+        json_t *shown = json_object();
+        const char *id;
+        json_t *agent;
+        json_object_foreach((json_t *)agents, id, agent) {
+            json_t *a = json_is_object(agent) ? json_copy(agent) : json_incref(agent);
+            if (json_is_object(a)) json_object_del(a, "file");
+            json_object_set_new(shown, id, a);
+        }
+        json_object_set_new(v, "agents", shown);
+    }
+    return v;
+}
+
 json_t *store_run_summary(store_t *st, const char *run_id) {
     json_t *run = store_run(st, run_id);
     if (!run) return NULL;

@@ -71,6 +71,13 @@ double store_spend_since(store_t *st, int64_t since_ms, const char *workflow);
  * `error` only when the run failed, the reason of a pause or a cancel in `paused_reason` or
  * `cancelled_reason`. Lists of runs show this; the summary adds to it. */
 json_t *store_run_view(const json_t *row);
+/* run_summary.c: a journal event's data as clients see it (new reference; `data` is borrowed):
+ * without the server's file paths the journal keeps for itself (run.created's `file` and each
+ * of its agents' `file`, artifact.written's `path` and `blob`); any other event's data as it
+ * is. Artifacts are addressed by run, name and version instead. */
+json_t *store_event_view(const char *type, const json_t *data);
+/* Whether store_event_view changes events of this type (the others can be sent as stored). */
+bool store_event_has_paths(const char *type);
 /* run_summary.c: the run as store_run_view shows it, and tasks: [{id, status, attempts_total,
  * outputs, error, cost_usd}] in workflow order, artifacts: [{id, name (the same), sha256,
  * bytes, task_id, version, created_at}] (the latest version of each), progress, current,

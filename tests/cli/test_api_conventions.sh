@@ -173,7 +173,8 @@ expect_eq "$(status_code) $(err_code)" "404 agent_not_found" "an unknown agent"
 
 # no answer names a file on the server
 for p in "/api/v1/runs?limit=100" "/api/v1/runs/$arts" "/api/v1/runs/$sdlc" "/api/v1/runs/$arts/artifacts" \
-         "/api/v1/runs/$arts/artifacts/notes.md" /api/v1/workflows/templates "/api/v1/approvals?status=all"; do
+         "/api/v1/runs/$arts/artifacts/notes.md" /api/v1/workflows/templates "/api/v1/approvals?status=all" \
+         "/api/v1/runs/$arts/events?limit=1000" "/api/v1/runs/$sdlc/events?limit=1000"; do
   get GET "$p"
   ! grep -q "$D\|\"path\"\|\"file\"" "$WORK/out" || fail "GET $p shows a server path: $(head -c 300 "$WORK/out")"
   ok
@@ -192,5 +193,24 @@ done
 ' "$API" "$WORK/ws.json") || fail "no system snapshot"
 expect_eq "$(json_get "$WORK/ws.json" "[$ISO.test(j.at), j.data.waiting.map(r => r.id).join(), j.data.waiting.every(r => $ISO.test(r.created_at) && !('file' in r))].join(' ')")" \
   "true $sdlc true" "system snapshot: the run waiting for a person" || { get GET "/api/v1/runs/$sdlc"; cat "$WORK/ws.json" "$WORK/out" | head -c 1500; exit 1; }
+
+# ... nor does the journal as the WebSocket replays it (run.created, artifact.written)
+(cd "$ROOT/tests/integration" && node --input-type=module -e '
+  import WebSocket from "ws";
+  import fs from "node:fs";
+  const [url, run, out] = process.argv.slice(1);
+  const ws = new WebSocket(url.replace("http", "ws") + "/api/v1/ws");
+  const seen = [];
+  ws.on("open", () => ws.send(JSON.stringify({op: "subscribe", topics: ["run:" + run], after: {["run:" + run]: 0}})));
+  ws.on("message", (m) => { const j = JSON.parse(m); if (j.seq) seen.push(j);
+    if (j.type === "run.completed") { fs.writeFileSync(out, JSON.stringify(seen)); ws.close(); } });
+  setTimeout(() => process.exit(1), 10000).unref();
+' "$API" "$arts" "$WORK/replay.json") || fail "no replay of $arts"
+expect_eq "$(json_get "$WORK/replay.json" 'j.filter(e => e.type == "artifact.written").length > 0 && j.some(e => e.type == "run.created")')" true "the replay has the events that journal paths"
+! grep -q "$D\|\"path\"\|\"file\"\|\"blob\"" "$WORK/replay.json" || fail "the WebSocket replay shows a server path: $(grep -o '.\{80\}"path".\{80\}' "$WORK/replay.json" | head -n 2)"
+ok
+expect_exit 0 "$BATON" runs events "$arts" --json --server "$API"
+! grep -q "$D\|\"path\"\|\"file\"\|\"blob\"" "$WORK/out" || fail "runs events --json shows a server path"
+ok
 stop_serve
 finish
