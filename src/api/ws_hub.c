@@ -193,12 +193,9 @@ static void subscribe_run(api_t *a, api_ws_client_t *c, const char *topic, const
                            snap ? snap : json_null()));
 }
 
-/* Runs rows (stolen) as clients see them (store_run_view). */
+/* Runs rows (stolen) as clients see them (store_run_views). */
 static json_t *run_views(json_t *rows) {
-    json_t *out = json_array();
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row) json_array_append_new(out, store_run_view(row));
+    json_t *out = store_run_views(rows);
     json_decref(rows);
     return out;
 }

@@ -123,10 +123,7 @@ static json_int_t ms_of(const json_t *v) {
 
 static int runs_ls(json_t *rows, bool json) {
     if (json) {
-        json_t *views = json_array(); /* each run as the API lists it */
-        size_t i;
-        json_t *r;
-        json_array_foreach(rows, i, r) json_array_append_new(views, store_run_view(r));
+        json_t *views = store_run_views(rows); /* each run as the API lists it */
         cli_print_json(views);
         json_decref(views);
     } else if (!json_array_size(rows)) {

@@ -76,6 +76,14 @@ json_t *store_run_view(const json_t *row) {
     return v;
 }
 
+json_t *store_run_views(const json_t *rows) {
+    json_t *out = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) json_array_append_new(out, store_run_view(row));
+    return out;
+}
+
 bool store_event_has_paths(const char *type) {
     return type && (!strcmp(type, "run.created") || !strcmp(type, "artifact.written"));
 }

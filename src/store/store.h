@@ -71,6 +71,8 @@ double store_spend_since(store_t *st, int64_t since_ms, const char *workflow);
  * `error` only when the run failed, the reason of a pause or a cancel in `paused_reason` or
  * `cancelled_reason`. Lists of runs show this; the summary adds to it. */
 json_t *store_run_view(const json_t *row);
+/* store_run_view of each row: a new array; `rows` is borrowed. */
+json_t *store_run_views(const json_t *rows);
 /* run_summary.c: a journal event's data as clients see it (new reference; `data` is borrowed):
  * without the server's file paths the journal keeps for itself (run.created's `file` and each
  * of its agents' `file`, artifact.written's `path` and `blob`); any other event's data as it
