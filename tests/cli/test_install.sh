@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make install PREFIX=...` (cmake --install of this build): the binary, the catalog, the
+# `make install PREFIX=...` (cmake --install of this build, then the Makefile's own): the binary, the catalog, the
 # templates, the man page and the completions land under PREFIX, and the installed baton, run
 # from a folder with none of the source tree, finds its catalog and templates and runs one.
 source "$(dirname "$0")/lib.sh" "$@"
@@ -32,4 +32,18 @@ expect_eq "$(json_get "$WORK/out" 'j[0].workflow')" "Software Delivery Lifecycle
 expect_exit 0 timeout 120 "$P/bin/baton" validate "$P/share/baton/workflows/sdlc.yaml"
 expect_exit 2 "$P/bin/baton" run no_such_template --data-dir "$WORK/d"
 expect_grep "no_such_template" "$WORK/err"
+
+# The same through the Makefile, as a user types it: `make install PREFIX=...` (the release
+# build, which `make test` made first, so this only installs it).
+cd "$ROOT"
+M="$WORK/make-prefix"
+make install PREFIX="$M" > "$WORK/make.log" 2>&1 || { tail -n 30 "$WORK/make.log"; fail "make install"; }
+for f in bin/baton share/baton/workflows/sdlc.yaml share/man/man1/baton.1; do
+  [ -s "$M/$f" ] || fail "make install did not install $f"
+done
+ok
+cd "$WORK/elsewhere"
+expect_exit 0 timeout 120 "$M/bin/baton" run content_creation --auto-approve --json --data-dir "$WORK/d2" \
+  --input domain="tool libraries"
+expect_eq "$(json_get "$WORK/out" 'j.status')" completed "a template run from make install's prefix"
 finish
