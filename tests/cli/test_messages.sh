@@ -5,7 +5,9 @@
 # and messages nobody would get are JSON errors.
 source "$(dirname "$0")/lib.sh" "$@"
 
-start_fake --latency-ms 1500   # each answer takes 1.5 s: the run is still going when we post
+start_fake --latency-ms 3000   # each answer takes 3 s: the run is still going when we post, and a
+                              # WebSocket client started meanwhile (node, slow on a busy machine)
+                              # has subscribed before the first answer streams
 export FAKE_KEY="sk-test-secret-value-1234"
 cat > "$WORK/baton.yaml" <<YAML
 providers:

@@ -199,7 +199,7 @@ ok
 stop_serve
 
 # working: an agent whose task runs now (the offline model answers slowly here)
-printf 'providers:\n  offline:\n    latency_ms: 1000\n' > "$WORK/slow.yaml"
+printf 'providers:\n  offline:\n    latency_ms: 5000\n' > "$WORK/slow.yaml"
 serve --config "$WORK/slow.yaml"
 get POST /api/v1/runs -d '{"workflow": "sdlc", "inputs": {"project_brief": "A todo app"}}'
 live=$(run_id)
