@@ -2,7 +2,8 @@
 # Installs what Baton needs and is missing. `scripts/deps.sh run` (make build, run, demo,
 # install): what building and running baton needs, nothing more, so a first start is quick.
 # `scripts/deps.sh test` (the default; make test, bench, fuzz): that, the test toolchain (clang
-# and its sanitizer runtime, cmocka, clang-format, wrk, the sqlite3 and openssl tools) and the
+# and its sanitizer runtime, cmocka, clang-format, wrk, the sqlite3 and openssl tools, the JSON
+# Schema test suite, zsh and fish to check the completion scripts) and the
 # official npm packages the tests use (tests/fakes, tests/integration) through npm ci.
 # Idempotent, and silent when nothing is missing.
 set -euo pipefail
@@ -18,7 +19,7 @@ pkgs=(build-essential cmake pkg-config
       libwebsockets-dev libwebsockets-evlib-uv libpcre2-dev)
 if [ "$what" = test ]; then
   pkgs+=(clang libclang-rt-14-dev libcmocka-dev clang-format sqlite3 curl openssl wrk
-         json-schema-test-suite)
+         json-schema-test-suite zsh fish)
 fi
 
 missing=()
