@@ -99,6 +99,8 @@ static int approvals_remote(const char *server, const char *sub, const char *run
                 printf("answered %s: %s (the server carries the run on)\n", id,
                        json_string_value(json_object_get(answer, "decision")));
             code = EXIT_OK;
+        } else {
+            code = remote_exit_code(); /* answered already, a decision it does not offer: 2 */
         }
         json_decref(done);
         free(path);

@@ -114,7 +114,7 @@ static int run_remote(const char *server, const char *path, const json_t *inputs
     run = remote_call(server, "POST", "/api/v1/runs", body, &err);
     json_decref(body);
     if (!run) {
-        code = strstr(err, "HTTP 422") ? EXIT_USAGE : EXIT_FAILED;
+        code = remote_last_status() == 422 ? EXIT_USAGE : EXIT_FAILED;
         goto out;
     }
     const char *id = json_string_value(json_object_get(run, "id"));

@@ -1,11 +1,29 @@
 /* remote.c - JSON over HTTP to a Baton server (see remote.h). */
 #include "cli/remote.h"
+#include "cli/cli.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The last call's HTTP status (remote_last_status): the CLI is one thread. */
+static long last_status;
+
+long remote_last_status(void) { return last_status; }
+
+int remote_exit_code(void) {
+    switch (last_status) {
+    case 400:
+    case 404:
+    case 409:
+    case 422:
+        return EXIT_USAGE;
+    default:
+        return EXIT_FAILED;
+    }
+}
 
 const char *remote_server(const char *flag) {
     if (flag && *flag) return flag;
@@ -63,6 +81,7 @@ json_t *remote_call_text(const char *server, const char *method, const char *pat
     CURLcode rc = curl_easy_perform(c);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    last_status = rc == CURLE_OK ? status : 0;
     json_t *answer = NULL;
     if (rc != CURLE_OK) {
         *err = xasprintf("cannot reach the Baton server at %.*s: %s (is `baton serve` running? "

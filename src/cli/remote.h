@@ -21,6 +21,16 @@ json_t *remote_call(const char *server, const char *method, const char *path, co
 json_t *remote_call_text(const char *server, const char *method, const char *path, const char *text,
                          size_t text_len, char **err);
 
+/* The HTTP status of the last remote_call or remote_call_text: 0 when the server was not
+ * reached. The CLI is one thread; a command that must tell "the request is wrong" (400, 409,
+ * 422: exit 2, as the same refusal on a data dir) from a failure reads it after a NULL. */
+long remote_last_status(void);
+
+/* The exit status for a call that failed: EXIT_USAGE (2) when the server refused the request
+ * itself or the state it finds (400, 404, 409, 422), EXIT_FAILED (1) otherwise (not reached,
+ * 5xx), so a command exits as its local twin does. */
+int remote_exit_code(void);
+
 /* path with %-escapes for one path segment or query value (caller frees). */
 char *remote_escape(const char *s);
 

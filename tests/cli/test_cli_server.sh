@@ -28,7 +28,7 @@ for _ in $(seq 1 100); do
   sleep 0.05
 done
 expect_eq "$(json_get "$WORK/out" 'j.status')" completed "completed after the answer"
-expect_exit 1 "$BATON" approvals respond "$run" architecture --decision approve --server "$API"
+expect_exit 2 "$BATON" approvals respond "$run" architecture --decision approve --server "$API"   # as on a data dir (docs/cli.md)
 expect_grep "answered already (HTTP 409)" "$WORK/err"
 
 expect_exit 0 "$BATON" run workflows/sdlc.yaml --server "$API" --input project_brief="A blog" --auto-approve --json
