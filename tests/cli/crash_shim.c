@@ -15,7 +15,12 @@
  *                                 I/O error") as it would for a failing disk. The process is
  *                                 not killed: the test sees how Baton stops.
  *   BATON_FAIL_OP=write|sync      what fails (default write: nothing of the transaction reaches
- *                                 the WAL; sync: its frames are written, the fsync fails) */
+ *                                 the WAL; sync: its frames are written, the fsync fails)
+ *   BATON_SLOW_COMMIT_MS=N        a slow disk for the journal writer thread: each transaction it
+ *                                 begins waits N ms before its BEGIN IMMEDIATE (without holding
+ *                                 the write lock). Only off the main thread: the small batches the
+ *                                 event loop commits itself (store/writer.h) are not held, so the
+ *                                 loop keeps answering while a request waits for its commit. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* RTLD_NEXT */
 #endif
@@ -113,6 +118,10 @@ int sqlite3_exec(sqlite3 *db, const char *sql, exec_callback cb, void *arg, char
     static exec_fn real;
     if (!real) real = (exec_fn)dlsym(RTLD_NEXT, "sqlite3_exec");
     bool is_commit = sql && strcmp(sql, "COMMIT") == 0;
+    if (sql && !strcmp(sql, "BEGIN IMMEDIATE") && gettid() != getpid()) {
+        unsigned long slow_ms = env_ulong("BATON_SLOW_COMMIT_MS");
+        if (slow_ms) usleep((useconds_t)(slow_ms * 1000));
+    }
     unsigned long fail_at = is_commit ? env_ulong("BATON_FAIL_COMMIT") : 0;
     if (fail_at && __atomic_add_fetch(&attempts, 1, __ATOMIC_SEQ_CST) == fail_at) {
         const char *op = getenv("BATON_FAIL_OP");

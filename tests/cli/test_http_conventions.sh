@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The API's HTTP conventions (docs/api.md, "HTTP behaviour"), with curl, raw sockets and the
 # `ws` npm client: Idempotency-Key on the creating POSTs (the first answer again for the same
-# body, one run only, 422 for another body, no second run from a burst, kept across a restart, forgotten
+# body, one run only, 422 for another body, 409 while in flight, no second run from a burst, kept across a restart, forgotten
 # after a day); chunked request bodies (read, limited, malformed ones refused); Location on a
 # 201; Allow on a 405; HEAD wherever GET works (also over HTTP/2 with TLS), with no body; a
 # client's X-Request-Id kept and a malformed one replaced; the WebSocket ping op and the 1013
@@ -98,9 +98,32 @@ ids=$(for f in "$WORK"/par-*.json; do json_get "$f" 'j.id || j.error.code'; done
 [[ "$ids" =~ ^(idempotency_key_in_flight\ )?r-[0-9a-z]+\ (idempotency_key_in_flight\ )?$ ]] || fail "the answers: $ids"
 ok
 
-# kept across a restart
+# kept across a restart. The server comes back on a slow disk for its journal writer thread
+# (each batch it commits waits 1.5 s first: the crash shim). A run of 100 tasks started at once
+# hands the writer a batch too big for the loop to commit itself; a request that comes after it
+# waits its turn behind that batch while the loop keeps answering, so a second request with the
+# same key meets the first in flight: a 409, with no race.
 stop_serve
-serve
+SHIM=$(realpath "$3")
+LD_PRELOAD="$SHIM" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+  BATON_SLOW_COMMIT_MS=1500 serve
+wide=$(node -e 'console.log(JSON.stringify({workflow: {name: "Wide", concurrency: 100,
+  agents: {w: {instructions: "Write a line."}},
+  tasks: Array.from({length: 100}, (_, i) => ({id: "t" + i, agent: "w"}))}}))')
+get POST /api/v1/runs -d "$wide"
+expect_eq "$(status_code)" 201 "a run of 100 tasks at once"
+sleep 0.3 # its tasks start on the next loop turn: one batch of 100 task.started for the writer
+curl -s -o "$WORK/slow-a.json" -w '%{http_code}' -X POST -H "Idempotency-Key: slow-1" -d "$BRIEF" \
+  "$API/api/v1/runs" > "$WORK/slow-a.code" &
+slow_a=$!
+sleep 0.5
+get POST /api/v1/runs -H 'Idempotency-Key: slow-1' -d "$BRIEF"
+expect_eq "$(status_code) $(err_code)" "409 idempotency_key_in_flight" "the same key while the first is in flight"
+wait "$slow_a"
+expect_eq "$(cat "$WORK/slow-a.code")" 201 "the first request, once committed"
+get POST /api/v1/runs -H 'Idempotency-Key: slow-1' -d "$BRIEF"
+expect_eq "$(status_code) $(hdr Idempotent-Replayed) $(json_get "$WORK/out" 'j.id')" \
+  "201 true $(json_get "$WORK/slow-a.json" 'j.id')" "then its answer, replayed"
 get POST /api/v1/runs -H 'Idempotency-Key: order-1' -d "$BRIEF"
 expect_eq "$(status_code) $(json_get "$WORK/out" 'j.id') $(hdr Idempotent-Replayed)" "201 $run true" "the key after a restart"
 count=$(runs)
