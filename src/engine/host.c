@@ -227,12 +227,15 @@ engine_run_t *host_run(host_t *h, const char *id, bool *missing, char **err) {
     *missing = false;
     engine_run_t *run = in_memory(h, id);
     if (run) return run;
-    char *full = NULL;
-    int rc = store_resolve_run(h->o.store, id, &full, err);
-    if (rc != 0) {
-        *missing = rc == -2;
+    /* Exact ids only: a prefix is the CLI's convenience (store_resolve_run, before it calls
+     * here), and a request must never steer a run that a GET of the same id does not find. */
+    int exists = store_run_exists(h->o.store, id);
+    if (exists != 1) {
+        *missing = exists == 0;
+        *err = exists ? xasprintf("the runs table could not be read") : NULL;
         return NULL;
     }
+    char *full = xstrdup(id);
     run = in_memory(h, full);
     if (!run) {
         hosted_t *r = load_journaled(h, full, err);

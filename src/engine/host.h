@@ -5,7 +5,7 @@
  * Promises:
  *  - host_start loads a workflow from text (YAML or JSON) with the host's agent catalog and
  *    starts it; the workflow lives as long as the run stays in memory.
- *  - host_run finds a run by id (or unique prefix): a run in memory, or one rebuilt from its
+ *  - host_run finds a run by its exact id: a run in memory, or one rebuilt from its
  *    journal with the workflow text and agents it started with (a run paused or waiting for a
  *    person when the process stopped carries on from where it was).
  *  - A finished run leaves memory once its last event has been journaled and observed (unless
@@ -65,8 +65,9 @@ engine_run_t *host_start(host_t *h, const char *text, size_t len, const char *fi
                          const char *subflow_dir, const engine_workflow_ref_t *ref,
                          const json_t *inputs, diag_list_t *dl, char **err);
 
-/* The run with this id or unique prefix, in memory or rebuilt from its journal; NULL with *err
- * and *missing (no such run, as opposed to a journal that cannot be replayed). */
+/* The run with exactly this id (never a prefix: callers that take prefixes resolve them first,
+ * with store_resolve_run), in memory or rebuilt from its journal; NULL with *missing (no such
+ * run; *err NULL) or with *err (a journal that cannot be read or replayed; caller frees). */
 engine_run_t *host_run(host_t *h, const char *id, bool *missing, char **err);
 
 /* Whether the run with this (whole) id is in memory: running here, or kept for a while. */

@@ -250,6 +250,16 @@ json_t *store_run(store_t *st, const char *run_id) {
     return row;
 }
 
+int store_run_exists(store_t *st, const char *run_id) {
+    bool kept;
+    sqlite3_stmt *s = store_prepared(st, "SELECT 1 FROM runs WHERE id = ?", &kept);
+    if (!s) return -1;
+    sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    store_done(s, kept);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 json_t *store_runs(store_t *st, const char *status, int limit) {
     const char *b[] = {status};
     return status ? store_query_rows(st,

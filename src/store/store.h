@@ -38,7 +38,9 @@ size_t store_pending(const store_t *st);
 int store_commit(store_t *st, char **err);
 
 /* Reads. Each returns a new JSON value or NULL when not found. */
-json_t *store_run(store_t *st, const char *run_id);             /* the runs row */
+json_t *store_run(store_t *st, const char *run_id); /* the runs row */
+/* Whether a run has exactly this id: 1 yes, 0 no, -1 the database did not answer. */
+int store_run_exists(store_t *st, const char *run_id);
 json_t *store_runs(store_t *st, const char *status, int limit); /* newest first */
 /* One page of runs, newest first: filters are NULL/0 when unused; the page starts after the run
  * (after_created_ms, after_id) when after_id is set. New reference (NULL on a database error). */
