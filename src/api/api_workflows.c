@@ -42,7 +42,7 @@ void api_workflow_templates(http_req_t *req, api_t *a, char **params) {
             char *path = xasprintf("%s/%s", a->templates_dir, nm);
             size_t len;
             char *err = NULL;
-            char *text = fs_read_file(path, WF_MAX_DOC_BYTES, &len, &err);
+            char *text = fs_read_regular(path, WF_MAX_DOC_BYTES, &len, &err);
             diag_list_t dl = {0};
             workflow_t *wf = text ? workflow_load(text, len, path, a->catalog, host_subflow_exists,
                                                   (void *)a->templates_dir, &dl)

@@ -61,7 +61,7 @@ bool api_static(http_req_t *req, api_t *a) {
     char *err = NULL, *body = NULL;
     if (realpath(file, real) && realpath(a->ui_dir, root) && !strncmp(real, root, strlen(root)) &&
         (real[strlen(root)] == '/' || !real[strlen(root)]))
-        body = fs_read_file(real, 64u << 20, &len, &err);
+        body = fs_read_regular(real, 64u << 20, &len, &err);
     if (body)
         http_respond(req, 200, type, body, len);
     else

@@ -16,7 +16,7 @@ char *api_template_text(const api_t *a, const char *name, size_t *len, char **pa
         return NULL;
     *path = xasprintf("%s/%s.yaml", a->templates_dir, name);
     char *err = NULL;
-    char *text = fs_read_file(*path, WF_MAX_DOC_BYTES, len, &err);
+    char *text = fs_read_regular(*path, WF_MAX_DOC_BYTES, len, &err);
     free(err);
     if (!text) {
         free(*path);

@@ -55,7 +55,7 @@ static int write_all(int fd, const unsigned char *p, size_t len) {
 static bool blob_matches(const char *path, const char *sha, size_t len) {
     char *err = NULL;
     size_t got;
-    char *bytes = fs_read_file(path, len, &got, &err);
+    char *bytes = fs_read_regular(path, len, &got, &err);
     bool ok = false;
     if (bytes && got == len) {
         char hex[BLOB_HEX_LEN + 1];
@@ -132,9 +132,9 @@ char *blob_read_file_verified(const char *path, const char *sha, long long bytes
                          kind, path, (long long)sb.st_size, bytes, sha, what);
         goto out;
     }
-    data = fs_read_file(path, bytes >= 0 ? (size_t)bytes : BLOB_READ_MAX, &n, &why);
+    data = fs_read_regular(path, bytes >= 0 ? (size_t)bytes : BLOB_READ_MAX, &n, &why);
     if (!data) {
-        /* fs_read_file's message starts with the path, which this one names already. */
+        /* fs_read_regular's message starts with the path, which this one names already. */
         size_t pl = strlen(path);
         const char *reason =
             !strncmp(why, path, pl) && !strncmp(why + pl, ": ", 2) ? why + pl + 2 : why;
