@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Secrets never leave the provider call: a provider whose error answer echoes the API key (as
-# OpenAI's "Incorrect API key provided: sk-..." does) fails a run and a gateway call, and the
-# key's value is then in no byte of the data dir (journal, projections, SQLite WAL), in no API
-# answer (run, task, events, gateway error) and not in the server's log. What the provider said
-# otherwise is kept, with the key replaced by [redacted].
+# Secrets never leave the provider call: providers whose error answers echo the API key (the
+# fake's echo-key mode: OpenAI's "Incorrect API key provided: sk-...", and the header that
+# carried it) fail a run and gateway calls, and the keys' values are then in no byte of the data
+# dir (journal, projections, SQLite WAL), in no API answer (run, task, events, gateway errors)
+# and not in the server's log. The rest of what the provider said is kept, the key reads
+# [redacted]. One key has OpenAI's shape, one no known shape at all (only its being configured
+# gives it away), one Google's.
 source "$(dirname "$0")/lib.sh" "$@"
 FIX="$ROOT/tests/cli/fixtures/router_agents.yaml"
 
 start_fake
-export FAKE_KEY="sk-test-SECRET-abcdef123456"
+export FAKE_KEY="sk-test-SECRET-abcdef123456" PLAIN_KEY="plainSECRETvalue9876" \
+  GOOGLE_KEY="AIzaSECRETfake0123456789abcdefghijklm"
 cat > "$WORK/baton.yaml" <<YAML
 providers:
   paid:
@@ -17,30 +20,34 @@ providers:
     api_key_env: FAKE_KEY
     timeouts: {connect: 2s, first_byte: 2s, total: 10s}
     models:
-      gpt-test: {input_per_million: 2, output_per_million: 10}
+      echo-key: {input_per_million: 2, output_per_million: 10}
+  claude:
+    type: anthropic
+    base_url: $URL/v1
+    api_key_env: PLAIN_KEY
+    models:
+      echo-key: {}
+  google:
+    type: gemini
+    base_url: $URL/v1beta
+    api_key_env: GOOGLE_KEY
+    models:
+      echo-key: {}
 tiers:
-  fast: [paid/gpt-test]
-  best: [paid/gpt-test]
+  fast: [paid/echo-key]
+  best: [paid/echo-key]
 YAML
-
-# echo_key N: the fake's next N chat answers are 401s quoting the key, as providers word it
-echo_key() {
-  local body entries="" i
-  body=$(node -e 'const k = process.env.FAKE_KEY; console.log(JSON.stringify(JSON.stringify({error: {
-    message: `Incorrect API key provided: ${k}. Sent: Authorization: Bearer ${k}; x-api-key: ${k}`,
-    type: "invalid_request_error", code: "invalid_api_key"}})))')
-  for i in $(seq 1 "$1"); do entries+="${entries:+,}{\"route\":\"openai\",\"status\":401,\"body\":$body}"; done
-  curl -s -X POST -H 'Content-Type: application/json' -d "[$entries]" "$URL/_fake/script" > /dev/null
-}
-# no_key FILE...: the key's value is in none of the files (searched byte for byte)
+# no_key FILE...: no key's value is in any of the files (searched byte for byte)
 no_key() {
-  if grep -r -a -l -F -- "$FAKE_KEY" "$@"; then fail "the key is in: $(grep -r -a -l -F -- "$FAKE_KEY" "$@" | tr '\n' ' ')"; fi
+  local k
+  for k in "$FAKE_KEY" "$PLAIN_KEY" "$GOOGLE_KEY"; do
+    if grep -r -a -q -F -- "$k" "$@"; then fail "the key $k is in: $(grep -r -a -l -F -- "$k" "$@" | tr '\n' ' ')"; fi
+  done
   ok
 }
 
 # a run over the API whose only model answers with the key
 serve --config "$WORK/baton.yaml"
-echo_key 4
 get POST /api/v1/runs -H 'Content-Type: application/json' \
   -d "{\"workflow\": $(node -e 'console.log(JSON.stringify(require("fs").readFileSync(process.argv[1], "utf8")))' "$FIX")}"
 expect_eq "$(status_code)" 201 "run started"
@@ -51,27 +58,29 @@ get GET "/api/v1/runs/$run/tasks/write"
 cp "$WORK/out" "$WORK/task.json"
 get GET "/api/v1/runs/$run/events"
 cp "$WORK/out" "$WORK/events.json"
-# the provider's words are kept, the key is not
-expect_grep "Incorrect API key provided: \[redacted\]" "$WORK/events.json"
-expect_grep "Incorrect API key provided" "$WORK/task.json"
+# the provider's words are kept, the key is not (it was sent: the fake got it)
+requests
+expect_eq "$(json_get "$WORK/req.json" 'j[0].auth.scheme + " " + j[0].model')" "Bearer echo-key" "the key was sent"
+expect_eq "$(json_get "$WORK/events.json" 'j.items.find(e => e.type == "llm.call").data.error')" \
+  "paid/echo-key: HTTP 401: Incorrect API key provided: [redacted] (sent as Authorization: Bearer [redacted]). You can find your API key at https://platform.openai.com/account/api-keys." \
+  "the llm.call event's error"
+expect_grep "Incorrect API key provided: \[redacted\]" "$WORK/task.json"
 
-# a gateway call whose model answers with the key: OpenAI's error shape, without it
-reset
-echo_key 4
-get POST /v1/chat/completions -H 'Content-Type: application/json' \
-  -d '{"model": "paid/gpt-test", "messages": [{"role": "user", "content": "hi"}]}'
-cp "$WORK/out" "$WORK/gateway.json"
-expect_eq "$(status_code) $(json_get "$WORK/gateway.json" 'j.error.type')" "502 api_error" "gateway error"
-expect_grep "\[redacted\]" "$WORK/gateway.json"
+# gateway calls to each provider, whose model answers with its key: OpenAI's error shape, without it
+for m in paid claude google; do
+  get POST /v1/chat/completions -H 'Content-Type: application/json' \
+    -d "{\"model\": \"$m/echo-key\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"
+  cp "$WORK/out" "$WORK/gateway-$m.json"
+  expect_eq "$(status_code) $(json_get "$WORK/out" 'j.error.type')" "502 api_error" "gateway error from $m"
+  expect_grep "\[redacted\]" "$WORK/out"
+done
 # the WAL is looked at while the server holds it open, and the whole data dir after it stopped
 no_key "$WORK/d"
 stop_serve
-no_key "$WORK/run.json" "$WORK/task.json" "$WORK/events.json" "$WORK/gateway.json"
+no_key "$WORK/run.json" "$WORK/task.json" "$WORK/events.json" "$WORK"/gateway-*.json
 no_key "$WORK/serve.err" "$WORK/serve.out" "$WORK/d"
 
 # the CLI's own run (no server) journals no key either, and prints none
-reset
-echo_key 4
 expect_exit 1 "$BATON" run "$FIX" --config "$WORK/baton.yaml" --json --data-dir "$WORK/cli"
 expect_grep "\[redacted\]" "$WORK/out"
 no_key "$WORK/out" "$WORK/err" "$WORK/cli"
