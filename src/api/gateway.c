@@ -17,6 +17,7 @@
 #include "api/fanout.h"
 #include "api/chat_map.h"
 #include "llm/embed.h"
+#include "util/redact.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -39,9 +40,13 @@ static void oai_error(http_req_t *req, int status, const char *type, const char 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* Provider texts arrive redacted (http_provider_fail); this keeps a key out of an answer
+     * whatever else an error quotes (a request's own text, a future message). */
+    char *clean = redact_text(msg);
     api_json(req, status,
-             json_pack("{s:{s:o, s:s, s:n, s:s?}}", "error", "message", api_text(msg), "type", type,
-                       "param", "code", code));
+             json_pack("{s:{s:o, s:s, s:n, s:s?}}", "error", "message", api_text(clean), "type",
+                       type, "param", "code", code));
+    free(clean);
 }
 
 /* The model a request names: a tier (its name), a configured candidate (a list of one), NULL

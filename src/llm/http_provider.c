@@ -1,4 +1,5 @@
 #include "llm/http_provider.h"
+#include "util/redact.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -40,6 +41,8 @@ static void http_provider_init(http_provider_t *p, http_client_t *http,
     size_t l = strlen(p->base_url);
     while (l && p->base_url[l - 1] == '/') p->base_url[--l] = '\0';
     p->auth = o->api_key && *o->api_key ? xasprintf(auth_format, o->api_key) : NULL;
+    /* Every configured key is a secret redact_text knows, whatever its shape. */
+    redact_register(o->api_key);
     p->model = xstrdup(o->model);
     p->prices = o->prices;
     p->connect_ms = o->connect_timeout_ms;
@@ -100,6 +103,15 @@ static void refuse_fire(uv_timer_t *t) {
 
 void http_provider_fail(http_call_t *hc, llm_error_t *err, char *msg, int64_t output_tokens,
                         const http_result_t *res) {
+    /* The one place a provider's failure enters Baton: every HTTP provider (chat, embeddings,
+     * transport errors and refusals alike) reports through here, and from here the text fans
+     * out to the llm.call event, the llm_calls row, the task's error, the run's and the
+     * gateway's answers and the log. A provider that quotes the key back ("Incorrect API key
+     * provided: sk-...") would put it in all of them, so it is redacted once, here, before any
+     * of them is made, rather than at each sink (where one forgotten would leak it). */
+    char *clean = redact_text(msg);
+    free(msg);
+    msg = clean;
     err->message = msg;
     err->output_tokens = output_tokens;
     err->total_ms = res->total_ms;

@@ -39,6 +39,9 @@
 //   tool-call       calls the first tool of the request; once the request carries the tool's
 //                   result, answers in text quoting it
 //   fail-once-<id>  the first request for <id> gets fail-500, later ones succeed
+//   echo-key        the provider's invalid-key refusal quoting the whole key it was sent and
+//                   the header that carried it (OpenAI once wrote "Incorrect API key provided:
+//                   sk-..."; proxies and gateways still echo headers): for secret redaction tests
 // Any other model answers "Fake reply to: <last user message>" (JSON that fits the schema when
 // structured output is asked for; a tool call whenever tool_choice forces one).
 // An API key whose value starts with "invalid" gets the provider's invalid-key error.
@@ -343,6 +346,7 @@ const openai = {
       case 'not_found': return this.err(404, `The model \`${m}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found');
       case 'auth_missing': return this.err(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username. You can obtain an API key from https://platform.openai.com/account/api-keys.", 'invalid_request_error');
       case 'auth_invalid': return this.err(401, 'Incorrect API key provided: inval***. You can find your API key at https://platform.openai.com/account/api-keys.', 'invalid_request_error', 'invalid_api_key');
+      case 'auth_echo': return this.err(401, `Incorrect API key provided: ${norm.key} (sent as ${norm.sent}). You can find your API key at https://platform.openai.com/account/api-keys.`, 'invalid_request_error', 'invalid_api_key');
       case 'bad_json': return this.err(400, 'We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)', 'invalid_request_error');
       default: return this.err(400, String(kind), 'invalid_request_error');
     }
@@ -461,6 +465,7 @@ const anthropic = {
       case 'not_found': return this.err(404, 'not_found_error', `model: ${norm?.model ?? ''}`);
       case 'auth_missing': return this.err(401, 'authentication_error', 'x-api-key header is required');
       case 'auth_invalid': return this.err(401, 'authentication_error', 'invalid x-api-key');
+      case 'auth_echo': return this.err(401, 'authentication_error', `invalid x-api-key: ${norm.key} (sent as ${norm.sent})`);
       case 'bad_json': return this.err(400, 'invalid_request_error', 'There was an issue with the JSON body of your request. Please ensure your JSON is valid.');
       default: return this.err(400, 'invalid_request_error', String(kind));
     }
@@ -600,6 +605,7 @@ const gemini = {
         { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }] }]);
       case 'not_found': return this.err(404, 'NOT_FOUND', `models/${m} is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.`);
       case 'auth_missing': return this.err(403, 'PERMISSION_DENIED', "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.");
+      case 'auth_echo': return this.err(400, 'INVALID_ARGUMENT', `API key not valid: ${norm.key} (sent as ${norm.sent}). Please pass a valid API key.`);
       case 'auth_invalid': return this.err(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [
         { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com' } }]);
       case 'bad_json': return this.err(400, 'INVALID_ARGUMENT', 'Invalid JSON payload received. Unexpected token.');
@@ -716,6 +722,7 @@ const ollama = {
       case 'not_found': return this.err(404, `model "${m}" not found, try pulling it first`);
       case 'auth_missing': return this.err(401, 'unauthorized');
       case 'auth_invalid': return this.err(401, 'unauthorized');
+      case 'auth_echo': return this.err(401, `unauthorized: ${norm.key} (sent as ${norm.sent})`);
       case 'bad_json': return this.err(400, 'invalid character in JSON body');
       default: return this.err(400, String(kind));
     }
@@ -807,7 +814,16 @@ function route(method, url, headers) {
 }
 
 const SWITCHES = new Set(['fail-429', 'fail-500', 'overloaded', 'budget-refusal', 'not-found', 'malformed',
-  'cut-stream', 'stream-error', 'slow-first-byte', 'tool-call']);
+  'cut-stream', 'stream-error', 'slow-first-byte', 'tool-call', 'echo-key']);
+
+// The key a request carried and how it was sent, for echo-key.
+function sentKey(headers, url) {
+  const a = headers.authorization;
+  if (a) return { key: a.replace(/^\S+\s+/, ''), sent: `Authorization: ${a}` };
+  for (const h of ['x-api-key', 'x-goog-api-key']) if (headers[h]) return { key: headers[h], sent: `${h}: ${headers[h]}` };
+  const q = url.searchParams.get('key');
+  return q ? { key: q, sent: `${url.pathname}?key=${q}` } : { key: '', sent: 'nothing' };
+}
 
 function takeScripted(r, model) {
   const i = state.script.findIndex((e) => {
@@ -1077,6 +1093,7 @@ async function handle(req, res) {
   }
 
   if (LIST_ROUTES.has(r.name)) return respondModels(res, r);
+  if (behavior === 'echo-key') return sendError(res, proto, 'auth_echo', sentKey(req.headers, url));
 
   if (behavior?.startsWith('fail-once-')) {
     if (state.failedOnce.has(behavior)) behavior = null;
