@@ -230,6 +230,13 @@ static engine_run_t *in_memory(host_t *h, const char *run_id) {
     return NULL;
 }
 
+size_t host_active(host_t *h) {
+    size_t n = 0;
+    for (hosted_t *r = h->runs; r; r = r->next)
+        if (r->run && state_run_status(engine_run_state(r->run)) == RS_RUNNING) n++;
+    return n;
+}
+
 bool host_has(host_t *h, const char *run_id) { return in_memory(h, run_id) != NULL; }
 
 engine_run_t *host_run(host_t *h, const char *id, bool *missing, char **err) {

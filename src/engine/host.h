@@ -85,6 +85,9 @@ typedef void (*host_resumed_fn)(void *ud, const char *run_id, engine_run_t *run,
 enum { HOST_RESUME_BATCH = 8 };
 size_t host_resume_left(host_t *h, host_resumed_fn fn, void *ud);
 
+/* How many runs in memory are running now (not paused, waiting for a person, or finished). */
+size_t host_active(host_t *h);
+
 /* Whether the run with this (whole) id is in memory: running here, or kept for a while. */
 bool host_has(host_t *h, const char *run_id);
 

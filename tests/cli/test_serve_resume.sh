@@ -111,6 +111,8 @@ expect_grep '"msg":"resuming runs","runs":5' "$WORK/serve.err"
 get POST "/api/v1/approvals/$rh.draft/respond" -d '{"decision": "approve"}'
 expect_eq "$(status_code)" 200 "answer after restart"
 until_status "$rh" completed
+get GET /api/v1/status
+expect_eq "$(json_get "$WORK/out" 'j.active_runs')" 0 "nothing running once they finished"
 stop_serve
 
 # ---- the journal: nothing done twice --------------------------------------------------------
