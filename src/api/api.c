@@ -35,7 +35,6 @@ static void ready(http_req_t *req, api_t *a) {
 }
 
 static void status(http_req_t *req, api_t *a) {
-    json_t *running = store_runs(a->store, "running", 0);
     json_t *pending = store_approvals(a->store, NULL, "pending");
     json_t *providers = json_array();
     json_t *cands = router_describe(host_router(a->host));
@@ -49,12 +48,13 @@ static void status(http_req_t *req, api_t *a) {
     }
     json_decref(cands);
     api_json(req, 200,
-             json_pack("{s:I, s:I, s:o, s:I, s:o}", "active_runs",
-                       (json_int_t)json_array_size(running), "pending_approvals",
-                       (json_int_t)json_array_size(pending), "providers", providers, "connections",
+             /* the runs this process is running, not what the journal says: a run left
+              * running by a process that died counts once it is resumed */
+             json_pack("{s:I, s:I, s:o, s:I, s:o}", "active_runs", (json_int_t)host_active(a->host),
+                       "pending_approvals", (json_int_t)json_array_size(pending), "providers",
+                       providers, "connections",
                        (json_int_t)(a->server ? http_server_connections(a->server) : 0), "gateway",
                        store_llm_usage(a->store, ENGINE_GATEWAY_RUN)));
-    json_decref(running);
     json_decref(pending);
 }
 

@@ -77,12 +77,26 @@ static void on_signal(uv_signal_t *h, int signum) {
     s->stopping = true;
     fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopping\",\"signal\":%d}\n", signum);
     /* Answers still waiting get a 503; what the engine queued is journaled; runs still going
-     * stay journaled as running, and carry on when asked about (or `baton run --resume`). */
+     * stay journaled as running, and carry on when the server starts again. */
     api_stop(s->api);
     http_server_stop(s->server);
     host_close(s->api->host);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sigint, NULL);
+}
+
+/* One JSON line on stderr per run resumed at start (or not, and why). */
+static void on_resumed(void *ud, const char *run_id, engine_run_t *run, const char *err) {
+    (void)ud;
+    json_t *line =
+        run ? json_pack("{s:s, s:s, s:s, s:s}", "level", "info", "msg", "run resumed", "run_id",
+                        run_id, "status", run_status_name(state_run_status(engine_run_state(run))))
+            : json_pack("{s:s, s:s, s:s, s:s}", "level", "error", "msg", "run not resumed",
+                        "run_id", run_id, "error", err);
+    char *text = json_dumps(line, JSON_COMPACT);
+    fprintf(stderr, "%s\n", text ? text : "{}");
+    free(text);
+    json_decref(line);
 }
 
 int cmd_serve(int argc, char **argv) {
@@ -266,6 +280,12 @@ int cmd_serve(int argc, char **argv) {
                tls_cert ? "https" : "http", strchr(host, ':') ? "[" : "", host,
                strchr(host, ':') ? "]" : "", http_server_port(s.server), data_dir);
         fflush(stdout);
+        /* Runs the last process left going carry on now, not when someone asks about them.
+         * After the listener is up, so the status route answers while they come back; a few
+         * per loop turn (host.h), so requests are answered in between. */
+        size_t left = host_resume_left(api.host, on_resumed, NULL);
+        if (left)
+            fprintf(stderr, "{\"level\":\"info\",\"msg\":\"resuming runs\",\"runs\":%zu}\n", left);
         uv_run(&s.loop, UV_RUN_DEFAULT);
         code = EXIT_OK;
     }

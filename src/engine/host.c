@@ -26,6 +26,11 @@ struct host {
     char *artifacts_dir; /* the engine borrows it */
     uv_timer_t *sweep;   /* lets finished runs go, after the event that finished them;
                           * its own allocation, as libuv closes it after the host is gone */
+    uv_timer_t *resume;  /* host_resume_left's batches (NULL until then; allocated likewise) */
+    json_t *to_resume;   /* the run ids it has still to resume */
+    size_t resume_next;
+    host_resumed_fn resumed;
+    void *resumed_ud;
 };
 
 engine_t *host_engine(host_t *h) { return h->engine; }
@@ -132,6 +137,10 @@ void host_close(host_t *h) {
     recall_free(h->recall);
     router_free(h->router);
     uv_close((uv_handle_t *)h->sweep, (uv_close_cb)free);
+    if (h->resume) uv_close((uv_handle_t *)h->resume, (uv_close_cb)free);
+    h->resume = NULL;
+    json_decref(h->to_resume);
+    h->to_resume = NULL;
 }
 
 void host_free(host_t *h) {
@@ -221,6 +230,13 @@ static engine_run_t *in_memory(host_t *h, const char *run_id) {
     return NULL;
 }
 
+size_t host_active(host_t *h) {
+    size_t n = 0;
+    for (hosted_t *r = h->runs; r; r = r->next)
+        if (r->run && state_run_status(engine_run_state(r->run)) == RS_RUNNING) n++;
+    return n;
+}
+
 bool host_has(host_t *h, const char *run_id) { return in_memory(h, run_id) != NULL; }
 
 engine_run_t *host_run(host_t *h, const char *id, bool *missing, char **err) {
@@ -273,4 +289,50 @@ engine_run_t *host_fork(host_t *h, const char *parent, uint64_t at, const json_t
     }
     free(pid);
     return run;
+}
+
+/* ---- runs left going by the last process ------------------------------------------------- */
+
+static void resume_batch(uv_timer_t *t) {
+    host_t *h = t->data;
+    for (int n = 0; n < HOST_RESUME_BATCH && h->resume_next < json_array_size(h->to_resume); n++) {
+        const char *id = json_string_value(json_array_get(h->to_resume, h->resume_next++));
+        if (in_memory(h, id)) continue; /* a request rebuilt it already */
+        char *err = NULL;
+        engine_run_t *run = NULL;
+        hosted_t *r = load_journaled(h, id, &err);
+        if (r) {
+            run = r->run = engine_resume(h->engine, r->wf, id, &err);
+            if (!run) hosted_drop(h, r);
+        }
+        if (h->resumed) h->resumed(h->resumed_ud, id, run, run ? NULL : (err ? err : "?"));
+        free(err);
+    }
+    /* a 0 ms timer fires on the next turn, after the loop has polled for I/O */
+    if (h->resume_next < json_array_size(h->to_resume)) uv_timer_start(t, resume_batch, 0, 0);
+}
+
+size_t host_resume_left(host_t *h, host_resumed_fn fn, void *ud) {
+    if (h->to_resume) return 0; /* once */
+    h->to_resume = json_array();
+    /* oldest first, the order they were started in */
+    static const char *const statuses[] = {"running", "waiting_human"};
+    for (size_t s = 0; s < sizeof statuses / sizeof *statuses; s++) {
+        json_t *rows = store_runs(h->o.store, statuses[s], 0);
+        for (size_t i = json_array_size(rows); i-- > 0;) {
+            json_t *id = json_object_get(json_array_get(rows, i), "id");
+            if (json_is_string(id)) json_array_append(h->to_resume, id);
+        }
+        json_decref(rows);
+    }
+    h->resumed = fn;
+    h->resumed_ud = ud;
+    size_t n = json_array_size(h->to_resume);
+    if (n) {
+        h->resume = xcalloc(1, sizeof *h->resume);
+        uv_timer_init(h->o.loop, h->resume);
+        h->resume->data = h;
+        uv_timer_start(h->resume, resume_batch, 0, 0);
+    }
+    return n;
 }

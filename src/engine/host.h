@@ -11,6 +11,9 @@
  *  - A finished run leaves memory once its last event has been journaled and observed (unless
  *    keep_finished); its journal stays, and host_run brings it back when asked.
  *  - on_event sees every committed event of every run, in journal order.
+ *  - host_resume_left brings back the runs a process left going (journaled as running or
+ *    waiting for a person), a few per loop turn, so a server restarted carries them on without
+ *    being asked.
  *
  * Threading: the loop thread, as the engine. */
 #ifndef BATON_ENGINE_HOST_H
@@ -69,6 +72,22 @@ engine_run_t *host_start(host_t *h, const char *text, size_t len, const char *fi
  * with store_resolve_run), in memory or rebuilt from its journal; NULL with *missing (no such
  * run; *err NULL) or with *err (a journal that cannot be read or replayed; caller frees). */
 engine_run_t *host_run(host_t *h, const char *id, bool *missing, char **err);
+
+/* Called once per run host_resume_left resumed (run set, err NULL) or could not (run NULL, err
+ * says why); both borrowed for the call. */
+typedef void (*host_resumed_fn)(void *ud, const char *run_id, engine_run_t *run, const char *err);
+
+/* Resumes every run the store lists as running or waiting_human and not in memory: rebuilt
+ * from its journal as host_run does (tasks that were running are dispatched again with the same
+ * attempt number; retry timers and human deadlines are armed again). Returns at once: the runs
+ * are resumed from the loop, HOST_RESUME_BATCH per turn, so requests are answered between
+ * batches; a run a request brought back meanwhile is skipped. Paused runs stay paused. Call
+ * once, after host_new; host_close stops what is left. Returns how many runs it will try. */
+enum { HOST_RESUME_BATCH = 8 };
+size_t host_resume_left(host_t *h, host_resumed_fn fn, void *ud);
+
+/* How many runs in memory are running now (not paused, waiting for a person, or finished). */
+size_t host_active(host_t *h);
 
 /* Whether the run with this (whole) id is in memory: running here, or kept for a while. */
 bool host_has(host_t *h, const char *run_id);
