@@ -401,8 +401,9 @@ static int write_some(struct lws *wsi, req_impl_t *r) {
     return 0;
 }
 
-/* The strict checks of an HTTP/1.x head (http_strict.h), on what libwebsockets kept of it: a
- * repeated header is one token in several fragments. NULL when the head is fine. */
+/* The strict checks of an HTTP/1.x head (http_strict.h), on what libwebsockets kept of it: the
+ * request line's version is the token WSI_TOKEN_HTTP, a repeated header one token in several
+ * fragments. NULL when the head is fine. */
 static const char *strict_refusal(struct lws *wsi) {
     char frags[4][32];
     const char *cl[4];
@@ -421,7 +422,12 @@ static const char *strict_refusal(struct lws *wsi) {
         while (end && (f[end - 1] == ' ' || f[end - 1] == '\t')) f[--end] = '\0';
         cl[n++] = f + strspn(f, " \t");
     }
-    http_strict_head_t h = {.content_length = cl,
+    char version[16] = "";
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) >= (int)sizeof version ||
+        lws_hdr_copy(wsi, version, sizeof version, WSI_TOKEN_HTTP) < 0)
+        strcpy(version, "?"); /* too long for any version taken */
+    http_strict_head_t h = {.version = version,
+                            .content_length = cl,
                             .n_content_length = n,
                             .has_host = lws_hdr_total_length(wsi, WSI_TOKEN_HOST) > 0,
                             .has_transfer_encoding =

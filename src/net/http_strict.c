@@ -9,7 +9,11 @@ bool http_strict_length(const char *s) {
 }
 
 const char *http_strict_check(const http_strict_head_t *h) {
-    if (!h->has_host) return "an HTTP/1.1 request needs a Host header";
+    bool v11 = !strcmp(h->version, "HTTP/1.1");
+    /* any other version would be answered as HTTP/1.0 by libwebsockets: a guess, not a reading */
+    if (!v11 && strcmp(h->version, "HTTP/1.0"))
+        return "the HTTP version must be HTTP/1.1 or HTTP/1.0";
+    if (v11 && !h->has_host) return "an HTTP/1.1 request needs a Host header";
     if (h->n_content_length > 1) return "a request carries one Content-Length header, not several";
     if (h->n_content_length && h->has_transfer_encoding)
         return "a body is framed by Content-Length or Transfer-Encoding, not both";

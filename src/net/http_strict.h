@@ -4,10 +4,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* What the server knows of an HTTP/1.x head, as libwebsockets gives it: the Content-Length
- * headers one per entry (values as sent, not joined; NULL-free), whether a Host and a
- * Transfer-Encoding header came. */
+/* What the server knows of an HTTP/1.x head, as libwebsockets gives it: the request line's
+ * version ("" when it had none), the Content-Length headers one per entry (values without the
+ * white space around them, not joined; none NULL), whether a Host and a Transfer-Encoding
+ * header came. */
 typedef struct {
+    const char *version;
     const char *const *content_length;
     size_t n_content_length;
     bool has_host;
