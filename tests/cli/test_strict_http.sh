@@ -113,5 +113,15 @@ get POST /v1/embeddings -d '{"model": "offline", "input": "hi", "dimensions": 10
 expect_eq "$(status_code)" 400 "embeddings dimensions 2^40"
 expect_grep "dimensions must be a whole number from 1 to 65536" "$WORK/out"
 
+MSGS='"messages": [{"role": "user", "content": "hi"}]'
+get POST /v1/chat/completions -d "{\"model\": \"a\", $MSGS, \"max_tokens\": 1099511627776}"
+expect_eq "$(status_code) $(json_get "$WORK/out" 'j.error.message')" "400 max_tokens must be a whole number from 1 to 2147483647" "chat max_tokens 2^40"
+get POST /v1/chat/completions -d "{\"model\": \"a\", $MSGS, \"max_completion_tokens\": 0}"
+expect_eq "$(status_code) $(json_get "$WORK/out" 'j.error.message')" "400 max_completion_tokens must be a whole number from 1 to 2147483647" "chat max_completion_tokens 0"
+get POST /v1/chat/completions -d "{\"model\": \"a\", $MSGS, \"temperature\": 5}"
+expect_eq "$(status_code) $(json_get "$WORK/out" 'j.error.message')" "400 temperature must be a number from 0 to 2" "chat temperature 5"
+# null is as good as absent: on to the model (which this server does not have)
+get POST /v1/chat/completions -d "{\"model\": \"a\", $MSGS, \"max_tokens\": null, \"temperature\": null}"
+expect_eq "$(status_code) $(json_get "$WORK/out" 'j.error.code')" "404 model_not_found" "chat with null numbers"
 stop_serve
 finish
