@@ -29,6 +29,7 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -529,8 +530,9 @@ void api_agui_watch(http_req_t *req, api_t *a, char **params) {
     long long after = -1;
     if (last && *last) {
         char *end;
+        errno = 0;
         after = strtoll(last, &end, 10);
-        if (*end || after < 0) {
+        if (*end || errno == ERANGE || after < 0) { /* past 64 bits saturates: no seq sent */
             api_error(req, 400, "bad_request",
                       "Last-Event-ID must be an event seq this stream sent");
             return;

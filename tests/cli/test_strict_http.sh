@@ -109,6 +109,8 @@ get GET "/api/v1/runs/$run/events?cursor=18446744073709551616"
 expect_eq "$(status_code)" 400 "cursor=2^64"
 get GET "/api/v1/runs/$run/events?after=0&limit=1"
 expect_eq "$(status_code)" 200 "after=0 is in range"
+get GET "/api/v1/runs/$run/agui" -m 5 -H 'Last-Event-ID: 18446744073709551616'
+expect_eq "$(status_code) $(err_code)" "400 bad_request" "AG-UI Last-Event-ID 2^64"
 get POST /v1/embeddings -d '{"model": "offline", "input": "hi", "dimensions": 1099511627776}'
 expect_eq "$(status_code)" 400 "embeddings dimensions 2^40"
 expect_grep "dimensions must be a whole number from 1 to 65536" "$WORK/out"
