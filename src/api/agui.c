@@ -429,7 +429,12 @@ static bool apply_resume(http_req_t *req, api_t *a, engine_run_t *run, const jso
 void api_agui_run(http_req_t *req, api_t *a, char **params) {
     (void)params;
     json_error_t jerr;
-    json_t *in = json_loadb(req->body, req->body_len, 0, &jerr);
+    json_t *in = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!in) {
+        api_error(req, 400, "bad_request", "the body is not JSON: %s (line %d, column %d)",
+                  jerr.text, jerr.line, jerr.column);
+        return;
+    }
     const char *thread = json_string_value(json_object_get(in, "threadId"));
     const char *agui_run = json_string_value(json_object_get(in, "runId"));
     const json_t *messages = json_object_get(in, "messages"),

@@ -92,6 +92,8 @@ expect_eq "$(json_get "$WORK/out" 'j.error.message')" "the body is not JSON: dup
 get POST /v1/chat/completions -d '{"model": "a", "model": "b", "messages": [{"role": "user", "content": "hi"}]}'
 expect_eq "$(status_code)" 400 "duplicate key in POST /v1/chat/completions"
 expect_eq "$(json_get "$WORK/out" 'j.error.message')" "the body must be a JSON object: duplicate object key near '\"model\"'" "the duplicate key named"
+get POST /api/v1/agui -d '{"threadId": "t1", "threadId": "t2", "runId": "r1", "messages": []}'
+expect_eq "$(status_code) $(json_get "$WORK/out" 'j.error.message')" "400 the body is not JSON: duplicate object key near '\"threadId\"' (line 1, column 29)" "duplicate key in POST /api/v1/agui"
 get POST /api/v1/runs -d "$BODY"
 expect_eq "$(status_code)" 201 "a body without duplicates still starts a run"
 
