@@ -29,6 +29,7 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -428,7 +429,12 @@ static bool apply_resume(http_req_t *req, api_t *a, engine_run_t *run, const jso
 void api_agui_run(http_req_t *req, api_t *a, char **params) {
     (void)params;
     json_error_t jerr;
-    json_t *in = json_loadb(req->body, req->body_len, 0, &jerr);
+    json_t *in = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!in) {
+        api_error(req, 400, "bad_request", "the body is not JSON: %s (line %d, column %d)",
+                  jerr.text, jerr.line, jerr.column);
+        return;
+    }
     const char *thread = json_string_value(json_object_get(in, "threadId"));
     const char *agui_run = json_string_value(json_object_get(in, "runId"));
     const json_t *messages = json_object_get(in, "messages"),
@@ -529,8 +535,9 @@ void api_agui_watch(http_req_t *req, api_t *a, char **params) {
     long long after = -1;
     if (last && *last) {
         char *end;
+        errno = 0;
         after = strtoll(last, &end, 10);
-        if (*end || after < 0) {
+        if (*end || errno == ERANGE || after < 0) { /* past 64 bits saturates: no seq sent */
             api_error(req, 400, "bad_request",
                       "Last-Event-ID must be an event seq this stream sent");
             return;

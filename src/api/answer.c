@@ -4,6 +4,7 @@
 #include "core/json_time.h"
 #include "util/utf8.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,8 +53,10 @@ bool api_query_int(http_req_t *req, const char *key, long long lo, long long hi,
     *out = dflt;
     if (!route_query(req->query, key, v, sizeof v)) return true;
     char *end;
+    errno = 0;
     long long n = strtoll(v, &end, 10);
-    if (!*v || *end || n < lo || n > hi) {
+    /* one past what strtoll holds saturates: ERANGE, or it would pass as the largest */
+    if (!*v || *end || errno == ERANGE || n < lo || n > hi) {
         api_error(req, 400, "bad_request", "%s must be a whole number from %lld to %lld", key, lo,
                   hi);
         return false;
@@ -64,7 +67,7 @@ bool api_query_int(http_req_t *req, const char *key, long long lo, long long hi,
 
 json_t *api_body_object(http_req_t *req, const char *const *allowed) {
     json_error_t jerr;
-    json_t *body = json_loadb(req->body, req->body_len, 0, &jerr);
+    json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(body)) {
         if (body)
             api_error(req, 400, "bad_request", "the body must be a JSON object");

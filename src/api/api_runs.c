@@ -8,6 +8,7 @@
 #include "util/fs.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,8 +128,9 @@ void api_run_events(http_req_t *req, api_t *a, char **params) {
         return;
     if (route_query(req->query, "cursor", cursor, sizeof cursor)) {
         char *end;
+        errno = 0;
         long long c = strtoll(cursor, &end, 10);
-        if (!*cursor || *end || c < 0) {
+        if (!*cursor || *end || errno == ERANGE || c < 0) {
             api_error(req, 400, "bad_request", "cursor is not one this server gave out");
             return;
         }

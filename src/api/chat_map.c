@@ -5,6 +5,7 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,11 +132,23 @@ int chat_map_read(const json_t *body, chat_map_t *c, char *err, size_t errlen) {
     c->format = rft && (!strcmp(rft, "json_object") || !strcmp(rft, "json_schema")) ? OUTPUT_JSON
                                                                                     : OUTPUT_TEXT;
     c->schema = json_incref(json_object_get(json_object_get(rf, "json_schema"), "schema"));
-    const json_t *mt = json_object_get(body, "max_completion_tokens");
-    if (!mt) mt = json_object_get(body, "max_tokens");
-    c->max_tokens =
-        json_is_integer(mt) && json_integer_value(mt) > 0 ? (int)json_integer_value(mt) : 1024;
+    /* a number out of its range is refused, never clamped or cut (2^40 tokens became 0); null
+     * is as good as absent (some clients send every field) */
+    const char *mt_key = "max_completion_tokens";
+    const json_t *mt = json_object_get(body, mt_key);
+    if (json_is_null(mt) || !mt) mt = json_object_get(body, mt_key = "max_tokens");
+    if (mt && !json_is_null(mt) &&
+        (!json_is_integer(mt) || json_integer_value(mt) < 1 || json_integer_value(mt) > INT_MAX)) {
+        snprintf(err, errlen, "%s must be a whole number from 1 to %d", mt_key, INT_MAX);
+        return -1;
+    }
+    c->max_tokens = json_is_integer(mt) ? (int)json_integer_value(mt) : 1024;
     const json_t *t = json_object_get(body, "temperature");
+    if (t && !json_is_null(t) &&
+        (!json_is_number(t) || json_number_value(t) < 0 || json_number_value(t) > 2)) {
+        snprintf(err, errlen, "temperature must be a number from 0 to 2");
+        return -1;
+    }
     c->temperature = json_is_number(t) ? json_number_value(t) : 1.0;
     return 0;
 }

@@ -28,6 +28,9 @@
 #include <string.h>
 #include <time.h>
 
+/* The most dimensions an embedding may ask for (the largest models give a few thousand). */
+#define API_EMBED_MAX_DIMENSIONS 65536
+
 /* ---- answers -------------------------------------------------------------------------------- */
 
 static void oai_error(http_req_t *req, int status, const char *type, const char *code,
@@ -246,7 +249,7 @@ static void chat_answered(void *ud, llm_response_t *resp, const llm_error_t *err
 void api_v1_chat(http_req_t *req, api_t *a, char **params) {
     (void)params;
     json_error_t jerr;
-    json_t *body = json_loadb(req->body, req->body_len, 0, &jerr);
+    json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(body)) {
         oai_error(req, 400, "invalid_request_error", NULL, "the body must be a JSON object%s%s",
                   body ? "" : ": ", body ? "" : jerr.text);
@@ -335,7 +338,7 @@ static void embed_answered(void *ud, llm_response_t *resp, const llm_error_t *er
 void api_v1_embeddings(http_req_t *req, api_t *a, char **params) {
     (void)params;
     json_error_t jerr;
-    json_t *body = json_loadb(req->body, req->body_len, 0, &jerr);
+    json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     const json_t *input = json_object_get(body, "input");
     const char *enc = json_string_value(json_object_get(body, "encoding_format"));
     const json_t *dims = json_object_get(body, "dimensions");
@@ -356,9 +359,11 @@ void api_v1_embeddings(http_req_t *req, api_t *a, char **params) {
                   "encoding_format must be float or base64");
         goto out;
     }
-    if (dims && (!json_is_integer(dims) || json_integer_value(dims) <= 0)) {
+    if (dims && (!json_is_integer(dims) || json_integer_value(dims) <= 0 ||
+                 json_integer_value(dims) > API_EMBED_MAX_DIMENSIONS)) {
+        /* past it the provider's int would take it cut (2^40 became 0, sent as none) */
         oai_error(req, 400, "invalid_request_error", NULL,
-                  "dimensions must be a whole number above 0");
+                  "dimensions must be a whole number from 1 to %d", API_EMBED_MAX_DIMENSIONS);
         goto out;
     }
     const json_t *m = json_object_get(body, "model");

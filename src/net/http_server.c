@@ -1,5 +1,6 @@
 /* http_server.c - HTTP/1.1 through libwebsockets on a foreign libuv loop (see http_server.h). */
 #include "net/chunked.h"
+#include "net/http_strict.h"
 #include "net/server_internal.h"
 #include "util/clock.h"
 #include "util/strbuf.h"
@@ -400,6 +401,40 @@ static int write_some(struct lws *wsi, req_impl_t *r) {
     return 0;
 }
 
+/* The strict checks of an HTTP/1.x head (http_strict.h), on what libwebsockets kept of it: the
+ * request line's version is the token WSI_TOKEN_HTTP, a repeated header one token in several
+ * fragments. NULL when the head is fine. */
+static const char *strict_refusal(struct lws *wsi) {
+    char frags[4][32];
+    const char *cl[4];
+    size_t n = 0;
+    for (int k = 0; k < 4; k++) {
+        int len = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, k);
+        if (len <= 0 && !(k == 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH)))
+            break;
+        char *f = frags[n];
+        /* one too long for the buffer is no length taken anyway: kept as "x" to be refused */
+        if (len >= (int)sizeof frags[0] ||
+            lws_hdr_copy_fragment(wsi, f, sizeof frags[0], WSI_TOKEN_HTTP_CONTENT_LENGTH, k) < 0)
+            strcpy(f, "x");
+        /* optional white space around a field value is no part of it (RFC 9110, 5.5) */
+        size_t end = strlen(f);
+        while (end && (f[end - 1] == ' ' || f[end - 1] == '\t')) f[--end] = '\0';
+        cl[n++] = f + strspn(f, " \t");
+    }
+    char version[16] = "";
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) >= (int)sizeof version ||
+        lws_hdr_copy(wsi, version, sizeof version, WSI_TOKEN_HTTP) < 0)
+        strcpy(version, "?"); /* too long for any version taken */
+    http_strict_head_t h = {.version = version,
+                            .content_length = cl,
+                            .n_content_length = n,
+                            .has_host = lws_hdr_total_length(wsi, WSI_TOKEN_HOST) > 0,
+                            .has_transfer_encoding =
+                                lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0};
+    return http_strict_check(&h);
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len) {
     conn_t *c = user;
@@ -410,6 +445,17 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_HTTP: {
         if (!c) return -1;
         req_impl_t *r = c->req = req_new(srv, wsi, in);
+        const char *strict = is_h2(wsi) ? NULL : strict_refusal(wsi);
+        if (strict) {
+            /* a head two readers could take two ways: answered, and the connection closed, as
+             * what follows it on the connection cannot be trusted to start a request */
+            r->refuse = 400;
+            r->refuse_code = "bad_request";
+            r->refuse_msg = strict;
+            r->close_after = true;
+            dispatch(r);
+            return 0;
+        }
         char cl[32] = "", te[64] = "";
         lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH);
         long long want = atoll(cl);
