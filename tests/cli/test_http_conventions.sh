@@ -99,14 +99,14 @@ ids=$(for f in "$WORK"/par-*.json; do json_get "$f" 'j.id || j.error.code'; done
 ok
 
 # kept across a restart. The server comes back on a slow disk for its journal writer thread
-# (each batch it commits waits 1.5 s first: the crash shim). A run of 100 tasks started at once
+# (each batch it commits waits 3 s first: the crash shim). A run of 100 tasks started at once
 # hands the writer a batch too big for the loop to commit itself; a request that comes after it
 # waits its turn behind that batch while the loop keeps answering, so a second request with the
 # same key meets the first in flight: a 409, with no race.
 stop_serve
 SHIM=$(realpath "$3")
 LD_PRELOAD="$SHIM" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-  BATON_SLOW_COMMIT_MS=1500 serve
+  BATON_SLOW_COMMIT_MS=3000 serve
 wide=$(node -e 'console.log(JSON.stringify({workflow: {name: "Wide", concurrency: 100,
   agents: {w: {instructions: "Write a line."}},
   tasks: Array.from({length: 100}, (_, i) => ({id: "t" + i, agent: "w"}))}}))')
@@ -116,7 +116,12 @@ sleep 0.3 # its tasks start on the next loop turn: one batch of 100 task.started
 curl -s -o "$WORK/slow-a.json" -w '%{http_code}' -X POST -H "Idempotency-Key: slow-1" -d "$BRIEF" \
   "$API/api/v1/runs" > "$WORK/slow-a.code" &
 slow_a=$!
-sleep 0.5
+# the second request goes only once the server has the first (busy machines start curl late)
+for _ in $(seq 1 100); do
+  [ "$(curl -s "$API/api/v1/status" | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).connections)')" -ge 2 ] && break
+  sleep 0.05
+done
+sleep 0.2
 get POST /api/v1/runs -H 'Idempotency-Key: slow-1' -d "$BRIEF"
 expect_eq "$(status_code) $(err_code)" "409 idempotency_key_in_flight" "the same key while the first is in flight"
 wait "$slow_a"
