@@ -47,3 +47,19 @@ compare() {
   ok
 }
 
+
+# reference_run : one uninterrupted run of $WF with $CFG in $WORK/ref, counting its commits
+# through the shim; sets R, ref_id and commits. Its --json is $WORK/ref.json, its comparable
+# state $WORK/ref.summary.
+reference_run() {
+  R="$WORK/ref"
+  expect_exit 0 "${CRASH_ENV[@]}" BATON_CRASH_COUNT_FILE="$WORK/commits" "$BATON" run "$WF" \
+    --config "$CFG" --data-dir "$R" --json
+  ref_id=$(json_get "$WORK/out" 'j.id')
+  expect_eq "$(json_get "$WORK/out" 'j.status')" completed "reference run"
+  cp "$WORK/out" "$WORK/ref.json"
+  summary "$R" "$ref_id" ref
+  commits=$(cat "$WORK/commits")
+  [ "$commits" -ge 10 ] || fail "the reference run made only $commits commits"
+  ok
+}

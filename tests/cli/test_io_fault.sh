@@ -14,16 +14,7 @@ WF=tests/cli/fixtures/crash_fanout.yaml
 CFG=tests/cli/fixtures/crash_config.yaml
 source "$(dirname "$0")/crash_lib.sh"
 
-# The reference: one uninterrupted run, counting its commits through the shim.
-R="$WORK/ref"
-expect_exit 0 "${CRASH_ENV[@]}" BATON_CRASH_COUNT_FILE="$WORK/commits" "$BATON" run "$WF" --config "$CFG" \
-  --data-dir "$R" --json
-ref_id=$(json_get "$WORK/out" 'j.id')
-expect_eq "$(json_get "$WORK/out" 'j.status')" completed "reference run"
-summary "$R" "$ref_id" ref
-commits=$(cat "$WORK/commits")
-[ "$commits" -ge 10 ] || fail "the reference run made only $commits commits"
-ok
+reference_run
 
 # check_intact DIR LABEL : the data dir passes `baton admin check` (integrity, every journal
 # complete, every blob matching its hash)
