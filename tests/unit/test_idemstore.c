@@ -15,25 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char dir[64];
-static char *db;
-
-static int setup(void **state) {
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/baton-idem-XXXXXX");
-    if (!mkdtemp(dir)) return -1;
-    db = xasprintf("%s/baton.db", dir);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    char *cmd = xasprintf("rm -rf %s", dir);
-    int rc = system(cmd);
-    free(cmd);
-    free(db);
-    return rc == 0 ? 0 : -1;
-}
+#include "tmp_db.h" /* dir, db, setup, teardown */
 
 #define HOUR (3600LL * 1000)
 #define NOW  (1000LL * HOUR)

@@ -18,25 +18,7 @@
 #include <string.h>
 #include <uv.h>
 
-static char dir[64];
-static char *db;
-
-static int setup(void **state) {
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/baton-wfstore-XXXXXX");
-    if (!mkdtemp(dir)) return -1;
-    db = xasprintf("%s/baton.db", dir);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    char *cmd = xasprintf("rm -rf %s", dir);
-    int rc = system(cmd);
-    free(cmd);
-    free(db);
-    return rc == 0 ? 0 : -1;
-}
+#include "tmp_db.h" /* dir, db, setup, teardown */
 
 static store_t *open_store(void) {
     char *err = NULL;
